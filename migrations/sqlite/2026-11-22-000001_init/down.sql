@@ -1,0 +1,11 @@
+DROP TABLE IF EXISTS notices;
+DROP TABLE IF EXISTS documents;
+DROP TABLE IF EXISTS reminders;
+DROP TABLE IF EXISTS breaches;
+DROP TABLE IF EXISTS events;
+DROP TABLE IF EXISTS idempotency_keys;
+DROP TABLE IF EXISTS disputes;
+DROP TABLE IF EXISTS unavailability;
+DROP TABLE IF EXISTS interests;
+DROP TABLE IF EXISTS users;
+DROP TABLE IF EXISTS organisations;

@@ -1,0 +1,310 @@
+//! Login, tokens and the authenticated caller.
+//!
+//! Passwords: argon2id (the crate's defaults: 19 MiB, 2 passes, 1 lane — OWASP's minimum).
+//! Tokens: HS256 only (the algorithm is pinned, `exp` is required), lifetime `LDR_JWT_TTL_SECONDS`.
+//! Each request re-checks that the user still exists and is active, so deactivation takes
+//! effect at once.
+
+use super::error::{ApiError, ApiResult};
+use super::AppState;
+use crate::db::schema::users;
+use crate::domain::roles::Role;
+use actix_web::{web, FromRequest, HttpRequest, HttpResponse};
+use argon2::password_hash::{
+    rand_core::OsRng, PasswordHash, PasswordHasher, PasswordVerifier, SaltString,
+};
+use argon2::Argon2;
+use diesel::prelude::*;
+use jsonwebtoken::{decode, encode, Algorithm, DecodingKey, EncodingKey, Header, Validation};
+use serde::{Deserialize, Serialize};
+use std::future::Future;
+use std::pin::Pin;
+
+pub fn hash_password(password: &str) -> Result<String, String> {
+    let salt = SaltString::generate(&mut OsRng);
+    Argon2::default()
+        .hash_password(password.as_bytes(), &salt)
+        .map(|h| h.to_string())
+        .map_err(|e| format!("password hashing failed: {e}"))
+}
+
+pub fn verify_password(password: &str, hash: &str) -> bool {
+    match PasswordHash::new(hash) {
+        Ok(parsed) => Argon2::default()
+            .verify_password(password.as_bytes(), &parsed)
+            .is_ok(),
+        Err(_) => false,
+    }
+}
+
+#[derive(Debug, Serialize, Deserialize)]
+pub struct Claims {
+    pub sub: String,
+    pub org: String,
+    pub roles: Vec<String>,
+    pub exp: i64,
+    pub iat: i64,
+}
+
+pub struct JwtKeys {
+    enc: EncodingKey,
+    dec: DecodingKey,
+    validation: Validation,
+    pub ttl_seconds: i64,
+}
+
+impl JwtKeys {
+    pub fn new(secret: &[u8], ttl_seconds: i64) -> JwtKeys {
+        let mut validation = Validation::new(Algorithm::HS256);
+        validation.algorithms = vec![Algorithm::HS256];
+        validation.leeway = 0;
+        validation.set_required_spec_claims(&["exp", "sub"]);
+        JwtKeys {
+            enc: EncodingKey::from_secret(secret),
+            dec: DecodingKey::from_secret(secret),
+            validation,
+            ttl_seconds,
+        }
+    }
+
+    pub fn issue(
+        &self,
+        user_id: &str,
+        org: &str,
+        roles: &[String],
+        now: i64,
+    ) -> Result<String, String> {
+        let claims = Claims {
+            sub: user_id.to_string(),
+            org: org.to_string(),
+            roles: roles.to_vec(),
+            iat: now,
+            exp: now + self.ttl_seconds,
+        };
+        encode(&Header::new(Algorithm::HS256), &claims, &self.enc).map_err(|e| e.to_string())
+    }
+
+    pub fn verify(&self, token: &str) -> Option<Claims> {
+        decode::<Claims>(token, &self.dec, &self.validation)
+            .ok()
+            .map(|d| d.claims)
+    }
+}
+
+/// Loads the JWT secret: `LDR_JWT_SECRET`, or the one kept in `data_dir/jwt-secret`, or a new
+/// random one written there (mode 0600). Returns the secret and where it came from (for the log).
+pub fn load_or_create_secret(cfg: &crate::config::Config) -> Result<(Vec<u8>, String), String> {
+    if let Some(s) = &cfg.jwt_secret {
+        return Ok((s.as_bytes().to_vec(), "LDR_JWT_SECRET".into()));
+    }
+    let path = cfg.data_dir.join("jwt-secret");
+    if let Ok(s) = std::fs::read_to_string(&path) {
+        let s = s.trim().to_string();
+        if s.len() >= 32 {
+            return Ok((s.into_bytes(), format!("kept in {}", path.display())));
+        }
+        return Err(format!(
+            "{}: the kept JWT secret is too short; delete the file to generate a new one",
+            path.display()
+        ));
+    }
+    std::fs::create_dir_all(&cfg.data_dir)
+        .map_err(|e| format!("cannot create {}: {e}", cfg.data_dir.display()))?;
+    use rand::RngCore;
+    let mut bytes = [0u8; 48];
+    rand::rngs::OsRng.fill_bytes(&mut bytes);
+    let secret = hex::encode(bytes);
+    write_private(&path, &secret).map_err(|e| format!("cannot write {}: {e}", path.display()))?;
+    Ok((
+        secret.into_bytes(),
+        format!("generated and kept in {}", path.display()),
+    ))
+}
+
+fn write_private(path: &std::path::Path, content: &str) -> std::io::Result<()> {
+    use std::io::Write;
+    let mut opts = std::fs::OpenOptions::new();
+    opts.write(true).create_new(true);
+    #[cfg(unix)]
+    {
+        use std::os::unix::fs::OpenOptionsExt;
+        opts.mode(0o600);
+    }
+    match opts.open(path) {
+        Ok(mut f) => f.write_all(content.as_bytes()),
+        // Another process created it first: use theirs.
+        Err(e) if e.kind() == std::io::ErrorKind::AlreadyExists => Ok(()),
+        Err(e) => Err(e),
+    }
+}
+
+/// The authenticated caller of a request.
+#[derive(Debug, Clone)]
+pub struct Caller {
+    pub user_id: String,
+    pub org_id: String,
+    pub roles: Vec<Role>,
+}
+
+impl Caller {
+    pub fn has(&self, r: Role) -> bool {
+        self.roles.contains(&r)
+    }
+
+    pub fn require(&self, allowed: &[Role]) -> ApiResult<()> {
+        if allowed.iter().any(|r| self.has(*r)) {
+            Ok(())
+        } else {
+            Err(ApiError::Forbidden(format!(
+                "This action needs the role {}.",
+                allowed
+                    .iter()
+                    .map(|r| r.as_str())
+                    .collect::<Vec<_>>()
+                    .join(" or ")
+            )))
+        }
+    }
+}
+
+impl FromRequest for Caller {
+    type Error = actix_web::Error;
+    type Future = Pin<Box<dyn Future<Output = Result<Caller, actix_web::Error>>>>;
+
+    fn from_request(req: &HttpRequest, _: &mut actix_web::dev::Payload) -> Self::Future {
+        let state = req.app_data::<web::Data<AppState>>().cloned();
+        let header = req
+            .headers()
+            .get(actix_web::http::header::AUTHORIZATION)
+            .and_then(|h| h.to_str().ok())
+            .map(str::to_string);
+        Box::pin(async move {
+            let state = state.ok_or_else(|| ApiError::internal("no app state"))?;
+            let header = header.ok_or_else(|| {
+                ApiError::Unauthorized(
+                    "Send Authorization: Bearer <token> (see POST /api/v1/auth/login).".into(),
+                )
+            })?;
+            let token = header
+                .strip_prefix("Bearer ")
+                .or_else(|| header.strip_prefix("bearer "))
+                .ok_or_else(|| {
+                    ApiError::Unauthorized(
+                        "The Authorization header must be 'Bearer <token>'.".into(),
+                    )
+                })?
+                .trim()
+                .to_string();
+            let claims = state.jwt.verify(&token).ok_or_else(|| {
+                ApiError::Unauthorized("The token is invalid or has expired.".into())
+            })?;
+            let caller = state.active_caller(&claims.sub).await?;
+            caller.ok_or_else(|| {
+                ApiError::Unauthorized("The token's user does not exist or is deactivated.".into())
+                    .into()
+            })
+        })
+    }
+}
+
+/// Looks the user up (fresh from the database: deactivation and role changes apply at once).
+pub fn load_caller(conn: &mut crate::db::DbConn, user_id: &str) -> ApiResult<Option<Caller>> {
+    let row: Option<(String, String, bool)> = users::table
+        .filter(users::id.eq(user_id))
+        .select((users::organisation_id, users::roles, users::active))
+        .first(conn)
+        .optional()?;
+    Ok(match row {
+        Some((org, roles, true)) => Some(Caller {
+            user_id: user_id.to_string(),
+            org_id: org,
+            roles: crate::domain::roles::parse_list(&roles),
+        }),
+        _ => None,
+    })
+}
+
+#[derive(Debug, Deserialize, utoipa::ToSchema)]
+pub struct LoginRequest {
+    pub email: String,
+    pub password: String,
+}
+
+#[derive(Debug, Serialize, utoipa::ToSchema)]
+pub struct TokenResponse {
+    pub access_token: String,
+    pub token_type: &'static str,
+    pub expires_in: i64,
+}
+
+/// Log in with e-mail and password; returns a bearer token.
+#[utoipa::path(post, path = "/api/v1/auth/login", tag = "auth", request_body = LoginRequest,
+    responses((status = 200, body = TokenResponse), (status = 400, body = super::error::Problem),
+              (status = 401, body = super::error::Problem), (status = 429, body = super::error::Problem)))]
+pub async fn login(
+    state: web::Data<AppState>,
+    req: HttpRequest,
+    body: web::Json<LoginRequest>,
+) -> ApiResult<HttpResponse> {
+    let body = body.into_inner();
+    let email = body.email.trim().to_lowercase();
+    let ip = req
+        .peer_addr()
+        .map(|a| a.ip().to_string())
+        .unwrap_or_default();
+    state.limits.check_login(&email, &ip)?;
+    let password = body.password;
+    let lookup_email = email.clone();
+    let row: Option<(String, String, String, String, bool)> = state
+        .db(move |c| {
+            Ok(users::table
+                .filter(users::email.eq(&lookup_email))
+                .select((
+                    users::id,
+                    users::organisation_id,
+                    users::roles,
+                    users::password_hash,
+                    users::active,
+                ))
+                .first(c)
+                .optional()?)
+        })
+        .await?;
+    let dummy = state.dummy_hash.clone();
+    let (ok, row) = web::block(move || {
+        // Unknown e-mail: verify against a dummy hash so the answer takes as long.
+        let hash = row.as_ref().map(|r| r.3.clone()).unwrap_or(dummy);
+        let ok = verify_password(&password, &hash);
+        (ok, row)
+    })
+    .await?;
+    let refused = || {
+        ApiError::Unauthorized(
+            "The e-mail or password is wrong, or the account is deactivated.".into(),
+        )
+    };
+    let (id, org, roles, _, active) = match row {
+        Some(r) if ok => r,
+        _ => {
+            tracing::info!("login refused");
+            return Err(refused());
+        }
+    };
+    if !active {
+        return Err(refused());
+    }
+    let roles: Vec<String> = crate::domain::roles::parse_list(&roles)
+        .iter()
+        .map(|r| r.as_str().to_string())
+        .collect();
+    let token = state
+        .jwt
+        .issue(&id, &org, &roles, state.clock.now().timestamp())
+        .map_err(ApiError::internal)?;
+    tracing::info!(user_id = %id, "login");
+    Ok(HttpResponse::Ok().json(TokenResponse {
+        access_token: token,
+        token_type: "Bearer",
+        expires_in: state.jwt.ttl_seconds,
+    }))
+}

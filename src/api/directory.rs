@@ -1,0 +1,832 @@
+//! Directory (admin): organisations, users with their panel roles, the register of interests
+//! and panelists' unavailability.
+
+use super::auth::{hash_password, Caller};
+use super::error::{ApiError, ApiResult, FieldError};
+use super::AppState;
+use crate::db::schema::{interests, organisations, unavailability, users};
+use crate::db::{now, write_tx, DbConn};
+use crate::domain::roles::{self, Role, ORG_KINDS, PANEL_ROLES};
+use actix_web::{web, HttpResponse};
+use chrono::{NaiveDate, NaiveDateTime};
+use diesel::prelude::*;
+use serde::{Deserialize, Serialize};
+use validator::{Validate, ValidationError};
+
+pub fn routes(cfg: &mut web::ServiceConfig) {
+    cfg.service(
+        web::resource("/organisations")
+            .route(web::post().to(create_organisation))
+            .route(web::get().to(list_organisations)),
+    )
+    .service(web::resource("/organisations/{id}").route(web::get().to(get_organisation)))
+    .service(web::resource("/users").route(web::post().to(create_user)))
+    .service(
+        web::resource("/users/{id}")
+            .route(web::get().to(get_user))
+            .route(web::patch().to(patch_user)),
+    )
+    .service(
+        web::resource("/users/{id}/interests")
+            .route(web::post().to(add_interest))
+            .route(web::get().to(list_interests)),
+    )
+    .service(
+        web::resource("/users/{id}/unavailability")
+            .route(web::post().to(add_unavailability))
+            .route(web::get().to(list_unavailability)),
+    );
+}
+
+fn one_of(v: &str, allowed: &[&str]) -> Result<(), ValidationError> {
+    if allowed.contains(&v) {
+        Ok(())
+    } else {
+        let mut e = ValidationError::new("one_of");
+        e.message = Some(format!("must be one of: {}", allowed.join(", ")).into());
+        Err(e)
+    }
+}
+
+fn org_kind(v: &str) -> Result<(), ValidationError> {
+    one_of(v, &ORG_KINDS)
+}
+
+fn not_blank(v: &str) -> Result<(), ValidationError> {
+    if v.trim().is_empty() {
+        let mut e = ValidationError::new("blank");
+        e.message = Some("must not be blank".into());
+        Err(e)
+    } else {
+        Ok(())
+    }
+}
+
+pub fn parse_date(field: &str, v: &str) -> Result<NaiveDate, FieldError> {
+    NaiveDate::parse_from_str(v, "%Y-%m-%d")
+        .ok()
+        .filter(|d| (1900..=2200).contains(&chrono::Datelike::year(d)))
+        .ok_or_else(|| FieldError {
+            field: field.into(),
+            message: "must be a date YYYY-MM-DD between 1900 and 2200".into(),
+        })
+}
+
+// ---------------------------------------------------------------- organisations
+
+#[derive(Debug, Deserialize, Validate, utoipa::ToSchema)]
+pub struct NewOrganisation {
+    #[validate(required, length(min = 1, max = 200), custom(function = "not_blank"))]
+    pub name: Option<String>,
+    #[validate(required, custom(function = "org_kind"))]
+    #[schema(example = "practice")]
+    pub kind: Option<String>,
+    #[validate(required, length(min = 1, max = 100), custom(function = "not_blank"))]
+    pub area: Option<String>,
+    #[validate(required, length(min = 1, max = 100), custom(function = "not_blank"))]
+    pub region: Option<String>,
+    #[validate(required, email, length(max = 254))]
+    pub email: Option<String>,
+    #[validate(required, length(min = 1, max = 500), custom(function = "not_blank"))]
+    pub address: Option<String>,
+    #[validate(length(min = 1, max = 20))]
+    pub ods_code: Option<String>,
+    #[validate(length(max = 64))]
+    pub commissioner_id: Option<String>,
+}
+
+#[derive(Debug, Clone, Serialize, Queryable, Selectable, utoipa::ToSchema)]
+#[diesel(table_name = organisations)]
+pub struct Organisation {
+    pub id: String,
+    pub name: String,
+    pub kind: String,
+    pub area: String,
+    pub region: String,
+    pub email: String,
+    pub address: String,
+    pub ods_code: Option<String>,
+    pub commissioner_id: Option<String>,
+    #[schema(value_type = String)]
+    pub created_at: NaiveDateTime,
+}
+
+fn rfc3339(t: &NaiveDateTime) -> String {
+    t.and_utc()
+        .to_rfc3339_opts(chrono::SecondsFormat::Micros, true)
+}
+
+impl Organisation {
+    pub fn to_json(&self) -> serde_json::Value {
+        serde_json::json!({
+            "id": self.id, "name": self.name, "kind": self.kind, "area": self.area,
+            "region": self.region, "email": self.email, "address": self.address,
+            "ods_code": self.ods_code, "commissioner_id": self.commissioner_id,
+            "created_at": rfc3339(&self.created_at),
+        })
+    }
+}
+
+pub fn find_organisation(c: &mut DbConn, id: &str) -> ApiResult<Option<Organisation>> {
+    Ok(organisations::table
+        .find(id)
+        .select(Organisation::as_select())
+        .first(c)
+        .optional()?)
+}
+
+/// Create an organisation (admin).
+#[utoipa::path(post, path = "/api/v1/organisations", tag = "directory", request_body = NewOrganisation,
+    security(("bearer" = [])),
+    responses((status = 201, body = Organisation), (status = 400, body = super::error::Problem),
+        (status = 401, body = super::error::Problem), (status = 403, body = super::error::Problem),
+        (status = 422, body = super::error::Problem)))]
+pub async fn create_organisation(
+    state: web::Data<AppState>,
+    caller: Caller,
+    body: web::Json<NewOrganisation>,
+) -> ApiResult<HttpResponse> {
+    caller.require(&[Role::Admin])?;
+    let b = body.into_inner();
+    b.validate()?;
+    let kind = b.kind.clone().unwrap_or_default();
+    let mut errs = Vec::new();
+    if kind == "practice" && b.commissioner_id.is_none() {
+        errs.push(FieldError {
+            field: "commissioner_id".into(),
+            message: "a practice must name its commissioning group".into(),
+        });
+    }
+    if kind != "practice" && b.commissioner_id.is_some() {
+        errs.push(FieldError {
+            field: "commissioner_id".into(),
+            message: "only a practice names a commissioning group".into(),
+        });
+    }
+    if !errs.is_empty() {
+        return Err(ApiError::Validation(errs));
+    }
+    let org = state
+        .db(move |c| {
+            write_tx(c, |c| {
+                if let Some(cid) = &b.commissioner_id {
+                    match find_organisation(c, cid)? {
+                        Some(o) if o.kind == "commissioner" => {}
+                        _ => {
+                            return Err(ApiError::field(
+                                "commissioner_id",
+                                "does not name a commissioner organisation",
+                            ))
+                        }
+                    }
+                }
+                let org = Organisation {
+                    id: uuid::Uuid::new_v4().to_string(),
+                    name: b.name.unwrap_or_default().trim().to_string(),
+                    kind: b.kind.unwrap_or_default(),
+                    area: b.area.unwrap_or_default().trim().to_string(),
+                    region: b.region.unwrap_or_default().trim().to_string(),
+                    email: b.email.unwrap_or_default().trim().to_lowercase(),
+                    address: b.address.unwrap_or_default().trim().to_string(),
+                    ods_code: b.ods_code.map(|s| s.trim().to_string()),
+                    commissioner_id: b.commissioner_id,
+                    created_at: now(),
+                };
+                diesel::insert_into(organisations::table)
+                    .values((
+                        organisations::id.eq(&org.id),
+                        organisations::name.eq(&org.name),
+                        organisations::kind.eq(&org.kind),
+                        organisations::area.eq(&org.area),
+                        organisations::region.eq(&org.region),
+                        organisations::email.eq(&org.email),
+                        organisations::address.eq(&org.address),
+                        organisations::ods_code.eq(&org.ods_code),
+                        organisations::commissioner_id.eq(&org.commissioner_id),
+                        organisations::created_at.eq(&org.created_at),
+                    ))
+                    .execute(c)?;
+                Ok(org)
+            })
+        })
+        .await?;
+    tracing::info!(org_id = %org.id, actor = %caller.user_id, "organisation created");
+    Ok(HttpResponse::Created().json(org.to_json()))
+}
+
+#[derive(Debug, Deserialize, utoipa::IntoParams)]
+pub struct OrgQuery {
+    pub kind: Option<String>,
+    pub limit: Option<i64>,
+    pub offset: Option<i64>,
+}
+
+/// List organisations (any authenticated user: the directory of NHS organisations is what a
+/// practice needs to name the other party).
+#[utoipa::path(get, path = "/api/v1/organisations", tag = "directory", params(OrgQuery),
+    security(("bearer" = [])),
+    responses((status = 200, body = [Organisation]), (status = 401, body = super::error::Problem),
+        (status = 422, body = super::error::Problem)))]
+pub async fn list_organisations(
+    state: web::Data<AppState>,
+    _caller: Caller,
+    q: web::Query<OrgQuery>,
+) -> ApiResult<HttpResponse> {
+    let q = q.into_inner();
+    if let Some(k) = &q.kind {
+        if !ORG_KINDS.contains(&k.as_str()) {
+            return Err(ApiError::field(
+                "kind",
+                format!("must be one of: {}", ORG_KINDS.join(", ")),
+            ));
+        }
+    }
+    let limit = q.limit.unwrap_or(500);
+    if !(1..=1000).contains(&limit) {
+        return Err(ApiError::field("limit", "must be between 1 and 1000"));
+    }
+    let offset = q.offset.unwrap_or(0);
+    if !(0..=10_000_000).contains(&offset) {
+        return Err(ApiError::field("offset", "must be between 0 and 10000000"));
+    }
+    let rows = state
+        .db(move |c| {
+            let mut query = organisations::table
+                .select(Organisation::as_select())
+                .order((organisations::name.asc(), organisations::id.asc()))
+                .limit(limit)
+                .offset(offset)
+                .into_boxed();
+            if let Some(k) = q.kind {
+                query = query.filter(organisations::kind.eq(k));
+            }
+            Ok(query.load(c)?)
+        })
+        .await?;
+    Ok(HttpResponse::Ok().json(rows.iter().map(Organisation::to_json).collect::<Vec<_>>()))
+}
+
+/// One organisation.
+#[utoipa::path(get, path = "/api/v1/organisations/{id}", tag = "directory",
+    params(("id" = String, Path)), security(("bearer" = [])),
+    responses((status = 200, body = Organisation), (status = 401, body = super::error::Problem),
+        (status = 404, body = super::error::Problem)))]
+pub async fn get_organisation(
+    state: web::Data<AppState>,
+    _caller: Caller,
+    id: web::Path<String>,
+) -> ApiResult<HttpResponse> {
+    let id = id.into_inner();
+    let org = state
+        .db(move |c| find_organisation(c, &id))
+        .await?
+        .ok_or(ApiError::NotFound)?;
+    Ok(HttpResponse::Ok().json(org.to_json()))
+}
+
+// ---------------------------------------------------------------- users
+
+fn role_list(v: &[String]) -> Result<(), ValidationError> {
+    for r in v {
+        if Role::parse(r).is_none() {
+            let mut e = ValidationError::new("role");
+            e.message = Some(
+                format!(
+                    "unknown role {r:?}: must be among {}",
+                    Role::ALL.map(|r| r.as_str()).join(", ")
+                )
+                .into(),
+            );
+            return Err(e);
+        }
+    }
+    if v.is_empty() {
+        let mut e = ValidationError::new("roles");
+        e.message = Some("at least one role is required".into());
+        return Err(e);
+    }
+    Ok(())
+}
+
+fn panel_role_list(v: &[String]) -> Result<(), ValidationError> {
+    for r in v {
+        one_of(r, &PANEL_ROLES)?;
+    }
+    Ok(())
+}
+
+fn password_strength(v: &str) -> Result<(), ValidationError> {
+    if v.chars().count() < 12 {
+        let mut e = ValidationError::new("password");
+        e.message = Some("must be at least 12 characters".into());
+        return Err(e);
+    }
+    Ok(())
+}
+
+#[derive(Debug, Deserialize, Validate, utoipa::ToSchema)]
+pub struct NewUser {
+    #[validate(required, length(min = 1, max = 200), custom(function = "not_blank"))]
+    pub name: Option<String>,
+    #[validate(required, email, length(max = 254))]
+    pub email: Option<String>,
+    #[validate(required, length(max = 1024), custom(function = "password_strength"))]
+    pub password: Option<String>,
+    #[validate(required, length(max = 64))]
+    pub organisation_id: Option<String>,
+    #[validate(required, length(max = 7), custom(function = "role_list"))]
+    pub roles: Option<Vec<String>>,
+    #[validate(length(max = 3), custom(function = "panel_role_list"))]
+    pub panel_roles: Option<Vec<String>>,
+}
+
+#[derive(Debug, Clone, Queryable, Selectable)]
+#[diesel(table_name = users)]
+pub struct UserRow {
+    pub id: String,
+    pub name: String,
+    pub email: String,
+    pub organisation_id: String,
+    pub roles: String,
+    pub panel_roles: String,
+    pub active: bool,
+    pub created_at: NaiveDateTime,
+    pub updated_at: NaiveDateTime,
+}
+
+/// A user as the API shows it: never a password or hash.
+#[derive(Debug, Serialize, utoipa::ToSchema)]
+pub struct User {
+    pub id: String,
+    pub name: String,
+    pub email: String,
+    pub organisation_id: String,
+    pub roles: Vec<String>,
+    pub panel_roles: Vec<String>,
+    pub active: bool,
+    pub created_at: String,
+    pub updated_at: String,
+}
+
+impl From<&UserRow> for User {
+    fn from(u: &UserRow) -> User {
+        User {
+            id: u.id.clone(),
+            name: u.name.clone(),
+            email: u.email.clone(),
+            organisation_id: u.organisation_id.clone(),
+            roles: roles::split(&u.roles),
+            panel_roles: roles::split(&u.panel_roles),
+            active: u.active,
+            created_at: rfc3339(&u.created_at),
+            updated_at: rfc3339(&u.updated_at),
+        }
+    }
+}
+
+pub fn find_user(c: &mut DbConn, id: &str) -> ApiResult<Option<UserRow>> {
+    Ok(users::table
+        .find(id)
+        .select(UserRow::as_select())
+        .first(c)
+        .optional()?)
+}
+
+/// Inserts a user; `email_taken` when the e-mail exists. Shared by the API and the bootstrap.
+pub fn insert_user(
+    c: &mut DbConn,
+    name: &str,
+    email: &str,
+    password_hash: &str,
+    organisation_id: &str,
+    roles: &str,
+    panel_roles: &str,
+) -> ApiResult<UserRow> {
+    let t = now();
+    let row = UserRow {
+        id: uuid::Uuid::new_v4().to_string(),
+        name: name.to_string(),
+        email: email.to_string(),
+        organisation_id: organisation_id.to_string(),
+        roles: roles.to_string(),
+        panel_roles: panel_roles.to_string(),
+        active: true,
+        created_at: t,
+        updated_at: t,
+    };
+    let res = diesel::insert_into(users::table)
+        .values((
+            users::id.eq(&row.id),
+            users::name.eq(&row.name),
+            users::email.eq(&row.email),
+            users::password_hash.eq(password_hash),
+            users::organisation_id.eq(&row.organisation_id),
+            users::roles.eq(&row.roles),
+            users::panel_roles.eq(&row.panel_roles),
+            users::active.eq(true),
+            users::created_at.eq(t),
+            users::updated_at.eq(t),
+        ))
+        .execute(c);
+    match res {
+        Ok(_) => Ok(row),
+        Err(diesel::result::Error::DatabaseError(
+            diesel::result::DatabaseErrorKind::UniqueViolation,
+            _,
+        )) => Err(ApiError::Conflict {
+            code: "email_taken",
+            detail: "A user with this e-mail already exists.".into(),
+        }),
+        Err(e) => Err(e.into()),
+    }
+}
+
+/// Create a user (admin). The password is stored as an argon2id hash and never returned.
+#[utoipa::path(post, path = "/api/v1/users", tag = "directory", request_body = NewUser,
+    security(("bearer" = [])),
+    responses((status = 201, body = User), (status = 400, body = super::error::Problem),
+        (status = 401, body = super::error::Problem), (status = 403, body = super::error::Problem),
+        (status = 409, body = super::error::Problem), (status = 422, body = super::error::Problem)))]
+pub async fn create_user(
+    state: web::Data<AppState>,
+    caller: Caller,
+    body: web::Json<NewUser>,
+) -> ApiResult<HttpResponse> {
+    caller.require(&[Role::Admin])?;
+    let b = body.into_inner();
+    b.validate()?;
+    let password = b.password.clone().unwrap_or_default();
+    let hash = web::block(move || hash_password(&password))
+        .await?
+        .map_err(ApiError::internal)?;
+    let row = state
+        .db(move |c| {
+            write_tx(c, |c| {
+                let org_id = b.organisation_id.unwrap_or_default();
+                let org = find_organisation(c, &org_id)?.ok_or_else(|| {
+                    ApiError::field("organisation_id", "does not name an organisation")
+                })?;
+                let roles_v = b.roles.unwrap_or_default();
+                let panel_v = b.panel_roles.unwrap_or_default();
+                let mut errs = Vec::new();
+                for (role, kinds) in [
+                    ("practice_user", &["practice"][..]),
+                    ("commissioner", &["commissioner"][..]),
+                    ("accountable_officer", &["commissioner"][..]),
+                    ("lmc_mediator", &["lmc"][..]),
+                ] {
+                    if roles_v.iter().any(|r| r == role) && !kinds.contains(&org.kind.as_str()) {
+                        errs.push(FieldError {
+                            field: "roles".into(),
+                            message: format!(
+                                "{role} must belong to a {} organisation",
+                                kinds.join("/")
+                            ),
+                        });
+                    }
+                }
+                if !panel_v.is_empty() && !roles_v.iter().any(|r| r == "panelist") {
+                    errs.push(FieldError {
+                        field: "panel_roles".into(),
+                        message: "panel roles need the role panelist".into(),
+                    });
+                }
+                if !errs.is_empty() {
+                    return Err(ApiError::Validation(errs));
+                }
+                let mut roles_v = roles_v;
+                roles_v.sort();
+                roles_v.dedup();
+                let mut panel_v = panel_v;
+                panel_v.sort();
+                panel_v.dedup();
+                insert_user(
+                    c,
+                    b.name.unwrap_or_default().trim(),
+                    &b.email.unwrap_or_default().trim().to_lowercase(),
+                    &hash,
+                    &org.id,
+                    &roles::join(roles_v.iter().map(String::as_str)),
+                    &roles::join(panel_v.iter().map(String::as_str)),
+                )
+            })
+        })
+        .await?;
+    tracing::info!(user_id = %row.id, actor = %caller.user_id, "user created");
+    Ok(HttpResponse::Created().json(User::from(&row)))
+}
+
+/// Admins see any user; a user sees themself.
+fn may_see_user(caller: &Caller, id: &str) -> bool {
+    caller.has(Role::Admin) || caller.user_id == id
+}
+
+/// One user (admin, or the user themself).
+#[utoipa::path(get, path = "/api/v1/users/{id}", tag = "directory",
+    params(("id" = String, Path)), security(("bearer" = [])),
+    responses((status = 200, body = User), (status = 401, body = super::error::Problem),
+        (status = 404, body = super::error::Problem)))]
+pub async fn get_user(
+    state: web::Data<AppState>,
+    caller: Caller,
+    id: web::Path<String>,
+) -> ApiResult<HttpResponse> {
+    let id = id.into_inner();
+    if !may_see_user(&caller, &id) {
+        return Err(ApiError::NotFound);
+    }
+    let row = state
+        .db(move |c| find_user(c, &id))
+        .await?
+        .ok_or(ApiError::NotFound)?;
+    Ok(HttpResponse::Ok().json(User::from(&row)))
+}
+
+#[derive(Debug, Deserialize, Validate, utoipa::ToSchema)]
+#[serde(deny_unknown_fields)]
+pub struct PatchUser {
+    pub active: Option<bool>,
+    #[validate(length(min = 1, max = 200), custom(function = "not_blank"))]
+    pub name: Option<String>,
+    #[validate(length(max = 7), custom(function = "role_list"))]
+    pub roles: Option<Vec<String>>,
+    #[validate(length(max = 3), custom(function = "panel_role_list"))]
+    pub panel_roles: Option<Vec<String>>,
+}
+
+/// Change a user (admin): `{"active": false}` deactivates it, and its tokens stop working at once.
+#[utoipa::path(patch, path = "/api/v1/users/{id}", tag = "directory", request_body = PatchUser,
+    params(("id" = String, Path)), security(("bearer" = [])),
+    responses((status = 200, body = User), (status = 400, body = super::error::Problem),
+        (status = 401, body = super::error::Problem), (status = 403, body = super::error::Problem),
+        (status = 404, body = super::error::Problem), (status = 422, body = super::error::Problem)))]
+pub async fn patch_user(
+    state: web::Data<AppState>,
+    caller: Caller,
+    id: web::Path<String>,
+    body: web::Json<PatchUser>,
+) -> ApiResult<HttpResponse> {
+    caller.require(&[Role::Admin])?;
+    let b = body.into_inner();
+    b.validate()?;
+    let id = id.into_inner();
+    if b.active == Some(false) && id == caller.user_id {
+        return Err(ApiError::field(
+            "active",
+            "an admin cannot deactivate themself",
+        ));
+    }
+    let row = state
+        .db(move |c| {
+            write_tx(c, |c| {
+                find_user(c, &id)?.ok_or(ApiError::NotFound)?;
+                let t = now();
+                diesel::update(users::table.find(&id))
+                    .set(users::updated_at.eq(t))
+                    .execute(c)?;
+                if let Some(a) = b.active {
+                    diesel::update(users::table.find(&id))
+                        .set(users::active.eq(a))
+                        .execute(c)?;
+                }
+                if let Some(n) = &b.name {
+                    diesel::update(users::table.find(&id))
+                        .set(users::name.eq(n.trim()))
+                        .execute(c)?;
+                }
+                if let Some(r) = &b.roles {
+                    let mut r = r.clone();
+                    r.sort();
+                    r.dedup();
+                    diesel::update(users::table.find(&id))
+                        .set(users::roles.eq(roles::join(r.iter().map(String::as_str))))
+                        .execute(c)?;
+                }
+                if let Some(r) = &b.panel_roles {
+                    let mut r = r.clone();
+                    r.sort();
+                    r.dedup();
+                    diesel::update(users::table.find(&id))
+                        .set(users::panel_roles.eq(roles::join(r.iter().map(String::as_str))))
+                        .execute(c)?;
+                }
+                find_user(c, &id)?.ok_or(ApiError::NotFound)
+            })
+        })
+        .await?;
+    tracing::info!(user_id = %row.id, actor = %caller.user_id, active = row.active, "user changed");
+    Ok(HttpResponse::Ok().json(User::from(&row)))
+}
+
+// ---------------------------------------------------------------- interests, unavailability
+
+#[derive(Debug, Deserialize, Validate, utoipa::ToSchema)]
+pub struct NewInterest {
+    #[validate(required, length(max = 64))]
+    pub organisation_id: Option<String>,
+    #[validate(required, length(min = 1, max = 1000), custom(function = "not_blank"))]
+    pub nature: Option<String>,
+    #[validate(required, length(max = 10))]
+    #[schema(example = "2026-01-15")]
+    pub declared_on: Option<String>,
+}
+
+/// Record an entry in the register of interests (admin).
+#[utoipa::path(post, path = "/api/v1/users/{id}/interests", tag = "directory", request_body = NewInterest,
+    params(("id" = String, Path)), security(("bearer" = [])),
+    responses((status = 201, description = "the entry"), (status = 400, body = super::error::Problem),
+        (status = 401, body = super::error::Problem), (status = 403, body = super::error::Problem),
+        (status = 404, body = super::error::Problem), (status = 422, body = super::error::Problem)))]
+pub async fn add_interest(
+    state: web::Data<AppState>,
+    caller: Caller,
+    id: web::Path<String>,
+    body: web::Json<NewInterest>,
+) -> ApiResult<HttpResponse> {
+    caller.require(&[Role::Admin])?;
+    let b = body.into_inner();
+    b.validate()?;
+    let declared_on = parse_date("declared_on", b.declared_on.as_deref().unwrap_or(""))
+        .map_err(|e| ApiError::Validation(vec![e]))?;
+    let user_id = id.into_inner();
+    let today = state.clock.today();
+    if declared_on > today {
+        return Err(ApiError::field("declared_on", "must not be in the future"));
+    }
+    let out = state
+        .db(move |c| {
+            write_tx(c, |c| {
+                find_user(c, &user_id)?.ok_or(ApiError::NotFound)?;
+                let org_id = b.organisation_id.unwrap_or_default();
+                find_organisation(c, &org_id)?.ok_or_else(|| {
+                    ApiError::field("organisation_id", "does not name an organisation")
+                })?;
+                let iid = uuid::Uuid::new_v4().to_string();
+                let nature = b.nature.unwrap_or_default().trim().to_string();
+                diesel::insert_into(interests::table)
+                    .values((
+                        interests::id.eq(&iid),
+                        interests::user_id.eq(&user_id),
+                        interests::organisation_id.eq(&org_id),
+                        interests::nature.eq(&nature),
+                        interests::declared_on.eq(declared_on),
+                        interests::created_at.eq(now()),
+                    ))
+                    .execute(c)?;
+                Ok(
+                    serde_json::json!({"id": iid, "user_id": user_id, "organisation_id": org_id,
+                    "nature": nature, "declared_on": declared_on}),
+                )
+            })
+        })
+        .await?;
+    Ok(HttpResponse::Created().json(out))
+}
+
+/// The user's register of interests (admin, or the user themself).
+#[utoipa::path(get, path = "/api/v1/users/{id}/interests", tag = "directory",
+    params(("id" = String, Path)), security(("bearer" = [])),
+    responses((status = 200, description = "entries"), (status = 401, body = super::error::Problem),
+        (status = 404, body = super::error::Problem)))]
+pub async fn list_interests(
+    state: web::Data<AppState>,
+    caller: Caller,
+    id: web::Path<String>,
+) -> ApiResult<HttpResponse> {
+    let user_id = id.into_inner();
+    if !may_see_user(&caller, &user_id) {
+        return Err(ApiError::NotFound);
+    }
+    let rows = state
+        .db(move |c| {
+            find_user(c, &user_id)?.ok_or(ApiError::NotFound)?;
+            Ok(interests::table
+                .filter(interests::user_id.eq(&user_id))
+                .order(interests::created_at.asc())
+                .select((
+                    interests::id,
+                    interests::organisation_id,
+                    interests::nature,
+                    interests::declared_on,
+                ))
+                .load::<(String, String, String, NaiveDate)>(c)?)
+        })
+        .await?;
+    Ok(HttpResponse::Ok().json(
+        rows.into_iter()
+            .map(|(id, o, n, d)| serde_json::json!({"id": id, "organisation_id": o, "nature": n, "declared_on": d}))
+            .collect::<Vec<_>>(),
+    ))
+}
+
+#[derive(Debug, Deserialize, Validate, utoipa::ToSchema)]
+pub struct NewUnavailability {
+    #[validate(required, length(max = 10))]
+    #[schema(example = "2026-03-02")]
+    pub from: Option<String>,
+    #[validate(required, length(max = 10))]
+    #[schema(example = "2026-03-06")]
+    pub to: Option<String>,
+}
+
+/// Record dates a panelist cannot sit (inclusive): admin, or the panelist themself.
+#[utoipa::path(post, path = "/api/v1/users/{id}/unavailability", tag = "directory",
+    request_body = NewUnavailability, params(("id" = String, Path)), security(("bearer" = [])),
+    responses((status = 201, description = "the period"), (status = 400, body = super::error::Problem),
+        (status = 401, body = super::error::Problem), (status = 403, body = super::error::Problem),
+        (status = 404, body = super::error::Problem), (status = 422, body = super::error::Problem)))]
+pub async fn add_unavailability(
+    state: web::Data<AppState>,
+    caller: Caller,
+    id: web::Path<String>,
+    body: web::Json<NewUnavailability>,
+) -> ApiResult<HttpResponse> {
+    let user_id = id.into_inner();
+    if !caller.has(Role::Admin) {
+        if caller.user_id == user_id {
+            caller.require(&[Role::Panelist, Role::Admin])?;
+        } else {
+            caller.require(&[Role::Admin])?;
+        }
+    }
+    let b = body.into_inner();
+    b.validate()?;
+    let mut errs = Vec::new();
+    let from = parse_date("from", b.from.as_deref().unwrap_or(""))
+        .map_err(|e| errs.push(e))
+        .ok();
+    let to = parse_date("to", b.to.as_deref().unwrap_or(""))
+        .map_err(|e| errs.push(e))
+        .ok();
+    if let (Some(f), Some(t)) = (from, to) {
+        if t < f {
+            errs.push(FieldError {
+                field: "to".into(),
+                message: "must not be before from".into(),
+            });
+        } else if (t - f).num_days() > 366 {
+            errs.push(FieldError {
+                field: "to".into(),
+                message: "a period may span at most one year".into(),
+            });
+        }
+    }
+    if !errs.is_empty() {
+        return Err(ApiError::Validation(errs));
+    }
+    let (from, to) = (from.unwrap_or_default(), to.unwrap_or_default());
+    let out = state
+        .db(move |c| {
+            write_tx(c, |c| {
+                find_user(c, &user_id)?.ok_or(ApiError::NotFound)?;
+                let uid = uuid::Uuid::new_v4().to_string();
+                diesel::insert_into(unavailability::table)
+                    .values((
+                        unavailability::id.eq(&uid),
+                        unavailability::user_id.eq(&user_id),
+                        unavailability::from_date.eq(from),
+                        unavailability::to_date.eq(to),
+                        unavailability::created_at.eq(now()),
+                    ))
+                    .execute(c)?;
+                Ok(serde_json::json!({"id": uid, "user_id": user_id, "from": from, "to": to}))
+            })
+        })
+        .await?;
+    Ok(HttpResponse::Created().json(out))
+}
+
+/// A panelist's unavailable periods (admin, or the user themself).
+#[utoipa::path(get, path = "/api/v1/users/{id}/unavailability", tag = "directory",
+    params(("id" = String, Path)), security(("bearer" = [])),
+    responses((status = 200, description = "periods"), (status = 401, body = super::error::Problem),
+        (status = 404, body = super::error::Problem)))]
+pub async fn list_unavailability(
+    state: web::Data<AppState>,
+    caller: Caller,
+    id: web::Path<String>,
+) -> ApiResult<HttpResponse> {
+    let user_id = id.into_inner();
+    if !may_see_user(&caller, &user_id) {
+        return Err(ApiError::NotFound);
+    }
+    let rows = state
+        .db(move |c| {
+            find_user(c, &user_id)?.ok_or(ApiError::NotFound)?;
+            Ok(unavailability::table
+                .filter(unavailability::user_id.eq(&user_id))
+                .order(unavailability::from_date.asc())
+                .select((
+                    unavailability::id,
+                    unavailability::from_date,
+                    unavailability::to_date,
+                ))
+                .load::<(String, NaiveDate, NaiveDate)>(c)?)
+        })
+        .await?;
+    Ok(HttpResponse::Ok().json(
+        rows.into_iter()
+            .map(|(id, f, t)| serde_json::json!({"id": id, "from": f, "to": t}))
+            .collect::<Vec<_>>(),
+    ))
+}

@@ -1,0 +1,131 @@
+//! Cross-cutting response handling: problem+json for errors actix produces itself (unknown
+//! method, malformed multipart, …) and security headers on every response.
+
+use actix_web::body::{BoxBody, EitherBody};
+use actix_web::dev::ServiceResponse;
+use actix_web::http::header::{self, HeaderValue};
+use actix_web::middleware::{DefaultHeaders, ErrorHandlerResponse, ErrorHandlers};
+use actix_web::HttpResponse;
+
+pub fn security_headers() -> DefaultHeaders {
+    DefaultHeaders::new()
+        .add((header::X_CONTENT_TYPE_OPTIONS, "nosniff"))
+        .add((header::X_FRAME_OPTIONS, "DENY"))
+        .add((header::REFERRER_POLICY, "no-referrer"))
+        .add((header::CACHE_CONTROL, "no-store"))
+        .add((
+            header::CONTENT_SECURITY_POLICY,
+            "default-src 'self'; img-src 'self' data:; style-src 'self' 'unsafe-inline'; \
+             script-src 'self' 'unsafe-inline'; frame-ancestors 'none'",
+        ))
+        .add(("Cross-Origin-Resource-Policy", "same-origin"))
+}
+
+pub fn problem_for_bare_errors<B: 'static>() -> ErrorHandlers<B> {
+    ErrorHandlers::new().default_handler(to_problem)
+}
+
+fn code_for(status: u16) -> (&'static str, &'static str, &'static str) {
+    match status {
+        400 => (
+            "malformed_request",
+            "Malformed request",
+            "The request could not be read.",
+        ),
+        401 => (
+            "unauthorized",
+            "Not authenticated",
+            "Authentication is required.",
+        ),
+        403 => ("forbidden", "Not allowed", "You may not do this."),
+        404 => (
+            "not_found",
+            "Not found",
+            "No such resource, or you may not see it.",
+        ),
+        405 => (
+            "method_not_allowed",
+            "Method not allowed",
+            "This method is not allowed on this resource.",
+        ),
+        406 => (
+            "not_acceptable",
+            "Not acceptable",
+            "The requested representation is not available.",
+        ),
+        408 => (
+            "request_timeout",
+            "Request timeout",
+            "The request took too long to arrive.",
+        ),
+        411 => (
+            "length_required",
+            "Length required",
+            "Send a Content-Length.",
+        ),
+        413 => (
+            "payload_too_large",
+            "Request too large",
+            "The request body is too large.",
+        ),
+        414 => (
+            "uri_too_long",
+            "URI too long",
+            "The request URI is too long.",
+        ),
+        415 => (
+            "unsupported_media_type",
+            "Unsupported media type",
+            "The content type is not supported here.",
+        ),
+        431 => (
+            "headers_too_large",
+            "Headers too large",
+            "The request headers are too large.",
+        ),
+        s if s >= 500 => (
+            "internal_error",
+            "Internal error",
+            "An internal error occurred; it has been logged.",
+        ),
+        _ => (
+            "request_refused",
+            "Request refused",
+            "The request was refused.",
+        ),
+    }
+}
+
+fn to_problem<B: 'static>(res: ServiceResponse<B>) -> actix_web::Result<ErrorHandlerResponse<B>> {
+    let is_problem = res
+        .headers()
+        .get(header::CONTENT_TYPE)
+        .map(|v| v.as_bytes().starts_with(b"application/problem+json"))
+        .unwrap_or(false);
+    if is_problem {
+        return Ok(ErrorHandlerResponse::Response(res.map_into_left_body()));
+    }
+    let status = res.status();
+    let (code, title, detail) = code_for(status.as_u16());
+    if status.is_server_error() {
+        tracing::error!(status = status.as_u16(), path = %res.request().path(), "server error without problem body");
+    }
+    let body = serde_json::json!({
+        "type": format!("https://ldr.example/problems/{}", code.replace('_', "-")),
+        "title": title, "status": status.as_u16(), "detail": detail, "code": code,
+    });
+    let mut new = HttpResponse::build(status);
+    for (k, v) in res.headers().iter() {
+        if k != header::CONTENT_TYPE && k != header::CONTENT_LENGTH {
+            new.append_header((k.clone(), v.clone()));
+        }
+    }
+    new.insert_header((
+        header::CONTENT_TYPE,
+        HeaderValue::from_static("application/problem+json"),
+    ));
+    let new: HttpResponse<BoxBody> = new.body(body.to_string());
+    let (req, _) = res.into_parts();
+    let res: ServiceResponse<EitherBody<B>> = ServiceResponse::new(req, new).map_into_right_body();
+    Ok(ErrorHandlerResponse::Response(res))
+}

@@ -1,0 +1,98 @@
+//! The HTTP API: thin actix handlers over the domain and the database.
+
+pub mod auth;
+pub mod calendar;
+pub mod directory;
+pub mod error;
+pub mod limits;
+pub mod middleware;
+
+use crate::clock::Clock;
+use crate::config::Config;
+use crate::db::{DbConn, DbPool};
+use crate::domain::calendar::Calendar;
+use actix_web::{web, HttpResponse};
+use error::{ApiError, ApiResult};
+use std::sync::Arc;
+
+/// Everything a handler needs; cheap to clone.
+pub struct AppState {
+    pub pool: DbPool,
+    pub cfg: Arc<Config>,
+    pub clock: Clock,
+    pub calendar: Calendar,
+    pub jwt: Arc<auth::JwtKeys>,
+    pub limits: limits::Limits,
+    /// An argon2 hash of a random password, verified against for unknown e-mails so that a
+    /// refused login takes as long whether or not the account exists.
+    pub dummy_hash: String,
+    /// Woken when a transaction queued notices, so the mail worker sends them at once.
+    pub mail_wakeup: Arc<tokio::sync::Notify>,
+}
+
+impl AppState {
+    /// Runs blocking diesel work on actix's thread pool with a pooled connection.
+    pub async fn db<T, F>(&self, f: F) -> ApiResult<T>
+    where
+        F: FnOnce(&mut DbConn) -> ApiResult<T> + Send + 'static,
+        T: Send + 'static,
+    {
+        let pool = self.pool.clone();
+        web::block(move || {
+            let mut conn = pool.get()?;
+            f(&mut conn)
+        })
+        .await?
+    }
+
+    pub async fn active_caller(&self, user_id: &str) -> ApiResult<Option<auth::Caller>> {
+        let id = user_id.to_string();
+        self.db(move |c| auth::load_caller(c, &id)).await
+    }
+}
+
+pub async fn healthz() -> HttpResponse {
+    HttpResponse::Ok().json(serde_json::json!({"status": "ok"}))
+}
+
+pub async fn readyz(state: web::Data<AppState>) -> HttpResponse {
+    let ok = state
+        .db(|c| {
+            use diesel::connection::SimpleConnection;
+            c.batch_execute("SELECT 1").map_err(ApiError::from)
+        })
+        .await;
+    match ok {
+        Ok(()) => HttpResponse::Ok().json(serde_json::json!({"status": "ready"})),
+        Err(e) => {
+            tracing::warn!(error = %e, "readiness check failed");
+            HttpResponse::ServiceUnavailable()
+                .content_type("application/problem+json")
+                .json(ApiError::Unavailable("database".into()).problem())
+        }
+    }
+}
+
+async fn not_found() -> ApiResult<HttpResponse> {
+    Err(ApiError::NotFound)
+}
+
+/// Mounts every route. Used by the binary and by the tests.
+pub fn configure(cfg: &mut web::ServiceConfig) {
+    cfg.app_data(
+        web::JsonConfig::default()
+            .limit(1024 * 1024)
+            .error_handler(error::json_error),
+    )
+    .app_data(web::QueryConfig::default().error_handler(error::query_error))
+    .app_data(web::PathConfig::default().error_handler(error::path_error))
+    .route("/healthz", web::get().to(healthz))
+    .route("/readyz", web::get().to(readyz))
+    .service(
+        web::scope("/api/v1")
+            .route("/auth/login", web::post().to(auth::login))
+            .configure(directory::routes)
+            .configure(calendar::routes),
+    )
+    .default_service(web::to(not_found));
+}

@@ -1,0 +1,275 @@
+//! Every `LDR_*` variable, read in one place and validated at start. A bad value is an error
+//! naming the variable; the caller prints it and exits non-zero. Secrets are never logged:
+//! `Config` implements `Debug` by hand and `summary()` gives the loggable view.
+
+use crate::db::DbTarget;
+use chrono::NaiveDate;
+use std::net::SocketAddr;
+use std::path::PathBuf;
+
+pub const DEFAULT_DATABASE_URL: &str = "sqlite://data/ldr.sqlite3";
+pub const DEFAULT_BIND: &str = "127.0.0.1:8080";
+
+#[derive(Clone)]
+pub struct Config {
+    pub database: DbTarget,
+    pub bind: SocketAddr,
+    /// `None`: generate one and keep it in `data_dir/jwt-secret`.
+    pub jwt_secret: Option<String>,
+    pub jwt_ttl_seconds: i64,
+    pub smtp_url: Option<url::Url>,
+    pub mail_from: String,
+    pub mail_dir: PathBuf,
+    pub data_dir: PathBuf,
+    pub bank_holidays_file: Option<PathBuf>,
+    pub bootstrap_admin: Option<(String, String)>,
+    pub today: Option<NaiveDate>,
+    pub mail_retry_base_seconds: u64,
+    pub mail_max_attempts: u32,
+    pub sweep_interval_seconds: u64,
+    pub db_pool_size: u32,
+    pub workers: usize,
+}
+
+impl std::fmt::Debug for Config {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.write_str(&self.summary())
+    }
+}
+
+fn parse_num<T>(name: &str, v: &str, min: T, max: T) -> Result<T, String>
+where
+    T: std::str::FromStr + PartialOrd + std::fmt::Display + Copy,
+{
+    let n: T = v
+        .trim()
+        .parse()
+        .map_err(|_| format!("{name}: {v:?} is not a number"))?;
+    if n < min || n > max {
+        return Err(format!("{name}: {n} is out of range ({min}..={max})"));
+    }
+    Ok(n)
+}
+
+impl Config {
+    /// Reads the process environment.
+    pub fn from_env() -> Result<Config, String> {
+        Self::from_lookup(|k| std::env::var(k).ok())
+    }
+
+    /// Reads variables through `get` (tests pass a map). Empty values count as unset.
+    pub fn from_lookup(get: impl Fn(&str) -> Option<String>) -> Result<Config, String> {
+        let get = |k: &str| get(k).filter(|v| !v.trim().is_empty());
+        let data_dir = PathBuf::from(get("LDR_DATA_DIR").unwrap_or_else(|| "data".into()));
+        let database = DbTarget::parse(
+            &get("LDR_DATABASE_URL").unwrap_or_else(|| DEFAULT_DATABASE_URL.to_string()),
+        )?;
+        let bind_s = get("LDR_BIND").unwrap_or_else(|| DEFAULT_BIND.into());
+        let bind: SocketAddr = bind_s.trim().parse().map_err(|_| {
+            format!("LDR_BIND: {bind_s:?} is not an address:port such as 127.0.0.1:8080")
+        })?;
+        let jwt_secret = get("LDR_JWT_SECRET");
+        if let Some(s) = &jwt_secret {
+            if s.len() < 32 {
+                return Err("LDR_JWT_SECRET: must be at least 32 characters".into());
+            }
+        }
+        let jwt_ttl_seconds = match get("LDR_JWT_TTL_SECONDS") {
+            Some(v) => parse_num("LDR_JWT_TTL_SECONDS", &v, 60, 86_400)?,
+            None => 3600,
+        };
+        let smtp_url = match get("LDR_SMTP_URL") {
+            Some(v) => {
+                let u = url::Url::parse(v.trim())
+                    .map_err(|e| format!("LDR_SMTP_URL: not a URL ({e})"))?;
+                if !matches!(u.scheme(), "smtp" | "smtps") {
+                    return Err(format!(
+                        "LDR_SMTP_URL: scheme {:?} is not smtp:// or smtps://",
+                        u.scheme()
+                    ));
+                }
+                if u.host_str().is_none() {
+                    return Err("LDR_SMTP_URL: no host".into());
+                }
+                Some(u)
+            }
+            None => None,
+        };
+        let mail_from = get("LDR_MAIL_FROM")
+            .unwrap_or_else(|| "Local Dispute Resolution <ldr@localhost>".into());
+        if mail_from.parse::<lettre::message::Mailbox>().is_err() {
+            return Err(format!(
+                "LDR_MAIL_FROM: {mail_from:?} is not an e-mail address (e.g. \"LDR <ldr@example.nhs.uk>\")"
+            ));
+        }
+        let mail_dir = get("LDR_MAIL_DIR")
+            .map(PathBuf::from)
+            .unwrap_or_else(|| data_dir.join("mail"));
+        let bank_holidays_file = get("LDR_BANK_HOLIDAYS_FILE").map(PathBuf::from);
+        let bootstrap_admin = match (
+            get("LDR_BOOTSTRAP_ADMIN_EMAIL"),
+            get("LDR_BOOTSTRAP_ADMIN_PASSWORD"),
+        ) {
+            (Some(e), Some(p)) => {
+                if !validator::ValidateEmail::validate_email(&e) {
+                    return Err(format!(
+                        "LDR_BOOTSTRAP_ADMIN_EMAIL: {e:?} is not an e-mail address"
+                    ));
+                }
+                if p.chars().count() < 12 {
+                    return Err(
+                        "LDR_BOOTSTRAP_ADMIN_PASSWORD: must be at least 12 characters".into(),
+                    );
+                }
+                Some((e.trim().to_lowercase(), p))
+            }
+            (None, None) => None,
+            _ => return Err(
+                "LDR_BOOTSTRAP_ADMIN_EMAIL and LDR_BOOTSTRAP_ADMIN_PASSWORD must be set together"
+                    .into(),
+            ),
+        };
+        let today = match get("LDR_TODAY") {
+            Some(v) => Some(
+                NaiveDate::parse_from_str(v.trim(), "%Y-%m-%d")
+                    .map_err(|_| format!("LDR_TODAY: {v:?} is not a YYYY-MM-DD date"))?,
+            ),
+            None => None,
+        };
+        let mail_retry_base_seconds = match get("LDR_MAIL_RETRY_BASE_SECONDS") {
+            Some(v) => parse_num("LDR_MAIL_RETRY_BASE_SECONDS", &v, 1, 86_400)?,
+            None => 30,
+        };
+        let mail_max_attempts = match get("LDR_MAIL_MAX_ATTEMPTS") {
+            Some(v) => parse_num("LDR_MAIL_MAX_ATTEMPTS", &v, 1, 100)?,
+            None => 12,
+        };
+        let sweep_interval_seconds = match get("LDR_SWEEP_INTERVAL_SECONDS") {
+            Some(v) => parse_num("LDR_SWEEP_INTERVAL_SECONDS", &v, 1, 86_400)?,
+            None => 60,
+        };
+        let db_pool_size = match get("LDR_DB_POOL_SIZE") {
+            Some(v) => parse_num("LDR_DB_POOL_SIZE", &v, 1, 256)?,
+            None => 16,
+        };
+        let workers = match get("LDR_WORKERS") {
+            Some(v) => parse_num("LDR_WORKERS", &v, 1, 256)?,
+            None => std::thread::available_parallelism()
+                .map(|n| n.get())
+                .unwrap_or(2),
+        };
+        Ok(Config {
+            database,
+            bind,
+            jwt_secret,
+            jwt_ttl_seconds,
+            smtp_url,
+            mail_from,
+            mail_dir,
+            data_dir,
+            bank_holidays_file,
+            bootstrap_admin,
+            today,
+            mail_retry_base_seconds,
+            mail_max_attempts,
+            sweep_interval_seconds,
+            db_pool_size,
+            workers,
+        })
+    }
+
+    /// What may be logged: no secret, no password, SMTP and database passwords masked.
+    pub fn summary(&self) -> String {
+        let db = match &self.database {
+            DbTarget::Postgres(u) => crate::db::redact_url(u),
+            DbTarget::Sqlite(p) => format!("sqlite://{p}"),
+        };
+        let smtp = match &self.smtp_url {
+            Some(u) => crate::db::redact_url(u.as_str()),
+            None => format!("files in {}", self.mail_dir.display()),
+        };
+        format!(
+            "database={db} bind={} mail={smtp} mail_from={} bank_holidays_file={} today={} \
+             jwt_secret={} bootstrap_admin={} workers={} pool={}",
+            self.bind,
+            self.mail_from,
+            self.bank_holidays_file
+                .as_ref()
+                .map(|p| p.display().to_string())
+                .unwrap_or_else(|| "(computed)".into()),
+            self.today
+                .map(|d| d.to_string())
+                .unwrap_or_else(|| "(real)".into()),
+            if self.jwt_secret.is_some() {
+                "(set)"
+            } else {
+                "(generated)"
+            },
+            self.bootstrap_admin
+                .as_ref()
+                .map(|(e, _)| e.as_str())
+                .unwrap_or("(none)"),
+            self.workers,
+            self.db_pool_size,
+        )
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use std::collections::HashMap;
+
+    fn cfg(pairs: &[(&str, &str)]) -> Result<Config, String> {
+        let m: HashMap<String, String> = pairs
+            .iter()
+            .map(|(k, v)| (k.to_string(), v.to_string()))
+            .collect();
+        Config::from_lookup(|k| m.get(k).cloned())
+    }
+
+    #[test]
+    fn defaults() {
+        let c = cfg(&[]).unwrap();
+        assert_eq!(c.database, DbTarget::Sqlite("data/ldr.sqlite3".into()));
+        assert_eq!(c.bind.to_string(), "127.0.0.1:8080");
+        assert_eq!(c.mail_retry_base_seconds, 30);
+        assert_eq!(c.mail_max_attempts, 12);
+        assert_eq!(c.sweep_interval_seconds, 60);
+        assert!(c.today.is_none());
+    }
+
+    #[test]
+    fn bad_values_name_the_variable() {
+        for (k, v) in [
+            ("LDR_DATABASE_URL", "mysql://x"),
+            ("LDR_BIND", "nonsense"),
+            ("LDR_JWT_SECRET", "short"),
+            ("LDR_SMTP_URL", "http://x"),
+            ("LDR_MAIL_FROM", "not an address"),
+            ("LDR_TODAY", "2026-02-30"),
+            ("LDR_MAIL_MAX_ATTEMPTS", "0"),
+            ("LDR_SWEEP_INTERVAL_SECONDS", "x"),
+            ("LDR_BOOTSTRAP_ADMIN_EMAIL", "admin@example.org"),
+        ] {
+            let e = cfg(&[(k, v)]).unwrap_err();
+            assert!(e.contains(k), "{k}={v} gave {e}");
+        }
+    }
+
+    #[test]
+    fn summary_hides_secrets() {
+        let c = cfg(&[
+            ("LDR_DATABASE_URL", "postgres://u:dbpass@h/d"),
+            ("LDR_SMTP_URL", "smtp://mailer:smtppass@mail.example:587"),
+            ("LDR_JWT_SECRET", "0123456789abcdef0123456789abcdefXYZ"),
+            ("LDR_BOOTSTRAP_ADMIN_EMAIL", "admin@example.org"),
+            ("LDR_BOOTSTRAP_ADMIN_PASSWORD", "correct horse battery"),
+        ])
+        .unwrap();
+        let s = format!("{c:?}");
+        for secret in ["dbpass", "smtppass", "0123456789abcdef", "correct horse"] {
+            assert!(!s.contains(secret), "{s}");
+        }
+    }
+}

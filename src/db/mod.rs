@@ -1,0 +1,251 @@
+//! One diesel code base over PostgreSQL and SQLite.
+//!
+//! The backend is chosen from the URL scheme by our own `r2d2::ManageConnection`: diesel's
+//! derived `MultiConnection::establish` tries PostgreSQL and then silently falls back to
+//! SQLite (a `host=… dbname=…` string would create an SQLite file of that name), which must
+//! never happen here.
+
+pub mod schema;
+
+use diesel::connection::SimpleConnection;
+use diesel::prelude::*;
+use diesel::r2d2::{self, Pool, PooledConnection};
+use diesel_migrations::{embed_migrations, EmbeddedMigrations, MigrationHarness};
+use std::time::Duration;
+
+#[derive(diesel::MultiConnection)]
+pub enum DbConn {
+    Pg(diesel::PgConnection),
+    Sqlite(diesel::SqliteConnection),
+}
+
+pub const PG_MIGRATIONS: EmbeddedMigrations = embed_migrations!("migrations/postgres");
+pub const SQLITE_MIGRATIONS: EmbeddedMigrations = embed_migrations!("migrations/sqlite");
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Backend {
+    Postgres,
+    Sqlite,
+}
+
+/// Where the database is, parsed from `LDR_DATABASE_URL`.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum DbTarget {
+    Postgres(String),
+    /// Path of the SQLite file.
+    Sqlite(String),
+}
+
+impl DbTarget {
+    /// `postgres://…` / `postgresql://…` → PostgreSQL; `sqlite://PATH` or `sqlite:PATH` → SQLite.
+    /// Anything else is refused with a message naming the scheme.
+    pub fn parse(url: &str) -> Result<DbTarget, String> {
+        let url = url.trim();
+        if url.starts_with("postgres://") || url.starts_with("postgresql://") {
+            return Ok(DbTarget::Postgres(url.to_string()));
+        }
+        if let Some(path) = url
+            .strip_prefix("sqlite://")
+            .or_else(|| url.strip_prefix("sqlite:"))
+        {
+            if path.is_empty() {
+                return Err("LDR_DATABASE_URL: an sqlite:// URL needs a file path".into());
+            }
+            return Ok(DbTarget::Sqlite(path.to_string()));
+        }
+        let scheme = url.split_once(':').map(|(s, _)| s).unwrap_or("");
+        Err(format!(
+            "LDR_DATABASE_URL: unsupported database URL scheme {:?}: use postgres://… or sqlite://PATH",
+            scheme
+        ))
+    }
+
+    pub fn backend(&self) -> Backend {
+        match self {
+            DbTarget::Postgres(_) => Backend::Postgres,
+            DbTarget::Sqlite(_) => Backend::Sqlite,
+        }
+    }
+}
+
+/// Opens connections of the backend named by the URL, and nothing else.
+#[derive(Debug, Clone)]
+pub struct Manager {
+    target: DbTarget,
+}
+
+impl r2d2::ManageConnection for Manager {
+    type Connection = DbConn;
+    type Error = r2d2::Error;
+
+    fn connect(&self) -> Result<DbConn, r2d2::Error> {
+        match &self.target {
+            DbTarget::Postgres(url) => {
+                let mut c =
+                    diesel::PgConnection::establish(url).map_err(r2d2::Error::ConnectionError)?;
+                // A statement that runs away must not hold a connection for ever.
+                c.batch_execute("SET statement_timeout = '30s'; SET lock_timeout = '10s'")
+                    .map_err(r2d2::Error::QueryError)?;
+                Ok(DbConn::Pg(c))
+            }
+            DbTarget::Sqlite(path) => {
+                let mut c = diesel::SqliteConnection::establish(path)
+                    .map_err(r2d2::Error::ConnectionError)?;
+                // WAL for concurrent readers; synchronous=FULL so an acknowledged commit survives
+                // a crash or power loss; foreign keys enforced; writers wait instead of failing.
+                c.batch_execute(
+                    "PRAGMA busy_timeout = 10000; PRAGMA journal_mode = WAL; \
+                     PRAGMA synchronous = FULL; PRAGMA foreign_keys = ON;",
+                )
+                .map_err(r2d2::Error::QueryError)?;
+                Ok(DbConn::Sqlite(c))
+            }
+        }
+    }
+
+    fn is_valid(&self, conn: &mut DbConn) -> Result<(), r2d2::Error> {
+        conn.batch_execute("SELECT 1")
+            .map_err(r2d2::Error::QueryError)
+    }
+
+    fn has_broken(&self, _conn: &mut DbConn) -> bool {
+        false
+    }
+}
+
+pub type DbPool = Pool<Manager>;
+pub type PooledConn = PooledConnection<Manager>;
+
+/// Builds the pool and checks the database answers; for SQLite the parent folder is created.
+/// Errors name the cause (unreachable server, bad path) and never fall back to another backend.
+pub fn connect(target: &DbTarget, max_size: u32) -> Result<DbPool, String> {
+    if let DbTarget::Sqlite(path) = target {
+        if let Some(parent) = std::path::Path::new(path).parent() {
+            if !parent.as_os_str().is_empty() {
+                std::fs::create_dir_all(parent).map_err(|e| {
+                    format!(
+                        "cannot create the SQLite directory {}: {e}",
+                        parent.display()
+                    )
+                })?;
+            }
+        }
+    }
+    let manager = Manager {
+        target: target.clone(),
+    };
+    // Try one connection first so that the real cause (DNS, refused, auth) is reported.
+    r2d2::ManageConnection::connect(&manager).map_err(|e| match target {
+        DbTarget::Postgres(url) => {
+            format!("cannot connect to PostgreSQL at {}: {e}", redact_url(url))
+        }
+        DbTarget::Sqlite(path) => format!("cannot open the SQLite database {path}: {e}"),
+    })?;
+    let size = match target {
+        DbTarget::Postgres(_) => max_size,
+        DbTarget::Sqlite(_) => max_size.min(8),
+    };
+    Pool::builder()
+        .max_size(size)
+        .min_idle(Some(1))
+        .connection_timeout(Duration::from_secs(10))
+        .build(manager)
+        .map_err(|e| format!("cannot build the database pool: {e}"))
+}
+
+/// Runs the embedded migrations of the connection's backend.
+pub fn migrate(conn: &mut DbConn) -> Result<(), String> {
+    let res = match conn {
+        DbConn::Pg(c) => c.run_pending_migrations(PG_MIGRATIONS).map(|_| ()),
+        DbConn::Sqlite(c) => c.run_pending_migrations(SQLITE_MIGRATIONS).map(|_| ()),
+    };
+    res.map_err(|e| format!("database migration failed: {e}"))
+}
+
+pub fn backend_of(conn: &DbConn) -> Backend {
+    match conn {
+        DbConn::Pg(_) => Backend::Postgres,
+        DbConn::Sqlite(_) => Backend::Sqlite,
+    }
+}
+
+/// A write transaction. On SQLite it is `BEGIN IMMEDIATE`, so the write lock is taken up
+/// front and a concurrent writer waits (busy_timeout) instead of failing with
+/// SQLITE_BUSY_SNAPSHOT half-way; on PostgreSQL an ordinary transaction.
+pub fn write_tx<T, E>(
+    conn: &mut DbConn,
+    f: impl FnOnce(&mut DbConn) -> Result<T, E>,
+) -> Result<T, E>
+where
+    E: From<diesel::result::Error>,
+{
+    match conn {
+        DbConn::Pg(_) => conn.transaction(f),
+        DbConn::Sqlite(_) => {
+            conn.batch_execute("BEGIN IMMEDIATE")?;
+            match f(conn) {
+                Ok(v) => match conn.batch_execute("COMMIT") {
+                    Ok(()) => Ok(v),
+                    Err(e) => {
+                        let _ = conn.batch_execute("ROLLBACK");
+                        Err(e.into())
+                    }
+                },
+                Err(e) => {
+                    let _ = conn.batch_execute("ROLLBACK");
+                    Err(e)
+                }
+            }
+        }
+    }
+}
+
+/// `postgres://user:secret@host/db` → `postgres://user:***@host/db` for messages and logs.
+pub fn redact_url(url: &str) -> String {
+    match url::Url::parse(url) {
+        Ok(mut u) => {
+            if u.password().is_some() {
+                let _ = u.set_password(Some("***"));
+            }
+            u.to_string()
+        }
+        Err(_) => "<unparseable URL>".to_string(),
+    }
+}
+
+/// Current UTC time truncated to microseconds (PostgreSQL's precision), so the same value
+/// round-trips on both backends.
+pub fn now() -> chrono::NaiveDateTime {
+    use chrono::{SubsecRound, Utc};
+    Utc::now().naive_utc().trunc_subsecs(6)
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn parses_schemes() {
+        assert_eq!(
+            DbTarget::parse("postgres://u@h/d").unwrap().backend(),
+            Backend::Postgres
+        );
+        assert_eq!(
+            DbTarget::parse("sqlite://data/x.db").unwrap(),
+            DbTarget::Sqlite("data/x.db".into())
+        );
+        assert!(DbTarget::parse("mysql://x")
+            .unwrap_err()
+            .contains("\"mysql\""));
+        assert!(DbTarget::parse("host=localhost dbname=x").is_err());
+        assert!(DbTarget::parse("sqlite://").is_err());
+    }
+
+    #[test]
+    fn redacts_password() {
+        assert_eq!(
+            redact_url("postgres://u:pw@h:5432/d"),
+            "postgres://u:***@h:5432/d"
+        );
+    }
+}

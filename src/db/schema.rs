@@ -1,0 +1,193 @@
+//! Table definitions shared by both backends. Written by hand: both migration folders
+//! must produce exactly these tables and columns (checked by `tests/migrations.rs`).
+//! Ids are UUID strings, timestamps UTC without zone, dates `YYYY-MM-DD`.
+
+diesel::table! {
+    organisations (id) {
+        id -> Text,
+        name -> Text,
+        kind -> Text,
+        area -> Text,
+        region -> Text,
+        email -> Text,
+        address -> Text,
+        ods_code -> Nullable<Text>,
+        commissioner_id -> Nullable<Text>,
+        created_at -> Timestamp,
+    }
+}
+
+diesel::table! {
+    users (id) {
+        id -> Text,
+        name -> Text,
+        email -> Text,
+        password_hash -> Text,
+        organisation_id -> Text,
+        roles -> Text,
+        panel_roles -> Text,
+        active -> Bool,
+        created_at -> Timestamp,
+        updated_at -> Timestamp,
+    }
+}
+
+diesel::table! {
+    interests (id) {
+        id -> Text,
+        user_id -> Text,
+        organisation_id -> Text,
+        nature -> Text,
+        declared_on -> Date,
+        created_at -> Timestamp,
+    }
+}
+
+diesel::table! {
+    unavailability (id) {
+        id -> Text,
+        user_id -> Text,
+        from_date -> Date,
+        to_date -> Date,
+        created_at -> Timestamp,
+    }
+}
+
+diesel::table! {
+    disputes (id) {
+        id -> Text,
+        title -> Text,
+        category -> Text,
+        appellant_id -> Text,
+        respondent_id -> Text,
+        summary -> Text,
+        matter_arose_on -> Date,
+        contract_related -> Bool,
+        inter_practice -> Bool,
+        screening_org_id -> Text,
+        lmc_id -> Nullable<Text>,
+        state -> Text,
+        version -> BigInt,
+        mediator_id -> Nullable<Text>,
+        mediator_mode -> Nullable<Text>,
+        lodged_on -> Nullable<Date>,
+        lmc_consulted_on -> Nullable<Date>,
+        clinical_member_id -> Nullable<Text>,
+        gp_conciliator_id -> Nullable<Text>,
+        lmc_representative_id -> Nullable<Text>,
+        secretary_id -> Nullable<Text>,
+        chair_id -> Nullable<Text>,
+        hearing_date -> Nullable<Date>,
+        hearing_time -> Nullable<Text>,
+        hearing_venue -> Nullable<Text>,
+        hearing_sequence -> Integer,
+        notice_sent_on -> Nullable<Date>,
+        bundle_distributed_on -> Nullable<Date>,
+        held_on -> Nullable<Date>,
+        decided_on -> Nullable<Date>,
+        decision_notified_on -> Nullable<Date>,
+        referred_on -> Nullable<Date>,
+        hearing_by -> Nullable<Date>,
+        notice_by -> Nullable<Date>,
+        bundle_by -> Nullable<Date>,
+        decision_by -> Nullable<Date>,
+        fhsu_by -> Nullable<Date>,
+        next_sweep_on -> Nullable<Date>,
+        detail -> Text,
+        created_by -> Text,
+        created_at -> Timestamp,
+        updated_at -> Timestamp,
+    }
+}
+
+diesel::table! {
+    idempotency_keys (user_id, key) {
+        user_id -> Text,
+        key -> Text,
+        request_hash -> Text,
+        dispute_id -> Text,
+        created_at -> Timestamp,
+    }
+}
+
+diesel::table! {
+    events (dispute_id, seq) {
+        dispute_id -> Text,
+        seq -> BigInt,
+        event_type -> Text,
+        actor_id -> Text,
+        at -> Timestamp,
+        data -> Text,
+    }
+}
+
+diesel::table! {
+    breaches (dispute_id, kind) {
+        dispute_id -> Text,
+        kind -> Text,
+        due_on -> Date,
+        detected_on -> Date,
+        overridden -> Bool,
+        detail -> Text,
+    }
+}
+
+diesel::table! {
+    reminders (dispute_id, kind, due_on) {
+        dispute_id -> Text,
+        kind -> Text,
+        due_on -> Date,
+        sent_at -> Timestamp,
+    }
+}
+
+diesel::table! {
+    documents (id) {
+        id -> Text,
+        dispute_id -> Text,
+        name -> Text,
+        kind -> Text,
+        content_type -> Text,
+        size -> BigInt,
+        sha256 -> Text,
+        content -> Binary,
+        uploaded_by -> Text,
+        created_at -> Timestamp,
+    }
+}
+
+diesel::table! {
+    notices (id) {
+        id -> Text,
+        dispute_id -> Nullable<Text>,
+        template -> Text,
+        recipients -> Text,
+        subject -> Text,
+        body_text -> Text,
+        body_html -> Text,
+        ics -> Nullable<Text>,
+        ics_method -> Nullable<Text>,
+        status -> Text,
+        attempts -> Integer,
+        queued_at -> Timestamp,
+        sent_at -> Nullable<Timestamp>,
+        next_attempt_at -> Timestamp,
+        locked_until -> Nullable<Timestamp>,
+        locked_by -> Nullable<Text>,
+        last_error -> Nullable<Text>,
+    }
+}
+
+diesel::allow_tables_to_appear_in_same_query!(
+    organisations,
+    users,
+    interests,
+    unavailability,
+    disputes,
+    idempotency_keys,
+    events,
+    breaches,
+    reminders,
+    documents,
+    notices,
+);

@@ -1,0 +1,7 @@
+//! The procedure itself: pure code, no I/O, no async, no diesel.
+
+pub mod calendar;
+pub mod deadlines;
+pub mod panel;
+pub mod roles;
+pub mod workflow;

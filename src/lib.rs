@@ -1,0 +1,11 @@
+//! Local dispute resolution service: the NHS procedure for disputes between GP practices and
+//! their commissioners — stage 1 informal resolution with the LMC, stage 2 a Local Dispute
+//! Resolution Panel, stage 3 referral to the FHSU (NHS Resolution).
+
+pub mod api;
+pub mod clock;
+pub mod config;
+pub mod db;
+pub mod domain;
+pub mod notify;
+pub mod server;

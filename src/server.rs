@@ -1,0 +1,130 @@
+//! Start-up: configuration → pool → migrations → bootstrap → HTTP server + background work.
+
+use crate::api::{self, auth, AppState};
+use crate::clock::Clock;
+use crate::config::Config;
+use crate::db::{self, write_tx};
+use crate::domain::calendar::Calendar;
+use actix_web::{middleware, web, App, HttpServer};
+use diesel::prelude::*;
+use std::net::TcpListener;
+use std::sync::Arc;
+
+/// Connects, migrates, loads the calendar and the JWT secret, creates the bootstrap admin.
+/// Every failure is a message naming its cause.
+pub fn prepare(cfg: Config) -> Result<web::Data<AppState>, String> {
+    let pool = db::connect(&cfg.database, cfg.db_pool_size)?;
+    {
+        let mut conn = pool
+            .get()
+            .map_err(|e| format!("cannot get a database connection: {e}"))?;
+        db::migrate(&mut conn)?;
+    }
+    let calendar = match &cfg.bank_holidays_file {
+        Some(path) => {
+            Calendar::from_govuk_file(path).map_err(|e| format!("LDR_BANK_HOLIDAYS_FILE: {e}"))?
+        }
+        None => Calendar::computed(),
+    };
+    let (secret, source) = auth::load_or_create_secret(&cfg)?;
+    tracing::info!("JWT signing secret: {source}");
+    if let Some(today) = cfg.today {
+        tracing::warn!(%today, "LDR_TODAY pins today's date: for training and test environments only");
+    }
+    let dummy_hash = auth::hash_password(&uuid::Uuid::new_v4().to_string())?;
+    let state = AppState {
+        pool,
+        clock: Clock::new(cfg.today),
+        calendar,
+        jwt: Arc::new(auth::JwtKeys::new(&secret, cfg.jwt_ttl_seconds)),
+        limits: api::limits::Limits::default(),
+        dummy_hash,
+        mail_wakeup: Arc::new(tokio::sync::Notify::new()),
+        cfg: Arc::new(cfg),
+    };
+    bootstrap_admin(&state)?;
+    Ok(web::Data::new(state))
+}
+
+/// Creates the admin of `LDR_BOOTSTRAP_ADMIN_*` when no admin exists. Safe when two processes
+/// start at once: the e-mail is unique, so the second insert fails and is ignored.
+fn bootstrap_admin(state: &AppState) -> Result<(), String> {
+    use crate::db::schema::{organisations, users};
+    let Some((email, password)) = state.cfg.bootstrap_admin.clone() else {
+        return Ok(());
+    };
+    let mut conn = state.pool.get().map_err(|e| e.to_string())?;
+    let existing: i64 = users::table
+        .filter(users::roles.like("%admin%"))
+        .count()
+        .get_result(&mut conn)
+        .map_err(|e| format!("bootstrap: {e}"))?;
+    if existing > 0 {
+        return Ok(());
+    }
+    let hash = auth::hash_password(&password)?;
+    let res = write_tx(&mut conn, |c| {
+        let org_id = uuid::Uuid::new_v4().to_string();
+        diesel::insert_into(organisations::table)
+            .values((
+                organisations::id.eq(&org_id),
+                organisations::name.eq("Local dispute resolution service"),
+                organisations::kind.eq("service"),
+                organisations::area.eq("national"),
+                organisations::region.eq("national"),
+                organisations::email.eq(&email),
+                organisations::address.eq("-"),
+                organisations::created_at.eq(db::now()),
+            ))
+            .execute(c)?;
+        api::directory::insert_user(c, "Administrator", &email, &hash, &org_id, "admin", "")
+    });
+    match res {
+        Ok(u) => {
+            tracing::info!(user_id = %u.id, "bootstrap admin created");
+            Ok(())
+        }
+        Err(api::error::ApiError::Conflict { .. }) => {
+            tracing::info!("bootstrap admin already created by another process");
+            Ok(())
+        }
+        Err(e) => Err(format!("bootstrap admin: {e}")),
+    }
+}
+
+/// Serves until stopped. With `signals`, SIGTERM/SIGINT finish in-flight requests and return.
+pub async fn serve(
+    state: web::Data<AppState>,
+    listener: TcpListener,
+    signals: bool,
+) -> std::io::Result<()> {
+    serve_with_handle(state, listener, signals)?.await
+}
+
+/// Builds the server (to be awaited inside an actix system) and starts the background work
+/// (mail worker, deadline sweep). Tests keep the server's handle to stop it.
+pub fn serve_with_handle(
+    state: web::Data<AppState>,
+    listener: TcpListener,
+    signals: bool,
+) -> std::io::Result<actix_web::dev::Server> {
+    let workers = state.cfg.workers;
+    let st = state.clone();
+    let mut server = HttpServer::new(move || {
+        App::new()
+            .app_data(st.clone())
+            .wrap(api::middleware::problem_for_bare_errors())
+            .wrap(api::middleware::security_headers())
+            .wrap(middleware::Logger::new("%a \"%r\" %s %b %Dms").exclude("/healthz"))
+            .configure(api::configure)
+    })
+    .workers(workers)
+    .shutdown_timeout(30)
+    .listen(listener)?;
+    if !signals {
+        server = server.disable_signals();
+    }
+    let server = server.run();
+    crate::notify::start_background(state);
+    Ok(server)
+}

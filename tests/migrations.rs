@@ -1,0 +1,149 @@
+//! Both migration folders produce the same tables and columns (name and nullability), and
+//! the PostgreSQL trigger keeps the event history append-only.
+
+mod common;
+
+use diesel::connection::SimpleConnection;
+use diesel::prelude::*;
+use diesel::sql_types::{Integer, Text};
+use diesel_migrations::MigrationHarness;
+use std::collections::BTreeMap;
+
+#[derive(QueryableByName)]
+struct PgCol {
+    #[diesel(sql_type = Text)]
+    table_name: String,
+    #[diesel(sql_type = Text)]
+    column_name: String,
+    #[diesel(sql_type = Text)]
+    is_nullable: String,
+}
+
+#[derive(QueryableByName)]
+struct Name {
+    #[diesel(sql_type = Text)]
+    name: String,
+}
+
+#[derive(QueryableByName)]
+struct SqliteCol {
+    #[diesel(sql_type = Text)]
+    name: String,
+    #[diesel(sql_type = Integer)]
+    notnull: i32,
+    #[diesel(sql_type = Integer)]
+    pk: i32,
+}
+
+type Shape = BTreeMap<String, BTreeMap<String, bool>>;
+
+fn sqlite_shape() -> Shape {
+    let dir = tempfile::tempdir().unwrap();
+    let mut c = SqliteConnection::establish(dir.path().join("m.db").to_str().unwrap()).unwrap();
+    c.run_pending_migrations(ldr::db::SQLITE_MIGRATIONS)
+        .unwrap();
+    let tables: Vec<Name> = diesel::sql_query(
+        "SELECT name FROM sqlite_master WHERE type='table' AND name NOT LIKE 'sqlite_%' AND name <> '__diesel_schema_migrations'",
+    )
+    .load(&mut c)
+    .unwrap();
+    let mut shape = Shape::new();
+    for t in tables {
+        let cols: Vec<SqliteCol> = diesel::sql_query(format!("PRAGMA table_info({})", t.name))
+            .load(&mut c)
+            .unwrap();
+        // A primary-key column is NOT NULL in PostgreSQL whatever it says.
+        shape.insert(
+            t.name,
+            cols.into_iter()
+                .map(|c| (c.name, c.notnull == 0 && c.pk == 0))
+                .collect(),
+        );
+    }
+    shape
+}
+
+fn pg_shape(url: &str) -> Shape {
+    let mut c = PgConnection::establish(url).unwrap();
+    c.run_pending_migrations(ldr::db::PG_MIGRATIONS).unwrap();
+    let cols: Vec<PgCol> = diesel::sql_query(
+        "SELECT table_name::text AS table_name, column_name::text AS column_name, is_nullable::text AS is_nullable \
+         FROM information_schema.columns WHERE table_schema = 'public' AND table_name <> '__diesel_schema_migrations'",
+    )
+    .load(&mut c)
+    .unwrap();
+    let mut shape = Shape::new();
+    for col in cols {
+        shape
+            .entry(col.table_name)
+            .or_default()
+            .insert(col.column_name, col.is_nullable == "YES");
+    }
+    shape
+}
+
+#[test]
+fn migration_folders_have_the_same_versions() {
+    let list = |b: &str| {
+        let mut v: Vec<String> =
+            std::fs::read_dir(format!("{}/migrations/{b}", env!("CARGO_MANIFEST_DIR")))
+                .unwrap()
+                .map(|e| e.unwrap().file_name().to_string_lossy().into_owned())
+                .collect();
+        v.sort();
+        v
+    };
+    assert_eq!(list("postgres"), list("sqlite"));
+}
+
+#[test]
+fn both_backends_produce_the_same_tables_and_columns() {
+    let Some(pg) = common::PgDatabase::create() else {
+        return;
+    };
+    let a = sqlite_shape();
+    let b = pg_shape(&pg.url);
+    assert!(a.len() >= 11, "{a:?}");
+    assert_eq!(a, b);
+}
+
+#[test]
+fn postgres_refuses_changes_to_the_event_history() {
+    let Some(pg) = common::PgDatabase::create() else {
+        return;
+    };
+    let mut c = PgConnection::establish(&pg.url).unwrap();
+    c.run_pending_migrations(ldr::db::PG_MIGRATIONS).unwrap();
+    c.batch_execute(
+        "INSERT INTO organisations VALUES ('o','O','practice','a','r','e@x','addr',NULL,NULL,now());
+         INSERT INTO users VALUES ('u','U','u@x','h','o','admin','',true,now(),now());
+         INSERT INTO disputes (id,title,category,appellant_id,respondent_id,summary,matter_arose_on,contract_related,
+            inter_practice,screening_org_id,state,version,hearing_sequence,detail,created_by,created_at,updated_at)
+            VALUES ('d','t','other','o','o','s','2026-01-01',false,false,'o','informal',1,0,'{}','u',now(),now());
+         INSERT INTO events VALUES ('d',1,'filed','u',now(),'{}');",
+    )
+    .unwrap();
+    assert!(c
+        .batch_execute("UPDATE events SET data = '{\"x\":1}'")
+        .is_err());
+    assert!(c.batch_execute("DELETE FROM events").is_err());
+}
+
+#[test]
+fn sqlite_refuses_changes_to_the_event_history() {
+    let dir = tempfile::tempdir().unwrap();
+    let mut c = SqliteConnection::establish(dir.path().join("m.db").to_str().unwrap()).unwrap();
+    c.run_pending_migrations(ldr::db::SQLITE_MIGRATIONS)
+        .unwrap();
+    c.batch_execute(
+        "INSERT INTO organisations VALUES ('o','O','practice','a','r','e@x','addr',NULL,NULL,'2026-01-01 00:00:00');
+         INSERT INTO users VALUES ('u','U','u@x','h','o','admin','',1,'2026-01-01 00:00:00','2026-01-01 00:00:00');
+         INSERT INTO disputes (id,title,category,appellant_id,respondent_id,summary,matter_arose_on,contract_related,
+            inter_practice,screening_org_id,state,version,hearing_sequence,detail,created_by,created_at,updated_at)
+            VALUES ('d','t','other','o','o','s','2026-01-01',0,0,'o','informal',1,0,'{}','u','2026-01-01 00:00:00','2026-01-01 00:00:00');
+         INSERT INTO events VALUES ('d',1,'filed','u','2026-01-01 00:00:00','{}');",
+    )
+    .unwrap();
+    assert!(c.batch_execute("UPDATE events SET data = '{}'").is_err());
+    assert!(c.batch_execute("DELETE FROM events").is_err());
+}
