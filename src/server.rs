@@ -36,6 +36,7 @@ pub fn prepare(cfg: Config) -> Result<web::Data<AppState>, String> {
         pool,
         clock: Clock::new(cfg.today),
         calendar,
+        templates: Arc::new(crate::notify::templates::Templates::embedded()),
         jwt: Arc::new(auth::JwtKeys::new(&secret, cfg.jwt_ttl_seconds)),
         limits: api::limits::Limits::default(),
         dummy_hash,

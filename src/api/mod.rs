@@ -3,9 +3,12 @@
 pub mod auth;
 pub mod calendar;
 pub mod directory;
+pub mod disputes;
 pub mod error;
 pub mod limits;
 pub mod middleware;
+pub mod procedure;
+pub mod visibility;
 
 use crate::clock::Clock;
 use crate::config::Config;
@@ -21,6 +24,7 @@ pub struct AppState {
     pub cfg: Arc<Config>,
     pub clock: Clock,
     pub calendar: Calendar,
+    pub templates: Arc<crate::notify::templates::Templates>,
     pub jwt: Arc<auth::JwtKeys>,
     pub limits: limits::Limits,
     /// An argon2 hash of a random password, verified against for unknown e-mails so that a
@@ -92,7 +96,8 @@ pub fn configure(cfg: &mut web::ServiceConfig) {
         web::scope("/api/v1")
             .route("/auth/login", web::post().to(auth::login))
             .configure(directory::routes)
-            .configure(calendar::routes),
+            .configure(calendar::routes)
+            .configure(disputes::routes),
     )
     .default_service(web::to(not_found));
 }

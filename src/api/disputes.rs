@@ -1,0 +1,1192 @@
+//! Disputes over HTTP: filing, listing, the dispute, its events, actions, documents, notices,
+//! hearing options, and the timeliness report.
+
+use super::auth::Caller;
+use super::error::{ApiError, ApiResult, FieldError};
+use super::procedure::{self, Ctx, Fields};
+use super::visibility::{self, can_see, panel_view};
+use super::AppState;
+use crate::db::disputes::{self as store, DisputeRow, EventRow};
+use crate::db::schema::{
+    breaches, disputes, documents, idempotency_keys, notices, organisations, users,
+};
+use crate::db::{now, write_tx, DbConn};
+use crate::domain::deadlines;
+use crate::domain::roles::Role;
+use crate::domain::workflow::{self, EventType, State};
+use actix_web::{web, HttpRequest, HttpResponse};
+use chrono::{NaiveDate, NaiveDateTime};
+use diesel::prelude::*;
+use serde::Deserialize;
+use serde_json::{json, Map, Value};
+use sha2::{Digest, Sha256};
+
+pub const CATEGORIES: [&str; 6] = [
+    "referral_management",
+    "prescribing",
+    "objectives",
+    "quality_premium",
+    "contract",
+    "other",
+];
+pub const DOCUMENT_KINDS: [&str; 6] = [
+    "grounds", "evidence", "contract", "record", "decision", "other",
+];
+pub const MAX_DOCUMENT_BYTES: usize = 20 * 1024 * 1024;
+
+pub fn routes(cfg: &mut web::ServiceConfig) {
+    cfg.service(
+        web::resource("/disputes")
+            .route(web::post().to(create_dispute))
+            .route(web::get().to(list_disputes)),
+    )
+    .service(web::resource("/disputes/{id}").route(web::get().to(get_dispute)))
+    .service(
+        web::resource("/disputes/{id}/events")
+            .route(web::post().to(post_event))
+            .route(web::get().to(list_events)),
+    )
+    .service(web::resource("/disputes/{id}/actions").route(web::get().to(list_actions)))
+    .service(
+        web::resource("/disputes/{id}/documents")
+            .route(web::post().to(upload_document))
+            .route(web::get().to(list_documents)),
+    )
+    .service(web::resource("/disputes/{id}/notices").route(web::get().to(list_notices)))
+    .service(web::resource("/disputes/{id}/hearing-options").route(web::get().to(hearing_options)))
+    .service(web::resource("/documents/{id}").route(web::get().to(download_document)))
+    .service(web::resource("/reports/timeliness").route(web::get().to(timeliness)));
+}
+
+fn ctx(state: &AppState) -> Ctx {
+    Ctx {
+        today: state.clock.today(),
+        calendar: state.calendar.clone(),
+        templates: state.templates.clone(),
+        mail_from: state.cfg.mail_from.clone(),
+    }
+}
+
+fn ts(t: &NaiveDateTime) -> String {
+    t.and_utc()
+        .to_rfc3339_opts(chrono::SecondsFormat::Micros, true)
+}
+
+/// Loads a dispute the caller may see; otherwise 404 (never revealing that it exists).
+fn visible(c: &mut DbConn, caller: &Caller, id: &str) -> ApiResult<DisputeRow> {
+    match store::find(c, id)? {
+        Some(d) if can_see(caller, &d) => Ok(d),
+        _ => Err(ApiError::NotFound),
+    }
+}
+
+// ------------------------------------------------------------------ representation
+
+fn org_ref(c: &mut DbConn, id: &str) -> ApiResult<Value> {
+    let (name, kind, address): (String, String, String) = organisations::table
+        .find(id)
+        .select((
+            organisations::name,
+            organisations::kind,
+            organisations::address,
+        ))
+        .first(c)?;
+    Ok(json!({"id": id, "name": name, "kind": kind, "address": address}))
+}
+
+fn user_ref(c: &mut DbConn, id: Option<&str>) -> ApiResult<Value> {
+    let Some(id) = id else { return Ok(Value::Null) };
+    let name: Option<String> = users::table
+        .find(id)
+        .select(users::name)
+        .first(c)
+        .optional()?;
+    Ok(json!({"id": id, "name": name}))
+}
+
+/// The dispute as the caller may see it.
+pub fn represent(c: &mut DbConn, caller: &Caller, d: &DisputeRow) -> ApiResult<Value> {
+    let detail = d.detail();
+    let panel_sees = panel_view(caller, d);
+    let state = d.state();
+    let notified = d.decision_notified_on.is_some();
+    let mediator = match &d.mediator_id {
+        Some(m) => {
+            let mut v = user_ref(c, Some(m))?;
+            v["mode"] = json!(d.mediator_mode);
+            v
+        }
+        None => Value::Null,
+    };
+    let panel = if d.secretary_id.is_some() {
+        json!({
+            "clinical_member": user_ref(c, d.clinical_member_id.as_deref())?,
+            "gp_conciliator": user_ref(c, d.gp_conciliator_id.as_deref())?,
+            "lmc_representative": user_ref(c, d.lmc_representative_id.as_deref())?,
+            "secretary": user_ref(c, d.secretary_id.as_deref())?,
+            "chair_id": d.chair_id,
+        })
+    } else {
+        Value::Null
+    };
+    let hearing = if d.hearing_date.is_some() {
+        let mut h = json!({
+            "date": d.hearing_date, "time": d.hearing_time, "venue": d.hearing_venue,
+            "sequence": d.hearing_sequence, "notice_sent_on": d.notice_sent_on,
+            "bundle_distributed_on": d.bundle_distributed_on, "held_on": d.held_on,
+        });
+        if panel_sees {
+            h["record"] = detail.hearing_record.clone().unwrap_or(Value::Null);
+        }
+        h
+    } else {
+        Value::Null
+    };
+    let decision = match &detail.decision {
+        Some(dec) if panel_sees => json!({
+            "outcome": dec.outcome, "recommendations": dec.recommendations, "votes": dec.votes,
+            "recorded_on": dec.recorded_on, "notified_on": d.decision_notified_on,
+        }),
+        Some(dec) if notified => json!({
+            "outcome": dec.outcome, "recommendations": dec.recommendations,
+            "notified_on": d.decision_notified_on,
+        }),
+        _ => Value::Null,
+    };
+    let breaches: Vec<Value> = store::breaches_of(c, &d.id)?
+        .into_iter()
+        .map(|b| {
+            json!({"kind": b.kind, "due_on": b.due_on, "detected_on": b.detected_on,
+            "overridden": b.overridden, "detail": b.detail})
+        })
+        .collect();
+    Ok(json!({
+        "id": d.id,
+        "case_ref": d.case_ref(),
+        "title": d.title,
+        "category": d.category,
+        "summary": d.summary,
+        "appellant": org_ref(c, &d.appellant_id)?,
+        "respondent": org_ref(c, &d.respondent_id)?,
+        "inter_practice": d.inter_practice,
+        "contract_related": d.contract_related,
+        "matter_arose_on": d.matter_arose_on,
+        "state": state,
+        "stage": state.stage(),
+        "version": d.version,
+        "screening_organisation_id": d.screening_org_id,
+        "lmc_id": d.lmc_id,
+        "mediator": mediator,
+        "formal_request": d.lodged_on.map(|l| json!({"lodged_on": l, "grounds": detail.grounds,
+            "requested_by": detail.requested_by_org, "lmc_consulted_on": d.lmc_consulted_on,
+            "screening": detail.screening})),
+        "panel": panel,
+        "hearing": hearing,
+        "deadlines": {
+            "hearing_by": d.hearing_by, "notice_by": d.notice_by, "bundle_by": d.bundle_by,
+            "decision_by": d.decision_by, "fhsu_by": d.fhsu_by,
+        },
+        "breaches": breaches,
+        "decision": decision,
+        "fhsu_referral": detail.fhsu_referral,
+        "fhsu_determination": detail.fhsu_determination,
+        "created_at": ts(&d.created_at),
+        "updated_at": ts(&d.updated_at),
+    }))
+}
+
+// ------------------------------------------------------------------ filing
+
+/// File a dispute (practice user or commissioner of the appellant organisation).
+#[utoipa::path(post, path = "/api/v1/disputes", tag = "disputes", request_body = inline(Object),
+    params(("Idempotency-Key" = Option<String>, Header, description = "same key and body → the same dispute")),
+    security(("bearer" = [])),
+    responses((status = 201, description = "the dispute, in state informal"), (status = 400, body = super::error::Problem),
+        (status = 401, body = super::error::Problem), (status = 403, body = super::error::Problem),
+        (status = 409, body = super::error::Problem), (status = 422, body = super::error::Problem)))]
+pub async fn create_dispute(
+    state: web::Data<AppState>,
+    caller: Caller,
+    req: HttpRequest,
+    body: web::Json<Value>,
+) -> ApiResult<HttpResponse> {
+    caller.require(&[Role::PracticeUser, Role::Commissioner])?;
+    let body = body.into_inner();
+    let key = match req.headers().get("Idempotency-Key") {
+        Some(v) => {
+            let k = v
+                .to_str()
+                .map_err(|_| ApiError::field("Idempotency-Key", "must be visible ASCII"))?
+                .trim()
+                .to_string();
+            if k.is_empty() || k.len() > 200 {
+                return Err(ApiError::field(
+                    "Idempotency-Key",
+                    "must be 1 to 200 characters",
+                ));
+            }
+            Some(k)
+        }
+        None => None,
+    };
+    let obj = body
+        .as_object()
+        .ok_or_else(|| ApiError::BadRequest("The body must be a JSON object.".into()))?
+        .clone();
+    let today = state.clock.today();
+    let mut f = Fields::new(&obj);
+    let title = f.text("title", 200);
+    let category = f.one_of("category", &CATEGORIES);
+    let appellant_id = f.id("appellant_id");
+    let respondent_id = f.id("respondent_id");
+    let summary = f.text("summary", 20_000);
+    let matter_arose_on = f.date("matter_arose_on");
+    let contract_related = f.boolean("contract_related");
+    let mut extra = Vec::new();
+    if matter_arose_on.is_some_and(|m| m > today) {
+        extra.push(FieldError {
+            field: "matter_arose_on".into(),
+            message: "must not be in the future".into(),
+        });
+    }
+    if !appellant_id.is_empty() && appellant_id != caller.org_id {
+        extra.push(FieldError {
+            field: "appellant_id".into(),
+            message: "must be your own organisation".into(),
+        });
+    }
+    if !appellant_id.is_empty() && appellant_id == respondent_id {
+        extra.push(FieldError {
+            field: "respondent_id".into(),
+            message: "must differ from the appellant".into(),
+        });
+    }
+    f.errors.extend(extra);
+    f.finish()?;
+    let matter_arose_on = matter_arose_on.unwrap_or(today);
+    let hash = hex::encode(Sha256::digest(body.to_string().as_bytes()));
+    let calendar = state.calendar.clone();
+    let ctx = ctx(&state);
+    let caller2 = caller.clone();
+    let (row, created) = state
+        .db(move |c| {
+            write_tx(c, |c| {
+                if let Some(k) = &key {
+                    let prior: Option<(String, String)> = idempotency_keys::table
+                        .filter(idempotency_keys::user_id.eq(&caller2.user_id))
+                        .filter(idempotency_keys::key.eq(k))
+                        .select((idempotency_keys::request_hash, idempotency_keys::dispute_id))
+                        .first(c)
+                        .optional()?;
+                    if let Some((h, id)) = prior {
+                        if h != hash {
+                            return Err(ApiError::Conflict {
+                                code: "idempotency_key_reused",
+                                detail: "This Idempotency-Key was used with a different body.".into(),
+                            });
+                        }
+                        let d = store::find(c, &id)?.ok_or(ApiError::NotFound)?;
+                        return Ok((d, false));
+                    }
+                }
+                let appellant = super::directory::find_organisation(c, &appellant_id)?
+                    .ok_or_else(|| ApiError::field("appellant_id", "does not name an organisation"))?;
+                let respondent = super::directory::find_organisation(c, &respondent_id)?
+                    .ok_or_else(|| ApiError::field("respondent_id", "does not name an organisation"))?;
+                let kinds = (appellant.kind.as_str(), respondent.kind.as_str());
+                let (inter_practice, screening_org, lmc_area) = match kinds {
+                    ("practice", "commissioner") => (false, respondent.id.clone(), appellant.area.clone()),
+                    ("commissioner", "practice") => (false, appellant.id.clone(), respondent.area.clone()),
+                    ("practice", "practice") => (
+                        true,
+                        appellant.commissioner_id.clone().unwrap_or_default(),
+                        appellant.area.clone(),
+                    ),
+                    _ => {
+                        return Err(ApiError::field(
+                            "respondent_id",
+                            "a dispute is between a practice and a commissioner, or between two practices",
+                        ))
+                    }
+                };
+                let lmc_id: Option<String> = organisations::table
+                    .filter(organisations::kind.eq("lmc"))
+                    .filter(organisations::area.eq(&lmc_area))
+                    .order(organisations::created_at.asc())
+                    .select(organisations::id)
+                    .first(c)
+                    .optional()?;
+                let t = now();
+                let mut d = DisputeRow {
+                    id: uuid::Uuid::new_v4().to_string(),
+                    title,
+                    category,
+                    appellant_id: appellant.id.clone(),
+                    respondent_id: respondent.id.clone(),
+                    summary,
+                    matter_arose_on,
+                    contract_related,
+                    inter_practice,
+                    screening_org_id: screening_org,
+                    lmc_id,
+                    state: State::Informal.as_str().into(),
+                    version: 1,
+                    mediator_id: None,
+                    mediator_mode: None,
+                    lodged_on: None,
+                    lmc_consulted_on: None,
+                    clinical_member_id: None,
+                    gp_conciliator_id: None,
+                    lmc_representative_id: None,
+                    secretary_id: None,
+                    chair_id: None,
+                    hearing_date: None,
+                    hearing_time: None,
+                    hearing_venue: None,
+                    hearing_sequence: 0,
+                    notice_sent_on: None,
+                    bundle_distributed_on: None,
+                    held_on: None,
+                    decided_on: None,
+                    decision_notified_on: None,
+                    referred_on: None,
+                    hearing_by: None,
+                    notice_by: None,
+                    bundle_by: None,
+                    decision_by: None,
+                    fhsu_by: (contract_related && !inter_practice).then(|| deadlines::fhsu_by(matter_arose_on)),
+                    next_sweep_on: None,
+                    detail: "{}".into(),
+                    created_by: caller2.user_id.clone(),
+                    created_at: t,
+                    updated_at: t,
+                };
+                d.next_sweep_on = crate::notify::sweep::next_sweep_on(&calendar, &d);
+                store::insert(c, &d)?;
+                if let Some(k) = &key {
+                    diesel::insert_into(idempotency_keys::table)
+                        .values((
+                            idempotency_keys::user_id.eq(&caller2.user_id),
+                            idempotency_keys::key.eq(k),
+                            idempotency_keys::request_hash.eq(&hash),
+                            idempotency_keys::dispute_id.eq(&d.id),
+                            idempotency_keys::created_at.eq(t),
+                        ))
+                        .execute(c)?;
+                }
+                store::append_event(
+                    c,
+                    &EventRow {
+                        dispute_id: d.id.clone(),
+                        seq: 1,
+                        event_type: "file".into(),
+                        actor_id: caller2.user_id.clone(),
+                        at: t,
+                        data: json!({"title": d.title, "category": d.category, "appellant_id": d.appellant_id,
+                            "respondent_id": d.respondent_id, "summary": d.summary,
+                            "matter_arose_on": d.matter_arose_on, "contract_related": d.contract_related})
+                        .to_string(),
+                    },
+                )?;
+                let base = crate::notify::outbox::base_context(c, &d, today);
+                let mut a = crate::notify::outbox::Addresses { c };
+                let mut to = a.org(Some(&d.respondent_id));
+                to.extend(a.lmc(&d));
+                crate::notify::outbox::queue(
+                    c,
+                    &ctx.templates,
+                    Some(&d.id),
+                    vec![crate::notify::outbox::NoticeSpec {
+                        template: "dispute_filed",
+                        recipients: to,
+                        ctx: crate::notify::outbox::with(&base, json!({"summary": d.summary, "matter_arose_on": d.matter_arose_on})),
+                        ics: None,
+                    }],
+                )
+                .map_err(ApiError::Internal)?;
+                Ok((d, true))
+            })
+        })
+        .await
+        .map_err(|e| match e {
+            // Two requests with one key at once on PostgreSQL: the loser is told to retry,
+            // and its retry returns the winner's dispute.
+            ApiError::Internal(m) if m.contains("idempotency_keys") => ApiError::Conflict {
+                code: "idempotency_conflict",
+                detail: "A request with this Idempotency-Key is in progress; retry.".into(),
+            },
+            other => other,
+        })?;
+    if created {
+        state.mail_wakeup.notify_one();
+        tracing::info!(dispute_id = %row.id, actor = %caller.user_id, "dispute filed");
+    }
+    let caller3 = caller.clone();
+    let out = state.db(move |c| represent(c, &caller3, &row)).await?;
+    Ok(HttpResponse::Created().json(out))
+}
+
+// ------------------------------------------------------------------ listing
+
+#[derive(Debug, Deserialize, utoipa::IntoParams)]
+pub struct ListQuery {
+    pub state: Option<String>,
+    pub stage: Option<String>,
+    pub mine: Option<String>,
+    pub due_before: Option<String>,
+    pub limit: Option<String>,
+    pub cursor: Option<String>,
+}
+
+fn decode_cursor(s: &str) -> Option<(NaiveDateTime, String)> {
+    let raw = hex::decode(s).ok()?;
+    let s = String::from_utf8(raw).ok()?;
+    let (t, id) = s.split_once('|')?;
+    let micros: i64 = t.parse().ok()?;
+    let t = chrono::DateTime::from_timestamp_micros(micros)?.naive_utc();
+    Some((t, id.to_string()))
+}
+
+fn encode_cursor(t: &NaiveDateTime, id: &str) -> String {
+    hex::encode(format!("{}|{}", t.and_utc().timestamp_micros(), id))
+}
+
+/// The disputes the caller may see, oldest first, with filters and cursor pagination.
+#[utoipa::path(get, path = "/api/v1/disputes", tag = "disputes", params(ListQuery), security(("bearer" = [])),
+    responses((status = 200, description = "{items, next_cursor}"), (status = 401, body = super::error::Problem),
+        (status = 422, body = super::error::Problem)))]
+pub async fn list_disputes(
+    state: web::Data<AppState>,
+    caller: Caller,
+    q: web::Query<ListQuery>,
+) -> ApiResult<HttpResponse> {
+    let q = q.into_inner();
+    let mut errs = Vec::new();
+    let mut bad = |f: &str, m: &str| {
+        errs.push(FieldError {
+            field: f.into(),
+            message: m.into(),
+        })
+    };
+    let st = q.state.as_deref().map(|s| State::parse(s).ok_or(()));
+    if matches!(st, Some(Err(()))) {
+        bad("state", "unknown state");
+    }
+    let stage = q.stage.as_deref().map(|s| {
+        s.parse::<u8>()
+            .ok()
+            .filter(|n| (1..=3).contains(n))
+            .ok_or(())
+    });
+    if matches!(stage, Some(Err(()))) {
+        bad("stage", "must be 1, 2 or 3");
+    }
+    let mine = match q.mine.as_deref() {
+        None | Some("false") => false,
+        Some("true") => true,
+        Some(_) => {
+            bad("mine", "must be true or false");
+            false
+        }
+    };
+    let due_before = q
+        .due_before
+        .as_deref()
+        .map(|s| super::directory::parse_date("due_before", s));
+    if let Some(Err(e)) = &due_before {
+        errs.push(e.clone());
+    }
+    let limit = match q.limit.as_deref().map(|s| s.parse::<i64>()) {
+        None => 50,
+        Some(Ok(n)) if (1..=200).contains(&n) => n,
+        _ => {
+            errs.push(FieldError {
+                field: "limit".into(),
+                message: "must be from 1 to 200".into(),
+            });
+            50
+        }
+    };
+    let cursor = match q.cursor.as_deref() {
+        None => None,
+        Some(s) => match decode_cursor(s) {
+            Some(c) => Some(c),
+            None => {
+                errs.push(FieldError {
+                    field: "cursor".into(),
+                    message: "is not a cursor from this API".into(),
+                });
+                None
+            }
+        },
+    };
+    if !errs.is_empty() {
+        return Err(ApiError::Validation(errs));
+    }
+    let st = st.and_then(Result::ok);
+    let stage = stage.and_then(Result::ok);
+    let due_before = due_before.and_then(Result::ok);
+    let (items, next) = state
+        .db(move |c| {
+            let mut query = disputes::table
+                .select(DisputeRow::as_select())
+                .filter(visibility::visible_condition(&caller))
+                .order((disputes::created_at.asc(), disputes::id.asc()))
+                .limit(limit + 1)
+                .into_boxed();
+            if let Some(s) = st {
+                query = query.filter(disputes::state.eq(s.as_str()));
+            }
+            if let Some(n) = stage {
+                let states: Vec<&str> = State::ALL
+                    .iter()
+                    .filter(|s| s.stage() == Some(n))
+                    .map(|s| s.as_str())
+                    .collect();
+                query = query.filter(disputes::state.eq_any(states));
+            }
+            if mine {
+                query = query.filter(visibility::mine_condition(&caller));
+            }
+            if let Some(d) = due_before {
+                let open: Vec<&str> = State::ALL
+                    .iter()
+                    .filter(|s| !s.is_terminal())
+                    .map(|s| s.as_str())
+                    .collect();
+                query = query.filter(disputes::state.eq_any(open)).filter(
+                    disputes::hearing_by
+                        .le(d)
+                        .or(disputes::notice_by.le(d))
+                        .or(disputes::bundle_by.le(d))
+                        .or(disputes::decision_by.le(d))
+                        .or(disputes::fhsu_by.le(d))
+                        .assume_not_null(),
+                );
+            }
+            if let Some((t, id)) = cursor {
+                query = query.filter(
+                    disputes::created_at
+                        .gt(t)
+                        .or(disputes::created_at.eq(t).and(disputes::id.gt(id))),
+                );
+            }
+            let mut rows: Vec<DisputeRow> = query.load(c)?;
+            let next = if rows.len() as i64 > limit {
+                rows.truncate(limit as usize);
+                rows.last().map(|r| encode_cursor(&r.created_at, &r.id))
+            } else {
+                None
+            };
+            let items = rows
+                .iter()
+                .map(|d| summary(c, &caller, d))
+                .collect::<ApiResult<Vec<_>>>()?;
+            Ok((items, next))
+        })
+        .await?;
+    Ok(HttpResponse::Ok().json(json!({"items": items, "next_cursor": next})))
+}
+
+/// The list view: the dispute without its history-heavy parts.
+fn summary(c: &mut DbConn, _caller: &Caller, d: &DisputeRow) -> ApiResult<Value> {
+    let names: Vec<(String, String)> = organisations::table
+        .filter(organisations::id.eq_any([&d.appellant_id, &d.respondent_id]))
+        .select((organisations::id, organisations::name))
+        .load(c)?;
+    let name = |id: &str| names.iter().find(|(i, _)| i == id).map(|(_, n)| n.clone());
+    let state = d.state();
+    Ok(json!({
+        "id": d.id, "case_ref": d.case_ref(), "title": d.title, "category": d.category,
+        "appellant": {"id": d.appellant_id, "name": name(&d.appellant_id)},
+        "respondent": {"id": d.respondent_id, "name": name(&d.respondent_id)},
+        "inter_practice": d.inter_practice, "contract_related": d.contract_related,
+        "state": state, "stage": state.stage(), "version": d.version,
+        "mediator_id": d.mediator_id, "secretary_id": d.secretary_id,
+        "hearing_date": d.hearing_date,
+        "deadlines": {"hearing_by": d.hearing_by, "notice_by": d.notice_by, "bundle_by": d.bundle_by,
+            "decision_by": d.decision_by, "fhsu_by": d.fhsu_by},
+        "created_at": ts(&d.created_at), "updated_at": ts(&d.updated_at),
+    }))
+}
+
+/// One dispute.
+#[utoipa::path(get, path = "/api/v1/disputes/{id}", tag = "disputes", params(("id" = String, Path)),
+    security(("bearer" = [])),
+    responses((status = 200, description = "the dispute"), (status = 401, body = super::error::Problem),
+        (status = 404, body = super::error::Problem)))]
+pub async fn get_dispute(
+    state: web::Data<AppState>,
+    caller: Caller,
+    id: web::Path<String>,
+) -> ApiResult<HttpResponse> {
+    let id = id.into_inner();
+    let out = state
+        .db(move |c| {
+            let d = visible(c, &caller, &id)?;
+            represent(c, &caller, &d)
+        })
+        .await?;
+    Ok(HttpResponse::Ok().json(out))
+}
+
+// ------------------------------------------------------------------ events
+
+/// Apply one event (see the `type` enum); returns the updated dispute.
+#[utoipa::path(post, path = "/api/v1/disputes/{id}/events", tag = "disputes", params(("id" = String, Path)),
+    request_body = EventRequest, security(("bearer" = [])),
+    responses((status = 200, description = "the updated dispute"), (status = 400, body = super::error::Problem),
+        (status = 401, body = super::error::Problem), (status = 403, body = super::error::Problem),
+        (status = 404, body = super::error::Problem), (status = 409, body = super::error::Problem),
+        (status = 422, body = super::error::Problem)))]
+pub async fn post_event(
+    state: web::Data<AppState>,
+    caller: Caller,
+    id: web::Path<String>,
+    body: web::Json<Value>,
+) -> ApiResult<HttpResponse> {
+    let id = id.into_inner();
+    let body = body.into_inner();
+    let ctx = ctx(&state);
+    let c2 = caller.clone();
+    let (out, queued, ev) = state
+        .db(move |c| {
+            let applied = write_tx(c, |c| procedure::apply(c, &ctx, &c2, &id, &body))?;
+            let out = represent(c, &c2, &applied.dispute)?;
+            Ok((out, applied.notices, body.get("type").cloned()))
+        })
+        .await?;
+    if queued > 0 {
+        state.mail_wakeup.notify_one();
+    }
+    let (did, ev) = (
+        out["id"].as_str().unwrap_or("").to_string(),
+        ev.unwrap_or(Value::Null),
+    );
+    tracing::info!(dispute_id = %did, event = %ev, actor = %caller.user_id, "event applied");
+    Ok(HttpResponse::Ok().json(out))
+}
+
+/// The body of `POST /disputes/{id}/events`: `type`, optional `expected_version`, and the
+/// event's own fields (see the SPEC's table).
+#[derive(Debug, Deserialize, utoipa::ToSchema)]
+pub struct EventRequest {
+    #[serde(rename = "type")]
+    pub type_: EventType,
+    pub expected_version: Option<i64>,
+    pub override_reason: Option<String>,
+    #[serde(flatten)]
+    #[schema(value_type = Object)]
+    pub fields: Map<String, Value>,
+}
+
+fn redact(caller: &Caller, d: &DisputeRow, ev: &EventRow) -> Value {
+    let data: Value = serde_json::from_str(&ev.data).unwrap_or(Value::Null);
+    if panel_view(caller, d) {
+        return data;
+    }
+    match ev.event_type.as_str() {
+        "record_hearing" => json!({"held_on": data.get("held_on")}),
+        "record_decision" if d.decision_notified_on.is_some() => {
+            json!({"outcome": data.get("outcome"), "recommendations": data.get("recommendations")})
+        }
+        "record_decision" => json!({}),
+        _ => data,
+    }
+}
+
+/// The dispute's history, oldest first. Append-only.
+#[utoipa::path(get, path = "/api/v1/disputes/{id}/events", tag = "disputes", params(("id" = String, Path)),
+    security(("bearer" = [])),
+    responses((status = 200, description = "[{seq, type, actor_id, at, data}]"), (status = 401, body = super::error::Problem),
+        (status = 404, body = super::error::Problem)))]
+pub async fn list_events(
+    state: web::Data<AppState>,
+    caller: Caller,
+    id: web::Path<String>,
+) -> ApiResult<HttpResponse> {
+    let id = id.into_inner();
+    let out = state
+        .db(move |c| {
+            let d = visible(c, &caller, &id)?;
+            Ok(store::events_of(c, &id)?
+                .iter()
+                .map(|e| {
+                    json!({"seq": e.seq, "type": e.event_type, "actor_id": e.actor_id,
+                    "at": ts(&e.at), "data": redact(&caller, &d, e)})
+                })
+                .collect::<Vec<_>>())
+        })
+        .await?;
+    Ok(HttpResponse::Ok().json(out))
+}
+
+/// The event types the caller may apply now.
+#[utoipa::path(get, path = "/api/v1/disputes/{id}/actions", tag = "disputes", params(("id" = String, Path)),
+    security(("bearer" = [])),
+    responses((status = 200, body = [EventType]), (status = 401, body = super::error::Problem),
+        (status = 404, body = super::error::Problem)))]
+pub async fn list_actions(
+    state: web::Data<AppState>,
+    caller: Caller,
+    id: web::Path<String>,
+) -> ApiResult<HttpResponse> {
+    let id = id.into_inner();
+    let out = state
+        .db(move |c| {
+            let d = visible(c, &caller, &id)?;
+            Ok(workflow::allowed(
+                d.state(),
+                &visibility::relations(&caller, &d),
+            ))
+        })
+        .await?;
+    Ok(HttpResponse::Ok().json(out))
+}
+
+// ------------------------------------------------------------------ documents
+
+fn sanitize_name(name: &str) -> String {
+    let base = name.rsplit(['/', '\\']).next().unwrap_or("");
+    let clean: String = base
+        .chars()
+        .filter(|c| !c.is_control() && *c != '"' && *c != ';')
+        .take(200)
+        .collect();
+    let clean = clean.trim().to_string();
+    if clean.is_empty() || clean == "." || clean == ".." {
+        "document".into()
+    } else {
+        clean
+    }
+}
+
+fn sanitize_content_type(ct: Option<&mime_type::Mime>) -> String {
+    match ct {
+        Some(m) => {
+            let s = m.essence_str().to_string();
+            // Never serve something a browser would run in our origin.
+            if s.contains("html") || s.contains("javascript") || s.contains("xml") || s.is_empty() {
+                "application/octet-stream".into()
+            } else {
+                s
+            }
+        }
+        None => "application/octet-stream".into(),
+    }
+}
+
+mod mime_type {
+    pub use actix_web::mime::Mime;
+}
+
+/// Upload a document (multipart: `file`, `kind`), at most 20 MiB.
+#[utoipa::path(post, path = "/api/v1/disputes/{id}/documents", tag = "documents", params(("id" = String, Path)),
+    request_body(content_type = "multipart/form-data", description = "file, kind"), security(("bearer" = [])),
+    responses((status = 201, description = "{id, name, kind, size, sha256}"), (status = 400, body = super::error::Problem),
+        (status = 401, body = super::error::Problem), (status = 404, body = super::error::Problem),
+        (status = 409, body = super::error::Problem), (status = 413, body = super::error::Problem),
+        (status = 415, body = super::error::Problem), (status = 422, body = super::error::Problem)))]
+pub async fn upload_document(
+    state: web::Data<AppState>,
+    caller: Caller,
+    id: web::Path<String>,
+    req: HttpRequest,
+    payload: web::Payload,
+) -> ApiResult<HttpResponse> {
+    use futures_util::StreamExt;
+    let id = id.into_inner();
+    // Check visibility before reading a byte of the upload.
+    let (c1, i1) = (caller.clone(), id.clone());
+    let d = state.db(move |c| visible(c, &c1, &i1)).await?;
+    if d.state().is_terminal() {
+        return Err(ApiError::InvalidTransition(format!(
+            "No documents can be added while the dispute is {}.",
+            d.state()
+        )));
+    }
+    let ct = req
+        .headers()
+        .get(actix_web::http::header::CONTENT_TYPE)
+        .and_then(|v| v.to_str().ok())
+        .unwrap_or("");
+    if !ct.starts_with("multipart/form-data") {
+        return Err(ApiError::UnsupportedMediaType(
+            "Send the document as multipart/form-data with fields file and kind.".into(),
+        ));
+    }
+    let mut mp = actix_multipart::Multipart::new(req.headers(), payload);
+    let mut kind: Option<String> = None;
+    let mut file: Option<(String, String, Vec<u8>)> = None;
+    let mut fields = 0;
+    while let Some(field) = mp.next().await {
+        let mut field = field
+            .map_err(|e| ApiError::BadRequest(format!("The multipart body is malformed: {e}")))?;
+        fields += 1;
+        if fields > 10 {
+            return Err(ApiError::BadRequest("Too many multipart fields.".into()));
+        }
+        let name = field.name().unwrap_or("").to_string();
+        let limit = if name == "file" {
+            MAX_DOCUMENT_BYTES
+        } else {
+            1024
+        };
+        let mut buf = Vec::new();
+        while let Some(chunk) = field.next().await {
+            let chunk = chunk.map_err(|e| {
+                ApiError::BadRequest(format!("The multipart body is malformed: {e}"))
+            })?;
+            if buf.len() + chunk.len() > limit {
+                return Err(if name == "file" {
+                    ApiError::PayloadTooLarge("A document may be at most 20 MiB.".into())
+                } else {
+                    ApiError::field(&name, "is too long")
+                });
+            }
+            buf.extend_from_slice(&chunk);
+        }
+        match name.as_str() {
+            "kind" => kind = Some(String::from_utf8_lossy(&buf).trim().to_string()),
+            "file" => {
+                let fname = field
+                    .content_disposition()
+                    .and_then(|cd| cd.get_filename())
+                    .map(sanitize_name)
+                    .unwrap_or_else(|| "document".into());
+                file = Some((fname, sanitize_content_type(field.content_type()), buf));
+            }
+            _ => {}
+        }
+    }
+    let mut errs = Vec::new();
+    match &kind {
+        Some(k) if DOCUMENT_KINDS.contains(&k.as_str()) => {}
+        Some(_) => errs.push(FieldError {
+            field: "kind".into(),
+            message: format!("must be one of: {}", DOCUMENT_KINDS.join(", ")),
+        }),
+        None => errs.push(FieldError {
+            field: "kind".into(),
+            message: "is required".into(),
+        }),
+    }
+    if file.is_none() {
+        errs.push(FieldError {
+            field: "file".into(),
+            message: "is required".into(),
+        });
+    }
+    if !errs.is_empty() {
+        return Err(ApiError::Validation(errs));
+    }
+    let (name, content_type, bytes) = file.unwrap_or_default();
+    let kind = kind.unwrap_or_default();
+    let sha = hex::encode(Sha256::digest(&bytes));
+    let size = bytes.len() as i64;
+    let doc_id = uuid::Uuid::new_v4().to_string();
+    let (did, dname, dkind, dsha, uid) = (
+        doc_id.clone(),
+        name.clone(),
+        kind.clone(),
+        sha.clone(),
+        caller.user_id.clone(),
+    );
+    state
+        .db(move |c| {
+            write_tx(c, |c| {
+                diesel::insert_into(documents::table)
+                    .values((
+                        documents::id.eq(&did),
+                        documents::dispute_id.eq(&id),
+                        documents::name.eq(&dname),
+                        documents::kind.eq(&dkind),
+                        documents::content_type.eq(&content_type),
+                        documents::size.eq(size),
+                        documents::sha256.eq(&dsha),
+                        documents::content.eq(&bytes),
+                        documents::uploaded_by.eq(&uid),
+                        documents::created_at.eq(now()),
+                    ))
+                    .execute(c)?;
+                Ok(())
+            })
+        })
+        .await?;
+    tracing::info!(document_id = %doc_id, dispute_id = %d.id, size, "document uploaded");
+    Ok(HttpResponse::Created()
+        .json(json!({"id": doc_id, "name": name, "kind": kind, "size": size, "sha256": sha})))
+}
+
+/// The dispute's documents (metadata).
+#[utoipa::path(get, path = "/api/v1/disputes/{id}/documents", tag = "documents", params(("id" = String, Path)),
+    security(("bearer" = [])),
+    responses((status = 200, description = "[{id, name, kind, size, sha256, uploaded_by, created_at}]"),
+        (status = 401, body = super::error::Problem), (status = 404, body = super::error::Problem)))]
+pub async fn list_documents(
+    state: web::Data<AppState>,
+    caller: Caller,
+    id: web::Path<String>,
+) -> ApiResult<HttpResponse> {
+    let id = id.into_inner();
+    let out = state
+        .db(move |c| {
+            visible(c, &caller, &id)?;
+            Ok(store::documents_of(c, &id)?
+                .into_iter()
+                .map(|m| json!({"id": m.id, "name": m.name, "kind": m.kind, "size": m.size, "sha256": m.sha256,
+                    "content_type": m.content_type, "uploaded_by": m.uploaded_by, "created_at": ts(&m.created_at)}))
+                .collect::<Vec<_>>())
+        })
+        .await?;
+    Ok(HttpResponse::Ok().json(out))
+}
+
+/// Download a document (as an attachment).
+#[utoipa::path(get, path = "/api/v1/documents/{id}", tag = "documents", params(("id" = String, Path)),
+    security(("bearer" = [])),
+    responses((status = 200, description = "the file"), (status = 401, body = super::error::Problem),
+        (status = 404, body = super::error::Problem)))]
+pub async fn download_document(
+    state: web::Data<AppState>,
+    caller: Caller,
+    id: web::Path<String>,
+) -> ApiResult<HttpResponse> {
+    let id = id.into_inner();
+    let (meta, bytes) = state
+        .db(move |c| {
+            let meta = store::document_meta(c, &id)?.ok_or(ApiError::NotFound)?;
+            visible(c, &caller, &meta.dispute_id)?;
+            let bytes: Vec<u8> = documents::table
+                .find(&id)
+                .select(documents::content)
+                .first(c)?;
+            Ok((meta, bytes))
+        })
+        .await?;
+    let ascii: String = meta
+        .name
+        .chars()
+        .map(|c| {
+            if c.is_ascii_graphic() || c == ' ' {
+                c
+            } else {
+                '_'
+            }
+        })
+        .collect();
+    Ok(HttpResponse::Ok()
+        .insert_header((
+            actix_web::http::header::CONTENT_TYPE,
+            meta.content_type.clone(),
+        ))
+        .insert_header((
+            actix_web::http::header::CONTENT_DISPOSITION,
+            format!("attachment; filename=\"{}\"", ascii.replace('\\', "_")),
+        ))
+        .insert_header(("X-Content-Type-Options", "nosniff"))
+        .insert_header(("X-Checksum-Sha256", meta.sha256.clone()))
+        .body(bytes))
+}
+
+// ------------------------------------------------------------------ notices
+
+/// Every e-mail notice of the case.
+#[utoipa::path(get, path = "/api/v1/disputes/{id}/notices", tag = "notices", params(("id" = String, Path)),
+    security(("bearer" = [])),
+    responses((status = 200, description = "[{id, template, to, subject, status, queued_at, sent_at, attempts}]"),
+        (status = 401, body = super::error::Problem), (status = 404, body = super::error::Problem)))]
+pub async fn list_notices(
+    state: web::Data<AppState>,
+    caller: Caller,
+    id: web::Path<String>,
+) -> ApiResult<HttpResponse> {
+    let id = id.into_inner();
+    let out = state
+        .db(move |c| {
+            visible(c, &caller, &id)?;
+            type Row = (String, String, String, String, String, NaiveDateTime, Option<NaiveDateTime>, i32, Option<String>, Option<String>);
+            let rows: Vec<Row> = notices::table
+                .filter(notices::dispute_id.eq(&id))
+                .order((notices::queued_at.asc(), notices::id.asc()))
+                .select((notices::id, notices::template, notices::recipients, notices::subject, notices::status,
+                    notices::queued_at, notices::sent_at, notices::attempts, notices::last_error, notices::ics_method))
+                .load(c)?;
+            Ok(rows
+                .into_iter()
+                .map(|(id, t, r, s, st, q, sent, a, err, ics)| {
+                    json!({"id": id, "template": t, "to": serde_json::from_str::<Value>(&r).unwrap_or(json!([])),
+                        "subject": s, "status": st, "queued_at": ts(&q), "sent_at": sent.as_ref().map(ts),
+                        "attempts": a, "last_error": err, "calendar": ics})
+                })
+                .collect::<Vec<_>>())
+        })
+        .await?;
+    Ok(HttpResponse::Ok().json(out))
+}
+
+// ------------------------------------------------------------------ hearing options
+
+/// Dates that satisfy the hearing deadline, the notice rule (notice sent today) and every panel
+/// member's availability: working days only.
+#[utoipa::path(get, path = "/api/v1/disputes/{id}/hearing-options", tag = "disputes", params(("id" = String, Path)),
+    security(("bearer" = [])),
+    responses((status = 200, description = "{dates, hearing_by, earliest}"), (status = 401, body = super::error::Problem),
+        (status = 404, body = super::error::Problem)))]
+pub async fn hearing_options(
+    state: web::Data<AppState>,
+    caller: Caller,
+    id: web::Path<String>,
+) -> ApiResult<HttpResponse> {
+    let id = id.into_inner();
+    let today = state.clock.today();
+    let cal = state.calendar.clone();
+    let out = state
+        .db(move |c| {
+            let d = visible(c, &caller, &id)?;
+            let earliest = deadlines::earliest_hearing_after_notice(&cal, today);
+            let mut dates = Vec::new();
+            if let (Some(by), Some(mut day)) = (d.hearing_by, earliest) {
+                let mut ids = d.voting_members();
+                ids.extend(d.secretary_id.clone());
+                let periods: Vec<(NaiveDate, NaiveDate)> = crate::db::schema::unavailability::table
+                    .filter(crate::db::schema::unavailability::user_id.eq_any(&ids))
+                    .filter(crate::db::schema::unavailability::to_date.ge(day))
+                    .filter(crate::db::schema::unavailability::from_date.le(by))
+                    .select((
+                        crate::db::schema::unavailability::from_date,
+                        crate::db::schema::unavailability::to_date,
+                    ))
+                    .load(c)?;
+                while day <= by && dates.len() < 60 {
+                    if !periods.iter().any(|(f, t)| *f <= day && day <= *t) {
+                        dates.push(day);
+                    }
+                    match cal.next_working_day(day) {
+                        Some(n) => day = n,
+                        None => break,
+                    }
+                }
+            }
+            Ok(
+                json!({"dates": dates, "hearing_by": d.hearing_by, "earliest": earliest,
+                "notice_on": today}),
+            )
+        })
+        .await?;
+    Ok(HttpResponse::Ok().json(out))
+}
+
+// ------------------------------------------------------------------ report
+
+#[derive(Debug, Deserialize, utoipa::IntoParams)]
+pub struct RangeQuery {
+    pub from: Option<String>,
+    pub to: Option<String>,
+}
+
+/// Timeliness over the formal requests lodged in [from, to] (admin, panel secretary).
+#[utoipa::path(get, path = "/api/v1/reports/timeliness", tag = "reports", params(RangeQuery), security(("bearer" = [])),
+    responses((status = 200, description = "counts"), (status = 401, body = super::error::Problem),
+        (status = 403, body = super::error::Problem), (status = 422, body = super::error::Problem)))]
+pub async fn timeliness(
+    state: web::Data<AppState>,
+    caller: Caller,
+    q: web::Query<RangeQuery>,
+) -> ApiResult<HttpResponse> {
+    caller.require(&[Role::Admin, Role::PanelSecretary])?;
+    let mut errs = Vec::new();
+    let from = super::directory::parse_date("from", q.from.as_deref().unwrap_or(""))
+        .map_err(|e| errs.push(e))
+        .ok();
+    let to = super::directory::parse_date("to", q.to.as_deref().unwrap_or(""))
+        .map_err(|e| errs.push(e))
+        .ok();
+    if let (Some(f), Some(t)) = (from, to) {
+        if t < f {
+            errs.push(FieldError {
+                field: "to".into(),
+                message: "must not be before from".into(),
+            });
+        }
+    }
+    if !errs.is_empty() {
+        return Err(ApiError::Validation(errs));
+    }
+    let (from, to) = (from.unwrap_or_default(), to.unwrap_or_default());
+    let cal = state.calendar.clone();
+    let today = state.clock.today();
+    let out = state
+        .db(move |c| {
+            type Row = (
+                String,
+                String,
+                Option<NaiveDate>,
+                Option<NaiveDate>,
+                Option<NaiveDate>,
+            );
+            let rows: Vec<Row> = disputes::table
+                .filter(disputes::lodged_on.ge(from))
+                .filter(disputes::lodged_on.le(to))
+                .select((
+                    disputes::id,
+                    disputes::state,
+                    disputes::lodged_on,
+                    disputes::hearing_by,
+                    disputes::held_on,
+                ))
+                .load(c)?;
+            let ids: Vec<String> = rows.iter().map(|r| r.0.clone()).collect();
+            let br: Vec<(String, bool)> = breaches::table
+                .filter(breaches::dispute_id.eq_any(&ids))
+                .select((breaches::kind, breaches::overridden))
+                .load(c)?;
+            let count = |k: &str| br.iter().filter(|(kind, _)| kind == k).count();
+            let mut within = 0;
+            let mut late = 0;
+            let mut spans = Vec::new();
+            for (_, st, lodged, by, held) in &rows {
+                match (held, by) {
+                    (Some(h), Some(b)) => {
+                        if h <= b {
+                            within += 1
+                        } else {
+                            late += 1
+                        }
+                        if let Some(l) = lodged {
+                            spans.push(cal.working_days_between(*l, *h));
+                        }
+                    }
+                    (None, Some(b)) => {
+                        let open = State::parse(st)
+                            .is_some_and(|s| !s.is_terminal() && s != State::Rejected);
+                        if open && today > *b {
+                            late += 1;
+                        }
+                    }
+                    _ => {}
+                }
+            }
+            spans.sort_unstable();
+            let median = if spans.is_empty() {
+                Value::Null
+            } else if spans.len() % 2 == 1 {
+                json!(spans[spans.len() / 2])
+            } else {
+                json!((spans[spans.len() / 2 - 1] + spans[spans.len() / 2]) as f64 / 2.0)
+            };
+            Ok(json!({
+                "from": from, "to": to,
+                "formal_requests": rows.len(),
+                "hearings_within_deadline": within,
+                "hearings_late": late,
+                "notices_short": count("insufficient_notice"),
+                "bundles_late": count("bundle_too_late"),
+                "decisions_late": count("decision_late"),
+                "overrides": br.iter().filter(|(_, o)| *o).count(),
+                "median_working_days_to_hearing": median,
+            }))
+        })
+        .await?;
+    Ok(HttpResponse::Ok().json(out))
+}

@@ -1,0 +1,124 @@
+//! Who may see which dispute, and how the caller stands to it. One place for both the
+//! single-dispute check and the list query, so they cannot drift apart.
+//!
+//! - parties' users (practice users, commissioners): their organisation's disputes;
+//! - accountable officers: disputes their commissioning group is party to or must screen;
+//! - LMC mediators: the cases they mediate, and unassigned `informal` cases of their LMC;
+//! - panel secretaries: the cases of their panels and the cases awaiting a panel;
+//! - panelists: the cases of their panels; admins: all.
+
+use super::auth::Caller;
+use crate::db::disputes::DisputeRow;
+use crate::db::schema::disputes;
+use crate::db::DbConn;
+use crate::domain::roles::Role;
+use crate::domain::workflow::{Relations, State};
+use diesel::prelude::*;
+use diesel::sql_types::Bool;
+
+pub type Backend = <DbConn as diesel::Connection>::Backend;
+pub type Cond = Box<dyn BoxableExpression<disputes::table, Backend, SqlType = Bool>>;
+
+pub fn can_see(c: &Caller, d: &DisputeRow) -> bool {
+    if c.has(Role::Admin) {
+        return true;
+    }
+    let party = d.appellant_id == c.org_id || d.respondent_id == c.org_id;
+    ((c.has(Role::PracticeUser) || c.has(Role::Commissioner)) && party)
+        || (c.has(Role::AccountableOfficer) && (party || d.screening_org_id == c.org_id))
+        || (c.has(Role::LmcMediator)
+            && (d.mediator_id.as_deref() == Some(&c.user_id)
+                || (d.state() == State::Informal
+                    && d.mediator_id.is_none()
+                    && d.lmc_id.as_deref() == Some(&c.org_id))))
+        || (c.has(Role::PanelSecretary)
+            && (d.secretary_id.as_deref() == Some(&c.user_id) || d.state() == State::PanelForming))
+        || (c.has(Role::Panelist) && d.voting_members().iter().any(|m| m == &c.user_id))
+}
+
+/// Panel members, the secretary and admins see hearing records and votes.
+pub fn panel_view(c: &Caller, d: &DisputeRow) -> bool {
+    c.has(Role::Admin) || d.panel_user(&c.user_id)
+}
+
+pub fn relations(c: &Caller, d: &DisputeRow) -> Relations {
+    Relations {
+        roles: c.roles.clone(),
+        party: d.appellant_id == c.org_id || d.respondent_id == c.org_id,
+        appellant: d.appellant_id == c.org_id,
+        mediator: d.mediator_id.as_deref() == Some(&c.user_id),
+        panel_secretary: d.secretary_id.as_deref() == Some(&c.user_id),
+        chair: d.chair_id.as_deref() == Some(&c.user_id),
+        screening_officer: d.screening_org_id == c.org_id,
+        can_see: can_see(c, d),
+    }
+}
+
+fn never() -> Cond {
+    Box::new(diesel::dsl::sql::<Bool>("1 = 0"))
+}
+
+/// The same rule as [`can_see`], as a SQL condition for `GET /disputes`.
+pub fn visible_condition(c: &Caller) -> Cond {
+    if c.has(Role::Admin) {
+        return Box::new(diesel::dsl::sql::<Bool>("1 = 1"));
+    }
+    let org = c.org_id.clone();
+    let me = c.user_id.clone();
+    let mut cond = never();
+    if c.has(Role::PracticeUser) || c.has(Role::Commissioner) || c.has(Role::AccountableOfficer) {
+        cond = Box::new(
+            cond.or(disputes::appellant_id
+                .eq(org.clone())
+                .or(disputes::respondent_id.eq(org.clone()))),
+        );
+    }
+    if c.has(Role::AccountableOfficer) {
+        cond = Box::new(cond.or(disputes::screening_org_id.eq(org.clone())));
+    }
+    if c.has(Role::LmcMediator) {
+        cond = Box::new(
+            cond.or(disputes::mediator_id.eq(me.clone()).assume_not_null())
+                .or(disputes::state
+                    .eq("informal")
+                    .and(disputes::mediator_id.is_null())
+                    .and(disputes::lmc_id.eq(org.clone()).assume_not_null())),
+        );
+    }
+    if c.has(Role::PanelSecretary) {
+        cond = Box::new(
+            cond.or(disputes::secretary_id.eq(me.clone()).assume_not_null())
+                .or(disputes::state.eq("panel_forming")),
+        );
+    }
+    if c.has(Role::Panelist) {
+        cond = Box::new(cond.or(mine_on_panel(&me)));
+    }
+    cond
+}
+
+fn mine_on_panel(me: &str) -> Cond {
+    Box::new(
+        disputes::clinical_member_id
+            .eq(me.to_string())
+            .assume_not_null()
+            .or(disputes::gp_conciliator_id
+                .eq(me.to_string())
+                .assume_not_null())
+            .or(disputes::lmc_representative_id
+                .eq(me.to_string())
+                .assume_not_null()),
+    )
+}
+
+/// `mine=true`: the caller's own cases as mediator, panel member or secretary.
+pub fn mine_condition(c: &Caller) -> Cond {
+    let me = c.user_id.clone();
+    Box::new(
+        disputes::mediator_id
+            .eq(me.clone())
+            .assume_not_null()
+            .or(disputes::secretary_id.eq(me.clone()).assume_not_null())
+            .or(mine_on_panel(&me)),
+    )
+}

@@ -1,0 +1,283 @@
+//! Dispute rows, their append-only event history, breaches and documents.
+
+use super::schema::{breaches, disputes, documents, events};
+use super::DbConn;
+use chrono::{NaiveDate, NaiveDateTime};
+use diesel::prelude::*;
+use serde::{Deserialize, Serialize};
+
+/// The current state of one dispute. Every transition rewrites it with `version + 1`.
+#[derive(Debug, Clone, Queryable, Selectable, Insertable, AsChangeset)]
+#[diesel(table_name = disputes, treat_none_as_null = true)]
+pub struct DisputeRow {
+    pub id: String,
+    pub title: String,
+    pub category: String,
+    pub appellant_id: String,
+    pub respondent_id: String,
+    pub summary: String,
+    pub matter_arose_on: NaiveDate,
+    pub contract_related: bool,
+    pub inter_practice: bool,
+    pub screening_org_id: String,
+    pub lmc_id: Option<String>,
+    pub state: String,
+    pub version: i64,
+    pub mediator_id: Option<String>,
+    pub mediator_mode: Option<String>,
+    pub lodged_on: Option<NaiveDate>,
+    pub lmc_consulted_on: Option<NaiveDate>,
+    pub clinical_member_id: Option<String>,
+    pub gp_conciliator_id: Option<String>,
+    pub lmc_representative_id: Option<String>,
+    pub secretary_id: Option<String>,
+    pub chair_id: Option<String>,
+    pub hearing_date: Option<NaiveDate>,
+    pub hearing_time: Option<String>,
+    pub hearing_venue: Option<String>,
+    pub hearing_sequence: i32,
+    pub notice_sent_on: Option<NaiveDate>,
+    pub bundle_distributed_on: Option<NaiveDate>,
+    pub held_on: Option<NaiveDate>,
+    pub decided_on: Option<NaiveDate>,
+    pub decision_notified_on: Option<NaiveDate>,
+    pub referred_on: Option<NaiveDate>,
+    pub hearing_by: Option<NaiveDate>,
+    pub notice_by: Option<NaiveDate>,
+    pub bundle_by: Option<NaiveDate>,
+    pub decision_by: Option<NaiveDate>,
+    pub fhsu_by: Option<NaiveDate>,
+    pub next_sweep_on: Option<NaiveDate>,
+    pub detail: String,
+    pub created_by: String,
+    pub created_at: NaiveDateTime,
+    pub updated_at: NaiveDateTime,
+}
+
+impl DisputeRow {
+    pub fn state(&self) -> crate::domain::workflow::State {
+        crate::domain::workflow::State::parse(&self.state)
+            .unwrap_or(crate::domain::workflow::State::Closed)
+    }
+
+    pub fn detail(&self) -> Detail {
+        serde_json::from_str(&self.detail).unwrap_or_default()
+    }
+
+    pub fn set_detail(&mut self, d: &Detail) {
+        self.detail = serde_json::to_string(d).unwrap_or_else(|_| "{}".into());
+    }
+
+    /// "LDR-1A2B3C4D": the reference people quote on the phone and in subjects.
+    pub fn case_ref(&self) -> String {
+        case_ref(&self.id)
+    }
+
+    /// The voting members, in seat order.
+    pub fn voting_members(&self) -> Vec<String> {
+        [
+            &self.clinical_member_id,
+            &self.gp_conciliator_id,
+            &self.lmc_representative_id,
+        ]
+        .into_iter()
+        .flatten()
+        .cloned()
+        .collect()
+    }
+
+    pub fn panel_user(&self, user_id: &str) -> bool {
+        self.voting_members().iter().any(|m| m == user_id)
+            || self.secretary_id.as_deref() == Some(user_id)
+    }
+}
+
+pub fn case_ref(id: &str) -> String {
+    format!(
+        "LDR-{}",
+        id.chars()
+            .filter(|c| c.is_ascii_hexdigit())
+            .take(8)
+            .collect::<String>()
+            .to_uppercase()
+    )
+}
+
+/// What a dispute carries besides its indexed columns (stored as JSON text).
+#[derive(Debug, Clone, Default, Serialize, Deserialize)]
+pub struct Detail {
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub resolution: Option<String>,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub exhaustion_reason: Option<String>,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub exhausted_on: Option<NaiveDate>,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub grounds: Option<String>,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub requested_by_org: Option<String>,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub lmc_consultation: Option<serde_json::Value>,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub screening: Option<serde_json::Value>,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub hearing_record: Option<serde_json::Value>,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub decision: Option<Decision>,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub bundle_document_ids: Option<Vec<String>>,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub fhsu_referral: Option<serde_json::Value>,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub fhsu_determination: Option<serde_json::Value>,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub withdrawal: Option<serde_json::Value>,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub closure: Option<serde_json::Value>,
+}
+
+#[derive(Debug, Clone, Serialize, Deserialize)]
+pub struct Vote {
+    pub member_id: String,
+    pub vote: String,
+}
+
+#[derive(Debug, Clone, Serialize, Deserialize)]
+pub struct Decision {
+    pub votes: Vec<Vote>,
+    pub outcome: String,
+    pub recommendations: String,
+    pub recorded_on: NaiveDate,
+}
+
+pub fn find(c: &mut DbConn, id: &str) -> QueryResult<Option<DisputeRow>> {
+    disputes::table
+        .find(id)
+        .select(DisputeRow::as_select())
+        .first(c)
+        .optional()
+}
+
+/// Takes the row lock (PostgreSQL) before reading, so two transitions on one dispute queue up
+/// instead of both reading the same version. (SQLite's `BEGIN IMMEDIATE` already serialises.)
+pub fn lock(c: &mut DbConn, id: &str) -> QueryResult<Option<DisputeRow>> {
+    let n = diesel::update(disputes::table.find(id))
+        .set(disputes::version.eq(disputes::version))
+        .execute(c)?;
+    if n == 0 {
+        return Ok(None);
+    }
+    find(c, id)
+}
+
+/// Writes the new state; fails with `NotFound` when the version moved meanwhile.
+pub fn save(c: &mut DbConn, row: &DisputeRow, previous_version: i64) -> QueryResult<()> {
+    let n = diesel::update(
+        disputes::table
+            .filter(disputes::id.eq(&row.id))
+            .filter(disputes::version.eq(previous_version)),
+    )
+    .set(row)
+    .execute(c)?;
+    if n == 1 {
+        Ok(())
+    } else {
+        Err(diesel::result::Error::RollbackTransaction)
+    }
+}
+
+pub fn insert(c: &mut DbConn, row: &DisputeRow) -> QueryResult<()> {
+    diesel::insert_into(disputes::table)
+        .values(row)
+        .execute(c)
+        .map(|_| ())
+}
+
+#[derive(Debug, Clone, Queryable, Selectable, Insertable)]
+#[diesel(table_name = events)]
+pub struct EventRow {
+    pub dispute_id: String,
+    pub seq: i64,
+    pub event_type: String,
+    pub actor_id: String,
+    pub at: NaiveDateTime,
+    pub data: String,
+}
+
+pub fn append_event(c: &mut DbConn, ev: &EventRow) -> QueryResult<()> {
+    diesel::insert_into(events::table)
+        .values(ev)
+        .execute(c)
+        .map(|_| ())
+}
+
+pub fn events_of(c: &mut DbConn, dispute_id: &str) -> QueryResult<Vec<EventRow>> {
+    events::table
+        .filter(events::dispute_id.eq(dispute_id))
+        .order(events::seq.asc())
+        .select(EventRow::as_select())
+        .load(c)
+}
+
+#[derive(Debug, Clone, Queryable, Selectable, Insertable, Serialize)]
+#[diesel(table_name = breaches)]
+pub struct BreachRow {
+    pub dispute_id: String,
+    pub kind: String,
+    pub due_on: NaiveDate,
+    pub detected_on: NaiveDate,
+    pub overridden: bool,
+    pub detail: String,
+}
+
+/// Records a breach once per kind (a later one of the same kind replaces nothing).
+pub fn record_breach(c: &mut DbConn, b: &BreachRow) -> QueryResult<bool> {
+    let exists: i64 = breaches::table
+        .filter(breaches::dispute_id.eq(&b.dispute_id))
+        .filter(breaches::kind.eq(&b.kind))
+        .count()
+        .get_result(c)?;
+    if exists > 0 {
+        return Ok(false);
+    }
+    diesel::insert_into(breaches::table).values(b).execute(c)?;
+    Ok(true)
+}
+
+pub fn breaches_of(c: &mut DbConn, dispute_id: &str) -> QueryResult<Vec<BreachRow>> {
+    breaches::table
+        .filter(breaches::dispute_id.eq(dispute_id))
+        .order(breaches::detected_on.asc())
+        .select(BreachRow::as_select())
+        .load(c)
+}
+
+#[derive(Debug, Clone, Queryable, Selectable)]
+#[diesel(table_name = documents)]
+pub struct DocumentMeta {
+    pub id: String,
+    pub dispute_id: String,
+    pub name: String,
+    pub kind: String,
+    pub content_type: String,
+    pub size: i64,
+    pub sha256: String,
+    pub uploaded_by: String,
+    pub created_at: NaiveDateTime,
+}
+
+pub fn document_meta(c: &mut DbConn, id: &str) -> QueryResult<Option<DocumentMeta>> {
+    documents::table
+        .find(id)
+        .select(DocumentMeta::as_select())
+        .first(c)
+        .optional()
+}
+
+pub fn documents_of(c: &mut DbConn, dispute_id: &str) -> QueryResult<Vec<DocumentMeta>> {
+    documents::table
+        .filter(documents::dispute_id.eq(dispute_id))
+        .order(documents::created_at.asc())
+        .select(DocumentMeta::as_select())
+        .load(c)
+}

@@ -1,0 +1,317 @@
+//! Building the MIME message for a rendered notice with `lettre`.
+//!
+//! Without a calendar part:
+//!
+//! ```text
+//! multipart/alternative
+//! ├── text/plain; charset=utf-8
+//! └── text/html; charset=utf-8
+//! ```
+//!
+//! With a calendar part, the layout Google Calendar itself sends, which Gmail and Outlook
+//! (desktop, web and mobile) both show as a meeting request with accept/decline buttons:
+//!
+//! ```text
+//! multipart/mixed
+//! ├── multipart/alternative
+//! │   ├── text/plain; charset=utf-8
+//! │   ├── text/html; charset=utf-8
+//! │   └── text/calendar; method=REQUEST; charset=UTF-8      (the iTIP part clients act on)
+//! └── application/ics; name="invite.ics"                     (attachment "invite.ics")
+//! ```
+//!
+//! The `text/calendar` alternative is what Outlook and Gmail process as the invitation; the
+//! `invite.ics` attachment is the same calendar for clients that only offer attachments to
+//! save. It is sent as `application/ics` (not a second `text/calendar`) so that no client sees
+//! two invitations.
+
+use lettre::message::header::{ContentType, Header, HeaderName, HeaderValue};
+use lettre::message::{Attachment, Mailbox, MultiPart, SinglePart};
+use lettre::Message;
+
+use super::templates::Rendered;
+
+/// File name of the calendar attachment.
+pub const ICS_FILENAME: &str = "invite.ics";
+
+/// Builds the notice e-mail. `ics` is `(method, body)` with method `"REQUEST"` or `"CANCEL"`.
+/// `message_id` is used as the Message-ID header as given (see [`message_id_for`]); angle
+/// brackets are added if it has none. Any invalid address gives an `Err` naming it.
+pub fn build_message(
+    from: &str,
+    to: &[String],
+    rendered: &Rendered,
+    ics: Option<(
+        &str, /*method: "REQUEST"|"CANCEL"*/
+        &str, /*ics body*/
+    )>,
+    message_id: &str,
+) -> Result<Message, String> {
+    let from_mailbox: Mailbox = from
+        .trim()
+        .parse()
+        .map_err(|e| format!("invalid sender address {from:?}: {e}"))?;
+    if to.is_empty() {
+        return Err("no recipients".to_owned());
+    }
+    let message_id = message_id.trim();
+    if !message_id.contains('@') || message_id.contains(char::is_whitespace) {
+        return Err(format!(
+            "invalid Message-ID {message_id:?}: expected <id@domain>"
+        ));
+    }
+    let message_id = if message_id.starts_with('<') && message_id.ends_with('>') {
+        message_id.to_owned()
+    } else {
+        format!(
+            "<{}>",
+            message_id.trim_start_matches('<').trim_end_matches('>')
+        )
+    };
+    if rendered.subject.contains(['\r', '\n']) {
+        return Err("subject must be a single line".to_owned());
+    }
+
+    let mut builder = Message::builder()
+        .from(from_mailbox)
+        .subject(rendered.subject.clone())
+        .message_id(Some(message_id));
+    for addr in to {
+        let mailbox: Mailbox = addr
+            .trim()
+            .parse()
+            .map_err(|e| format!("invalid recipient address {addr:?}: {e}"))?;
+        builder = builder.to(mailbox);
+    }
+
+    let alternative = MultiPart::alternative()
+        .singlepart(SinglePart::plain(rendered.text.clone()))
+        .singlepart(SinglePart::html(rendered.html.clone()));
+
+    let body = match ics {
+        None => alternative,
+        Some((method, calendar)) => {
+            let method = method.trim().to_ascii_uppercase();
+            if method != "REQUEST" && method != "CANCEL" {
+                return Err(format!(
+                    "invalid calendar method {method:?}: expected REQUEST or CANCEL"
+                ));
+            }
+            let calendar_type =
+                CalendarContentType(format!("text/calendar; method={method}; charset=UTF-8"));
+            let attachment_type =
+                ContentType::parse(&format!("application/ics; name=\"{ICS_FILENAME}\""))
+                    .map_err(|e| format!("attachment content type: {e}"))?;
+            let calendar_part = SinglePart::builder()
+                .header(calendar_type)
+                .body(calendar.to_owned());
+            MultiPart::mixed()
+                .multipart(alternative.singlepart(calendar_part))
+                .singlepart(
+                    Attachment::new(ICS_FILENAME.to_owned())
+                        .body(calendar.to_owned(), attachment_type),
+                )
+        }
+    };
+
+    builder
+        .multipart(body)
+        .map_err(|e| format!("cannot build message: {e}"))
+}
+
+/// `Content-Type` of the calendar part, written exactly as given. lettre's `ContentType` goes
+/// through the `mime` crate, which lower-cases the charset (`charset=utf-8`); that is equally
+/// valid (RFC 2046), but this keeps the conventional `charset=UTF-8` seen in Outlook's and
+/// Google's invitations.
+#[derive(Debug, Clone)]
+struct CalendarContentType(String);
+
+impl Header for CalendarContentType {
+    fn name() -> HeaderName {
+        HeaderName::new_from_ascii_str("Content-Type")
+    }
+
+    fn parse(s: &str) -> Result<Self, Box<dyn std::error::Error + Send + Sync>> {
+        Ok(Self(s.to_owned()))
+    }
+
+    fn display(&self) -> HeaderValue {
+        HeaderValue::new(Self::name(), self.0.clone())
+    }
+}
+
+/// A stable Message-ID for a notice: `<NOTICE-UUID@domain-of-from>`, so a retried delivery of
+/// the same notice carries the same id. `from` may be a bare address or `Name <address>`;
+/// if no domain can be found, `ldr.invalid` is used.
+pub fn message_id_for(notice_id: uuid::Uuid, from: &str) -> String {
+    let domain = from
+        .trim()
+        .parse::<Mailbox>()
+        .map(|m| m.email.domain().to_ascii_lowercase())
+        .ok()
+        .filter(|d| !d.is_empty())
+        .unwrap_or_else(|| "ldr.invalid".to_owned());
+    format!("<{}@{}>", notice_id.hyphenated(), domain)
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn rendered() -> Rendered {
+        Rendered {
+            subject: "[LDR-1A2B3C4D] Hearing scheduled for Thursday 12 March 2026".into(),
+            text: "A hearing has been scheduled.\nO'Brien & Sons\n".into(),
+            html: "<p>A hearing has been scheduled.</p>\n<p>O&#x27;Brien &amp; Sons</p>\n".into(),
+        }
+    }
+
+    const ICS: &str = "BEGIN:VCALENDAR\r\nVERSION:2.0\r\nPRODID:-//test//EN\r\nMETHOD:REQUEST\r\nBEGIN:VEVENT\r\nUID:hearing-1@ldr.example.nhs.uk\r\nDTSTAMP:20260220T093000Z\r\nDTSTART;TZID=Europe/London:20260312T100000\r\nSUMMARY:LDR panel hearing\r\nEND:VEVENT\r\nEND:VCALENDAR\r\n";
+
+    fn from() -> &'static str {
+        "Local Dispute Resolution <ldr-noreply@LDR.example.nhs.uk>"
+    }
+
+    fn to() -> Vec<String> {
+        vec![
+            "Dr Priya O'Brien <p.obrien@riverside.example.nhs.uk>".into(),
+            "lmc@lmc.example.org.uk".into(),
+        ]
+    }
+
+    fn formatted(m: &Message) -> String {
+        String::from_utf8(m.formatted()).expect("utf-8")
+    }
+
+    #[test]
+    fn message_id_is_stable_and_uses_sender_domain() {
+        let id = uuid::Uuid::parse_str("5f0c9a1e-2b7d-4c1e-9a53-7d2f61e0b8aa").unwrap();
+        let a = message_id_for(id, from());
+        assert_eq!(
+            a,
+            "<5f0c9a1e-2b7d-4c1e-9a53-7d2f61e0b8aa@ldr.example.nhs.uk>"
+        );
+        assert_eq!(a, message_id_for(id, from()));
+        assert_eq!(
+            message_id_for(id, "noreply@ldr.example.org"),
+            "<5f0c9a1e-2b7d-4c1e-9a53-7d2f61e0b8aa@ldr.example.org>"
+        );
+        assert_eq!(
+            message_id_for(id, "not an address"),
+            "<5f0c9a1e-2b7d-4c1e-9a53-7d2f61e0b8aa@ldr.invalid>"
+        );
+    }
+
+    #[test]
+    fn plain_notice_is_multipart_alternative() {
+        let id = "<5f0c9a1e-2b7d-4c1e-9a53-7d2f61e0b8aa@ldr.example.nhs.uk>";
+        let m = build_message(from(), &to(), &rendered(), None, id).unwrap();
+        let s = formatted(&m);
+        assert!(s.contains(&format!("Message-ID: {id}\r\n")), "{s}");
+        assert!(s.contains("Content-Type: multipart/alternative;"), "{s}");
+        assert!(!s.contains("multipart/mixed"), "{s}");
+        assert!(s.contains("Content-Type: text/plain; charset=utf-8"), "{s}");
+        assert!(s.contains("Content-Type: text/html; charset=utf-8"), "{s}");
+        assert!(s.contains("O'Brien & Sons"), "{s}");
+        assert!(s.contains("O&#x27;Brien &amp; Sons"), "{s}");
+        assert!(!s.contains("text/calendar"), "{s}");
+        assert!(
+            s.contains("Subject: [LDR-1A2B3C4D] Hearing scheduled for Thursday 12 March 2026\r\n"),
+            "{s}"
+        );
+        assert_eq!(m.envelope().to().len(), 2);
+    }
+
+    #[test]
+    fn invitation_carries_calendar_part_and_attachment() {
+        let id = "<notice-1@ldr.example.nhs.uk>";
+        let m = build_message(from(), &to(), &rendered(), Some(("REQUEST", ICS)), id).unwrap();
+        let s = formatted(&m);
+        assert!(
+            s.contains("Message-ID: <notice-1@ldr.example.nhs.uk>\r\n"),
+            "{s}"
+        );
+        assert!(s.contains("Content-Type: multipart/mixed;"), "{s}");
+        assert!(s.contains("Content-Type: multipart/alternative;"), "{s}");
+        assert!(s.contains("Content-Type: text/plain; charset=utf-8"), "{s}");
+        assert!(s.contains("Content-Type: text/html; charset=utf-8"), "{s}");
+        assert!(
+            s.contains("Content-Type: text/calendar; method=REQUEST; charset=UTF-8\r\n"),
+            "{s}"
+        );
+        assert!(
+            s.contains("Content-Type: application/ics; name=\"invite.ics\""),
+            "{s}"
+        );
+        assert!(
+            s.contains("Content-Disposition: attachment; filename=\"invite.ics\""),
+            "{s}"
+        );
+        assert!(
+            s.contains("DTSTART;TZID=Europe/London:20260312T100000"),
+            "{s}"
+        );
+        // The calendar part sits inside the alternative, after text and html.
+        let text_at = s.find("text/plain").unwrap();
+        let html_at = s.find("text/html").unwrap();
+        let cal_at = s.find("text/calendar").unwrap();
+        let att_at = s.find("application/ics").unwrap();
+        assert!(
+            text_at < html_at && html_at < cal_at && cal_at < att_at,
+            "{s}"
+        );
+    }
+
+    #[test]
+    fn cancellation_uses_method_cancel() {
+        let ics = ICS.replace("METHOD:REQUEST", "METHOD:CANCEL");
+        let m = build_message(
+            from(),
+            &to(),
+            &rendered(),
+            Some(("CANCEL", &ics)),
+            "<c@x.uk>",
+        )
+        .unwrap();
+        let s = formatted(&m);
+        assert!(
+            s.contains("text/calendar; method=CANCEL; charset=UTF-8"),
+            "{s}"
+        );
+    }
+
+    #[test]
+    fn invalid_addresses_are_named() {
+        let bad_to = vec!["ok@example.nhs.uk".to_owned(), "not-an-address".to_owned()];
+        let err = build_message(from(), &bad_to, &rendered(), None, "<a@b.uk>").unwrap_err();
+        assert!(err.contains("not-an-address"), "{err}");
+        assert!(err.contains("recipient"), "{err}");
+
+        let err = build_message("nobody@", &to(), &rendered(), None, "<a@b.uk>").unwrap_err();
+        assert!(err.contains("nobody@"), "{err}");
+        assert!(err.contains("sender"), "{err}");
+
+        let err = build_message(from(), &[], &rendered(), None, "<a@b.uk>").unwrap_err();
+        assert!(err.contains("no recipients"), "{err}");
+    }
+
+    #[test]
+    fn bad_method_and_message_id_are_rejected() {
+        let err = build_message(
+            from(),
+            &to(),
+            &rendered(),
+            Some(("PUBLISH", ICS)),
+            "<a@b.uk>",
+        )
+        .unwrap_err();
+        assert!(err.contains("PUBLISH"), "{err}");
+        let err = build_message(from(), &to(), &rendered(), None, "a b@c.uk").unwrap_err();
+        assert!(err.contains("Message-ID"), "{err}");
+        let err =
+            build_message(from(), &to(), &rendered(), None, "<a@b.uk>\r\nBcc: x@y.uk").unwrap_err();
+        assert!(err.contains("Message-ID"), "{err}");
+        let m = build_message(from(), &to(), &rendered(), None, "id-1@b.uk").unwrap();
+        assert!(formatted(&m).contains("Message-ID: <id-1@b.uk>\r\n"));
+    }
+}
