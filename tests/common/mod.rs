@@ -2,6 +2,8 @@
 //! file, or a fresh PostgreSQL database at `LDR_TEST_POSTGRES_URL` — driven over HTTP.
 #![allow(dead_code)]
 
+pub mod world;
+
 use serde_json::{json, Value};
 use std::collections::HashMap;
 use std::net::TcpListener;

@@ -1,0 +1,787 @@
+//! The procedure end to end over HTTP, on both databases: one walk through every state, and
+//! every error code of the SPEC provoked at its boundary.
+
+mod common;
+
+use common::world::*;
+use common::{Db, TestApp};
+use serde_json::json;
+
+both_dbs!(
+    full_walk_through_every_state,
+    stage_one_cannot_be_skipped,
+    screening_needs_lmc_consultation_first,
+    screening_out_rejects_and_contract_matter_may_still_go_to_fhsu,
+    panel_composition_lists_every_violation,
+    notice_seventh_versus_eighth_working_day,
+    hearing_deadline_and_overrides,
+    bundle_five_clear_working_days,
+    decision_majority_and_lateness,
+    fhsu_referral_rules,
+    withdrawal_before_hearing_held_only,
+    version_conflict_and_invalid_transition,
+    idempotent_filing,
+    filing_validation,
+);
+
+const MONDAY: &str = "2026-03-02";
+
+fn app(db: Db) -> Option<(TestApp, World)> {
+    let app = TestApp::spawn_with(db, &[("LDR_TODAY", MONDAY)])?;
+    let w = World::new(&app);
+    Some((app, w))
+}
+
+fn full_walk_through_every_state(db: Db) {
+    let Some((app, w)) = app(db) else { return };
+    let id = w.file(&app, true);
+    let d = app
+        .get(&format!("/api/v1/disputes/{id}"), Some(w.t(PRACTICE)))
+        .expect(200);
+    assert_eq!(d["state"], "informal");
+    assert_eq!(d["stage"], 1);
+    assert_eq!(d["version"], 1);
+    assert_eq!(d["deadlines"]["hearing_by"], serde_json::Value::Null);
+    assert_eq!(d["deadlines"]["fhsu_by"], "2028-05-31");
+    let mut states = vec!["informal".to_string()];
+    let mut push = |v: serde_json::Value| states.push(v["state"].as_str().unwrap().to_string());
+    push(w.ok(
+        &app,
+        MEDIATOR,
+        &id,
+        json!({"type": "assign_mediator", "mediator_id": w.id(MEDIATOR), "mode": "advisory"}),
+    ));
+    push(w.ok(
+        &app,
+        MEDIATOR,
+        &id,
+        json!({"type": "add_note", "text": "Met both sides"}),
+    ));
+    push(w.ok(
+        &app,
+        MEDIATOR,
+        &id,
+        json!({"type": "exhaust_informal", "reason": "No agreement"}),
+    ));
+    let d = w.ok(
+        &app,
+        COMMISSIONER,
+        &id,
+        json!({"type": "request_formal", "grounds": "g", "lodged_on": MONDAY}),
+    );
+    // 20 working days after Monday 2 March 2026 (no holidays): Monday 30 March.
+    assert_eq!(d["deadlines"]["hearing_by"], "2026-03-30");
+    assert_eq!(d["deadlines"]["notice_by"], "2026-03-18");
+    assert_eq!(d["deadlines"]["bundle_by"], "2026-03-20");
+    push(d);
+    push(w.ok(
+        &app,
+        OFFICER,
+        &id,
+        json!({"type": "record_lmc_consultation", "consulted_on": MONDAY, "summary": "s"}),
+    ));
+    push(w.ok(
+        &app,
+        OFFICER,
+        &id,
+        json!({"type": "screen", "outcome": "proceed", "reason": "r"}),
+    ));
+    push(w.ok(&app, SECRETARY, &id, w.panel_body()));
+    // The panel now sees the case; hearing options run from the 8th working day to the deadline.
+    let opts = app
+        .get(
+            &format!("/api/v1/disputes/{id}/hearing-options"),
+            Some(w.t(SECRETARY)),
+        )
+        .expect(200);
+    assert_eq!(opts["dates"][0], "2026-03-12");
+    assert_eq!(
+        opts["dates"].as_array().unwrap().last().unwrap(),
+        "2026-03-30"
+    );
+    push(w.ok(&app, SECRETARY, &id, json!({"type": "schedule_hearing", "date": "2026-03-16", "time": "10:00", "venue": "County Hall"})));
+    // Re-scheduling stays in hearing_scheduled and raises the sequence.
+    let d = w.ok(&app, SECRETARY, &id, json!({"type": "schedule_hearing", "date": "2026-03-17", "time": "14:30", "venue": "County Hall"}));
+    assert_eq!(d["hearing"]["sequence"], 1);
+    assert_eq!(d["deadlines"]["decision_by"], "2026-03-24");
+    push(d);
+    let doc = w
+        .upload(
+            &app,
+            SECRETARY,
+            &id,
+            "evidence",
+            "bundle.pdf",
+            b"%PDF bundle",
+        )
+        .expect(201);
+    push(w.ok(
+        &app,
+        SECRETARY,
+        &id,
+        json!({"type": "distribute_bundle", "document_ids": [doc["id"]]}),
+    ));
+    app.state
+        .clock
+        .set_today(Some("2026-03-17".parse().unwrap()));
+    push(w.ok(
+        &app,
+        SECRETARY,
+        &id,
+        json!({"type": "record_hearing", "held_on": "2026-03-17",
+        "appellant_presented": true, "respondent_presented": true, "record": "Heard both"}),
+    ));
+    push(w.ok(&app, SECRETARY, &id, json!({"type": "record_decision", "outcome": "appellant", "recommendations": "Restore",
+        "votes": [{"member_id": w.id(CLINICAL), "vote": "appellant"}, {"member_id": w.id(GP), "vote": "appellant"},
+                  {"member_id": w.id(LMC_REP), "vote": "respondent"}]})));
+    // Votes and the hearing record are hidden from the parties until the decision is notified.
+    let party_view = app
+        .get(&format!("/api/v1/disputes/{id}"), Some(w.t(PRACTICE)))
+        .expect(200);
+    assert_eq!(party_view["decision"], serde_json::Value::Null);
+    assert!(party_view["hearing"].get("record").is_none());
+    let panel_view = app
+        .get(&format!("/api/v1/disputes/{id}"), Some(w.t(GP)))
+        .expect(200);
+    assert_eq!(panel_view["decision"]["votes"].as_array().unwrap().len(), 3);
+    let hist = app
+        .get(
+            &format!("/api/v1/disputes/{id}/events"),
+            Some(w.t(PRACTICE)),
+        )
+        .expect(200);
+    let dec = hist
+        .as_array()
+        .unwrap()
+        .iter()
+        .find(|e| e["type"] == "record_decision")
+        .unwrap();
+    assert_eq!(dec["data"], json!({}));
+    // The chair sends the decision.
+    push(w.ok(&app, GP, &id, json!({"type": "notify_decision"})));
+    let party_view = app
+        .get(&format!("/api/v1/disputes/{id}"), Some(w.t(PRACTICE)))
+        .expect(200);
+    assert_eq!(party_view["decision"]["outcome"], "appellant");
+    assert_eq!(party_view["decision"]["recommendations"], "Restore");
+    assert!(party_view["decision"].get("votes").is_none());
+    let contract = w
+        .upload(&app, PRACTICE, &id, "contract", "gms.pdf", b"%PDF contract")
+        .expect(201);
+    push(w.ok(
+        &app,
+        PRACTICE,
+        &id,
+        json!({"type": "refer_to_fhsu", "statement": "Please determine",
+        "contract_document_id": contract["id"], "referred_on": "2026-03-17"}),
+    ));
+    let d = w.ok(&app, SECRETARY, &id, json!({"type": "record_fhsu_determination", "determined_on": "2026-03-17", "outcome": "Upheld"}));
+    assert_eq!(d["stage"], serde_json::Value::Null);
+    push(d);
+    let mut seen = states.clone();
+    seen.dedup();
+    assert_eq!(
+        seen,
+        vec![
+            "informal",
+            "informal_mediation",
+            "informal_exhausted",
+            "formal_requested",
+            "panel_forming",
+            "panel_appointed",
+            "hearing_scheduled",
+            "hearing_held",
+            "decided",
+            "decision_notified",
+            "referred_to_fhsu",
+            "closed"
+        ]
+    );
+    // The history: append-only, one row per event, in order.
+    let hist = app
+        .get(&format!("/api/v1/disputes/{id}/events"), Some(w.t("admin")))
+        .expect(200);
+    let seqs: Vec<i64> = hist
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|e| e["seq"].as_i64().unwrap())
+        .collect();
+    assert_eq!(seqs, (1..=seqs.len() as i64).collect::<Vec<_>>());
+    assert_eq!(hist[0]["type"], "file");
+    assert_eq!(
+        hist.as_array().unwrap().last().unwrap()["type"],
+        "record_fhsu_determination"
+    );
+    // Nothing more can happen to a closed case.
+    app.get(
+        &format!("/api/v1/disputes/{id}/actions"),
+        Some(w.t(PRACTICE)),
+    )
+    .expect(200);
+    assert_eq!(
+        app.get(
+            &format!("/api/v1/disputes/{id}/actions"),
+            Some(w.t(PRACTICE))
+        )
+        .json(),
+        json!([])
+    );
+    // Notices were queued for the procedure's steps.
+    let notices = app
+        .get(
+            &format!("/api/v1/disputes/{id}/notices"),
+            Some(w.t("admin")),
+        )
+        .expect(200);
+    let templates: Vec<&str> = notices
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|n| n["template"].as_str().unwrap())
+        .collect();
+    for t in [
+        "dispute_filed",
+        "mediator_assigned",
+        "informal_exhausted",
+        "formal_requested",
+        "screening_outcome",
+        "panel_appointed",
+        "hearing_scheduled",
+        "bundle_distributed",
+        "decision_notified",
+        "fhsu_referral",
+    ] {
+        assert!(templates.contains(&t), "{t} missing from {templates:?}");
+    }
+}
+
+fn stage_one_cannot_be_skipped(db: Db) {
+    let Some((app, w)) = app(db) else { return };
+    let id = w.file(&app, false);
+    let body = json!({"type": "request_formal", "grounds": "g", "lodged_on": MONDAY});
+    w.event(&app, PRACTICE, &id, body.clone())
+        .expect_problem(409, "invalid_transition");
+    w.ok(
+        &app,
+        MEDIATOR,
+        &id,
+        json!({"type": "assign_mediator", "mediator_id": w.id(MEDIATOR), "mode": "mediation"}),
+    );
+    w.event(&app, PRACTICE, &id, body)
+        .expect_problem(409, "invalid_transition");
+    let d = app
+        .get(&format!("/api/v1/disputes/{id}"), Some(w.t(PRACTICE)))
+        .expect(200);
+    assert_eq!(d["state"], "informal_mediation");
+}
+
+fn screening_needs_lmc_consultation_first(db: Db) {
+    let Some((app, w)) = app(db) else { return };
+    let id = w.case_at(&app, "formal_requested");
+    let before = app
+        .get(&format!("/api/v1/disputes/{id}"), Some(w.t(OFFICER)))
+        .expect(200);
+    for outcome in ["frivolous", "vexatious"] {
+        w.event(
+            &app,
+            OFFICER,
+            &id,
+            json!({"type": "screen", "outcome": outcome, "reason": "r"}),
+        )
+        .expect_problem(422, "lmc_not_consulted");
+    }
+    // Refused: nothing changed.
+    assert_eq!(
+        app.get(&format!("/api/v1/disputes/{id}"), Some(w.t(OFFICER)))
+            .expect(200),
+        before
+    );
+    // Only an accountable officer of the commissioning group concerned may screen.
+    w.event(
+        &app,
+        COMMISSIONER,
+        &id,
+        json!({"type": "screen", "outcome": "proceed", "reason": "r"}),
+    )
+    .expect_problem(403, "forbidden");
+    w.ok(
+        &app,
+        OFFICER,
+        &id,
+        json!({"type": "record_lmc_consultation", "consulted_on": MONDAY, "summary": "s"}),
+    );
+    let d = w.ok(
+        &app,
+        OFFICER,
+        &id,
+        json!({"type": "screen", "outcome": "vexatious", "reason": "r"}),
+    );
+    assert_eq!(d["state"], "rejected");
+}
+
+fn screening_out_rejects_and_contract_matter_may_still_go_to_fhsu(db: Db) {
+    let Some((app, w)) = app(db) else { return };
+    let id = w.case_at(&app, "formal_requested+lmc");
+    w.ok(
+        &app,
+        OFFICER,
+        &id,
+        json!({"type": "screen", "outcome": "frivolous", "reason": "r"}),
+    );
+    let actions = app
+        .get(
+            &format!("/api/v1/disputes/{id}/actions"),
+            Some(w.t(PRACTICE)),
+        )
+        .expect(200);
+    assert_eq!(actions, json!(["add_note", "refer_to_fhsu"]));
+    let doc = w
+        .upload(&app, PRACTICE, &id, "contract", "c.pdf", b"c")
+        .expect(201);
+    let d = w.ok(&app, PRACTICE, &id, json!({"type": "refer_to_fhsu", "statement": "s", "contract_document_id": doc["id"], "referred_on": MONDAY}));
+    assert_eq!(d["state"], "referred_to_fhsu");
+    assert_eq!(d["stage"], 3);
+}
+
+fn panel_composition_lists_every_violation(db: Db) {
+    let Some((app, w)) = app(db) else { return };
+    let id = w.case_at(&app, "panel_forming");
+    // Interests register: the GP conciliator declares an interest in the respondent.
+    app.post(&format!("/api/v1/users/{}/interests", w.id(GP)), Some(&w.admin),
+        &json!({"organisation_id": w.north_ccg, "nature": "Sessional work", "declared_on": "2025-01-01"})).expect(201);
+    let body = json!({"type": "appoint_panel", "clinical_member_id": w.id(COMMISSIONER), "gp_conciliator_id": w.id(GP),
+        "lmc_representative_id": w.id(MEDIATOR), "secretary_id": w.id(SECRETARY), "chair_id": w.id(SECRETARY)});
+    let r = w
+        .event(&app, SECRETARY, &id, body)
+        .expect_problem(422, "panel_composition_invalid");
+    let rules: Vec<&str> = r["violations"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|v| v["rule"].as_str().unwrap())
+        .collect();
+    for expected in [
+        "clinical_member_role",
+        "lmc_representative_role",
+        "member_interest_in_party",
+        "member_was_mediator",
+        "chair_not_member",
+    ] {
+        assert!(rules.contains(&expected), "{expected} not in {rules:?}");
+    }
+    assert!(rules.len() >= 5, "{rules:?}");
+    let d = app
+        .get(&format!("/api/v1/disputes/{id}"), Some(w.t(SECRETARY)))
+        .expect(200);
+    assert_eq!(d["state"], "panel_forming");
+    assert_eq!(d["panel"], serde_json::Value::Null);
+}
+
+fn notice_seventh_versus_eighth_working_day(db: Db) {
+    let Some((app, w)) = app(db) else { return };
+    let id = w.case_at(&app, "panel_appointed");
+    // Notice Monday 2 March: the 7th working day after is Wednesday 11 March.
+    let r = w.event(
+        &app,
+        SECRETARY,
+        &id,
+        json!({"type": "schedule_hearing", "date": "2026-03-11", "time": "10:00", "venue": "V"}),
+    );
+    let j = r.expect_problem(422, "insufficient_notice");
+    assert!(
+        j["detail"]
+            .as_str()
+            .unwrap()
+            .contains("Thursday 12 March 2026"),
+        "{j}"
+    );
+    let d = w.ok(
+        &app,
+        SECRETARY,
+        &id,
+        json!({"type": "schedule_hearing", "date": "2026-03-12", "time": "10:00", "venue": "V"}),
+    );
+    assert_eq!(d["hearing"]["date"], "2026-03-12");
+    assert_eq!(d["hearing"]["notice_sent_on"], MONDAY);
+    // A weekend is not a hearing day.
+    w.event(
+        &app,
+        SECRETARY,
+        &id,
+        json!({"type": "schedule_hearing", "date": "2026-03-14", "time": "10:00", "venue": "V"}),
+    )
+    .expect_problem(422, "validation_failed");
+}
+
+fn hearing_deadline_and_overrides(db: Db) {
+    let Some((app, w)) = app(db) else { return };
+    let id = w.case_at(&app, "panel_appointed");
+    let late =
+        json!({"type": "schedule_hearing", "date": "2026-03-31", "time": "10:00", "venue": "V"});
+    w.event(&app, SECRETARY, &id, late.clone())
+        .expect_problem(422, "hearing_after_deadline");
+    // On the deadline itself: fine.
+    w.ok(
+        &app,
+        SECRETARY,
+        &id,
+        json!({"type": "schedule_hearing", "date": "2026-03-30", "time": "10:00", "venue": "V"}),
+    );
+    // The panel secretary may override with a reason: recorded in the history and as a breach.
+    let mut with_reason = late.clone();
+    with_reason["override_reason"] = json!("Chair unavailable until then; parties agreed");
+    let d = w.ok(&app, SECRETARY, &id, with_reason);
+    assert_eq!(d["breaches"][0]["kind"], "hearing_after_deadline");
+    assert_eq!(d["breaches"][0]["overridden"], true);
+    let hist = app
+        .get(
+            &format!("/api/v1/disputes/{id}/events"),
+            Some(w.t(SECRETARY)),
+        )
+        .expect(200);
+    let last = hist.as_array().unwrap().last().unwrap().clone();
+    assert_eq!(
+        last["data"]["override"]["reason"],
+        "Chair unavailable until then; parties agreed"
+    );
+    let report = app
+        .get(
+            "/api/v1/reports/timeliness?from=2026-03-01&to=2026-03-31",
+            Some(w.t(SECRETARY)),
+        )
+        .expect(200);
+    assert_eq!(report["formal_requests"], 1);
+    assert_eq!(report["overrides"], 1);
+    app.get(
+        "/api/v1/reports/timeliness?from=2026-03-01&to=2026-03-31",
+        Some(w.t(PRACTICE)),
+    )
+    .expect_problem(403, "forbidden");
+}
+
+fn bundle_five_clear_working_days(db: Db) {
+    let Some((app, w)) = app(db) else { return };
+    let id = w.case_at(&app, "panel_appointed");
+    // Hearing Thursday 12 March; the bundle must go by the day whose 5th working day after is
+    // before the hearing: Wednesday 4 March (5th WD after = 11 March).
+    w.ok(
+        &app,
+        SECRETARY,
+        &id,
+        json!({"type": "schedule_hearing", "date": "2026-03-12", "time": "10:00", "venue": "V"}),
+    );
+    let doc = w
+        .upload(&app, PRACTICE, &id, "evidence", "e.pdf", b"e")
+        .expect(201);
+    app.state
+        .clock
+        .set_today(Some("2026-03-05".parse().unwrap()));
+    let body = json!({"type": "distribute_bundle", "document_ids": [doc["id"]]});
+    w.event(&app, SECRETARY, &id, body.clone())
+        .expect_problem(422, "bundle_too_late");
+    app.state
+        .clock
+        .set_today(Some("2026-03-04".parse().unwrap()));
+    let d = w.ok(&app, SECRETARY, &id, body);
+    assert_eq!(d["hearing"]["bundle_distributed_on"], "2026-03-04");
+    // An unknown document id is a validation error.
+    w.event(
+        &app,
+        SECRETARY,
+        &id,
+        json!({"type": "distribute_bundle", "document_ids": ["nope"]}),
+    )
+    .expect_problem(422, "validation_failed");
+}
+
+fn decision_majority_and_lateness(db: Db) {
+    let Some((app, w)) = app(db) else { return };
+    let id = w.case_at(&app, "hearing_held");
+    let votes = |a: &str, b: &str, c: &str| {
+        json!([{"member_id": w.id(CLINICAL), "vote": a},
+        {"member_id": w.id(GP), "vote": b}, {"member_id": w.id(LMC_REP), "vote": c}])
+    };
+    w.event(&app, SECRETARY, &id, json!({"type": "record_decision", "votes": votes("appellant", "respondent", "abstain"), "recommendations": ""}))
+        .expect_problem(422, "no_majority");
+    w.event(&app, SECRETARY, &id, json!({"type": "record_decision", "votes": [{"member_id": w.id(CLINICAL), "vote": "appellant"}]}))
+        .expect_problem(422, "validation_failed");
+    w.event(&app, SECRETARY, &id, json!({"type": "record_decision", "outcome": "appellant", "votes": votes("respondent", "respondent", "appellant")}))
+        .expect_problem(422, "validation_failed");
+    let d = w.ok(&app, SECRETARY, &id, json!({"type": "record_decision", "votes": votes("respondent", "respondent", "appellant"), "recommendations": "None"}));
+    assert_eq!(d["decision"]["outcome"], "respondent");
+    // Hearing on Thursday 12 March: the decision is due by Thursday 19 March (7 days, inclusive).
+    assert_eq!(d["deadlines"]["decision_by"], "2026-03-19");
+    app.state
+        .clock
+        .set_today(Some("2026-03-20".parse().unwrap()));
+    w.event(&app, GP, &id, json!({"type": "notify_decision"}))
+        .expect_problem(422, "decision_late");
+    // The chair may not override; the secretary may.
+    w.event(
+        &app,
+        GP,
+        &id,
+        json!({"type": "notify_decision", "override_reason": "x"}),
+    )
+    .expect_problem(422, "decision_late");
+    app.state
+        .clock
+        .set_today(Some("2026-03-19".parse().unwrap()));
+    let d = w.ok(&app, GP, &id, json!({"type": "notify_decision"}));
+    assert_eq!(d["state"], "decision_notified");
+}
+
+fn fhsu_referral_rules(db: Db) {
+    let Some((app, w)) = app(db) else { return };
+    let id = w.case_at(&app, "decision_notified");
+    let r = w.event(
+        &app,
+        PRACTICE,
+        &id,
+        json!({"type": "refer_to_fhsu", "referred_on": "2026-03-12"}),
+    );
+    let j = r.expect_problem(422, "referral_incomplete");
+    let msg = j["violations"][0]["message"].as_str().unwrap();
+    assert!(
+        msg.contains("statement") && msg.contains("contract"),
+        "{msg}"
+    );
+    // Not a contract matter; an inter-practice dispute: both screened out, neither referable.
+    for (id2, code) in [
+        (w.file(&app, false), "not_contract_matter"),
+        (
+            w.file_inter_practice(&app, true),
+            "inter_practice_not_referable",
+        ),
+    ] {
+        let id2 = w.walk(&app, id2, "formal_requested+lmc");
+        w.ok(
+            &app,
+            OFFICER,
+            &id2,
+            json!({"type": "screen", "outcome": "frivolous", "reason": "r"}),
+        );
+        let doc = w
+            .upload(&app, PRACTICE, &id2, "contract", "c.pdf", b"c")
+            .expect(201);
+        w.event(&app, PRACTICE, &id2, json!({"type": "refer_to_fhsu", "statement": "s", "contract_document_id": doc["id"], "referred_on": "2026-03-12"}))
+            .expect_problem(422, code);
+    }
+    // Out of time: the matter arose on 2025-06-01, so the last day is 2028-05-31.
+    app.state
+        .clock
+        .set_today(Some("2028-06-01".parse().unwrap()));
+    let doc = w
+        .upload(&app, PRACTICE, &id, "contract", "c.pdf", b"c")
+        .expect(201);
+    w.event(&app, PRACTICE, &id, json!({"type": "refer_to_fhsu", "statement": "s", "contract_document_id": doc["id"], "referred_on": "2028-06-01"}))
+        .expect_problem(422, "referral_out_of_time");
+    let d = w.ok(&app, PRACTICE, &id, json!({"type": "refer_to_fhsu", "statement": "s", "contract_document_id": doc["id"], "referred_on": "2028-05-31"}));
+    assert_eq!(d["state"], "referred_to_fhsu");
+    // Inter-practice disputes cannot be referred; non-contract disputes neither.
+    app.state.clock.set_today(Some(MONDAY.parse().unwrap()));
+    let ip = app.post("/api/v1/disputes", Some(w.t(PRACTICE)), &json!({"title": "Boundary", "category": "other",
+        "appellant_id": w.elm, "respondent_id": w.oak, "summary": "s", "matter_arose_on": "2026-01-05", "contract_related": true}))
+        .expect(201);
+    assert_eq!(ip["inter_practice"], true);
+    assert_eq!(ip["deadlines"]["fhsu_by"], serde_json::Value::Null);
+}
+
+fn withdrawal_before_hearing_held_only(db: Db) {
+    let Some((app, w)) = app(db) else { return };
+    let id = w.case_at(&app, "hearing_scheduled");
+    // The respondent may not withdraw; the appellant may.
+    w.event(
+        &app,
+        COMMISSIONER,
+        &id,
+        json!({"type": "withdraw", "reason": "r"}),
+    )
+    .expect_problem(403, "forbidden");
+    let d = w.ok(
+        &app,
+        PRACTICE,
+        &id,
+        json!({"type": "withdraw", "reason": "Settled"}),
+    );
+    assert_eq!(d["state"], "withdrawn");
+    let notices = app
+        .get(
+            &format!("/api/v1/disputes/{id}/notices"),
+            Some(w.t(PRACTICE)),
+        )
+        .expect(200);
+    assert!(notices
+        .as_array()
+        .unwrap()
+        .iter()
+        .any(|n| n["template"] == "hearing_cancelled" && n["calendar"] == "CANCEL"));
+    let id = w.case_at(&app, "hearing_held");
+    w.event(
+        &app,
+        PRACTICE,
+        &id,
+        json!({"type": "withdraw", "reason": "r"}),
+    )
+    .expect_problem(409, "invalid_transition");
+}
+
+fn version_conflict_and_invalid_transition(db: Db) {
+    let Some((app, w)) = app(db) else { return };
+    let id = w.file(&app, false);
+    w.event(
+        &app,
+        PRACTICE,
+        &id,
+        json!({"type": "add_note", "text": "x", "expected_version": 7}),
+    )
+    .expect_problem(409, "version_conflict");
+    let d = w.ok(
+        &app,
+        PRACTICE,
+        &id,
+        json!({"type": "add_note", "text": "x", "expected_version": 1}),
+    );
+    assert_eq!(d["version"], 2);
+    w.event(
+        &app,
+        PRACTICE,
+        &id,
+        json!({"type": "add_note", "text": "again", "expected_version": 1}),
+    )
+    .expect_problem(409, "version_conflict");
+    w.event(
+        &app,
+        MEDIATOR,
+        &id,
+        json!({"type": "resolve_informally", "summary": "s"}),
+    )
+    .expect_problem(409, "invalid_transition");
+    w.event(&app, PRACTICE, &id, json!({"type": "no_such_event"}))
+        .expect_problem(422, "validation_failed");
+    w.event(&app, PRACTICE, &id, json!({"text": "no type"}))
+        .expect_problem(422, "validation_failed");
+    let r = app.send_raw(
+        "POST",
+        &format!("/api/v1/disputes/{id}/events"),
+        Some(w.t(PRACTICE)),
+        "application/json",
+        b"{\"type\":",
+        &[],
+    );
+    r.expect_problem(400, "malformed_request");
+    // Concurrent events on one dispute with the same expected version: exactly one applies.
+    let handles: Vec<_> = (0..6)
+        .map(|i| {
+            let url = app.url(&format!("/api/v1/disputes/{id}/events"));
+            let token = w.t(PRACTICE).to_string();
+            std::thread::spawn(move || {
+                let agent: ureq::Agent = ureq::Agent::config_builder()
+                    .http_status_as_error(false)
+                    .build()
+                    .into();
+                agent
+                    .post(&url)
+                    .header("Authorization", &format!("Bearer {token}"))
+                    .send_json(
+                        json!({"type": "add_note", "text": format!("n{i}"), "expected_version": 2}),
+                    )
+                    .unwrap()
+                    .status()
+                    .as_u16()
+            })
+        })
+        .collect();
+    let codes: Vec<u16> = handles.into_iter().map(|h| h.join().unwrap()).collect();
+    assert_eq!(codes.iter().filter(|c| **c == 200).count(), 1, "{codes:?}");
+    assert_eq!(codes.iter().filter(|c| **c == 409).count(), 5, "{codes:?}");
+    let hist = app
+        .get(
+            &format!("/api/v1/disputes/{id}/events"),
+            Some(w.t(PRACTICE)),
+        )
+        .expect(200);
+    assert_eq!(hist.as_array().unwrap().len(), 3);
+}
+
+fn idempotent_filing(db: Db) {
+    let Some((app, w)) = app(db) else { return };
+    let body = json!({"title": "t", "category": "objectives", "appellant_id": w.elm, "respondent_id": w.north_ccg,
+        "summary": "s", "matter_arose_on": "2026-01-05", "contract_related": false});
+    let h = [("Idempotency-Key", "abc-123")];
+    let a = app
+        .send_raw(
+            "POST",
+            "/api/v1/disputes",
+            Some(w.t(PRACTICE)),
+            "application/json",
+            body.to_string().as_bytes(),
+            &h,
+        )
+        .expect(201);
+    let b = app
+        .send_raw(
+            "POST",
+            "/api/v1/disputes",
+            Some(w.t(PRACTICE)),
+            "application/json",
+            body.to_string().as_bytes(),
+            &h,
+        )
+        .expect(201);
+    assert_eq!(a["id"], b["id"]);
+    let mut other = body.clone();
+    other["title"] = json!("different");
+    app.send_raw(
+        "POST",
+        "/api/v1/disputes",
+        Some(w.t(PRACTICE)),
+        "application/json",
+        other.to_string().as_bytes(),
+        &h,
+    )
+    .expect_problem(409, "idempotency_key_reused");
+    let list = app.get("/api/v1/disputes", Some(w.t(PRACTICE))).expect(200);
+    assert_eq!(list["items"].as_array().unwrap().len(), 1);
+}
+
+fn filing_validation(db: Db) {
+    let Some((app, w)) = app(db) else { return };
+    // Not the caller's organisation as appellant; every bad field listed.
+    let r = app.post("/api/v1/disputes", Some(w.t(PRACTICE)), &json!({"title": "", "category": "nonsense",
+        "appellant_id": w.north_ccg, "respondent_id": w.north_ccg, "summary": "s", "matter_arose_on": "2099-01-01"}));
+    let j = r.expect_problem(422, "validation_failed");
+    let fields: Vec<&str> = j["errors"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|e| e["field"].as_str().unwrap())
+        .collect();
+    for f in [
+        "title",
+        "category",
+        "appellant_id",
+        "matter_arose_on",
+        "contract_related",
+        "respondent_id",
+    ] {
+        assert!(fields.contains(&f), "{f} not in {fields:?}");
+    }
+    // Commissioner v commissioner is not a dispute of this procedure.
+    app.post("/api/v1/disputes", Some(w.t(COMMISSIONER)), &json!({"title": "t", "category": "other",
+        "appellant_id": w.north_ccg, "respondent_id": w.south_ccg, "summary": "s", "matter_arose_on": "2026-01-05", "contract_related": false}))
+        .expect_problem(422, "validation_failed");
+    // A commissioner may be the appellant against a practice.
+    let d = app.post("/api/v1/disputes", Some(w.t(COMMISSIONER)), &json!({"title": "t", "category": "quality_premium",
+        "appellant_id": w.north_ccg, "respondent_id": w.elm, "summary": "s", "matter_arose_on": "2026-01-05", "contract_related": false}))
+        .expect(201);
+    assert_eq!(d["appellant"]["id"], w.north_ccg.as_str());
+    // Roles that cannot file.
+    for who in [MEDIATOR, SECRETARY, GP, OFFICER] {
+        app.post("/api/v1/disputes", Some(w.t(who)), &json!({}))
+            .expect_problem(403, "forbidden");
+    }
+    app.post("/api/v1/disputes", Some(&w.admin), &json!({}))
+        .expect_problem(403, "forbidden");
+}
