@@ -31,6 +31,23 @@ pub const GP: &str = "Dr Conciliator";
 pub const LMC_REP: &str = "Lee Representative";
 pub const OUTSIDER: &str = "Otto Outsider";
 pub const PANELIST_ELSEWHERE: &str = "Pia Panelist";
+pub const KENT_MEDIATOR: &str = "Kim Kent";
+
+/// Every user of the world, for matrices.
+pub const EVERYONE: [&str; 12] = [
+    PRACTICE,
+    OTHER_PRACTICE,
+    COMMISSIONER,
+    OFFICER,
+    MEDIATOR,
+    SECRETARY,
+    CLINICAL,
+    GP,
+    LMC_REP,
+    OUTSIDER,
+    PANELIST_ELSEWHERE,
+    KENT_MEDIATOR,
+];
 
 impl World {
     pub fn new(app: &TestApp) -> World {
@@ -113,6 +130,7 @@ impl World {
                 vec!["panelist"],
                 vec!["clinical_board_member"],
             ),
+            (KENT_MEDIATOR, &lmc_kent, vec!["lmc_mediator"], vec![]),
         ] {
             users.insert(name, app.user(&admin, name, org, &roles, &panel));
         }
