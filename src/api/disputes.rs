@@ -198,7 +198,7 @@ pub fn represent(c: &mut DbConn, caller: &Caller, d: &DisputeRow) -> ApiResult<V
 // ------------------------------------------------------------------ filing
 
 /// File a dispute (practice user or commissioner of the appellant organisation).
-#[utoipa::path(post, path = "/api/v1/disputes", tag = "disputes", request_body = inline(Object),
+#[utoipa::path(post, path = "/api/v1/disputes", tag = "disputes", request_body = super::openapi::NewDispute,
     params(("Idempotency-Key" = Option<String>, Header, description = "same key and body → the same dispute")),
     security(("bearer" = [])),
     responses((status = 201, description = "the dispute, in state informal"), (status = 400, body = super::error::Problem),

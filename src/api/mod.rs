@@ -7,6 +7,7 @@ pub mod disputes;
 pub mod error;
 pub mod limits;
 pub mod middleware;
+pub mod openapi;
 pub mod procedure;
 pub mod visibility;
 
@@ -55,10 +56,15 @@ impl AppState {
     }
 }
 
+/// The process is up.
+#[utoipa::path(get, path = "/healthz", tag = "operations", responses((status = 200, description = "up")))]
 pub async fn healthz() -> HttpResponse {
     HttpResponse::Ok().json(serde_json::json!({"status": "ok"}))
 }
 
+/// The database answers.
+#[utoipa::path(get, path = "/readyz", tag = "operations",
+    responses((status = 200, description = "ready"), (status = 503, body = error::Problem)))]
 pub async fn readyz(state: web::Data<AppState>) -> HttpResponse {
     let ok = state
         .db(|c| {
@@ -91,6 +97,10 @@ pub fn configure(cfg: &mut web::ServiceConfig) {
     .app_data(web::QueryConfig::default().error_handler(error::query_error))
     .app_data(web::PathConfig::default().error_handler(error::path_error))
     .route("/healthz", web::get().to(healthz))
+    .service(
+        utoipa_swagger_ui::SwaggerUi::new("/docs/{_:.*}")
+            .url("/api/v1/openapi.json", openapi::document()),
+    )
     .route("/readyz", web::get().to(readyz))
     .service(
         web::scope("/api/v1")

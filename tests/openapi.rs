@@ -1,0 +1,108 @@
+//! The OpenAPI document covers every route, and the docs page is served offline.
+
+mod common;
+
+use common::{Db, TestApp};
+use std::collections::BTreeSet;
+
+/// Every route the service serves: method and path. A new route must be added here and to
+/// the OpenAPI document, or this test fails.
+const ROUTES: &[(&str, &str)] = &[
+    ("get", "/healthz"),
+    ("get", "/readyz"),
+    ("post", "/api/v1/auth/login"),
+    ("post", "/api/v1/organisations"),
+    ("get", "/api/v1/organisations"),
+    ("get", "/api/v1/organisations/{id}"),
+    ("post", "/api/v1/users"),
+    ("get", "/api/v1/users/{id}"),
+    ("patch", "/api/v1/users/{id}"),
+    ("post", "/api/v1/users/{id}/interests"),
+    ("get", "/api/v1/users/{id}/interests"),
+    ("post", "/api/v1/users/{id}/unavailability"),
+    ("get", "/api/v1/users/{id}/unavailability"),
+    ("get", "/api/v1/calendar/bank-holidays"),
+    ("get", "/api/v1/calendar/working-days/add"),
+    ("post", "/api/v1/disputes"),
+    ("get", "/api/v1/disputes"),
+    ("get", "/api/v1/disputes/{id}"),
+    ("post", "/api/v1/disputes/{id}/events"),
+    ("get", "/api/v1/disputes/{id}/events"),
+    ("get", "/api/v1/disputes/{id}/actions"),
+    ("post", "/api/v1/disputes/{id}/documents"),
+    ("get", "/api/v1/disputes/{id}/documents"),
+    ("get", "/api/v1/disputes/{id}/notices"),
+    ("get", "/api/v1/disputes/{id}/hearing-options"),
+    ("get", "/api/v1/documents/{id}"),
+    ("get", "/api/v1/reports/timeliness"),
+];
+
+#[test]
+fn openapi_documents_every_route_and_only_those() {
+    let Some(app) = TestApp::spawn(Db::Sqlite) else {
+        return;
+    };
+    let doc = app.get("/api/v1/openapi.json", None).expect(200);
+    assert!(
+        doc["openapi"].as_str().unwrap().starts_with("3."),
+        "{}",
+        doc["openapi"]
+    );
+    let mut documented = BTreeSet::new();
+    for (path, item) in doc["paths"].as_object().unwrap() {
+        for method in item.as_object().unwrap().keys() {
+            if ["get", "post", "patch", "put", "delete"].contains(&method.as_str()) {
+                documented.insert((method.clone(), path.clone()));
+            }
+        }
+    }
+    let expected: BTreeSet<(String, String)> = ROUTES
+        .iter()
+        .map(|(m, p)| (m.to_string(), p.to_string()))
+        .collect();
+    assert_eq!(documented, expected);
+    // The event types in the document are the workflow table's.
+    let types = &doc["components"]["schemas"]["EventType"]["enum"];
+    let table: Vec<&str> = ldr::domain::workflow::PROCEDURE
+        .iter()
+        .map(|t| t.event.as_str())
+        .collect();
+    let mut a: Vec<&str> = types
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|v| v.as_str().unwrap())
+        .collect();
+    let mut b = table.clone();
+    a.sort();
+    b.sort();
+    assert_eq!(a, b);
+    // Every documented route is served (an unknown method would be 405, an unknown path 404).
+    let admin = app.admin();
+    for (m, p) in ROUTES {
+        let path = p.replace("{id}", "00000000-0000-0000-0000-000000000000");
+        let r = app.send_raw(
+            &m.to_uppercase(),
+            &path,
+            Some(&admin),
+            "application/json",
+            b"{}",
+            &[],
+        );
+        assert_ne!(r.status, 405, "{m} {p}");
+        assert!(r.status < 500, "{m} {p}: {}", r.text());
+        if !p.contains("{id}") {
+            assert_ne!(r.status, 404, "{m} {p}");
+        }
+    }
+}
+
+#[test]
+fn docs_page_is_served_offline() {
+    let Some(app) = TestApp::spawn(Db::Sqlite) else {
+        return;
+    };
+    let r = app.get("/docs/", None);
+    assert_eq!(r.status, 200);
+    assert!(r.text().to_lowercase().contains("swagger"), "{}", r.text());
+}
