@@ -43,7 +43,13 @@ impl DbTarget {
     pub fn parse(url: &str) -> Result<DbTarget, String> {
         let url = url.trim();
         if url.starts_with("postgres://") || url.starts_with("postgresql://") {
-            return Ok(DbTarget::Postgres(url.to_string()));
+            // Without a connect timeout libpq waits for ever on an unreachable host.
+            let mut url = url.to_string();
+            if !url.contains("connect_timeout=") {
+                url.push(if url.contains('?') { '&' } else { '?' });
+                url.push_str("connect_timeout=10");
+            }
+            return Ok(DbTarget::Postgres(url));
         }
         if let Some(path) = url
             .strip_prefix("sqlite://")

@@ -1,0 +1,170 @@
+//! The real `ldr` binary: default SQLite start-up, refusals at start, graceful SIGTERM.
+
+use std::io::Read;
+use std::process::{Command, Stdio};
+use std::time::{Duration, Instant};
+
+fn ldr() -> Command {
+    let mut c = Command::new(env!("CARGO_BIN_EXE_ldr"));
+    for (k, _) in std::env::vars() {
+        if k.starts_with("LDR_") {
+            c.env_remove(k);
+        }
+    }
+    c.stdout(Stdio::piped()).stderr(Stdio::piped());
+    c
+}
+
+fn free_port() -> u16 {
+    std::net::TcpListener::bind("127.0.0.1:0")
+        .unwrap()
+        .local_addr()
+        .unwrap()
+        .port()
+}
+
+fn wait_http(port: u16, path: &str) -> Option<u16> {
+    let agent: ureq::Agent = ureq::Agent::config_builder()
+        .http_status_as_error(false)
+        .build()
+        .into();
+    let start = Instant::now();
+    while start.elapsed() < Duration::from_secs(30) {
+        if let Ok(r) = agent.get(&format!("http://127.0.0.1:{port}{path}")).call() {
+            return Some(r.status().as_u16());
+        }
+        std::thread::sleep(Duration::from_millis(50));
+    }
+    None
+}
+
+fn run_to_exit(mut c: Command) -> (i32, String) {
+    let mut child = c.spawn().unwrap();
+    let start = Instant::now();
+    loop {
+        if let Some(status) = child.try_wait().unwrap() {
+            let mut err = String::new();
+            child
+                .stderr
+                .take()
+                .unwrap()
+                .read_to_string(&mut err)
+                .unwrap();
+            let mut out = String::new();
+            child
+                .stdout
+                .take()
+                .unwrap()
+                .read_to_string(&mut out)
+                .unwrap();
+            return (status.code().unwrap_or(-1), format!("{out}{err}"));
+        }
+        if start.elapsed() > Duration::from_secs(40) {
+            let _ = child.kill();
+            panic!("ldr did not exit");
+        }
+        std::thread::sleep(Duration::from_millis(50));
+    }
+}
+
+#[test]
+fn default_start_creates_sqlite_under_data_and_sigterm_exits_zero() {
+    let dir = tempfile::tempdir().unwrap();
+    let port = free_port();
+    let mut c = ldr();
+    c.current_dir(dir.path())
+        .env("LDR_BIND", format!("127.0.0.1:{port}"));
+    let child = c.spawn().unwrap();
+    assert_eq!(wait_http(port, "/readyz"), Some(200));
+    assert!(dir.path().join("data/ldr.sqlite3").exists());
+    assert!(
+        dir.path().join("data/jwt-secret").exists(),
+        "generated JWT secret kept"
+    );
+    let pid = child.id();
+    let status = Command::new("kill")
+        .args(["-TERM", &pid.to_string()])
+        .status()
+        .unwrap();
+    assert!(status.success());
+    let out = child.wait_with_output().unwrap();
+    assert_eq!(
+        out.status.code(),
+        Some(0),
+        "{}",
+        String::from_utf8_lossy(&out.stderr)
+    );
+    let log = format!(
+        "{}{}",
+        String::from_utf8_lossy(&out.stdout),
+        String::from_utf8_lossy(&out.stderr)
+    );
+    assert!(log.contains("JWT signing secret: generated"), "{log}");
+    assert!(
+        !log.contains(&std::fs::read_to_string(dir.path().join("data/jwt-secret")).unwrap()),
+        "secret logged"
+    );
+}
+
+#[test]
+fn refuses_unknown_scheme_and_unreachable_postgres() {
+    let dir = tempfile::tempdir().unwrap();
+    let mut c = ldr();
+    c.current_dir(dir.path())
+        .env("LDR_DATABASE_URL", "mysql://root@127.0.0.1/x");
+    let (code, log) = run_to_exit(c);
+    assert_ne!(code, 0);
+    assert!(
+        log.contains("unsupported database URL scheme \"mysql\""),
+        "{log}"
+    );
+    // Nothing listens on this port: a clear message, non-zero, and no SQLite file created.
+    let port = free_port();
+    let mut c = ldr();
+    c.current_dir(dir.path()).env(
+        "LDR_DATABASE_URL",
+        format!("postgres://postgres:hunter2secret@127.0.0.1:{port}/ldr"),
+    );
+    let (code, log) = run_to_exit(c);
+    assert_ne!(code, 0);
+    assert!(log.contains("cannot connect to PostgreSQL"), "{log}");
+    assert!(!log.contains("hunter2secret"), "password logged: {log}");
+    assert!(!dir.path().join("data").exists(), "fell back to SQLite");
+    // A libpq keyword string is not a URL of either kind.
+    let mut c = ldr();
+    c.current_dir(dir.path())
+        .env("LDR_DATABASE_URL", "host=localhost dbname=ldr");
+    let (code, _) = run_to_exit(c);
+    assert_ne!(code, 0);
+    assert!(!dir.path().join("host=localhost dbname=ldr").exists());
+}
+
+#[test]
+fn bad_configuration_stops_start_up() {
+    let dir = tempfile::tempdir().unwrap();
+    for (k, v) in [
+        ("LDR_BIND", "nowhere"),
+        ("LDR_TODAY", "2026-02-30"),
+        ("LDR_SMTP_URL", "ftp://x"),
+        ("LDR_MAIL_MAX_ATTEMPTS", "0"),
+        ("LDR_JWT_SECRET", "short"),
+    ] {
+        let mut c = ldr();
+        c.current_dir(dir.path()).env(k, v);
+        let (code, log) = run_to_exit(c);
+        assert_eq!(code, 2, "{k}={v}: {log}");
+        assert!(log.contains(k), "{k}: {log}");
+    }
+    let bad = dir.path().join("holidays.json");
+    std::fs::write(&bad, "{\"england-and-wales\": {\"division\": \"england-and-wales\", \"events\": [{\"title\": \"x\", \"date\": \"2026-13-01\"}]}}").unwrap();
+    let mut c = ldr();
+    c.current_dir(dir.path())
+        .env("LDR_BANK_HOLIDAYS_FILE", &bad)
+        .env("LDR_BIND", format!("127.0.0.1:{}", free_port()));
+    let (code, log) = run_to_exit(c);
+    assert_ne!(code, 0);
+    assert!(
+        log.contains("LDR_BANK_HOLIDAYS_FILE") && log.contains("2026-13-01"),
+        "{log}"
+    );
+}
