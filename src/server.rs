@@ -120,6 +120,10 @@ pub fn serve_with_handle(
             .configure(api::configure)
     })
     .workers(workers)
+    // Slow clients may not hold a worker: headers within 10 s, a second to close.
+    .client_request_timeout(std::time::Duration::from_secs(10))
+    .client_disconnect_timeout(std::time::Duration::from_secs(1))
+    .keep_alive(std::time::Duration::from_secs(30))
     .shutdown_timeout(30)
     .listen(listener)?;
     if !signals {

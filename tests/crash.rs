@@ -44,7 +44,7 @@ fn start(db_url: &str, dir: &std::path::Path, port: u16, log: &std::path::Path) 
         .env("LDR_LOG", "debug,h2=info,hyper=info,rustls=info")
         .stdout(Stdio::from(out))
         .stderr(Stdio::from(err));
-    let child = c.spawn().unwrap();
+    let mut child = c.spawn().unwrap();
     let a = agent();
     let t0 = Instant::now();
     while t0.elapsed() < Duration::from_secs(30) {
@@ -55,6 +55,8 @@ fn start(db_url: &str, dir: &std::path::Path, port: u16, log: &std::path::Path) 
         }
         std::thread::sleep(Duration::from_millis(50));
     }
+    let _ = child.kill();
+    let _ = child.wait();
     panic!("ldr did not become ready");
 }
 
