@@ -106,3 +106,67 @@ fn docs_page_is_served_offline() {
     assert_eq!(r.status, 200);
     assert!(r.text().to_lowercase().contains("swagger"), "{}", r.text());
 }
+
+/// Every error response in the document is problem+json (what the server sends), and the errors
+/// that the extractors produce are listed: 401 with a token, 400/413/415 with a JSON body, 422
+/// with query parameters. Found by scripts/fuzz.sh (content_type_conformance,
+/// status_code_conformance).
+#[test]
+fn error_responses_are_documented_as_problem_json() {
+    let Some(app) = TestApp::spawn(Db::Sqlite) else {
+        return;
+    };
+    let doc = app.get("/api/v1/openapi.json", None).expect(200);
+    let admin = app.admin();
+    for (path, item) in doc["paths"].as_object().unwrap() {
+        for (method, op) in item.as_object().unwrap() {
+            let responses = op["responses"].as_object().unwrap();
+            for (status, r) in responses {
+                if status.starts_with('4') || status.starts_with('5') {
+                    let content = r["content"].as_object().unwrap();
+                    assert_eq!(
+                        content.keys().collect::<Vec<_>>(),
+                        vec!["application/problem+json"],
+                        "{method} {path} {status}"
+                    );
+                    assert_eq!(
+                        content["application/problem+json"]["schema"]["$ref"],
+                        "#/components/schemas/Problem",
+                        "{method} {path} {status}"
+                    );
+                    assert!(
+                        !r["description"].as_str().unwrap().is_empty(),
+                        "{method} {path} {status}"
+                    );
+                }
+            }
+            let has = |s: &str| responses.contains_key(s);
+            if op["security"].as_array().is_some_and(|s| !s.is_empty()) {
+                assert!(has("401"), "{method} {path}");
+            }
+            if op["requestBody"]["content"]["application/json"].is_object() {
+                for s in ["400", "413", "415"] {
+                    assert!(has(s), "{method} {path} {s}");
+                }
+                // A body that is not JSON: 415, as documented, in problem+json.
+                let p = path.replace("{id}", "00000000-0000-0000-0000-000000000000");
+                let r = app.send_raw(
+                    &method.to_uppercase(),
+                    &p,
+                    Some(&admin),
+                    "text/plain",
+                    b"hello",
+                    &[],
+                );
+                assert!(has(&r.status.to_string()), "{method} {path}: {}", r.status);
+                r.expect(r.status);
+            }
+            let query = op["parameters"]
+                .as_array()
+                .is_some_and(|ps| ps.iter().any(|p| p["in"] == "query"));
+            if query {
+                assert!(has("422"), "{method} {path}");
+            }
+        }
+    }
+}

@@ -3,7 +3,9 @@
 
 use super::{auth, calendar, directory, disputes, error};
 use crate::domain::workflow::{EventType, State};
+use utoipa::openapi::path::{Operation, ParameterIn};
 use utoipa::openapi::security::{HttpAuthScheme, HttpBuilder, SecurityScheme};
+use utoipa::openapi::{ContentBuilder, Ref, RefOr, ResponseBuilder};
 use utoipa::{Modify, OpenApi};
 
 /// The body of `POST /disputes` (documented shape; the handler validates every field and lists
@@ -38,6 +40,107 @@ impl Modify for Bearer {
     }
 }
 
+/// Errors are `application/problem+json`, and some come from the extractors and the middleware
+/// rather than the handler, so the annotations leave them out. This makes the document say what
+/// the server answers: every error response is problem+json, and each operation lists
+/// - 401 when it needs a token (the `Caller` extractor),
+/// - 400, 413 and 415 when it takes a JSON body (`JsonConfig`'s error handler),
+/// - 422 when it takes query parameters (`QueryConfig`'s error handler),
+/// - 503 when it uses the database (the pool timed out: `ApiError::Unavailable`).
+struct ProblemResponses;
+
+const PROBLEM_TYPE: &str = "application/problem+json";
+
+fn error_description(status: &str) -> &'static str {
+    match status {
+        "400" => "Malformed request (e.g. the body is not JSON)",
+        "401" => "No token, or an invalid, expired or deactivated one",
+        "403" => "The caller's roles do not allow this",
+        "404" => "No such resource, or the caller may not see it",
+        "409" => "Conflict with the current state",
+        "413" => "The request body is too large",
+        "415" => "Unsupported content type",
+        "422" => "Invalid fields (listed in `errors`) or a rule of the procedure (`violations`)",
+        "429" => "Too many attempts; see Retry-After",
+        "503" => "The database is busy or unreachable; try again",
+        _ => "Error",
+    }
+}
+
+fn problem_content() -> utoipa::openapi::Content {
+    ContentBuilder::new()
+        .schema(Some(Ref::from_schema_name("Problem")))
+        .build()
+}
+
+fn add_problems(op: &mut Operation, uses_db: bool) {
+    let mut extra: Vec<&str> = Vec::new();
+    if op.security.as_ref().is_some_and(|s| !s.is_empty()) {
+        extra.push("401");
+    }
+    let json_body = op
+        .request_body
+        .as_ref()
+        .is_some_and(|b| b.content.contains_key("application/json"));
+    if json_body {
+        extra.extend(["400", "413", "415"]);
+    }
+    let query = op
+        .parameters
+        .iter()
+        .flatten()
+        .any(|p| p.parameter_in == ParameterIn::Query);
+    if query {
+        extra.push("422");
+    }
+    if uses_db {
+        extra.push("503");
+    }
+    for status in extra {
+        op.responses
+            .responses
+            .entry(status.to_string())
+            .or_insert_with(|| RefOr::T(ResponseBuilder::new().build()));
+    }
+    for (status, response) in op.responses.responses.iter_mut() {
+        let RefOr::T(response) = response else {
+            continue;
+        };
+        if !(status.starts_with('4') || status.starts_with('5')) {
+            continue;
+        }
+        let content = response
+            .content
+            .shift_remove("application/json")
+            .unwrap_or_else(problem_content);
+        response.content.clear();
+        response.content.insert(PROBLEM_TYPE.to_string(), content);
+        if response.description.is_empty() {
+            response.description = error_description(status).to_string();
+        }
+    }
+}
+
+impl Modify for ProblemResponses {
+    fn modify(&self, openapi: &mut utoipa::openapi::OpenApi) {
+        for (path, item) in openapi.paths.paths.iter_mut() {
+            let uses_db = path != "/healthz";
+            for op in [
+                &mut item.get,
+                &mut item.put,
+                &mut item.post,
+                &mut item.delete,
+                &mut item.patch,
+            ]
+            .into_iter()
+            .flatten()
+            {
+                add_problems(op, uses_db);
+            }
+        }
+    }
+}
+
 #[derive(OpenApi)]
 #[openapi(
     info(
@@ -66,7 +169,7 @@ impl Modify for Bearer {
         directory::NewInterest, directory::NewUnavailability,
         calendar::Holiday, NewDispute, disputes::EventRequest, EventType, State,
     )),
-    modifiers(&Bearer),
+    modifiers(&Bearer, &ProblemResponses),
     tags(
         (name = "auth"), (name = "directory"), (name = "calendar"), (name = "disputes"),
         (name = "documents"), (name = "notices"), (name = "reports"), (name = "operations")
