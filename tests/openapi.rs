@@ -170,3 +170,35 @@ fn error_responses_are_documented_as_problem_json() {
         }
     }
 }
+
+/// A method a documented path does not serve is 405 with an Allow header listing the documented
+/// methods, in problem+json, on every path. Found by scripts/fuzz.sh (unsupported_method):
+/// paths mounted with `cfg.route` answered 404.
+#[test]
+fn undocumented_methods_are_405_with_allow() {
+    let Some(app) = TestApp::spawn(Db::Sqlite) else {
+        return;
+    };
+    let admin = app.admin();
+    let mut paths: std::collections::BTreeMap<&str, BTreeSet<String>> = Default::default();
+    for (m, p) in ROUTES {
+        paths.entry(p).or_default().insert(m.to_uppercase());
+    }
+    for (p, methods) in paths {
+        let path = p.replace("{id}", "00000000-0000-0000-0000-000000000000");
+        for m in ["PUT", "DELETE", "TRACE", "PATCH", "POST"] {
+            if methods.contains(m) {
+                continue;
+            }
+            let r = app.send_raw(m, &path, Some(&admin), "application/json", b"{}", &[]);
+            r.expect_problem(405, "method_not_allowed");
+            let allow: BTreeSet<String> = r
+                .header("allow")
+                .unwrap_or_else(|| panic!("{m} {p}: no Allow header"))
+                .split(',')
+                .map(|s| s.trim().to_string())
+                .collect();
+            assert_eq!(allow, methods, "{m} {p}");
+        }
+    }
+}

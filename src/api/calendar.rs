@@ -8,10 +8,10 @@ use actix_web::{web, HttpResponse};
 use serde::{Deserialize, Serialize};
 
 pub fn routes(cfg: &mut web::ServiceConfig) {
-    cfg.route("/calendar/bank-holidays", web::get().to(bank_holidays))
-        .route(
-            "/calendar/working-days/add",
-            web::get().to(add_working_days),
+    // Resources, not `cfg.route`: another method on these paths is then 405, not 404.
+    cfg.service(web::resource("/calendar/bank-holidays").route(web::get().to(bank_holidays)))
+        .service(
+            web::resource("/calendar/working-days/add").route(web::get().to(add_working_days)),
         );
 }
 

@@ -96,15 +96,15 @@ pub fn configure(cfg: &mut web::ServiceConfig) {
     )
     .app_data(web::QueryConfig::default().error_handler(error::query_error))
     .app_data(web::PathConfig::default().error_handler(error::path_error))
-    .route("/healthz", web::get().to(healthz))
+    .service(web::resource("/healthz").route(web::get().to(healthz)))
     .service(
         utoipa_swagger_ui::SwaggerUi::new("/docs/{_:.*}")
             .url("/api/v1/openapi.json", openapi::document()),
     )
-    .route("/readyz", web::get().to(readyz))
+    .service(web::resource("/readyz").route(web::get().to(readyz)))
     .service(
         web::scope("/api/v1")
-            .route("/auth/login", web::post().to(auth::login))
+            .service(web::resource("/auth/login").route(web::post().to(auth::login)))
             .configure(directory::routes)
             .configure(calendar::routes)
             .configure(disputes::routes),
