@@ -142,9 +142,11 @@ pub fn claim(
         .bind::<Timestamp, _>(until)
         .bind::<Text, _>(worker)
         .load(pg),
+        // SQLite reads `$N` as a *named* parameter, numbered by first appearance ($3 would be
+        // bound first): `?N` is its positional form.
         DbConn::Sqlite(sq) => diesel::sql_query(format!(
             "UPDATE notices SET locked_until = $3, locked_by = $4 WHERE id IN ({CLAIM_INNER}) {CLAIM_RETURNING}"
-        ))
+        ).replace('$', "?"))
         .bind::<Timestamp, _>(now)
         .bind::<BigInt, _>(limit)
         .bind::<Timestamp, _>(until)
