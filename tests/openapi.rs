@@ -202,3 +202,40 @@ fn undocumented_methods_are_405_with_allow() {
         }
     }
 }
+
+/// The document's enumerations list exactly the values the handlers accept, so that
+/// schemathesis' positive and negative data mean what they say.
+#[test]
+fn enumerations_match_what_the_handlers_accept() {
+    let Some(app) = TestApp::spawn(Db::Sqlite) else {
+        return;
+    };
+    let doc = app.get("/api/v1/openapi.json", None).expect(200);
+    let schemas = &doc["components"]["schemas"];
+    let listed = |name: &str| -> BTreeSet<String> {
+        schemas[name]["enum"]
+            .as_array()
+            .unwrap_or_else(|| panic!("{name} is not an enum"))
+            .iter()
+            .map(|v| v.as_str().unwrap().to_string())
+            .collect()
+    };
+    let set = |xs: &[&str]| -> BTreeSet<String> { xs.iter().map(|s| s.to_string()).collect() };
+    assert_eq!(listed("Category"), set(&ldr::api::disputes::CATEGORIES));
+    assert_eq!(
+        listed("DocumentKind"),
+        set(&ldr::api::disputes::DOCUMENT_KINDS)
+    );
+    assert_eq!(listed("OrgKind"), set(&ldr::domain::roles::ORG_KINDS));
+    assert_eq!(listed("PanelRole"), set(&ldr::domain::roles::PANEL_ROLES));
+    let roles: Vec<&str> = ldr::domain::roles::Role::ALL
+        .iter()
+        .map(|r| r.as_str())
+        .collect();
+    assert_eq!(listed("Role"), set(&roles));
+    let states: Vec<&str> = ldr::domain::workflow::State::ALL
+        .iter()
+        .map(|s| s.as_str())
+        .collect();
+    assert_eq!(listed("State"), set(&states));
+}

@@ -18,6 +18,7 @@ pub fn routes(cfg: &mut web::ServiceConfig) {
 #[derive(Debug, Deserialize, utoipa::IntoParams)]
 pub struct YearQuery {
     /// 1900–2200
+    #[param(required = true, value_type = i32, minimum = 1900, maximum = 2200)]
     pub year: Option<String>,
 }
 
@@ -64,9 +65,11 @@ pub async fn bank_holidays(
 
 #[derive(Debug, Deserialize, utoipa::IntoParams)]
 pub struct AddQuery {
-    /// YYYY-MM-DD
+    /// YYYY-MM-DD, 1900–2200
+    #[param(required = true, value_type = String, format = Date)]
     pub from: Option<String>,
     /// working days to add; may be negative
+    #[param(required = true, value_type = i64, minimum = -50000, maximum = 50000)]
     pub days: Option<String>,
 }
 

@@ -77,21 +77,29 @@ pub fn parse_date(field: &str, v: &str) -> Result<NaiveDate, FieldError> {
 #[derive(Debug, Deserialize, Validate, utoipa::ToSchema)]
 pub struct NewOrganisation {
     #[validate(required, length(min = 1, max = 200), custom(function = "not_blank"))]
+    #[schema(required = true, value_type = String, min_length = 1, max_length = 200)]
     pub name: Option<String>,
     #[validate(required, custom(function = "org_kind"))]
-    #[schema(example = "practice")]
+    #[schema(required = true, value_type = super::openapi::OrgKind)]
     pub kind: Option<String>,
     #[validate(required, length(min = 1, max = 100), custom(function = "not_blank"))]
+    #[schema(required = true, value_type = String, min_length = 1, max_length = 100)]
     pub area: Option<String>,
     #[validate(required, length(min = 1, max = 100), custom(function = "not_blank"))]
+    #[schema(required = true, value_type = String, min_length = 1, max_length = 100)]
     pub region: Option<String>,
     #[validate(required, email, length(max = 254))]
+    #[schema(required = true, value_type = String, max_length = 254, example = "office@elm.nhs.uk")]
     pub email: Option<String>,
     #[validate(required, length(min = 1, max = 500), custom(function = "not_blank"))]
+    #[schema(required = true, value_type = String, min_length = 1, max_length = 500)]
     pub address: Option<String>,
     #[validate(length(min = 1, max = 20))]
+    #[schema(min_length = 1, max_length = 20)]
     pub ods_code: Option<String>,
+    /// Required for a practice, refused otherwise: its commissioning group.
     #[validate(length(max = 64))]
+    #[schema(max_length = 64)]
     pub commissioner_id: Option<String>,
 }
 
@@ -216,8 +224,12 @@ pub async fn create_organisation(
 
 #[derive(Debug, Deserialize, utoipa::IntoParams)]
 pub struct OrgQuery {
+    #[param(required = false, value_type = super::openapi::OrgKind)]
     pub kind: Option<String>,
+    /// Default 500.
+    #[param(required = false, value_type = i64, minimum = 1, maximum = 1000)]
     pub limit: Option<i64>,
+    #[param(required = false, value_type = i64, minimum = 0, maximum = 10000000)]
     pub offset: Option<i64>,
 }
 
@@ -327,16 +339,23 @@ fn password_strength(v: &str) -> Result<(), ValidationError> {
 #[derive(Debug, Deserialize, Validate, utoipa::ToSchema)]
 pub struct NewUser {
     #[validate(required, length(min = 1, max = 200), custom(function = "not_blank"))]
+    #[schema(required = true, value_type = String, min_length = 1, max_length = 200)]
     pub name: Option<String>,
     #[validate(required, email, length(max = 254))]
+    #[schema(required = true, value_type = String, max_length = 254, example = "pat@elm.nhs.uk")]
     pub email: Option<String>,
     #[validate(required, length(max = 1024), custom(function = "password_strength"))]
+    #[schema(required = true, value_type = String, min_length = 12, max_length = 1024)]
     pub password: Option<String>,
     #[validate(required, length(max = 64))]
+    #[schema(required = true, value_type = String, max_length = 64)]
     pub organisation_id: Option<String>,
     #[validate(required, length(max = 7), custom(function = "role_list"))]
+    #[schema(required = true, value_type = Vec<crate::domain::roles::Role>, min_items = 1, max_items = 7)]
     pub roles: Option<Vec<String>>,
+    /// Only with the role panelist.
     #[validate(length(max = 3), custom(function = "panel_role_list"))]
+    #[schema(value_type = Option<Vec<super::openapi::PanelRole>>, max_items = 3)]
     pub panel_roles: Option<Vec<String>>,
 }
 
@@ -547,10 +566,13 @@ pub async fn get_user(
 pub struct PatchUser {
     pub active: Option<bool>,
     #[validate(length(min = 1, max = 200), custom(function = "not_blank"))]
+    #[schema(min_length = 1, max_length = 200)]
     pub name: Option<String>,
     #[validate(length(max = 7), custom(function = "role_list"))]
+    #[schema(value_type = Option<Vec<crate::domain::roles::Role>>, min_items = 1, max_items = 7)]
     pub roles: Option<Vec<String>>,
     #[validate(length(max = 3), custom(function = "panel_role_list"))]
+    #[schema(value_type = Option<Vec<super::openapi::PanelRole>>, max_items = 3)]
     pub panel_roles: Option<Vec<String>>,
 }
 
@@ -623,11 +645,14 @@ pub async fn patch_user(
 #[derive(Debug, Deserialize, Validate, utoipa::ToSchema)]
 pub struct NewInterest {
     #[validate(required, length(max = 64))]
+    #[schema(required = true, value_type = String, max_length = 64)]
     pub organisation_id: Option<String>,
     #[validate(required, length(min = 1, max = 1000), custom(function = "not_blank"))]
+    #[schema(required = true, value_type = String, min_length = 1, max_length = 1000)]
     pub nature: Option<String>,
+    /// Not in the future.
     #[validate(required, length(max = 10))]
-    #[schema(example = "2026-01-15")]
+    #[schema(required = true, value_type = String, format = Date, example = "2026-01-15")]
     pub declared_on: Option<String>,
 }
 
@@ -722,10 +747,11 @@ pub async fn list_interests(
 #[derive(Debug, Deserialize, Validate, utoipa::ToSchema)]
 pub struct NewUnavailability {
     #[validate(required, length(max = 10))]
-    #[schema(example = "2026-03-02")]
+    #[schema(required = true, value_type = String, format = Date, example = "2026-03-02")]
     pub from: Option<String>,
+    /// Not before `from`, at most a year after it.
     #[validate(required, length(max = 10))]
-    #[schema(example = "2026-03-06")]
+    #[schema(required = true, value_type = String, format = Date, example = "2026-03-06")]
     pub to: Option<String>,
 }
 

@@ -430,11 +430,21 @@ pub async fn create_dispute(
 
 #[derive(Debug, Deserialize, utoipa::IntoParams)]
 pub struct ListQuery {
+    #[param(required = false, value_type = State)]
     pub state: Option<String>,
+    #[param(required = false, value_type = u8, minimum = 1, maximum = 3)]
     pub stage: Option<String>,
+    /// Only the disputes the caller takes part in.
+    #[param(required = false, value_type = bool)]
     pub mine: Option<String>,
+    /// Open disputes with a deadline on or before this date.
+    #[param(required = false, value_type = String, format = Date)]
     pub due_before: Option<String>,
+    /// Default 50.
+    #[param(required = false, value_type = i64, minimum = 1, maximum = 200)]
     pub limit: Option<String>,
+    /// `next_cursor` of the previous page.
+    #[param(required = false, value_type = String)]
     pub cursor: Option<String>,
 }
 
@@ -782,7 +792,7 @@ mod mime_type {
 
 /// Upload a document (multipart: `file`, `kind`), at most 20 MiB.
 #[utoipa::path(post, path = "/api/v1/disputes/{id}/documents", tag = "documents", params(("id" = String, Path)),
-    request_body(content_type = "multipart/form-data", description = "file, kind"), security(("bearer" = [])),
+    request_body(content = super::openapi::DocumentUpload, content_type = "multipart/form-data"), security(("bearer" = [])),
     responses((status = 201, description = "{id, name, kind, size, sha256}"), (status = 400, body = super::error::Problem),
         (status = 401, body = super::error::Problem), (status = 404, body = super::error::Problem),
         (status = 409, body = super::error::Problem), (status = 413, body = super::error::Problem),
@@ -1081,7 +1091,10 @@ pub async fn hearing_options(
 
 #[derive(Debug, Deserialize, utoipa::IntoParams)]
 pub struct RangeQuery {
+    #[param(required = true, value_type = String, format = Date)]
     pub from: Option<String>,
+    /// Not before `from`.
+    #[param(required = true, value_type = String, format = Date)]
     pub to: Option<String>,
 }
 

@@ -9,18 +9,79 @@ use utoipa::openapi::{ContentBuilder, Ref, RefOr, ResponseBuilder};
 use utoipa::{Modify, OpenApi};
 
 /// The body of `POST /disputes` (documented shape; the handler validates every field and lists
-/// each bad one in a 422).
+/// each bad one in a 422). Text fields must not be blank.
 #[derive(Debug, serde::Deserialize, utoipa::ToSchema)]
 pub struct NewDispute {
+    #[schema(min_length = 1, max_length = 200)]
     pub title: String,
-    #[schema(example = "prescribing")]
-    pub category: String,
+    pub category: Category,
+    /// The caller's own organisation.
+    #[schema(min_length = 1, max_length = 64)]
     pub appellant_id: String,
+    #[schema(min_length = 1, max_length = 64)]
     pub respondent_id: String,
+    #[schema(min_length = 1, max_length = 20000)]
     pub summary: String,
-    #[schema(example = "2026-01-15")]
+    /// Not in the future.
+    #[schema(format = Date, example = "2026-01-15")]
     pub matter_arose_on: String,
     pub contract_related: bool,
+}
+
+// Enumerations of the document: each must list exactly the values the handlers accept
+// (tests/openapi.rs compares them with the constants they are checked against). Roles are
+// `Role` itself.
+
+/// `disputes::CATEGORIES`
+#[derive(Debug, serde::Serialize, serde::Deserialize, utoipa::ToSchema)]
+#[serde(rename_all = "snake_case")]
+pub enum Category {
+    ReferralManagement,
+    Prescribing,
+    Objectives,
+    QualityPremium,
+    Contract,
+    Other,
+}
+
+/// `roles::ORG_KINDS`
+#[derive(Debug, serde::Serialize, serde::Deserialize, utoipa::ToSchema)]
+#[serde(rename_all = "snake_case")]
+pub enum OrgKind {
+    Practice,
+    Commissioner,
+    Lmc,
+    Fhsu,
+}
+
+/// `roles::PANEL_ROLES`
+#[derive(Debug, serde::Serialize, serde::Deserialize, utoipa::ToSchema)]
+#[serde(rename_all = "snake_case")]
+pub enum PanelRole {
+    ClinicalBoardMember,
+    GpConciliator,
+    LmcRepresentative,
+}
+
+/// `disputes::DOCUMENT_KINDS`
+#[derive(Debug, serde::Serialize, serde::Deserialize, utoipa::ToSchema)]
+#[serde(rename_all = "snake_case")]
+pub enum DocumentKind {
+    Grounds,
+    Evidence,
+    Contract,
+    Record,
+    Decision,
+    Other,
+}
+
+/// The multipart body of `POST /disputes/{id}/documents`.
+#[derive(Debug, utoipa::ToSchema)]
+pub struct DocumentUpload {
+    /// The file, at most 20 MiB.
+    #[schema(value_type = String, format = Binary)]
+    pub file: Vec<u8>,
+    pub kind: DocumentKind,
 }
 
 struct Bearer;
@@ -168,6 +229,7 @@ impl Modify for ProblemResponses {
         directory::NewOrganisation, directory::Organisation, directory::NewUser, directory::User, directory::PatchUser,
         directory::NewInterest, directory::NewUnavailability,
         calendar::Holiday, NewDispute, disputes::EventRequest, EventType, State,
+        Category, OrgKind, crate::domain::roles::Role, PanelRole, DocumentKind, DocumentUpload,
     )),
     modifiers(&Bearer, &ProblemResponses),
     tags(
