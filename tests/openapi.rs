@@ -239,3 +239,29 @@ fn enumerations_match_what_the_handlers_accept() {
         .collect();
     assert_eq!(listed("State"), set(&states));
 }
+
+/// Dates are exactly YYYY-MM-DD, as the document's `format: date` says (chrono alone also took
+/// `2026-3-2`, which schemathesis' negative data would send).
+#[test]
+fn dates_are_exactly_yyyy_mm_dd() {
+    let Some(app) = TestApp::spawn(Db::Sqlite) else {
+        return;
+    };
+    let admin = app.admin();
+    let add = |from: &str| {
+        app.get(
+            &format!("/api/v1/calendar/working-days/add?from={from}&days=1"),
+            Some(&admin),
+        )
+    };
+    assert_eq!(add("2026-03-02").expect(200)["date"], "2026-03-03");
+    for bad in [
+        "2026-3-2",
+        "2026-03-2",
+        "%2B2026-03-02",
+        "02026-03-02",
+        "2026-03-02x",
+    ] {
+        add(bad).expect_problem(422, "validation_failed");
+    }
+}

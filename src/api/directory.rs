@@ -62,9 +62,17 @@ fn not_blank(v: &str) -> Result<(), ValidationError> {
     }
 }
 
+/// A date exactly `YYYY-MM-DD` (RFC 3339 full-date, as the OpenAPI document's `format: date`
+/// says; chrono alone would also take `2026-3-2`), in 1900–2200.
 pub fn parse_date(field: &str, v: &str) -> Result<NaiveDate, FieldError> {
-    NaiveDate::parse_from_str(v, "%Y-%m-%d")
-        .ok()
+    let shape = v.len() == 10
+        && v.bytes().enumerate().all(|(i, b)| match i {
+            4 | 7 => b == b'-',
+            _ => b.is_ascii_digit(),
+        });
+    Some(v)
+        .filter(|_| shape)
+        .and_then(|v| NaiveDate::parse_from_str(v, "%Y-%m-%d").ok())
         .filter(|d| (1900..=2200).contains(&chrono::Datelike::year(d)))
         .ok_or_else(|| FieldError {
             field: field.into(),
