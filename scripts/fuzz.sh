@@ -156,6 +156,7 @@ TOML
 # ---------------------------------------------------------------- one database
 
 failures=()
+passed=0
 
 fuzz_database() {
     local db=$1 url
@@ -211,6 +212,7 @@ fuzz_database() {
             failures+=("$db/$role")
         else
             grep -E '^  [0-9]+ generated' "$WORK/st-$db-$role.log" || true
+            passed=$((passed + 1))
         fi
         if ! kill -0 "$SERVER_PID" 2>/dev/null; then
             echo "fuzz [$db]: the service died" >&2
@@ -240,6 +242,8 @@ done
 elapsed=$(($(date +%s) - started))
 if [ ${#failures[@]} -ne 0 ]; then
     echo "fuzz: FAILED (${elapsed}s): ${failures[*]}"
+    echo "fuzz: $passed passed, ${#failures[@]} failed"
     exit 1
 fi
 echo "fuzz: every run passed (${elapsed}s; databases: $DATABASES; max examples $MAX_EXAMPLES)"
+echo "fuzz: $passed passed, 0 failed"
