@@ -265,3 +265,28 @@ fn dates_are_exactly_yyyy_mm_dd() {
         add(bad).expect_problem(422, "validation_failed");
     }
 }
+
+/// Every success response documents its body (the file download excepted), so that
+/// scripts/fuzz.sh's response_schema_conformance checks what the server sends.
+#[test]
+fn success_responses_document_their_body() {
+    let Some(app) = TestApp::spawn(Db::Sqlite) else {
+        return;
+    };
+    let doc = app.get("/api/v1/openapi.json", None).expect(200);
+    for (path, item) in doc["paths"].as_object().unwrap() {
+        for (method, op) in item.as_object().unwrap() {
+            if path == "/api/v1/documents/{id}" {
+                continue;
+            }
+            for (status, r) in op["responses"].as_object().unwrap() {
+                if status.starts_with('2') {
+                    assert!(
+                        r["content"]["application/json"]["schema"].is_object(),
+                        "{method} {path} {status}: no schema"
+                    );
+                }
+            }
+        }
+    }
+}

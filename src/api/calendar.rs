@@ -76,7 +76,7 @@ pub struct AddQuery {
 /// The Nth working day after `from` (before it when N is negative; `from` itself when 0).
 #[utoipa::path(get, path = "/api/v1/calendar/working-days/add", tag = "calendar", params(AddQuery),
     security(("bearer" = [])),
-    responses((status = 200, description = "{\"date\": \"YYYY-MM-DD\"}"),
+    responses((status = 200, body = super::openapi::WorkingDay),
         (status = 401, body = super::error::Problem), (status = 422, body = super::error::Problem)))]
 pub async fn add_working_days(
     state: web::Data<AppState>,

@@ -667,7 +667,7 @@ pub struct NewInterest {
 /// Record an entry in the register of interests (admin).
 #[utoipa::path(post, path = "/api/v1/users/{id}/interests", tag = "directory", request_body = NewInterest,
     params(("id" = String, Path)), security(("bearer" = [])),
-    responses((status = 201, description = "the entry"), (status = 400, body = super::error::Problem),
+    responses((status = 201, body = super::openapi::Interest), (status = 400, body = super::error::Problem),
         (status = 401, body = super::error::Problem), (status = 403, body = super::error::Problem),
         (status = 404, body = super::error::Problem), (status = 422, body = super::error::Problem)))]
 pub async fn add_interest(
@@ -719,7 +719,7 @@ pub async fn add_interest(
 /// The user's register of interests (admin, or the user themself).
 #[utoipa::path(get, path = "/api/v1/users/{id}/interests", tag = "directory",
     params(("id" = String, Path)), security(("bearer" = [])),
-    responses((status = 200, description = "entries"), (status = 401, body = super::error::Problem),
+    responses((status = 200, body = [super::openapi::Interest]), (status = 401, body = super::error::Problem),
         (status = 404, body = super::error::Problem)))]
 pub async fn list_interests(
     state: web::Data<AppState>,
@@ -766,7 +766,7 @@ pub struct NewUnavailability {
 /// Record dates a panelist cannot sit (inclusive): admin, or the panelist themself.
 #[utoipa::path(post, path = "/api/v1/users/{id}/unavailability", tag = "directory",
     request_body = NewUnavailability, params(("id" = String, Path)), security(("bearer" = [])),
-    responses((status = 201, description = "the period"), (status = 400, body = super::error::Problem),
+    responses((status = 201, body = super::openapi::Unavailability), (status = 400, body = super::error::Problem),
         (status = 401, body = super::error::Problem), (status = 403, body = super::error::Problem),
         (status = 404, body = super::error::Problem), (status = 422, body = super::error::Problem)))]
 pub async fn add_unavailability(
@@ -833,7 +833,7 @@ pub async fn add_unavailability(
 /// A panelist's unavailable periods (admin, or the user themself).
 #[utoipa::path(get, path = "/api/v1/users/{id}/unavailability", tag = "directory",
     params(("id" = String, Path)), security(("bearer" = [])),
-    responses((status = 200, description = "periods"), (status = 401, body = super::error::Problem),
+    responses((status = 200, body = [super::openapi::Unavailability]), (status = 401, body = super::error::Problem),
         (status = 404, body = super::error::Problem)))]
 pub async fn list_unavailability(
     state: web::Data<AppState>,

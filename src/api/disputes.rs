@@ -201,7 +201,7 @@ pub fn represent(c: &mut DbConn, caller: &Caller, d: &DisputeRow) -> ApiResult<V
 #[utoipa::path(post, path = "/api/v1/disputes", tag = "disputes", request_body = super::openapi::NewDispute,
     params(("Idempotency-Key" = Option<String>, Header, description = "same key and body → the same dispute")),
     security(("bearer" = [])),
-    responses((status = 201, description = "the dispute, in state informal"), (status = 400, body = super::error::Problem),
+    responses((status = 201, description = "the dispute, in state informal", body = super::openapi::Dispute), (status = 400, body = super::error::Problem),
         (status = 401, body = super::error::Problem), (status = 403, body = super::error::Problem),
         (status = 409, body = super::error::Problem), (status = 422, body = super::error::Problem)))]
 pub async fn create_dispute(
@@ -463,7 +463,7 @@ fn encode_cursor(t: &NaiveDateTime, id: &str) -> String {
 
 /// The disputes the caller may see, oldest first, with filters and cursor pagination.
 #[utoipa::path(get, path = "/api/v1/disputes", tag = "disputes", params(ListQuery), security(("bearer" = [])),
-    responses((status = 200, description = "{items, next_cursor}"), (status = 401, body = super::error::Problem),
+    responses((status = 200, body = super::openapi::DisputePage), (status = 401, body = super::error::Problem),
         (status = 422, body = super::error::Problem)))]
 pub async fn list_disputes(
     state: web::Data<AppState>,
@@ -623,7 +623,7 @@ fn summary(c: &mut DbConn, _caller: &Caller, d: &DisputeRow) -> ApiResult<Value>
 /// One dispute.
 #[utoipa::path(get, path = "/api/v1/disputes/{id}", tag = "disputes", params(("id" = String, Path)),
     security(("bearer" = [])),
-    responses((status = 200, description = "the dispute"), (status = 401, body = super::error::Problem),
+    responses((status = 200, body = super::openapi::Dispute), (status = 401, body = super::error::Problem),
         (status = 404, body = super::error::Problem)))]
 pub async fn get_dispute(
     state: web::Data<AppState>,
@@ -645,7 +645,7 @@ pub async fn get_dispute(
 /// Apply one event (see the `type` enum); returns the updated dispute.
 #[utoipa::path(post, path = "/api/v1/disputes/{id}/events", tag = "disputes", params(("id" = String, Path)),
     request_body = EventRequest, security(("bearer" = [])),
-    responses((status = 200, description = "the updated dispute"), (status = 400, body = super::error::Problem),
+    responses((status = 200, description = "the updated dispute", body = super::openapi::Dispute), (status = 400, body = super::error::Problem),
         (status = 401, body = super::error::Problem), (status = 403, body = super::error::Problem),
         (status = 404, body = super::error::Problem), (status = 409, body = super::error::Problem),
         (status = 422, body = super::error::Problem)))]
@@ -708,7 +708,7 @@ fn redact(caller: &Caller, d: &DisputeRow, ev: &EventRow) -> Value {
 /// The dispute's history, oldest first. Append-only.
 #[utoipa::path(get, path = "/api/v1/disputes/{id}/events", tag = "disputes", params(("id" = String, Path)),
     security(("bearer" = [])),
-    responses((status = 200, description = "[{seq, type, actor_id, at, data}]"), (status = 401, body = super::error::Problem),
+    responses((status = 200, body = [super::openapi::Event]), (status = 401, body = super::error::Problem),
         (status = 404, body = super::error::Problem)))]
 pub async fn list_events(
     state: web::Data<AppState>,
@@ -793,7 +793,7 @@ mod mime_type {
 /// Upload a document (multipart: `file`, `kind`), at most 20 MiB.
 #[utoipa::path(post, path = "/api/v1/disputes/{id}/documents", tag = "documents", params(("id" = String, Path)),
     request_body(content = super::openapi::DocumentUpload, content_type = "multipart/form-data"), security(("bearer" = [])),
-    responses((status = 201, description = "{id, name, kind, size, sha256}"), (status = 400, body = super::error::Problem),
+    responses((status = 201, body = super::openapi::UploadedDocument), (status = 400, body = super::error::Problem),
         (status = 401, body = super::error::Problem), (status = 404, body = super::error::Problem),
         (status = 409, body = super::error::Problem), (status = 413, body = super::error::Problem),
         (status = 415, body = super::error::Problem), (status = 422, body = super::error::Problem)))]
@@ -931,7 +931,7 @@ pub async fn upload_document(
 /// The dispute's documents (metadata).
 #[utoipa::path(get, path = "/api/v1/disputes/{id}/documents", tag = "documents", params(("id" = String, Path)),
     security(("bearer" = [])),
-    responses((status = 200, description = "[{id, name, kind, size, sha256, uploaded_by, created_at}]"),
+    responses((status = 200, body = [super::openapi::DocumentMeta]),
         (status = 401, body = super::error::Problem), (status = 404, body = super::error::Problem)))]
 pub async fn list_documents(
     state: web::Data<AppState>,
@@ -1004,7 +1004,7 @@ pub async fn download_document(
 /// Every e-mail notice of the case.
 #[utoipa::path(get, path = "/api/v1/disputes/{id}/notices", tag = "notices", params(("id" = String, Path)),
     security(("bearer" = [])),
-    responses((status = 200, description = "[{id, template, to, subject, status, queued_at, sent_at, attempts}]"),
+    responses((status = 200, body = [super::openapi::Notice]),
         (status = 401, body = super::error::Problem), (status = 404, body = super::error::Problem)))]
 pub async fn list_notices(
     state: web::Data<AppState>,
@@ -1041,7 +1041,7 @@ pub async fn list_notices(
 /// member's availability: working days only.
 #[utoipa::path(get, path = "/api/v1/disputes/{id}/hearing-options", tag = "disputes", params(("id" = String, Path)),
     security(("bearer" = [])),
-    responses((status = 200, description = "{dates, hearing_by, earliest}"), (status = 401, body = super::error::Problem),
+    responses((status = 200, body = super::openapi::HearingOptions), (status = 401, body = super::error::Problem),
         (status = 404, body = super::error::Problem)))]
 pub async fn hearing_options(
     state: web::Data<AppState>,
@@ -1100,7 +1100,7 @@ pub struct RangeQuery {
 
 /// Timeliness over the formal requests lodged in [from, to] (admin, panel secretary).
 #[utoipa::path(get, path = "/api/v1/reports/timeliness", tag = "reports", params(RangeQuery), security(("bearer" = [])),
-    responses((status = 200, description = "counts"), (status = 401, body = super::error::Problem),
+    responses((status = 200, body = super::openapi::Timeliness), (status = 401, body = super::error::Problem),
         (status = 403, body = super::error::Problem), (status = 422, body = super::error::Problem)))]
 pub async fn timeliness(
     state: web::Data<AppState>,

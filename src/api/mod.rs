@@ -57,14 +57,14 @@ impl AppState {
 }
 
 /// The process is up.
-#[utoipa::path(get, path = "/healthz", tag = "operations", responses((status = 200, description = "up")))]
+#[utoipa::path(get, path = "/healthz", tag = "operations", responses((status = 200, description = "up", body = openapi::Status)))]
 pub async fn healthz() -> HttpResponse {
     HttpResponse::Ok().json(serde_json::json!({"status": "ok"}))
 }
 
 /// The database answers.
 #[utoipa::path(get, path = "/readyz", tag = "operations",
-    responses((status = 200, description = "ready"), (status = 503, body = error::Problem)))]
+    responses((status = 200, description = "ready", body = openapi::Status), (status = 503, body = error::Problem)))]
 pub async fn readyz(state: web::Data<AppState>) -> HttpResponse {
     let ok = state
         .db(|c| {

@@ -84,6 +84,318 @@ pub struct DocumentUpload {
     pub kind: DocumentKind,
 }
 
+// ------------------------------------------------------------------ response bodies
+//
+// The handlers build most answers with `json!`; these structs only document them, so that
+// schemathesis' response_schema_conformance checks what the server sends. Keys the server always
+// sends are required; `Option` means the value may be null (or, where noted, the key absent).
+
+/// `{"status": "ok"}` / `{"status": "ready"}`
+#[derive(utoipa::ToSchema)]
+pub struct Status {
+    pub status: String,
+}
+
+/// The result of `GET /calendar/working-days/add`.
+#[derive(utoipa::ToSchema)]
+pub struct WorkingDay {
+    #[schema(format = Date)]
+    pub date: String,
+}
+
+/// An organisation as a dispute names it.
+#[derive(utoipa::ToSchema)]
+pub struct OrgRef {
+    pub id: String,
+    pub name: String,
+    pub kind: String,
+    pub address: String,
+}
+
+/// An organisation as the dispute list names it.
+#[derive(utoipa::ToSchema)]
+pub struct OrgName {
+    pub id: String,
+    pub name: Option<String>,
+}
+
+/// A user as a dispute names it.
+#[derive(utoipa::ToSchema)]
+pub struct UserRef {
+    pub id: String,
+    pub name: Option<String>,
+}
+
+#[derive(utoipa::ToSchema)]
+pub struct Mediator {
+    pub id: String,
+    pub name: Option<String>,
+    /// `advisory` or `mediation`
+    pub mode: Option<String>,
+}
+
+#[derive(utoipa::ToSchema)]
+pub struct Panel {
+    pub clinical_member: Option<UserRef>,
+    pub gp_conciliator: Option<UserRef>,
+    pub lmc_representative: Option<UserRef>,
+    pub secretary: Option<UserRef>,
+    pub chair_id: Option<String>,
+}
+
+#[derive(utoipa::ToSchema)]
+pub struct Hearing {
+    #[schema(format = Date)]
+    pub date: Option<String>,
+    /// HH:MM
+    pub time: Option<String>,
+    pub venue: Option<String>,
+    pub sequence: i32,
+    #[schema(format = Date)]
+    pub notice_sent_on: Option<String>,
+    #[schema(format = Date)]
+    pub bundle_distributed_on: Option<String>,
+    #[schema(format = Date)]
+    pub held_on: Option<String>,
+    /// The panel's record of the hearing: only for the panel (absent for others).
+    #[schema(value_type = Option<Object>)]
+    pub record: Option<serde_json::Value>,
+}
+
+#[derive(utoipa::ToSchema)]
+pub struct Deadlines {
+    #[schema(format = Date)]
+    pub hearing_by: Option<String>,
+    #[schema(format = Date)]
+    pub notice_by: Option<String>,
+    #[schema(format = Date)]
+    pub bundle_by: Option<String>,
+    #[schema(format = Date)]
+    pub decision_by: Option<String>,
+    #[schema(format = Date)]
+    pub fhsu_by: Option<String>,
+}
+
+#[derive(utoipa::ToSchema)]
+pub struct Breach {
+    pub kind: String,
+    #[schema(format = Date)]
+    pub due_on: String,
+    #[schema(format = Date)]
+    pub detected_on: String,
+    pub overridden: bool,
+    pub detail: String,
+}
+
+#[derive(utoipa::ToSchema)]
+pub struct Vote {
+    pub member_id: String,
+    pub vote: String,
+}
+
+/// The decision: outcome and recommendations for the parties once notified; votes and the
+/// recording date for the panel only (absent for others).
+#[derive(utoipa::ToSchema)]
+pub struct Decision {
+    pub outcome: String,
+    pub recommendations: Option<String>,
+    pub votes: Option<Vec<Vote>>,
+    #[schema(format = Date)]
+    pub recorded_on: Option<String>,
+    #[schema(format = Date)]
+    pub notified_on: Option<String>,
+}
+
+#[derive(utoipa::ToSchema)]
+pub struct FormalRequest {
+    #[schema(format = Date)]
+    pub lodged_on: String,
+    pub grounds: Option<String>,
+    pub requested_by: Option<String>,
+    #[schema(format = Date)]
+    pub lmc_consulted_on: Option<String>,
+    #[schema(value_type = Option<Object>)]
+    pub screening: Option<serde_json::Value>,
+}
+
+/// A dispute as the caller may see it.
+#[derive(utoipa::ToSchema)]
+pub struct Dispute {
+    pub id: String,
+    pub case_ref: String,
+    pub title: String,
+    pub category: String,
+    pub summary: String,
+    pub appellant: OrgRef,
+    pub respondent: OrgRef,
+    pub inter_practice: bool,
+    pub contract_related: bool,
+    #[schema(format = Date)]
+    pub matter_arose_on: String,
+    pub state: State,
+    /// 1, 2 or 3; null when closed or withdrawn.
+    pub stage: Option<u8>,
+    pub version: i64,
+    pub screening_organisation_id: String,
+    pub lmc_id: Option<String>,
+    pub mediator: Option<Mediator>,
+    pub formal_request: Option<FormalRequest>,
+    pub panel: Option<Panel>,
+    pub hearing: Option<Hearing>,
+    pub deadlines: Deadlines,
+    pub breaches: Vec<Breach>,
+    pub decision: Option<Decision>,
+    #[schema(value_type = Option<Object>)]
+    pub fhsu_referral: Option<serde_json::Value>,
+    #[schema(value_type = Option<Object>)]
+    pub fhsu_determination: Option<serde_json::Value>,
+    #[schema(format = DateTime)]
+    pub created_at: String,
+    #[schema(format = DateTime)]
+    pub updated_at: String,
+}
+
+/// A dispute in the list.
+#[derive(utoipa::ToSchema)]
+pub struct DisputeSummary {
+    pub id: String,
+    pub case_ref: String,
+    pub title: String,
+    pub category: String,
+    pub appellant: OrgName,
+    pub respondent: OrgName,
+    pub inter_practice: bool,
+    pub contract_related: bool,
+    pub state: State,
+    pub stage: Option<u8>,
+    pub version: i64,
+    pub mediator_id: Option<String>,
+    pub secretary_id: Option<String>,
+    #[schema(format = Date)]
+    pub hearing_date: Option<String>,
+    pub deadlines: Deadlines,
+    #[schema(format = DateTime)]
+    pub created_at: String,
+    #[schema(format = DateTime)]
+    pub updated_at: String,
+}
+
+#[derive(utoipa::ToSchema)]
+pub struct DisputePage {
+    pub items: Vec<DisputeSummary>,
+    /// Pass as `cursor` for the next page; null on the last one.
+    pub next_cursor: Option<String>,
+}
+
+/// One event of the history.
+#[derive(serde::Serialize, utoipa::ToSchema)]
+pub struct Event {
+    pub seq: i64,
+    /// An event type, or `file` for the filing.
+    #[serde(rename = "type")]
+    pub type_: String,
+    pub actor_id: String,
+    #[schema(format = DateTime)]
+    pub at: String,
+    /// The event's fields (what the caller may see of them).
+    #[schema(value_type = Object)]
+    pub data: serde_json::Value,
+}
+
+/// A stored document (metadata).
+#[derive(utoipa::ToSchema)]
+pub struct DocumentMeta {
+    pub id: String,
+    pub name: String,
+    pub kind: DocumentKind,
+    pub size: i64,
+    pub sha256: String,
+    pub content_type: String,
+    pub uploaded_by: String,
+    #[schema(format = DateTime)]
+    pub created_at: String,
+}
+
+/// The answer to an upload.
+#[derive(utoipa::ToSchema)]
+pub struct UploadedDocument {
+    pub id: String,
+    pub name: String,
+    pub kind: DocumentKind,
+    pub size: i64,
+    pub sha256: String,
+}
+
+/// An e-mail notice of the case.
+#[derive(utoipa::ToSchema)]
+pub struct Notice {
+    pub id: String,
+    pub template: String,
+    pub to: Vec<String>,
+    pub subject: String,
+    /// `queued`, `sent` or `failed`
+    pub status: String,
+    #[schema(format = DateTime)]
+    pub queued_at: String,
+    #[schema(format = DateTime)]
+    pub sent_at: Option<String>,
+    pub attempts: i32,
+    pub last_error: Option<String>,
+    /// The iCalendar method of an attached invitation (`REQUEST`, `CANCEL`).
+    pub calendar: Option<String>,
+}
+
+#[derive(utoipa::ToSchema)]
+pub struct HearingOptions {
+    /// Working days that satisfy every rule, at most 60.
+    #[schema(value_type = Vec<String>)]
+    pub dates: Vec<String>,
+    #[schema(format = Date)]
+    pub hearing_by: Option<String>,
+    #[schema(format = Date)]
+    pub earliest: Option<String>,
+    #[schema(format = Date)]
+    pub notice_on: String,
+}
+
+#[derive(utoipa::ToSchema)]
+pub struct Timeliness {
+    #[schema(format = Date)]
+    pub from: String,
+    #[schema(format = Date)]
+    pub to: String,
+    pub formal_requests: i64,
+    pub hearings_within_deadline: i64,
+    pub hearings_late: i64,
+    pub notices_short: i64,
+    pub bundles_late: i64,
+    pub decisions_late: i64,
+    pub overrides: i64,
+    pub median_working_days_to_hearing: Option<f64>,
+}
+
+/// An entry of the register of interests (`user_id` in the answer to its creation).
+#[derive(utoipa::ToSchema)]
+pub struct Interest {
+    pub id: String,
+    pub user_id: Option<String>,
+    pub organisation_id: String,
+    pub nature: String,
+    #[schema(format = Date)]
+    pub declared_on: String,
+}
+
+/// A period a panelist cannot sit, inclusive (`user_id` in the answer to its creation).
+#[derive(utoipa::ToSchema)]
+pub struct Unavailability {
+    pub id: String,
+    pub user_id: Option<String>,
+    #[schema(format = Date)]
+    pub from: String,
+    #[schema(format = Date)]
+    pub to: String,
+}
+
 struct Bearer;
 
 impl Modify for Bearer {
@@ -230,6 +542,9 @@ impl Modify for ProblemResponses {
         directory::NewInterest, directory::NewUnavailability,
         calendar::Holiday, NewDispute, disputes::EventRequest, EventType, State,
         Category, OrgKind, crate::domain::roles::Role, PanelRole, DocumentKind, DocumentUpload,
+        Status, WorkingDay, OrgRef, OrgName, UserRef, Mediator, Panel, Hearing, Deadlines, Breach, Vote,
+        Decision, FormalRequest, Dispute, DisputeSummary, DisputePage, Event, DocumentMeta,
+        UploadedDocument, Notice, HearingOptions, Timeliness, Interest, Unavailability,
     )),
     modifiers(&Bearer, &ProblemResponses),
     tags(
