@@ -26,6 +26,9 @@ use std::time::Duration;
 
 pub const LEASE_SECONDS: i64 = 120;
 pub const BATCH: i64 = 20;
+/// Upper bound on one whole SMTP delivery (connect, TLS, AUTH, MAIL, RCPT, DATA, QUIT); well
+/// under the lease, so a claimed notice is recorded before another worker may take it over.
+pub const SEND_TIMEOUT: Duration = Duration::from_secs(90);
 
 pub enum Transport {
     Smtp(AsyncSmtpTransport<Tokio1Executor>),
@@ -180,12 +183,18 @@ pub async fn deliver(transport: &Transport, from: &str, n: &Claimed) -> Outcome 
         Err(e) => return Outcome::Permanent(format!("cannot build the message: {e}")),
     };
     match transport {
-        Transport::Smtp(t) => match t.send(msg).await {
-            Ok(_) => Outcome::Sent,
-            Err(e) if e.is_permanent() => {
+        // Each SMTP command has a 30 s timeout; the whole conversation another bound, so a
+        // server that stops answering (e.g. never replies to QUIT) cannot hold the worker.
+        Transport::Smtp(t) => match tokio::time::timeout(SEND_TIMEOUT, t.send(msg)).await {
+            Ok(Ok(_)) => Outcome::Sent,
+            Ok(Err(e)) if e.is_permanent() => {
                 Outcome::Permanent(format!("SMTP refused permanently: {e}"))
             }
-            Err(e) => Outcome::Retry(format!("SMTP: {e}")),
+            Ok(Err(e)) => Outcome::Retry(format!("SMTP: {e}")),
+            Err(_) => Outcome::Retry(format!(
+                "SMTP: no answer within {} s",
+                SEND_TIMEOUT.as_secs()
+            )),
         },
         Transport::File(dir) => {
             let bytes = msg.formatted();

@@ -2,6 +2,7 @@
 //! file, or a fresh PostgreSQL database at `LDR_TEST_POSTGRES_URL` — driven over HTTP.
 #![allow(dead_code)]
 
+pub mod smtp;
 pub mod world;
 
 use serde_json::{json, Value};
@@ -192,6 +193,13 @@ impl TestApp {
         let (db, url) = (self.db, self.db_url.clone());
         drop(self);
         Self::start(db, url, dir, pg, extra)
+    }
+
+    /// Another instance on the same database (a replica), with its own folder; `extra` as for
+    /// `spawn_with`. The database stays owned by `self`: drop the replica first.
+    pub fn replica(&self, extra: &[(&str, &str)]) -> TestApp {
+        let dir = tempfile::tempdir().expect("tempdir");
+        Self::start(self.db, self.db_url.clone(), dir, None, extra)
     }
 
     fn env(db_url: &str, dir: &std::path::Path, extra: &[(&str, &str)]) -> HashMap<String, String> {
