@@ -24,7 +24,7 @@
 //! `LOAD_CONNECTIONS` (`1,16,64`), `LOAD_OPS` (`file,note,get,mine`), `LOAD_PG_URL`
 //! (`postgres://postgres@127.0.0.1:5432/postgres`, a role that may create databases),
 //! `LOAD_SERVER_ENV` (extra `K=V,K=V` for the service, e.g. `LDR_DB_POOL_SIZE=8`),
-//! `LOAD_KEEP=1` keeps the work folder (service log).
+//! `LOAD_KEEP=1` keeps the work folder (service log) and the PostgreSQL databases.
 
 use diesel::connection::SimpleConnection;
 use diesel::prelude::*;
@@ -805,8 +805,13 @@ fn run_db(db: &'static str, o: &Opts) -> DbReport {
     server.stop();
     if o.keep {
         eprintln!("   kept {}", dir.keep().display());
+        if let Some(mut p) = pg {
+            eprintln!("   kept PostgreSQL databases {:?}", p.names);
+            p.names.clear();
+        }
+    } else {
+        drop(pg);
     }
-    drop(pg);
     DbReport {
         db,
         start_ms,
