@@ -214,6 +214,34 @@ impl Drop for Server {
     }
 }
 
+/// Busy and total clock ticks of the whole machine, from /proc/stat.
+fn machine_ticks() -> (u64, u64) {
+    let s = std::fs::read_to_string("/proc/stat").unwrap_or_default();
+    let v: Vec<u64> = s
+        .lines()
+        .next()
+        .unwrap_or("")
+        .split_whitespace()
+        .skip(1)
+        .filter_map(|x| x.parse().ok())
+        .collect();
+    let total: u64 = v.iter().take(8).sum();
+    let idle = v.get(3).copied().unwrap_or(0) + v.get(4).copied().unwrap_or(0);
+    (total - idle, total)
+}
+
+/// CPU ticks of every PostgreSQL process (the server's backends included).
+fn postgres_ticks() -> u64 {
+    let mut sum = 0;
+    for e in std::fs::read_dir("/proc").into_iter().flatten().flatten() {
+        let p = e.path();
+        if std::fs::read_to_string(p.join("comm")).is_ok_and(|c| c.trim() == "postgres") {
+            sum += cpu_ticks(&p.join("stat").display().to_string());
+        }
+    }
+    sum
+}
+
 /// utime + stime of a process (clock ticks) from /proc/…/stat.
 fn cpu_ticks(path: &str) -> u64 {
     let s = std::fs::read_to_string(path).unwrap_or_default();
@@ -520,6 +548,10 @@ struct Row {
     peak_rss_kib: u64,
     server_cpu: f64,
     client_cpu: f64,
+    /// PostgreSQL processes (on SQLite runs: other users' PostgreSQL work, if any).
+    pg_cpu: f64,
+    /// Everything else on the machine: a sign of a disturbed measurement.
+    other_cpu: f64,
 }
 
 struct Load<'a> {
@@ -544,7 +576,7 @@ impl Load<'_> {
         let errors = AtomicU64::new(0);
         let first_error = Mutex::new(None::<String>);
         let lat = Mutex::new(Vec::<u32>::new());
-        let (start, cpu0, self0) = {
+        let (start, cpu0, self0, pg0, m0) = {
             let barrier = &barrier;
             let (errors, first_error, lat) = (&errors, &first_error, &lat);
             std::thread::scope(|s| {
@@ -640,6 +672,8 @@ impl Load<'_> {
                     Instant::now(),
                     server.cpu_ticks(),
                     cpu_ticks("/proc/self/stat"),
+                    postgres_ticks(),
+                    machine_ticks(),
                 )
             })
         };
@@ -650,6 +684,12 @@ impl Load<'_> {
         let cpu = |t: u64| t as f64 / 100.0 / wall * 100.0;
         let server_cpu = cpu(server.cpu_ticks() - cpu0);
         let client_cpu = cpu(cpu_ticks("/proc/self/stat") - self0);
+        let pg_cpu = cpu(postgres_ticks().saturating_sub(pg0));
+        let m1 = machine_ticks();
+        // Busy share of all cores, in "% of one core" like the others.
+        let cores = std::thread::available_parallelism().map_or(1, |n| n.get()) as f64;
+        let machine_cpu = (m1.0 - m0.0) as f64 / ((m1.1 - m0.1).max(1)) as f64 * 100.0 * cores;
+        let other_cpu = (machine_cpu - server_cpu - client_cpu - pg_cpu).max(0.0);
         let mut lat = lat.into_inner().unwrap();
         lat.sort_unstable();
         let errors = errors.into_inner();
@@ -667,10 +707,12 @@ impl Load<'_> {
             peak_rss_kib: server.rss().1,
             server_cpu,
             client_cpu,
+            pg_cpu,
+            other_cpu,
         };
         eprintln!(
-            "   {:8} {:5} c={:<3} {:>9.1} req/s  p50 {:>7.2} ms  p99 {:>7.2} ms  errors {}  server CPU {:>4.0}%  client CPU {:>4.0}%",
-            db, op, conns, row.rps, row.p50_ms, row.p99_ms, errors, server_cpu, client_cpu
+            "   {:8} {:5} c={:<3} {:>9.1} req/s  p50 {:>7.2} ms  p99 {:>7.2} ms  errors {}  CPU % server {:>3.0} client {:>3.0} postgres {:>3.0} other {:>3.0}",
+            db, op, conns, row.rps, row.p50_ms, row.p99_ms, errors, server_cpu, client_cpu, row.pg_cpu, row.other_cpu
         );
         row
     }
@@ -880,13 +922,18 @@ fn main() {
         o.disputes
     );
     println!();
-    println!("| db | op | conns | req/s | p50 ms | p99 ms | errors | server CPU % | client CPU % | peak RSS MiB |");
-    println!("|---|---|---:|---:|---:|---:|---:|---:|---:|---:|");
+    println!(
+        "CPU columns: % of one core during the phase ({} cores); \"other\" is everything else on the machine",
+        std::thread::available_parallelism().map_or(1, |n| n.get())
+    );
+    println!();
+    println!("| db | op | conns | req/s | p50 ms | p99 ms | errors | CPU server | CPU client | CPU postgres | CPU other | peak RSS MiB |");
+    println!("|---|---|---:|---:|---:|---:|---:|---:|---:|---:|---:|---:|");
     let mut errors = 0;
     for r in reports.iter().flat_map(|r| &r.rows) {
         errors += r.errors;
         println!(
-            "| {} | {} | {} | {:.0} | {:.2} | {:.2} | {} | {:.0} | {:.0} | {:.1} |",
+            "| {} | {} | {} | {:.0} | {:.2} | {:.2} | {} | {:.0} | {:.0} | {:.0} | {:.0} | {:.1} |",
             r.db,
             r.op,
             r.conns,
@@ -896,6 +943,8 @@ fn main() {
             r.errors,
             r.server_cpu,
             r.client_cpu,
+            r.pg_cpu,
+            r.other_cpu,
             r.peak_rss_kib as f64 / 1024.0
         );
     }
