@@ -242,13 +242,42 @@ pub fn represent(c: &mut DbConn, caller: &Caller, d: &DisputeRow) -> ApiResult<V
         (status = 409, body = super::error::Problem), (status = 422, body = super::error::Problem)))]
 pub async fn create_dispute(
     state: web::Data<AppState>,
-    caller: Caller,
+    who: Bearer,
     req: HttpRequest,
     body: web::Json<Value>,
 ) -> ApiResult<HttpResponse> {
-    caller.require(&[Role::PracticeUser, Role::Commissioner])?;
     let body = body.into_inner();
-    let key = match req.headers().get("Idempotency-Key") {
+    let key_header = req.headers().get("Idempotency-Key").cloned();
+    let today = state.clock.today();
+    let calendar = state.calendar.clone();
+    let ctx = ctx(&state);
+    // One trip to the blocking pool: the caller, the checks, the filing and its
+    // representation on one connection.
+    let (out, id, actor, created) = state
+        .db_as(who, move |c, caller| {
+            file_dispute(c, caller, key_header, body, today, calendar, ctx)
+        })
+        .await?;
+    if created {
+        state.mail_wakeup.notify_one();
+        tracing::info!(dispute_id = %id, actor = %actor, "dispute filed");
+    }
+    Ok(HttpResponse::Created().json(out))
+}
+
+/// The body of `create_dispute`, on one connection: returns the representation, the dispute
+/// id, the caller's id and whether it was created now (not an idempotent replay).
+fn file_dispute(
+    c: &mut DbConn,
+    caller: &Caller,
+    key_header: Option<actix_web::http::header::HeaderValue>,
+    body: Value,
+    today: NaiveDate,
+    calendar: crate::domain::calendar::Calendar,
+    ctx: Ctx,
+) -> ApiResult<(Value, String, String, bool)> {
+    caller.require(&[Role::PracticeUser, Role::Commissioner])?;
+    let key = match key_header.as_ref() {
         Some(v) => {
             let k = v
                 .to_str()
@@ -269,7 +298,6 @@ pub async fn create_dispute(
         .as_object()
         .ok_or_else(|| ApiError::BadRequest("The body must be a JSON object.".into()))?
         .clone();
-    let today = state.clock.today();
     let mut f = Fields::new(&obj);
     let title = f.text("title", 200);
     let category = f.one_of("category", &CATEGORIES);
@@ -301,12 +329,8 @@ pub async fn create_dispute(
     f.finish()?;
     let matter_arose_on = matter_arose_on.unwrap_or(today);
     let hash = hex::encode(Sha256::digest(body.to_string().as_bytes()));
-    let calendar = state.calendar.clone();
-    let ctx = ctx(&state);
-    let caller2 = caller.clone();
-    let (row, created) = state
-        .db(move |c| {
-            write_tx(c, |c| {
+    let caller2 = caller;
+    let (row, created) = write_tx(c, |c| {
                 if let Some(k) = &key {
                     let prior: Option<(String, String)> = idempotency_keys::table
                         .filter(idempotency_keys::user_id.eq(&caller2.user_id))
@@ -442,8 +466,6 @@ pub async fn create_dispute(
                 .map_err(ApiError::Internal)?;
                 Ok((d, true))
             })
-        })
-        .await
         .map_err(|e| match e {
             // Two requests with one key at once on PostgreSQL: the loser is told to retry,
             // and its retry returns the winner's dispute.
@@ -453,13 +475,8 @@ pub async fn create_dispute(
             },
             other => other,
         })?;
-    if created {
-        state.mail_wakeup.notify_one();
-        tracing::info!(dispute_id = %row.id, actor = %caller.user_id, "dispute filed");
-    }
-    let caller3 = caller.clone();
-    let out = state.db(move |c| represent(c, &caller3, &row)).await?;
-    Ok(HttpResponse::Created().json(out))
+    let out = represent(c, caller, &row)?;
+    Ok((out, row.id, caller.user_id.clone(), created))
 }
 
 // ------------------------------------------------------------------ listing
