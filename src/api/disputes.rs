@@ -1,7 +1,7 @@
 //! Disputes over HTTP: filing, listing, the dispute, its events, actions, documents, notices,
 //! hearing options, and the timeliness report.
 
-use super::auth::Caller;
+use super::auth::{Bearer, Caller};
 use super::error::{ApiError, ApiResult, FieldError};
 use super::procedure::{self, Ctx, Fields};
 use super::visibility::{self, can_see, panel_view};
@@ -82,26 +82,61 @@ fn visible(c: &mut DbConn, caller: &Caller, id: &str) -> ApiResult<DisputeRow> {
 
 // ------------------------------------------------------------------ representation
 
-fn org_ref(c: &mut DbConn, id: &str) -> ApiResult<Value> {
-    let (name, kind, address): (String, String, String) = organisations::table
-        .find(id)
-        .select((
-            organisations::name,
-            organisations::kind,
-            organisations::address,
-        ))
-        .first(c)?;
-    Ok(json!({"id": id, "name": name, "kind": kind, "address": address}))
+/// The organisations and people a dispute's representation names, fetched in two queries
+/// (not one per reference).
+struct Names {
+    /// id, name, kind, address
+    orgs: Vec<(String, String, String, String)>,
+    /// id, name
+    users: Vec<(String, String)>,
 }
 
-fn user_ref(c: &mut DbConn, id: Option<&str>) -> ApiResult<Value> {
-    let Some(id) = id else { return Ok(Value::Null) };
-    let name: Option<String> = users::table
-        .find(id)
-        .select(users::name)
-        .first(c)
-        .optional()?;
-    Ok(json!({"id": id, "name": name}))
+impl Names {
+    fn load(c: &mut DbConn, d: &DisputeRow) -> ApiResult<Names> {
+        let orgs = organisations::table
+            .filter(organisations::id.eq_any([&d.appellant_id, &d.respondent_id]))
+            .select((
+                organisations::id,
+                organisations::name,
+                organisations::kind,
+                organisations::address,
+            ))
+            .load(c)?;
+        let ids: Vec<&String> = [
+            &d.mediator_id,
+            &d.clinical_member_id,
+            &d.gp_conciliator_id,
+            &d.lmc_representative_id,
+            &d.secretary_id,
+        ]
+        .into_iter()
+        .flatten()
+        .collect();
+        let users = if ids.is_empty() {
+            Vec::new()
+        } else {
+            users::table
+                .filter(users::id.eq_any(ids))
+                .select((users::id, users::name))
+                .load(c)?
+        };
+        Ok(Names { orgs, users })
+    }
+
+    fn org(&self, id: &str) -> ApiResult<Value> {
+        let (_, name, kind, address) = self
+            .orgs
+            .iter()
+            .find(|o| o.0 == id)
+            .ok_or(diesel::result::Error::NotFound)?;
+        Ok(json!({"id": id, "name": name, "kind": kind, "address": address}))
+    }
+
+    fn user(&self, id: Option<&str>) -> Value {
+        let Some(id) = id else { return Value::Null };
+        let name = self.users.iter().find(|u| u.0 == id).map(|u| &u.1);
+        json!({"id": id, "name": name})
+    }
 }
 
 /// The dispute as the caller may see it.
@@ -110,9 +145,10 @@ pub fn represent(c: &mut DbConn, caller: &Caller, d: &DisputeRow) -> ApiResult<V
     let panel_sees = panel_view(caller, d);
     let state = d.state();
     let notified = d.decision_notified_on.is_some();
+    let names = Names::load(c, d)?;
     let mediator = match &d.mediator_id {
         Some(m) => {
-            let mut v = user_ref(c, Some(m))?;
+            let mut v = names.user(Some(m));
             v["mode"] = json!(d.mediator_mode);
             v
         }
@@ -120,10 +156,10 @@ pub fn represent(c: &mut DbConn, caller: &Caller, d: &DisputeRow) -> ApiResult<V
     };
     let panel = if d.secretary_id.is_some() {
         json!({
-            "clinical_member": user_ref(c, d.clinical_member_id.as_deref())?,
-            "gp_conciliator": user_ref(c, d.gp_conciliator_id.as_deref())?,
-            "lmc_representative": user_ref(c, d.lmc_representative_id.as_deref())?,
-            "secretary": user_ref(c, d.secretary_id.as_deref())?,
+            "clinical_member": names.user(d.clinical_member_id.as_deref()),
+            "gp_conciliator": names.user(d.gp_conciliator_id.as_deref()),
+            "lmc_representative": names.user(d.lmc_representative_id.as_deref()),
+            "secretary": names.user(d.secretary_id.as_deref()),
             "chair_id": d.chair_id,
         })
     } else {
@@ -166,8 +202,8 @@ pub fn represent(c: &mut DbConn, caller: &Caller, d: &DisputeRow) -> ApiResult<V
         "title": d.title,
         "category": d.category,
         "summary": d.summary,
-        "appellant": org_ref(c, &d.appellant_id)?,
-        "respondent": org_ref(c, &d.respondent_id)?,
+        "appellant": names.org(&d.appellant_id)?,
+        "respondent": names.org(&d.respondent_id)?,
         "inter_practice": d.inter_practice,
         "contract_related": d.contract_related,
         "matter_arose_on": d.matter_arose_on,
@@ -206,13 +242,42 @@ pub fn represent(c: &mut DbConn, caller: &Caller, d: &DisputeRow) -> ApiResult<V
         (status = 409, body = super::error::Problem), (status = 422, body = super::error::Problem)))]
 pub async fn create_dispute(
     state: web::Data<AppState>,
-    caller: Caller,
+    who: Bearer,
     req: HttpRequest,
     body: web::Json<Value>,
 ) -> ApiResult<HttpResponse> {
-    caller.require(&[Role::PracticeUser, Role::Commissioner])?;
     let body = body.into_inner();
-    let key = match req.headers().get("Idempotency-Key") {
+    let key_header = req.headers().get("Idempotency-Key").cloned();
+    let today = state.clock.today();
+    let calendar = state.calendar.clone();
+    let ctx = ctx(&state);
+    // One trip to the blocking pool: the caller, the checks, the filing and its
+    // representation on one connection.
+    let (out, id, actor, created) = state
+        .db_as(who, move |c, caller| {
+            file_dispute(c, caller, key_header, body, today, calendar, ctx)
+        })
+        .await?;
+    if created {
+        state.mail_wakeup.notify_one();
+        tracing::info!(dispute_id = %id, actor = %actor, "dispute filed");
+    }
+    Ok(HttpResponse::Created().json(out))
+}
+
+/// The body of `create_dispute`, on one connection: returns the representation, the dispute
+/// id, the caller's id and whether it was created now (not an idempotent replay).
+fn file_dispute(
+    c: &mut DbConn,
+    caller: &Caller,
+    key_header: Option<actix_web::http::header::HeaderValue>,
+    body: Value,
+    today: NaiveDate,
+    calendar: crate::domain::calendar::Calendar,
+    ctx: Ctx,
+) -> ApiResult<(Value, String, String, bool)> {
+    caller.require(&[Role::PracticeUser, Role::Commissioner])?;
+    let key = match key_header.as_ref() {
         Some(v) => {
             let k = v
                 .to_str()
@@ -233,7 +298,6 @@ pub async fn create_dispute(
         .as_object()
         .ok_or_else(|| ApiError::BadRequest("The body must be a JSON object.".into()))?
         .clone();
-    let today = state.clock.today();
     let mut f = Fields::new(&obj);
     let title = f.text("title", 200);
     let category = f.one_of("category", &CATEGORIES);
@@ -265,12 +329,8 @@ pub async fn create_dispute(
     f.finish()?;
     let matter_arose_on = matter_arose_on.unwrap_or(today);
     let hash = hex::encode(Sha256::digest(body.to_string().as_bytes()));
-    let calendar = state.calendar.clone();
-    let ctx = ctx(&state);
-    let caller2 = caller.clone();
-    let (row, created) = state
-        .db(move |c| {
-            write_tx(c, |c| {
+    let caller2 = caller;
+    let (row, created) = write_tx(c, |c| {
                 if let Some(k) = &key {
                     let prior: Option<(String, String)> = idempotency_keys::table
                         .filter(idempotency_keys::user_id.eq(&caller2.user_id))
@@ -406,8 +466,6 @@ pub async fn create_dispute(
                 .map_err(ApiError::Internal)?;
                 Ok((d, true))
             })
-        })
-        .await
         .map_err(|e| match e {
             // Two requests with one key at once on PostgreSQL: the loser is told to retry,
             // and its retry returns the winner's dispute.
@@ -417,13 +475,8 @@ pub async fn create_dispute(
             },
             other => other,
         })?;
-    if created {
-        state.mail_wakeup.notify_one();
-        tracing::info!(dispute_id = %row.id, actor = %caller.user_id, "dispute filed");
-    }
-    let caller3 = caller.clone();
-    let out = state.db(move |c| represent(c, &caller3, &row)).await?;
-    Ok(HttpResponse::Created().json(out))
+    let out = represent(c, caller, &row)?;
+    Ok((out, row.id, caller.user_id.clone(), created))
 }
 
 // ------------------------------------------------------------------ listing
@@ -467,7 +520,7 @@ fn encode_cursor(t: &NaiveDateTime, id: &str) -> String {
         (status = 422, body = super::error::Problem)))]
 pub async fn list_disputes(
     state: web::Data<AppState>,
-    caller: Caller,
+    who: Bearer,
     q: web::Query<ListQuery>,
 ) -> ApiResult<HttpResponse> {
     let q = q.into_inner();
@@ -537,10 +590,10 @@ pub async fn list_disputes(
     let stage = stage.and_then(Result::ok);
     let due_before = due_before.and_then(Result::ok);
     let (items, next) = state
-        .db(move |c| {
+        .db_as(who, move |c, caller| {
             let mut query = disputes::table
                 .select(DisputeRow::as_select())
-                .filter(visibility::visible_condition(&caller))
+                .filter(visibility::visible_condition(caller))
                 .order((disputes::created_at.asc(), disputes::id.asc()))
                 .limit(limit + 1)
                 .into_boxed();
@@ -556,7 +609,7 @@ pub async fn list_disputes(
                 query = query.filter(disputes::state.eq_any(states));
             }
             if mine {
-                query = query.filter(visibility::mine_condition(&caller));
+                query = query.filter(visibility::mine_condition(caller));
             }
             if let Some(d) = due_before {
                 let open: Vec<&str> = State::ALL
@@ -588,10 +641,24 @@ pub async fn list_disputes(
             } else {
                 None
             };
-            let items = rows
+            // Every party's name on the page in one query (not two per dispute).
+            let mut org_ids: Vec<&String> = rows
                 .iter()
-                .map(|d| summary(c, &caller, d))
-                .collect::<ApiResult<Vec<_>>>()?;
+                .flat_map(|d| [&d.appellant_id, &d.respondent_id])
+                .collect();
+            org_ids.sort_unstable();
+            org_ids.dedup();
+            let names: std::collections::HashMap<String, String> = if org_ids.is_empty() {
+                Default::default()
+            } else {
+                organisations::table
+                    .filter(organisations::id.eq_any(org_ids))
+                    .select((organisations::id, organisations::name))
+                    .load::<(String, String)>(c)?
+                    .into_iter()
+                    .collect()
+            };
+            let items = rows.iter().map(|d| summary(&names, d)).collect::<Vec<_>>();
             Ok((items, next))
         })
         .await?;
@@ -599,14 +666,10 @@ pub async fn list_disputes(
 }
 
 /// The list view: the dispute without its history-heavy parts.
-fn summary(c: &mut DbConn, _caller: &Caller, d: &DisputeRow) -> ApiResult<Value> {
-    let names: Vec<(String, String)> = organisations::table
-        .filter(organisations::id.eq_any([&d.appellant_id, &d.respondent_id]))
-        .select((organisations::id, organisations::name))
-        .load(c)?;
-    let name = |id: &str| names.iter().find(|(i, _)| i == id).map(|(_, n)| n.clone());
+fn summary(names: &std::collections::HashMap<String, String>, d: &DisputeRow) -> Value {
+    let name = |id: &str| names.get(id);
     let state = d.state();
-    Ok(json!({
+    json!({
         "id": d.id, "case_ref": d.case_ref(), "title": d.title, "category": d.category,
         "appellant": {"id": d.appellant_id, "name": name(&d.appellant_id)},
         "respondent": {"id": d.respondent_id, "name": name(&d.respondent_id)},
@@ -617,7 +680,7 @@ fn summary(c: &mut DbConn, _caller: &Caller, d: &DisputeRow) -> ApiResult<Value>
         "deadlines": {"hearing_by": d.hearing_by, "notice_by": d.notice_by, "bundle_by": d.bundle_by,
             "decision_by": d.decision_by, "fhsu_by": d.fhsu_by},
         "created_at": ts(&d.created_at), "updated_at": ts(&d.updated_at),
-    }))
+    })
 }
 
 /// One dispute.
@@ -627,14 +690,14 @@ fn summary(c: &mut DbConn, _caller: &Caller, d: &DisputeRow) -> ApiResult<Value>
         (status = 404, body = super::error::Problem)))]
 pub async fn get_dispute(
     state: web::Data<AppState>,
-    caller: Caller,
+    who: Bearer,
     id: web::Path<String>,
 ) -> ApiResult<HttpResponse> {
     let id = id.into_inner();
     let out = state
-        .db(move |c| {
-            let d = visible(c, &caller, &id)?;
-            represent(c, &caller, &d)
+        .db_as(who, move |c, caller| {
+            let d = visible(c, caller, &id)?;
+            represent(c, caller, &d)
         })
         .await?;
     Ok(HttpResponse::Ok().json(out))
@@ -651,18 +714,18 @@ pub async fn get_dispute(
         (status = 422, body = super::error::Problem)))]
 pub async fn post_event(
     state: web::Data<AppState>,
-    caller: Caller,
+    who: Bearer,
     id: web::Path<String>,
     body: web::Json<Value>,
 ) -> ApiResult<HttpResponse> {
     let id = id.into_inner();
     let body = body.into_inner();
     let ctx = ctx(&state);
-    let c2 = caller.clone();
+    let actor = who.user_id.clone();
     let (out, queued, ev) = state
-        .db(move |c| {
-            let applied = write_tx(c, |c| procedure::apply(c, &ctx, &c2, &id, &body))?;
-            let out = represent(c, &c2, &applied.dispute)?;
+        .db_as(who, move |c, caller| {
+            let applied = write_tx(c, |c| procedure::apply(c, &ctx, caller, &id, &body))?;
+            let out = represent(c, caller, &applied.dispute)?;
             Ok((out, applied.notices, body.get("type").cloned()))
         })
         .await?;
@@ -673,7 +736,7 @@ pub async fn post_event(
         out["id"].as_str().unwrap_or("").to_string(),
         ev.unwrap_or(Value::Null),
     );
-    tracing::info!(dispute_id = %did, event = %ev, actor = %caller.user_id, "event applied");
+    tracing::info!(dispute_id = %did, event = %ev, actor = %actor, "event applied");
     Ok(HttpResponse::Ok().json(out))
 }
 

@@ -50,6 +50,21 @@ impl AppState {
         .await?
     }
 
+    /// Like [`AppState::db`] for a request that carries a [`auth::Bearer`]: on the same
+    /// connection, first loads the caller fresh from the database (refused with 401 when the
+    /// user no longer exists or is deactivated), then runs `f` as that caller.
+    pub async fn db_as<T, F>(&self, who: auth::Bearer, f: F) -> ApiResult<T>
+    where
+        F: FnOnce(&mut DbConn, &auth::Caller) -> ApiResult<T> + Send + 'static,
+        T: Send + 'static,
+    {
+        self.db(move |c| {
+            let caller = auth::load_caller(c, &who.user_id)?.ok_or_else(auth::user_gone)?;
+            f(c, &caller)
+        })
+        .await
+    }
+
     pub async fn active_caller(&self, user_id: &str) -> ApiResult<Option<auth::Caller>> {
         let id = user_id.to_string();
         self.db(move |c| auth::load_caller(c, &id)).await

@@ -301,7 +301,12 @@ pub fn apply(
     let mut breaches: Vec<BreachRow> = Vec::new();
     let mut data = Map::new();
     let mut notices: Vec<NoticeSpec> = Vec::new();
-    let base = outbox::base_context(c, &d, today);
+    // The template context every notice shares; a note notifies nobody, so it needs none.
+    let base = if event == EventType::AddNote {
+        Value::Null
+    } else {
+        outbox::base_context(c, &d, today)
+    };
     let mut screen_proceeds = false;
     let is_secretary = rel.panel_secretary && caller.has(Role::PanelSecretary);
 

@@ -158,16 +158,20 @@ pub fn find(c: &mut DbConn, id: &str) -> QueryResult<Option<DisputeRow>> {
         .optional()
 }
 
-/// Takes the row lock (PostgreSQL) before reading, so two transitions on one dispute queue up
-/// instead of both reading the same version. (SQLite's `BEGIN IMMEDIATE` already serialises.)
+/// Reads the dispute under its row lock (PostgreSQL: `SELECT … FOR UPDATE`, one round trip),
+/// so two transitions on one dispute queue up instead of both reading the same version.
+/// SQLite has no row locks: the caller's `write_tx` (`BEGIN IMMEDIATE`) already holds the
+/// database's write lock, so a plain read is serialised. Call it inside `write_tx` only.
 pub fn lock(c: &mut DbConn, id: &str) -> QueryResult<Option<DisputeRow>> {
-    let n = diesel::update(disputes::table.find(id))
-        .set(disputes::version.eq(disputes::version))
-        .execute(c)?;
-    if n == 0 {
-        return Ok(None);
+    match c {
+        DbConn::Pg(pg) => disputes::table
+            .find(id)
+            .select(DisputeRow::as_select())
+            .for_update()
+            .first(pg)
+            .optional(),
+        DbConn::Sqlite(_) => find(c, id),
     }
-    find(c, id)
 }
 
 /// Writes the new state; fails with `NotFound` when the version moved meanwhile.

@@ -164,13 +164,25 @@ impl Addresses<'_> {
 
 /// The fields every template receives.
 pub fn base_context(c: &mut DbConn, d: &DisputeRow, today: chrono::NaiveDate) -> Value {
-    let mut a = Addresses { c };
+    // Both parties' names in one query.
+    let names: Vec<(String, String)> = organisations::table
+        .filter(organisations::id.eq_any([&d.appellant_id, &d.respondent_id]))
+        .select((organisations::id, organisations::name))
+        .load(c)
+        .unwrap_or_default();
+    let name = |id: &str| {
+        names
+            .iter()
+            .find(|(i, _)| i == id)
+            .map(|(_, n)| n.clone())
+            .unwrap_or_default()
+    };
     json!({
         "case_ref": d.case_ref(),
         "title": d.title,
         "category": d.category,
-        "appellant_name": a.org_name(&d.appellant_id),
-        "respondent_name": a.org_name(&d.respondent_id),
+        "appellant_name": name(&d.appellant_id),
+        "respondent_name": name(&d.respondent_id),
         "today": today.to_string(),
     })
 }

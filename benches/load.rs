@@ -1,0 +1,986 @@
+//! Load test: the real `ldr` binary against its database's own limit (issue #7).
+//!
+//! For each database (SQLite file, fresh PostgreSQL database) it starts the release binary,
+//! seeds organisations and users through the API, files 500 disputes and assigns them to one
+//! mediator (real cases), bulk-inserts `LOAD_DISPUTES` more through diesel, restarts the
+//! service on the seeded database (start-to-first-answer, idle RSS), and then drives, at each
+//! of `LOAD_CONNECTIONS` keep-alive connections for `LOAD_SECONDS` each:
+//!
+//! - `file`: `POST /disputes` (queues a notice);
+//! - `note`: `POST /disputes/{id}/events` `add_note` on a random dispute (the "transition");
+//! - `get`:  `GET /disputes/{id}` of a random dispute;
+//! - `mine`: `GET /disputes?mine=true` as the mediator with 500 cases;
+//!
+//! and on PostgreSQL, right after each `note` phase, `pgbench` with
+//! `benches/pgbench/transition.sql` (lock, insert event, update dispute, insert notice, commit)
+//! at the same number of connections against a copy of the seeded database, for the ratio.
+//! Every request must succeed: any non-2xx answer is counted, printed and fails the run.
+//!
+//! ```sh
+//! cargo bench --bench load                       # both databases, 10 s per phase
+//! LOAD_SECONDS=3 LOAD_DB=sqlite cargo bench --bench load   # a quick look
+//! ```
+//! Knobs: `LOAD_SECONDS` (10), `LOAD_DISPUTES` (100000), `LOAD_DB` (`both`|`sqlite`|`postgres`),
+//! `LOAD_CONNECTIONS` (`1,16,64`), `LOAD_OPS` (`file,note,get,mine`), `LOAD_PG_URL`
+//! (`postgres://postgres@127.0.0.1:5432/postgres`, a role that may create databases),
+//! `LOAD_SERVER_ENV` (extra `K=V,K=V` for the service, e.g. `LDR_DB_POOL_SIZE=8`),
+//! `LOAD_KEEP=1` keeps the work folder (service log) and the PostgreSQL databases.
+
+use diesel::connection::SimpleConnection;
+use diesel::prelude::*;
+use ldr::db::disputes::{DisputeRow, EventRow};
+use ldr::db::schema::{disputes, events};
+use rand::Rng;
+use serde_json::{json, Value};
+use std::process::{Child, Command, Stdio};
+use std::sync::atomic::{AtomicU64, Ordering};
+use std::sync::{Arc, Barrier, Mutex};
+use std::time::{Duration, Instant};
+
+const ADMIN: &str = "admin@load.test";
+const ADMIN_PW: &str = "load-admin-password-1";
+const PW: &str = "load-user-password-1";
+const SECRET: &str = "load-test-secret-load-test-secret-0123456789";
+const TODAY: &str = "2026-03-02";
+const MEDIATOR_CASES: usize = 500;
+
+struct Opts {
+    seconds: u64,
+    disputes: usize,
+    dbs: Vec<&'static str>,
+    conns: Vec<usize>,
+    ops: Vec<String>,
+    pg_url: String,
+    server_env: Vec<(String, String)>,
+    keep: bool,
+}
+
+fn opts() -> Opts {
+    let env = |k: &str| std::env::var(k).ok().filter(|v| !v.trim().is_empty());
+    let dbs = match env("LOAD_DB").as_deref().unwrap_or("both") {
+        "sqlite" => vec!["sqlite"],
+        "postgres" => vec!["postgres"],
+        "both" => vec!["sqlite", "postgres"],
+        other => panic!("LOAD_DB={other}: sqlite, postgres or both"),
+    };
+    Opts {
+        seconds: env("LOAD_SECONDS").map_or(10, |s| s.parse().expect("LOAD_SECONDS")),
+        disputes: env("LOAD_DISPUTES").map_or(100_000, |s| s.parse().expect("LOAD_DISPUTES")),
+        dbs,
+        conns: env("LOAD_CONNECTIONS")
+            .unwrap_or_else(|| "1,16,64".into())
+            .split(',')
+            .map(|s| s.trim().parse().expect("LOAD_CONNECTIONS"))
+            .collect(),
+        ops: env("LOAD_OPS")
+            .unwrap_or_else(|| "file,note,get,mine".into())
+            .split(',')
+            .map(|s| s.trim().to_string())
+            .collect(),
+        pg_url: env("LOAD_PG_URL")
+            .unwrap_or_else(|| "postgres://postgres@127.0.0.1:5432/postgres".into()),
+        server_env: env("LOAD_SERVER_ENV")
+            .map(|s| {
+                s.split(',')
+                    .filter_map(|kv| kv.split_once('='))
+                    .map(|(k, v)| (k.trim().to_string(), v.trim().to_string()))
+                    .collect()
+            })
+            .unwrap_or_default(),
+        keep: env("LOAD_KEEP").as_deref() == Some("1"),
+    }
+}
+
+// ------------------------------------------------------------------ the service process
+
+struct Server {
+    child: Child,
+    base: String,
+    started_in: Duration,
+}
+
+fn agent() -> ureq::Agent {
+    ureq::Agent::config_builder()
+        .http_status_as_error(false)
+        .timeout_global(Some(Duration::from_secs(60)))
+        .max_idle_connections_per_host(1)
+        .build()
+        .into()
+}
+
+fn free_port() -> u16 {
+    std::net::TcpListener::bind("127.0.0.1:0")
+        .unwrap()
+        .local_addr()
+        .unwrap()
+        .port()
+}
+
+impl Server {
+    fn start(db_url: &str, dir: &std::path::Path, opts: &Opts) -> Server {
+        let port = free_port();
+        let log = std::fs::OpenOptions::new()
+            .create(true)
+            .append(true)
+            .open(dir.join("ldr.log"))
+            .unwrap();
+        let mut c = Command::new(env!("CARGO_BIN_EXE_ldr"));
+        for (k, _) in std::env::vars() {
+            if k.starts_with("LDR_") {
+                c.env_remove(k);
+            }
+        }
+        c.env("LDR_DATABASE_URL", db_url)
+            .env("LDR_BIND", format!("127.0.0.1:{port}"))
+            .env("LDR_DATA_DIR", dir)
+            .env("LDR_MAIL_DIR", dir.join("mail"))
+            .env("LDR_JWT_SECRET", SECRET)
+            .env("LDR_BOOTSTRAP_ADMIN_EMAIL", ADMIN)
+            .env("LDR_BOOTSTRAP_ADMIN_PASSWORD", ADMIN_PW)
+            .env("LDR_TODAY", TODAY);
+        for (k, v) in &opts.server_env {
+            c.env(k, v);
+        }
+        c.stdout(Stdio::from(log.try_clone().unwrap()))
+            .stderr(Stdio::from(log));
+        let t0 = Instant::now();
+        let mut child = c.spawn().expect("start ldr");
+        let base = format!("http://127.0.0.1:{port}");
+        let a = agent();
+        loop {
+            if let Ok(r) = a.get(format!("{base}/healthz")).call() {
+                if r.status() == 200 {
+                    break;
+                }
+            }
+            if let Ok(Some(st)) = child.try_wait() {
+                panic!(
+                    "ldr exited at start ({st}); see {}",
+                    dir.join("ldr.log").display()
+                );
+            }
+            assert!(t0.elapsed() < Duration::from_secs(60), "ldr did not answer");
+            std::thread::sleep(Duration::from_millis(2));
+        }
+        Server {
+            started_in: t0.elapsed(),
+            child,
+            base,
+        }
+    }
+
+    fn pid(&self) -> u32 {
+        self.child.id()
+    }
+
+    /// VmRSS and VmHWM (peak) in KiB.
+    fn rss(&self) -> (u64, u64) {
+        let s = std::fs::read_to_string(format!("/proc/{}/status", self.pid())).unwrap_or_default();
+        let field = |name: &str| {
+            s.lines()
+                .find(|l| l.starts_with(name))
+                .and_then(|l| l.split_whitespace().nth(1))
+                .and_then(|v| v.parse().ok())
+                .unwrap_or(0)
+        };
+        (field("VmRSS:"), field("VmHWM:"))
+    }
+
+    fn cpu_ticks(&self) -> u64 {
+        cpu_ticks(&format!("/proc/{}/stat", self.pid()))
+    }
+
+    fn stop(mut self) {
+        let _ = Command::new("kill")
+            .arg("-TERM")
+            .arg(self.pid().to_string())
+            .status();
+        let t0 = Instant::now();
+        while t0.elapsed() < Duration::from_secs(20) {
+            if let Ok(Some(_)) = self.child.try_wait() {
+                return;
+            }
+            std::thread::sleep(Duration::from_millis(20));
+        }
+        let _ = self.child.kill();
+        let _ = self.child.wait();
+    }
+}
+
+impl Drop for Server {
+    fn drop(&mut self) {
+        let _ = self.child.kill();
+        let _ = self.child.wait();
+    }
+}
+
+/// Busy and total clock ticks of the whole machine, from /proc/stat.
+fn machine_ticks() -> (u64, u64) {
+    let s = std::fs::read_to_string("/proc/stat").unwrap_or_default();
+    let v: Vec<u64> = s
+        .lines()
+        .next()
+        .unwrap_or("")
+        .split_whitespace()
+        .skip(1)
+        .filter_map(|x| x.parse().ok())
+        .collect();
+    let total: u64 = v.iter().take(8).sum();
+    let idle = v.get(3).copied().unwrap_or(0) + v.get(4).copied().unwrap_or(0);
+    (total - idle, total)
+}
+
+/// CPU ticks of every PostgreSQL process (the server's backends included).
+fn postgres_ticks() -> u64 {
+    let mut sum = 0;
+    for e in std::fs::read_dir("/proc").into_iter().flatten().flatten() {
+        let p = e.path();
+        if std::fs::read_to_string(p.join("comm")).is_ok_and(|c| c.trim() == "postgres") {
+            sum += cpu_ticks(&p.join("stat").display().to_string());
+        }
+    }
+    sum
+}
+
+/// utime + stime of a process (clock ticks) from /proc/…/stat.
+fn cpu_ticks(path: &str) -> u64 {
+    let s = std::fs::read_to_string(path).unwrap_or_default();
+    let after = s.rsplit_once(')').map(|(_, r)| r).unwrap_or("");
+    let f: Vec<&str> = after.split_whitespace().collect();
+    // Fields after the comm: state is index 0, utime 11, stime 12.
+    let n = |i: usize| f.get(i).and_then(|v| v.parse::<u64>().ok()).unwrap_or(0);
+    n(11) + n(12)
+}
+
+// ------------------------------------------------------------------ HTTP helpers
+
+fn call(
+    a: &ureq::Agent,
+    method: &str,
+    url: &str,
+    token: Option<&str>,
+    body: Option<&[u8]>,
+) -> (u16, Vec<u8>) {
+    let req = ureq::http::Request::builder()
+        .method(method)
+        .uri(url)
+        .header("Content-Type", "application/json");
+    let req = match token {
+        Some(t) => req.header("Authorization", format!("Bearer {t}")),
+        None => req,
+    };
+    let req = req.body(body.unwrap_or_default().to_vec()).unwrap();
+    match a.run(req) {
+        Ok(mut r) => {
+            let s = r.status().as_u16();
+            let b = r
+                .body_mut()
+                .with_config()
+                .limit(64 * 1024 * 1024)
+                .read_to_vec()
+                .unwrap_or_default();
+            (s, b)
+        }
+        Err(e) => (0, e.to_string().into_bytes()),
+    }
+}
+
+#[track_caller]
+fn ok_json(
+    a: &ureq::Agent,
+    method: &str,
+    url: &str,
+    token: Option<&str>,
+    body: &Value,
+    want: u16,
+) -> Value {
+    let (s, b) = call(a, method, url, token, Some(body.to_string().as_bytes()));
+    assert_eq!(s, want, "{method} {url}: {}", String::from_utf8_lossy(&b));
+    serde_json::from_slice(&b).unwrap_or(Value::Null)
+}
+
+fn login(a: &ureq::Agent, base: &str, email: &str, pw: &str) -> String {
+    ok_json(
+        a,
+        "POST",
+        &format!("{base}/api/v1/auth/login"),
+        None,
+        &json!({"email": email, "password": pw}),
+        200,
+    )["access_token"]
+        .as_str()
+        .unwrap()
+        .to_string()
+}
+
+// ------------------------------------------------------------------ seeding
+
+struct World {
+    ccg: String,
+    elm: String,
+    lmc: String,
+    practice_user: String,
+    practice_token: String,
+    mediator_token: String,
+    /// Every dispute: the mediator's 500 first, then the bulk ones.
+    ids: Vec<String>,
+}
+
+fn file_body(w_elm: &str, w_ccg: &str) -> Value {
+    json!({"title": "Prescribing budget 2025/26", "category": "prescribing",
+           "appellant_id": w_elm, "respondent_id": w_ccg,
+           "summary": "The CCG reduced our prescribing budget without consultation.",
+           "matter_arose_on": "2025-06-01", "contract_related": true})
+}
+
+/// Organisations and users through the API, and the mediator's 500 real, assigned cases.
+fn seed_api(base: &str) -> World {
+    let a = agent();
+    let admin = login(&a, base, ADMIN, ADMIN_PW);
+    let org = |name: &str, kind: &str, area: &str, ccg: Option<&str>| {
+        let mut b = json!({"name": name, "kind": kind, "area": area, "region": "East",
+            "email": format!("{}@{kind}.nhs.test", name.to_lowercase().replace(' ', ".")),
+            "address": format!("1 {name} Street, {area}")});
+        if let Some(c) = ccg {
+            b["commissioner_id"] = json!(c);
+        }
+        ok_json(
+            &a,
+            "POST",
+            &format!("{base}/api/v1/organisations"),
+            Some(&admin),
+            &b,
+            201,
+        )["id"]
+            .as_str()
+            .unwrap()
+            .to_string()
+    };
+    let ccg = org("North CCG", "commissioner", "North Essex", None);
+    let elm = org("Elm Practice", "practice", "North Essex", Some(&ccg));
+    let lmc = org("North Essex LMC", "lmc", "North Essex", None);
+    let user = |name: &str, email: &str, org: &str, role: &str| {
+        ok_json(&a, "POST", &format!("{base}/api/v1/users"), Some(&admin),
+            &json!({"name": name, "email": email, "password": PW, "organisation_id": org, "roles": [role]}), 201)["id"]
+            .as_str()
+            .unwrap()
+            .to_string()
+    };
+    let practice_user = user("Pat Practice", "practice@load.test", &elm, "practice_user");
+    let mediator = user("Mia Mediator", "mediator@load.test", &lmc, "lmc_mediator");
+    let practice_token = login(&a, base, "practice@load.test", PW);
+    let mediator_token = login(&a, base, "mediator@load.test", PW);
+    // 500 real cases, filed and assigned through the API, 8 at a time.
+    let ids = Arc::new(Mutex::new(Vec::new()));
+    let next = Arc::new(AtomicU64::new(0));
+    std::thread::scope(|s| {
+        for _ in 0..8 {
+            let (ids, next) = (ids.clone(), next.clone());
+            let (pt, mt, elm, ccg, mediator) =
+                (&practice_token, &mediator_token, &elm, &ccg, &mediator);
+            s.spawn(move || {
+                let a = agent();
+                while next.fetch_add(1, Ordering::Relaxed) < MEDIATOR_CASES as u64 {
+                    let d = ok_json(&a, "POST", &format!("{base}/api/v1/disputes"), Some(pt), &file_body(elm, ccg), 201);
+                    let id = d["id"].as_str().unwrap().to_string();
+                    ok_json(&a, "POST", &format!("{base}/api/v1/disputes/{id}/events"), Some(mt),
+                        &json!({"type": "assign_mediator", "mediator_id": mediator, "mode": "mediation"}), 200);
+                    ids.lock().unwrap().push(id);
+                }
+            });
+        }
+    });
+    let ids = std::mem::take(&mut *ids.lock().unwrap());
+    assert_eq!(ids.len(), MEDIATOR_CASES);
+    World {
+        ccg,
+        elm,
+        lmc,
+        practice_user,
+        practice_token,
+        mediator_token,
+        ids,
+    }
+}
+
+/// `n` more disputes straight into the database (the API would take too long), each with its
+/// `file` event: informal, unassigned, Elm Practice v North CCG.
+fn seed_bulk(db_url: &str, w: &mut World, n: usize) {
+    let target = ldr::db::DbTarget::parse(db_url).unwrap();
+    let pool = ldr::db::connect(&target, 1).unwrap();
+    let mut conn = pool.get().unwrap();
+    let base_t = chrono::NaiveDate::from_ymd_opt(2026, 1, 5)
+        .unwrap()
+        .and_hms_opt(9, 0, 0)
+        .unwrap();
+    let mut new_ids = Vec::with_capacity(n);
+    let chunk = match *conn {
+        ldr::db::DbConn::Pg(_) => 1000,
+        ldr::db::DbConn::Sqlite(_) => 400,
+    };
+    let mut rows = Vec::with_capacity(chunk);
+    let mut evs = Vec::with_capacity(chunk);
+    let conn = &mut *conn;
+    conn.transaction::<_, diesel::result::Error, _>(|conn| {
+        for i in 0..n {
+            let id = uuid::Uuid::new_v4().to_string();
+            let t = base_t + chrono::Duration::seconds(i as i64 * 60);
+            rows.push(DisputeRow {
+                id: id.clone(),
+                title: format!("Bulk dispute {i}"),
+                category: "prescribing".into(),
+                appellant_id: w.elm.clone(),
+                respondent_id: w.ccg.clone(),
+                summary: "The CCG reduced our prescribing budget without consultation.".into(),
+                matter_arose_on: chrono::NaiveDate::from_ymd_opt(2025, 6, 1).unwrap(),
+                contract_related: true,
+                inter_practice: false,
+                screening_org_id: w.ccg.clone(),
+                lmc_id: Some(w.lmc.clone()),
+                state: "informal".into(),
+                version: 1,
+                mediator_id: None,
+                mediator_mode: None,
+                lodged_on: None,
+                lmc_consulted_on: None,
+                clinical_member_id: None,
+                gp_conciliator_id: None,
+                lmc_representative_id: None,
+                secretary_id: None,
+                chair_id: None,
+                hearing_date: None,
+                hearing_time: None,
+                hearing_venue: None,
+                hearing_sequence: 0,
+                notice_sent_on: None,
+                bundle_distributed_on: None,
+                held_on: None,
+                decided_on: None,
+                decision_notified_on: None,
+                referred_on: None,
+                hearing_by: None,
+                notice_by: None,
+                bundle_by: None,
+                decision_by: None,
+                fhsu_by: Some(chrono::NaiveDate::from_ymd_opt(2028, 5, 31).unwrap()),
+                next_sweep_on: None,
+                detail: "{}".into(),
+                created_by: w.practice_user.clone(),
+                created_at: t,
+                updated_at: t,
+            });
+            evs.push(EventRow {
+                dispute_id: id.clone(),
+                seq: 1,
+                event_type: "file".into(),
+                actor_id: w.practice_user.clone(),
+                at: t,
+                data: "{}".into(),
+            });
+            new_ids.push(id);
+            if rows.len() == chunk || i + 1 == n {
+                match conn {
+                    ldr::db::DbConn::Pg(c) => {
+                        diesel::insert_into(disputes::table)
+                            .values(&rows)
+                            .execute(c)?;
+                        diesel::insert_into(events::table).values(&evs).execute(c)?;
+                    }
+                    ldr::db::DbConn::Sqlite(c) => {
+                        diesel::insert_into(disputes::table)
+                            .values(&rows)
+                            .execute(c)?;
+                        diesel::insert_into(events::table).values(&evs).execute(c)?;
+                    }
+                }
+                rows.clear();
+                evs.clear();
+            }
+        }
+        Ok(())
+    })
+    .expect("bulk insert");
+    if let ldr::db::DbConn::Pg(_) = *conn {
+        // What autovacuum would do shortly after a bulk load anyway.
+        conn.batch_execute("ANALYZE").unwrap();
+    }
+    w.ids.extend(new_ids);
+}
+
+// ------------------------------------------------------------------ PostgreSQL databases
+
+fn pg_admin(url: &str) -> diesel::PgConnection {
+    diesel::PgConnection::establish(url).expect("PostgreSQL at LOAD_PG_URL")
+}
+
+fn pg_url_for(admin_url: &str, name: &str) -> String {
+    let mut u = url::Url::parse(admin_url).expect("LOAD_PG_URL");
+    u.set_path(name);
+    u.to_string()
+}
+
+struct PgDbs {
+    admin_url: String,
+    names: Vec<String>,
+}
+
+impl Drop for PgDbs {
+    fn drop(&mut self) {
+        if let Ok(mut c) = diesel::PgConnection::establish(&self.admin_url) {
+            for n in &self.names {
+                let _ = c.batch_execute(&format!("DROP DATABASE IF EXISTS {n} WITH (FORCE)"));
+            }
+        }
+    }
+}
+
+// ------------------------------------------------------------------ load phases
+
+#[derive(Clone)]
+struct Row {
+    db: &'static str,
+    op: String,
+    conns: usize,
+    rps: f64,
+    p50_ms: f64,
+    p99_ms: f64,
+    errors: u64,
+    peak_rss_kib: u64,
+    server_cpu: f64,
+    client_cpu: f64,
+    /// PostgreSQL processes (on SQLite runs: other users' PostgreSQL work, if any).
+    pg_cpu: f64,
+    /// Everything else on the machine: a sign of a disturbed measurement.
+    other_cpu: f64,
+}
+
+struct Load<'a> {
+    base: &'a str,
+    w: &'a World,
+    seconds: u64,
+}
+
+fn percentile(sorted: &[u32], p: f64) -> f64 {
+    if sorted.is_empty() {
+        return f64::NAN;
+    }
+    let i = ((sorted.len() as f64 * p).ceil() as usize).clamp(1, sorted.len()) - 1;
+    sorted[i] as f64 / 1000.0
+}
+
+impl Load<'_> {
+    fn run(&self, server: &Server, db: &'static str, op: &str, conns: usize) -> Row {
+        let warmup = Duration::from_millis((self.seconds * 1000 / 5).min(1000));
+        let measure = Duration::from_secs(self.seconds);
+        let barrier = Barrier::new(conns + 1);
+        let errors = AtomicU64::new(0);
+        let first_error = Mutex::new(None::<String>);
+        let lat = Mutex::new(Vec::<u32>::new());
+        let (start, cpu0, self0, pg0, m0) = {
+            let barrier = &barrier;
+            let (errors, first_error, lat) = (&errors, &first_error, &lat);
+            std::thread::scope(|s| {
+                for _ in 0..conns {
+                    s.spawn(move || {
+                        let a = agent();
+                        let mut rng = rand::thread_rng();
+                        let mut local = Vec::with_capacity(100_000);
+                        let file = file_body(&self.w.elm, &self.w.ccg).to_string().into_bytes();
+                        let note = json!({"type": "add_note", "text": "Load test note"})
+                            .to_string()
+                            .into_bytes();
+                        let (pt, mt) = (
+                            self.w.practice_token.as_str(),
+                            self.w.mediator_token.as_str(),
+                        );
+                        barrier.wait();
+                        let t0 = Instant::now();
+                        loop {
+                            let started = Instant::now();
+                            let since = started - t0;
+                            if since >= warmup + measure {
+                                break;
+                            }
+                            let id = &self.w.ids[rng.gen_range(0..self.w.ids.len())];
+                            let (status, body) = match op {
+                                "file" => call(
+                                    &a,
+                                    "POST",
+                                    &format!("{}/api/v1/disputes", self.base),
+                                    Some(pt),
+                                    Some(&file),
+                                ),
+                                "note" => call(
+                                    &a,
+                                    "POST",
+                                    &format!("{}/api/v1/disputes/{id}/events", self.base),
+                                    Some(pt),
+                                    Some(&note),
+                                ),
+                                "get" => call(
+                                    &a,
+                                    "GET",
+                                    &format!("{}/api/v1/disputes/{id}", self.base),
+                                    Some(pt),
+                                    None,
+                                ),
+                                "mine" => call(
+                                    &a,
+                                    "GET",
+                                    &format!("{}/api/v1/disputes?mine=true", self.base),
+                                    Some(mt),
+                                    None,
+                                ),
+                                other => panic!("unknown op {other}"),
+                            };
+                            let us = started.elapsed().as_micros().min(u32::MAX as u128) as u32;
+                            let good = match (op, status) {
+                                ("file", 201) => true,
+                                ("mine", 200) => {
+                                    // The mediator's page must be full of its own cases.
+                                    serde_json::from_slice::<Value>(&body)
+                                        .ok()
+                                        .and_then(|v| v["items"].as_array().map(|i| i.len() == 50))
+                                        .unwrap_or(false)
+                                }
+                                (_, 200) => op != "file",
+                                _ => false,
+                            };
+                            if !good {
+                                errors.fetch_add(1, Ordering::Relaxed);
+                                let mut f = first_error.lock().unwrap();
+                                if f.is_none() {
+                                    *f = Some(format!(
+                                        "{op} → {status}: {}",
+                                        String::from_utf8_lossy(&body)
+                                            .chars()
+                                            .take(400)
+                                            .collect::<String>()
+                                    ));
+                                }
+                            }
+                            if since >= warmup {
+                                local.push(us);
+                            }
+                        }
+                        lat.lock().unwrap().extend(local);
+                    });
+                }
+                barrier.wait();
+                std::thread::sleep(warmup);
+                (
+                    Instant::now(),
+                    server.cpu_ticks(),
+                    cpu_ticks("/proc/self/stat"),
+                    postgres_ticks(),
+                    machine_ticks(),
+                )
+            })
+        };
+        let wall = start
+            .elapsed()
+            .as_secs_f64()
+            .min(measure.as_secs_f64() + 5.0);
+        let cpu = |t: u64| t as f64 / 100.0 / wall * 100.0;
+        let server_cpu = cpu(server.cpu_ticks() - cpu0);
+        let client_cpu = cpu(cpu_ticks("/proc/self/stat") - self0);
+        let pg_cpu = cpu(postgres_ticks().saturating_sub(pg0));
+        let m1 = machine_ticks();
+        // Busy share of all cores, in "% of one core" like the others.
+        let cores = std::thread::available_parallelism().map_or(1, |n| n.get()) as f64;
+        let machine_cpu = (m1.0 - m0.0) as f64 / ((m1.1 - m0.1).max(1)) as f64 * 100.0 * cores;
+        let other_cpu = (machine_cpu - server_cpu - client_cpu - pg_cpu).max(0.0);
+        let mut lat = lat.into_inner().unwrap();
+        lat.sort_unstable();
+        let errors = errors.into_inner();
+        if let Some(e) = first_error.into_inner().unwrap() {
+            eprintln!("!! {db} {op} c={conns}: {errors} errors, first: {e}");
+        }
+        let row = Row {
+            db,
+            op: op.to_string(),
+            conns,
+            rps: lat.len() as f64 / measure.as_secs_f64(),
+            p50_ms: percentile(&lat, 0.50),
+            p99_ms: percentile(&lat, 0.99),
+            errors,
+            peak_rss_kib: server.rss().1,
+            server_cpu,
+            client_cpu,
+            pg_cpu,
+            other_cpu,
+        };
+        eprintln!(
+            "   {:8} {:5} c={:<3} {:>9.1} req/s  p50 {:>7.2} ms  p99 {:>7.2} ms  errors {}  CPU % server {:>3.0} client {:>3.0} postgres {:>3.0} other {:>3.0}",
+            db, op, conns, row.rps, row.p50_ms, row.p99_ms, errors, server_cpu, client_cpu, row.pg_cpu, row.other_cpu
+        );
+        row
+    }
+}
+
+/// pgbench with the transition script; returns tps (without initial connection time).
+fn pgbench(url: &str, conns: usize, seconds: u64, n: usize) -> f64 {
+    let u = url::Url::parse(url).unwrap();
+    let script = concat!(
+        env!("CARGO_MANIFEST_DIR"),
+        "/benches/pgbench/transition.sql"
+    );
+    let out = Command::new("pgbench")
+        .args(["-n", "-M", "prepared", "-f", script])
+        .args(["-c", &conns.to_string(), "-j", &conns.min(2).to_string()])
+        .args(["-T", &seconds.to_string(), "-D", &format!("ndisputes={n}")])
+        .args([
+            "-h",
+            u.host_str().unwrap_or("127.0.0.1"),
+            "-p",
+            &u.port().unwrap_or(5432).to_string(),
+        ])
+        .args([
+            "-U",
+            if u.username().is_empty() {
+                "postgres"
+            } else {
+                u.username()
+            },
+        ])
+        .arg(u.path().trim_start_matches('/'))
+        .env("PGPASSWORD", u.password().unwrap_or(""))
+        .output()
+        .expect("run pgbench (apt-get install postgresql-client)");
+    let text = String::from_utf8_lossy(&out.stdout);
+    assert!(
+        out.status.success(),
+        "pgbench failed: {text}{}",
+        String::from_utf8_lossy(&out.stderr)
+    );
+    let failed = text
+        .lines()
+        .find(|l| l.starts_with("number of failed transactions"))
+        .and_then(|l| l.split(':').nth(1))
+        .and_then(|v| v.split_whitespace().next())
+        .and_then(|v| v.parse::<u64>().ok())
+        .unwrap_or(0);
+    assert_eq!(failed, 0, "pgbench had failed transactions:\n{text}");
+    text.lines()
+        .find(|l| l.starts_with("tps = "))
+        .and_then(|l| l.split_whitespace().nth(2))
+        .and_then(|v| v.parse().ok())
+        .unwrap_or_else(|| panic!("no tps in pgbench output:\n{text}"))
+}
+
+struct DbReport {
+    db: &'static str,
+    start_ms: f64,
+    idle_rss_kib: u64,
+    rows: Vec<Row>,
+    pgbench: Vec<(usize, f64)>,
+}
+
+fn run_db(db: &'static str, o: &Opts) -> DbReport {
+    let dir = tempfile::tempdir().unwrap();
+    let mut pg = None;
+    let url = match db {
+        "sqlite" => format!("sqlite://{}", dir.path().join("ldr.sqlite3").display()),
+        _ => {
+            let name = format!("ldr_load_{}", uuid::Uuid::new_v4().simple());
+            pg_admin(&o.pg_url)
+                .batch_execute(&format!("CREATE DATABASE {name}"))
+                .unwrap();
+            pg = Some(PgDbs {
+                admin_url: o.pg_url.clone(),
+                names: vec![name.clone()],
+            });
+            pg_url_for(&o.pg_url, &name)
+        }
+    };
+    eprintln!("== {db}: seeding (API: organisations, users, {MEDIATOR_CASES} assigned cases; diesel: {} disputes)", o.disputes);
+    let t = Instant::now();
+    let first = Server::start(&url, dir.path(), o);
+    let mut w = seed_api(&first.base);
+    first.stop();
+    seed_bulk(&url, &mut w, o.disputes);
+    eprintln!("   seeded in {:.1} s", t.elapsed().as_secs_f64());
+    // pgbench's copy of the seeded database, with a numeric lookup of the dispute ids.
+    let pgb_url = pg.as_mut().map(|p| {
+        let copy = format!("{}_pgb", p.names[0]);
+        pg_admin(&o.pg_url)
+            .batch_execute(&format!("CREATE DATABASE {copy} TEMPLATE {}", p.names[0]))
+            .unwrap();
+        p.names.push(copy.clone());
+        let u = pg_url_for(&o.pg_url, &copy);
+        let mut c = pg_admin(&u);
+        c.batch_execute(
+            "CREATE TABLE bench_ids (n INTEGER PRIMARY KEY, dispute_id TEXT NOT NULL);
+             INSERT INTO bench_ids SELECT row_number() OVER (ORDER BY id), id FROM disputes;
+             ANALYZE;",
+        )
+        .unwrap();
+        u
+    });
+    let server = Server::start(&url, dir.path(), o);
+    let start_ms = server.started_in.as_secs_f64() * 1000.0;
+    std::thread::sleep(Duration::from_secs(2));
+    let idle_rss_kib = server.rss().0;
+    eprintln!(
+        "   start to first answer {start_ms:.0} ms, idle RSS {:.1} MiB",
+        idle_rss_kib as f64 / 1024.0
+    );
+    let load = Load {
+        base: &server.base,
+        w: &w,
+        seconds: o.seconds,
+    };
+    let mut rows = Vec::new();
+    let mut pgb = Vec::new();
+    for op in &o.ops {
+        for &c in &o.conns {
+            rows.push(load.run(&server, db, op, c));
+            if op == "note" {
+                if let Some(u) = &pgb_url {
+                    let tps = pgbench(u, c, o.seconds, w.ids.len());
+                    eprintln!("   pgbench  c={c:<3} {tps:>9.1} tps");
+                    pgb.push((c, tps));
+                }
+            }
+        }
+    }
+    server.stop();
+    if o.keep {
+        eprintln!("   kept {}", dir.keep().display());
+        if let Some(mut p) = pg {
+            eprintln!("   kept PostgreSQL databases {:?}", p.names);
+            p.names.clear();
+        }
+    } else {
+        drop(pg);
+    }
+    DbReport {
+        db,
+        start_ms,
+        idle_rss_kib,
+        rows,
+        pgbench: pgb,
+    }
+}
+
+fn machine() -> String {
+    let cpu = std::fs::read_to_string("/proc/cpuinfo")
+        .ok()
+        .and_then(|s| {
+            s.lines()
+                .find(|l| l.starts_with("model name"))
+                .map(|l| l.split(':').nth(1).unwrap_or("").trim().to_string())
+        })
+        .unwrap_or_default();
+    let cores = std::thread::available_parallelism()
+        .map(|n| n.get())
+        .unwrap_or(0);
+    let mem = std::fs::read_to_string("/proc/meminfo")
+        .ok()
+        .and_then(|s| {
+            s.lines().next().map(|l| {
+                l.split_whitespace()
+                    .nth(1)
+                    .unwrap_or("0")
+                    .parse::<u64>()
+                    .unwrap_or(0)
+            })
+        })
+        .unwrap_or(0);
+    format!(
+        "{cores} × {cpu}, {:.1} GiB RAM",
+        mem as f64 / 1024.0 / 1024.0
+    )
+}
+
+fn loadavg() -> String {
+    std::fs::read_to_string("/proc/loadavg")
+        .map(|s| s.split_whitespace().take(3).collect::<Vec<_>>().join(" "))
+        .unwrap_or_default()
+}
+
+fn main() {
+    let o = opts();
+    eprintln!(
+        "ldr load test: {} s per phase, {} bulk disputes + {MEDIATOR_CASES} assigned, connections {:?}; {}; load average {}",
+        o.seconds, o.disputes, o.conns, machine(), loadavg()
+    );
+    let mut reports = Vec::new();
+    for db in &o.dbs {
+        reports.push(run_db(db, &o));
+    }
+    println!();
+    println!(
+        "machine: {}; load average at the end: {}",
+        machine(),
+        loadavg()
+    );
+    println!(
+        "{} s per phase after a {} ms warm-up; {} + {MEDIATOR_CASES} disputes",
+        o.seconds,
+        (o.seconds * 1000 / 5).min(1000),
+        o.disputes
+    );
+    println!();
+    println!(
+        "CPU columns: % of one core during the phase ({} cores); \"other\" is everything else on the machine",
+        std::thread::available_parallelism().map_or(1, |n| n.get())
+    );
+    println!();
+    println!("| db | op | conns | req/s | p50 ms | p99 ms | errors | CPU server | CPU client | CPU postgres | CPU other | peak RSS MiB |");
+    println!("|---|---|---:|---:|---:|---:|---:|---:|---:|---:|---:|---:|");
+    let mut errors = 0;
+    for r in reports.iter().flat_map(|r| &r.rows) {
+        errors += r.errors;
+        println!(
+            "| {} | {} | {} | {:.0} | {:.2} | {:.2} | {} | {:.0} | {:.0} | {:.0} | {:.0} | {:.1} |",
+            r.db,
+            r.op,
+            r.conns,
+            r.rps,
+            r.p50_ms,
+            r.p99_ms,
+            r.errors,
+            r.server_cpu,
+            r.client_cpu,
+            r.pg_cpu,
+            r.other_cpu,
+            r.peak_rss_kib as f64 / 1024.0
+        );
+    }
+    println!();
+    println!("| db | start to first answer ms | idle RSS MiB |");
+    println!("|---|---:|---:|");
+    for r in &reports {
+        println!(
+            "| {} | {:.0} | {:.1} |",
+            r.db,
+            r.start_ms,
+            r.idle_rss_kib as f64 / 1024.0
+        );
+    }
+    for r in reports.iter().filter(|r| !r.pgbench.is_empty()) {
+        println!();
+        println!("| conns | pgbench tps | API add_note req/s | add_note / pgbench | API file req/s | file / pgbench |");
+        println!("|---:|---:|---:|---:|---:|---:|");
+        for (c, tps) in &r.pgbench {
+            let find = |op: &str| {
+                r.rows
+                    .iter()
+                    .find(|x| x.op == op && x.conns == *c)
+                    .map(|x| x.rps)
+            };
+            let note = find("note").unwrap_or(f64::NAN);
+            let file = find("file").unwrap_or(f64::NAN);
+            println!(
+                "| {c} | {tps:.0} | {note:.0} | {:.0}% | {file:.0} | {:.0}% |",
+                note / tps * 100.0,
+                file / tps * 100.0
+            );
+        }
+    }
+    if errors > 0 {
+        eprintln!("FAILED: {errors} requests did not succeed");
+        std::process::exit(1);
+    }
+}
