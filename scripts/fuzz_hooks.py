@@ -127,8 +127,16 @@ def flatmap_body(ctx, body):
         templates = _event_templates()
         if not templates:
             return st.just(body)
-        # A realistic event, sometimes with the generated fields laid over it.
+        # A realistic event, sometimes with the generated fields laid over it. A body that
+        # schemathesis generated as invalid must stay invalid (it still expects a refusal): the
+        # schema requires only a known `type`, so a body without one is left alone, and the
+        # generated fields (where any violation lies) always win over the template's.
+        known = {t["type"] for t in templates}
+        if body.get("type") not in known:
+            return st.just(body)
         realistic = st.sampled_from(templates)
         mixed = realistic.map(lambda t: {**t, **{k: v for k, v in body.items() if k != "type"}})
-        return st.one_of(st.just(body), realistic, mixed)
+        if set(body) == {"type"}:
+            return st.one_of(st.just(body), realistic, mixed)
+        return st.one_of(st.just(body), mixed)
     return st.just(body)

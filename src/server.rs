@@ -114,6 +114,7 @@ pub fn serve_with_handle(
     let mut server = HttpServer::new(move || {
         App::new()
             .app_data(st.clone())
+            .wrap(actix_web::middleware::from_fn(api::middleware::reject_nul))
             .wrap(api::middleware::problem_for_bare_errors())
             .wrap(api::middleware::security_headers())
             .wrap(middleware::Logger::new("%a \"%r\" %s %b %Dms").exclude("/healthz"))

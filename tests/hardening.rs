@@ -11,6 +11,7 @@ both_dbs!(
     calendar_endpoints,
     hearing_options_honour_unavailability,
     login_is_throttled,
+    nul_characters_are_refused_and_change_nothing,
 );
 
 const MONDAY: &str = "2026-03-02";
@@ -358,4 +359,62 @@ fn login_is_throttled(db: Db) {
         &json!({"email": "someone@else.test", "password": "x"}),
     )
     .expect_problem(401, "unauthorized");
+}
+
+/// U+0000 anywhere in a path, a query or a JSON body is a 400 problem on both databases
+/// (PostgreSQL text cannot hold it: it used to be a 500, found by scripts/fuzz.sh at login).
+fn nul_characters_are_refused_and_change_nothing(db: Db) {
+    let Some((app, w)) = app(db) else { return };
+    let id = w.file(&app, false);
+    let before = snapshot(&app, &w, &id);
+    let login = br#"{"email": "a\u0000@x.nhs.test", "password": "a-long-password-1"}"#;
+    app.send_raw(
+        "POST",
+        "/api/v1/auth/login",
+        None,
+        "application/json",
+        login,
+        &[],
+    )
+    .expect_problem(400, "malformed_request");
+    let note = br#"{"type": "add_note", "text": "before\u0000after"}"#;
+    app.send_raw(
+        "POST",
+        &format!("/api/v1/disputes/{id}/events"),
+        Some(w.t(PRACTICE)),
+        "application/json",
+        note,
+        &[],
+    )
+    .expect_problem(400, "malformed_request");
+    let filing = json!({"title": "T\u{0}", "category": "prescribing", "appellant_id": w.elm,
+        "respondent_id": w.north_ccg, "summary": "s", "matter_arose_on": "2025-06-01"});
+    app.post("/api/v1/disputes", Some(w.t(PRACTICE)), &filing)
+        .expect_problem(400, "malformed_request");
+    app.get(&format!("/api/v1/disputes/{id}%00"), Some(w.t(PRACTICE)))
+        .expect_problem(400, "malformed_request");
+    app.get("/api/v1/disputes?state=%00", Some(w.t(PRACTICE)))
+        .expect_problem(400, "malformed_request");
+    // The text "\u0000" (an escaped backslash) is not a NUL and is kept as written.
+    let literal = br#"{"type": "add_note", "text": "path C:\\u0000"}"#;
+    app.send_raw(
+        "POST",
+        &format!("/api/v1/disputes/{id}/events"),
+        Some(w.t(PRACTICE)),
+        "application/json",
+        literal,
+        &[],
+    )
+    .expect(200);
+    let events = app
+        .get(&format!("/api/v1/disputes/{id}/events"), Some(&w.admin))
+        .expect(200);
+    assert!(events.to_string().contains(r"C:\\u0000"), "{events}");
+    // Nothing else changed.
+    let after = snapshot(&app, &w, &id);
+    assert_eq!(before.2, after.2);
+    assert_eq!(
+        before.1.as_array().unwrap().len() + 1,
+        after.1.as_array().unwrap().len()
+    );
 }

@@ -129,3 +129,86 @@ fn to_problem<B: 'static>(res: ServiceResponse<B>) -> actix_web::Result<ErrorHan
     let res: ServiceResponse<EitherBody<B>> = ServiceResponse::new(req, new).map_into_right_body();
     Ok(ErrorHandlerResponse::Response(res))
 }
+
+/// The largest JSON body read (as `JsonConfig` in `api::configure`).
+pub const JSON_LIMIT: usize = 1024 * 1024;
+
+/// Refuses a request that carries U+0000 in its path, its query or its JSON body, with a 400
+/// problem, before any handler runs. PostgreSQL text cannot hold it (the insert or lookup
+/// would fail as an internal error) and no field of this API has a use for it; refusing it here
+/// keeps SQLite and PostgreSQL answering alike. Multipart uploads are not inspected: files are
+/// bytes, and their names are checked where they are read.
+pub async fn reject_nul(
+    mut req: actix_web::dev::ServiceRequest,
+    next: actix_web::middleware::Next<impl actix_web::body::MessageBody + 'static>,
+) -> Result<ServiceResponse<impl actix_web::body::MessageBody>, actix_web::Error> {
+    use crate::api::error::ApiError;
+    use actix_web::HttpMessage;
+    use futures_util::StreamExt;
+    let nul = || ApiError::BadRequest("The request contains a NUL character (U+0000).".into());
+    let raw = req.uri().path_and_query().map_or("", |p| p.as_str());
+    if raw.contains("%00") || raw.contains('\0') {
+        return Err(nul().into());
+    }
+    let json = req
+        .headers()
+        .get(header::CONTENT_TYPE)
+        .and_then(|v| v.to_str().ok())
+        .is_some_and(|v| v.to_ascii_lowercase().contains("json"));
+    if json {
+        let mut payload = req.take_payload();
+        let mut body = actix_web::web::BytesMut::new();
+        while let Some(chunk) = payload.next().await {
+            let chunk = chunk?;
+            if body.len() + chunk.len() > JSON_LIMIT {
+                return Err(ApiError::PayloadTooLarge(
+                    "The JSON body is larger than 1 MiB.".into(),
+                )
+                .into());
+            }
+            body.extend_from_slice(&chunk);
+        }
+        if json_has_nul(&body) {
+            return Err(nul().into());
+        }
+        req.set_payload(actix_web::dev::Payload::from(body.freeze()));
+    }
+    next.call(req).await
+}
+
+/// Whether JSON text holds a NUL: a raw 0x00 byte, or a `\u0000` escape (a backslash that is
+/// not itself escaped, i.e. preceded by an even number of backslashes).
+pub fn json_has_nul(body: &[u8]) -> bool {
+    if body.contains(&0) {
+        return true;
+    }
+    let mut i = 0;
+    while i < body.len() {
+        if body[i] == b'\\' {
+            if body[i + 1..].starts_with(b"u0000") {
+                return true;
+            }
+            i += 2; // skip the escaped character (a backslash included)
+        } else {
+            i += 1;
+        }
+    }
+    false
+}
+
+#[cfg(test)]
+mod tests {
+    use super::json_has_nul;
+
+    #[test]
+    fn nul_in_json() {
+        assert!(json_has_nul(br#"{"a":"x\u0000y"}"#));
+        assert!(json_has_nul(br#"{"a":"\\\u0000"}"#));
+        assert!(json_has_nul(b"{\"a\":\"\0\"}"));
+        assert!(!json_has_nul(br#"{"a":"\\u0000"}"#)); // the text \u0000, not a NUL
+        assert!(!json_has_nul(br#"{"a":"\\\\u0000"}"#));
+        assert!(!json_has_nul(br#"{"a":"\u0001"}"#));
+        assert!(!json_has_nul(br#"{"a":"trailing \\"}"#));
+        assert!(!json_has_nul(br#"\"#));
+    }
+}

@@ -106,7 +106,7 @@ async fn not_found() -> ApiResult<HttpResponse> {
 pub fn configure(cfg: &mut web::ServiceConfig) {
     cfg.app_data(
         web::JsonConfig::default()
-            .limit(1024 * 1024)
+            .limit(middleware::JSON_LIMIT)
             .error_handler(error::json_error),
     )
     .app_data(web::QueryConfig::default().error_handler(error::query_error))
