@@ -507,7 +507,9 @@ fn decode_cursor(s: &str) -> Option<(NaiveDateTime, String)> {
     let (t, id) = s.split_once('|')?;
     let micros: i64 = t.parse().ok()?;
     let t = chrono::DateTime::from_timestamp_micros(micros)?.naive_utc();
-    Some((t, id.to_string()))
+    // Ids are UUIDs: anything else (a NUL, say, which PostgreSQL text cannot hold) is no cursor.
+    let id = uuid::Uuid::parse_str(id).ok()?;
+    Some((t, id.hyphenated().to_string()))
 }
 
 fn encode_cursor(t: &NaiveDateTime, id: &str) -> String {

@@ -133,8 +133,8 @@ fn to_problem<B: 'static>(res: ServiceResponse<B>) -> actix_web::Result<ErrorHan
 /// The largest JSON body read (as `JsonConfig` in `api::configure`).
 pub const JSON_LIMIT: usize = 1024 * 1024;
 
-/// Refuses a request that carries U+0000 in its path, its query or its JSON body, with a 400
-/// problem, before any handler runs. PostgreSQL text cannot hold it (the insert or lookup
+/// Refuses a request that carries U+0000 in its JSON body with a 400 problem (in its path: 404),
+/// before any handler runs. PostgreSQL text cannot hold it (the insert or lookup
 /// would fail as an internal error) and no field of this API has a use for it; refusing it here
 /// keeps SQLite and PostgreSQL answering alike. Multipart uploads are not inspected: files are
 /// bytes, and their names are checked where they are read.
@@ -146,9 +146,11 @@ pub async fn reject_nul(
     use actix_web::HttpMessage;
     use futures_util::StreamExt;
     let nul = || ApiError::BadRequest("The request contains a NUL character (U+0000).".into());
-    let raw = req.uri().path_and_query().map_or("", |p| p.as_str());
-    if raw.contains("%00") || raw.contains('\0') {
-        return Err(nul().into());
+    // No resource has a NUL in its path: 404, as for any other unknown id. (Query values are
+    // checked by their handlers as enums, dates, numbers or cursors; unknown names are ignored.)
+    let path = req.uri().path();
+    if path.contains("%00") || path.contains('\0') {
+        return Err(ApiError::NotFound.into());
     }
     let json = req
         .headers()
