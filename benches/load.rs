@@ -26,10 +26,14 @@
 //! `LOAD_SERVER_ENV` (extra `K=V,K=V` for the service, e.g. `LDR_DB_POOL_SIZE=8`),
 //! `LOAD_KEEP=1` keeps the work folder (service log) and the PostgreSQL databases.
 
+#[path = "../tests/common/process.rs"]
+mod process;
+
 use diesel::connection::SimpleConnection;
 use diesel::prelude::*;
 use ldr::db::disputes::{DisputeRow, EventRow};
 use ldr::db::schema::{disputes, events};
+use process::{free_port, ldr_command};
 use rand::Rng;
 use serde_json::{json, Value};
 use std::process::{Child, Command, Stdio};
@@ -108,14 +112,6 @@ fn agent() -> ureq::Agent {
         .into()
 }
 
-fn free_port() -> u16 {
-    std::net::TcpListener::bind("127.0.0.1:0")
-        .unwrap()
-        .local_addr()
-        .unwrap()
-        .port()
-}
-
 impl Server {
     fn start(db_url: &str, dir: &std::path::Path, opts: &Opts) -> Server {
         let port = free_port();
@@ -124,12 +120,7 @@ impl Server {
             .append(true)
             .open(dir.join("ldr.log"))
             .unwrap();
-        let mut c = Command::new(env!("CARGO_BIN_EXE_ldr"));
-        for (k, _) in std::env::vars() {
-            if k.starts_with("LDR_") {
-                c.env_remove(k);
-            }
-        }
+        let mut c = ldr_command();
         c.env("LDR_DATABASE_URL", db_url)
             .env("LDR_BIND", format!("127.0.0.1:{port}"))
             .env("LDR_DATA_DIR", dir)

@@ -1,26 +1,17 @@
 //! The real `ldr` binary: default SQLite start-up, refusals at start, graceful SIGTERM.
 
+#[path = "common/process.rs"]
+mod process;
+
+use process::{free_port, ldr_command};
 use std::io::Read;
 use std::process::{Command, Stdio};
 use std::time::{Duration, Instant};
 
 fn ldr() -> Command {
-    let mut c = Command::new(env!("CARGO_BIN_EXE_ldr"));
-    for (k, _) in std::env::vars() {
-        if k.starts_with("LDR_") {
-            c.env_remove(k);
-        }
-    }
+    let mut c = ldr_command();
     c.stdout(Stdio::piped()).stderr(Stdio::piped());
     c
-}
-
-fn free_port() -> u16 {
-    std::net::TcpListener::bind("127.0.0.1:0")
-        .unwrap()
-        .local_addr()
-        .unwrap()
-        .port()
 }
 
 fn wait_http(port: u16, path: &str) -> Option<u16> {

@@ -3,6 +3,8 @@
 
 mod common;
 
+use common::process::free_port;
+
 use serde_json::{json, Value};
 use std::process::{Child, Command, Stdio};
 use std::sync::atomic::{AtomicBool, Ordering};
@@ -29,12 +31,7 @@ fn start(db_url: &str, dir: &std::path::Path, port: u16, log: &std::path::Path) 
         .open(log)
         .unwrap();
     let err = out.try_clone().unwrap();
-    let mut c = Command::new(env!("CARGO_BIN_EXE_ldr"));
-    for (k, _) in std::env::vars() {
-        if k.starts_with("LDR_") {
-            c.env_remove(k);
-        }
-    }
+    let mut c = common::process::ldr_command();
     c.env("LDR_DATABASE_URL", db_url)
         .env("LDR_BIND", format!("127.0.0.1:{port}"))
         .env("LDR_DATA_DIR", dir)
@@ -98,14 +95,6 @@ fn login(a: &ureq::Agent, base: &str, email: &str, pw: &str) -> String {
     );
     assert_eq!(s, 200, "{v}");
     v["access_token"].as_str().unwrap().to_string()
-}
-
-fn free_port() -> u16 {
-    std::net::TcpListener::bind("127.0.0.1:0")
-        .unwrap()
-        .local_addr()
-        .unwrap()
-        .port()
 }
 
 fn crash_run(db_url: &str) {
