@@ -329,11 +329,10 @@ fn file_dispute(
     f.finish()?;
     let matter_arose_on = matter_arose_on.unwrap_or(today);
     let hash = hex::encode(Sha256::digest(body.to_string().as_bytes()));
-    let caller2 = caller;
     let (row, created) = write_tx(c, |c| {
                 if let Some(k) = &key {
                     let prior: Option<(String, String)> = idempotency_keys::table
-                        .filter(idempotency_keys::user_id.eq(&caller2.user_id))
+                        .filter(idempotency_keys::user_id.eq(&caller.user_id))
                         .filter(idempotency_keys::key.eq(k))
                         .select((idempotency_keys::request_hash, idempotency_keys::dispute_id))
                         .first(c)
@@ -417,7 +416,7 @@ fn file_dispute(
                     fhsu_by: (contract_related && !inter_practice).then(|| deadlines::fhsu_by(matter_arose_on)),
                     next_sweep_on: None,
                     detail: "{}".into(),
-                    created_by: caller2.user_id.clone(),
+                    created_by: caller.user_id.clone(),
                     created_at: t,
                     updated_at: t,
                 };
@@ -426,7 +425,7 @@ fn file_dispute(
                 if let Some(k) = &key {
                     diesel::insert_into(idempotency_keys::table)
                         .values((
-                            idempotency_keys::user_id.eq(&caller2.user_id),
+                            idempotency_keys::user_id.eq(&caller.user_id),
                             idempotency_keys::key.eq(k),
                             idempotency_keys::request_hash.eq(&hash),
                             idempotency_keys::dispute_id.eq(&d.id),
@@ -440,7 +439,7 @@ fn file_dispute(
                         dispute_id: d.id.clone(),
                         seq: 1,
                         event_type: "file".into(),
-                        actor_id: caller2.user_id.clone(),
+                        actor_id: caller.user_id.clone(),
                         at: t,
                         data: json!({"title": d.title, "category": d.category, "appellant_id": d.appellant_id,
                             "respondent_id": d.respondent_id, "summary": d.summary,
@@ -644,22 +643,11 @@ pub async fn list_disputes(
                 None
             };
             // Every party's name on the page in one query (not two per dispute).
-            let mut org_ids: Vec<&String> = rows
-                .iter()
-                .flat_map(|d| [&d.appellant_id, &d.respondent_id])
-                .collect();
-            org_ids.sort_unstable();
-            org_ids.dedup();
-            let names: std::collections::HashMap<String, String> = if org_ids.is_empty() {
-                Default::default()
-            } else {
-                organisations::table
-                    .filter(organisations::id.eq_any(org_ids))
-                    .select((organisations::id, organisations::name))
-                    .load::<(String, String)>(c)?
-                    .into_iter()
-                    .collect()
-            };
+            let names = store::org_names(
+                c,
+                rows.iter()
+                    .flat_map(|d| [&d.appellant_id, &d.respondent_id]),
+            )?;
             let items = rows.iter().map(|d| summary(&names, d)).collect::<Vec<_>>();
             Ok((items, next))
         })

@@ -283,6 +283,11 @@ fn default_message(code: &str) -> String {
     }
 }
 
+/// A JSON body over `middleware::JSON_LIMIT`.
+pub fn json_too_large() -> ApiError {
+    ApiError::PayloadTooLarge("The JSON body is larger than 1 MiB.".into())
+}
+
 /// Turns actix's JSON extractor failures into problem+json (400 bad JSON, 413 too large,
 /// 415 wrong content type).
 pub fn json_error(
@@ -291,9 +296,7 @@ pub fn json_error(
 ) -> actix_web::Error {
     use actix_web::error::JsonPayloadError as J;
     let e = match &err {
-        J::OverflowKnownLength { .. } | J::Overflow { .. } => {
-            ApiError::PayloadTooLarge("The JSON body is larger than 1 MiB.".into())
-        }
+        J::OverflowKnownLength { .. } | J::Overflow { .. } => json_too_large(),
         J::ContentType => ApiError::UnsupportedMediaType(
             "Send the body as Content-Type: application/json.".into(),
         ),

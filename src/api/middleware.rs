@@ -163,10 +163,7 @@ pub async fn reject_nul(
         while let Some(chunk) = payload.next().await {
             let chunk = chunk?;
             if body.len() + chunk.len() > JSON_LIMIT {
-                return Err(ApiError::PayloadTooLarge(
-                    "The JSON body is larger than 1 MiB.".into(),
-                )
-                .into());
+                return Err(crate::api::error::json_too_large().into());
             }
             body.extend_from_slice(&chunk);
         }

@@ -1,6 +1,6 @@
 //! Dispute rows, their append-only event history, breaches and documents.
 
-use super::schema::{breaches, disputes, documents, events};
+use super::schema::{breaches, disputes, documents, events, organisations};
 use super::DbConn;
 use chrono::{NaiveDate, NaiveDateTime};
 use diesel::prelude::*;
@@ -156,6 +156,25 @@ pub fn find(c: &mut DbConn, id: &str) -> QueryResult<Option<DisputeRow>> {
         .select(DisputeRow::as_select())
         .first(c)
         .optional()
+}
+
+/// The names of these organisations, by id, in one query (unknown ids are left out).
+pub fn org_names<'a>(
+    c: &mut DbConn,
+    ids: impl IntoIterator<Item = &'a String>,
+) -> QueryResult<std::collections::HashMap<String, String>> {
+    let mut ids: Vec<&String> = ids.into_iter().collect();
+    ids.sort_unstable();
+    ids.dedup();
+    if ids.is_empty() {
+        return Ok(Default::default());
+    }
+    Ok(organisations::table
+        .filter(organisations::id.eq_any(ids))
+        .select((organisations::id, organisations::name))
+        .load::<(String, String)>(c)?
+        .into_iter()
+        .collect())
 }
 
 /// Reads the dispute under its row lock (PostgreSQL: `SELECT … FOR UPDATE`, one round trip),

@@ -165,18 +165,9 @@ impl Addresses<'_> {
 /// The fields every template receives.
 pub fn base_context(c: &mut DbConn, d: &DisputeRow, today: chrono::NaiveDate) -> Value {
     // Both parties' names in one query.
-    let names: Vec<(String, String)> = organisations::table
-        .filter(organisations::id.eq_any([&d.appellant_id, &d.respondent_id]))
-        .select((organisations::id, organisations::name))
-        .load(c)
-        .unwrap_or_default();
-    let name = |id: &str| {
-        names
-            .iter()
-            .find(|(i, _)| i == id)
-            .map(|(_, n)| n.clone())
-            .unwrap_or_default()
-    };
+    let names =
+        crate::db::disputes::org_names(c, [&d.appellant_id, &d.respondent_id]).unwrap_or_default();
+    let name = |id: &str| names.get(id).cloned().unwrap_or_default();
     json!({
         "case_ref": d.case_ref(),
         "title": d.title,
