@@ -81,12 +81,12 @@ impl Handler for Session {
     // Refusals are answered to MAIL FROM: after an error at the end of DATA, mailin stays in
     // its DATA state and never answers the client's QUIT.
     fn mail(&mut self, _ip: std::net::IpAddr, _domain: &str, _from: &str) -> Response {
-        let mode = self.inner.lock().unwrap().mode;
-        if mode == Mode::Accept {
+        let mut g = self.inner.lock().unwrap();
+        if g.mode == Mode::Accept {
             return response::OK;
         }
-        self.inner.lock().unwrap().refused += 1;
-        match mode {
+        g.refused += 1;
+        match g.mode {
             Mode::RefusePermanently => response::TRANSACTION_FAILED,
             _ => response::INTERNAL_ERROR,
         }
