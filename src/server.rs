@@ -54,17 +54,18 @@ fn bootstrap_admin(state: &AppState) -> Result<(), String> {
     let Some((email, password)) = state.cfg.bootstrap_admin.clone() else {
         return Ok(());
     };
-    let mut conn = state.pool.get().map_err(|e| e.to_string())?;
+    let mut pooled = state.pool.get().map_err(|e| e.to_string())?;
+    let conn: &mut db::DbConn = &mut pooled;
     let existing: i64 = users::table
         .filter(users::roles.like("%admin%"))
         .count()
-        .get_result(&mut conn)
+        .get_result(conn)
         .map_err(|e| format!("bootstrap: {e}"))?;
     if existing > 0 {
         return Ok(());
     }
     let hash = auth::hash_password(&password)?;
-    let res = write_tx(&mut conn, |c| {
+    let res = write_tx(conn, |c| {
         let org_id = uuid::Uuid::new_v4().to_string();
         diesel::insert_into(organisations::table)
             .values((

@@ -74,7 +74,7 @@ fn rows(app: &TestApp) -> Vec<Row> {
             n::subject,
         ))
         .order(n::id)
-        .load(&mut *c)
+        .load(&mut **c)
         .expect("read notices");
     all.into_iter()
         .map(
@@ -367,7 +367,7 @@ fn a_crashed_workers_lease_is_taken_over_after_it_expires(db: Db) {
                 n::locked_until.eq(now + chrono::Duration::seconds(8)),
                 n::next_attempt_at.eq(now - chrono::Duration::seconds(1)),
             ))
-            .execute(&mut *c)
+            .execute(&mut **c)
             .unwrap();
     }
     smtp.up();

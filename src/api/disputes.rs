@@ -1,7 +1,7 @@
 //! Disputes over HTTP: filing, listing, the dispute, its events, actions, documents, notices,
 //! hearing options, and the timeliness report.
 
-use super::auth::{Bearer, Caller};
+use super::auth::{self, Bearer, Caller};
 use super::error::{ApiError, ApiResult, FieldError};
 use super::procedure::{self, Ctx, Fields};
 use super::visibility::{self, can_see, panel_view};
@@ -82,26 +82,15 @@ fn visible(c: &mut DbConn, caller: &Caller, id: &str) -> ApiResult<DisputeRow> {
 
 // ------------------------------------------------------------------ representation
 
-/// The organisations and people a dispute's representation names, fetched in two queries
-/// (not one per reference).
+/// The people a dispute's representation names (mediator, panel), fetched in one query, and
+/// only when it names any.
 struct Names {
-    /// id, name, kind, address
-    orgs: Vec<(String, String, String, String)>,
     /// id, name
     users: Vec<(String, String)>,
 }
 
 impl Names {
     fn load(c: &mut DbConn, d: &DisputeRow) -> ApiResult<Names> {
-        let orgs = organisations::table
-            .filter(organisations::id.eq_any([&d.appellant_id, &d.respondent_id]))
-            .select((
-                organisations::id,
-                organisations::name,
-                organisations::kind,
-                organisations::address,
-            ))
-            .load(c)?;
         let ids: Vec<&String> = [
             &d.mediator_id,
             &d.clinical_member_id,
@@ -120,16 +109,7 @@ impl Names {
                 .select((users::id, users::name))
                 .load(c)?
         };
-        Ok(Names { orgs, users })
-    }
-
-    fn org(&self, id: &str) -> ApiResult<Value> {
-        let (_, name, kind, address) = self
-            .orgs
-            .iter()
-            .find(|o| o.0 == id)
-            .ok_or(diesel::result::Error::NotFound)?;
-        Ok(json!({"id": id, "name": name, "kind": kind, "address": address}))
+        Ok(Names { users })
     }
 
     fn user(&self, id: Option<&str>) -> Value {
@@ -139,8 +119,25 @@ impl Names {
     }
 }
 
+fn party(id: &str, p: &store::Party) -> Value {
+    json!({"id": id, "name": p.name, "kind": p.kind, "address": p.address})
+}
+
 /// The dispute as the caller may see it.
 pub fn represent(c: &mut DbConn, caller: &Caller, d: &DisputeRow) -> ApiResult<Value> {
+    let (appellant, respondent) = store::parties(c, d)?;
+    represent_with(c, caller, d, (&appellant, &respondent), None)
+}
+
+/// [`represent`] with the parties already read, and the number of breaches when it is known
+/// (their rows are read only when there are any).
+fn represent_with(
+    c: &mut DbConn,
+    caller: &Caller,
+    d: &DisputeRow,
+    (appellant, respondent): (&store::Party, &store::Party),
+    breach_count: Option<i64>,
+) -> ApiResult<Value> {
     let detail = d.detail();
     let panel_sees = panel_view(caller, d);
     let state = d.state();
@@ -189,7 +186,12 @@ pub fn represent(c: &mut DbConn, caller: &Caller, d: &DisputeRow) -> ApiResult<V
         }),
         _ => Value::Null,
     };
-    let breaches: Vec<Value> = store::breaches_of(c, &d.id)?
+    let breach_rows = if breach_count == Some(0) {
+        Vec::new()
+    } else {
+        store::breaches_of(c, &d.id)?
+    };
+    let breaches: Vec<Value> = breach_rows
         .into_iter()
         .map(|b| {
             json!({"kind": b.kind, "due_on": b.due_on, "detected_on": b.detected_on,
@@ -202,8 +204,8 @@ pub fn represent(c: &mut DbConn, caller: &Caller, d: &DisputeRow) -> ApiResult<V
         "title": d.title,
         "category": d.category,
         "summary": d.summary,
-        "appellant": names.org(&d.appellant_id)?,
-        "respondent": names.org(&d.respondent_id)?,
+        "appellant": party(&d.appellant_id, appellant),
+        "respondent": party(&d.respondent_id, respondent),
         "inter_practice": d.inter_practice,
         "contract_related": d.contract_related,
         "matter_arose_on": d.matter_arose_on,
@@ -685,12 +687,46 @@ pub async fn get_dispute(
 ) -> ApiResult<HttpResponse> {
     let id = id.into_inner();
     let out = state
-        .db_as(who, move |c, caller| {
-            let d = visible(c, caller, &id)?;
-            represent(c, caller, &d)
+        .db(move |c| {
+            // The caller, the dispute, its parties and breach count in one statement.
+            let (caller, v) = view_as(c, &who, &id, false, None)?;
+            if !can_see(&caller, &v.dispute) {
+                return Err(ApiError::NotFound);
+            }
+            represent_with(
+                c,
+                &caller,
+                &v.dispute,
+                (&v.appellant, &v.respondent),
+                Some(v.breaches),
+            )
         })
         .await?;
     Ok(HttpResponse::Ok().json(out))
+}
+
+/// The caller of `who`, checked fresh (401 when the user is gone or deactivated), and the
+/// dispute `id` with what its representation needs, read together by [`store::view`]. When
+/// there is no such dispute: 401 for a user that is gone, then `refuse_first` (a malformed
+/// body), then 404, the order in which the separate checks would answer.
+fn view_as(
+    c: &mut DbConn,
+    who: &Bearer,
+    id: &str,
+    lock: bool,
+    refuse_first: Option<ApiError>,
+) -> ApiResult<(Caller, store::Viewed)> {
+    match store::view(c, id, &who.user_id, lock)? {
+        Some(mut v) => {
+            let caller =
+                auth::caller_from(&who.user_id, v.user.take()).ok_or_else(auth::user_gone)?;
+            Ok((caller, v))
+        }
+        None => {
+            auth::load_caller(c, &who.user_id)?.ok_or_else(auth::user_gone)?;
+            Err(refuse_first.unwrap_or(ApiError::NotFound))
+        }
+    }
 }
 
 // ------------------------------------------------------------------ events
@@ -713,9 +749,28 @@ pub async fn post_event(
     let ctx = ctx(&state);
     let actor = who.user_id.clone();
     let (out, queued, ev) = state
-        .db_as(who, move |c, caller| {
-            let applied = write_tx(c, |c| procedure::apply(c, &ctx, caller, &id, &body))?;
-            let out = represent(c, caller, &applied.dispute)?;
+        .db(move |c| {
+            let (caller, (appellant, respondent, breaches), applied) = write_tx(c, |c| {
+                // The caller and the locked dispute with its parties, in one statement.
+                let not_object = (!body.is_object()).then(procedure::not_an_object);
+                let (caller, v) = view_as(c, &who, &id, true, not_object)?;
+                let store::Viewed {
+                    dispute,
+                    appellant,
+                    respondent,
+                    breaches,
+                    ..
+                } = v;
+                let applied = procedure::apply_to(c, &ctx, &caller, dispute, &body)?;
+                Ok::<_, ApiError>((caller, (appellant, respondent, breaches), applied))
+            })?;
+            let out = represent_with(
+                c,
+                &caller,
+                &applied.dispute,
+                (&appellant, &respondent),
+                Some(breaches + applied.breaches_recorded as i64),
+            )?;
             Ok((out, applied.notices, body.get("type").cloned()))
         })
         .await?;

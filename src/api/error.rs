@@ -211,10 +211,25 @@ impl ResponseError for ApiError {
     }
 }
 
+/// The cause of the 503 for a statement that failed because the database connection is gone.
+const CONNECTION_LOST: &str = "the database connection was lost";
+
+impl ApiError {
+    /// The connection this came from is gone and must not be used again.
+    pub fn is_connection_lost(&self) -> bool {
+        matches!(self, ApiError::Unavailable(cause) if cause == CONNECTION_LOST)
+    }
+}
+
 impl From<diesel::result::Error> for ApiError {
     fn from(e: diesel::result::Error) -> Self {
+        use diesel::result::{DatabaseErrorKind as K, Error as E};
         match e {
-            diesel::result::Error::NotFound => ApiError::NotFound,
+            E::NotFound => ApiError::NotFound,
+            // The server went away (restart, terminated backend): a 503 to retry, not a 500.
+            E::DatabaseError(K::ClosedConnection | K::UnableToSendCommand, _) => {
+                ApiError::Unavailable(CONNECTION_LOST.into())
+            }
             other => ApiError::Internal(format!("database: {other}")),
         }
     }

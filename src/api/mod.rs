@@ -44,8 +44,10 @@ impl AppState {
     {
         let pool = self.pool.clone();
         web::block(move || {
-            let mut conn = pool.get()?;
-            f(&mut conn)
+            let mut conn = crate::db::checkout(&pool)?;
+            let out = f(&mut conn);
+            conn.used(out.as_ref().is_err_and(ApiError::is_connection_lost));
+            out
         })
         .await?
     }

@@ -239,6 +239,13 @@ fn ymd(d: Option<NaiveDate>) -> Value {
 pub struct Applied {
     pub dispute: DisputeRow,
     pub notices: usize,
+    /// Breaches this event recorded (overridden date rules).
+    pub breaches_recorded: usize,
+}
+
+/// The 400 for an event body that is not a JSON object.
+pub fn not_an_object() -> ApiError {
+    ApiError::BadRequest("The body must be a JSON object.".into())
 }
 
 /// Applies `body` (the parsed JSON of `POST /disputes/{id}/events`) as `caller`. Runs inside
@@ -250,10 +257,22 @@ pub fn apply(
     dispute_id: &str,
     body: &Value,
 ) -> ApiResult<Applied> {
-    let obj = body
-        .as_object()
-        .ok_or_else(|| ApiError::BadRequest("The body must be a JSON object.".into()))?;
-    let mut d = store::lock(c, dispute_id)?.ok_or(ApiError::NotFound)?;
+    if !body.is_object() {
+        return Err(not_an_object());
+    }
+    let d = store::lock(c, dispute_id)?.ok_or(ApiError::NotFound)?;
+    apply_to(c, ctx, caller, d, body)
+}
+
+/// [`apply`] to the dispute `d`, already read under its lock inside the write transaction.
+pub fn apply_to(
+    c: &mut DbConn,
+    ctx: &Ctx,
+    caller: &Caller,
+    mut d: DisputeRow,
+    body: &Value,
+) -> ApiResult<Applied> {
+    let obj = body.as_object().ok_or_else(not_an_object)?;
     if !visibility::can_see(caller, &d) {
         return Err(ApiError::NotFound);
     }
@@ -1025,13 +1044,15 @@ pub fn apply(
             data: Value::Object(data).to_string(),
         },
     )?;
+    let mut recorded = 0;
     for b in &breaches {
-        store::record_breach(c, b)?;
+        recorded += usize::from(store::record_breach(c, b)?);
     }
     let n = outbox::queue(c, &ctx.templates, Some(&d.id), notices).map_err(ApiError::Internal)?;
     Ok(Applied {
         dispute: d,
         notices: n,
+        breaches_recorded: recorded,
     })
 }
 

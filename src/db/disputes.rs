@@ -193,15 +193,87 @@ pub fn lock(c: &mut DbConn, id: &str) -> QueryResult<Option<DisputeRow>> {
     }
 }
 
-/// Writes the new state; fails with `NotFound` when the version moved meanwhile.
+/// One party of a dispute, as its representation shows it.
+#[derive(Debug, Clone)]
+pub struct Party {
+    pub name: String,
+    pub kind: String,
+    pub address: String,
+}
+
+/// A dispute with what every representation of it needs, and the caller's user row: see
+/// [`view`].
+pub struct Viewed {
+    pub dispute: DisputeRow,
+    pub appellant: Party,
+    pub respondent: Party,
+    /// How many breaches are recorded (their rows are read only when there are any).
+    pub breaches: i64,
+    /// The user's organisation, roles and active flag; `None` when there is no such user.
+    pub user: Option<(String, String, bool)>,
+}
+
+/// The dispute `id`, both its parties, its number of breaches and the row of the user
+/// `user_id`, in one statement: `None` when there is no such dispute. With `lock` the dispute
+/// is read under its row lock as [`lock`] does (call it inside `write_tx` then).
+pub fn view(c: &mut DbConn, id: &str, user_id: &str, lock: bool) -> QueryResult<Option<Viewed>> {
+    use super::statements::{DisputeView, DisputeViewRow};
+    let row: Option<DisputeViewRow> = match c {
+        DbConn::Pg(pg) => DisputeView::new(id, user_id, lock).get_result(pg),
+        // No row locks: `write_tx`'s BEGIN IMMEDIATE already serialises the writers.
+        DbConn::Sqlite(sq) => DisputeView::new(id, user_id, false).get_result(sq),
+    }
+    .optional()?;
+    Ok(row.map(|(dispute, a, r, breaches, (org, roles, active))| {
+        let party = |(name, kind, address)| Party {
+            name,
+            kind,
+            address,
+        };
+        Viewed {
+            dispute,
+            appellant: party(a),
+            respondent: party(r),
+            breaches,
+            user: match (org, roles, active) {
+                (Some(o), Some(r), Some(a)) => Some((o, r, a)),
+                _ => None,
+            },
+        }
+    }))
+}
+
+/// Both parties of `d`: (appellant, respondent).
+pub fn parties(c: &mut DbConn, d: &DisputeRow) -> QueryResult<(Party, Party)> {
+    let rows: Vec<(String, String, String, String)> = organisations::table
+        .filter(organisations::id.eq_any([&d.appellant_id, &d.respondent_id]))
+        .select((
+            organisations::id,
+            organisations::name,
+            organisations::kind,
+            organisations::address,
+        ))
+        .load(c)?;
+    let find = |id: &str| {
+        rows.iter()
+            .find(|o| o.0 == id)
+            .map(|(_, name, kind, address)| Party {
+                name: name.clone(),
+                kind: kind.clone(),
+                address: address.clone(),
+            })
+            .ok_or(diesel::result::Error::NotFound)
+    };
+    Ok((find(&d.appellant_id)?, find(&d.respondent_id)?))
+}
+
+/// Writes the new state; fails with `RollbackTransaction` when the version moved meanwhile.
 pub fn save(c: &mut DbConn, row: &DisputeRow, previous_version: i64) -> QueryResult<()> {
-    let n = diesel::update(
-        disputes::table
-            .filter(disputes::id.eq(&row.id))
-            .filter(disputes::version.eq(previous_version)),
-    )
-    .set(row)
-    .execute(c)?;
+    use super::statements::SaveDispute;
+    let n = match c {
+        DbConn::Pg(pg) => SaveDispute::new(row, previous_version).execute(pg)?,
+        DbConn::Sqlite(sq) => SaveDispute::new(row, previous_version).execute(sq)?,
+    };
     if n == 1 {
         Ok(())
     } else {
@@ -228,10 +300,12 @@ pub struct EventRow {
 }
 
 pub fn append_event(c: &mut DbConn, ev: &EventRow) -> QueryResult<()> {
-    diesel::insert_into(events::table)
-        .values(ev)
-        .execute(c)
-        .map(|_| ())
+    use super::statements::InsertEvent;
+    match c {
+        DbConn::Pg(pg) => InsertEvent(ev).execute(pg)?,
+        DbConn::Sqlite(sq) => InsertEvent(ev).execute(sq)?,
+    };
+    Ok(())
 }
 
 pub fn events_of(c: &mut DbConn, dispute_id: &str) -> QueryResult<Vec<EventRow>> {

@@ -7,12 +7,13 @@
 
 pub mod disputes;
 pub mod schema;
+mod statements;
 
 use diesel::connection::SimpleConnection;
 use diesel::prelude::*;
-use diesel::r2d2::{self, Pool, PooledConnection};
+use diesel::r2d2::{self, Pool, PooledConnection, R2D2Connection};
 use diesel_migrations::{embed_migrations, EmbeddedMigrations, MigrationHarness};
-use std::time::Duration;
+use std::time::{Duration, Instant};
 
 #[derive(diesel::MultiConnection)]
 pub enum DbConn {
@@ -75,17 +76,53 @@ impl DbTarget {
     }
 }
 
+/// A connection of the pool, with what the pool needs to know of it. It dereferences to the
+/// [`DbConn`] that queries run on.
+pub struct Conn {
+    db: DbConn,
+    /// When it last answered. One idle for longer than [`IDLE_CHECK`] is pinged before it is
+    /// handed out (see [`checkout`]); one in steady use is not.
+    last_used: Instant,
+    /// Set when a statement failed because the connection is gone: the pool then drops it.
+    lost: bool,
+}
+
+impl std::ops::Deref for Conn {
+    type Target = DbConn;
+    fn deref(&self) -> &DbConn {
+        &self.db
+    }
+}
+
+impl std::ops::DerefMut for Conn {
+    fn deref_mut(&mut self) -> &mut DbConn {
+        &mut self.db
+    }
+}
+
+impl Conn {
+    /// Records the outcome of a unit of work on this connection: it answered now, or it was
+    /// lost (`lost`), in which case the pool closes it instead of handing it out again.
+    pub fn used(&mut self, lost: bool) {
+        self.last_used = Instant::now();
+        self.lost |= lost;
+    }
+}
+
+/// A connection idle for longer than this is checked with `SELECT 1` before use, so that one
+/// the server closed meanwhile (a restart, an idle timeout) is replaced instead of failing a
+/// request. Connections in steady use are not checked: a round trip per request is what r2d2's
+/// default `test_on_check_out` cost.
+pub const IDLE_CHECK: Duration = Duration::from_secs(1);
+
 /// Opens connections of the backend named by the URL, and nothing else.
 #[derive(Debug, Clone)]
 pub struct Manager {
     target: DbTarget,
 }
 
-impl r2d2::ManageConnection for Manager {
-    type Connection = DbConn;
-    type Error = r2d2::Error;
-
-    fn connect(&self) -> Result<DbConn, r2d2::Error> {
+impl Manager {
+    fn open(&self) -> Result<DbConn, r2d2::Error> {
         match &self.target {
             DbTarget::Postgres(url) => {
                 let mut c =
@@ -109,19 +146,56 @@ impl r2d2::ManageConnection for Manager {
             }
         }
     }
+}
 
-    fn is_valid(&self, conn: &mut DbConn) -> Result<(), r2d2::Error> {
-        conn.batch_execute("SELECT 1")
+impl r2d2::ManageConnection for Manager {
+    type Connection = Conn;
+    type Error = r2d2::Error;
+
+    fn connect(&self) -> Result<Conn, r2d2::Error> {
+        Ok(Conn {
+            db: self.open()?,
+            last_used: Instant::now(),
+            lost: false,
+        })
+    }
+
+    fn is_valid(&self, conn: &mut Conn) -> Result<(), r2d2::Error> {
+        conn.db
+            .batch_execute("SELECT 1")
             .map_err(r2d2::Error::QueryError)
     }
 
-    fn has_broken(&self, _conn: &mut DbConn) -> bool {
-        false
+    /// Lost, or left inside a transaction or with a failed one (diesel's own check).
+    fn has_broken(&self, conn: &mut Conn) -> bool {
+        conn.lost
+            || match &mut conn.db {
+                DbConn::Pg(c) => c.is_broken(),
+                DbConn::Sqlite(c) => c.is_broken(),
+            }
     }
 }
 
 pub type DbPool = Pool<Manager>;
 pub type PooledConn = PooledConnection<Manager>;
+
+/// A connection from the pool that answers: one idle for longer than [`IDLE_CHECK`] is pinged
+/// first, and a dead one is dropped and the next taken (the pool opens new ones as needed).
+pub fn checkout(pool: &DbPool) -> Result<PooledConn, r2d2::PoolError> {
+    for _ in 0..=pool.max_size() {
+        let mut c = pool.get()?;
+        if c.last_used.elapsed() < IDLE_CHECK {
+            return Ok(c);
+        }
+        let alive = c.db.batch_execute("SELECT 1").is_ok();
+        c.used(!alive);
+        if alive {
+            return Ok(c);
+        }
+        tracing::warn!("a pooled database connection was lost; opening another");
+    }
+    pool.get()
+}
 
 /// Builds the pool and checks the database answers; for SQLite the parent folder is created.
 /// Errors name the cause (unreachable server, bad path) and never fall back to another backend.
@@ -142,7 +216,7 @@ pub fn connect(target: &DbTarget, max_size: u32) -> Result<DbPool, String> {
         target: target.clone(),
     };
     // Try one connection first so that the real cause (DNS, refused, auth) is reported.
-    r2d2::ManageConnection::connect(&manager).map_err(|e| match target {
+    manager.open().map_err(|e| match target {
         DbTarget::Postgres(url) => {
             format!("cannot connect to PostgreSQL at {}: {e}", redact_url(url))
         }
@@ -155,6 +229,8 @@ pub fn connect(target: &DbTarget, max_size: u32) -> Result<DbPool, String> {
     Pool::builder()
         .max_size(size)
         .min_idle(Some(1))
+        // `checkout` pings only connections that have been idle (see IDLE_CHECK).
+        .test_on_check_out(false)
         .connection_timeout(Duration::from_secs(10))
         .build(manager)
         .map_err(|e| format!("cannot build the database pool: {e}"))
