@@ -7,7 +7,11 @@
 //! of `LOAD_CONNECTIONS` keep-alive connections for `LOAD_SECONDS` each:
 //!
 //! - `file`: `POST /disputes` (queues a notice);
-//! - `note`: `POST /disputes/{id}/events` `add_note` on a random dispute (the "transition");
+//! - `note`: `POST /disputes/{id}/events` `add_note` on a random dispute (the lightest
+//!   transition: it notifies nobody);
+//! - `assign`: `POST /disputes/{id}/events` `assign_mediator` on the next unassigned bulk
+//!   dispute, by a second mediator (a full transition: it renders and queues a notice to the
+//!   parties, the mediator and the LMC, as the pgbench script inserts one);
 //! - `get`:  `GET /disputes/{id}` of a random dispute;
 //! - `mine`: `GET /disputes?mine=true` as the mediator with 500 cases;
 //!
@@ -21,7 +25,7 @@
 //! LOAD_SECONDS=3 LOAD_DB=sqlite cargo bench --bench load   # a quick look
 //! ```
 //! Knobs: `LOAD_SECONDS` (10), `LOAD_DISPUTES` (100000), `LOAD_DB` (`both`|`sqlite`|`postgres`),
-//! `LOAD_CONNECTIONS` (`1,16,64`), `LOAD_OPS` (`file,note,get,mine`), `LOAD_PG_URL`
+//! `LOAD_CONNECTIONS` (`1,16,64`), `LOAD_OPS` (`file,note,assign,get,mine`), `LOAD_PG_URL`
 //! (`postgres://postgres@127.0.0.1:5432/postgres`, a role that may create databases),
 //! `LOAD_SERVER_ENV` (extra `K=V,K=V` for the service, e.g. `LDR_DB_POOL_SIZE=8`),
 //! `LOAD_KEEP=1` keeps the work folder (service log) and the PostgreSQL databases.
@@ -77,7 +81,7 @@ fn opts() -> Opts {
             .map(|s| s.trim().parse().expect("LOAD_CONNECTIONS"))
             .collect(),
         ops: env("LOAD_OPS")
-            .unwrap_or_else(|| "file,note,get,mine".into())
+            .unwrap_or_else(|| "file,note,assign,get,mine".into())
             .split(',')
             .map(|s| s.trim().to_string())
             .collect(),
@@ -245,6 +249,118 @@ fn cpu_ticks(path: &str) -> u64 {
 
 // ------------------------------------------------------------------ HTTP helpers
 
+/// The load phases' client: one keep-alive HTTP/1.1 connection with nothing but `std`. The
+/// request goes out in one write and the answer is read by its `Content-Length`. The client
+/// shares the machine's two cores with the service and PostgreSQL, so it must cost little, as
+/// pgbench's own C client does (ureq's request building and parsing took 0.2–0.4 of a core).
+struct RawConn {
+    addr: std::net::SocketAddr,
+    stream: Option<std::net::TcpStream>,
+    req: Vec<u8>,
+    buf: Vec<u8>,
+}
+
+impl RawConn {
+    fn new(base: &str) -> RawConn {
+        let hostport = base.strip_prefix("http://").expect("http:// base");
+        RawConn {
+            addr: hostport.parse().expect("host:port"),
+            stream: None,
+            req: Vec::with_capacity(1024),
+            buf: Vec::with_capacity(64 * 1024),
+        }
+    }
+
+    /// Status and body; status 0 with the cause as the body when the exchange failed.
+    fn call(&mut self, method: &str, path: &str, token: &str, body: Option<&[u8]>) -> (u16, &[u8]) {
+        use std::io::Write;
+        self.req.clear();
+        let _ = write!(
+            self.req,
+            "{method} {path} HTTP/1.1\r\nHost: {}\r\nAuthorization: Bearer {token}\r\n",
+            self.addr
+        );
+        if let Some(b) = body {
+            let _ = write!(
+                self.req,
+                "Content-Type: application/json\r\nContent-Length: {}\r\n",
+                b.len()
+            );
+        }
+        self.req.extend_from_slice(b"\r\n");
+        if let Some(b) = body {
+            self.req.extend_from_slice(b);
+        }
+        match self.exchange() {
+            Ok((status, start, close)) => {
+                if close {
+                    self.stream = None;
+                }
+                (status, &self.buf[start..])
+            }
+            Err(e) => {
+                self.stream = None;
+                self.buf.clear();
+                self.buf.extend_from_slice(e.to_string().as_bytes());
+                (0, &self.buf)
+            }
+        }
+    }
+
+    /// Sends `self.req`, reads one answer into `self.buf`: (status, body offset, server closes).
+    fn exchange(&mut self) -> std::io::Result<(u16, usize, bool)> {
+        use std::io::{Error, Read, Write};
+        if self.stream.is_none() {
+            let s = std::net::TcpStream::connect(self.addr)?;
+            s.set_nodelay(true)?;
+            s.set_read_timeout(Some(Duration::from_secs(60)))?;
+            self.stream = Some(s);
+        }
+        let s = self.stream.as_mut().expect("connected");
+        s.write_all(&self.req)?;
+        self.buf.clear();
+        let mut chunk = [0u8; 16 * 1024];
+        let mut head: Option<(u16, usize, usize, bool)> = None;
+        loop {
+            if let Some((status, start, len, close)) = head {
+                if self.buf.len() >= start + len {
+                    self.buf.truncate(start + len);
+                    return Ok((status, start, close));
+                }
+            }
+            let n = s.read(&mut chunk)?;
+            if n == 0 {
+                return Err(Error::other("connection closed by the server"));
+            }
+            self.buf.extend_from_slice(&chunk[..n]);
+            if head.is_none() {
+                if let Some(end) = self.buf.windows(4).position(|w| w == b"\r\n\r\n") {
+                    let text = std::str::from_utf8(&self.buf[..end])
+                        .map_err(|_| Error::other("answer head is not UTF-8"))?;
+                    let status = text
+                        .get(9..12)
+                        .and_then(|s| s.parse().ok())
+                        .ok_or_else(|| Error::other(format!("bad status line: {text:.80}")))?;
+                    let mut len = None;
+                    let mut close = false;
+                    for line in text.lines().skip(1) {
+                        let (k, v) = line.split_once(':').unwrap_or((line, ""));
+                        if k.eq_ignore_ascii_case("content-length") {
+                            len = v.trim().parse::<usize>().ok();
+                        } else if k.eq_ignore_ascii_case("connection") {
+                            close = v.trim().eq_ignore_ascii_case("close");
+                        }
+                    }
+                    let len = len.ok_or_else(|| {
+                        Error::other(format!("answer without Content-Length: {text:.200}"))
+                    })?;
+                    head = Some((status, end + 4, len, close));
+                }
+            }
+        }
+    }
+}
+
 fn call(
     a: &ureq::Agent,
     method: &str,
@@ -313,6 +429,10 @@ struct World {
     practice_user: String,
     practice_token: String,
     mediator_token: String,
+    /// A second mediator of the same LMC, who takes on bulk disputes in the `assign` phases
+    /// (so the first one keeps exactly its 500 cases for `mine`).
+    assigner_id: String,
+    assigner_token: String,
     /// Every dispute: the mediator's 500 first, then the bulk ones.
     ids: Vec<String>,
 }
@@ -359,8 +479,10 @@ fn seed_api(base: &str) -> World {
     };
     let practice_user = user("Pat Practice", "practice@load.test", &elm, "practice_user");
     let mediator = user("Mia Mediator", "mediator@load.test", &lmc, "lmc_mediator");
+    let assigner_id = user("Max Mediator", "assigner@load.test", &lmc, "lmc_mediator");
     let practice_token = login(&a, base, "practice@load.test", PW);
     let mediator_token = login(&a, base, "mediator@load.test", PW);
+    let assigner_token = login(&a, base, "assigner@load.test", PW);
     // 500 real cases, filed and assigned through the API, 8 at a time.
     let ids = Arc::new(Mutex::new(Vec::new()));
     let next = Arc::new(AtomicU64::new(0));
@@ -390,6 +512,8 @@ fn seed_api(base: &str) -> World {
         practice_user,
         practice_token,
         mediator_token,
+        assigner_id,
+        assigner_token,
         ids,
     }
 }
@@ -399,19 +523,19 @@ fn seed_api(base: &str) -> World {
 fn seed_bulk(db_url: &str, w: &mut World, n: usize) {
     let target = ldr::db::DbTarget::parse(db_url).unwrap();
     let pool = ldr::db::connect(&target, 1).unwrap();
-    let mut conn = pool.get().unwrap();
+    let mut pooled = pool.get().unwrap();
+    let conn: &mut ldr::db::DbConn = &mut pooled;
     let base_t = chrono::NaiveDate::from_ymd_opt(2026, 1, 5)
         .unwrap()
         .and_hms_opt(9, 0, 0)
         .unwrap();
     let mut new_ids = Vec::with_capacity(n);
-    let chunk = match *conn {
+    let chunk = match conn {
         ldr::db::DbConn::Pg(_) => 1000,
         ldr::db::DbConn::Sqlite(_) => 400,
     };
     let mut rows = Vec::with_capacity(chunk);
     let mut evs = Vec::with_capacity(chunk);
-    let conn = &mut *conn;
     conn.transaction::<_, diesel::result::Error, _>(|conn| {
         for i in 0..n {
             let id = uuid::Uuid::new_v4().to_string();
@@ -491,7 +615,7 @@ fn seed_bulk(db_url: &str, w: &mut World, n: usize) {
         Ok(())
     })
     .expect("bulk insert");
-    if let ldr::db::DbConn::Pg(_) = *conn {
+    if let ldr::db::DbConn::Pg(_) = conn {
         // What autovacuum would do shortly after a bulk load anyway.
         conn.batch_execute("ANALYZE").unwrap();
     }
@@ -549,6 +673,8 @@ struct Load<'a> {
     base: &'a str,
     w: &'a World,
     seconds: u64,
+    /// The next bulk dispute for `assign` (each can be assigned once).
+    next_unassigned: AtomicU64,
 }
 
 fn percentile(sorted: &[u32], p: f64) -> f64 {
@@ -573,17 +699,23 @@ impl Load<'_> {
             std::thread::scope(|s| {
                 for _ in 0..conns {
                     s.spawn(move || {
-                        let a = agent();
+                        let mut conn = RawConn::new(self.base);
                         let mut rng = rand::thread_rng();
                         let mut local = Vec::with_capacity(100_000);
                         let file = file_body(&self.w.elm, &self.w.ccg).to_string().into_bytes();
                         let note = json!({"type": "add_note", "text": "Load test note"})
                             .to_string()
                             .into_bytes();
-                        let (pt, mt) = (
+                        let assign = json!({"type": "assign_mediator", "mode": "advisory",
+                            "mediator_id": self.w.assigner_id})
+                        .to_string()
+                        .into_bytes();
+                        let (pt, mt, at) = (
                             self.w.practice_token.as_str(),
                             self.w.mediator_token.as_str(),
+                            self.w.assigner_token.as_str(),
                         );
+                        let mut path = String::with_capacity(128);
                         barrier.wait();
                         let t0 = Instant::now();
                         loop {
@@ -593,35 +725,31 @@ impl Load<'_> {
                                 break;
                             }
                             let id = &self.w.ids[rng.gen_range(0..self.w.ids.len())];
+                            path.clear();
                             let (status, body) = match op {
-                                "file" => call(
-                                    &a,
-                                    "POST",
-                                    &format!("{}/api/v1/disputes", self.base),
-                                    Some(pt),
-                                    Some(&file),
-                                ),
-                                "note" => call(
-                                    &a,
-                                    "POST",
-                                    &format!("{}/api/v1/disputes/{id}/events", self.base),
-                                    Some(pt),
-                                    Some(&note),
-                                ),
-                                "get" => call(
-                                    &a,
-                                    "GET",
-                                    &format!("{}/api/v1/disputes/{id}", self.base),
-                                    Some(pt),
-                                    None,
-                                ),
-                                "mine" => call(
-                                    &a,
-                                    "GET",
-                                    &format!("{}/api/v1/disputes?mine=true", self.base),
-                                    Some(mt),
-                                    None,
-                                ),
+                                "file" => conn.call("POST", "/api/v1/disputes", pt, Some(&file)),
+                                "note" => {
+                                    path.push_str("/api/v1/disputes/");
+                                    path.push_str(id);
+                                    path.push_str("/events");
+                                    conn.call("POST", &path, pt, Some(&note))
+                                }
+                                "assign" => {
+                                    let i = self.next_unassigned.fetch_add(1, Ordering::Relaxed);
+                                    let Some(id) = self.w.ids.get(i as usize) else {
+                                        panic!("assign: all {} bulk disputes are assigned; lower LOAD_SECONDS or raise LOAD_DISPUTES", self.w.ids.len() - MEDIATOR_CASES);
+                                    };
+                                    path.push_str("/api/v1/disputes/");
+                                    path.push_str(id);
+                                    path.push_str("/events");
+                                    conn.call("POST", &path, at, Some(&assign))
+                                }
+                                "get" => {
+                                    path.push_str("/api/v1/disputes/");
+                                    path.push_str(id);
+                                    conn.call("GET", &path, pt, None)
+                                }
+                                "mine" => conn.call("GET", "/api/v1/disputes?mine=true", mt, None),
                                 other => panic!("unknown op {other}"),
                             };
                             let us = started.elapsed().as_micros().min(u32::MAX as u128) as u32;
@@ -629,7 +757,7 @@ impl Load<'_> {
                                 ("file", 201) => true,
                                 ("mine", 200) => {
                                     // The mediator's page must be full of its own cases.
-                                    serde_json::from_slice::<Value>(&body)
+                                    serde_json::from_slice::<Value>(body)
                                         .ok()
                                         .and_then(|v| v["items"].as_array().map(|i| i.len() == 50))
                                         .unwrap_or(false)
@@ -643,7 +771,7 @@ impl Load<'_> {
                                 if f.is_none() {
                                     *f = Some(format!(
                                         "{op} → {status}: {}",
-                                        String::from_utf8_lossy(&body)
+                                        String::from_utf8_lossy(body)
                                             .chars()
                                             .take(400)
                                             .collect::<String>()
@@ -820,6 +948,7 @@ fn run_db(db: &'static str, o: &Opts) -> DbReport {
         base: &server.base,
         w: &w,
         seconds: o.seconds,
+        next_unassigned: AtomicU64::new(MEDIATOR_CASES as u64),
     };
     let mut rows = Vec::new();
     let mut pgb = Vec::new();
@@ -952,8 +1081,8 @@ fn main() {
     }
     for r in reports.iter().filter(|r| !r.pgbench.is_empty()) {
         println!();
-        println!("| conns | pgbench tps | API add_note req/s | add_note / pgbench | API file req/s | file / pgbench |");
-        println!("|---:|---:|---:|---:|---:|---:|");
+        println!("| conns | pgbench tps | API add_note req/s | add_note / pgbench | API assign_mediator req/s | assign_mediator / pgbench | API file req/s | file / pgbench |");
+        println!("|---:|---:|---:|---:|---:|---:|---:|---:|");
         for (c, tps) in &r.pgbench {
             let find = |op: &str| {
                 r.rows
@@ -962,10 +1091,12 @@ fn main() {
                     .map(|x| x.rps)
             };
             let note = find("note").unwrap_or(f64::NAN);
+            let assign = find("assign").unwrap_or(f64::NAN);
             let file = find("file").unwrap_or(f64::NAN);
             println!(
-                "| {c} | {tps:.0} | {note:.0} | {:.0}% | {file:.0} | {:.0}% |",
+                "| {c} | {tps:.0} | {note:.0} | {:.0}% | {assign:.0} | {:.0}% | {file:.0} | {:.0}% |",
                 note / tps * 100.0,
+                assign / tps * 100.0,
                 file / tps * 100.0
             );
         }
