@@ -82,16 +82,17 @@ fn visible(c: &mut DbConn, caller: &Caller, id: &str) -> ApiResult<DisputeRow> {
 
 // ------------------------------------------------------------------ representation
 
-/// The people a dispute's representation names (mediator, panel), fetched in one query, and
-/// only when it names any.
+/// The names of the people a dispute's representation names (mediator, panel).
 struct Names {
     /// id, name
     users: Vec<(String, String)>,
 }
 
 impl Names {
-    fn load(c: &mut DbConn, d: &DisputeRow) -> ApiResult<Names> {
-        let ids: Vec<&String> = [
+    /// The names of the people `d` names: those in `known`, the others (someone a transition
+    /// has just named) read in one query, only when there are any.
+    fn of(c: &mut DbConn, d: &DisputeRow, mut known: Vec<(String, String)>) -> ApiResult<Names> {
+        let missing: Vec<&String> = [
             &d.mediator_id,
             &d.clinical_member_id,
             &d.gp_conciliator_id,
@@ -100,16 +101,17 @@ impl Names {
         ]
         .into_iter()
         .flatten()
+        .filter(|id| !known.iter().any(|k| &k.0 == *id))
         .collect();
-        let users = if ids.is_empty() {
-            Vec::new()
-        } else {
-            users::table
-                .filter(users::id.eq_any(ids))
-                .select((users::id, users::name))
-                .load(c)?
-        };
-        Ok(Names { users })
+        if !missing.is_empty() {
+            known.extend(
+                users::table
+                    .filter(users::id.eq_any(missing))
+                    .select((users::id, users::name))
+                    .load::<(String, String)>(c)?,
+            );
+        }
+        Ok(Names { users: known })
     }
 
     fn user(&self, id: Option<&str>) -> Value {
@@ -125,24 +127,26 @@ fn party(id: &str, p: &store::Party) -> Value {
 
 /// The dispute as the caller may see it.
 pub fn represent(c: &mut DbConn, caller: &Caller, d: &DisputeRow) -> ApiResult<Value> {
-    let (appellant, respondent) = store::parties(c, d)?;
-    represent_with(c, caller, d, (&appellant, &respondent), None)
+    let v = store::view(c, &d.id, &caller.user_id, false)?.ok_or(ApiError::NotFound)?;
+    represent_with(c, caller, d, &v.parties, v.people, v.breaches)
 }
 
-/// [`represent`] with the parties already read, and the number of breaches when it is known
-/// (their rows are read only when there are any).
+/// [`represent`] from what [`store::view`] read: the parties, the names of the people it knew
+/// (any others are read) and the number of breaches (their rows are read only when there are
+/// any).
 fn represent_with(
     c: &mut DbConn,
     caller: &Caller,
     d: &DisputeRow,
-    (appellant, respondent): (&store::Party, &store::Party),
-    breach_count: Option<i64>,
+    parties: &store::Parties,
+    people: Vec<(String, String)>,
+    breach_count: i64,
 ) -> ApiResult<Value> {
     let detail = d.detail();
     let panel_sees = panel_view(caller, d);
     let state = d.state();
     let notified = d.decision_notified_on.is_some();
-    let names = Names::load(c, d)?;
+    let names = Names::of(c, d, people)?;
     let mediator = match &d.mediator_id {
         Some(m) => {
             let mut v = names.user(Some(m));
@@ -186,7 +190,7 @@ fn represent_with(
         }),
         _ => Value::Null,
     };
-    let breach_rows = if breach_count == Some(0) {
+    let breach_rows = if breach_count == 0 {
         Vec::new()
     } else {
         store::breaches_of(c, &d.id)?
@@ -204,8 +208,8 @@ fn represent_with(
         "title": d.title,
         "category": d.category,
         "summary": d.summary,
-        "appellant": party(&d.appellant_id, appellant),
-        "respondent": party(&d.respondent_id, respondent),
+        "appellant": party(&d.appellant_id, &parties.appellant),
+        "respondent": party(&d.respondent_id, &parties.respondent),
         "inter_practice": d.inter_practice,
         "contract_related": d.contract_related,
         "matter_arose_on": d.matter_arose_on,
@@ -450,7 +454,7 @@ fn file_dispute(
                     },
                 )?;
                 let base = crate::notify::outbox::base_context(c, &d, today);
-                let mut a = crate::notify::outbox::Addresses { c };
+                let mut a = crate::notify::outbox::Addresses::new(c);
                 let mut to = a.org(Some(&d.respondent_id));
                 to.extend(a.lmc(&d));
                 crate::notify::outbox::queue(
@@ -693,13 +697,7 @@ pub async fn get_dispute(
             if !can_see(&caller, &v.dispute) {
                 return Err(ApiError::NotFound);
             }
-            represent_with(
-                c,
-                &caller,
-                &v.dispute,
-                (&v.appellant, &v.respondent),
-                Some(v.breaches),
-            )
+            represent_with(c, &caller, &v.dispute, &v.parties, v.people, v.breaches)
         })
         .await?;
     Ok(HttpResponse::Ok().json(out))
@@ -750,26 +748,28 @@ pub async fn post_event(
     let actor = who.user_id.clone();
     let (out, queued, ev) = state
         .db(move |c| {
-            let (caller, (appellant, respondent, breaches), applied) = write_tx(c, |c| {
+            let (caller, (parties, people, breaches), applied) = write_tx(c, |c| {
                 // The caller and the locked dispute with its parties, in one statement.
                 let not_object = (!body.is_object()).then(procedure::not_an_object);
                 let (caller, v) = view_as(c, &who, &id, true, not_object)?;
                 let store::Viewed {
                     dispute,
-                    appellant,
-                    respondent,
+                    parties,
+                    people,
                     breaches,
                     ..
                 } = v;
-                let applied = procedure::apply_to(c, &ctx, &caller, dispute, &body)?;
-                Ok::<_, ApiError>((caller, (appellant, respondent, breaches), applied))
+                let applied =
+                    procedure::apply_to(c, &ctx, &caller, dispute, Some(&parties), &body)?;
+                Ok::<_, ApiError>((caller, (parties, people, breaches), applied))
             })?;
             let out = represent_with(
                 c,
                 &caller,
                 &applied.dispute,
-                (&appellant, &respondent),
-                Some(breaches + applied.breaches_recorded as i64),
+                &parties,
+                people,
+                breaches + applied.breaches_recorded as i64,
             )?;
             Ok((out, applied.notices, body.get("type").cloned()))
         })

@@ -261,15 +261,18 @@ pub fn apply(
         return Err(not_an_object());
     }
     let d = store::lock(c, dispute_id)?.ok_or(ApiError::NotFound)?;
-    apply_to(c, ctx, caller, d, body)
+    apply_to(c, ctx, caller, d, None, body)
 }
 
-/// [`apply`] to the dispute `d`, already read under its lock inside the write transaction.
+/// [`apply`] to the dispute `d`, already read under its lock inside the write transaction,
+/// with its organisations when they were read with it (their names and addresses are then not
+/// asked again).
 pub fn apply_to(
     c: &mut DbConn,
     ctx: &Ctx,
     caller: &Caller,
     mut d: DisputeRow,
+    parties: Option<&store::Parties>,
     body: &Value,
 ) -> ApiResult<Applied> {
     let obj = body.as_object().ok_or_else(not_an_object)?;
@@ -321,11 +324,12 @@ pub fn apply_to(
     let mut data = Map::new();
     let mut notices: Vec<NoticeSpec> = Vec::new();
     // The template context every notice shares; a note notifies nobody, so it needs none.
-    let base = if event == EventType::AddNote {
-        Value::Null
-    } else {
-        outbox::base_context(c, &d, today)
+    let base = match parties {
+        _ if event == EventType::AddNote => Value::Null,
+        Some(p) => outbox::base_context_named(&d, &p.appellant.name, &p.respondent.name, today),
+        None => outbox::base_context(c, &d, today),
     };
+    let known = parties.map(|p| p.emails(&d)).unwrap_or_default();
     let mut screen_proceeds = false;
     let is_secretary = rel.panel_secretary && caller.has(Role::PanelSecretary);
 
@@ -334,13 +338,17 @@ pub fn apply_to(
             let mediator_id = f.id("mediator_id");
             let mode = f.one_of("mode", &["advisory", "mediation"]);
             f.finish()?;
-            let ok: Option<(String, bool, String)> = users::table
+            let ok: Option<(String, bool, String, String)> = users::table
                 .find(&mediator_id)
-                .select((users::roles, users::active, users::name))
+                .select((users::roles, users::active, users::name, users::email))
                 .first(c)
                 .optional()?;
-            let name = match ok {
-                Some((roles, true, name)) if roles.split(',').any(|r| r == "lmc_mediator") => name,
+            let (name, email) = match ok {
+                Some((roles, true, name, email))
+                    if roles.split(',').any(|r| r == "lmc_mediator") =>
+                {
+                    (name, email)
+                }
                 _ => {
                     return Err(ApiError::field(
                         "mediator_id",
@@ -352,9 +360,9 @@ pub fn apply_to(
             d.mediator_mode = Some(mode.clone());
             data.insert("mediator_id".into(), json!(mediator_id));
             data.insert("mode".into(), json!(mode));
-            let mut a = Addresses { c };
+            let mut a = Addresses::knowing(c, known.clone());
             let mut to = a.parties(&d);
-            to.extend(a.user(Some(&mediator_id)));
+            to.push(email);
             to.extend(a.lmc(&d));
             notices.push(NoticeSpec {
                 template: "mediator_assigned",
@@ -373,7 +381,7 @@ pub fn apply_to(
             f.finish()?;
             detail.resolution = Some(summary.clone());
             data.insert("summary".into(), json!(summary));
-            let mut a = Addresses { c };
+            let mut a = Addresses::knowing(c, known.clone());
             let mut to = a.parties(&d);
             to.extend(a.user(d.mediator_id.as_deref()));
             to.extend(a.lmc(&d));
@@ -390,7 +398,7 @@ pub fn apply_to(
             detail.exhaustion_reason = Some(reason.clone());
             detail.exhausted_on = Some(today);
             data.insert("reason".into(), json!(reason));
-            let mut a = Addresses { c };
+            let mut a = Addresses::knowing(c, known.clone());
             let mut to = a.parties(&d);
             to.extend(a.lmc(&d));
             notices.push(NoticeSpec {
@@ -426,7 +434,7 @@ pub fn apply_to(
             data.insert("grounds".into(), json!(grounds));
             data.insert("lodged_on".into(), json!(lodged_on));
             data.insert("hearing_by".into(), json!(hearing_by));
-            let mut a = Addresses { c };
+            let mut a = Addresses::knowing(c, known.clone());
             let requester = a.org_name(&caller.org_id);
             let mut to = a.accountable_officers(&d.screening_org_id);
             to.extend(a.lmc(&d));
@@ -470,7 +478,7 @@ pub fn apply_to(
                 Some(json!({"outcome": outcome, "reason": reason, "screened_on": today}));
             data.insert("outcome".into(), json!(outcome));
             data.insert("reason".into(), json!(reason));
-            let mut a = Addresses { c };
+            let mut a = Addresses::knowing(c, known.clone());
             let mut to = a.parties(&d);
             to.extend(a.lmc(&d));
             to.extend(a.accountable_officers(&d.screening_org_id));
@@ -517,7 +525,7 @@ pub fn apply_to(
             ] {
                 data.insert(k.into(), json!(v));
             }
-            let mut a = Addresses { c };
+            let mut a = Addresses::knowing(c, known.clone());
             let members = json!([
                 {"name": a.user_name(&cm), "role_label": "Clinical member"},
                 {"name": a.user_name(&gp), "role_label": "GP conciliator"},
@@ -671,7 +679,7 @@ pub fn apply_to(
             d.bundle_distributed_on = Some(today);
             detail.bundle_document_ids = Some(ids.clone());
             data.insert("document_ids".into(), json!(ids));
-            let mut a = Addresses { c };
+            let mut a = Addresses::knowing(c, known.clone());
             let mut to = a.parties(&d);
             to.extend(a.panel(&d));
             notices.push(NoticeSpec {
@@ -809,7 +817,7 @@ pub fn apply_to(
             d.decision_notified_on = Some(today);
             let dec = detail.decision.clone();
             let referable = d.contract_related && !d.inter_practice;
-            let mut a = Addresses { c };
+            let mut a = Addresses::knowing(c, known.clone());
             let mut to = a.parties(&d);
             to.extend(a.panel(&d));
             to.extend(a.lmc(&d));
@@ -923,7 +931,7 @@ pub fn apply_to(
             data.insert("statement".into(), json!(statement));
             data.insert("contract_document_id".into(), json!(contract_document_id));
             data.insert("referred_on".into(), json!(referred_on));
-            let mut a = Addresses { c };
+            let mut a = Addresses::knowing(c, known.clone());
             let by = a.org_name(&caller.org_id);
             let mut to = a.parties(&d);
             to.extend(a.lmc(&d));
@@ -947,7 +955,7 @@ pub fn apply_to(
                 Some(json!({"determined_on": determined_on, "outcome": outcome}));
             data.insert("determined_on".into(), json!(determined_on));
             data.insert("outcome".into(), json!(outcome));
-            let mut a = Addresses { c };
+            let mut a = Addresses::knowing(c, known.clone());
             let mut to = a.parties(&d);
             to.extend(a.lmc(&d));
             notices.push(NoticeSpec {
@@ -965,7 +973,7 @@ pub fn apply_to(
             f.finish()?;
             detail.closure = Some(json!({"reason": reason, "closed_on": today}));
             data.insert("reason".into(), json!(reason));
-            let mut a = Addresses { c };
+            let mut a = Addresses::knowing(c, known.clone());
             let mut to = a.parties(&d);
             to.extend(a.lmc(&d));
             notices.push(NoticeSpec {
@@ -980,7 +988,7 @@ pub fn apply_to(
             f.finish()?;
             detail.withdrawal = Some(json!({"reason": reason, "withdrawn_on": today}));
             data.insert("reason".into(), json!(reason));
-            let mut a = Addresses { c };
+            let mut a = Addresses::knowing(c, known.clone());
             let by = a.org_name(&caller.org_id);
             let mut to = a.parties(&d);
             to.extend(a.lmc(&d));
@@ -1222,7 +1230,7 @@ fn hearing_invite(
     d: &DisputeRow,
     method: IcsMethod,
 ) -> ApiResult<(Vec<String>, String)> {
-    let mut a = Addresses { c };
+    let mut a = Addresses::new(c);
     let mut to = a.parties(d);
     to.extend(a.panel(d));
     to.extend(a.lmc(d));

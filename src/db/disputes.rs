@@ -193,27 +193,51 @@ pub fn lock(c: &mut DbConn, id: &str) -> QueryResult<Option<DisputeRow>> {
     }
 }
 
-/// One party of a dispute, as its representation shows it.
+/// One party of a dispute, as its representation shows it, with its address for notices.
 #[derive(Debug, Clone)]
 pub struct Party {
     pub name: String,
     pub kind: String,
     pub address: String,
+    pub email: String,
+}
+
+/// The organisations of a dispute: both parties and the LMC's e-mail.
+#[derive(Debug, Clone)]
+pub struct Parties {
+    pub appellant: Party,
+    pub respondent: Party,
+    pub lmc_email: Option<String>,
+}
+
+impl Parties {
+    /// (organisation id, e-mail) of each, for [`crate::notify::outbox::Addresses::knowing`].
+    pub fn emails(&self, d: &DisputeRow) -> Vec<(String, String)> {
+        let mut v = vec![
+            (d.appellant_id.clone(), self.appellant.email.clone()),
+            (d.respondent_id.clone(), self.respondent.email.clone()),
+        ];
+        if let (Some(id), Some(e)) = (&d.lmc_id, &self.lmc_email) {
+            v.push((id.clone(), e.clone()));
+        }
+        v
+    }
 }
 
 /// A dispute with what every representation of it needs, and the caller's user row: see
 /// [`view`].
 pub struct Viewed {
     pub dispute: DisputeRow,
-    pub appellant: Party,
-    pub respondent: Party,
+    pub parties: Parties,
+    /// (user id, name) of the people the dispute names: mediator, voting members, secretary.
+    pub people: Vec<(String, String)>,
     /// How many breaches are recorded (their rows are read only when there are any).
     pub breaches: i64,
     /// The user's organisation, roles and active flag; `None` when there is no such user.
     pub user: Option<(String, String, bool)>,
 }
 
-/// The dispute `id`, both its parties, its number of breaches and the row of the user
+/// The dispute `id` with its parties, LMC, breach count and people, and the row of the user
 /// `user_id`, in one statement: `None` when there is no such dispute. With `lock` the dispute
 /// is read under its row lock as [`lock`] does (call it inside `write_tx` then).
 pub fn view(c: &mut DbConn, id: &str, user_id: &str, lock: bool) -> QueryResult<Option<Viewed>> {
@@ -224,47 +248,41 @@ pub fn view(c: &mut DbConn, id: &str, user_id: &str, lock: bool) -> QueryResult<
         DbConn::Sqlite(sq) => DisputeView::new(id, user_id, false).get_result(sq),
     }
     .optional()?;
-    Ok(row.map(|(dispute, a, r, breaches, (org, roles, active))| {
-        let party = |(name, kind, address)| Party {
-            name,
-            kind,
-            address,
-        };
-        Viewed {
-            dispute,
-            appellant: party(a),
-            respondent: party(r),
-            breaches,
-            user: match (org, roles, active) {
-                (Some(o), Some(r), Some(a)) => Some((o, r, a)),
-                _ => None,
-            },
-        }
-    }))
-}
-
-/// Both parties of `d`: (appellant, respondent).
-pub fn parties(c: &mut DbConn, d: &DisputeRow) -> QueryResult<(Party, Party)> {
-    let rows: Vec<(String, String, String, String)> = organisations::table
-        .filter(organisations::id.eq_any([&d.appellant_id, &d.respondent_id]))
-        .select((
-            organisations::id,
-            organisations::name,
-            organisations::kind,
-            organisations::address,
-        ))
-        .load(c)?;
-    let find = |id: &str| {
-        rows.iter()
-            .find(|o| o.0 == id)
-            .map(|(_, name, kind, address)| Party {
-                name: name.clone(),
-                kind: kind.clone(),
-                address: address.clone(),
-            })
-            .ok_or(diesel::result::Error::NotFound)
-    };
-    Ok((find(&d.appellant_id)?, find(&d.respondent_id)?))
+    Ok(row.map(
+        |(dispute, a, r, lmc_email, breaches, names, (org, roles, active))| {
+            let party = |(name, kind, address, email)| Party {
+                name,
+                kind,
+                address,
+                email,
+            };
+            let (m, cm, gp, lr, sec) = names;
+            let people = [
+                (&dispute.mediator_id, m),
+                (&dispute.clinical_member_id, cm),
+                (&dispute.gp_conciliator_id, gp),
+                (&dispute.lmc_representative_id, lr),
+                (&dispute.secretary_id, sec),
+            ]
+            .into_iter()
+            .filter_map(|(id, name)| Some((id.clone()?, name?)))
+            .collect();
+            Viewed {
+                parties: Parties {
+                    appellant: party(a),
+                    respondent: party(r),
+                    lmc_email,
+                },
+                people,
+                breaches,
+                user: match (org, roles, active) {
+                    (Some(o), Some(r), Some(a)) => Some((o, r, a)),
+                    _ => None,
+                },
+                dispute,
+            }
+        },
+    ))
 }
 
 /// Writes the new state; fails with `RollbackTransaction` when the version moved meanwhile.
@@ -304,6 +322,18 @@ pub fn append_event(c: &mut DbConn, ev: &EventRow) -> QueryResult<()> {
     match c {
         DbConn::Pg(pg) => InsertEvent(ev).execute(pg)?,
         DbConn::Sqlite(sq) => InsertEvent(ev).execute(sq)?,
+    };
+    Ok(())
+}
+
+pub use super::statements::NewNotice;
+
+/// Queues one notice (see `notify::outbox::queue`).
+pub fn insert_notice(c: &mut DbConn, n: &NewNotice) -> QueryResult<()> {
+    use super::statements::InsertNotice;
+    match c {
+        DbConn::Pg(pg) => InsertNotice(n).execute(pg)?,
+        DbConn::Sqlite(sq) => InsertNotice(n).execute(sq)?,
     };
     Ok(())
 }

@@ -27,10 +27,12 @@ macro_rules! keyed_by_sql {
     };
 }
 
-/// One dispute with both parties (name, kind, address), the number of its breaches and the
-/// row of the user `user_id` (organisation, roles, active; all `NULL` when there is no such
-/// user), in one statement. With `lock` (PostgreSQL only, inside a transaction) the dispute's
-/// row, and only it, is locked: `FOR UPDATE OF disputes`.
+/// One dispute with both parties (name, kind, address, e-mail), its LMC's e-mail, the number
+/// of its breaches, the names of the people it names (mediator, the three voting members, the
+/// secretary; `NULL` where there is none) and the row of the user `user_id` (organisation,
+/// roles, active; all `NULL` when there is no such user), in one statement. With `lock`
+/// (PostgreSQL only, inside a transaction) the dispute's row, and only it, is locked:
+/// `FOR UPDATE OF disputes`.
 pub struct DisputeView<'a, DB: Backend> {
     select: diesel::dsl::AsSelect<DisputeRow, DB>,
     dispute_id: &'a str,
@@ -55,9 +57,17 @@ where
 /// What [`DisputeView`] returns.
 pub type DisputeViewRow = (
     DisputeRow,
-    (String, String, String),
-    (String, String, String),
+    (String, String, String, String),
+    (String, String, String, String),
+    Option<String>,
     i64,
+    (
+        Option<String>,
+        Option<String>,
+        Option<String>,
+        Option<String>,
+        Option<String>,
+    ),
     (Option<String>, Option<String>, Option<bool>),
 );
 
@@ -70,9 +80,17 @@ where
 {
     type SqlType = (
         diesel::dsl::SqlTypeOf<diesel::dsl::AsSelect<DisputeRow, DB>>,
-        (Text, Text, Text),
-        (Text, Text, Text),
+        (Text, Text, Text, Text),
+        (Text, Text, Text, Text),
+        Nullable<Text>,
         BigInt,
+        (
+            Nullable<Text>,
+            Nullable<Text>,
+            Nullable<Text>,
+            Nullable<Text>,
+            Nullable<Text>,
+        ),
         (Nullable<Text>, Nullable<Text>, Nullable<Bool>),
     );
 }
@@ -87,12 +105,20 @@ where
         out.push_sql("SELECT ");
         self.select.walk_ast(out.reborrow())?;
         out.push_sql(
-            ", pa.name, pa.kind, pa.address, pr.name, pr.kind, pr.address, \
+            ", pa.name, pa.kind, pa.address, pa.email, pr.name, pr.kind, pr.address, pr.email, \
+             pl.email, \
              (SELECT COUNT(*) FROM breaches b WHERE b.dispute_id = disputes.id), \
+             um.name, uc.name, ug.name, ul.name, us.name, \
              u.organisation_id, u.roles, u.active \
              FROM disputes \
              JOIN organisations pa ON pa.id = disputes.appellant_id \
              JOIN organisations pr ON pr.id = disputes.respondent_id \
+             LEFT JOIN organisations pl ON pl.id = disputes.lmc_id \
+             LEFT JOIN users um ON um.id = disputes.mediator_id \
+             LEFT JOIN users uc ON uc.id = disputes.clinical_member_id \
+             LEFT JOIN users ug ON ug.id = disputes.gp_conciliator_id \
+             LEFT JOIN users ul ON ul.id = disputes.lmc_representative_id \
+             LEFT JOIN users us ON us.id = disputes.secretary_id \
              LEFT JOIN users u ON u.id = ",
         );
         out.push_bind_param::<Text, str>(self.user_id)?;
@@ -147,6 +173,74 @@ where
 
 impl<Conn> RunQueryDsl<Conn> for SaveDispute<'_> {}
 
+/// One notice row, as the outbox queues it.
+pub struct NewNotice<'a> {
+    pub id: String,
+    pub dispute_id: Option<&'a str>,
+    pub template: &'a str,
+    pub recipients: String,
+    pub subject: &'a str,
+    pub body_text: &'a str,
+    pub body_html: &'a str,
+    pub ics: Option<&'a str>,
+    pub ics_method: Option<&'a str>,
+    pub queued_at: chrono::NaiveDateTime,
+}
+
+/// `INSERT INTO notices (…) VALUES (…)` for one notice: `queued`, no attempt yet, due at once.
+pub struct InsertNotice<'a>(pub &'a NewNotice<'a>);
+
+keyed_by_sql!(QueryId for InsertNotice<'_>);
+
+impl<DB> QueryFragment<DB> for InsertNotice<'_>
+where
+    DB: Backend + HasSqlType<Text> + HasSqlType<Nullable<Text>> + HasSqlType<Timestamp>,
+    str: ToSql<Text, DB>,
+    String: ToSql<Text, DB>,
+    chrono::NaiveDateTime: ToSql<Timestamp, DB>,
+{
+    fn walk_ast<'b>(&'b self, mut out: AstPass<'_, 'b, DB>) -> QueryResult<()> {
+        let n = self.0;
+        out.push_sql(
+            "INSERT INTO notices (id, dispute_id, template, recipients, subject, body_text, \
+             body_html, ics, ics_method, status, attempts, queued_at, next_attempt_at) VALUES (",
+        );
+        out.push_bind_param::<Text, String>(&n.id)?;
+        out.push_sql(", ");
+        push_opt_text(&mut out, &n.dispute_id)?;
+        out.push_sql(", ");
+        out.push_bind_param::<Text, str>(n.template)?;
+        out.push_sql(", ");
+        out.push_bind_param::<Text, String>(&n.recipients)?;
+        out.push_sql(", ");
+        out.push_bind_param::<Text, str>(n.subject)?;
+        out.push_sql(", ");
+        out.push_bind_param::<Text, str>(n.body_text)?;
+        out.push_sql(", ");
+        out.push_bind_param::<Text, str>(n.body_html)?;
+        out.push_sql(", ");
+        push_opt_text(&mut out, &n.ics)?;
+        out.push_sql(", ");
+        push_opt_text(&mut out, &n.ics_method)?;
+        out.push_sql(", 'queued', 0, ");
+        out.push_bind_param::<Timestamp, chrono::NaiveDateTime>(&n.queued_at)?;
+        out.push_sql(", ");
+        out.push_bind_param::<Timestamp, chrono::NaiveDateTime>(&n.queued_at)?;
+        out.push_sql(")");
+        Ok(())
+    }
+}
+
+impl<Conn> RunQueryDsl<Conn> for InsertNotice<'_> {}
+
+fn push_opt_text<'b, DB>(out: &mut AstPass<'_, 'b, DB>, v: &'b Option<&str>) -> QueryResult<()>
+where
+    DB: Backend + HasSqlType<Nullable<Text>>,
+    str: ToSql<Text, DB>,
+{
+    out.push_bind_param::<Nullable<Text>, Option<&str>>(v)
+}
+
 /// `INSERT INTO events (…) VALUES (…)` for one event.
 pub struct InsertEvent<'a>(pub &'a EventRow);
 
@@ -190,3 +284,136 @@ where
 }
 
 impl<Conn> RunQueryDsl<Conn> for InsertEvent<'_> {}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::db::schema::disputes;
+    use diesel::pg::Pg;
+    use diesel::sqlite::Sqlite;
+    use diesel::QueryDsl;
+
+    /// A dispute row with every optional field empty, or every one filled.
+    fn row(filled: bool) -> DisputeRow {
+        let day = chrono::NaiveDate::from_ymd_opt(2026, 3, 2).unwrap();
+        let t = day.and_hms_opt(9, 0, 0).unwrap();
+        let s = |v: &str| filled.then(|| v.to_string());
+        let d = filled.then_some(day);
+        DisputeRow {
+            id: "d".into(),
+            title: "t".into(),
+            category: "c".into(),
+            appellant_id: "a".into(),
+            respondent_id: "r".into(),
+            summary: "s".into(),
+            matter_arose_on: day,
+            contract_related: true,
+            inter_practice: false,
+            screening_org_id: "o".into(),
+            lmc_id: s("l"),
+            state: "informal".into(),
+            version: 1,
+            mediator_id: s("m"),
+            mediator_mode: s("mediation"),
+            lodged_on: d,
+            lmc_consulted_on: d,
+            clinical_member_id: s("cm"),
+            gp_conciliator_id: s("gp"),
+            lmc_representative_id: s("lr"),
+            secretary_id: s("sec"),
+            chair_id: s("ch"),
+            hearing_date: d,
+            hearing_time: s("10:00"),
+            hearing_venue: s("v"),
+            hearing_sequence: 0,
+            notice_sent_on: d,
+            bundle_distributed_on: d,
+            held_on: d,
+            decided_on: d,
+            decision_notified_on: d,
+            referred_on: d,
+            hearing_by: d,
+            notice_by: d,
+            bundle_by: d,
+            decision_by: d,
+            fhsu_by: d,
+            next_sweep_on: d,
+            detail: "{}".into(),
+            created_by: "u".into(),
+            created_at: t,
+            updated_at: t,
+        }
+    }
+
+    /// The SQL text of a statement for a backend, without its binds.
+    macro_rules! sql {
+        ($db:ty, $q:expr) => {
+            diesel::debug_query::<$db, _>($q)
+                .to_string()
+                .split(" -- binds")
+                .next()
+                .unwrap()
+                .to_string()
+        };
+    }
+
+    #[test]
+    fn the_update_is_one_text_whatever_the_row_holds_and_sets_every_column_but_id() {
+        let (empty, full) = (row(false), row(true));
+        for text in [
+            sql!(Pg, &SaveDispute::new(&empty, 1)),
+            sql!(Sqlite, &SaveDispute::new(&empty, 1)),
+        ] {
+            let names: Vec<&str> = text
+                .trim_start_matches("UPDATE disputes SET ")
+                .split(" WHERE ")
+                .next()
+                .unwrap()
+                .split(", ")
+                .map(|a| {
+                    a.split(" = ")
+                        .next()
+                        .unwrap()
+                        .trim_matches('"')
+                        .trim_matches('`')
+                })
+                .collect();
+            let all = sql!(Pg, &disputes::table.select(disputes::all_columns));
+            let expected: Vec<&str> = all
+                .trim_start_matches("SELECT ")
+                .split(" FROM ")
+                .next()
+                .unwrap()
+                .split(", ")
+                .map(|c| c.rsplit('.').next().unwrap().trim_matches('"'))
+                .filter(|c| *c != "id")
+                .collect();
+            assert_eq!(names, expected, "{text}");
+            let n = expected.len();
+            let pg_where = format!("WHERE id = ${} AND version = ${}", n + 1, n + 2);
+            assert!(
+                text.ends_with(&pg_where) || text.ends_with("WHERE id = ? AND version = ?"),
+                "{text}"
+            );
+        }
+        assert_eq!(
+            sql!(Pg, &SaveDispute::new(&empty, 1)),
+            sql!(Pg, &SaveDispute::new(&full, 7))
+        );
+        assert_eq!(
+            sql!(Sqlite, &SaveDispute::new(&empty, 1)),
+            sql!(Sqlite, &SaveDispute::new(&full, 7))
+        );
+    }
+
+    #[test]
+    fn only_the_locking_view_locks_and_only_the_dispute() {
+        let lock = sql!(Pg, &DisputeView::<Pg>::new("d", "u", true));
+        let read = sql!(Pg, &DisputeView::<Pg>::new("d", "u", false));
+        assert!(lock.ends_with(" FOR UPDATE OF disputes"), "{lock}");
+        assert!(!read.contains("FOR UPDATE"), "{read}");
+        assert_eq!(lock.trim_end_matches(" FOR UPDATE OF disputes"), read);
+        let sqlite = sql!(Sqlite, &DisputeView::<Sqlite>::new("d", "u", false));
+        assert!(!sqlite.contains("FOR UPDATE") && sqlite.contains("LEFT JOIN users u ON u.id = ?"));
+    }
+}

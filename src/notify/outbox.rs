@@ -3,7 +3,8 @@
 
 use super::templates::Templates;
 use crate::db::disputes::DisputeRow;
-use crate::db::schema::{notices, organisations, users};
+use crate::db::disputes::NewNotice;
+use crate::db::schema::{organisations, users};
 use crate::db::{now, DbConn};
 use diesel::prelude::*;
 use serde_json::{json, Value};
@@ -48,25 +49,22 @@ pub fn queue(
         let rendered = templates
             .render(spec.template, &spec.ctx)
             .map_err(|e| format!("rendering {}: {e}", spec.template))?;
-        let t = now();
-        diesel::insert_into(notices::table)
-            .values((
-                notices::id.eq(uuid::Uuid::new_v4().to_string()),
-                notices::dispute_id.eq(dispute_id),
-                notices::template.eq(spec.template),
-                notices::recipients.eq(serde_json::to_string(&to).unwrap_or_default()),
-                notices::subject.eq(&rendered.subject),
-                notices::body_text.eq(&rendered.text),
-                notices::body_html.eq(&rendered.html),
-                notices::ics.eq(spec.ics.as_ref().map(|i| i.body.clone())),
-                notices::ics_method.eq(spec.ics.as_ref().map(|i| i.method.as_str())),
-                notices::status.eq("queued"),
-                notices::attempts.eq(0),
-                notices::queued_at.eq(t),
-                notices::next_attempt_at.eq(t),
-            ))
-            .execute(c)
-            .map_err(|e| format!("queueing notice: {e}"))?;
+        crate::db::disputes::insert_notice(
+            c,
+            &NewNotice {
+                id: uuid::Uuid::new_v4().to_string(),
+                dispute_id,
+                template: spec.template,
+                recipients: serde_json::to_string(&to).unwrap_or_default(),
+                subject: &rendered.subject,
+                body_text: &rendered.text,
+                body_html: &rendered.html,
+                ics: spec.ics.as_ref().map(|i| i.body.as_str()),
+                ics_method: spec.ics.as_ref().map(|i| i.method.as_str()),
+                queued_at: now(),
+            },
+        )
+        .map_err(|e| format!("queueing notice: {e}"))?;
         n += 1;
     }
     Ok(n)
@@ -75,11 +73,30 @@ pub fn queue(
 /// Looks up the addresses of the people and organisations of a case.
 pub struct Addresses<'a> {
     pub c: &'a mut DbConn,
+    /// (organisation id, e-mail) already read (e.g. by the dispute's view): not asked again.
+    known: Vec<(String, String)>,
+}
+
+impl<'a> Addresses<'a> {
+    pub fn new(c: &'a mut DbConn) -> Self {
+        Addresses {
+            c,
+            known: Vec::new(),
+        }
+    }
+
+    /// With the e-mails of these organisations known already.
+    pub fn knowing(c: &'a mut DbConn, known: Vec<(String, String)>) -> Self {
+        Addresses { c, known }
+    }
 }
 
 impl Addresses<'_> {
     pub fn org(&mut self, id: Option<&str>) -> Vec<String> {
         let Some(id) = id else { return vec![] };
+        if let Some((_, email)) = self.known.iter().find(|k| k.0 == id) {
+            return vec![email.clone()];
+        }
         organisations::table
             .find(id)
             .select(organisations::email)
@@ -167,13 +184,23 @@ pub fn base_context(c: &mut DbConn, d: &DisputeRow, today: chrono::NaiveDate) ->
     // Both parties' names in one query.
     let names =
         crate::db::disputes::org_names(c, [&d.appellant_id, &d.respondent_id]).unwrap_or_default();
-    let name = |id: &str| names.get(id).cloned().unwrap_or_default();
+    let name = |id: &str| names.get(id).map(String::as_str).unwrap_or_default();
+    base_context_named(d, name(&d.appellant_id), name(&d.respondent_id), today)
+}
+
+/// [`base_context`] with the parties' names already read.
+pub fn base_context_named(
+    d: &DisputeRow,
+    appellant_name: &str,
+    respondent_name: &str,
+    today: chrono::NaiveDate,
+) -> Value {
     json!({
         "case_ref": d.case_ref(),
         "title": d.title,
         "category": d.category,
-        "appellant_name": name(&d.appellant_id),
-        "respondent_name": name(&d.respondent_id),
+        "appellant_name": appellant_name,
+        "respondent_name": respondent_name,
         "today": today.to_string(),
     })
 }

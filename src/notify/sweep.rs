@@ -251,7 +251,7 @@ fn sweep_one(
             )
             .map_err(map)?;
             if fresh {
-                let mut a = Addresses { c };
+                let mut a = Addresses::new(c);
                 let mut to = a.user(d.secretary_id.as_deref());
                 to.extend(a.lmc(&d));
                 to.extend(a.accountable_officers(&d.screening_org_id));
@@ -283,7 +283,7 @@ fn sweep_one(
                 ))
                 .execute(c)
                 .map_err(map)?;
-            let mut a = Addresses { c };
+            let mut a = Addresses::new(c);
             let to = reminder_recipients(&mut a, &d, due.kind);
             let left = cal.working_days_between(today, due.deadline);
             specs.push(NoticeSpec {
