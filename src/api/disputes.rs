@@ -127,7 +127,7 @@ fn party(id: &str, p: &store::Party) -> Value {
 
 /// The dispute as the caller may see it.
 pub fn represent(c: &mut DbConn, caller: &Caller, d: &DisputeRow) -> ApiResult<Value> {
-    let v = store::view(c, &d.id, &caller.user_id, false)?.ok_or(ApiError::NotFound)?;
+    let v = store::view(c, &d.id, &caller.user_id, false, false)?.ok_or(ApiError::NotFound)?;
     represent_with(c, caller, d, &v.parties, v.people, v.breaches)
 }
 
@@ -693,7 +693,7 @@ pub async fn get_dispute(
     let out = state
         .db(move |c| {
             // The caller, the dispute, its parties and breach count in one statement.
-            let (caller, v) = view_as(c, &who, &id, false, None)?;
+            let (caller, v) = view_as(c, &who, &id, false, false, None)?;
             if !can_see(&caller, &v.dispute) {
                 return Err(ApiError::NotFound);
             }
@@ -712,9 +712,10 @@ fn view_as(
     who: &Bearer,
     id: &str,
     lock: bool,
+    full: bool,
     refuse_first: Option<ApiError>,
 ) -> ApiResult<(Caller, store::Viewed)> {
-    match store::view(c, id, &who.user_id, lock)? {
+    match store::view(c, id, &who.user_id, lock, full)? {
         Some(mut v) => {
             let caller =
                 auth::caller_from(&who.user_id, v.user.take()).ok_or_else(auth::user_gone)?;
@@ -748,10 +749,12 @@ pub async fn post_event(
     let actor = who.user_id.clone();
     let (out, queued, ev) = state
         .db(move |c| {
-            let (caller, (parties, people, breaches), applied) = write_tx(c, |c| {
+            let (caller, (parties, mut people, breaches), applied) = write_tx(c, |c| {
                 // The caller and the locked dispute with its parties, in one statement.
                 let not_object = (!body.is_object()).then(procedure::not_an_object);
-                let (caller, v) = view_as(c, &who, &id, true, not_object)?;
+                // A note notifies nobody: it needs neither the LMC's address nor the names.
+                let full = body.get("type").and_then(Value::as_str) != Some("add_note");
+                let (caller, v) = view_as(c, &who, &id, true, full, not_object)?;
                 let store::Viewed {
                     dispute,
                     parties,
@@ -763,6 +766,7 @@ pub async fn post_event(
                     procedure::apply_to(c, &ctx, &caller, dispute, Some(&parties), &body)?;
                 Ok::<_, ApiError>((caller, (parties, people, breaches), applied))
             })?;
+            people.extend(applied.named.iter().cloned());
             let out = represent_with(
                 c,
                 &caller,

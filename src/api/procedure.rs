@@ -241,6 +241,8 @@ pub struct Applied {
     pub notices: usize,
     /// Breaches this event recorded (overridden date rules).
     pub breaches_recorded: usize,
+    /// (user id, name) of someone the event named whose name it read (the new mediator).
+    pub named: Vec<(String, String)>,
 }
 
 /// The 400 for an event body that is not a JSON object.
@@ -330,6 +332,7 @@ pub fn apply_to(
         None => outbox::base_context(c, &d, today),
     };
     let known = parties.map(|p| p.emails(&d)).unwrap_or_default();
+    let mut named = Vec::new();
     let mut screen_proceeds = false;
     let is_secretary = rel.panel_secretary && caller.has(Role::PanelSecretary);
 
@@ -356,6 +359,7 @@ pub fn apply_to(
                     ))
                 }
             };
+            named.push((mediator_id.clone(), name.clone()));
             d.mediator_id = Some(mediator_id.clone());
             d.mediator_mode = Some(mode.clone());
             data.insert("mediator_id".into(), json!(mediator_id));
@@ -1061,6 +1065,7 @@ pub fn apply_to(
         dispute: d,
         notices: n,
         breaches_recorded: recorded,
+        named,
     })
 }
 

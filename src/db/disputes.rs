@@ -237,15 +237,23 @@ pub struct Viewed {
     pub user: Option<(String, String, bool)>,
 }
 
-/// The dispute `id` with its parties, LMC, breach count and people, and the row of the user
-/// `user_id`, in one statement: `None` when there is no such dispute. With `lock` the dispute
-/// is read under its row lock as [`lock`] does (call it inside `write_tx` then).
-pub fn view(c: &mut DbConn, id: &str, user_id: &str, lock: bool) -> QueryResult<Option<Viewed>> {
+/// The dispute `id` with its parties and breach count, and the row of the user `user_id`, in
+/// one statement: `None` when there is no such dispute. With `full`, also the LMC's e-mail and
+/// the people's names (for a transition's notices); without, `lmc_email` is `None` and
+/// `people` empty. With `lock` the dispute is read under its row lock as [`lock`] does (call it
+/// inside `write_tx` then).
+pub fn view(
+    c: &mut DbConn,
+    id: &str,
+    user_id: &str,
+    lock: bool,
+    full: bool,
+) -> QueryResult<Option<Viewed>> {
     use super::statements::{DisputeView, DisputeViewRow};
     let row: Option<DisputeViewRow> = match c {
-        DbConn::Pg(pg) => DisputeView::new(id, user_id, lock).get_result(pg),
+        DbConn::Pg(pg) => DisputeView::new(id, user_id, lock, full).get_result(pg),
         // No row locks: `write_tx`'s BEGIN IMMEDIATE already serialises the writers.
-        DbConn::Sqlite(sq) => DisputeView::new(id, user_id, false).get_result(sq),
+        DbConn::Sqlite(sq) => DisputeView::new(id, user_id, false, full).get_result(sq),
     }
     .optional()?;
     Ok(row.map(
