@@ -2,11 +2,6 @@
 
 use std::process::ExitCode;
 
-/// mimalloc instead of glibc's malloc: allocation was a tenth of the service's CPU under load
-/// (BENCHMARKS.md).
-#[global_allocator]
-static ALLOCATOR: mimalloc::MiMalloc = mimalloc::MiMalloc;
-
 fn main() -> ExitCode {
     let filter = tracing_subscriber::EnvFilter::try_from_env("LDR_LOG")
         .unwrap_or_else(|_| tracing_subscriber::EnvFilter::new("info"));
