@@ -31,7 +31,7 @@ macro_rules! keyed_by_sql {
 /// and the row of the user `user_id` (organisation, roles, active; all `NULL` when there is no
 /// such user), in one statement. With `full`, also its LMC's e-mail and the names of the people
 /// it names (mediator, the three voting members, the secretary), which a transition's notices
-/// need; without, those columns are `NULL` (the seven joins cost PostgreSQL about a third more
+/// need; without, those columns are `NULL` (the six joins cost PostgreSQL about a third more
 /// per read, wasted on a plain `GET`). With `lock` (PostgreSQL only, inside a transaction) the
 /// dispute's row, and only it, is locked: `FOR UPDATE OF disputes`.
 pub struct DisputeView<'a, DB: Backend> {
