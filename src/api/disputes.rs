@@ -753,7 +753,11 @@ pub async fn post_event(
                 // The caller and the locked dispute with its parties, in one statement.
                 let not_object = (!body.is_object()).then(procedure::not_an_object);
                 // A note notifies nobody: it needs neither the LMC's address nor the names.
-                let full = body.get("type").and_then(Value::as_str) != Some("add_note");
+                let full = body
+                    .get("type")
+                    .and_then(Value::as_str)
+                    .and_then(EventType::parse)
+                    != Some(EventType::AddNote);
                 let (caller, v) = view_as(c, &who, &id, true, full, not_object)?;
                 let store::Viewed {
                     dispute,
@@ -762,8 +766,7 @@ pub async fn post_event(
                     breaches,
                     ..
                 } = v;
-                let applied =
-                    procedure::apply_to(c, &ctx, &caller, dispute, Some(&parties), &body)?;
+                let applied = procedure::apply(c, &ctx, &caller, dispute, &parties, &body)?;
                 Ok::<_, ApiError>((caller, (parties, people, breaches), applied))
             })?;
             people.extend(applied.named.iter().cloned());

@@ -250,31 +250,15 @@ pub fn not_an_object() -> ApiError {
     ApiError::BadRequest("The body must be a JSON object.".into())
 }
 
-/// Applies `body` (the parsed JSON of `POST /disputes/{id}/events`) as `caller`. Runs inside
-/// the caller's write transaction.
+/// Applies `body` (the parsed JSON of `POST /disputes/{id}/events`) as `caller` to the dispute
+/// `d`, read under its lock inside the caller's write transaction together with its
+/// organisations (their names and addresses are not asked again).
 pub fn apply(
     c: &mut DbConn,
     ctx: &Ctx,
     caller: &Caller,
-    dispute_id: &str,
-    body: &Value,
-) -> ApiResult<Applied> {
-    if !body.is_object() {
-        return Err(not_an_object());
-    }
-    let d = store::lock(c, dispute_id)?.ok_or(ApiError::NotFound)?;
-    apply_to(c, ctx, caller, d, None, body)
-}
-
-/// [`apply`] to the dispute `d`, already read under its lock inside the write transaction,
-/// with its organisations when they were read with it (their names and addresses are then not
-/// asked again).
-pub fn apply_to(
-    c: &mut DbConn,
-    ctx: &Ctx,
-    caller: &Caller,
     mut d: DisputeRow,
-    parties: Option<&store::Parties>,
+    parties: &store::Parties,
     body: &Value,
 ) -> ApiResult<Applied> {
     let obj = body.as_object().ok_or_else(not_an_object)?;
@@ -326,12 +310,12 @@ pub fn apply_to(
     let mut data = Map::new();
     let mut notices: Vec<NoticeSpec> = Vec::new();
     // The template context every notice shares; a note notifies nobody, so it needs none.
-    let base = match parties {
-        _ if event == EventType::AddNote => Value::Null,
-        Some(p) => outbox::base_context_named(&d, &p.appellant.name, &p.respondent.name, today),
-        None => outbox::base_context(c, &d, today),
+    let base = if event == EventType::AddNote {
+        Value::Null
+    } else {
+        outbox::base_context_named(&d, &parties.appellant.name, &parties.respondent.name, today)
     };
-    let known = parties.map(|p| p.emails(&d)).unwrap_or_default();
+    let known = parties.emails(&d);
     let mut named = Vec::new();
     let mut screen_proceeds = false;
     let is_secretary = rel.panel_secretary && caller.has(Role::PanelSecretary);

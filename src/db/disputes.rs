@@ -295,11 +295,8 @@ pub fn view(
 
 /// Writes the new state; fails with `RollbackTransaction` when the version moved meanwhile.
 pub fn save(c: &mut DbConn, row: &DisputeRow, previous_version: i64) -> QueryResult<()> {
-    use super::statements::SaveDispute;
-    let n = match c {
-        DbConn::Pg(pg) => SaveDispute::new(row, previous_version).execute(pg)?,
-        DbConn::Sqlite(sq) => SaveDispute::new(row, previous_version).execute(sq)?,
-    };
+    use super::statements::{execute, SaveDispute};
+    let n = execute(c, SaveDispute::new(row, previous_version))?;
     if n == 1 {
         Ok(())
     } else {
@@ -326,24 +323,16 @@ pub struct EventRow {
 }
 
 pub fn append_event(c: &mut DbConn, ev: &EventRow) -> QueryResult<()> {
-    use super::statements::InsertEvent;
-    match c {
-        DbConn::Pg(pg) => InsertEvent(ev).execute(pg)?,
-        DbConn::Sqlite(sq) => InsertEvent(ev).execute(sq)?,
-    };
-    Ok(())
+    use super::statements::{execute, InsertEvent};
+    execute(c, InsertEvent(ev)).map(|_| ())
 }
 
 pub use super::statements::NewNotice;
 
 /// Queues one notice (see `notify::outbox::queue`).
 pub fn insert_notice(c: &mut DbConn, n: &NewNotice) -> QueryResult<()> {
-    use super::statements::InsertNotice;
-    match c {
-        DbConn::Pg(pg) => InsertNotice(n).execute(pg)?,
-        DbConn::Sqlite(sq) => InsertNotice(n).execute(sq)?,
-    };
-    Ok(())
+    use super::statements::{execute, InsertNotice};
+    execute(c, InsertNotice(n)).map(|_| ())
 }
 
 pub fn events_of(c: &mut DbConn, dispute_id: &str) -> QueryResult<Vec<EventRow>> {

@@ -13,9 +13,22 @@ use super::schema::events;
 use diesel::backend::Backend;
 use diesel::expression::SelectableHelper;
 use diesel::query_builder::{AsChangeset, AstPass, Query, QueryFragment, QueryId};
+use diesel::query_dsl::methods::ExecuteDsl;
 use diesel::serialize::ToSql;
 use diesel::sql_types::{BigInt, Bool, HasSqlType, Nullable, Text, Timestamp};
 use diesel::{QueryResult, RunQueryDsl};
+
+/// Runs `q` on the backend's own connection (these fragments are written for `Pg` and `Sqlite`,
+/// not for the multi-connection's backend).
+pub fn execute<Q>(c: &mut super::DbConn, q: Q) -> QueryResult<usize>
+where
+    Q: ExecuteDsl<diesel::PgConnection> + ExecuteDsl<diesel::SqliteConnection>,
+{
+    match c {
+        super::DbConn::Pg(pg) => ExecuteDsl::execute(q, pg),
+        super::DbConn::Sqlite(sq) => ExecuteDsl::execute(q, sq),
+    }
+}
 
 /// The cache key of these statements is their SQL text.
 macro_rules! keyed_by_sql {
