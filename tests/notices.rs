@@ -25,6 +25,7 @@ both_dbs!(
     temporary_refusal_retries_up_to_the_limit_then_fails,
     two_replicas_never_send_a_notice_twice,
     a_crashed_workers_lease_is_taken_over_after_it_expires,
+    a_claim_leases_and_only_the_lease_holder_records_a_send,
     reminders_and_breach_alerts_are_sent_once_across_restarts,
     hearing_invitation_update_and_cancellation_parse_back,
 );
@@ -390,6 +391,72 @@ fn a_crashed_workers_lease_is_taken_over_after_it_expires(db: Db) {
     for n in &r {
         assert_ne!(n.locked_by.as_deref(), Some("worker-that-crashed"));
     }
+}
+
+/// The worker's own statements on the real database: a claim leases each due row until
+/// `LEASE_SECONDS` after its `now`, a second claim within the lease gets nothing, one after it
+/// takes the row over, and a batch's "sent" is recorded only for the rows still leased to the
+/// worker that records it (one more attempt each, lease and error cleared).
+fn a_claim_leases_and_only_the_lease_holder_records_a_send(db: Db) {
+    use ldr::notify::worker::{claim, record_sent, LEASE_SECONDS};
+    let smtp = SmtpServer::down();
+    let Some(mut app) = spawn(db, &smtp, &[("LDR_MAIL_RETRY_BASE_SECONDS", "3600")]) else {
+        return;
+    };
+    let w = World::new(&app);
+    w.file(&app, true);
+    w.file(&app, true);
+    // One failed attempt each, then due again only in an hour.
+    let before = wait_rows(&app, "a first attempt at every notice", |r| {
+        r.len() >= 2 && r.iter().all(|n| n.attempts == 1)
+    });
+    app.stop();
+    let mut c = app.state.pool.get().unwrap();
+    let now = ldr::db::now();
+    assert!(
+        claim(&mut c, "w1", now, 20).unwrap().is_empty(),
+        "nothing is due yet"
+    );
+    let t = now + chrono::Duration::hours(2);
+    let mut got = claim(&mut c, "w1", t, 20).unwrap();
+    got.sort_by(|a, b| a.id.cmp(&b.id));
+    assert_eq!(got.len(), before.len());
+    assert!(got
+        .iter()
+        .all(|n| n.attempts == 1 && !n.body_html.is_empty()));
+    let lease_end = t + chrono::Duration::seconds(LEASE_SECONDS);
+    assert!(
+        claim(&mut c, "w2", lease_end, 20).unwrap().is_empty(),
+        "the lease holds to its end"
+    );
+    let taken = claim(&mut c, "w2", lease_end + chrono::Duration::seconds(1), 1).unwrap();
+    assert_eq!(taken.len(), 1, "one row taken over once the lease ran out");
+    let ids: Vec<String> = got.iter().map(|n| n.id.clone()).collect();
+    assert_eq!(record_sent(&mut c, "w1", &ids, t).unwrap(), ids.len() - 1);
+    drop(c);
+    let r = rows(&app);
+    for n in &r {
+        if n.id == taken[0].id {
+            assert_eq!(
+                (n.status.as_str(), n.locked_by.as_deref()),
+                ("queued", Some("w2")),
+                "{n:?}"
+            );
+        } else {
+            assert_eq!(
+                (n.status.as_str(), n.attempts, n.last_error.as_deref()),
+                ("sent", 2, None),
+                "{n:?}"
+            );
+        }
+    }
+    let mut c = app.state.pool.get().unwrap();
+    assert_eq!(
+        record_sent(&mut c, "w2", &[taken[0].id.clone()], t).unwrap(),
+        1
+    );
+    drop(c);
+    assert!(rows(&app).iter().all(|n| n.status == "sent"));
 }
 
 // ------------------------------------------------------------------------------ sweep

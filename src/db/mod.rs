@@ -7,7 +7,7 @@
 
 pub mod disputes;
 pub mod schema;
-mod statements;
+pub(crate) mod statements;
 
 use diesel::connection::SimpleConnection;
 use diesel::prelude::*;

@@ -12,10 +12,12 @@ use super::disputes::{DisputeRow, EventRow};
 use super::schema::events;
 use diesel::backend::Backend;
 use diesel::expression::SelectableHelper;
+use diesel::pg::Pg;
 use diesel::query_builder::{AsChangeset, AstPass, Query, QueryFragment, QueryId};
 use diesel::query_dsl::methods::ExecuteDsl;
 use diesel::serialize::ToSql;
 use diesel::sql_types::{BigInt, Bool, HasSqlType, Nullable, Text, Timestamp};
+use diesel::sqlite::Sqlite;
 use diesel::{QueryResult, RunQueryDsl};
 
 /// Runs `q` on the backend's own connection (these fragments are written for `Pg` and `Sqlite`,
@@ -313,6 +315,143 @@ where
 }
 
 impl<Conn> RunQueryDsl<Conn> for InsertEvent<'_> {}
+
+/// The mail worker's claim: leases up to `limit` due notices to `worker` until `until`, and
+/// returns what it needs to send them (see `notify::worker::Claimed`). On PostgreSQL the rows
+/// are picked `FOR UPDATE SKIP LOCKED`, so two replicas never take the same one; on SQLite the
+/// caller holds `BEGIN IMMEDIATE`.
+pub struct ClaimNotices<'a> {
+    pub now: chrono::NaiveDateTime,
+    pub until: chrono::NaiveDateTime,
+    pub limit: i64,
+    pub worker: &'a str,
+}
+
+/// What [`ClaimNotices`] returns: id, recipients, subject, text, HTML, ics, ics method, attempts.
+pub type ClaimedSql = (
+    Text,
+    Text,
+    Text,
+    Text,
+    Text,
+    Nullable<Text>,
+    Nullable<Text>,
+    diesel::sql_types::Integer,
+);
+
+keyed_by_sql!(QueryId for ClaimNotices<'_>);
+
+impl Query for ClaimNotices<'_> {
+    type SqlType = ClaimedSql;
+}
+
+impl ClaimNotices<'_> {
+    fn walk<'b, DB>(&'b self, mut out: AstPass<'_, 'b, DB>, skip_locked: bool) -> QueryResult<()>
+    where
+        DB: Backend + HasSqlType<Text> + HasSqlType<BigInt> + HasSqlType<Timestamp>,
+        str: ToSql<Text, DB>,
+        i64: ToSql<BigInt, DB>,
+        chrono::NaiveDateTime: ToSql<Timestamp, DB>,
+    {
+        out.push_sql("UPDATE notices SET locked_until = ");
+        out.push_bind_param::<Timestamp, _>(&self.until)?;
+        out.push_sql(", locked_by = ");
+        out.push_bind_param::<Text, str>(self.worker)?;
+        out.push_sql(
+            " WHERE id IN (SELECT id FROM notices WHERE status = 'queued' AND next_attempt_at <= ",
+        );
+        out.push_bind_param::<Timestamp, _>(&self.now)?;
+        out.push_sql(" AND (locked_until IS NULL OR locked_until < ");
+        out.push_bind_param::<Timestamp, _>(&self.now)?;
+        out.push_sql(") ORDER BY next_attempt_at, id LIMIT ");
+        out.push_bind_param::<BigInt, i64>(&self.limit)?;
+        if skip_locked {
+            out.push_sql(" FOR UPDATE SKIP LOCKED");
+        }
+        out.push_sql(
+            ") RETURNING id, recipients, subject, body_text, body_html, ics, ics_method, attempts",
+        );
+        Ok(())
+    }
+}
+
+impl QueryFragment<Pg> for ClaimNotices<'_> {
+    fn walk_ast<'b>(&'b self, out: AstPass<'_, 'b, Pg>) -> QueryResult<()> {
+        self.walk(out, true)
+    }
+}
+
+impl QueryFragment<Sqlite> for ClaimNotices<'_> {
+    fn walk_ast<'b>(&'b self, out: AstPass<'_, 'b, Sqlite>) -> QueryResult<()> {
+        self.walk(out, false)
+    }
+}
+
+impl<Conn> RunQueryDsl<Conn> for ClaimNotices<'_> {}
+
+/// Records that the transport accepted the notices `ids`, in one statement for a whole batch:
+/// `sent`, one more attempt, lease and error cleared; only rows whose lease `worker` still
+/// holds. PostgreSQL takes the ids as an array (`id = ANY(…)`, an index lookup each), SQLite as
+/// a JSON array (`json_each`).
+pub struct MarkSent<'a> {
+    ids: &'a [String],
+    ids_json: String,
+    worker: &'a str,
+    now: chrono::NaiveDateTime,
+}
+
+impl<'a> MarkSent<'a> {
+    pub fn new(ids: &'a [String], worker: &'a str, now: chrono::NaiveDateTime) -> Self {
+        MarkSent {
+            ids,
+            // A list of strings always serialises.
+            ids_json: serde_json::to_string(ids).unwrap_or_else(|_| "[]".into()),
+            worker,
+            now,
+        }
+    }
+}
+
+keyed_by_sql!(QueryId for MarkSent<'_>);
+
+impl MarkSent<'_> {
+    fn head<'b, DB>(&'b self, out: &mut AstPass<'_, 'b, DB>) -> QueryResult<()>
+    where
+        DB: Backend + HasSqlType<Text> + HasSqlType<Timestamp>,
+        str: ToSql<Text, DB>,
+        chrono::NaiveDateTime: ToSql<Timestamp, DB>,
+    {
+        out.push_sql("UPDATE notices SET status = 'sent', sent_at = ");
+        out.push_bind_param::<Timestamp, _>(&self.now)?;
+        out.push_sql(
+            ", attempts = attempts + 1, locked_until = NULL, last_error = NULL WHERE locked_by = ",
+        );
+        out.push_bind_param::<Text, str>(self.worker)?;
+        Ok(())
+    }
+}
+
+impl QueryFragment<Pg> for MarkSent<'_> {
+    fn walk_ast<'b>(&'b self, mut out: AstPass<'_, 'b, Pg>) -> QueryResult<()> {
+        self.head(&mut out)?;
+        out.push_sql(" AND id = ANY(");
+        out.push_bind_param::<diesel::sql_types::Array<Text>, [String]>(self.ids)?;
+        out.push_sql(")");
+        Ok(())
+    }
+}
+
+impl QueryFragment<Sqlite> for MarkSent<'_> {
+    fn walk_ast<'b>(&'b self, mut out: AstPass<'_, 'b, Sqlite>) -> QueryResult<()> {
+        self.head(&mut out)?;
+        out.push_sql(" AND id IN (SELECT value FROM json_each(");
+        out.push_bind_param::<Text, String>(&self.ids_json)?;
+        out.push_sql("))");
+        Ok(())
+    }
+}
+
+impl<Conn> RunQueryDsl<Conn> for MarkSent<'_> {}
 
 #[cfg(test)]
 mod tests {

@@ -13,11 +13,11 @@ use super::templates::Rendered;
 use crate::api::error::ApiError;
 use crate::api::AppState;
 use crate::config::Config;
+use crate::db::statements::{ClaimNotices, MarkSent};
 use crate::db::{write_tx, DbConn};
 use actix_web::web;
 use chrono::{Duration as ChronoDuration, NaiveDateTime};
 use diesel::prelude::*;
-use diesel::sql_types::{BigInt, Integer, Nullable, Text, Timestamp};
 use lettre::transport::smtp::authentication::Credentials;
 use lettre::transport::smtp::client::{Tls, TlsParameters};
 use lettre::{AsyncSmtpTransport, AsyncTransport, Tokio1Executor};
@@ -101,62 +101,57 @@ fn percent_decode(s: &str) -> String {
         .unwrap_or_default()
 }
 
-#[derive(Debug, Clone, QueryableByName)]
+#[derive(Debug, Clone, Queryable)]
 pub struct Claimed {
-    #[diesel(sql_type = Text)]
     pub id: String,
-    #[diesel(sql_type = Text)]
     pub recipients: String,
-    #[diesel(sql_type = Text)]
     pub subject: String,
-    #[diesel(sql_type = Text)]
     pub body_text: String,
-    #[diesel(sql_type = Text)]
     pub body_html: String,
-    #[diesel(sql_type = Nullable<Text>)]
     pub ics: Option<String>,
-    #[diesel(sql_type = Nullable<Text>)]
     pub ics_method: Option<String>,
-    #[diesel(sql_type = Integer)]
     pub attempts: i32,
 }
 
-const CLAIM_INNER: &str =
-    "SELECT id FROM notices WHERE status = 'queued' AND next_attempt_at <= $1 \
-     AND (locked_until IS NULL OR locked_until < $1) ORDER BY next_attempt_at, id LIMIT $2";
-const CLAIM_RETURNING: &str =
-    "RETURNING id, recipients, subject, body_text, body_html, ics, ics_method, attempts";
-
-/// Claims up to `limit` due notices for `worker` with a lease.
+/// Claims up to `limit` due notices for `worker` with a lease: one prepared statement, on its
+/// own on PostgreSQL (rows picked `FOR UPDATE SKIP LOCKED`), inside `BEGIN IMMEDIATE` on SQLite.
 pub fn claim(
     c: &mut DbConn,
     worker: &str,
     now: NaiveDateTime,
     limit: i64,
 ) -> QueryResult<Vec<Claimed>> {
-    let until = now + ChronoDuration::seconds(LEASE_SECONDS);
-    write_tx(c, |c| {
-        match c {
-        DbConn::Pg(pg) => diesel::sql_query(format!(
-            "UPDATE notices SET locked_until = $3, locked_by = $4 WHERE id IN ({CLAIM_INNER} FOR UPDATE SKIP LOCKED) {CLAIM_RETURNING}"
-        ))
-        .bind::<Timestamp, _>(now)
-        .bind::<BigInt, _>(limit)
-        .bind::<Timestamp, _>(until)
-        .bind::<Text, _>(worker)
-        .load(pg),
-        // SQLite reads `$N` as a *named* parameter, numbered by first appearance ($3 would be
-        // bound first): `?N` is its positional form.
-        DbConn::Sqlite(sq) => diesel::sql_query(format!(
-            "UPDATE notices SET locked_until = $3, locked_by = $4 WHERE id IN ({CLAIM_INNER}) {CLAIM_RETURNING}"
-        ).replace('$', "?"))
-        .bind::<Timestamp, _>(now)
-        .bind::<BigInt, _>(limit)
-        .bind::<Timestamp, _>(until)
-        .bind::<Text, _>(worker)
-        .load(sq),
+    let q = ClaimNotices {
+        now,
+        until: now + ChronoDuration::seconds(LEASE_SECONDS),
+        limit,
+        worker,
+    };
+    match c {
+        DbConn::Pg(pg) => q.load(pg),
+        DbConn::Sqlite(_) => write_tx(c, |c| match c {
+            DbConn::Sqlite(sq) => q.load(sq),
+            DbConn::Pg(pg) => q.load(pg),
+        }),
     }
-    })
+}
+
+/// Records that the transport accepted `ids` (one statement for all); returns how many rows
+/// were still leased to `worker` (fewer when a lease ran out and another worker took one over).
+pub fn record_sent(
+    c: &mut DbConn,
+    worker: &str,
+    ids: &[String],
+    now: NaiveDateTime,
+) -> QueryResult<usize> {
+    let q = MarkSent::new(ids, worker, now);
+    match c {
+        DbConn::Pg(pg) => q.execute(pg),
+        DbConn::Sqlite(_) => write_tx(c, |c| match c {
+            DbConn::Sqlite(sq) => q.execute(sq),
+            DbConn::Pg(pg) => q.execute(pg),
+        }),
+    }
 }
 
 pub enum Outcome {
@@ -215,60 +210,52 @@ pub async fn deliver(transport: &Transport, from: &str, n: &Claimed) -> Outcome 
     }
 }
 
-/// Records the outcome of one attempt; only the lease holder may.
-pub fn record(
+/// Records a failed attempt at one notice; only the lease holder may. It is queued again with
+/// exponential backoff, or `failed` when the refusal was permanent or it was the last attempt
+/// allowed (`LDR_MAIL_RETRY_BASE_SECONDS`, `LDR_MAIL_MAX_ATTEMPTS`). Returns whether it failed
+/// for good.
+pub fn record_failure(
     c: &mut DbConn,
     worker: &str,
     n: &Claimed,
-    outcome: &Outcome,
+    permanent: bool,
+    error: &str,
     now: NaiveDateTime,
-    retry_base: u64,
-    max_attempts: u32,
-) -> QueryResult<&'static str> {
+    (retry_base, max_attempts): (u64, u32),
+) -> QueryResult<bool> {
     use crate::db::schema::notices;
     let attempts = n.attempts + 1;
-    let mine = notices::table
-        .filter(notices::id.eq(&n.id))
-        .filter(notices::locked_by.eq(worker));
-    let status = match outcome {
-        Outcome::Sent => {
-            diesel::update(mine)
-                .set((
-                    notices::status.eq("sent"),
-                    notices::sent_at.eq(now),
-                    notices::attempts.eq(attempts),
-                    notices::locked_until.eq(None::<NaiveDateTime>),
-                    notices::last_error.eq(None::<String>),
-                ))
-                .execute(c)?;
-            "sent"
-        }
-        Outcome::Permanent(e) | Outcome::Retry(e) => {
-            let give_up =
-                matches!(outcome, Outcome::Permanent(_)) || attempts as u32 >= max_attempts;
-            let backoff = (retry_base as i64)
-                .saturating_mul(1i64 << (attempts - 1).clamp(0, 16))
-                .min(86_400);
-            diesel::update(mine)
-                .set((
-                    notices::status.eq(if give_up { "failed" } else { "queued" }),
-                    notices::attempts.eq(attempts),
-                    notices::next_attempt_at.eq(now + ChronoDuration::seconds(backoff)),
-                    notices::locked_until.eq(None::<NaiveDateTime>),
-                    notices::last_error.eq(Some(e.chars().take(2000).collect::<String>())),
-                ))
-                .execute(c)?;
-            if give_up {
-                "failed"
-            } else {
-                "queued"
-            }
-        }
-    };
-    Ok(status)
+    let give_up = permanent || attempts as u32 >= max_attempts;
+    let backoff = (retry_base as i64)
+        .saturating_mul(1i64 << (attempts - 1).clamp(0, 16))
+        .min(86_400);
+    diesel::update(
+        notices::table
+            .filter(notices::id.eq(&n.id))
+            .filter(notices::locked_by.eq(worker)),
+    )
+    .set((
+        notices::status.eq(if give_up { "failed" } else { "queued" }),
+        notices::attempts.eq(attempts),
+        notices::next_attempt_at.eq(now + ChronoDuration::seconds(backoff)),
+        notices::locked_until.eq(None::<NaiveDateTime>),
+        notices::last_error.eq(Some(error.chars().take(2000).collect::<String>())),
+    ))
+    .execute(c)?;
+    Ok(give_up)
 }
 
-/// The worker loop: claim, send, record; sleep until woken or 2 s pass when idle.
+/// After a wake-up, how long the worker lets notices gather before it claims them: under load
+/// it claims a batch of many instead of one notice at a time (each claim and each record is a
+/// statement on the database the requests need); a notice waits this much longer at most.
+pub const GATHER: Duration = Duration::from_millis(20);
+/// Sent notices are recorded together at the end of a batch, or as soon as the oldest of them
+/// has waited this long for its record (a slow SMTP server does not hold a batch's records back:
+/// a crash can only re-send what was accepted in the last second, as at-least-once allows).
+pub const RECORD_WITHIN: Duration = Duration::from_secs(1);
+
+/// The worker loop: claim a batch, send each, record the outcomes; when the queue is drained,
+/// sleep until woken (or 2 s pass), then let notices gather for [`GATHER`].
 pub async fn run(state: web::Data<AppState>, transport: Transport) {
     let worker = format!("worker-{}", uuid::Uuid::new_v4());
     tracing::info!(transport = %transport.describe(), "mail worker started");
@@ -285,44 +272,93 @@ pub async fn run(state: web::Data<AppState>, transport: Transport) {
                 continue;
             }
         };
-        if batch.is_empty() {
+        let drained = (batch.len() as i64) < BATCH;
+        let mut sent: Vec<String> = Vec::new();
+        let mut oldest_unrecorded = std::time::Instant::now();
+        for n in batch {
+            match deliver(&transport, &state.cfg.mail_from, &n).await {
+                Outcome::Sent => {
+                    if sent.is_empty() {
+                        oldest_unrecorded = std::time::Instant::now();
+                    }
+                    sent.push(n.id);
+                    if oldest_unrecorded.elapsed() >= RECORD_WITHIN {
+                        record_batch(&state, &worker, std::mem::take(&mut sent)).await;
+                    }
+                }
+                Outcome::Permanent(e) => note_failure(&state, &worker, n, true, e).await,
+                Outcome::Retry(e) => note_failure(&state, &worker, n, false, e).await,
+            }
+        }
+        if !sent.is_empty() {
+            record_batch(&state, &worker, sent).await;
+        }
+        if drained {
             let wake = state.mail_wakeup.clone();
             tokio::select! {
-                _ = wake.notified() => {}
+                _ = wake.notified() => actix_web::rt::time::sleep(GATHER).await,
                 _ = actix_web::rt::time::sleep(Duration::from_secs(2)) => {}
             }
-            continue;
         }
-        for n in batch {
-            let outcome = deliver(&transport, &state.cfg.mail_from, &n).await;
-            let (w, n2) = (worker.clone(), n.clone());
-            let (base, max) = (
-                state.cfg.mail_retry_base_seconds,
-                state.cfg.mail_max_attempts,
-            );
-            let err = match &outcome {
-                Outcome::Sent => None,
-                Outcome::Retry(e) | Outcome::Permanent(e) => Some(e.clone()),
-            };
-            let res = state
-                .db(move |c| {
-                    record(c, &w, &n2, &outcome, crate::db::now(), base, max)
-                        .map_err(ApiError::from)
-                })
-                .await;
-            match (res, err) {
-                (Ok("sent"), _) => tracing::info!(notice_id = %n.id, "notice sent"),
-                (Ok("failed"), e) => {
-                    tracing::error!(notice_id = %n.id, error = %e.unwrap_or_default(),
-                    "ALERT: notice could not be delivered and has FAILED; it needs attention")
-                }
-                (Ok(_), e) => {
-                    tracing::warn!(notice_id = %n.id, error = %e.unwrap_or_default(), "notice delivery failed; will retry")
-                }
-                (Err(e), _) => {
-                    tracing::error!(notice_id = %n.id, error = %e, "cannot record notice outcome; the lease will expire and it is retried")
-                }
+    }
+}
+
+async fn record_batch(state: &web::Data<AppState>, worker: &str, ids: Vec<String>) {
+    let w = worker.to_string();
+    let ids = std::sync::Arc::new(ids);
+    let ids2 = ids.clone();
+    let res = state
+        .db(move |c| record_sent(c, &w, &ids2, crate::db::now()).map_err(ApiError::from))
+        .await;
+    match res {
+        Ok(n) => {
+            for id in ids.iter() {
+                tracing::info!(notice_id = %id, "notice sent");
             }
+            if n < ids.len() {
+                tracing::warn!(
+                    recorded = n,
+                    sent = ids.len(),
+                    "notices were sent after their lease ran out; another worker may send them again"
+                );
+            }
+        }
+        Err(e) => {
+            for id in ids.iter() {
+                tracing::error!(notice_id = %id, error = %e, "cannot record notice outcome; the lease will expire and it is retried");
+            }
+        }
+    }
+}
+
+async fn note_failure(
+    state: &web::Data<AppState>,
+    worker: &str,
+    n: Claimed,
+    permanent: bool,
+    error: String,
+) {
+    let retry = (
+        state.cfg.mail_retry_base_seconds,
+        state.cfg.mail_max_attempts,
+    );
+    let (w, id, e) = (worker.to_string(), n.id.clone(), error.clone());
+    let res = state
+        .db(move |c| {
+            record_failure(c, &w, &n, permanent, &e, crate::db::now(), retry)
+                .map_err(ApiError::from)
+        })
+        .await;
+    match res {
+        Ok(true) => {
+            tracing::error!(notice_id = %id, error = %error,
+            "ALERT: notice could not be delivered and has FAILED; it needs attention")
+        }
+        Ok(false) => {
+            tracing::warn!(notice_id = %id, error = %error, "notice delivery failed; will retry")
+        }
+        Err(e) => {
+            tracing::error!(notice_id = %id, error = %e, "cannot record notice outcome; the lease will expire and it is retried")
         }
     }
 }
