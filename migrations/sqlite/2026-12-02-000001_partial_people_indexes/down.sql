@@ -1,0 +1,14 @@
+DROP INDEX disputes_mediator;
+DROP INDEX disputes_secretary;
+DROP INDEX disputes_clinical;
+DROP INDEX disputes_gp;
+DROP INDEX disputes_lmcrep;
+DROP INDEX disputes_lodged;
+DROP INDEX disputes_next_sweep;
+CREATE INDEX disputes_mediator ON disputes(mediator_id, created_at);
+CREATE INDEX disputes_secretary ON disputes(secretary_id);
+CREATE INDEX disputes_clinical ON disputes(clinical_member_id);
+CREATE INDEX disputes_gp ON disputes(gp_conciliator_id);
+CREATE INDEX disputes_lmcrep ON disputes(lmc_representative_id);
+CREATE INDEX disputes_lodged ON disputes(lodged_on);
+CREATE INDEX disputes_next_sweep ON disputes(next_sweep_on);
