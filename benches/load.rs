@@ -655,6 +655,19 @@ fn drain_outbox(db_url: &str) {
 
 // ------------------------------------------------------------------ PostgreSQL databases
 
+/// On PostgreSQL, a `CHECKPOINT` before each phase and each pgbench run: each then starts with
+/// the same state of the WAL (every page's first change after a checkpoint writes the whole
+/// page to it), and the next timed checkpoint (`checkpoint_timeout`, 5 minutes) cannot fall in
+/// one phase and not in another. Without it, the same phase varied by a third from run to run.
+fn checkpoint(db_url: &str) {
+    if !db_url.starts_with("postgres") {
+        return;
+    }
+    if let Err(e) = pg_admin(db_url).batch_execute("CHECKPOINT") {
+        eprintln!("   (CHECKPOINT refused, phases may vary more: {e})");
+    }
+}
+
 fn pg_admin(url: &str) -> diesel::PgConnection {
     diesel::PgConnection::establish(url).expect("PostgreSQL at LOAD_PG_URL")
 }
@@ -990,9 +1003,11 @@ fn run_db(db: &'static str, o: &Opts) -> DbReport {
             // The notices the previous phase queued are delivered first (the mail worker
             // shares the machine), so that each phase measures its own work only.
             drain_outbox(&url);
+            checkpoint(&url);
             rows.push(load.run(&server, db, op, c));
             if op == "note" {
                 if let Some(u) = &pgb_url {
+                    checkpoint(u);
                     let tps = pgbench(u, c, o.seconds, w.ids.len());
                     eprintln!("   pgbench  c={c:<3} {tps:>9.1} tps");
                     pgb.push((c, tps));
@@ -1126,14 +1141,16 @@ fn main() {
                     .find(|x| x.op == op && x.conns == *c)
                     .map(|x| x.rps)
             };
-            let note = find("note").unwrap_or(f64::NAN);
-            let assign = find("assign").unwrap_or(f64::NAN);
-            let file = find("file").unwrap_or(f64::NAN);
+            // An operation that was not run (LOAD_OPS) shows as a dash.
+            let cell = |op: &str| match find(op) {
+                Some(rps) => format!("{rps:.0} | {:.0}%", rps / tps * 100.0),
+                None => "— | —".to_string(),
+            };
             println!(
-                "| {c} | {tps:.0} | {note:.0} | {:.0}% | {assign:.0} | {:.0}% | {file:.0} | {:.0}% |",
-                note / tps * 100.0,
-                assign / tps * 100.0,
-                file / tps * 100.0
+                "| {c} | {tps:.0} | {} | {} | {} |",
+                cell("note"),
+                cell("assign"),
+                cell("file")
             );
         }
     }
