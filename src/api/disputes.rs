@@ -691,7 +691,7 @@ pub async fn get_dispute(
 ) -> ApiResult<HttpResponse> {
     let id = id.into_inner();
     let out = state
-        .db(move |c| {
+        .read(move |c| {
             // The caller, the dispute, its parties and breach count in one statement.
             let (caller, v) = view_as(c, &who, &id, false, false, None)?;
             if !can_see(&caller, &v.dispute) {

@@ -52,6 +52,33 @@ impl AppState {
         .await?
     }
 
+    /// For a short read (a prepared statement or two, which takes no lock and waits for none):
+    /// run it on the HTTP worker's own thread when the pool has a connection at hand that
+    /// answered within the last second. That saves the hand-off to the blocking pool and back,
+    /// two of the six thread wake-ups a `GET` costs on PostgreSQL. When no connection is idle
+    /// (or the idle one must be pinged first), it goes the way of [`AppState::db`], so the
+    /// worker never waits for the pool. A panic is answered as on the blocking pool: 500.
+    pub async fn read<T, F>(&self, f: F) -> ApiResult<T>
+    where
+        F: FnOnce(&mut DbConn) -> ApiResult<T> + Send + 'static,
+        T: Send + 'static,
+    {
+        let Some(mut conn) = crate::db::warm_connection(&self.pool) else {
+            return self.db(f).await;
+        };
+        match std::panic::catch_unwind(std::panic::AssertUnwindSafe(|| f(&mut conn))) {
+            Ok(out) => {
+                conn.used(out.as_ref().is_err_and(ApiError::is_connection_lost));
+                out
+            }
+            Err(_) => {
+                // Whatever the connection was in the middle of, the pool drops it.
+                conn.used(true);
+                Err(ApiError::Internal("a request handler panicked".into()))
+            }
+        }
+    }
+
     /// Like [`AppState::db`] for a request that carries a [`auth::Bearer`]: on the same
     /// connection, first loads the caller fresh from the database (refused with 401 when the
     /// user no longer exists or is deactivated), then runs `f` as that caller.

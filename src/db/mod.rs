@@ -197,6 +197,14 @@ pub fn checkout(pool: &DbPool) -> Result<PooledConn, r2d2::PoolError> {
     pool.get()
 }
 
+/// A connection that is idle in the pool right now and answered less than [`IDLE_CHECK`] ago,
+/// without waiting for one or opening one; `None` otherwise (the caller then goes through
+/// [`checkout`] on the blocking pool).
+pub fn warm_connection(pool: &DbPool) -> Option<PooledConn> {
+    pool.try_get()
+        .filter(|c| !c.lost && c.last_used.elapsed() < IDLE_CHECK)
+}
+
 /// Builds the pool and checks the database answers; for SQLite the parent folder is created.
 /// Errors name the cause (unreachable server, bad path) and never fall back to another backend.
 pub fn connect(target: &DbTarget, max_size: u32) -> Result<DbPool, String> {
