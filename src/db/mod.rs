@@ -291,6 +291,19 @@ where
     }
 }
 
+/// One write statement on its own: on PostgreSQL without `BEGIN`/`COMMIT` (a statement is
+/// atomic by itself), on SQLite inside [`write_tx`]'s `BEGIN IMMEDIATE` for the reason given
+/// there.
+pub fn write_one<T>(
+    conn: &mut DbConn,
+    f: impl FnOnce(&mut DbConn) -> QueryResult<T>,
+) -> QueryResult<T> {
+    match conn {
+        DbConn::Pg(_) => f(conn),
+        DbConn::Sqlite(_) => write_tx(conn, f),
+    }
+}
+
 /// `postgres://user:secret@host/db` → `postgres://user:***@host/db` for messages and logs.
 pub fn redact_url(url: &str) -> String {
     match url::Url::parse(url) {

@@ -32,6 +32,20 @@ where
     }
 }
 
+/// Loads the rows of `q` on the backend's own connection, as [`execute`] runs a statement.
+pub fn load<'q, Q, U>(c: &mut super::DbConn, q: Q) -> QueryResult<Vec<U>>
+where
+    Q: RunQueryDsl<diesel::PgConnection>
+        + RunQueryDsl<diesel::SqliteConnection>
+        + diesel::query_dsl::LoadQuery<'q, diesel::PgConnection, U>
+        + diesel::query_dsl::LoadQuery<'q, diesel::SqliteConnection, U>,
+{
+    match c {
+        super::DbConn::Pg(pg) => RunQueryDsl::load(q, pg),
+        super::DbConn::Sqlite(sq) => RunQueryDsl::load(q, sq),
+    }
+}
+
 /// The cache key of these statements is their SQL text.
 macro_rules! keyed_by_sql {
     ($($t:tt)*) => {

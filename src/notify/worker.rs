@@ -13,8 +13,8 @@ use super::templates::Rendered;
 use crate::api::error::ApiError;
 use crate::api::AppState;
 use crate::config::Config;
-use crate::db::statements::{ClaimNotices, MarkSent};
-use crate::db::{write_tx, DbConn};
+use crate::db::statements::{self, ClaimNotices, MarkSent};
+use crate::db::{write_one, DbConn};
 use actix_web::web;
 use chrono::{Duration as ChronoDuration, NaiveDateTime};
 use diesel::prelude::*;
@@ -127,13 +127,7 @@ pub fn claim(
         limit,
         worker,
     };
-    match c {
-        DbConn::Pg(pg) => q.load(pg),
-        DbConn::Sqlite(_) => write_tx(c, |c| match c {
-            DbConn::Sqlite(sq) => q.load(sq),
-            DbConn::Pg(pg) => q.load(pg),
-        }),
-    }
+    write_one(c, |c| statements::load(c, q))
 }
 
 /// Records that the transport accepted `ids` (one statement for all); returns how many rows
@@ -145,13 +139,7 @@ pub fn record_sent(
     now: NaiveDateTime,
 ) -> QueryResult<usize> {
     let q = MarkSent::new(ids, worker, now);
-    match c {
-        DbConn::Pg(pg) => q.execute(pg),
-        DbConn::Sqlite(_) => write_tx(c, |c| match c {
-            DbConn::Sqlite(sq) => q.execute(sq),
-            DbConn::Pg(pg) => q.execute(pg),
-        }),
-    }
+    write_one(c, |c| statements::execute(c, q))
 }
 
 pub enum Outcome {
