@@ -148,8 +148,8 @@ pub enum Outcome {
     Permanent(String),
 }
 
-/// Sends one claimed notice through the transport.
-pub async fn deliver(transport: &Transport, from: &str, n: &Claimed) -> Outcome {
+/// Builds the message of one claimed notice, or says why it cannot be built (permanent).
+fn message_of(from: &str, n: &Claimed) -> Result<lettre::Message, String> {
     let to: Vec<String> = serde_json::from_str(&n.recipients).unwrap_or_default();
     let rendered = Rendered {
         subject: n.subject.clone(),
@@ -161,39 +161,72 @@ pub async fn deliver(transport: &Transport, from: &str, n: &Claimed) -> Outcome 
         (Some(m), Some(body)) => Some((m.as_str(), body.as_str())),
         _ => None,
     };
-    let msg = match build_message(from, &to, &rendered, ics, &message_id_for(id, from)) {
+    build_message(from, &to, &rendered, ics, &message_id_for(id, from))
+        .map_err(|e| format!("cannot build the message: {e}"))
+}
+
+/// Sends one claimed notice over SMTP.
+async fn deliver_smtp(t: &AsyncSmtpTransport<Tokio1Executor>, from: &str, n: &Claimed) -> Outcome {
+    let msg = match message_of(from, n) {
         Ok(m) => m,
-        Err(e) => return Outcome::Permanent(format!("cannot build the message: {e}")),
+        Err(e) => return Outcome::Permanent(e),
     };
-    match transport {
-        // Each SMTP command has a 30 s timeout; the whole conversation another bound, so a
-        // server that stops answering (e.g. never replies to QUIT) cannot hold the worker.
-        Transport::Smtp(t) => match tokio::time::timeout(SEND_TIMEOUT, t.send(msg)).await {
-            Ok(Ok(_)) => Outcome::Sent,
-            Ok(Err(e)) if e.is_permanent() => {
-                Outcome::Permanent(format!("SMTP refused permanently: {e}"))
-            }
-            Ok(Err(e)) => Outcome::Retry(format!("SMTP: {e}")),
-            Err(_) => Outcome::Retry(format!(
-                "SMTP: no answer within {} s",
-                SEND_TIMEOUT.as_secs()
-            )),
-        },
-        Transport::File(dir) => {
-            let bytes = msg.formatted();
-            let dir = dir.clone();
-            let name = format!("{}.eml", n.id);
-            let res = web::block(move || -> std::io::Result<()> {
-                let tmp = dir.join(format!(".{name}.tmp"));
-                std::fs::write(&tmp, &bytes)?;
-                std::fs::rename(&tmp, dir.join(&name))
+    // Each SMTP command has a 30 s timeout; the whole conversation another bound, so a
+    // server that stops answering (e.g. never replies to QUIT) cannot hold the worker.
+    match tokio::time::timeout(SEND_TIMEOUT, t.send(msg)).await {
+        Ok(Ok(_)) => Outcome::Sent,
+        Ok(Err(e)) if e.is_permanent() => {
+            Outcome::Permanent(format!("SMTP refused permanently: {e}"))
+        }
+        Ok(Err(e)) => Outcome::Retry(format!("SMTP: {e}")),
+        Err(_) => Outcome::Retry(format!(
+            "SMTP: no answer within {} s",
+            SEND_TIMEOUT.as_secs()
+        )),
+    }
+}
+
+/// Writes one claimed notice as `<id>.eml` in `dir` (through a hidden temporary file and a
+/// rename, so a reader never sees half a message).
+fn write_eml(dir: &std::path::Path, from: &str, n: &Claimed) -> Outcome {
+    let msg = match message_of(from, n) {
+        Ok(m) => m,
+        Err(e) => return Outcome::Permanent(e),
+    };
+    let name = format!("{}.eml", n.id);
+    let tmp = dir.join(format!(".{name}.tmp"));
+    match std::fs::write(&tmp, msg.formatted())
+        .and_then(|()| std::fs::rename(&tmp, dir.join(&name)))
+    {
+        Ok(()) => Outcome::Sent,
+        Err(e) => Outcome::Retry(format!("writing .eml: {e}")),
+    }
+}
+
+/// Writes a whole batch of `.eml` files in one blocking task: one hand-off to the blocking pool
+/// per batch rather than per notice (under load each hand-off waits behind the requests' own
+/// database work, and the worker fell far behind the notices being queued).
+async fn write_batch(dir: PathBuf, from: String, batch: Vec<Claimed>) -> Vec<(Claimed, Outcome)> {
+    let ids: Vec<String> = batch.iter().map(|n| n.id.clone()).collect();
+    let res = web::block(move || {
+        batch
+            .into_iter()
+            .map(|n| {
+                let o = write_eml(&dir, &from, &n);
+                (n, o)
             })
-            .await;
-            match res {
-                Ok(Ok(())) => Outcome::Sent,
-                Ok(Err(e)) => Outcome::Retry(format!("writing .eml: {e}")),
-                Err(e) => Outcome::Retry(format!("writing .eml: {e}")),
+            .collect::<Vec<_>>()
+    })
+    .await;
+    match res {
+        Ok(v) => v,
+        // The blocking task could not run (or panicked): nothing is recorded for these
+        // notices, so their lease runs out and they are claimed again.
+        Err(e) => {
+            for id in ids {
+                tracing::error!(notice_id = %id, error = %e, "cannot write .eml; the lease will expire and it is retried");
             }
+            Vec::new()
         }
     }
 }
@@ -262,20 +295,34 @@ pub async fn run(state: web::Data<AppState>, transport: Transport) {
         };
         let drained = (batch.len() as i64) < BATCH;
         let mut sent: Vec<String> = Vec::new();
-        let mut oldest_unrecorded = std::time::Instant::now();
-        for n in batch {
-            match deliver(&transport, &state.cfg.mail_from, &n).await {
-                Outcome::Sent => {
-                    if sent.is_empty() {
-                        oldest_unrecorded = std::time::Instant::now();
-                    }
-                    sent.push(n.id);
-                    if oldest_unrecorded.elapsed() >= RECORD_WITHIN {
-                        record_batch(&state, &worker, std::mem::take(&mut sent)).await;
+        match &transport {
+            Transport::File(dir) => {
+                let from = state.cfg.mail_from.clone();
+                for (n, outcome) in write_batch(dir.clone(), from, batch).await {
+                    match outcome {
+                        Outcome::Sent => sent.push(n.id),
+                        Outcome::Permanent(e) => note_failure(&state, &worker, n, true, e).await,
+                        Outcome::Retry(e) => note_failure(&state, &worker, n, false, e).await,
                     }
                 }
-                Outcome::Permanent(e) => note_failure(&state, &worker, n, true, e).await,
-                Outcome::Retry(e) => note_failure(&state, &worker, n, false, e).await,
+            }
+            Transport::Smtp(t) => {
+                let mut oldest_unrecorded = std::time::Instant::now();
+                for n in batch {
+                    match deliver_smtp(t, &state.cfg.mail_from, &n).await {
+                        Outcome::Sent => {
+                            if sent.is_empty() {
+                                oldest_unrecorded = std::time::Instant::now();
+                            }
+                            sent.push(n.id);
+                            if oldest_unrecorded.elapsed() >= RECORD_WITHIN {
+                                record_batch(&state, &worker, std::mem::take(&mut sent)).await;
+                            }
+                        }
+                        Outcome::Permanent(e) => note_failure(&state, &worker, n, true, e).await,
+                        Outcome::Retry(e) => note_failure(&state, &worker, n, false, e).await,
+                    }
+                }
             }
         }
         if !sent.is_empty() {
