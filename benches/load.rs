@@ -28,7 +28,11 @@
 //! `LOAD_CONNECTIONS` (`1,16,64`), `LOAD_OPS` (`file,note,assign,get,mine`), `LOAD_PG_URL`
 //! (`postgres://postgres@127.0.0.1:5432/postgres`, a role that may create databases),
 //! `LOAD_SERVER_ENV` (extra `K=V,K=V` for the service, e.g. `LDR_DB_POOL_SIZE=8`),
-//! `LOAD_KEEP=1` keeps the work folder (service log) and the PostgreSQL databases.
+//! `LOAD_KEEP=1` keeps the work folder (service log) and the PostgreSQL databases,
+//! `LOAD_MAIL_DIR` (where the `.eml` files go: `/dev/shm` by default when it exists, `work` for
+//! the work folder on disk), `LOAD_VACUUM=1` runs `VACUUM (ANALYZE)` on PostgreSQL before the `get` and `mine` phases.
+//! Each phase also reports how many notices the mail worker delivered during it and how many
+//! were still queued at its end.
 
 #[path = "../tests/common/process.rs"]
 mod process;
@@ -61,6 +65,10 @@ struct Opts {
     pg_url: String,
     server_env: Vec<(String, String)>,
     keep: bool,
+    vacuum: bool,
+    /// Where the service's `.eml` files go (a fresh folder under it per database), or `None`
+    /// for the work folder.
+    mail_base: Option<std::path::PathBuf>,
 }
 
 fn opts() -> Opts {
@@ -96,6 +104,12 @@ fn opts() -> Opts {
             })
             .unwrap_or_default(),
         keep: env("LOAD_KEEP").as_deref() == Some("1"),
+        vacuum: env("LOAD_VACUUM").as_deref() == Some("1"),
+        mail_base: match env("LOAD_MAIL_DIR").as_deref() {
+            Some("work") => None,
+            Some(d) => Some(d.into()),
+            None => Some(std::path::PathBuf::from("/dev/shm")).filter(|d| d.is_dir()),
+        },
     }
 }
 
@@ -117,7 +131,7 @@ fn agent() -> ureq::Agent {
 }
 
 impl Server {
-    fn start(db_url: &str, dir: &std::path::Path, opts: &Opts) -> Server {
+    fn start(db_url: &str, dir: &std::path::Path, mail: &std::path::Path, opts: &Opts) -> Server {
         let port = free_port();
         let log = std::fs::OpenOptions::new()
             .create(true)
@@ -128,7 +142,7 @@ impl Server {
         c.env("LDR_DATABASE_URL", db_url)
             .env("LDR_BIND", format!("127.0.0.1:{port}"))
             .env("LDR_DATA_DIR", dir)
-            .env("LDR_MAIL_DIR", dir.join("mail"))
+            .env("LDR_MAIL_DIR", mail)
             .env("LDR_JWT_SECRET", SECRET)
             .env("LDR_BOOTSTRAP_ADMIN_EMAIL", ADMIN)
             .env("LDR_BOOTSTRAP_ADMIN_PASSWORD", ADMIN_PW)
@@ -622,8 +636,42 @@ fn seed_bulk(db_url: &str, w: &mut World, n: usize) {
     w.ids.extend(new_ids);
 }
 
-/// Waits until the service has delivered every queued notice (at most two minutes).
-fn drain_outbox(db_url: &str) {
+/// How many notices are `sent`, and how many `queued`.
+fn notice_counts(db_url: &str) -> (i64, i64) {
+    use ldr::db::schema::notices;
+    let target = ldr::db::DbTarget::parse(db_url).unwrap();
+    let pool = ldr::db::connect(&target, 1).unwrap();
+    let mut pooled = pool.get().unwrap();
+    let conn: &mut ldr::db::DbConn = &mut pooled;
+    let count = |conn: &mut ldr::db::DbConn, status: &str| -> i64 {
+        notices::table
+            .filter(notices::status.eq(status))
+            .count()
+            .get_result(conn)
+            .unwrap()
+    };
+    (count(conn, "sent"), count(conn, "queued"))
+}
+
+/// `LOAD_VACUUM=1`: on PostgreSQL, `VACUUM (ANALYZE)` before each read phase, so that it reads
+/// the tables as autovacuum leaves them rather than with the write phases' dead row versions.
+fn vacuum(db_url: &str) {
+    if !db_url.starts_with("postgres") {
+        return;
+    }
+    let t0 = Instant::now();
+    match pg_admin(db_url).batch_execute("VACUUM (ANALYZE)") {
+        Ok(()) => eprintln!(
+            "   (VACUUM (ANALYZE) took {:.1} s)",
+            t0.elapsed().as_secs_f64()
+        ),
+        Err(e) => eprintln!("   (VACUUM refused: {e})"),
+    }
+}
+
+/// Waits until the service has delivered every queued notice (at most two minutes); returns
+/// how long that took.
+fn drain_outbox(db_url: &str) -> Duration {
     use ldr::db::schema::notices;
     let target = ldr::db::DbTarget::parse(db_url).unwrap();
     let pool = ldr::db::connect(&target, 1).unwrap();
@@ -651,6 +699,7 @@ fn drain_outbox(db_url: &str) {
             t0.elapsed().as_secs_f64()
         );
     }
+    t0.elapsed()
 }
 
 // ------------------------------------------------------------------ PostgreSQL databases
@@ -711,6 +760,13 @@ struct Row {
     pg_cpu: f64,
     /// Everything else on the machine: a sign of a disturbed measurement.
     other_cpu: f64,
+    /// Notices the mail worker delivered from the phase's start (warm-up included) to its end,
+    /// and how many were still queued at the end (the outbox is drained before each phase).
+    notices_sent: i64,
+    notices_left: i64,
+    /// For a phase that queues notices: the notices it queued over the phase's time plus the
+    /// time the worker took afterwards to deliver those still queued.
+    with_delivery_rps: Option<f64>,
 }
 
 struct Load<'a> {
@@ -872,6 +928,9 @@ impl Load<'_> {
             client_cpu,
             pg_cpu,
             other_cpu,
+            notices_sent: 0,
+            notices_left: 0,
+            with_delivery_rps: None,
         };
         eprintln!(
             "   {:8} {:5} c={:<3} {:>9.1} req/s  p50 {:>7.2} ms  p99 {:>7.2} ms  errors {}  CPU % server {:>3.0} client {:>3.0} postgres {:>3.0} other {:>3.0}",
@@ -941,6 +1000,19 @@ struct DbReport {
 
 fn run_db(db: &'static str, o: &Opts) -> DbReport {
     let dir = tempfile::tempdir().unwrap();
+    // The `.eml` sink stands in for an SMTP relay on another machine: by default it is on
+    // tmpfs, so that what a run measures is the service and its database, not this VM's disk
+    // allocating an inode per message (see BENCHMARKS.md, fourth round).
+    let mail_tmp = o.mail_base.as_ref().map(|b| {
+        tempfile::Builder::new()
+            .prefix("ldr-load-mail-")
+            .tempdir_in(b)
+            .unwrap_or_else(|e| panic!("LOAD_MAIL_DIR {}: {e}", b.display()))
+    });
+    let mail = mail_tmp
+        .as_ref()
+        .map_or_else(|| dir.path().join("mail"), |m| m.path().to_path_buf());
+    eprintln!("   mail: .eml files in {}", mail.display());
     let mut pg = None;
     let url = match db {
         "sqlite" => format!("sqlite://{}", dir.path().join("ldr.sqlite3").display()),
@@ -958,10 +1030,10 @@ fn run_db(db: &'static str, o: &Opts) -> DbReport {
     };
     eprintln!("== {db}: seeding (API: organisations, users, {MEDIATOR_CASES} assigned cases; diesel: {} disputes)", o.disputes);
     let t = Instant::now();
-    let first = Server::start(&url, dir.path(), o);
+    let first = Server::start(&url, dir.path(), &mail, o);
     let mut w = seed_api(&first.base);
     // Its notices delivered first: a stopped server's claims would hold them for a lease.
-    drain_outbox(&url);
+    let _ = drain_outbox(&url);
     first.stop();
     seed_bulk(&url, &mut w, o.disputes);
     eprintln!("   seeded in {:.1} s", t.elapsed().as_secs_f64());
@@ -982,7 +1054,7 @@ fn run_db(db: &'static str, o: &Opts) -> DbReport {
         .unwrap();
         u
     });
-    let server = Server::start(&url, dir.path(), o);
+    let server = Server::start(&url, dir.path(), &mail, o);
     let start_ms = server.started_in.as_secs_f64() * 1000.0;
     std::thread::sleep(Duration::from_secs(2));
     let idle_rss_kib = server.rss().0;
@@ -1002,9 +1074,31 @@ fn run_db(db: &'static str, o: &Opts) -> DbReport {
         for &c in &o.conns {
             // The notices the previous phase queued are delivered first (the mail worker
             // shares the machine), so that each phase measures its own work only.
-            drain_outbox(&url);
+            let _ = drain_outbox(&url);
+            if o.vacuum && (op == "get" || op == "mine") {
+                vacuum(&url);
+            }
             checkpoint(&url);
-            rows.push(load.run(&server, db, op, c));
+            let (sent0, _) = notice_counts(&url);
+            let t = Instant::now();
+            let mut row = load.run(&server, db, op, c);
+            let phase = t.elapsed();
+            let (sent1, left) = notice_counts(&url);
+            (row.notices_sent, row.notices_left) = (sent1 - sent0, left);
+            if sent1 - sent0 + left > 0 {
+                // Every request of the phase (warm-up included) queued one notice; the rate
+                // the service sustains with their delivery is those notices over the phase
+                // plus the time the worker then takes to deliver what is left.
+                let drain = drain_outbox(&url);
+                let queued = (sent1 - sent0 + left) as f64;
+                row.with_delivery_rps = Some(queued / (phase + drain).as_secs_f64());
+                eprintln!(
+                    "   notices: {} delivered during the phase, {left} still queued at its end; {:.1} req/s with their delivery",
+                    sent1 - sent0,
+                    queued / (phase + drain).as_secs_f64()
+                );
+            }
+            rows.push(row);
             if op == "note" {
                 if let Some(u) = &pgb_url {
                     checkpoint(u);
@@ -1018,6 +1112,9 @@ fn run_db(db: &'static str, o: &Opts) -> DbReport {
     server.stop();
     if o.keep {
         eprintln!("   kept {}", dir.keep().display());
+        if let Some(m) = mail_tmp {
+            eprintln!("   kept {}", m.keep().display());
+        }
         if let Some(mut p) = pg {
             eprintln!("   kept PostgreSQL databases {:?}", p.names);
             p.names.clear();
@@ -1098,13 +1195,13 @@ fn main() {
         std::thread::available_parallelism().map_or(1, |n| n.get())
     );
     println!();
-    println!("| db | op | conns | req/s | p50 ms | p99 ms | errors | CPU server | CPU client | CPU postgres | CPU other | peak RSS MiB |");
-    println!("|---|---|---:|---:|---:|---:|---:|---:|---:|---:|---:|---:|");
+    println!("| db | op | conns | req/s | p50 ms | p99 ms | errors | CPU server | CPU client | CPU postgres | CPU other | peak RSS MiB | notices delivered · left queued | req/s with delivery |");
+    println!("|---|---|---:|---:|---:|---:|---:|---:|---:|---:|---:|---:|---:|---:|");
     let mut errors = 0;
     for r in reports.iter().flat_map(|r| &r.rows) {
         errors += r.errors;
         println!(
-            "| {} | {} | {} | {:.0} | {:.2} | {:.2} | {} | {:.0} | {:.0} | {:.0} | {:.0} | {:.1} |",
+            "| {} | {} | {} | {:.0} | {:.2} | {:.2} | {} | {:.0} | {:.0} | {:.0} | {:.0} | {:.1} | {} | {} |",
             r.db,
             r.op,
             r.conns,
@@ -1116,7 +1213,14 @@ fn main() {
             r.client_cpu,
             r.pg_cpu,
             r.other_cpu,
-            r.peak_rss_kib as f64 / 1024.0
+            r.peak_rss_kib as f64 / 1024.0,
+            if r.notices_sent + r.notices_left > 0 {
+                format!("{} · {}", r.notices_sent, r.notices_left)
+            } else {
+                "—".into()
+            },
+            r.with_delivery_rps
+                .map_or_else(|| "—".into(), |x| format!("{x:.0}"))
         );
     }
     println!();
@@ -1132,8 +1236,8 @@ fn main() {
     }
     for r in reports.iter().filter(|r| !r.pgbench.is_empty()) {
         println!();
-        println!("| conns | pgbench tps | API add_note req/s | add_note / pgbench | API assign_mediator req/s | assign_mediator / pgbench | API file req/s | file / pgbench |");
-        println!("|---:|---:|---:|---:|---:|---:|---:|---:|");
+        println!("| conns | pgbench tps | API add_note req/s | add_note / pgbench | API assign_mediator req/s | assign_mediator / pgbench | assign_mediator with delivery | with delivery / pgbench | API file req/s | file / pgbench |");
+        println!("|---:|---:|---:|---:|---:|---:|---:|---:|---:|---:|");
         for (c, tps) in &r.pgbench {
             let find = |op: &str| {
                 r.rows
@@ -1142,15 +1246,21 @@ fn main() {
                     .map(|x| x.rps)
             };
             // An operation that was not run (LOAD_OPS) shows as a dash.
-            let cell = |op: &str| match find(op) {
+            let cell = |rps: Option<f64>| match rps {
                 Some(rps) => format!("{rps:.0} | {:.0}%", rps / tps * 100.0),
                 None => "— | —".to_string(),
             };
+            let delivered = r
+                .rows
+                .iter()
+                .find(|x| x.op == "assign" && x.conns == *c)
+                .and_then(|x| x.with_delivery_rps);
             println!(
-                "| {c} | {tps:.0} | {} | {} | {} |",
-                cell("note"),
-                cell("assign"),
-                cell("file")
+                "| {c} | {tps:.0} | {} | {} | {} | {} |",
+                cell(find("note")),
+                cell(find("assign")),
+                cell(delivered),
+                cell(find("file"))
             );
         }
     }
