@@ -14,6 +14,14 @@ use std::sync::Arc;
 /// Every failure is a message naming its cause.
 pub fn prepare(cfg: Config) -> Result<web::Data<AppState>, String> {
     let pool = db::connect(&cfg.database, cfg.db_pool_size)?;
+    // On PostgreSQL the background work has connections of its own. On SQLite it shares the
+    // requests' pool: writers queue for the one write lock there, and a connection of its own
+    // waiting on `busy_timeout` (which wakes a long waiter last) delivered less under load, not
+    // more (BENCHMARKS.md, fourth round).
+    let background_pool = match &cfg.database {
+        db::DbTarget::Postgres(_) => db::connect(&cfg.database, 2)?,
+        db::DbTarget::Sqlite(_) => pool.clone(),
+    };
     {
         let mut conn = pool
             .get()
@@ -34,6 +42,7 @@ pub fn prepare(cfg: Config) -> Result<web::Data<AppState>, String> {
     let dummy_hash = auth::hash_password(&uuid::Uuid::new_v4().to_string())?;
     let state = AppState {
         pool,
+        background_pool,
         clock: Clock::new(cfg.today),
         calendar,
         templates: Arc::new(crate::notify::templates::Templates::embedded()),

@@ -22,6 +22,10 @@ use std::sync::Arc;
 /// Everything a handler needs; cheap to clone.
 pub struct AppState {
     pub pool: DbPool,
+    /// On PostgreSQL, the mail worker's and the deadline sweep's own connections (two), so that
+    /// neither waits behind the requests for one of `pool`'s: under a burst of requests,
+    /// notices still go out while it lasts rather than after. On SQLite, `pool` itself.
+    pub background_pool: DbPool,
     pub cfg: Arc<Config>,
     pub clock: Clock,
     pub calendar: Calendar,
@@ -42,14 +46,17 @@ impl AppState {
         F: FnOnce(&mut DbConn) -> ApiResult<T> + Send + 'static,
         T: Send + 'static,
     {
-        let pool = self.pool.clone();
-        web::block(move || {
-            let mut conn = crate::db::checkout(&pool)?;
-            let out = f(&mut conn);
-            conn.used(out.as_ref().is_err_and(ApiError::is_connection_lost));
-            out
-        })
-        .await?
+        run_pooled(self.pool.clone(), f).await
+    }
+
+    /// As [`AppState::db`], with a connection of [`AppState::background_pool`]: for the mail
+    /// worker and the deadline sweep.
+    pub async fn background_db<T, F>(&self, f: F) -> ApiResult<T>
+    where
+        F: FnOnce(&mut DbConn) -> ApiResult<T> + Send + 'static,
+        T: Send + 'static,
+    {
+        run_pooled(self.background_pool.clone(), f).await
     }
 
     /// For a short read (a prepared statement or two, which takes no lock and waits for none):
@@ -154,4 +161,20 @@ pub fn configure(cfg: &mut web::ServiceConfig) {
             .configure(disputes::routes),
     )
     .default_service(web::to(not_found));
+}
+
+/// Runs `f` on actix's blocking pool with a connection of `pool` (checked as [`crate::db::checkout`]
+/// does); a connection that was lost is dropped rather than returned to the pool.
+async fn run_pooled<T, F>(pool: DbPool, f: F) -> ApiResult<T>
+where
+    F: FnOnce(&mut DbConn) -> ApiResult<T> + Send + 'static,
+    T: Send + 'static,
+{
+    web::block(move || {
+        let mut conn = crate::db::checkout(&pool)?;
+        let out = f(&mut conn);
+        conn.used(out.as_ref().is_err_and(ApiError::is_connection_lost));
+        out
+    })
+    .await?
 }

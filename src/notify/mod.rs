@@ -41,7 +41,7 @@ pub async fn sweep_now(state: &web::Data<AppState>) {
         let cal = state.calendar.clone();
         let templates = state.templates.clone();
         let res = state
-            .db(move |c| {
+            .background_db(move |c| {
                 sweep::run(c, &cal, &templates, today, 1000)
                     .map_err(crate::api::error::ApiError::Internal)
             })

@@ -283,7 +283,7 @@ pub async fn run(state: web::Data<AppState>, transport: Transport) {
     loop {
         let w = worker.clone();
         let batch = state
-            .db(move |c| claim(c, &w, crate::db::now(), BATCH).map_err(ApiError::from))
+            .background_db(move |c| claim(c, &w, crate::db::now(), BATCH).map_err(ApiError::from))
             .await;
         let batch = match batch {
             Ok(b) => b,
@@ -343,7 +343,7 @@ async fn record_batch(state: &web::Data<AppState>, worker: &str, ids: Vec<String
     let ids = std::sync::Arc::new(ids);
     let ids2 = ids.clone();
     let res = state
-        .db(move |c| record_sent(c, &w, &ids2, crate::db::now()).map_err(ApiError::from))
+        .background_db(move |c| record_sent(c, &w, &ids2, crate::db::now()).map_err(ApiError::from))
         .await;
     match res {
         Ok(n) => {
@@ -379,7 +379,7 @@ async fn note_failure(
     );
     let (w, id, e) = (worker.to_string(), n.id.clone(), error.clone());
     let res = state
-        .db(move |c| {
+        .background_db(move |c| {
             record_failure(c, &w, &n, permanent, &e, crate::db::now(), retry)
                 .map_err(ApiError::from)
         })
