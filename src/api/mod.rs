@@ -73,11 +73,8 @@ impl AppState {
         let Some(mut conn) = crate::db::warm_connection(&self.pool) else {
             return self.db(f).await;
         };
-        match std::panic::catch_unwind(std::panic::AssertUnwindSafe(|| f(&mut conn))) {
-            Ok(out) => {
-                conn.used(out.as_ref().is_err_and(ApiError::is_connection_lost));
-                out
-            }
+        match std::panic::catch_unwind(std::panic::AssertUnwindSafe(|| run_on(&mut conn, f))) {
+            Ok(out) => out,
             Err(_) => {
                 // Whatever the connection was in the middle of, the pool drops it.
                 conn.used(true);
@@ -170,11 +167,16 @@ where
     F: FnOnce(&mut DbConn) -> ApiResult<T> + Send + 'static,
     T: Send + 'static,
 {
-    web::block(move || {
-        let mut conn = crate::db::checkout(&pool)?;
-        let out = f(&mut conn);
-        conn.used(out.as_ref().is_err_and(ApiError::is_connection_lost));
-        out
-    })
-    .await?
+    web::block(move || run_on(&mut crate::db::checkout(&pool)?, f)).await?
+}
+
+/// Runs `f` on `conn` and records the use: a connection lost on the way is marked so, and the
+/// pool drops it instead of handing it out again.
+fn run_on<T>(
+    conn: &mut crate::db::PooledConn,
+    f: impl FnOnce(&mut DbConn) -> ApiResult<T>,
+) -> ApiResult<T> {
+    let out = f(conn);
+    conn.used(out.as_ref().is_err_and(ApiError::is_connection_lost));
+    out
 }
