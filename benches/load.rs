@@ -535,9 +535,7 @@ fn seed_api(base: &str) -> World {
 /// `n` more disputes straight into the database (the API would take too long), each with its
 /// `file` event: informal, unassigned, Elm Practice v North CCG.
 fn seed_bulk(db_url: &str, w: &mut World, n: usize) {
-    let target = ldr::db::DbTarget::parse(db_url).unwrap();
-    let pool = ldr::db::connect(&target, 1).unwrap();
-    let mut pooled = pool.get().unwrap();
+    let mut pooled = open(db_url);
     let conn: &mut ldr::db::DbConn = &mut pooled;
     let base_t = chrono::NaiveDate::from_ymd_opt(2026, 1, 5)
         .unwrap()
@@ -636,21 +634,29 @@ fn seed_bulk(db_url: &str, w: &mut World, n: usize) {
     w.ids.extend(new_ids);
 }
 
+/// A connection to the database at `db_url`, as the service opens them.
+fn open(db_url: &str) -> ldr::db::PooledConn {
+    let target = ldr::db::DbTarget::parse(db_url).unwrap();
+    ldr::db::connect(&target, 1).unwrap().get().unwrap()
+}
+
+/// How many notices have `status`.
+fn notices_with(conn: &mut ldr::db::DbConn, status: &str) -> i64 {
+    use ldr::db::schema::notices;
+    notices::table
+        .filter(notices::status.eq(status))
+        .count()
+        .get_result(conn)
+        .unwrap()
+}
+
 /// How many notices are `sent`, and how many `queued`.
 fn notice_counts(db_url: &str) -> (i64, i64) {
-    use ldr::db::schema::notices;
-    let target = ldr::db::DbTarget::parse(db_url).unwrap();
-    let pool = ldr::db::connect(&target, 1).unwrap();
-    let mut pooled = pool.get().unwrap();
-    let conn: &mut ldr::db::DbConn = &mut pooled;
-    let count = |conn: &mut ldr::db::DbConn, status: &str| -> i64 {
-        notices::table
-            .filter(notices::status.eq(status))
-            .count()
-            .get_result(conn)
-            .unwrap()
-    };
-    (count(conn, "sent"), count(conn, "queued"))
+    let mut conn = open(db_url);
+    (
+        notices_with(&mut conn, "sent"),
+        notices_with(&mut conn, "queued"),
+    )
 }
 
 /// `LOAD_VACUUM=1`: on PostgreSQL, `VACUUM (ANALYZE)` before each read phase, so that it reads
@@ -672,18 +678,10 @@ fn vacuum(db_url: &str) {
 /// Waits until the service has delivered every queued notice (at most two minutes); returns
 /// how long that took.
 fn drain_outbox(db_url: &str) -> Duration {
-    use ldr::db::schema::notices;
-    let target = ldr::db::DbTarget::parse(db_url).unwrap();
-    let pool = ldr::db::connect(&target, 1).unwrap();
-    let mut pooled = pool.get().unwrap();
-    let conn: &mut ldr::db::DbConn = &mut pooled;
+    let mut conn = open(db_url);
     let t0 = Instant::now();
     loop {
-        let queued: i64 = notices::table
-            .filter(notices::status.eq("queued"))
-            .count()
-            .get_result(conn)
-            .unwrap();
+        let queued = notices_with(&mut conn, "queued");
         if queued == 0 {
             break;
         }
@@ -1084,18 +1082,16 @@ fn run_db(db: &'static str, o: &Opts) -> DbReport {
             let mut row = load.run(&server, db, op, c);
             let phase = t.elapsed();
             let (sent1, left) = notice_counts(&url);
-            (row.notices_sent, row.notices_left) = (sent1 - sent0, left);
-            if sent1 - sent0 + left > 0 {
+            let delivered = sent1 - sent0;
+            (row.notices_sent, row.notices_left) = (delivered, left);
+            if delivered + left > 0 {
                 // Every request of the phase (warm-up included) queued one notice; the rate
                 // the service sustains with their delivery is those notices over the phase
                 // plus the time the worker then takes to deliver what is left.
-                let drain = drain_outbox(&url);
-                let queued = (sent1 - sent0 + left) as f64;
-                row.with_delivery_rps = Some(queued / (phase + drain).as_secs_f64());
+                let rate = (delivered + left) as f64 / (phase + drain_outbox(&url)).as_secs_f64();
+                row.with_delivery_rps = Some(rate);
                 eprintln!(
-                    "   notices: {} delivered during the phase, {left} still queued at its end; {:.1} req/s with their delivery",
-                    sent1 - sent0,
-                    queued / (phase + drain).as_secs_f64()
+                    "   notices: {delivered} delivered during the phase, {left} still queued at its end; {rate:.1} req/s with their delivery"
                 );
             }
             rows.push(row);
@@ -1239,28 +1235,18 @@ fn main() {
         println!("| conns | pgbench tps | API add_note req/s | add_note / pgbench | API assign_mediator req/s | assign_mediator / pgbench | assign_mediator with delivery | with delivery / pgbench | API file req/s | file / pgbench |");
         println!("|---:|---:|---:|---:|---:|---:|---:|---:|---:|---:|");
         for (c, tps) in &r.pgbench {
-            let find = |op: &str| {
-                r.rows
-                    .iter()
-                    .find(|x| x.op == op && x.conns == *c)
-                    .map(|x| x.rps)
-            };
+            let row = |op: &str| r.rows.iter().find(|x| x.op == op && x.conns == *c);
             // An operation that was not run (LOAD_OPS) shows as a dash.
             let cell = |rps: Option<f64>| match rps {
                 Some(rps) => format!("{rps:.0} | {:.0}%", rps / tps * 100.0),
                 None => "— | —".to_string(),
             };
-            let delivered = r
-                .rows
-                .iter()
-                .find(|x| x.op == "assign" && x.conns == *c)
-                .and_then(|x| x.with_delivery_rps);
             println!(
                 "| {c} | {tps:.0} | {} | {} | {} | {} |",
-                cell(find("note")),
-                cell(find("assign")),
-                cell(delivered),
-                cell(find("file"))
+                cell(row("note").map(|x| x.rps)),
+                cell(row("assign").map(|x| x.rps)),
+                cell(row("assign").and_then(|x| x.with_delivery_rps)),
+                cell(row("file").map(|x| x.rps))
             );
         }
     }
