@@ -8,6 +8,29 @@ use common::world::World;
 use common::{Db, TestApp};
 use std::time::{Duration, Instant};
 
+/// The notices of dispute `id`, as its appellant practice sees them.
+fn notices_of(app: &TestApp, w: &World, id: &str) -> serde_json::Value {
+    app.get(
+        &format!("/api/v1/disputes/{id}/notices"),
+        Some(w.t(common::world::PRACTICE)),
+    )
+    .expect(200)
+}
+
+/// Polls `probe` until it gives `Ok`, and returns that; fails after 30 s with `what` and the
+/// last `Err` (what was seen instead).
+#[track_caller]
+fn within_30s<T>(what: &str, mut probe: impl FnMut() -> Result<T, String>) -> T {
+    let deadline = Instant::now() + Duration::from_secs(30);
+    loop {
+        match probe() {
+            Ok(v) => return v,
+            Err(seen) => assert!(Instant::now() < deadline, "{what} within 30 s: {seen}"),
+        }
+        std::thread::sleep(Duration::from_millis(100));
+    }
+}
+
 fn filing_notice_is_delivered(db: Db) {
     let Some(app) = TestApp::spawn_with(db, &[("LDR_TODAY", "2026-03-02")]) else {
         return;
@@ -15,14 +38,8 @@ fn filing_notice_is_delivered(db: Db) {
     let w = World::new(&app);
     let id = w.file(&app, true);
     let mail = app.dir.path().join("mail");
-    let deadline = Instant::now() + Duration::from_secs(30);
-    loop {
-        let notices = app
-            .get(
-                &format!("/api/v1/disputes/{id}/notices"),
-                Some(w.t(common::world::PRACTICE)),
-            )
-            .expect(200);
+    within_30s("no notice sent", || {
+        let notices = notices_of(&app, &w, &id);
         let sent = notices
             .as_array()
             .unwrap()
@@ -36,14 +53,11 @@ fn filing_notice_is_delivered(db: Db) {
             })
             .unwrap_or(0);
         if sent && files > 0 {
-            return;
+            Ok(())
+        } else {
+            Err(notices.to_string())
         }
-        assert!(
-            Instant::now() < deadline,
-            "no notice sent within 30 s: {notices}"
-        );
-        std::thread::sleep(Duration::from_millis(200));
-    }
+    });
 }
 
 /// A notice whose `.eml` cannot be written is recorded as a failed attempt (with the error)
@@ -64,51 +78,34 @@ fn a_failed_write_is_retried_and_then_delivered(db: Db) {
     std::fs::remove_dir_all(&mail).unwrap();
     std::fs::write(&mail, b"not a folder").unwrap();
     let id = w.file(&app, true);
-    let notices = |app: &TestApp| {
-        app.get(
-            &format!("/api/v1/disputes/{id}/notices"),
-            Some(w.t(common::world::PRACTICE)),
-        )
-        .expect(200)
+    // The first notice of the dispute once `done` holds of it.
+    let first_notice = |what: &str, done: fn(&serde_json::Value) -> bool| {
+        within_30s(what, || {
+            let all = notices_of(&app, &w, &id);
+            let n = all.as_array().unwrap()[0].clone();
+            if done(&n) {
+                Ok(n)
+            } else {
+                Err(all.to_string())
+            }
+        })
     };
-    let deadline = Instant::now() + Duration::from_secs(30);
-    loop {
-        let all = notices(&app);
-        let n = &all.as_array().unwrap()[0];
-        if n["attempts"].as_i64().unwrap_or(0) >= 1 {
-            assert_eq!(n["status"], "queued", "{n}");
-            assert!(
-                n["last_error"]
-                    .as_str()
-                    .is_some_and(|e| e.contains("writing .eml")),
-                "{n}"
-            );
-            break;
-        }
-        assert!(
-            Instant::now() < deadline,
-            "no failed attempt within 30 s: {all}"
-        );
-        std::thread::sleep(Duration::from_millis(100));
-    }
+    let n = first_notice("no failed attempt", |n| {
+        n["attempts"].as_i64().unwrap_or(0) >= 1
+    });
+    assert_eq!(n["status"], "queued", "{n}");
+    assert!(
+        n["last_error"]
+            .as_str()
+            .is_some_and(|e| e.contains("writing .eml")),
+        "{n}"
+    );
     std::fs::remove_file(&mail).unwrap();
     std::fs::create_dir(&mail).unwrap();
-    let deadline = Instant::now() + Duration::from_secs(30);
-    loop {
-        let all = notices(&app);
-        let n = &all.as_array().unwrap()[0];
-        if n["status"] == "sent" {
-            assert!(n["attempts"].as_i64().unwrap() >= 2, "{n}");
-            let file = mail.join(format!("{}.eml", n["id"].as_str().unwrap()));
-            assert!(file.exists(), "{n}: no {}", file.display());
-            return;
-        }
-        assert!(
-            Instant::now() < deadline,
-            "not delivered within 30 s: {all}"
-        );
-        std::thread::sleep(Duration::from_millis(200));
-    }
+    let n = first_notice("not delivered", |n| n["status"] == "sent");
+    assert!(n["attempts"].as_i64().unwrap() >= 2, "{n}");
+    let file = mail.join(format!("{}.eml", n["id"].as_str().unwrap()));
+    assert!(file.exists(), "{n}: no {}", file.display());
 }
 
 both_dbs!(
