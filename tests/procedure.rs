@@ -22,6 +22,7 @@ both_dbs!(
     version_conflict_and_invalid_transition,
     idempotent_filing,
     filing_validation,
+    a_write_on_a_moved_version_writes_nothing,
 );
 
 const MONDAY: &str = "2026-03-02";
@@ -703,6 +704,155 @@ fn version_conflict_and_invalid_transition(db: Db) {
         )
         .expect(200);
     assert_eq!(hist.as_array().unwrap().len(), 3);
+    // Concurrent events on one dispute without an expected version: every one applies, each
+    // on the version the one before it wrote, and each note is recorded once.
+    let handles: Vec<_> = (0..8)
+        .map(|i| {
+            let url = app.url(&format!("/api/v1/disputes/{id}/events"));
+            let token = w.t(PRACTICE).to_string();
+            std::thread::spawn(move || {
+                let agent: ureq::Agent = ureq::Agent::config_builder()
+                    .http_status_as_error(false)
+                    .build()
+                    .into();
+                agent
+                    .post(&url)
+                    .header("Authorization", &format!("Bearer {token}"))
+                    .send_json(json!({"type": "add_note", "text": format!("m{i}")}))
+                    .unwrap()
+                    .status()
+                    .as_u16()
+            })
+        })
+        .collect();
+    let codes: Vec<u16> = handles.into_iter().map(|h| h.join().unwrap()).collect();
+    assert!(codes.iter().all(|c| *c == 200), "{codes:?}");
+    let hist = app
+        .get(
+            &format!("/api/v1/disputes/{id}/events"),
+            Some(w.t(PRACTICE)),
+        )
+        .expect(200);
+    let hist = hist.as_array().unwrap();
+    let seqs: Vec<i64> = hist.iter().map(|e| e["seq"].as_i64().unwrap()).collect();
+    assert_eq!(seqs, (1..=11).collect::<Vec<i64>>());
+    let mut texts: Vec<&str> = hist[3..]
+        .iter()
+        .map(|e| e["data"]["text"].as_str().unwrap())
+        .collect();
+    texts.sort_unstable();
+    assert_eq!(texts, (0..8).map(|i| format!("m{i}")).collect::<Vec<_>>());
+    let d = app
+        .get(&format!("/api/v1/disputes/{id}"), Some(w.t(PRACTICE)))
+        .expect(200);
+    assert_eq!(d["version"], 11);
+}
+
+/// `store::write` on its own (what `POST /disputes/{id}/events` writes once it has decided): on
+/// a version that has moved meanwhile it writes nothing at all (no event, breach, notice or
+/// change to the dispute); on the version it read, all of it, a breach of each kind once.
+fn a_write_on_a_moved_version_writes_nothing(db: Db) {
+    use ldr::db::disputes::{self as store, BreachRow, EventRow, Writes};
+    let Some((app, w)) = app(db) else { return };
+    let id = w.file(&app, false);
+    let target = ldr::db::DbTarget::parse(&app.db_url).unwrap();
+    let pool = ldr::db::connect(&target, 1).unwrap();
+    let mut c = ldr::db::checkout(&pool).unwrap();
+    let read = store::find(&mut c, &id).unwrap().unwrap();
+    assert_eq!(read.version, 1);
+    let notices_before = app
+        .get(
+            &format!("/api/v1/disputes/{id}/notices"),
+            Some(w.t(PRACTICE)),
+        )
+        .expect(200)
+        .as_array()
+        .unwrap()
+        .len();
+    let writes = |previous_version: i64| {
+        let mut d = read.clone();
+        d.version = previous_version + 1;
+        d.title = format!("written over version {previous_version}");
+        let breach = |detail: &str| BreachRow {
+            dispute_id: id.clone(),
+            kind: "hearing_by".into(),
+            due_on: chrono::NaiveDate::from_ymd_opt(2026, 3, 2).unwrap(),
+            detected_on: chrono::NaiveDate::from_ymd_opt(2026, 3, 2).unwrap(),
+            overridden: true,
+            detail: detail.into(),
+        };
+        Writes {
+            event: EventRow {
+                dispute_id: id.clone(),
+                seq: d.version,
+                event_type: "add_note".into(),
+                actor_id: w.id(PRACTICE),
+                at: ldr::db::now(),
+                data: r#"{"text":"direct"}"#.into(),
+            },
+            dispute: d,
+            previous_version,
+            breaches: vec![breach("first"), breach("second")],
+            notices: vec![ldr::notify::outbox::Rendered {
+                id: uuid::Uuid::new_v4().to_string(),
+                template: "mediator_assigned",
+                recipients: r#"["practice@elm.nhs.test"]"#.into(),
+                subject: "s".into(),
+                text: "t".into(),
+                html: "<p>h</p>".into(),
+                ics: None,
+                ics_method: None,
+                queued_at: ldr::db::now(),
+            }],
+        }
+    };
+    let count = |app: &TestApp| {
+        let events = app
+            .get(
+                &format!("/api/v1/disputes/{id}/events"),
+                Some(w.t(PRACTICE)),
+            )
+            .expect(200);
+        let notices = app
+            .get(
+                &format!("/api/v1/disputes/{id}/notices"),
+                Some(w.t(PRACTICE)),
+            )
+            .expect(200);
+        let d = app
+            .get(&format!("/api/v1/disputes/{id}"), Some(w.t(PRACTICE)))
+            .expect(200);
+        (
+            events.as_array().unwrap().len(),
+            notices.as_array().unwrap().len(),
+            d["breaches"].as_array().unwrap().len(),
+            d["version"].as_i64().unwrap(),
+        )
+    };
+    // Another transition moved the dispute to version 2 after this one read version 1.
+    w.ok(
+        &app,
+        PRACTICE,
+        &id,
+        json!({"type": "add_note", "text": "between"}),
+    );
+    let before = count(&app);
+    assert_eq!(before, (2, notices_before, 0, 2));
+    let stale = ldr::db::write_tx(&mut c, |c| store::write(c, &writes(1))).unwrap();
+    assert_eq!(stale, None);
+    assert_eq!(count(&app), before);
+    // On the version it read, everything is written, and the second breach of the kind is not.
+    let fresh = ldr::db::write_tx(&mut c, |c| store::write(c, &writes(2))).unwrap();
+    assert_eq!(fresh, Some(1));
+    assert_eq!(count(&app), (3, notices_before + 1, 1, 3));
+    let d = app
+        .get(&format!("/api/v1/disputes/{id}"), Some(w.t(PRACTICE)))
+        .expect(200);
+    assert_eq!(d["title"], "written over version 2");
+    assert!(d["breaches"][0]["detail"]
+        .as_str()
+        .unwrap()
+        .starts_with("first"));
 }
 
 fn idempotent_filing(db: Db) {

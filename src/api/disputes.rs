@@ -127,7 +127,7 @@ fn party(id: &str, p: &store::Party) -> Value {
 
 /// The dispute as the caller may see it.
 pub fn represent(c: &mut DbConn, caller: &Caller, d: &DisputeRow) -> ApiResult<Value> {
-    let v = store::view(c, &d.id, &caller.user_id, false, false)?.ok_or(ApiError::NotFound)?;
+    let v = store::view(c, &d.id, &caller.user_id, false)?.ok_or(ApiError::NotFound)?;
     represent_with(c, caller, d, &v.parties, v.people, v.breaches)
 }
 
@@ -693,7 +693,7 @@ pub async fn get_dispute(
     let out = state
         .read(move |c| {
             // The caller, the dispute, its parties and breach count in one statement.
-            let (caller, v) = view_as(c, &who, &id, false, false, None)?;
+            let (caller, v) = view_as(c, &who, &id, false, None)?;
             if !can_see(&caller, &v.dispute) {
                 return Err(ApiError::NotFound);
             }
@@ -711,11 +711,10 @@ fn view_as(
     c: &mut DbConn,
     who: &Bearer,
     id: &str,
-    lock: bool,
     full: bool,
     refuse_first: Option<ApiError>,
 ) -> ApiResult<(Caller, store::Viewed)> {
-    match store::view(c, id, &who.user_id, lock, full)? {
+    match store::view(c, id, &who.user_id, full)? {
         Some(mut v) => {
             let caller =
                 auth::caller_from(&who.user_id, v.user.take()).ok_or_else(auth::user_gone)?;
@@ -749,36 +748,37 @@ pub async fn post_event(
     let actor = who.user_id.clone();
     let (out, queued, ev) = state
         .db(move |c| {
-            let (caller, (parties, mut people, breaches), applied) = write_tx(c, |c| {
-                // The caller and the locked dispute with its parties, in one statement.
-                let not_object = (!body.is_object()).then(procedure::not_an_object);
-                // A note notifies nobody: it needs neither the LMC's address nor the names.
-                let full = body
-                    .get("type")
-                    .and_then(Value::as_str)
-                    .and_then(EventType::parse)
-                    != Some(EventType::AddNote);
-                let (caller, v) = view_as(c, &who, &id, true, full, not_object)?;
-                let store::Viewed {
-                    dispute,
-                    parties,
-                    people,
-                    breaches,
-                    ..
-                } = v;
-                let applied = procedure::apply(c, &ctx, &caller, dispute, &parties, &body)?;
-                Ok::<_, ApiError>((caller, (parties, people, breaches), applied))
-            })?;
+            let ((caller, (parties, mut people, breaches)), applied, recorded) =
+                transition(c, &id, |c| {
+                    // The caller and the dispute with its parties, in one statement.
+                    let not_object = (!body.is_object()).then(procedure::not_an_object);
+                    // A note notifies nobody: it needs neither the LMC's address nor the names.
+                    let full = body
+                        .get("type")
+                        .and_then(Value::as_str)
+                        .and_then(EventType::parse)
+                        != Some(EventType::AddNote);
+                    let (caller, v) = view_as(c, &who, &id, full, not_object)?;
+                    let store::Viewed {
+                        dispute,
+                        parties,
+                        people,
+                        breaches,
+                        ..
+                    } = v;
+                    let applied = procedure::apply(c, &ctx, &caller, dispute, &parties, &body)?;
+                    Ok(((caller, (parties, people, breaches)), applied))
+                })?;
             people.extend(applied.named.iter().cloned());
             let out = represent_with(
                 c,
                 &caller,
-                &applied.dispute,
+                &applied.writes.dispute,
                 &parties,
                 people,
-                breaches + applied.breaches_recorded as i64,
+                breaches + recorded as i64,
             )?;
-            Ok((out, applied.notices, body.get("type").cloned()))
+            Ok((out, applied.writes.notices.len(), body.get("type").cloned()))
         })
         .await?;
     if queued > 0 {
@@ -790,6 +790,58 @@ pub async fn post_event(
     );
     tracing::info!(dispute_id = %did, event = %ev, actor = %actor, "event applied");
     Ok(HttpResponse::Ok().json(out))
+}
+
+/// How many times, on PostgreSQL, a transition is decided and written without a lock before
+/// it is decided once more under the dispute's row lock (see [`transition`]).
+const UNLOCKED_ATTEMPTS: usize = 2;
+
+/// Runs `decide` (read the dispute `id`, check the event, decide what to write, writing
+/// nothing) and writes what it decided with [`store::write`]; returns what `decide` returned
+/// and the number of breaches recorded.
+/// - PostgreSQL: first without a transaction or a row lock. The writes are one statement that
+///   writes nothing when the dispute's version has moved since the read (another transition
+///   was written in between); `decide` then runs again on the new state, so an event that the
+///   other one made invalid is refused as it would have been had it come second. After
+///   [`UNLOCKED_ATTEMPTS`] such misses, it runs inside a transaction that first takes the
+///   dispute's row lock, where nothing can move, so busy disputes are served in turn and never
+///   refused for it. Unlocked, a note is two round trips (the read, the writes) instead of five.
+/// - SQLite: inside [`write_tx`] (`BEGIN IMMEDIATE`), where nothing can move between the read
+///   and the write.
+fn transition<T>(
+    c: &mut DbConn,
+    id: &str,
+    mut decide: impl FnMut(&mut DbConn) -> ApiResult<(T, procedure::Applied)>,
+) -> ApiResult<(T, procedure::Applied, usize)> {
+    if let DbConn::Sqlite(_) = c {
+        return write_tx(c, |c| {
+            decide_and_write(c, &mut decide)?.ok_or_else(moved_under_lock)
+        });
+    }
+    for _ in 0..UNLOCKED_ATTEMPTS {
+        if let Some(done) = decide_and_write(c, &mut decide)? {
+            return Ok(done);
+        }
+    }
+    write_tx(c, |c| {
+        store::lock(c, id)?;
+        decide_and_write(c, &mut decide)?.ok_or_else(moved_under_lock)
+    })
+}
+
+/// One attempt of [`transition`]: `None` when the version moved and nothing was written.
+fn decide_and_write<T>(
+    c: &mut DbConn,
+    decide: &mut impl FnMut(&mut DbConn) -> ApiResult<(T, procedure::Applied)>,
+) -> ApiResult<Option<(T, procedure::Applied, usize)>> {
+    let (t, applied) = decide(c)?;
+    Ok(store::write(c, &applied.writes)?.map(|recorded| (t, applied, recorded)))
+}
+
+/// Under the write lock (SQLite's, or the dispute's row lock) no other transition can write
+/// between the read and the write.
+fn moved_under_lock() -> ApiError {
+    ApiError::Internal("the dispute's version moved under its write lock".into())
 }
 
 /// The body of `POST /disputes/{id}/events`: `type`, optional `expected_version`, and the

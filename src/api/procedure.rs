@@ -236,11 +236,10 @@ fn ymd(d: Option<NaiveDate>) -> Value {
 
 // ------------------------------------------------------------------ the transition
 
+/// A transition decided but not yet written (see [`store::write`]).
 pub struct Applied {
-    pub dispute: DisputeRow,
-    pub notices: usize,
-    /// Breaches this event recorded (overridden date rules).
-    pub breaches_recorded: usize,
+    /// The dispute's new row, the event, the breaches (overridden date rules) and the notices.
+    pub writes: store::Writes,
     /// (user id, name) of someone the event named whose name it read (the new mediator).
     pub named: Vec<(String, String)>,
 }
@@ -251,8 +250,9 @@ pub fn not_an_object() -> ApiError {
 }
 
 /// Applies `body` (the parsed JSON of `POST /disputes/{id}/events`) as `caller` to the dispute
-/// `d`, read under its lock inside the caller's write transaction together with its
-/// organisations (their names and addresses are not asked again).
+/// `d`, read together with its organisations (their names and addresses are not asked again):
+/// checks it, and returns what to write, having written nothing. The caller writes it with
+/// [`store::write`], which writes nothing if the dispute's version has moved since `d` was read.
 pub fn apply(
     c: &mut DbConn,
     ctx: &Ctx,
@@ -1023,32 +1023,24 @@ pub fn apply(
     d.set_detail(&detail);
     d.next_sweep_on = crate::notify::sweep::next_sweep_on(&ctx.calendar, &d);
     d.updated_at = now();
-    store::save(c, &d, previous_version).map_err(|e| match e {
-        diesel::result::Error::RollbackTransaction => ApiError::VersionConflict(
-            "The dispute changed while this event was applied; reload it and try again.".into(),
-        ),
-        other => other.into(),
-    })?;
-    store::append_event(
-        c,
-        &EventRow {
-            dispute_id: d.id.clone(),
-            seq: d.version,
-            event_type: event.as_str().to_string(),
-            actor_id: caller.user_id.clone(),
-            at: now(),
-            data: Value::Object(data).to_string(),
-        },
-    )?;
-    let mut recorded = 0;
-    for b in &breaches {
-        recorded += usize::from(store::record_breach(c, b)?);
-    }
-    let n = outbox::queue(c, &ctx.templates, Some(&d.id), notices).map_err(ApiError::Internal)?;
+    let notices =
+        outbox::render(&ctx.templates, Some(&d.id), notices).map_err(ApiError::Internal)?;
+    let event = EventRow {
+        dispute_id: d.id.clone(),
+        seq: d.version,
+        event_type: event.as_str().to_string(),
+        actor_id: caller.user_id.clone(),
+        at: now(),
+        data: Value::Object(data).to_string(),
+    };
     Ok(Applied {
-        dispute: d,
-        notices: n,
-        breaches_recorded: recorded,
+        writes: store::Writes {
+            dispute: d,
+            previous_version,
+            event,
+            breaches,
+            notices,
+        },
         named,
     })
 }

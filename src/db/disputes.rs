@@ -240,20 +240,12 @@ pub struct Viewed {
 /// The dispute `id` with its parties and breach count, and the row of the user `user_id`, in
 /// one statement: `None` when there is no such dispute. With `full`, also the LMC's e-mail and
 /// the people's names (for a transition's notices); without, `lmc_email` is `None` and
-/// `people` empty. With `lock` the dispute is read under its row lock as [`lock`] does (call it
-/// inside `write_tx` then).
-pub fn view(
-    c: &mut DbConn,
-    id: &str,
-    user_id: &str,
-    lock: bool,
-    full: bool,
-) -> QueryResult<Option<Viewed>> {
+/// `people` empty.
+pub fn view(c: &mut DbConn, id: &str, user_id: &str, full: bool) -> QueryResult<Option<Viewed>> {
     use super::statements::{DisputeView, DisputeViewRow};
     let row: Option<DisputeViewRow> = match c {
-        DbConn::Pg(pg) => DisputeView::new(id, user_id, lock, full).get_result(pg),
-        // No row locks: `write_tx`'s BEGIN IMMEDIATE already serialises the writers.
-        DbConn::Sqlite(sq) => DisputeView::new(id, user_id, false, full).get_result(sq),
+        DbConn::Pg(pg) => DisputeView::new(id, user_id, full).get_result(pg),
+        DbConn::Sqlite(sq) => DisputeView::new(id, user_id, full).get_result(sq),
     }
     .optional()?;
     Ok(row.map(
@@ -293,14 +285,59 @@ pub fn view(
     ))
 }
 
-/// Writes the new state; fails with `RollbackTransaction` when the version moved meanwhile.
-pub fn save(c: &mut DbConn, row: &DisputeRow, previous_version: i64) -> QueryResult<()> {
-    use super::statements::{execute, SaveDispute};
-    let n = execute(c, SaveDispute::new(row, previous_version))?;
-    if n == 1 {
-        Ok(())
-    } else {
-        Err(diesel::result::Error::RollbackTransaction)
+/// Everything one transition writes: the dispute's new row (its version one more than
+/// `previous_version`), the event, the breaches it records and its rendered notices.
+pub struct Writes {
+    pub dispute: DisputeRow,
+    pub previous_version: i64,
+    pub event: EventRow,
+    pub breaches: Vec<BreachRow>,
+    pub notices: Vec<crate::notify::outbox::Rendered>,
+}
+
+/// Writes `w` unless the dispute has moved past `w.previous_version`: `Some(breaches
+/// recorded)`, or `None` with nothing written. On PostgreSQL it is one statement
+/// ([`super::statements::WriteTransition`]), atomic by itself, so it needs no transaction; on
+/// SQLite, a statement for each row, inside the caller's `write_tx`.
+pub fn write(c: &mut DbConn, w: &Writes) -> QueryResult<Option<usize>> {
+    use super::statements::{execute, SaveDispute, WriteTransition};
+    // One breach of each kind, the first, as recording them one by one would keep.
+    let mut breaches: Vec<BreachRow> = Vec::with_capacity(w.breaches.len());
+    for b in &w.breaches {
+        if !breaches.iter().any(|k| k.kind == b.kind) {
+            breaches.push(b.clone());
+        }
+    }
+    let notices: Vec<NewNotice> = w
+        .notices
+        .iter()
+        .map(|n| n.row(Some(&w.dispute.id)))
+        .collect();
+    match c {
+        DbConn::Pg(pg) => {
+            let (updated, recorded): (i64, i64) = WriteTransition {
+                save: SaveDispute::new(&w.dispute, w.previous_version),
+                event: &w.event,
+                breaches: &breaches,
+                notices: &notices,
+            }
+            .get_result(pg)?;
+            Ok((updated == 1).then_some(recorded as usize))
+        }
+        DbConn::Sqlite(_) => {
+            if execute(c, SaveDispute::new(&w.dispute, w.previous_version))? != 1 {
+                return Ok(None);
+            }
+            append_event(c, &w.event)?;
+            let mut recorded = 0;
+            for b in &breaches {
+                recorded += usize::from(record_breach(c, b)?);
+            }
+            for n in &notices {
+                insert_notice(c, n)?;
+            }
+            Ok(Some(recorded))
+        }
     }
 }
 

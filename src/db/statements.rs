@@ -8,7 +8,7 @@
 //! Binds are typed, as in any diesel query; the column lists come from the schema where they
 //! can (`DisputeRow::as_select()`, its `AsChangeset`), so a new column cannot be forgotten.
 
-use super::disputes::{DisputeRow, EventRow};
+use super::disputes::{BreachRow, DisputeRow, EventRow};
 use super::schema::events;
 use diesel::backend::Backend;
 use diesel::expression::SelectableHelper;
@@ -61,13 +61,12 @@ macro_rules! keyed_by_sql {
 /// such user), in one statement. With `full`, also its LMC's e-mail and the names of the people
 /// it names (mediator, the three voting members, the secretary), which a transition's notices
 /// need; without, those columns are `NULL` (the six joins cost PostgreSQL about a third more
-/// per read, wasted on a plain `GET`). With `lock` (PostgreSQL only, inside a transaction) the
-/// dispute's row, and only it, is locked: `FOR UPDATE OF disputes`.
+/// per read, wasted on a plain `GET`). It takes no lock: a transition's writes check the version
+/// it read ([`WriteTransition`]).
 pub struct DisputeView<'a, DB: Backend> {
     select: diesel::dsl::AsSelect<DisputeRow, DB>,
     dispute_id: &'a str,
     user_id: &'a str,
-    lock: bool,
     full: bool,
 }
 
@@ -75,12 +74,11 @@ impl<'a, DB: Backend> DisputeView<'a, DB>
 where
     DisputeRow: diesel::Selectable<DB>,
 {
-    pub fn new(dispute_id: &'a str, user_id: &'a str, lock: bool, full: bool) -> Self {
+    pub fn new(dispute_id: &'a str, user_id: &'a str, full: bool) -> Self {
         DisputeView {
             select: DisputeRow::as_select(),
             dispute_id,
             user_id,
-            lock,
             full,
         }
     }
@@ -169,9 +167,6 @@ where
         out.push_bind_param::<Text, str>(self.user_id)?;
         out.push_sql(" WHERE disputes.id = ");
         out.push_bind_param::<Text, str>(self.dispute_id)?;
-        if self.lock {
-            out.push_sql(" FOR UPDATE OF disputes");
-        }
         Ok(())
     }
 }
@@ -219,11 +214,12 @@ where
 impl<Conn> RunQueryDsl<Conn> for SaveDispute<'_> {}
 
 /// One notice row, as the outbox queues it.
+#[derive(Clone, Copy)]
 pub struct NewNotice<'a> {
-    pub id: String,
+    pub id: &'a str,
     pub dispute_id: Option<&'a str>,
     pub template: &'a str,
-    pub recipients: String,
+    pub recipients: &'a str,
     pub subject: &'a str,
     pub body_text: &'a str,
     pub body_html: &'a str,
@@ -241,39 +237,85 @@ impl<DB> QueryFragment<DB> for InsertNotice<'_>
 where
     DB: Backend + HasSqlType<Text> + HasSqlType<Nullable<Text>> + HasSqlType<Timestamp>,
     str: ToSql<Text, DB>,
-    String: ToSql<Text, DB>,
     chrono::NaiveDateTime: ToSql<Timestamp, DB>,
 {
-    fn walk_ast<'b>(&'b self, mut out: AstPass<'_, 'b, DB>) -> QueryResult<()> {
-        let n = self.0;
-        out.push_sql(
-            "INSERT INTO notices (id, dispute_id, template, recipients, subject, body_text, \
-             body_html, ics, ics_method, status, attempts, queued_at, next_attempt_at) VALUES (",
-        );
-        out.push_bind_param::<Text, String>(&n.id)?;
-        out.push_sql(", ");
-        push_opt_text(&mut out, &n.dispute_id)?;
-        out.push_sql(", ");
-        out.push_bind_param::<Text, str>(n.template)?;
-        out.push_sql(", ");
-        out.push_bind_param::<Text, String>(&n.recipients)?;
-        out.push_sql(", ");
-        out.push_bind_param::<Text, str>(n.subject)?;
-        out.push_sql(", ");
-        out.push_bind_param::<Text, str>(n.body_text)?;
-        out.push_sql(", ");
-        out.push_bind_param::<Text, str>(n.body_html)?;
-        out.push_sql(", ");
-        push_opt_text(&mut out, &n.ics)?;
-        out.push_sql(", ");
-        push_opt_text(&mut out, &n.ics_method)?;
-        out.push_sql(", 'queued', 0, ");
-        out.push_bind_param::<Timestamp, chrono::NaiveDateTime>(&n.queued_at)?;
-        out.push_sql(", ");
-        out.push_bind_param::<Timestamp, chrono::NaiveDateTime>(&n.queued_at)?;
-        out.push_sql(")");
-        Ok(())
+    fn walk_ast<'b>(&'b self, out: AstPass<'_, 'b, DB>) -> QueryResult<()> {
+        self.walk(out, Source::Values)
     }
+}
+
+/// Where a one-row `INSERT` takes its row from: its own `VALUES`, or its binds selected once
+/// for each row of the `WITH` query `u` (so nothing is inserted when `u` updated nothing).
+#[derive(Clone, Copy)]
+enum Source {
+    Values,
+    EachOfU,
+}
+
+impl Source {
+    fn open<DB: Backend>(self, out: &mut AstPass<'_, '_, DB>) {
+        out.push_sql(match self {
+            Source::Values => " VALUES (",
+            Source::EachOfU => " SELECT ",
+        });
+    }
+    fn close<DB: Backend>(self, out: &mut AstPass<'_, '_, DB>) {
+        out.push_sql(match self {
+            Source::Values => ")",
+            Source::EachOfU => " FROM u",
+        });
+    }
+}
+
+impl InsertNotice<'_> {
+    fn walk<'b, DB>(&'b self, out: AstPass<'_, 'b, DB>, src: Source) -> QueryResult<()>
+    where
+        DB: Backend + HasSqlType<Text> + HasSqlType<Nullable<Text>> + HasSqlType<Timestamp>,
+        str: ToSql<Text, DB>,
+        chrono::NaiveDateTime: ToSql<Timestamp, DB>,
+    {
+        walk_notice(self.0, out, src)
+    }
+}
+
+fn walk_notice<'b, DB>(
+    n: &'b NewNotice<'_>,
+    mut out: AstPass<'_, 'b, DB>,
+    src: Source,
+) -> QueryResult<()>
+where
+    DB: Backend + HasSqlType<Text> + HasSqlType<Nullable<Text>> + HasSqlType<Timestamp>,
+    str: ToSql<Text, DB>,
+    chrono::NaiveDateTime: ToSql<Timestamp, DB>,
+{
+    out.push_sql(
+        "INSERT INTO notices (id, dispute_id, template, recipients, subject, body_text, \
+             body_html, ics, ics_method, status, attempts, queued_at, next_attempt_at)",
+    );
+    src.open(&mut out);
+    out.push_bind_param::<Text, str>(n.id)?;
+    out.push_sql(", ");
+    push_opt_text(&mut out, &n.dispute_id)?;
+    out.push_sql(", ");
+    out.push_bind_param::<Text, str>(n.template)?;
+    out.push_sql(", ");
+    out.push_bind_param::<Text, str>(n.recipients)?;
+    out.push_sql(", ");
+    out.push_bind_param::<Text, str>(n.subject)?;
+    out.push_sql(", ");
+    out.push_bind_param::<Text, str>(n.body_text)?;
+    out.push_sql(", ");
+    out.push_bind_param::<Text, str>(n.body_html)?;
+    out.push_sql(", ");
+    push_opt_text(&mut out, &n.ics)?;
+    out.push_sql(", ");
+    push_opt_text(&mut out, &n.ics_method)?;
+    out.push_sql(", 'queued', 0, ");
+    out.push_bind_param::<Timestamp, chrono::NaiveDateTime>(&n.queued_at)?;
+    out.push_sql(", ");
+    out.push_bind_param::<Timestamp, chrono::NaiveDateTime>(&n.queued_at)?;
+    src.close(&mut out);
+    Ok(())
 }
 
 impl<Conn> RunQueryDsl<Conn> for InsertNotice<'_> {}
@@ -298,34 +340,56 @@ where
     i64: ToSql<BigInt, DB>,
     chrono::NaiveDateTime: ToSql<Timestamp, DB>,
 {
-    fn walk_ast<'b>(&'b self, mut out: AstPass<'_, 'b, DB>) -> QueryResult<()> {
-        use diesel::Column;
-        let e = self.0;
-        out.push_sql("INSERT INTO events (");
-        let cols = [
-            events::dispute_id::NAME,
-            events::seq::NAME,
-            events::event_type::NAME,
-            events::actor_id::NAME,
-            events::at::NAME,
-            events::data::NAME,
-        ];
-        out.push_sql(&cols.join(", "));
-        out.push_sql(") VALUES (");
-        out.push_bind_param::<Text, String>(&e.dispute_id)?;
-        out.push_sql(", ");
-        out.push_bind_param::<BigInt, i64>(&e.seq)?;
-        out.push_sql(", ");
-        out.push_bind_param::<Text, String>(&e.event_type)?;
-        out.push_sql(", ");
-        out.push_bind_param::<Text, String>(&e.actor_id)?;
-        out.push_sql(", ");
-        out.push_bind_param::<Timestamp, chrono::NaiveDateTime>(&e.at)?;
-        out.push_sql(", ");
-        out.push_bind_param::<Text, String>(&e.data)?;
-        out.push_sql(")");
-        Ok(())
+    fn walk_ast<'b>(&'b self, out: AstPass<'_, 'b, DB>) -> QueryResult<()> {
+        self.walk(out, Source::Values)
     }
+}
+
+impl InsertEvent<'_> {
+    fn walk<'b, DB>(&'b self, out: AstPass<'_, 'b, DB>, src: Source) -> QueryResult<()>
+    where
+        DB: Backend + HasSqlType<Text> + HasSqlType<BigInt> + HasSqlType<Timestamp>,
+        String: ToSql<Text, DB>,
+        i64: ToSql<BigInt, DB>,
+        chrono::NaiveDateTime: ToSql<Timestamp, DB>,
+    {
+        walk_event(self.0, out, src)
+    }
+}
+
+fn walk_event<'b, DB>(e: &'b EventRow, mut out: AstPass<'_, 'b, DB>, src: Source) -> QueryResult<()>
+where
+    DB: Backend + HasSqlType<Text> + HasSqlType<BigInt> + HasSqlType<Timestamp>,
+    String: ToSql<Text, DB>,
+    i64: ToSql<BigInt, DB>,
+    chrono::NaiveDateTime: ToSql<Timestamp, DB>,
+{
+    use diesel::Column;
+    out.push_sql("INSERT INTO events (");
+    let cols = [
+        events::dispute_id::NAME,
+        events::seq::NAME,
+        events::event_type::NAME,
+        events::actor_id::NAME,
+        events::at::NAME,
+        events::data::NAME,
+    ];
+    out.push_sql(&cols.join(", "));
+    out.push_sql(")");
+    src.open(&mut out);
+    out.push_bind_param::<Text, String>(&e.dispute_id)?;
+    out.push_sql(", ");
+    out.push_bind_param::<BigInt, i64>(&e.seq)?;
+    out.push_sql(", ");
+    out.push_bind_param::<Text, String>(&e.event_type)?;
+    out.push_sql(", ");
+    out.push_bind_param::<Text, String>(&e.actor_id)?;
+    out.push_sql(", ");
+    out.push_bind_param::<Timestamp, chrono::NaiveDateTime>(&e.at)?;
+    out.push_sql(", ");
+    out.push_bind_param::<Text, String>(&e.data)?;
+    src.close(&mut out);
+    Ok(())
 }
 
 impl<Conn> RunQueryDsl<Conn> for InsertEvent<'_> {}
@@ -467,6 +531,76 @@ impl QueryFragment<Sqlite> for MarkSent<'_> {
 
 impl<Conn> RunQueryDsl<Conn> for MarkSent<'_> {}
 
+/// A transition's writes as one PostgreSQL statement, so that they cost one round trip
+/// instead of a `BEGIN`, the `UPDATE`, an `INSERT` for each row and a `COMMIT`:
+///
+/// ```sql
+/// WITH u AS (UPDATE disputes SET … WHERE id = … AND version = <previous> RETURNING id),
+///      e AS (INSERT INTO events (…) SELECT … FROM u),
+///      b0 AS (INSERT INTO breaches (…) SELECT … FROM u ON CONFLICT DO NOTHING RETURNING 1), …
+///      n0 AS (INSERT INTO notices (…) SELECT … FROM u), …
+/// SELECT (SELECT COUNT(*) FROM u), 0 + (SELECT COUNT(*) FROM b0) + …
+/// ```
+///
+/// Every insert takes its one row from `u`, so when the version has moved (the update matched
+/// nothing) nothing at all is written; and one statement is atomic on its own. It returns the
+/// number of disputes updated (1, or 0 when the version moved) and of breaches recorded (a
+/// breach of a kind the dispute has already is not recorded again).
+pub struct WriteTransition<'a> {
+    pub save: SaveDispute<'a>,
+    pub event: &'a EventRow,
+    /// At most one of each kind (the caller keeps the first).
+    pub breaches: &'a [BreachRow],
+    pub notices: &'a [NewNotice<'a>],
+}
+
+keyed_by_sql!(QueryId for WriteTransition<'_>);
+
+impl Query for WriteTransition<'_> {
+    type SqlType = (BigInt, BigInt);
+}
+
+impl QueryFragment<Pg> for WriteTransition<'_> {
+    fn walk_ast<'b>(&'b self, mut out: AstPass<'_, 'b, Pg>) -> QueryResult<()> {
+        use diesel::sql_types::Date;
+        out.push_sql("WITH u AS (");
+        self.save.walk_ast(out.reborrow())?;
+        out.push_sql(" RETURNING id), e AS (");
+        walk_event(self.event, out.reborrow(), Source::EachOfU)?;
+        out.push_sql(")");
+        for (i, b) in self.breaches.iter().enumerate() {
+            out.push_sql(&format!(
+                ", b{i} AS (INSERT INTO breaches (dispute_id, kind, due_on, detected_on, \
+                 overridden, detail) SELECT "
+            ));
+            out.push_bind_param::<Text, String>(&b.dispute_id)?;
+            out.push_sql(", ");
+            out.push_bind_param::<Text, String>(&b.kind)?;
+            out.push_sql(", ");
+            out.push_bind_param::<Date, chrono::NaiveDate>(&b.due_on)?;
+            out.push_sql(", ");
+            out.push_bind_param::<Date, chrono::NaiveDate>(&b.detected_on)?;
+            out.push_sql(", ");
+            out.push_bind_param::<Bool, bool>(&b.overridden)?;
+            out.push_sql(", ");
+            out.push_bind_param::<Text, String>(&b.detail)?;
+            out.push_sql(" FROM u ON CONFLICT DO NOTHING RETURNING 1)");
+        }
+        for (i, n) in self.notices.iter().enumerate() {
+            out.push_sql(&format!(", n{i} AS ("));
+            walk_notice(n, out.reborrow(), Source::EachOfU)?;
+            out.push_sql(")");
+        }
+        out.push_sql(" SELECT (SELECT COUNT(*) FROM u), CAST(0 AS BIGINT)");
+        for i in 0..self.breaches.len() {
+            out.push_sql(&format!(" + (SELECT COUNT(*) FROM b{i})"));
+        }
+        Ok(())
+    }
+}
+
+impl<Conn> RunQueryDsl<Conn> for WriteTransition<'_> {}
+
 #[cfg(test)]
 mod tests {
     use super::*;
@@ -589,16 +723,89 @@ mod tests {
     }
 
     #[test]
-    fn only_the_locking_view_locks_and_only_the_dispute() {
+    fn the_view_takes_no_lock_and_joins_the_people_only_when_full() {
         for full in [false, true] {
-            let lock = sql!(Pg, &DisputeView::<Pg>::new("d", "u", true, full));
-            let read = sql!(Pg, &DisputeView::<Pg>::new("d", "u", false, full));
-            assert!(lock.ends_with(" FOR UPDATE OF disputes"), "{lock}");
+            let read = sql!(Pg, &DisputeView::<Pg>::new("d", "u", full));
             assert!(!read.contains("FOR UPDATE"), "{read}");
-            assert_eq!(lock.trim_end_matches(" FOR UPDATE OF disputes"), read);
             assert_eq!(read.contains("LEFT JOIN users um"), full, "{read}");
         }
-        let sqlite = sql!(Sqlite, &DisputeView::<Sqlite>::new("d", "u", false, true));
+        let sqlite = sql!(Sqlite, &DisputeView::<Sqlite>::new("d", "u", true));
         assert!(!sqlite.contains("FOR UPDATE") && sqlite.contains("LEFT JOIN users u ON u.id = ?"));
+    }
+
+    #[test]
+    fn the_transition_writes_every_row_only_from_the_updated_dispute() {
+        let d = row(true);
+        let event = EventRow {
+            dispute_id: "d".into(),
+            seq: 8,
+            event_type: "add_note".into(),
+            actor_id: "u".into(),
+            at: d.updated_at,
+            data: "{}".into(),
+        };
+        let breach = BreachRow {
+            dispute_id: "d".into(),
+            kind: "hearing_by".into(),
+            due_on: d.matter_arose_on,
+            detected_on: d.matter_arose_on,
+            overridden: true,
+            detail: "x".into(),
+        };
+        let notice = NewNotice {
+            id: "n",
+            dispute_id: Some("d"),
+            template: "t",
+            recipients: "[]",
+            subject: "s",
+            body_text: "t",
+            body_html: "h",
+            ics: None,
+            ics_method: None,
+            queued_at: d.updated_at,
+        };
+        let save = sql!(Pg, &SaveDispute::new(&d, 7));
+        let text = |breaches: &[BreachRow], notices: &[NewNotice]| {
+            sql!(
+                Pg,
+                &WriteTransition {
+                    save: SaveDispute::new(&d, 7),
+                    event: &event,
+                    breaches,
+                    notices,
+                }
+            )
+        };
+        let bare = text(&[], &[]);
+        assert_eq!(
+            bare,
+            format!(
+                "WITH u AS ({save} RETURNING id), e AS (INSERT INTO events (dispute_id, seq, \
+                 event_type, actor_id, at, data) SELECT $44, $45, $46, $47, $48, $49 FROM u) \
+                 SELECT (SELECT COUNT(*) FROM u), CAST(0 AS BIGINT)"
+            )
+        );
+        let two = [
+            breach.clone(),
+            BreachRow {
+                kind: "notice_by".into(),
+                ..breach
+            },
+        ];
+        let all = text(&two, &[notice, NewNotice { id: "m", ..notice }]);
+        // Each insert selects its row from u: when the update matched nothing, none is written.
+        assert_eq!(all.matches("INSERT INTO").count(), 5, "{all}");
+        // The five inserts and the count of updated disputes.
+        assert_eq!(all.matches(" FROM u").count(), 5 + 1, "{all}");
+        assert!(!all.contains("VALUES"), "{all}");
+        assert_eq!(
+            all.matches(" FROM u ON CONFLICT DO NOTHING RETURNING 1)")
+                .count(),
+            2
+        );
+        assert!(all.ends_with(
+            "SELECT (SELECT COUNT(*) FROM u), CAST(0 AS BIGINT) + (SELECT COUNT(*) FROM b0) + \
+             (SELECT COUNT(*) FROM b1)"
+        ));
     }
 }

@@ -25,15 +25,47 @@ pub struct NoticeSpec {
     pub ics: Option<IcsSpec>,
 }
 
-/// Renders and inserts the notices; returns how many rows were queued. Recipients are
-/// de-duplicated (case-insensitive); a notice with nobody to send to is not queued but logged.
-pub fn queue(
-    c: &mut DbConn,
+/// A rendered notice, ready to insert (`queued`, no attempt yet, due at once).
+#[derive(Debug, Clone)]
+pub struct Rendered {
+    pub id: String,
+    pub template: &'static str,
+    /// The recipients as a JSON array.
+    pub recipients: String,
+    pub subject: String,
+    pub text: String,
+    pub html: String,
+    pub ics: Option<String>,
+    pub ics_method: Option<&'static str>,
+    pub queued_at: chrono::NaiveDateTime,
+}
+
+impl Rendered {
+    /// The row to insert, for the dispute `dispute_id` (none for a notice about no dispute).
+    pub fn row<'a>(&'a self, dispute_id: Option<&'a str>) -> NewNotice<'a> {
+        NewNotice {
+            id: &self.id,
+            dispute_id,
+            template: self.template,
+            recipients: &self.recipients,
+            subject: &self.subject,
+            body_text: &self.text,
+            body_html: &self.html,
+            ics: self.ics.as_deref(),
+            ics_method: self.ics_method,
+            queued_at: self.queued_at,
+        }
+    }
+}
+
+/// Renders the notices, writing nothing. Recipients are de-duplicated (case-insensitive); a
+/// notice with nobody to send to is dropped and logged.
+pub fn render(
     templates: &Templates,
     dispute_id: Option<&str>,
     specs: Vec<NoticeSpec>,
-) -> Result<usize, String> {
-    let mut n = 0;
+) -> Result<Vec<Rendered>, String> {
+    let mut out = Vec::with_capacity(specs.len());
     for spec in specs {
         let mut to: Vec<String> = Vec::new();
         for r in spec.recipients {
@@ -49,25 +81,34 @@ pub fn queue(
         let rendered = templates
             .render(spec.template, &spec.ctx)
             .map_err(|e| format!("rendering {}: {e}", spec.template))?;
-        crate::db::disputes::insert_notice(
-            c,
-            &NewNotice {
-                id: uuid::Uuid::new_v4().to_string(),
-                dispute_id,
-                template: spec.template,
-                recipients: serde_json::to_string(&to).unwrap_or_default(),
-                subject: &rendered.subject,
-                body_text: &rendered.text,
-                body_html: &rendered.html,
-                ics: spec.ics.as_ref().map(|i| i.body.as_str()),
-                ics_method: spec.ics.as_ref().map(|i| i.method.as_str()),
-                queued_at: now(),
-            },
-        )
-        .map_err(|e| format!("queueing notice: {e}"))?;
-        n += 1;
+        out.push(Rendered {
+            id: uuid::Uuid::new_v4().to_string(),
+            template: spec.template,
+            recipients: serde_json::to_string(&to).unwrap_or_default(),
+            subject: rendered.subject,
+            text: rendered.text,
+            html: rendered.html,
+            ics_method: spec.ics.as_ref().map(|i| i.method.as_str()),
+            ics: spec.ics.map(|i| i.body),
+            queued_at: now(),
+        });
     }
-    Ok(n)
+    Ok(out)
+}
+
+/// Renders and inserts the notices; returns how many rows were queued (see [`render`]).
+pub fn queue(
+    c: &mut DbConn,
+    templates: &Templates,
+    dispute_id: Option<&str>,
+    specs: Vec<NoticeSpec>,
+) -> Result<usize, String> {
+    let rendered = render(templates, dispute_id, specs)?;
+    for n in &rendered {
+        crate::db::disputes::insert_notice(c, &n.row(dispute_id))
+            .map_err(|e| format!("queueing notice: {e}"))?;
+    }
+    Ok(rendered.len())
 }
 
 /// Looks up the addresses of the people and organisations of a case.
