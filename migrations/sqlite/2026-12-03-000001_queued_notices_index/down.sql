@@ -1,0 +1,2 @@
+DROP INDEX notices_due;
+CREATE INDEX notices_due ON notices(status, next_attempt_at);
