@@ -55,6 +55,9 @@ fn invalid_events_of_every_type_change_nothing(db: Db) {
                 json!({}),
                 json!({"mediator_id": w.id(PRACTICE), "mode": "advisory"}),
                 json!({"mediator_id": w.id(MEDIATOR), "mode": "x"}),
+                json!({"mediator_id": "no-such-user", "mode": "advisory"}),
+                json!({"mediator_id": 7, "mode": "advisory"}),
+                json!({"mediator_id": "m".repeat(65), "mode": "advisory"}),
             ],
         ),
         (

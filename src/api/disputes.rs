@@ -127,7 +127,7 @@ fn party(id: &str, p: &store::Party) -> Value {
 
 /// The dispute as the caller may see it.
 pub fn represent(c: &mut DbConn, caller: &Caller, d: &DisputeRow) -> ApiResult<Value> {
-    let v = store::view(c, &d.id, &caller.user_id, false)?.ok_or(ApiError::NotFound)?;
+    let v = store::view(c, &d.id, &caller.user_id, false, None)?.ok_or(ApiError::NotFound)?;
     represent_with(c, caller, d, &v.parties, v.people, v.breaches)
 }
 
@@ -693,7 +693,7 @@ pub async fn get_dispute(
     let out = state
         .read(move |c| {
             // The caller, the dispute, its parties and breach count in one statement.
-            let (caller, v) = view_as(c, &who, &id, false, None)?;
+            let (caller, v) = view_as(c, &who, &id, false, None, None)?;
             if !can_see(&caller, &v.dispute) {
                 return Err(ApiError::NotFound);
             }
@@ -712,9 +712,10 @@ fn view_as(
     who: &Bearer,
     id: &str,
     full: bool,
+    named: Option<&str>,
     refuse_first: Option<ApiError>,
 ) -> ApiResult<(Caller, store::Viewed)> {
-    match store::view(c, id, &who.user_id, full)? {
+    match store::view(c, id, &who.user_id, full, named)? {
         Some(mut v) => {
             let caller =
                 auth::caller_from(&who.user_id, v.user.take()).ok_or_else(auth::user_gone)?;
@@ -753,20 +754,34 @@ pub async fn post_event(
                     // The caller and the dispute with its parties, in one statement.
                     let not_object = (!body.is_object()).then(procedure::not_an_object);
                     // A note notifies nobody: it needs neither the LMC's address nor the names.
-                    let full = body
+                    let event = body
                         .get("type")
                         .and_then(Value::as_str)
-                        .and_then(EventType::parse)
-                        != Some(EventType::AddNote);
-                    let (caller, v) = view_as(c, &who, &id, full, not_object)?;
+                        .and_then(EventType::parse);
+                    let full = event != Some(EventType::AddNote);
+                    // The mediator an assignment names is read with the dispute.
+                    let named = body
+                        .get("mediator_id")
+                        .and_then(Value::as_str)
+                        .filter(|m| event == Some(EventType::AssignMediator) && m.len() <= 64);
+                    let (caller, v) = view_as(c, &who, &id, full, named, not_object)?;
                     let store::Viewed {
                         dispute,
                         parties,
                         people,
                         breaches,
+                        named,
                         ..
                     } = v;
-                    let applied = procedure::apply(c, &ctx, &caller, dispute, &parties, &body)?;
+                    let applied = procedure::apply(
+                        c,
+                        &ctx,
+                        &caller,
+                        dispute,
+                        &parties,
+                        named.as_ref(),
+                        &body,
+                    )?;
                     Ok(((caller, (parties, people, breaches)), applied))
                 })?;
             people.extend(applied.named.iter().cloned());

@@ -250,7 +250,8 @@ pub fn not_an_object() -> ApiError {
 }
 
 /// Applies `body` (the parsed JSON of `POST /disputes/{id}/events`) as `caller` to the dispute
-/// `d`, read together with its organisations (their names and addresses are not asked again):
+/// `d`, read together with its organisations (their names and addresses are not asked again)
+/// and with the user the event names, if it was asked for (`named_user`):
 /// checks it, and returns what to write, having written nothing. The caller writes it with
 /// [`store::write`], which writes nothing if the dispute's version has moved since `d` was read.
 pub fn apply(
@@ -259,6 +260,7 @@ pub fn apply(
     caller: &Caller,
     mut d: DisputeRow,
     parties: &store::Parties,
+    named_user: Option<&store::Named>,
     body: &Value,
 ) -> ApiResult<Applied> {
     let obj = body.as_object().ok_or_else(not_an_object)?;
@@ -325,11 +327,15 @@ pub fn apply(
             let mediator_id = f.id("mediator_id");
             let mode = f.one_of("mode", &["advisory", "mediation"]);
             f.finish()?;
-            let ok: Option<(String, bool, String, String)> = users::table
-                .find(&mediator_id)
-                .select((users::roles, users::active, users::name, users::email))
-                .first(c)
-                .optional()?;
+            // Read with the dispute when the request named the mediator (see `store::view`).
+            let ok: Option<(String, bool, String, String)> = match named_user {
+                Some(n) if n.id == mediator_id => n.row.clone(),
+                _ => users::table
+                    .find(&mediator_id)
+                    .select((users::roles, users::active, users::name, users::email))
+                    .first(c)
+                    .optional()?,
+            };
             let (name, email) = match ok {
                 Some((roles, true, name, email))
                     if roles.split(',').any(|r| r == "lmc_mediator") =>

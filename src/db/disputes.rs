@@ -235,21 +235,37 @@ pub struct Viewed {
     pub breaches: i64,
     /// The user's organisation, roles and active flag; `None` when there is no such user.
     pub user: Option<(String, String, bool)>,
+    /// The user `view` was asked to read along (see [`Named`]); `None` when it was not asked.
+    pub named: Option<Named>,
+}
+
+/// A user an event names, read with the dispute: the id asked for, and that user's roles,
+/// active flag, name and e-mail, `None` when there is no such user.
+#[derive(Debug, Clone)]
+pub struct Named {
+    pub id: String,
+    pub row: Option<(String, bool, String, String)>,
 }
 
 /// The dispute `id` with its parties and breach count, and the row of the user `user_id`, in
 /// one statement: `None` when there is no such dispute. With `full`, also the LMC's e-mail and
 /// the people's names (for a transition's notices); without, `lmc_email` is `None` and
 /// `people` empty.
-pub fn view(c: &mut DbConn, id: &str, user_id: &str, full: bool) -> QueryResult<Option<Viewed>> {
+pub fn view(
+    c: &mut DbConn,
+    id: &str,
+    user_id: &str,
+    full: bool,
+    named: Option<&str>,
+) -> QueryResult<Option<Viewed>> {
     use super::statements::{DisputeView, DisputeViewRow};
     let row: Option<DisputeViewRow> = match c {
-        DbConn::Pg(pg) => DisputeView::new(id, user_id, full).get_result(pg),
-        DbConn::Sqlite(sq) => DisputeView::new(id, user_id, full).get_result(sq),
+        DbConn::Pg(pg) => DisputeView::new(id, user_id, full, named).get_result(pg),
+        DbConn::Sqlite(sq) => DisputeView::new(id, user_id, full, named).get_result(sq),
     }
     .optional()?;
     Ok(row.map(
-        |(dispute, a, r, lmc_email, breaches, names, (org, roles, active))| {
+        |(dispute, a, r, lmc_email, breaches, names, (org, roles, active), n)| {
             let party = |(name, kind, address, email)| Party {
                 name,
                 kind,
@@ -279,6 +295,15 @@ pub fn view(c: &mut DbConn, id: &str, user_id: &str, full: bool) -> QueryResult<
                     (Some(o), Some(r), Some(a)) => Some((o, r, a)),
                     _ => None,
                 },
+                named: named.map(|id| Named {
+                    id: id.to_string(),
+                    row: match n {
+                        (Some(roles), Some(active), Some(name), Some(email)) => {
+                            Some((roles, active, name, email))
+                        }
+                        _ => None,
+                    },
+                }),
                 dispute,
             }
         },
