@@ -1,7 +1,7 @@
 # Multi-stage build of the `ldr` binary; the runtime image runs as a non-root user.
 FROM rust:1-bookworm AS build
 WORKDIR /src
-COPY Cargo.toml Cargo.lock ./
+COPY Cargo.toml Cargo.lock build.rs ./
 COPY src ./src
 COPY migrations ./migrations
 COPY email_templates ./email_templates
