@@ -673,28 +673,12 @@ fn version_conflict_and_invalid_transition(db: Db) {
     );
     r.expect_problem(400, "malformed_request");
     // Concurrent events on one dispute with the same expected version: exactly one applies.
-    let handles: Vec<_> = (0..6)
-        .map(|i| {
-            let url = app.url(&format!("/api/v1/disputes/{id}/events"));
-            let token = w.t(PRACTICE).to_string();
-            std::thread::spawn(move || {
-                let agent: ureq::Agent = ureq::Agent::config_builder()
-                    .http_status_as_error(false)
-                    .build()
-                    .into();
-                agent
-                    .post(&url)
-                    .header("Authorization", &format!("Bearer {token}"))
-                    .send_json(
-                        json!({"type": "add_note", "text": format!("n{i}"), "expected_version": 2}),
-                    )
-                    .unwrap()
-                    .status()
-                    .as_u16()
-            })
-        })
-        .collect();
-    let codes: Vec<u16> = handles.into_iter().map(|h| h.join().unwrap()).collect();
+    let codes = post_events_at_once(
+        &app,
+        w.t(PRACTICE),
+        &id,
+        (0..6).map(|i| json!({"type": "add_note", "text": format!("n{i}"), "expected_version": 2})),
+    );
     assert_eq!(codes.iter().filter(|c| **c == 200).count(), 1, "{codes:?}");
     assert_eq!(codes.iter().filter(|c| **c == 409).count(), 5, "{codes:?}");
     let hist = app
@@ -706,26 +690,12 @@ fn version_conflict_and_invalid_transition(db: Db) {
     assert_eq!(hist.as_array().unwrap().len(), 3);
     // Concurrent events on one dispute without an expected version: every one applies, each
     // on the version the one before it wrote, and each note is recorded once.
-    let handles: Vec<_> = (0..8)
-        .map(|i| {
-            let url = app.url(&format!("/api/v1/disputes/{id}/events"));
-            let token = w.t(PRACTICE).to_string();
-            std::thread::spawn(move || {
-                let agent: ureq::Agent = ureq::Agent::config_builder()
-                    .http_status_as_error(false)
-                    .build()
-                    .into();
-                agent
-                    .post(&url)
-                    .header("Authorization", &format!("Bearer {token}"))
-                    .send_json(json!({"type": "add_note", "text": format!("m{i}")}))
-                    .unwrap()
-                    .status()
-                    .as_u16()
-            })
-        })
-        .collect();
-    let codes: Vec<u16> = handles.into_iter().map(|h| h.join().unwrap()).collect();
+    let codes = post_events_at_once(
+        &app,
+        w.t(PRACTICE),
+        &id,
+        (0..8).map(|i| json!({"type": "add_note", "text": format!("m{i}")})),
+    );
     assert!(codes.iter().all(|c| *c == 200), "{codes:?}");
     let hist = app
         .get(
@@ -853,6 +823,36 @@ fn a_write_on_a_moved_version_writes_nothing(db: Db) {
         .as_str()
         .unwrap()
         .starts_with("first"));
+}
+
+/// Posts each body to the dispute's events from a thread of its own, all at once; returns the
+/// status codes.
+fn post_events_at_once(
+    app: &TestApp,
+    token: &str,
+    id: &str,
+    bodies: impl Iterator<Item = serde_json::Value>,
+) -> Vec<u16> {
+    let handles: Vec<_> = bodies
+        .map(|body| {
+            let url = app.url(&format!("/api/v1/disputes/{id}/events"));
+            let token = token.to_string();
+            std::thread::spawn(move || {
+                let agent: ureq::Agent = ureq::Agent::config_builder()
+                    .http_status_as_error(false)
+                    .build()
+                    .into();
+                agent
+                    .post(&url)
+                    .header("Authorization", &format!("Bearer {token}"))
+                    .send_json(body)
+                    .unwrap()
+                    .status()
+                    .as_u16()
+            })
+        })
+        .collect();
+    handles.into_iter().map(|h| h.join().unwrap()).collect()
 }
 
 fn idempotent_filing(db: Db) {

@@ -263,7 +263,7 @@ where
     chrono::NaiveDateTime: ToSql<Timestamp, DB>,
 {
     fn walk_ast<'b>(&'b self, out: AstPass<'_, 'b, DB>) -> QueryResult<()> {
-        self.walk(out, Source::Values)
+        walk_notice(self.0, out, Source::Values)
     }
 }
 
@@ -287,17 +287,6 @@ impl Source {
             Source::Values => ")",
             Source::EachOfU => " FROM u",
         });
-    }
-}
-
-impl InsertNotice<'_> {
-    fn walk<'b, DB>(&'b self, out: AstPass<'_, 'b, DB>, src: Source) -> QueryResult<()>
-    where
-        DB: Backend + HasSqlType<Text> + HasSqlType<Nullable<Text>> + HasSqlType<Timestamp>,
-        str: ToSql<Text, DB>,
-        chrono::NaiveDateTime: ToSql<Timestamp, DB>,
-    {
-        walk_notice(self.0, out, src)
     }
 }
 
@@ -364,19 +353,7 @@ where
     chrono::NaiveDateTime: ToSql<Timestamp, DB>,
 {
     fn walk_ast<'b>(&'b self, out: AstPass<'_, 'b, DB>) -> QueryResult<()> {
-        self.walk(out, Source::Values)
-    }
-}
-
-impl InsertEvent<'_> {
-    fn walk<'b, DB>(&'b self, out: AstPass<'_, 'b, DB>, src: Source) -> QueryResult<()>
-    where
-        DB: Backend + HasSqlType<Text> + HasSqlType<BigInt> + HasSqlType<Timestamp>,
-        String: ToSql<Text, DB>,
-        i64: ToSql<BigInt, DB>,
-        chrono::NaiveDateTime: ToSql<Timestamp, DB>,
-    {
-        walk_event(self.0, out, src)
+        walk_event(self.0, out, Source::Values)
     }
 }
 
