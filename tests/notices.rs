@@ -503,6 +503,38 @@ fn reminders_and_breach_alerts_are_sent_once_across_restarts(db: Db) {
         of(&r, "deadline_reminder").len(),
         "no repeat"
     );
+    // A transition after the day's sweep writes the dispute's `next_sweep_on` anew, from its
+    // whole schedule (today's reminder included), as it also does when it was read before that
+    // sweep and written after it (the sweep does not move the version): the next sweeps visit
+    // the dispute again and send nothing twice.
+    let next_sweep_on = || -> Option<chrono::NaiveDate> {
+        use ldr::db::schema::disputes::dsl as d;
+        let mut c = app.state.pool.get().expect("a database connection");
+        d::disputes
+            .find(&id)
+            .select(d::next_sweep_on)
+            .first(&mut **c)
+            .expect("the dispute")
+    };
+    assert!(next_sweep_on().is_some_and(|n| n > day10), "swept today");
+    w.ok(
+        &app,
+        SECRETARY,
+        &id,
+        json!({"type": "add_note", "text": "Hearing room still to be found."}),
+    );
+    assert!(
+        next_sweep_on().is_some_and(|n| n <= day10),
+        "due again today"
+    );
+    std::thread::sleep(Duration::from_secs(3)); // several more sweeps
+    assert!(next_sweep_on().is_some_and(|n| n > day10), "swept again");
+    let reminders = of(&wait_rows(&app, "all sent", all_sent), "deadline_reminder");
+    assert_eq!(
+        reminders.len(),
+        of(&r, "deadline_reminder").len(),
+        "no repeat after a transition"
+    );
     let hearing = reminders
         .iter()
         .find(|n| {
