@@ -881,6 +881,30 @@ fn idempotent_filing(db: Db) {
         )
         .expect(201);
     assert_eq!(a["id"], b["id"]);
+    // The filing's answer, and its replay's, are the dispute as it reads afterwards.
+    let id = a["id"].as_str().unwrap();
+    let read = app
+        .get(&format!("/api/v1/disputes/{id}"), Some(w.t(PRACTICE)))
+        .expect(200);
+    assert_eq!(a, read);
+    assert_eq!(b, read);
+    assert_eq!(a["lmc_id"], json!(w.lmc_north), "{a}");
+    // So is an inter-practice filing's (the screening commissioner is the appellant's).
+    let r = app
+        .post(
+            "/api/v1/disputes",
+            Some(w.t(PRACTICE)),
+            &json!({"title": "Patient list boundary",
+            "category": "other", "appellant_id": w.elm, "respondent_id": w.oak, "summary": "s",
+            "matter_arose_on": "2026-01-05", "contract_related": false}),
+        )
+        .expect(201);
+    let ip = r["id"].as_str().unwrap();
+    assert_eq!(
+        r,
+        app.get(&format!("/api/v1/disputes/{ip}"), Some(w.t(PRACTICE)))
+            .expect(200)
+    );
     let mut other = body.clone();
     other["title"] = json!("different");
     app.send_raw(
@@ -893,7 +917,7 @@ fn idempotent_filing(db: Db) {
     )
     .expect_problem(409, "idempotency_key_reused");
     let list = app.get("/api/v1/disputes", Some(w.t(PRACTICE))).expect(200);
-    assert_eq!(list["items"].as_array().unwrap().len(), 1);
+    assert_eq!(list["items"].as_array().unwrap().len(), 2);
 }
 
 fn filing_validation(db: Db) {

@@ -143,6 +143,14 @@ impl Organisation {
     }
 }
 
+/// The organisations of `ids` that exist, in one statement (in no particular order).
+pub fn find_organisations(c: &mut DbConn, ids: &[&str]) -> ApiResult<Vec<Organisation>> {
+    Ok(organisations::table
+        .filter(organisations::id.eq_any(ids))
+        .select(Organisation::as_select())
+        .load(c)?)
+}
+
 pub fn find_organisation(c: &mut DbConn, id: &str) -> ApiResult<Option<Organisation>> {
     Ok(organisations::table
         .find(id)

@@ -335,7 +335,7 @@ fn file_dispute(
     f.finish()?;
     let matter_arose_on = matter_arose_on.unwrap_or(today);
     let hash = hex::encode(Sha256::digest(body.to_string().as_bytes()));
-    let (row, created) = write_tx(c, |c| {
+    let (row, parties) = write_tx(c, |c| {
                 if let Some(k) = &key {
                     let prior: Option<(String, String)> = idempotency_keys::table
                         .filter(idempotency_keys::user_id.eq(&caller.user_id))
@@ -351,12 +351,15 @@ fn file_dispute(
                             });
                         }
                         let d = store::find(c, &id)?.ok_or(ApiError::NotFound)?;
-                        return Ok((d, false));
+                        return Ok((d, None));
                     }
                 }
-                let appellant = super::directory::find_organisation(c, &appellant_id)?
+                // Both parties in one statement.
+                let orgs = super::directory::find_organisations(c, &[&appellant_id, &respondent_id])?;
+                let find = |id: &str| orgs.iter().find(|o| o.id == id);
+                let appellant = find(&appellant_id)
                     .ok_or_else(|| ApiError::field("appellant_id", "does not name an organisation"))?;
-                let respondent = super::directory::find_organisation(c, &respondent_id)?
+                let respondent = find(&respondent_id)
                     .ok_or_else(|| ApiError::field("respondent_id", "does not name an organisation"))?;
                 let kinds = (appellant.kind.as_str(), respondent.kind.as_str());
                 let (inter_practice, screening_org, lmc_area) = match kinds {
@@ -374,13 +377,15 @@ fn file_dispute(
                         ))
                     }
                 };
-                let lmc_id: Option<String> = organisations::table
+                // The LMC's id and e-mail (its notice goes to it).
+                let lmc: Option<(String, String)> = organisations::table
                     .filter(organisations::kind.eq("lmc"))
                     .filter(organisations::area.eq(&lmc_area))
                     .order(organisations::created_at.asc())
-                    .select(organisations::id)
+                    .select((organisations::id, organisations::email))
                     .first(c)
                     .optional()?;
+                let lmc_id = lmc.as_ref().map(|l| l.0.clone());
                 let t = now();
                 let mut d = DisputeRow {
                     id: uuid::Uuid::new_v4().to_string(),
@@ -453,8 +458,11 @@ fn file_dispute(
                         .to_string(),
                     },
                 )?;
-                let base = crate::notify::outbox::base_context(c, &d, today);
-                let mut a = crate::notify::outbox::Addresses::new(c);
+                // The names and addresses were read above: the notice asks for nothing more.
+                let base = crate::notify::outbox::base_context_named(&d, &appellant.name, &respondent.name, today);
+                let mut known = vec![(respondent.id.clone(), respondent.email.clone())];
+                known.extend(lmc.clone());
+                let mut a = crate::notify::outbox::Addresses::knowing(c, known);
                 let mut to = a.org(Some(&d.respondent_id));
                 to.extend(a.lmc(&d));
                 crate::notify::outbox::queue(
@@ -469,7 +477,18 @@ fn file_dispute(
                     }],
                 )
                 .map_err(ApiError::Internal)?;
-                Ok((d, true))
+                let party = |o: &super::directory::Organisation| store::Party {
+                    name: o.name.clone(),
+                    kind: o.kind.clone(),
+                    address: o.address.clone(),
+                    email: o.email.clone(),
+                };
+                let parties = store::Parties {
+                    appellant: party(appellant),
+                    respondent: party(respondent),
+                    lmc_email: lmc.map(|l| l.1),
+                };
+                Ok((d, Some(parties)))
             })
         .map_err(|e| match e {
             // Two requests with one key at once on PostgreSQL: the loser is told to retry,
@@ -480,7 +499,13 @@ fn file_dispute(
             },
             other => other,
         })?;
-    let out = represent(c, caller, &row)?;
+    // A new dispute is represented from what the filing read and wrote (it names nobody yet
+    // and has no breach); a replay reads the dispute as it is now.
+    let created = parties.is_some();
+    let out = match &parties {
+        Some(p) => represent_with(c, caller, &row, p, Vec::new(), 0)?,
+        None => represent(c, caller, &row)?,
+    };
     Ok((out, row.id, caller.user_id.clone(), created))
 }
 
