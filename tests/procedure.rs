@@ -889,16 +889,8 @@ fn idempotent_filing(db: Db) {
     assert_eq!(a, read);
     assert_eq!(b, read);
     assert_eq!(a["lmc_id"], json!(w.lmc_north), "{a}");
-    // So is an inter-practice filing's (the screening commissioner is the appellant's).
-    let r = app
-        .post(
-            "/api/v1/disputes",
-            Some(w.t(PRACTICE)),
-            &json!({"title": "Patient list boundary",
-            "category": "other", "appellant_id": w.elm, "respondent_id": w.oak, "summary": "s",
-            "matter_arose_on": "2026-01-05", "contract_related": false}),
-        )
-        .expect(201);
+    // So is an inter-practice filing's.
+    let r = w.filed_inter_practice(&app, false);
     let ip = r["id"].as_str().unwrap();
     assert_eq!(
         r,

@@ -235,12 +235,20 @@ impl World {
         self.walk(app, id, target)
     }
 
-    /// Files an inter-practice dispute (Elm Practice v Oak Practice).
+    /// Files an inter-practice dispute (Elm Practice v Oak Practice); returns its id.
     pub fn file_inter_practice(&self, app: &TestApp, contract_related: bool) -> String {
+        self.filed_inter_practice(app, contract_related)["id"]
+            .as_str()
+            .unwrap()
+            .to_string()
+    }
+
+    /// [`Self::file_inter_practice`], returning the filing's answer.
+    pub fn filed_inter_practice(&self, app: &TestApp, contract_related: bool) -> Value {
         let r = app.post("/api/v1/disputes", Some(self.t(PRACTICE)), &json!({"title": "Patient list boundary",
             "category": "other", "appellant_id": self.elm, "respondent_id": self.oak, "summary": "s",
             "matter_arose_on": "2026-01-05", "contract_related": contract_related}));
-        r.expect(201)["id"].as_str().unwrap().to_string()
+        r.expect(201)
     }
 
     /// Walks an existing informal case up to `target` (see `case_at`).
