@@ -130,9 +130,12 @@ def flatmap_body(ctx, body):
         # A realistic event, sometimes with the generated fields laid over it. A body that
         # schemathesis generated as invalid must stay invalid (it still expects a refusal): the
         # schema requires only a known `type`, so a body without one is left alone, and the
-        # generated fields (where any violation lies) always win over the template's.
+        # generated fields (where any violation lies) always win over the template's. A negative
+        # case may give `type` as a list or an object, which no set can hold: that body is left
+        # alone too.
         known = {t["type"] for t in templates}
-        if body.get("type") not in known:
+        kind = body.get("type")
+        if not isinstance(kind, str) or kind not in known:
             return st.just(body)
         realistic = st.sampled_from(templates)
         mixed = realistic.map(lambda t: {**t, **{k: v for k, v in body.items() if k != "type"}})
