@@ -230,9 +230,30 @@ impl From<diesel::result::Error> for ApiError {
             E::DatabaseError(K::ClosedConnection | K::UnableToSendCommand, _) => {
                 ApiError::Unavailable(CONNECTION_LOST.into())
             }
+            // A wait the service bounds on purpose ran out: PostgreSQL's `lock_timeout` or
+            // `statement_timeout` (set on every connection, see `db::connect`), or SQLite's
+            // `busy_timeout` for the write lock. The statement was cancelled and its
+            // transaction rolled back, so nothing was written: a 503 to retry, not a 500.
+            E::DatabaseError(_, ref info) if is_timeout(info.message()) => {
+                ApiError::Unavailable(format!("database: {}", info.message()))
+            }
             other => ApiError::Internal(format!("database: {other}")),
         }
     }
+}
+
+/// Whether a database error's message is one of the bounded waits above. diesel passes
+/// neither PostgreSQL's SQLSTATE (55P03, 57014) nor SQLite's result code (SQLITE_BUSY), only
+/// the message; these are the server's own texts (PostgreSQL with `lc_messages` English or C,
+/// as the Debian package and the official image set it).
+fn is_timeout(message: &str) -> bool {
+    const WAITS: [&str; 4] = [
+        "canceling statement due to lock timeout",
+        "canceling statement due to statement timeout",
+        "database is locked",
+        "database table is locked",
+    ];
+    WAITS.iter().any(|w| message.starts_with(w))
 }
 
 impl From<r2d2::Error> for ApiError {

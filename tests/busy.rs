@@ -1,0 +1,108 @@
+//! A request whose write waits longer than the service allows for a lock held by someone else
+//! (PostgreSQL's `lock_timeout`, SQLite's `busy_timeout`, both 10 s) is answered with a 503
+//! problem to retry, never a 500, and writes nothing; once the lock is released the same
+//! request succeeds. The lock is held by a real second client of the same database.
+
+mod common;
+
+use common::world::{World, MEDIATOR, PRACTICE};
+use common::{Db, TestApp};
+use diesel::connection::SimpleConnection;
+use diesel::prelude::*;
+use serde_json::json;
+use std::time::{Duration, Instant};
+
+/// A second client of the app's database holding what a transition of `dispute_id` needs:
+/// on PostgreSQL the dispute's row lock, on SQLite the database's write lock.
+enum Holder {
+    Pg(PgConnection),
+    Sqlite(SqliteConnection),
+}
+
+impl Holder {
+    fn take(app: &TestApp, dispute_id: &str) -> Holder {
+        match app.db {
+            Db::Postgres => {
+                let mut c = PgConnection::establish(&app.db_url).expect("second client");
+                c.batch_execute(&format!(
+                    "BEGIN; SELECT 1 FROM disputes WHERE id = '{dispute_id}' FOR UPDATE"
+                ))
+                .expect("row lock");
+                Holder::Pg(c)
+            }
+            Db::Sqlite => {
+                let path = app.db_url.trim_start_matches("sqlite://");
+                let mut c = SqliteConnection::establish(path).expect("second client");
+                c.batch_execute("BEGIN IMMEDIATE").expect("write lock");
+                Holder::Sqlite(c)
+            }
+        }
+    }
+
+    fn release(self) {
+        match self {
+            Holder::Pg(mut c) => c.batch_execute("ROLLBACK").expect("rollback"),
+            Holder::Sqlite(mut c) => c.batch_execute("ROLLBACK").expect("rollback"),
+        }
+    }
+}
+
+fn a_write_that_waits_too_long_for_a_lock_is_a_503_and_writes_nothing(db: Db) {
+    let Some(app) = TestApp::spawn(db) else {
+        return;
+    };
+    let w = World::new(&app);
+    let id = w.file(&app, false);
+    let dispute = |app: &TestApp| {
+        app.get(&format!("/api/v1/disputes/{id}"), Some(w.t(PRACTICE)))
+            .expect(200)
+    };
+    let notices = |app: &TestApp| {
+        app.get(
+            &format!("/api/v1/disputes/{id}/notices"),
+            Some(w.t(PRACTICE)),
+        )
+        .expect(200)
+        .as_array()
+        .expect("notices")
+        .len()
+    };
+    let before = dispute(&app);
+    let notices_before = notices(&app);
+    let assign =
+        json!({"type": "assign_mediator", "mediator_id": w.id(MEDIATOR), "mode": "mediation"});
+
+    let holder = Holder::take(&app, &id);
+    let started = Instant::now();
+    let r = w.event(&app, MEDIATOR, &id, assign.clone());
+    let waited = started.elapsed();
+    r.expect_problem(503, "service_unavailable");
+    assert!(
+        waited >= Duration::from_secs(9),
+        "refused after {waited:?}, before the lock wait ran out"
+    );
+    // Reads do not wait for the lock, and see nothing of the refused transition.
+    let during = dispute(&app);
+    assert_eq!(during["version"], before["version"]);
+    assert_eq!(during["mediator"], before["mediator"]);
+    holder.release();
+
+    let after = dispute(&app);
+    assert_eq!(
+        after["version"], before["version"],
+        "the refused write left a trace"
+    );
+    assert_eq!(
+        notices(&app),
+        notices_before,
+        "the refused write queued a notice"
+    );
+
+    // The same request, once the lock is free, goes through.
+    let d = w.ok(&app, MEDIATOR, &id, assign);
+    assert_eq!(d["version"], before["version"].as_i64().unwrap() + 1);
+    assert_eq!(d["mediator"]["id"], w.id(MEDIATOR));
+    assert_eq!(notices(&app), notices_before + 1);
+}
+
+both_dbs!(a_write_that_waits_too_long_for_a_lock_is_a_503_and_writes_nothing);
