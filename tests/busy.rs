@@ -39,6 +39,20 @@ impl Holder {
         }
     }
 
+    /// What queueing a notice needs: on PostgreSQL a `SHARE` lock on `notices` (it lets reads
+    /// through and holds back every insert), on SQLite the database's write lock.
+    fn take_notices(app: &TestApp) -> Holder {
+        match app.db {
+            Db::Postgres => {
+                let mut c = PgConnection::establish(&app.db_url).expect("second client");
+                c.batch_execute("BEGIN; LOCK TABLE notices IN SHARE MODE")
+                    .expect("table lock");
+                Holder::Pg(c)
+            }
+            Db::Sqlite => Holder::take(app, ""),
+        }
+    }
+
     fn release(self) {
         match self {
             Holder::Pg(mut c) => c.batch_execute("ROLLBACK").expect("rollback"),
@@ -77,6 +91,11 @@ fn a_write_that_waits_too_long_for_a_lock_is_a_503_and_writes_nothing(db: Db) {
     let r = w.event(&app, MEDIATOR, &id, assign.clone());
     let waited = started.elapsed();
     r.expect_problem(503, "service_unavailable");
+    assert_eq!(
+        r.header("retry-after"),
+        Some("2"),
+        "a 503 says when to retry"
+    );
     assert!(
         waited >= Duration::from_secs(9),
         "refused after {waited:?}, before the lock wait ran out"
@@ -105,4 +124,57 @@ fn a_write_that_waits_too_long_for_a_lock_is_a_503_and_writes_nothing(db: Db) {
     assert_eq!(notices(&app), notices_before + 1);
 }
 
-both_dbs!(a_write_that_waits_too_long_for_a_lock_is_a_503_and_writes_nothing);
+/// Filing queues its notice last, in the same transaction. On PostgreSQL the second client
+/// holds back only that insert (the dispute and its event are written first, then rolled back
+/// with it); on SQLite it holds the write lock, so the filing waits at its start.
+fn a_filing_whose_notice_cannot_be_queued_in_time_is_a_503_and_files_nothing(db: Db) {
+    let Some(app) = TestApp::spawn(db) else {
+        return;
+    };
+    let w = World::new(&app);
+    let listed = |app: &TestApp| {
+        app.get("/api/v1/disputes", Some(w.t(PRACTICE))).expect(200)["items"]
+            .as_array()
+            .expect("items")
+            .len()
+    };
+    let body = json!({"title": "Premises costs 2025/26", "category": "other",
+                      "appellant_id": w.elm, "respondent_id": w.north_ccg,
+                      "summary": "The rent review was not applied.",
+                      "matter_arose_on": "2025-06-01", "contract_related": false});
+    let before = listed(&app);
+
+    let holder = Holder::take_notices(&app);
+    let started = Instant::now();
+    let r = app.post("/api/v1/disputes", Some(w.t(PRACTICE)), &body);
+    let waited = started.elapsed();
+    r.expect_problem(503, "service_unavailable");
+    assert_eq!(
+        r.header("retry-after"),
+        Some("2"),
+        "a 503 says when to retry"
+    );
+    assert!(
+        waited >= Duration::from_secs(9),
+        "refused after {waited:?}, before the lock wait ran out"
+    );
+    holder.release();
+    assert_eq!(listed(&app), before, "the refused filing left a dispute");
+
+    let d = app
+        .post("/api/v1/disputes", Some(w.t(PRACTICE)), &body)
+        .expect(201);
+    assert_eq!(listed(&app), before + 1);
+    let notices = app
+        .get(
+            &format!("/api/v1/disputes/{}/notices", d["id"].as_str().unwrap()),
+            Some(w.t(PRACTICE)),
+        )
+        .expect(200);
+    assert_eq!(notices.as_array().expect("notices").len(), 1, "{notices}");
+}
+
+both_dbs!(
+    a_write_that_waits_too_long_for_a_lock_is_a_503_and_writes_nothing,
+    a_filing_whose_notice_cannot_be_queued_in_time_is_a_503_and_files_nothing,
+);

@@ -475,8 +475,7 @@ fn file_dispute(
                         ctx: crate::notify::outbox::with(&base, json!({"summary": d.summary, "matter_arose_on": d.matter_arose_on})),
                         ics: None,
                     }],
-                )
-                .map_err(ApiError::Internal)?;
+                )?;
                 let party = |o: &super::directory::Organisation| store::Party {
                     name: o.name.clone(),
                     kind: o.kind.clone(),

@@ -204,12 +204,25 @@ impl ResponseError for ApiError {
         if let ApiError::Unauthorized(_) = self {
             rsp.insert_header((header::WWW_AUTHENTICATE, "Bearer"));
         }
-        if let ApiError::TooManyRequests { retry_after_secs } = self {
-            rsp.insert_header((header::RETRY_AFTER, retry_after_secs.to_string()));
+        match self {
+            ApiError::TooManyRequests { retry_after_secs } => {
+                rsp.insert_header((header::RETRY_AFTER, retry_after_secs.to_string()));
+            }
+            ApiError::Unavailable(_) => {
+                rsp.insert_header((
+                    header::RETRY_AFTER,
+                    UNAVAILABLE_RETRY_AFTER_SECS.to_string(),
+                ));
+            }
+            _ => {}
         }
         rsp.body(serde_json::to_string(&self.problem()).unwrap_or_else(|_| "{}".into()))
     }
 }
+
+/// The `Retry-After` of every 503 (a lock or busy wait that ran out, a lost connection, no
+/// connection free in the pool): such a spell is usually over within a couple of seconds.
+pub const UNAVAILABLE_RETRY_AFTER_SECS: u64 = 2;
 
 /// The cause of the 503 for a statement that failed because the database connection is gone.
 const CONNECTION_LOST: &str = "the database connection was lost";

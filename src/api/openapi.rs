@@ -435,7 +435,7 @@ fn error_description(status: &str) -> &'static str {
         "415" => "Unsupported content type",
         "422" => "Invalid fields (listed in `errors`) or a rule of the procedure (`violations`)",
         "429" => "Too many attempts; see Retry-After",
-        "503" => "The database is busy or unreachable; try again",
+        "503" => "The database is busy or unreachable; try again after Retry-After",
         _ => "Error",
     }
 }

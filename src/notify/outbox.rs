@@ -2,6 +2,7 @@
 //! One row per message, rendered at queue time (so what was sent is what was recorded).
 
 use super::templates::Templates;
+use crate::api::error::ApiError;
 use crate::db::disputes::DisputeRow;
 use crate::db::disputes::NewNotice;
 use crate::db::schema::{organisations, users};
@@ -96,17 +97,18 @@ pub fn render(
     Ok(out)
 }
 
-/// Renders and inserts the notices; returns how many rows were queued (see [`render`]).
+/// Renders and inserts the notices; returns how many rows were queued (see [`render`]). A
+/// template that fails to render is an internal error; the insert's errors are mapped as every
+/// other statement's (a lock or busy timeout, or a lost connection, is a 503 to retry).
 pub fn queue(
     c: &mut DbConn,
     templates: &Templates,
     dispute_id: Option<&str>,
     specs: Vec<NoticeSpec>,
-) -> Result<usize, String> {
-    let rendered = render(templates, dispute_id, specs)?;
+) -> Result<usize, ApiError> {
+    let rendered = render(templates, dispute_id, specs).map_err(ApiError::Internal)?;
     for n in &rendered {
-        crate::db::disputes::insert_notice(c, &n.row(dispute_id))
-            .map_err(|e| format!("queueing notice: {e}"))?;
+        crate::db::disputes::insert_notice(c, &n.row(dispute_id))?;
     }
     Ok(rendered.len())
 }

@@ -303,7 +303,7 @@ fn sweep_one(
         .set(disputes::next_sweep_on.eq(next))
         .execute(c)
         .map_err(map)?;
-    outbox::queue(c, templates, Some(&d.id), specs).map_err(ApiError::Internal)
+    outbox::queue(c, templates, Some(&d.id), specs)
 }
 
 fn reminder_recipients(a: &mut Addresses, d: &DisputeRow, kind: &str) -> Vec<String> {
