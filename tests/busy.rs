@@ -6,7 +6,7 @@
 mod common;
 
 use common::world::{World, MEDIATOR, PRACTICE};
-use common::{Db, TestApp};
+use common::{Db, Resp, TestApp};
 use diesel::connection::SimpleConnection;
 use diesel::prelude::*;
 use serde_json::json;
@@ -61,6 +61,25 @@ impl Holder {
     }
 }
 
+/// Sends the request while the lock is held: it must be refused with a 503 that says when to
+/// retry, and only once the service's 10 s wait has run out.
+#[track_caller]
+fn refused_after_the_wait(send: impl FnOnce() -> Resp) {
+    let started = Instant::now();
+    let r = send();
+    let waited = started.elapsed();
+    r.expect_problem(503, "service_unavailable");
+    assert_eq!(
+        r.header("retry-after"),
+        Some("2"),
+        "a 503 says when to retry"
+    );
+    assert!(
+        waited >= Duration::from_secs(9),
+        "refused after {waited:?}, before the lock wait ran out"
+    );
+}
+
 fn a_write_that_waits_too_long_for_a_lock_is_a_503_and_writes_nothing(db: Db) {
     let Some(app) = TestApp::spawn(db) else {
         return;
@@ -87,19 +106,7 @@ fn a_write_that_waits_too_long_for_a_lock_is_a_503_and_writes_nothing(db: Db) {
         json!({"type": "assign_mediator", "mediator_id": w.id(MEDIATOR), "mode": "mediation"});
 
     let holder = Holder::take(&app, &id);
-    let started = Instant::now();
-    let r = w.event(&app, MEDIATOR, &id, assign.clone());
-    let waited = started.elapsed();
-    r.expect_problem(503, "service_unavailable");
-    assert_eq!(
-        r.header("retry-after"),
-        Some("2"),
-        "a 503 says when to retry"
-    );
-    assert!(
-        waited >= Duration::from_secs(9),
-        "refused after {waited:?}, before the lock wait ran out"
-    );
+    refused_after_the_wait(|| w.event(&app, MEDIATOR, &id, assign.clone()));
     // Reads do not wait for the lock, and see nothing of the refused transition.
     let during = dispute(&app);
     assert_eq!(during["version"], before["version"]);
@@ -145,19 +152,7 @@ fn a_filing_whose_notice_cannot_be_queued_in_time_is_a_503_and_files_nothing(db:
     let before = listed(&app);
 
     let holder = Holder::take_notices(&app);
-    let started = Instant::now();
-    let r = app.post("/api/v1/disputes", Some(w.t(PRACTICE)), &body);
-    let waited = started.elapsed();
-    r.expect_problem(503, "service_unavailable");
-    assert_eq!(
-        r.header("retry-after"),
-        Some("2"),
-        "a 503 says when to retry"
-    );
-    assert!(
-        waited >= Duration::from_secs(9),
-        "refused after {waited:?}, before the lock wait ran out"
-    );
+    refused_after_the_wait(|| app.post("/api/v1/disputes", Some(w.t(PRACTICE)), &body));
     holder.release();
     assert_eq!(listed(&app), before, "the refused filing left a dispute");
 
