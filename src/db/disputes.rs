@@ -258,12 +258,7 @@ pub fn view(
     full: bool,
     named: Option<&str>,
 ) -> QueryResult<Option<Viewed>> {
-    use super::statements::{DisputeView, DisputeViewRow};
-    let row: Option<DisputeViewRow> = match c {
-        DbConn::Pg(pg) => DisputeView::new(id, user_id, full, named).get_result(pg),
-        DbConn::Sqlite(sq) => DisputeView::new(id, user_id, full, named).get_result(sq),
-    }
-    .optional()?;
+    let row = super::statements::dispute_view(c, id, user_id, full, named)?;
     Ok(row.map(
         |(dispute, a, r, lmc_email, breaches, names, (org, roles, active), n)| {
             let party = |(name, kind, address, email)| Party {

@@ -3,7 +3,9 @@
 //! one-row `INSERT` (it prepares them anew each time, so PostgreSQL parses and plans them on
 //! every transition), and it cannot say `FOR UPDATE OF`. Each fragment's SQL text is fixed, and
 //! the statement cache is keyed by that text (`HAS_STATIC_QUERY_ID = false`), so two texts can
-//! never share a prepared statement.
+//! never share a prepared statement. The exception is [`DisputeView`], the read of every request
+//! on a dispute: its four texts are four types, each with a static id of its own, so its
+//! statement is found without building its text.
 //!
 //! Binds are typed, as in any diesel query; the column lists come from the schema where they
 //! can (`DisputeRow::as_select()`, its `AsChangeset`), so a new column cannot be forgotten.
@@ -65,26 +67,79 @@ macro_rules! keyed_by_sql {
 /// and e-mail (the mediator an `assign_mediator` names), which saves the transition a
 /// statement and a round trip. It takes no lock: a transition's writes check the version
 /// it read ([`WriteTransition`]).
-pub struct DisputeView<'a, DB: Backend> {
+///
+/// `FULL` and `NAMED` are the statement's variant, in its type: each of the four has a SQL text of
+/// its own and a static query id ([`DisputeViewId`]), so diesel finds its prepared statement by
+/// type and does not build the 60-column text again on every read to look it up. Only
+/// [`dispute_view`] builds one, with `named` present exactly when `NAMED`.
+pub struct DisputeView<'a, DB: Backend, const FULL: bool, const NAMED: bool> {
     select: diesel::dsl::AsSelect<DisputeRow, DB>,
     dispute_id: &'a str,
     user_id: &'a str,
-    full: bool,
     named: Option<&'a str>,
 }
 
-impl<'a, DB: Backend> DisputeView<'a, DB>
+/// The query id of [`DisputeView`]'s variant (`FULL`, `NAMED`).
+pub struct DisputeViewId<const FULL: bool, const NAMED: bool>;
+
+impl<DB: Backend, const FULL: bool, const NAMED: bool> QueryId
+    for DisputeView<'_, DB, FULL, NAMED>
+{
+    type QueryId = DisputeViewId<FULL, NAMED>;
+    const HAS_STATIC_QUERY_ID: bool = true;
+}
+
+impl<'a, DB: Backend, const FULL: bool, const NAMED: bool> DisputeView<'a, DB, FULL, NAMED>
 where
     DisputeRow: diesel::Selectable<DB>,
 {
-    pub fn new(dispute_id: &'a str, user_id: &'a str, full: bool, named: Option<&'a str>) -> Self {
-        DisputeView {
+    /// `None` when `named` does not match `NAMED`: the text and the id would disagree.
+    fn new(dispute_id: &'a str, user_id: &'a str, named: Option<&'a str>) -> Option<Self> {
+        (named.is_some() == NAMED).then(|| DisputeView {
             select: DisputeRow::as_select(),
             dispute_id,
             user_id,
-            full,
             named,
+        })
+    }
+}
+
+/// Runs [`DisputeView`]'s variant for (`full`, `named`): the dispute `dispute_id` as the user
+/// `user_id` sees it, or `None` when there is no such dispute.
+pub fn dispute_view(
+    c: &mut super::DbConn,
+    dispute_id: &str,
+    user_id: &str,
+    full: bool,
+    named: Option<&str>,
+) -> QueryResult<Option<DisputeViewRow>> {
+    fn run<const FULL: bool, const NAMED: bool>(
+        c: &mut super::DbConn,
+        dispute_id: &str,
+        user_id: &str,
+        named: Option<&str>,
+    ) -> QueryResult<Option<DisputeViewRow>> {
+        use diesel::OptionalExtension;
+        let mismatch = || diesel::result::Error::QueryBuilderError("DisputeView variant".into());
+        match c {
+            super::DbConn::Pg(pg) => {
+                DisputeView::<Pg, FULL, NAMED>::new(dispute_id, user_id, named)
+                    .ok_or_else(mismatch)?
+                    .get_result(pg)
+            }
+            super::DbConn::Sqlite(sq) => {
+                DisputeView::<Sqlite, FULL, NAMED>::new(dispute_id, user_id, named)
+                    .ok_or_else(mismatch)?
+                    .get_result(sq)
+            }
         }
+        .optional()
+    }
+    match (full, named.is_some()) {
+        (false, false) => run::<false, false>(c, dispute_id, user_id, named),
+        (true, false) => run::<true, false>(c, dispute_id, user_id, named),
+        (false, true) => run::<false, true>(c, dispute_id, user_id, named),
+        (true, true) => run::<true, true>(c, dispute_id, user_id, named),
     }
 }
 
@@ -106,9 +161,7 @@ pub type DisputeViewRow = (
     (Option<String>, Option<bool>, Option<String>, Option<String>),
 );
 
-keyed_by_sql!(<DB: Backend> QueryId for DisputeView<'_, DB>);
-
-impl<DB: Backend> Query for DisputeView<'_, DB>
+impl<DB: Backend, const FULL: bool, const NAMED: bool> Query for DisputeView<'_, DB, FULL, NAMED>
 where
     DisputeRow: diesel::Selectable<DB>,
     diesel::dsl::AsSelect<DisputeRow, DB>: diesel::Expression,
@@ -136,7 +189,7 @@ where
     );
 }
 
-impl<DB> QueryFragment<DB> for DisputeView<'_, DB>
+impl<DB, const FULL: bool, const NAMED: bool> QueryFragment<DB> for DisputeView<'_, DB, FULL, NAMED>
 where
     DB: Backend + HasSqlType<Text>,
     str: ToSql<Text, DB>,
@@ -148,13 +201,13 @@ where
         out.push_sql(
             ", pa.name, pa.kind, pa.address, pa.email, pr.name, pr.kind, pr.address, pr.email, ",
         );
-        if self.full {
+        if FULL {
             out.push_sql("pl.email, ");
         } else {
             out.push_sql("CAST(NULL AS TEXT), ");
         }
         out.push_sql("(SELECT COUNT(*) FROM breaches b WHERE b.dispute_id = disputes.id), ");
-        if self.full {
+        if FULL {
             out.push_sql("um.name, uc.name, ug.name, ul.name, us.name, ");
         } else {
             out.push_sql("CAST(NULL AS TEXT), CAST(NULL AS TEXT), CAST(NULL AS TEXT), CAST(NULL AS TEXT), CAST(NULL AS TEXT), ");
@@ -172,7 +225,7 @@ where
              JOIN organisations pa ON pa.id = disputes.appellant_id \
              JOIN organisations pr ON pr.id = disputes.respondent_id ",
         );
-        if self.full {
+        if FULL {
             out.push_sql(
                 "LEFT JOIN organisations pl ON pl.id = disputes.lmc_id \
                  LEFT JOIN users um ON um.id = disputes.mediator_id \
@@ -194,7 +247,10 @@ where
     }
 }
 
-impl<DB: Backend, Conn> RunQueryDsl<Conn> for DisputeView<'_, DB> {}
+impl<DB: Backend, Conn, const FULL: bool, const NAMED: bool> RunQueryDsl<Conn>
+    for DisputeView<'_, DB, FULL, NAMED>
+{
+}
 
 /// `UPDATE disputes SET <every column> WHERE id = … AND version = <previous>`: the whole row
 /// (`treat_none_as_null`, so the column list, and with it the SQL text, never varies).
@@ -724,16 +780,63 @@ mod tests {
 
     #[test]
     fn the_view_takes_no_lock_and_joins_the_people_only_when_full() {
-        for full in [false, true] {
-            let read = sql!(Pg, &DisputeView::<Pg>::new("d", "u", full, None));
+        let plain = sql!(
+            Pg,
+            &DisputeView::<Pg, false, false>::new("d", "u", None).unwrap()
+        );
+        let full = sql!(
+            Pg,
+            &DisputeView::<Pg, true, false>::new("d", "u", None).unwrap()
+        );
+        for (read, full) in [(&plain, false), (&full, true)] {
             assert!(!read.contains("FOR UPDATE"), "{read}");
             assert_eq!(read.contains("LEFT JOIN users um"), full, "{read}");
         }
         let sqlite = sql!(
             Sqlite,
-            &DisputeView::<Sqlite>::new("d", "u", true, Some("m"))
+            &DisputeView::<Sqlite, true, true>::new("d", "u", Some("m")).unwrap()
         );
         assert!(!sqlite.contains("FOR UPDATE") && sqlite.contains("LEFT JOIN users u ON u.id = ?"));
+    }
+
+    #[test]
+    fn each_variant_of_the_view_has_its_own_text_and_query_id_and_named_matches_its_type() {
+        use std::any::TypeId;
+        let texts = [
+            sql!(
+                Pg,
+                &DisputeView::<Pg, false, false>::new("d", "u", None).unwrap()
+            ),
+            sql!(
+                Pg,
+                &DisputeView::<Pg, true, false>::new("d", "u", None).unwrap()
+            ),
+            sql!(
+                Pg,
+                &DisputeView::<Pg, false, true>::new("d", "u", Some("m")).unwrap()
+            ),
+            sql!(
+                Pg,
+                &DisputeView::<Pg, true, true>::new("d", "u", Some("m")).unwrap()
+            ),
+        ];
+        let ids = [
+            DisputeView::<Pg, false, false>::query_id(),
+            DisputeView::<Pg, true, false>::query_id(),
+            DisputeView::<Pg, false, true>::query_id(),
+            DisputeView::<Pg, true, true>::query_id(),
+        ];
+        for i in 0..4 {
+            assert!(ids[i].is_some(), "a static id");
+            for j in 0..i {
+                assert_ne!(texts[i], texts[j]);
+                assert_ne!(ids[i], ids[j]);
+            }
+        }
+        assert_ne!(ids[0], Some(TypeId::of::<()>()));
+        // A `named` that disagrees with the type is refused, so a text never gets another's id.
+        assert!(DisputeView::<Pg, false, true>::new("d", "u", None).is_none());
+        assert!(DisputeView::<Sqlite, true, false>::new("d", "u", Some("m")).is_none());
     }
 
     #[test]
