@@ -25,6 +25,7 @@
 //! save. It is sent as `application/ics` (not a second `text/calendar`) so that no client sees
 //! two invitations.
 
+use lettre::address::Envelope;
 use lettre::message::header::{self, ContentType, Header, HeaderName, HeaderValue};
 use lettre::message::{Attachment, Mailbox, Mailboxes, MultiPart, SinglePart};
 use lettre::Message;
@@ -80,17 +81,25 @@ pub fn build_message(
                 .map_err(|e| format!("invalid recipient address {addr:?}: {e}"))
         })
         .collect::<Result<Vec<_>, _>>()?;
+    // The envelope is the sender and the recipients, as lettre would derive it by parsing the
+    // headers it was given back again (a twentieth of a notice's delivery).
+    let envelope = Envelope::new(
+        Some(from_mailbox.email.clone()),
+        recipients.iter().map(|m| m.email.clone()).collect(),
+    )
+    .map_err(|e| format!("envelope: {e}"))?;
     // One `To` header with every recipient, set once: lettre's `to()` parses the header built so
     // far again for each address it adds (a tenth of an `assign_mediator`'s instructions).
     let builder = Message::builder()
         .from(from_mailbox)
         .subject(rendered.subject.clone())
         .message_id(Some(message_id))
-        .header(header::To::from(Mailboxes::from_iter(recipients)));
+        .header(header::To::from(Mailboxes::from_iter(recipients)))
+        .envelope(envelope);
 
     let alternative = MultiPart::alternative()
-        .singlepart(SinglePart::plain(rendered.text.clone()))
-        .singlepart(SinglePart::html(rendered.html.clone()));
+        .singlepart(SinglePart::plain(crlf(&rendered.text)))
+        .singlepart(SinglePart::html(crlf(&rendered.html)));
 
     let body = match ics {
         None => alternative,
@@ -121,6 +130,25 @@ pub fn build_message(
     builder
         .multipart(body)
         .map_err(|e| format!("cannot build message: {e}"))
+}
+
+/// `s` with every line ending a CRLF, as a message body needs, in one pass. lettre turns a bare
+/// LF into CRLF itself too, but by inserting each `\r` into the string in place, which moves the
+/// rest of the body once per line (a seventh of a notice's delivery); given CRLF, it finds
+/// nothing to insert.
+fn crlf(s: &str) -> String {
+    let mut out = String::with_capacity(s.len() + s.len() / 32);
+    let mut rest = s;
+    while let Some(i) = rest.find('\n') {
+        out.push_str(&rest[..i]);
+        if !out.ends_with('\r') {
+            out.push('\r');
+        }
+        out.push('\n');
+        rest = &rest[i + 1..];
+    }
+    out.push_str(rest);
+    out
 }
 
 /// `Content-Type` of the calendar part, written exactly as given. lettre's `ContentType` goes
@@ -255,6 +283,40 @@ mod tests {
         assert_eq!(m.envelope().to().len(), 5);
         let s = formatted(&m);
         assert_eq!(s.matches("\r\nTo: ").count(), 1, "{s}");
+    }
+
+    #[test]
+    fn crlf_ends_every_line_with_crlf_once() {
+        assert_eq!(crlf(""), "");
+        assert_eq!(crlf("no line end"), "no line end");
+        assert_eq!(crlf("\n"), "\r\n");
+        assert_eq!(crlf("\n\na"), "\r\n\r\na");
+        assert_eq!(crlf("a\nb\r\nc\n"), "a\r\nb\r\nc\r\n");
+        assert_eq!(crlf("a\r\r\nb"), "a\r\r\nb");
+        assert_eq!(crlf("a\rb\n"), "a\rb\r\n");
+        assert_eq!(crlf("Zoë\n£5 — ok\n"), "Zoë\r\n£5 — ok\r\n");
+    }
+
+    #[test]
+    fn a_part_built_from_crlf_text_is_the_part_lettre_builds_from_lf_text() {
+        let long = "x".repeat(90);
+        for text in [
+            "A hearing has been scheduled.\nO'Brien & Sons\n".to_owned(),
+            format!("\n{long}\nZoë owes £5\r\n\n — end"),
+            "<p style=\"margin:0\">a</p>\n<p>b</p>".to_owned(),
+        ] {
+            let formatted_part = |p: SinglePart| String::from_utf8(p.formatted()).unwrap();
+            assert_eq!(
+                formatted_part(SinglePart::plain(crlf(&text))),
+                formatted_part(SinglePart::plain(text.clone())),
+                "{text:?}"
+            );
+            assert_eq!(
+                formatted_part(SinglePart::html(crlf(&text))),
+                formatted_part(SinglePart::html(text.clone())),
+                "{text:?}"
+            );
+        }
     }
 
     #[test]
