@@ -8,7 +8,8 @@
 #   LOAD_KEEP=1 LOAD_DB=postgres LOAD_DISPUTES=2000 LOAD_OPS=get LOAD_CONNECTIONS=1 \
 #     LOAD_SECONDS=1 cargo bench --bench load     # prints "kept PostgreSQL databases [...]"
 # BINARY: the service to measure (copy target/release/ldr aside to compare two builds).
-# MODE: get, note (add_note) or assign (assign_mediator, which also queues and delivers a notice).
+# MODE: get, note (add_note), assign (assign_mediator, which also queues and delivers a notice)
+# or mine (the first page of GET /disputes?mine=true of the mediator with 500 cases).
 # N requests on the disputes that are unassigned when it starts, from the OFFSET-th (an assign
 # uses its dispute up, so the next run starts on fresh ones with the same OFFSET). One HTTP
 # worker; a login and 20 requests of the same kind first, uncounted (prepared statements,
