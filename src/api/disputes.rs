@@ -362,8 +362,9 @@ fn represent_with(
     serde_json::to_vec(&out).map_err(|e| ApiError::Internal(format!("representation: {e}")))
 }
 
-/// An answer of `status` whose body is a JSON text made by [`represent`].
-fn json_answer(status: actix_web::http::StatusCode, body: Vec<u8>) -> HttpResponse {
+/// An answer of `status` whose body is a JSON text already serialised (a dispute by
+/// [`represent`], or a page of the list).
+fn json_answer(status: StatusCode, body: Vec<u8>) -> HttpResponse {
     HttpResponse::build(status)
         .content_type(actix_web::http::header::ContentType::json())
         .body(body)
