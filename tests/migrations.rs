@@ -222,3 +222,53 @@ fn postgres_still_uses_the_partial_indexes() {
         );
     }
 }
+
+#[derive(QueryableByName)]
+struct Compression {
+    #[diesel(sql_type = Text)]
+    attname: String,
+    #[diesel(sql_type = Text)]
+    method: String,
+}
+
+#[test]
+fn postgres_compresses_notice_bodies_with_lz4_when_it_can() {
+    let Some(pg) = common::PgDatabase::create() else {
+        return;
+    };
+    let mut c = PgConnection::establish(&pg.url).unwrap();
+    c.run_pending_migrations(ldr::db::PG_MIGRATIONS).unwrap();
+    let lz4: Vec<Name> = diesel::sql_query(
+        "SELECT name::text AS name FROM pg_settings \
+         WHERE name = 'default_toast_compression' AND 'lz4' = ANY (enumvals)",
+    )
+    .load(&mut c)
+    .unwrap();
+    let cols: Vec<Compression> = diesel::sql_query(
+        "SELECT attname::text AS attname, attcompression::text AS method FROM pg_attribute \
+         WHERE attrelid = 'notices'::regclass AND attname IN ('body_text', 'body_html', 'ics') \
+         ORDER BY attname",
+    )
+    .load(&mut c)
+    .unwrap();
+    let got: Vec<(String, String)> = cols.into_iter().map(|c| (c.attname, c.method)).collect();
+    // `l` is lz4; an empty method is the server's default (pglz), kept where lz4 is missing.
+    let want = if lz4.is_empty() { "" } else { "l" };
+    assert_eq!(
+        got,
+        ["body_html", "body_text", "ics"].map(|n| (n.to_string(), want.to_string()))
+    );
+    // A notice stored after the migration reads back whole.
+    let html = "<p>Notice</p>\n".repeat(400);
+    c.batch_execute(&format!(
+        "INSERT INTO notices (id, template, recipients, subject, body_text, body_html, status, \
+         attempts, queued_at, next_attempt_at) VALUES ('n', 't', '[]', 's', 'text', '{html}', \
+         'queued', 0, now(), now())"
+    ))
+    .unwrap();
+    let back: Vec<Name> = diesel::sql_query("SELECT body_html AS name FROM notices")
+        .load(&mut c)
+        .unwrap();
+    assert_eq!(back.len(), 1);
+    assert_eq!(back[0].name, html);
+}
