@@ -17,7 +17,10 @@
 //!
 //! and on PostgreSQL, right after each `note` phase, `pgbench` with
 //! `benches/pgbench/transition.sql` (lock, insert event, update dispute, insert notice, commit)
-//! at the same number of connections against a copy of the seeded database, for the ratio.
+//! at the same number of connections against a copy of the seeded database, for the ratio;
+//! and right after each `assign` phase, `pgbench` with `benches/pgbench/assign.sql`: the same
+//! transition with a notice the service rendered, claimed and marked sent as its mail worker
+//! does, which is what PostgreSQL alone can do of an `assign_mediator`'s work.
 //! Every request must succeed: any non-2xx answer is counted, printed and fails the run.
 //!
 //! ```sh
@@ -702,6 +705,76 @@ fn drain_outbox(db_url: &str) -> Duration {
 
 // ------------------------------------------------------------------ PostgreSQL databases
 
+/// How many notices there are.
+fn notices_total(db_url: &str) -> i64 {
+    use ldr::db::schema::notices;
+    let mut conn = open(db_url);
+    let c: &mut ldr::db::DbConn = &mut conn;
+    notices::table.count().get_result(c).unwrap()
+}
+
+#[derive(QueryableByName)]
+struct ClaimedId {
+    #[diesel(sql_type = diesel::sql_types::Text)]
+    id: String,
+}
+
+/// pgbench's copy: claims the queued notices 20 at a time with `assign.sql`'s statements (the
+/// service's mail worker's) and marks them sent, until none is left; returns how many there
+/// were and how long it took.
+fn deliver_rest(pgb_url: &str) -> (i64, Duration) {
+    use diesel::sql_types::{Array, Text};
+    let mut c = pg_admin(pgb_url);
+    let t = Instant::now();
+    let mut n = 0;
+    loop {
+        let ids: Vec<ClaimedId> = diesel::sql_query(
+            "UPDATE notices SET locked_until = now() + interval '120 seconds', locked_by = 'pgbench' \
+             WHERE id IN (SELECT id FROM notices WHERE status = 'queued' AND next_attempt_at <= now() \
+                 AND (locked_until IS NULL OR locked_until < now()) \
+                 ORDER BY next_attempt_at, id LIMIT 20 FOR UPDATE SKIP LOCKED) \
+             RETURNING id, recipients, subject, body_text, body_html, ics, ics_method, attempts",
+        )
+        .load(&mut c)
+        .unwrap();
+        if ids.is_empty() {
+            break;
+        }
+        n += ids.len() as i64;
+        let ids: Vec<String> = ids.into_iter().map(|r| r.id).collect();
+        diesel::sql_query(
+            "UPDATE notices SET status = 'sent', sent_at = now(), attempts = attempts + 1, \
+             locked_until = NULL, last_error = NULL WHERE locked_by = 'pgbench' AND id = ANY ($1)",
+        )
+        .bind::<Array<Text>, _>(&ids)
+        .execute(&mut c)
+        .unwrap();
+    }
+    (n, t.elapsed())
+}
+
+/// A `mediator_assigned` notice as the service rendered it during seeding, as pgbench
+/// variables for `assign.sql`: recipients, subject, body_text, body_html.
+fn real_notice(pgb_url: &str) -> Vec<(&'static str, String)> {
+    use ldr::db::schema::notices;
+    let (recipients, subject, text, html): (String, String, String, String) = notices::table
+        .filter(notices::template.eq("mediator_assigned"))
+        .select((
+            notices::recipients,
+            notices::subject,
+            notices::body_text,
+            notices::body_html,
+        ))
+        .first(&mut pg_admin(pgb_url))
+        .expect("a mediator_assigned notice in the seeded database");
+    vec![
+        ("recipients", recipients),
+        ("subject", subject),
+        ("body_text", text),
+        ("body_html", html),
+    ]
+}
+
 /// On PostgreSQL, a `CHECKPOINT` before each phase and each pgbench run: each then starts with
 /// the same state of the WAL (every page's first change after a checkpoint writes the whole
 /// page to it), and the next timed checkpoint (`checkpoint_timeout`, 5 minutes) cannot fall in
@@ -938,15 +1011,24 @@ impl Load<'_> {
     }
 }
 
-/// pgbench with the transition script; returns tps (without initial connection time).
-fn pgbench(url: &str, conns: usize, seconds: u64, n: usize) -> f64 {
+/// pgbench with `benches/pgbench/<script>` and the variables `defines` (`-D`, besides
+/// `ndisputes`); returns tps (without initial connection time).
+fn pgbench(
+    url: &str,
+    script: &str,
+    defines: &[(&str, String)],
+    conns: usize,
+    seconds: u64,
+    n: usize,
+) -> f64 {
     let u = url::Url::parse(url).unwrap();
-    let script = concat!(
-        env!("CARGO_MANIFEST_DIR"),
-        "/benches/pgbench/transition.sql"
-    );
-    let out = Command::new("pgbench")
-        .args(["-n", "-M", "prepared", "-f", script])
+    let script = format!("{}/benches/pgbench/{script}", env!("CARGO_MANIFEST_DIR"));
+    let mut cmd = Command::new("pgbench");
+    for (k, v) in defines {
+        cmd.args(["-D", &format!("{k}={v}")]);
+    }
+    let out = cmd
+        .args(["-n", "-M", "prepared", "-f", &script])
         .args(["-c", &conns.to_string(), "-j", &conns.min(2).to_string()])
         .args(["-T", &seconds.to_string(), "-D", &format!("ndisputes={n}")])
         .args([
@@ -994,6 +1076,19 @@ struct DbReport {
     idle_rss_kib: u64,
     rows: Vec<Row>,
     pgbench: Vec<(usize, f64)>,
+    /// `assign.sql` after each `assign` phase.
+    pgbench_notice: Vec<PgbenchNotice>,
+}
+
+/// One run of `assign.sql`.
+struct PgbenchNotice {
+    conns: usize,
+    tps: f64,
+    /// Notices its client 0 had not claimed by the end of the run.
+    left: i64,
+    /// The notices it queued over the run's time plus the time their claims and "sent" then
+    /// took (as `Row::with_delivery_rps` is for the service).
+    with_delivery: f64,
 }
 
 fn run_db(db: &'static str, o: &Opts) -> DbReport {
@@ -1068,6 +1163,7 @@ fn run_db(db: &'static str, o: &Opts) -> DbReport {
     };
     let mut rows = Vec::new();
     let mut pgb = Vec::new();
+    let mut pgb_notice = Vec::new();
     for op in &o.ops {
         for &c in &o.conns {
             // The notices the previous phase queued are delivered first (the mail worker
@@ -1098,9 +1194,38 @@ fn run_db(db: &'static str, o: &Opts) -> DbReport {
             if op == "note" {
                 if let Some(u) = &pgb_url {
                     checkpoint(u);
-                    let tps = pgbench(u, c, o.seconds, w.ids.len());
+                    let tps = pgbench(u, "transition.sql", &[], c, o.seconds, w.ids.len());
                     eprintln!("   pgbench  c={c:<3} {tps:>9.1} tps");
                     pgb.push((c, tps));
+                }
+            }
+            if op == "assign" {
+                if let Some(u) = &pgb_url {
+                    // transition.sql's notices are never delivered: not this run's work.
+                    pg_admin(u)
+                        .batch_execute(
+                            "UPDATE notices SET status = 'sent', sent_at = now() \
+                             WHERE status = 'queued'",
+                        )
+                        .unwrap();
+                    checkpoint(u);
+                    let notice = real_notice(u);
+                    let before = notices_total(u);
+                    let t = Instant::now();
+                    let tps = pgbench(u, "assign.sql", &notice, c, o.seconds, w.ids.len());
+                    let run = t.elapsed();
+                    let queued = notices_total(u) - before;
+                    // Client 0's claims fall behind, as the service's worker may: what is left
+                    // is claimed and marked sent afterwards, timed, as the service's are.
+                    let (left, drain) = deliver_rest(u);
+                    let with_delivery = queued as f64 / (run + drain).as_secs_f64();
+                    eprintln!("   pgbench with a real notice  c={c:<3} {tps:>9.1} tps; {left} of its notices left queued, claimed and sent in {:.1} s after: {with_delivery:.1} tps with their delivery", drain.as_secs_f64());
+                    pgb_notice.push(PgbenchNotice {
+                        conns: c,
+                        tps,
+                        left,
+                        with_delivery,
+                    });
                 }
             }
         }
@@ -1124,6 +1249,7 @@ fn run_db(db: &'static str, o: &Opts) -> DbReport {
         idle_rss_kib,
         rows,
         pgbench: pgb,
+        pgbench_notice: pgb_notice,
     }
 }
 
@@ -1247,6 +1373,31 @@ fn main() {
                 cell(row("assign").map(|x| x.rps)),
                 cell(row("assign").and_then(|x| x.with_delivery_rps)),
                 cell(row("file").map(|x| x.rps))
+            );
+        }
+    }
+    for r in reports.iter().filter(|r| !r.pgbench_notice.is_empty()) {
+        println!();
+        println!("pgbench with a real notice (benches/pgbench/assign.sql: the same transition, the notice the service renders, its claim and \"sent\"):");
+        println!();
+        println!("| conns | pgbench real notice tps | / minimal pgbench | notices left queued | pgbench with their delivery | API assign_mediator req/s | / pgbench real notice | API with delivery req/s | / pgbench with delivery |");
+        println!("|---:|---:|---:|---:|---:|---:|---:|---:|---:|");
+        for p in &r.pgbench_notice {
+            let c = p.conns;
+            let minimal = r.pgbench.iter().find(|(k, _)| *k == c).map(|(_, t)| *t);
+            let assign = r.rows.iter().find(|x| x.op == "assign" && x.conns == c);
+            let pct = |v: Option<f64>, of: f64| match v {
+                Some(v) => format!("{v:.0} | {:.0}%", v / of * 100.0),
+                None => "— | —".to_string(),
+            };
+            println!(
+                "| {c} | {:.0} | {} | {} | {:.0} | {} | {} |",
+                p.tps,
+                minimal.map_or("—".to_string(), |m| format!("{:.0}%", p.tps / m * 100.0)),
+                p.left,
+                p.with_delivery,
+                pct(assign.map(|x| x.rps), p.tps),
+                pct(assign.and_then(|x| x.with_delivery_rps), p.with_delivery),
             );
         }
     }
