@@ -25,10 +25,11 @@
 //! save. It is sent as `application/ics` (not a second `text/calendar`) so that no client sees
 //! two invitations.
 
-use lettre::address::Envelope;
+use lettre::address::{Address, Envelope};
 use lettre::message::header::{self, ContentType, Header, HeaderName, HeaderValue};
 use lettre::message::{Attachment, Mailbox, Mailboxes, MultiPart, SinglePart};
 use lettre::Message;
+use std::sync::Mutex;
 
 use super::templates::Rendered;
 
@@ -48,10 +49,7 @@ pub fn build_message(
     )>,
     message_id: &str,
 ) -> Result<Message, String> {
-    let from_mailbox: Mailbox = from
-        .trim()
-        .parse()
-        .map_err(|e| format!("invalid sender address {from:?}: {e}"))?;
+    let from_mailbox = sender(from)?;
     if to.is_empty() {
         return Err("no recipients".to_owned());
     }
@@ -75,11 +73,7 @@ pub fn build_message(
 
     let recipients = to
         .iter()
-        .map(|addr| {
-            addr.trim()
-                .parse::<Mailbox>()
-                .map_err(|e| format!("invalid recipient address {addr:?}: {e}"))
-        })
+        .map(|addr| mailbox(addr).map_err(|e| format!("invalid recipient address {addr:?}: {e}")))
         .collect::<Result<Vec<_>, _>>()?;
     // The envelope is the sender and the recipients, as lettre would derive it by parsing the
     // headers it was given back again (a twentieth of a notice's delivery).
@@ -132,6 +126,40 @@ pub fn build_message(
         .map_err(|e| format!("cannot build message: {e}"))
 }
 
+/// `addr` (trimmed) as a mailbox. A bare address, as every recipient the service stores is,
+/// is checked as an address only: lettre's full mailbox parser (display names, comments,
+/// quoting) costs five times as much, a twentieth of a notice's delivery. Anything else (a
+/// `Name <address>` form) goes through the full parser, and so does an address the quick
+/// check refuses, which the full parser then refuses too (the unit tests compare the two).
+fn mailbox(addr: &str) -> Result<Mailbox, String> {
+    let addr = addr.trim();
+    // Only the plain form (RFC 5322 dot-atoms): lettre's address check also accepts a quoted
+    // local part or a domain literal (`"a b"@x.uk`, `a@[192.0.2.1]`), which its mailbox parser
+    // refuses. Those are left to the full parser, so that nothing is sent that was not before.
+    let plain = |c: char| c.is_ascii_alphanumeric() || "@.!#$%&'*+/=?^_`{|}~-".contains(c);
+    if addr.chars().all(plain) {
+        if let Ok(email) = addr.parse::<Address>() {
+            return Ok(Mailbox::new(None, email));
+        }
+    }
+    addr.parse::<Mailbox>().map_err(|e| e.to_string())
+}
+
+/// The sender `from` as a mailbox, parsed once for as long as it stays the same
+/// (`LDR_MAIL_FROM` is usually `Name <address>`, which only the full parser reads).
+fn sender(from: &str) -> Result<Mailbox, String> {
+    static LAST: Mutex<Option<(String, Mailbox)>> = Mutex::new(None);
+    let mut last = LAST.lock().unwrap_or_else(|poisoned| poisoned.into_inner());
+    if let Some((text, parsed)) = last.as_ref() {
+        if text == from {
+            return Ok(parsed.clone());
+        }
+    }
+    let parsed = mailbox(from).map_err(|e| format!("invalid sender address {from:?}: {e}"))?;
+    *last = Some((from.to_owned(), parsed.clone()));
+    Ok(parsed)
+}
+
 /// `s` with every line ending a CRLF, as a message body needs, in one pass. lettre turns a bare
 /// LF into CRLF itself too, but by inserting each `\r` into the string in place, which moves the
 /// rest of the body once per line (a seventh of a notice's delivery); given CRLF, it finds
@@ -176,9 +204,7 @@ impl Header for CalendarContentType {
 /// the same notice carries the same id. `from` may be a bare address or `Name <address>`;
 /// if no domain can be found, `ldr.invalid` is used.
 pub fn message_id_for(notice_id: uuid::Uuid, from: &str) -> String {
-    let domain = from
-        .trim()
-        .parse::<Mailbox>()
+    let domain = sender(from)
         .map(|m| m.email.domain().to_ascii_lowercase())
         .ok()
         .filter(|d| !d.is_empty())
@@ -410,5 +436,59 @@ mod tests {
         assert!(err.contains("Message-ID"), "{err}");
         let m = build_message(from(), &to(), &rendered(), None, "id-1@b.uk").unwrap();
         assert!(formatted(&m).contains("Message-ID: <id-1@b.uk>\r\n"));
+    }
+
+    #[test]
+    fn a_bare_address_is_read_as_lettres_full_parser_reads_it() {
+        let cases = [
+            "gp.practice@elm.nhs.uk",
+            "  mediator@lmc.example.org ",
+            "first.last+tag@sub.example.co.uk",
+            "o'brien@example.com",
+            "UPPER@Example.COM",
+            "user@[192.168.0.1]",
+            "Ann Smith <ann@example.com>",
+            "\"Smith, Ann\" <ann@example.com>",
+            "\"john doe\"@example.com",
+            "a..b@example.com",
+            ".a@example.com",
+            "a@example..com",
+            "a@-example.com",
+            "a@example.com.",
+            "a@b@example.com",
+            "tom&jerry{1}@example.com",
+            "nobody@",
+            "@example.com",
+            "two@@example.com",
+            "a b@example.com",
+            "",
+        ];
+        for addr in cases {
+            let full = addr.trim().parse::<Mailbox>();
+            match (mailbox(addr), full) {
+                (Ok(fast), Ok(full)) => assert_eq!(fast, full, "{addr:?}"),
+                (Err(_), Err(_)) => {}
+                (fast, full) => panic!("{addr:?}: {fast:?} but the full parser: {full:?}"),
+            }
+        }
+    }
+
+    #[test]
+    fn the_sender_is_parsed_again_when_it_changes() {
+        let a = sender("Local Dispute Resolution <ldr@a.example>").unwrap();
+        assert_eq!(a.email.to_string(), "ldr@a.example");
+        assert_eq!(a.name.as_deref(), Some("Local Dispute Resolution"));
+        let b = sender("ldr@b.example").unwrap();
+        assert_eq!(
+            (b.name, b.email.to_string()),
+            (None, "ldr@b.example".into())
+        );
+        assert!(sender("not an address").is_err());
+        let again = sender("Local Dispute Resolution <ldr@a.example>").unwrap();
+        assert_eq!(again, a);
+        assert_eq!(
+            message_id_for(uuid::Uuid::nil(), "LDR <ldr@Mail.Example>"),
+            "<00000000-0000-0000-0000-000000000000@mail.example>"
+        );
     }
 }
