@@ -7,6 +7,12 @@
 //! on a dispute: its four texts are four types, each with a static id of its own, so its
 //! statement is found without building its text.
 //!
+//! Each fragment also tells diesel that its statement may be cached
+//! (`is_safe_to_cache_prepared`), which diesel otherwise finds out by walking the whole
+//! statement once more on every execution, besides building its text and collecting its binds:
+//! it is true of all of them, since a statement keyed by its text is cached under exactly that
+//! text, and each `DisputeView` type has one text.
+//!
 //! Binds are typed, as in any diesel query; the column lists come from the schema where they
 //! can (`DisputeRow::as_select()`, its `AsChangeset`), so a new column cannot be forgotten.
 
@@ -195,6 +201,10 @@ where
     str: ToSql<Text, DB>,
     diesel::dsl::AsSelect<DisputeRow, DB>: QueryFragment<DB>,
 {
+    fn is_safe_to_cache_prepared(&self, _: &DB) -> QueryResult<bool> {
+        Ok(true) // see the module documentation
+    }
+
     fn walk_ast<'b>(&'b self, mut out: AstPass<'_, 'b, DB>) -> QueryResult<()> {
         out.push_sql("SELECT ");
         self.select.walk_ast(out.reborrow())?;
@@ -279,6 +289,10 @@ where
     i64: ToSql<BigInt, DB>,
     for<'x> <&'x DisputeRow as AsChangeset>::Changeset: QueryFragment<DB>,
 {
+    fn is_safe_to_cache_prepared(&self, _: &DB) -> QueryResult<bool> {
+        Ok(true) // see the module documentation
+    }
+
     fn walk_ast<'b>(&'b self, mut out: AstPass<'_, 'b, DB>) -> QueryResult<()> {
         out.push_sql("UPDATE disputes SET ");
         self.set.walk_ast(out.reborrow())?;
@@ -318,6 +332,10 @@ where
     str: ToSql<Text, DB>,
     chrono::NaiveDateTime: ToSql<Timestamp, DB>,
 {
+    fn is_safe_to_cache_prepared(&self, _: &DB) -> QueryResult<bool> {
+        Ok(true) // see the module documentation
+    }
+
     fn walk_ast<'b>(&'b self, out: AstPass<'_, 'b, DB>) -> QueryResult<()> {
         walk_notice(self.0, out, Source::Values)
     }
@@ -408,6 +426,10 @@ where
     i64: ToSql<BigInt, DB>,
     chrono::NaiveDateTime: ToSql<Timestamp, DB>,
 {
+    fn is_safe_to_cache_prepared(&self, _: &DB) -> QueryResult<bool> {
+        Ok(true) // see the module documentation
+    }
+
     fn walk_ast<'b>(&'b self, out: AstPass<'_, 'b, DB>) -> QueryResult<()> {
         walk_event(self.0, out, Source::Values)
     }
@@ -510,12 +532,20 @@ impl ClaimNotices<'_> {
 }
 
 impl QueryFragment<Pg> for ClaimNotices<'_> {
+    fn is_safe_to_cache_prepared(&self, _: &Pg) -> QueryResult<bool> {
+        Ok(true) // see the module documentation
+    }
+
     fn walk_ast<'b>(&'b self, out: AstPass<'_, 'b, Pg>) -> QueryResult<()> {
         self.walk(out, true)
     }
 }
 
 impl QueryFragment<Sqlite> for ClaimNotices<'_> {
+    fn is_safe_to_cache_prepared(&self, _: &Sqlite) -> QueryResult<bool> {
+        Ok(true) // see the module documentation
+    }
+
     fn walk_ast<'b>(&'b self, out: AstPass<'_, 'b, Sqlite>) -> QueryResult<()> {
         self.walk(out, false)
     }
@@ -566,6 +596,10 @@ impl MarkSent<'_> {
 }
 
 impl QueryFragment<Pg> for MarkSent<'_> {
+    fn is_safe_to_cache_prepared(&self, _: &Pg) -> QueryResult<bool> {
+        Ok(true) // see the module documentation
+    }
+
     fn walk_ast<'b>(&'b self, mut out: AstPass<'_, 'b, Pg>) -> QueryResult<()> {
         self.head(&mut out)?;
         out.push_sql(" AND id = ANY(");
@@ -576,6 +610,10 @@ impl QueryFragment<Pg> for MarkSent<'_> {
 }
 
 impl QueryFragment<Sqlite> for MarkSent<'_> {
+    fn is_safe_to_cache_prepared(&self, _: &Sqlite) -> QueryResult<bool> {
+        Ok(true) // see the module documentation
+    }
+
     fn walk_ast<'b>(&'b self, mut out: AstPass<'_, 'b, Sqlite>) -> QueryResult<()> {
         self.head(&mut out)?;
         out.push_sql(" AND id IN (SELECT value FROM json_each(");
@@ -617,6 +655,10 @@ impl Query for WriteTransition<'_> {
 }
 
 impl QueryFragment<Pg> for WriteTransition<'_> {
+    fn is_safe_to_cache_prepared(&self, _: &Pg) -> QueryResult<bool> {
+        Ok(true) // see the module documentation
+    }
+
     fn walk_ast<'b>(&'b self, mut out: AstPass<'_, 'b, Pg>) -> QueryResult<()> {
         use diesel::sql_types::Date;
         out.push_sql("WITH u AS (");
