@@ -26,7 +26,9 @@
 //! two invitations.
 
 use lettre::address::{Address, Envelope};
-use lettre::message::header::{self, ContentType, Header, HeaderName, HeaderValue};
+use lettre::message::header::{
+    self, ContentTransferEncoding, ContentType, Header, HeaderName, HeaderValue,
+};
 use lettre::message::{Attachment, Mailbox, Mailboxes, MultiPart, SinglePart};
 use lettre::Message;
 use std::sync::Mutex;
@@ -92,8 +94,8 @@ pub fn build_message(
         .envelope(envelope);
 
     let alternative = MultiPart::alternative()
-        .singlepart(SinglePart::plain(crlf(&rendered.text)))
-        .singlepart(SinglePart::html(crlf(&rendered.html)));
+        .singlepart(text_part(ContentType::TEXT_PLAIN, crlf(&rendered.text)))
+        .singlepart(text_part(ContentType::TEXT_HTML, crlf(&rendered.html)));
 
     let body = match ics {
         None => alternative,
@@ -124,6 +126,27 @@ pub fn build_message(
     builder
         .multipart(body)
         .map_err(|e| format!("cannot build message: {e}"))
+}
+
+/// A text part of type `kind` whose body (CRLF line ends already) lettre encodes as it
+/// chooses: plain ASCII with every line under 76 characters goes as `7bit`, as it is (the
+/// templates keep their lines short for that), anything else quoted-printable. `7bit` may not
+/// hold a NUL or a CR that does not end a line (RFC 2045, 2.7), which lettre's choice does not
+/// look for, and a user's text (a summary, a reason) may bring either: such a part is always
+/// quoted-printable, which encodes them.
+fn text_part(kind: ContentType, body: String) -> SinglePart {
+    let part = SinglePart::builder().header(kind);
+    let bytes = body.as_bytes();
+    let unsafe_for_7bit = bytes
+        .iter()
+        .enumerate()
+        .any(|(i, &b)| b == 0 || (b == b'\r' && bytes.get(i + 1) != Some(&b'\n')));
+    if unsafe_for_7bit {
+        part.header(ContentTransferEncoding::QuotedPrintable)
+            .body(body)
+    } else {
+        part.body(body)
+    }
 }
 
 /// `addr` (trimmed) as a mailbox. A bare address, as every recipient the service stores is,
@@ -490,5 +513,78 @@ mod tests {
             message_id_for(uuid::Uuid::nil(), "LDR <ldr@Mail.Example>"),
             "<00000000-0000-0000-0000-000000000000@mail.example>"
         );
+    }
+
+    /// The decoded text of the part of `m` whose type starts with `kind`, and its encoding.
+    fn part_of(m: &Message, kind: &str) -> (String, String) {
+        use mail_parser::MimeHeaders;
+        let raw = m.formatted();
+        let parsed = mail_parser::MessageParser::default().parse(&raw).unwrap();
+        let part = parsed
+            .parts
+            .iter()
+            .find(|p| {
+                p.content_type()
+                    .is_some_and(|t| format!("{}/{}", t.ctype(), t.subtype().unwrap_or("")) == kind)
+            })
+            .unwrap();
+        let encoding = part
+            .headers
+            .iter()
+            .find(|h| {
+                h.name
+                    .as_str()
+                    .eq_ignore_ascii_case("Content-Transfer-Encoding")
+            })
+            .and_then(|h| h.value.as_text().map(str::to_owned))
+            .unwrap_or_default();
+        (
+            String::from_utf8_lossy(part.contents()).into_owned(),
+            encoding.to_ascii_lowercase(),
+        )
+    }
+
+    #[test]
+    fn short_ascii_lines_go_as_7bit_and_anything_else_is_encoded() {
+        let build = |text: &str, html: &str| {
+            let r = Rendered {
+                subject: "s".into(),
+                text: text.into(),
+                html: html.into(),
+            };
+            build_message(from(), &to(), &r, None, "<a@b.uk>").unwrap()
+        };
+        let m = build("Short lines.\nOnly ASCII.\n", "<p>Short.</p>\n");
+        assert_eq!(
+            part_of(&m, "text/plain"),
+            ("Short lines.\r\nOnly ASCII.\r\n".into(), "7bit".into())
+        );
+        assert_eq!(
+            part_of(&m, "text/html"),
+            ("<p>Short.</p>\r\n".into(), "7bit".into())
+        );
+
+        let long = format!("{}\n", "word ".repeat(20));
+        let m = build(&long, "<p>Zoë</p>\n");
+        let (text, enc) = part_of(&m, "text/plain");
+        assert_eq!(
+            (text.replace("\r\n", "\n"), enc.as_str()),
+            (long.clone(), "quoted-printable")
+        );
+        let (html, enc) = part_of(&m, "text/html");
+        assert_eq!(
+            (html.as_str(), enc.as_str()),
+            ("<p>Zoë</p>\r\n", "quoted-printable")
+        );
+
+        // A NUL, or a CR that ends no line, may not go as 7bit: encoded, and read back whole.
+        for odd in ["a\0b\n", "one\rtwo\n"] {
+            let m = build(odd, odd);
+            for kind in ["text/plain", "text/html"] {
+                let (back, enc) = part_of(&m, kind);
+                assert_eq!(enc, "quoted-printable", "{odd:?} {kind}");
+                assert_eq!(back, odd.replace('\n', "\r\n"), "{odd:?} {kind}");
+            }
+        }
     }
 }
