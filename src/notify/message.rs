@@ -94,8 +94,8 @@ pub fn build_message(
         .envelope(envelope);
 
     let alternative = MultiPart::alternative()
-        .singlepart(text_part(ContentType::TEXT_PLAIN, crlf(&rendered.text)))
-        .singlepart(text_part(ContentType::TEXT_HTML, crlf(&rendered.html)));
+        .singlepart(text_part(ContentType::TEXT_PLAIN, &rendered.text))
+        .singlepart(text_part(ContentType::TEXT_HTML, &rendered.html));
 
     let body = match ics {
         None => alternative,
@@ -128,24 +128,26 @@ pub fn build_message(
         .map_err(|e| format!("cannot build message: {e}"))
 }
 
-/// A text part of type `kind` whose body (CRLF line ends already) lettre encodes as it
-/// chooses: plain ASCII with every line under 76 characters goes as `7bit`, as it is (the
-/// templates keep their lines short for that), anything else quoted-printable. `7bit` may not
-/// hold a NUL or a CR that does not end a line (RFC 2045, 2.7), which lettre's choice does not
-/// look for, and a user's text (a summary, a reason) may bring either: such a part is always
-/// quoted-printable, which encodes them.
-fn text_part(kind: ContentType, body: String) -> SinglePart {
+/// A text part of type `kind` holding `text` with CRLF line ends ([`crlf`]), which lettre
+/// encodes as it chooses: plain ASCII with every line under 76 characters goes as `7bit`, as it
+/// is (the templates keep their lines short for that), anything else quoted-printable. `7bit`
+/// may not hold a NUL or a CR that does not end a line (RFC 2045, 2.7), which lettre's choice
+/// does not look for, and a user's text (a summary, a reason) may bring either: such a part is
+/// always quoted-printable, which encodes them.
+fn text_part(kind: ContentType, text: &str) -> SinglePart {
     let part = SinglePart::builder().header(kind);
-    let bytes = body.as_bytes();
-    let unsafe_for_7bit = bytes
-        .iter()
-        .enumerate()
-        .any(|(i, &b)| b == 0 || (b == b'\r' && bytes.get(i + 1) != Some(&b'\n')));
-    if unsafe_for_7bit {
+    // Two memchr searches; only text that holds a CR at all is looked at more closely (a
+    // byte-by-byte check of every notice was 3-6% of an assign_mediator).
+    let lone_cr = || {
+        let b = text.as_bytes();
+        text.match_indices('\r')
+            .any(|(i, _)| b.get(i + 1) != Some(&b'\n'))
+    };
+    if text.contains('\0') || (text.contains('\r') && lone_cr()) {
         part.header(ContentTransferEncoding::QuotedPrintable)
-            .body(body)
+            .body(crlf(text))
     } else {
-        part.body(body)
+        part.body(crlf(text))
     }
 }
 
