@@ -713,42 +713,29 @@ fn notices_total(db_url: &str) -> i64 {
     notices::table.count().get_result(c).unwrap()
 }
 
-#[derive(QueryableByName)]
-struct ClaimedId {
-    #[diesel(sql_type = diesel::sql_types::Text)]
-    id: String,
-}
-
-/// pgbench's copy: claims the queued notices 20 at a time with `assign.sql`'s statements (the
-/// service's mail worker's) and marks them sent, until none is left; returns how many there
-/// were and how long it took.
+/// pgbench's copy: claims the queued notices 20 at a time and marks them sent with the mail
+/// worker's own functions (`assign.sql` repeats their statements), until none is left; returns
+/// how many there were and how long it took. "Now" is the database's `LOCALTIMESTAMP`, the
+/// clock pgbench's `now()` queued them by.
 fn deliver_rest(pgb_url: &str) -> (i64, Duration) {
-    use diesel::sql_types::{Array, Text};
-    let mut c = pg_admin(pgb_url);
+    use ldr::notify::worker::{claim, record_sent, BATCH};
+    let mut conn = open(pgb_url);
+    let c: &mut ldr::db::DbConn = &mut conn;
+    let now: chrono::NaiveDateTime = diesel::select(
+        diesel::dsl::sql::<diesel::sql_types::Timestamp>("LOCALTIMESTAMP"),
+    )
+    .get_result(c)
+    .unwrap();
     let t = Instant::now();
     let mut n = 0;
     loop {
-        let ids: Vec<ClaimedId> = diesel::sql_query(
-            "UPDATE notices SET locked_until = now() + interval '120 seconds', locked_by = 'pgbench' \
-             WHERE id IN (SELECT id FROM notices WHERE status = 'queued' AND next_attempt_at <= now() \
-                 AND (locked_until IS NULL OR locked_until < now()) \
-                 ORDER BY next_attempt_at, id LIMIT 20 FOR UPDATE SKIP LOCKED) \
-             RETURNING id, recipients, subject, body_text, body_html, ics, ics_method, attempts",
-        )
-        .load(&mut c)
-        .unwrap();
-        if ids.is_empty() {
+        let claimed = claim(c, "pgbench", now, BATCH).unwrap();
+        if claimed.is_empty() {
             break;
         }
-        n += ids.len() as i64;
-        let ids: Vec<String> = ids.into_iter().map(|r| r.id).collect();
-        diesel::sql_query(
-            "UPDATE notices SET status = 'sent', sent_at = now(), attempts = attempts + 1, \
-             locked_until = NULL, last_error = NULL WHERE locked_by = 'pgbench' AND id = ANY ($1)",
-        )
-        .bind::<Array<Text>, _>(&ids)
-        .execute(&mut c)
-        .unwrap();
+        n += claimed.len() as i64;
+        let ids: Vec<String> = claimed.into_iter().map(|x| x.id).collect();
+        record_sent(c, "pgbench", &ids, now).unwrap();
     }
     (n, t.elapsed())
 }
@@ -1008,6 +995,15 @@ impl Load<'_> {
             db, op, conns, row.rps, row.p50_ms, row.p99_ms, errors, server_cpu, client_cpu, row.pg_cpu, row.other_cpu
         );
         row
+    }
+}
+
+/// Two table cells: the service's rate `rps` and its share of pgbench's `tps`; dashes for an
+/// operation that was not run (`LOAD_OPS`).
+fn rate_and_ratio(rps: Option<f64>, tps: f64) -> String {
+    match rps {
+        Some(rps) => format!("{rps:.0} | {:.0}%", rps / tps * 100.0),
+        None => "— | —".to_string(),
     }
 }
 
@@ -1362,11 +1358,7 @@ fn main() {
         println!("|---:|---:|---:|---:|---:|---:|---:|---:|---:|---:|");
         for (c, tps) in &r.pgbench {
             let row = |op: &str| r.rows.iter().find(|x| x.op == op && x.conns == *c);
-            // An operation that was not run (LOAD_OPS) shows as a dash.
-            let cell = |rps: Option<f64>| match rps {
-                Some(rps) => format!("{rps:.0} | {:.0}%", rps / tps * 100.0),
-                None => "— | —".to_string(),
-            };
+            let cell = |rps: Option<f64>| rate_and_ratio(rps, *tps);
             println!(
                 "| {c} | {tps:.0} | {} | {} | {} | {} |",
                 cell(row("note").map(|x| x.rps)),
@@ -1386,18 +1378,14 @@ fn main() {
             let c = p.conns;
             let minimal = r.pgbench.iter().find(|(k, _)| *k == c).map(|(_, t)| *t);
             let assign = r.rows.iter().find(|x| x.op == "assign" && x.conns == c);
-            let pct = |v: Option<f64>, of: f64| match v {
-                Some(v) => format!("{v:.0} | {:.0}%", v / of * 100.0),
-                None => "— | —".to_string(),
-            };
             println!(
                 "| {c} | {:.0} | {} | {} | {:.0} | {} | {} |",
                 p.tps,
                 minimal.map_or("—".to_string(), |m| format!("{:.0}%", p.tps / m * 100.0)),
                 p.left,
                 p.with_delivery,
-                pct(assign.map(|x| x.rps), p.tps),
-                pct(assign.and_then(|x| x.with_delivery_rps), p.with_delivery),
+                rate_and_ratio(assign.map(|x| x.rps), p.tps),
+                rate_and_ratio(assign.and_then(|x| x.with_delivery_rps), p.with_delivery),
             );
         }
     }
