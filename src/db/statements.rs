@@ -64,6 +64,16 @@ macro_rules! keyed_by_sql {
     };
 }
 
+/// Inside a `QueryFragment<$db>` impl: the statement may always be cached (see the module
+/// documentation), so diesel need not walk it once more on every execution to find out.
+macro_rules! safe_to_cache {
+    ($db:ty) => {
+        fn is_safe_to_cache_prepared(&self, _: &$db) -> QueryResult<bool> {
+            Ok(true)
+        }
+    };
+}
+
 /// One dispute with both parties (name, kind, address, e-mail), the number of its breaches
 /// and the row of the user `user_id` (organisation, roles, active; all `NULL` when there is no
 /// such user), in one statement. With `full`, also its LMC's e-mail and the names of the people
@@ -201,9 +211,7 @@ where
     str: ToSql<Text, DB>,
     diesel::dsl::AsSelect<DisputeRow, DB>: QueryFragment<DB>,
 {
-    fn is_safe_to_cache_prepared(&self, _: &DB) -> QueryResult<bool> {
-        Ok(true) // see the module documentation
-    }
+    safe_to_cache!(DB);
 
     fn walk_ast<'b>(&'b self, mut out: AstPass<'_, 'b, DB>) -> QueryResult<()> {
         out.push_sql("SELECT ");
@@ -289,9 +297,7 @@ where
     i64: ToSql<BigInt, DB>,
     for<'x> <&'x DisputeRow as AsChangeset>::Changeset: QueryFragment<DB>,
 {
-    fn is_safe_to_cache_prepared(&self, _: &DB) -> QueryResult<bool> {
-        Ok(true) // see the module documentation
-    }
+    safe_to_cache!(DB);
 
     fn walk_ast<'b>(&'b self, mut out: AstPass<'_, 'b, DB>) -> QueryResult<()> {
         out.push_sql("UPDATE disputes SET ");
@@ -332,9 +338,7 @@ where
     str: ToSql<Text, DB>,
     chrono::NaiveDateTime: ToSql<Timestamp, DB>,
 {
-    fn is_safe_to_cache_prepared(&self, _: &DB) -> QueryResult<bool> {
-        Ok(true) // see the module documentation
-    }
+    safe_to_cache!(DB);
 
     fn walk_ast<'b>(&'b self, out: AstPass<'_, 'b, DB>) -> QueryResult<()> {
         walk_notice(self.0, out, Source::Values)
@@ -426,9 +430,7 @@ where
     i64: ToSql<BigInt, DB>,
     chrono::NaiveDateTime: ToSql<Timestamp, DB>,
 {
-    fn is_safe_to_cache_prepared(&self, _: &DB) -> QueryResult<bool> {
-        Ok(true) // see the module documentation
-    }
+    safe_to_cache!(DB);
 
     fn walk_ast<'b>(&'b self, out: AstPass<'_, 'b, DB>) -> QueryResult<()> {
         walk_event(self.0, out, Source::Values)
@@ -532,9 +534,7 @@ impl ClaimNotices<'_> {
 }
 
 impl QueryFragment<Pg> for ClaimNotices<'_> {
-    fn is_safe_to_cache_prepared(&self, _: &Pg) -> QueryResult<bool> {
-        Ok(true) // see the module documentation
-    }
+    safe_to_cache!(Pg);
 
     fn walk_ast<'b>(&'b self, out: AstPass<'_, 'b, Pg>) -> QueryResult<()> {
         self.walk(out, true)
@@ -542,9 +542,7 @@ impl QueryFragment<Pg> for ClaimNotices<'_> {
 }
 
 impl QueryFragment<Sqlite> for ClaimNotices<'_> {
-    fn is_safe_to_cache_prepared(&self, _: &Sqlite) -> QueryResult<bool> {
-        Ok(true) // see the module documentation
-    }
+    safe_to_cache!(Sqlite);
 
     fn walk_ast<'b>(&'b self, out: AstPass<'_, 'b, Sqlite>) -> QueryResult<()> {
         self.walk(out, false)
@@ -596,9 +594,7 @@ impl MarkSent<'_> {
 }
 
 impl QueryFragment<Pg> for MarkSent<'_> {
-    fn is_safe_to_cache_prepared(&self, _: &Pg) -> QueryResult<bool> {
-        Ok(true) // see the module documentation
-    }
+    safe_to_cache!(Pg);
 
     fn walk_ast<'b>(&'b self, mut out: AstPass<'_, 'b, Pg>) -> QueryResult<()> {
         self.head(&mut out)?;
@@ -610,9 +606,7 @@ impl QueryFragment<Pg> for MarkSent<'_> {
 }
 
 impl QueryFragment<Sqlite> for MarkSent<'_> {
-    fn is_safe_to_cache_prepared(&self, _: &Sqlite) -> QueryResult<bool> {
-        Ok(true) // see the module documentation
-    }
+    safe_to_cache!(Sqlite);
 
     fn walk_ast<'b>(&'b self, mut out: AstPass<'_, 'b, Sqlite>) -> QueryResult<()> {
         self.head(&mut out)?;
@@ -655,9 +649,7 @@ impl Query for WriteTransition<'_> {
 }
 
 impl QueryFragment<Pg> for WriteTransition<'_> {
-    fn is_safe_to_cache_prepared(&self, _: &Pg) -> QueryResult<bool> {
-        Ok(true) // see the module documentation
-    }
+    safe_to_cache!(Pg);
 
     fn walk_ast<'b>(&'b self, mut out: AstPass<'_, 'b, Pg>) -> QueryResult<()> {
         use diesel::sql_types::Date;
