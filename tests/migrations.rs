@@ -82,6 +82,15 @@ fn pg_shape(url: &str) -> Shape {
     shape
 }
 
+/// A new PostgreSQL database (dropped with the first value) with every migration run, and a
+/// connection to it; `None` when no PostgreSQL is configured.
+fn migrated_pg() -> Option<(common::PgDatabase, PgConnection)> {
+    let pg = common::PgDatabase::create()?;
+    let mut c = PgConnection::establish(&pg.url).unwrap();
+    c.run_pending_migrations(ldr::db::PG_MIGRATIONS).unwrap();
+    Some((pg, c))
+}
+
 #[test]
 fn migration_folders_have_the_same_versions() {
     let list = |b: &str| {
@@ -109,11 +118,9 @@ fn both_backends_produce_the_same_tables_and_columns() {
 
 #[test]
 fn postgres_refuses_changes_to_the_event_history() {
-    let Some(pg) = common::PgDatabase::create() else {
+    let Some((_pg, mut c)) = migrated_pg() else {
         return;
     };
-    let mut c = PgConnection::establish(&pg.url).unwrap();
-    c.run_pending_migrations(ldr::db::PG_MIGRATIONS).unwrap();
     c.batch_execute(
         "INSERT INTO organisations VALUES ('o','O','practice','a','r','e@x','addr',NULL,NULL,now());
          INSERT INTO users VALUES ('u','U','u@x','h','o','admin','',true,now(),now());
@@ -201,11 +208,9 @@ fn sqlite_still_uses_the_partial_indexes() {
 
 #[test]
 fn postgres_still_uses_the_partial_indexes() {
-    let Some(pg) = common::PgDatabase::create() else {
+    let Some((_pg, mut c)) = migrated_pg() else {
         return;
     };
-    let mut c = PgConnection::establish(&pg.url).unwrap();
-    c.run_pending_migrations(ldr::db::PG_MIGRATIONS).unwrap();
     // On an empty table a sequential scan is always cheapest: forbid it, so that the plan shows
     // whether the index can serve the query at all.
     c.batch_execute("SET enable_seqscan = off").unwrap();
@@ -233,11 +238,9 @@ struct Compression {
 
 #[test]
 fn postgres_compresses_notice_bodies_with_lz4_when_it_can() {
-    let Some(pg) = common::PgDatabase::create() else {
+    let Some((_pg, mut c)) = migrated_pg() else {
         return;
     };
-    let mut c = PgConnection::establish(&pg.url).unwrap();
-    c.run_pending_migrations(ldr::db::PG_MIGRATIONS).unwrap();
     let lz4: Vec<Name> = diesel::sql_query(
         "SELECT name::text AS name FROM pg_settings \
          WHERE name = 'default_toast_compression' AND 'lz4' = ANY (enumvals)",
