@@ -80,7 +80,7 @@ pub fn render(
             continue;
         }
         let rendered = templates
-            .render(spec.template, &spec.ctx)
+            .render_owned(spec.template, spec.ctx)
             .map_err(|e| format!("rendering {}: {e}", spec.template))?;
         out.push(Rendered {
             id: uuid::Uuid::new_v4().to_string(),
