@@ -326,8 +326,12 @@ fn two_replicas_never_send_a_notice_twice(db: Db) {
     let url = smtp.url();
     let b = a.replica(&[("LDR_TODAY", TODAY), ("LDR_SMTP_URL", url.as_str())]);
     let w = World::new(&a);
-    // File through both, so that both workers are woken by their own commits.
-    for i in 0..16 {
+    // File through both, so that both workers are woken by their own commits. More notices
+    // than two claims hold: a worker claims at most BATCH at a time and then spends 100 ms on
+    // each, so it cannot take them all before the other claims. (With 16, fewer than one
+    // claim, a fast machine filed them all before either worker looked, and whichever claimed
+    // first took every one.)
+    for i in 0..(2 * ldr::notify::worker::BATCH as usize + 8) {
         let app = if i % 2 == 0 { &a } else { &b };
         w.file(app, i % 3 == 0);
     }
