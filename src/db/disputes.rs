@@ -341,7 +341,7 @@ pub fn write(c: &mut DbConn, w: &Writes) -> QueryResult<Option<usize>> {
                 breaches: &breaches,
                 notices: &notices,
             }
-            .get_result(pg)?;
+            .run(pg)?;
             Ok((updated == 1).then_some(recorded as usize))
         }
         DbConn::Sqlite(_) => {

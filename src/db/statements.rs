@@ -3,9 +3,10 @@
 //! one-row `INSERT` (it prepares them anew each time, so PostgreSQL parses and plans them on
 //! every transition), and it cannot say `FOR UPDATE OF`. Each fragment's SQL text is fixed, and
 //! the statement cache is keyed by that text (`HAS_STATIC_QUERY_ID = false`), so two texts can
-//! never share a prepared statement. The exception is [`DisputeView`], the read of every request
-//! on a dispute: its four texts are four types, each with a static id of its own, so its
-//! statement is found without building its text.
+//! never share a prepared statement. The exceptions are [`DisputeView`], the read of every
+//! request on a dispute, whose four texts are four types, and [`WriteTransition`] in its usual
+//! shapes ([`Shaped`]: a type for each number of breaches and of notices): each has a static id
+//! of its own, so its statement is found without building its text.
 //!
 //! Each fragment also tells diesel that its statement may be cached
 //! (`is_safe_to_cache_prepared`), which diesel otherwise finds out by walking the whole
@@ -691,6 +692,63 @@ impl QueryFragment<Pg> for WriteTransition<'_> {
 
 impl<Conn> RunQueryDsl<Conn> for WriteTransition<'_> {}
 
+impl WriteTransition<'_> {
+    /// Runs the statement: `(disputes updated, breaches recorded)`. The usual shapes (up to one
+    /// breach and three notices) run as a [`Shaped`] statement, found in the statement cache by
+    /// its type; any other stays keyed by its text.
+    pub fn run(self, pg: &mut diesel::PgConnection) -> QueryResult<(i64, i64)> {
+        macro_rules! by_shape {
+            ($(($b:literal, $n:literal)),*) => {
+                match (self.breaches.len(), self.notices.len()) {
+                    $(($b, $n) => Shaped::<$b, $n>(self).get_result(pg),)*
+                    _ => self.get_result(pg),
+                }
+            };
+        }
+        by_shape!(
+            (0, 0),
+            (0, 1),
+            (0, 2),
+            (0, 3),
+            (1, 0),
+            (1, 1),
+            (1, 2),
+            (1, 3)
+        )
+    }
+}
+
+/// A [`WriteTransition`] with `B` breaches and `N` notices, as a type with a static query id of
+/// its own: diesel finds its prepared statement by that id, where a statement keyed by its text
+/// has its text (some 70 columns) built and hashed on every execution, about 7% of an
+/// `assign_mediator`'s instructions. The text depends on nothing but the two counts (the tests
+/// check it), so one id never stands for two texts; only [`WriteTransition::run`] makes one, from a
+/// transition of that shape.
+pub struct Shaped<'a, const B: usize, const N: usize>(WriteTransition<'a>);
+
+/// The query id of [`Shaped`] (a query id is a `'static` type).
+pub struct ShapeId<const B: usize, const N: usize>;
+
+impl<const B: usize, const N: usize> QueryId for Shaped<'_, B, N> {
+    type QueryId = ShapeId<B, N>;
+    const HAS_STATIC_QUERY_ID: bool = true;
+}
+
+impl<const B: usize, const N: usize> Query for Shaped<'_, B, N> {
+    type SqlType = (BigInt, BigInt);
+}
+
+impl<const B: usize, const N: usize> QueryFragment<Pg> for Shaped<'_, B, N> {
+    safe_to_cache!(Pg);
+
+    fn walk_ast<'b>(&'b self, out: AstPass<'_, 'b, Pg>) -> QueryResult<()> {
+        debug_assert_eq!((self.0.breaches.len(), self.0.notices.len()), (B, N));
+        self.0.walk_ast(out)
+    }
+}
+
+impl<Conn, const B: usize, const N: usize> RunQueryDsl<Conn> for Shaped<'_, B, N> {}
+
 #[cfg(test)]
 mod tests {
     use super::*;
@@ -871,6 +929,100 @@ mod tests {
         // A `named` that disagrees with the type is refused, so a text never gets another's id.
         assert!(DisputeView::<Pg, false, true>::new("d", "u", None).is_none());
         assert!(DisputeView::<Sqlite, true, false>::new("d", "u", Some("m")).is_none());
+    }
+
+    /// The text of a [`Shaped`] transition of `B` breaches and `N` notices over `d`, with its
+    /// optional columns filled or not, and the text of the same transition keyed by its text.
+    fn shaped_and_keyed<const B: usize, const N: usize>(filled: bool) -> (String, String) {
+        let d = row(filled);
+        let event = EventRow {
+            dispute_id: "d".into(),
+            seq: if filled { 8 } else { 2 },
+            event_type: if filled {
+                "assign_mediator"
+            } else {
+                "add_note"
+            }
+            .into(),
+            actor_id: "u".into(),
+            at: d.updated_at,
+            data: if filled { "{\"x\":1}" } else { "{}" }.into(),
+        };
+        let breaches: Vec<BreachRow> = (0..B)
+            .map(|i| BreachRow {
+                dispute_id: "d".into(),
+                kind: format!("kind{i}"),
+                due_on: d.matter_arose_on,
+                detected_on: d.matter_arose_on,
+                overridden: filled,
+                detail: "x".repeat(i + 1),
+            })
+            .collect();
+        let ids: Vec<String> = (0..N).map(|i| format!("n{i}")).collect();
+        let notices: Vec<NewNotice> = ids
+            .iter()
+            .map(|id| NewNotice {
+                id,
+                dispute_id: filled.then_some("d"),
+                template: "t",
+                recipients: "[]",
+                subject: "s",
+                body_text: "t",
+                body_html: "h",
+                ics: filled.then_some("BEGIN:VCALENDAR"),
+                ics_method: filled.then_some("REQUEST"),
+                queued_at: d.updated_at,
+            })
+            .collect();
+        let w = || WriteTransition {
+            save: SaveDispute::new(&d, 7),
+            event: &event,
+            breaches: &breaches,
+            notices: &notices,
+        };
+        (sql!(Pg, &Shaped::<B, N>(w())), sql!(Pg, &w()))
+    }
+
+    #[test]
+    fn a_shaped_transition_has_one_text_whatever_its_rows_hold_and_an_id_of_its_own() {
+        macro_rules! shapes {
+            ($(($b:literal, $n:literal)),*) => {{
+                let mut seen = Vec::new();
+                $(
+                    let (empty, keyed) = shaped_and_keyed::<$b, $n>(false);
+                    let (full, _) = shaped_and_keyed::<$b, $n>(true);
+                    // One text for the shape, whatever its rows hold, and the very text the
+                    // statement keyed by its text would have.
+                    assert_eq!(empty, full);
+                    assert_eq!(empty, keyed);
+                    let id = Shaped::<$b, $n>::query_id();
+                    assert!(id.is_some(), "a static id");
+                    seen.push((id, empty));
+                )*
+                seen
+            }};
+        }
+        // The shapes WriteTransition::run gives a type.
+        let seen = shapes!(
+            (0, 0),
+            (0, 1),
+            (0, 2),
+            (0, 3),
+            (1, 0),
+            (1, 1),
+            (1, 2),
+            (1, 3)
+        );
+        for (i, (id, text)) in seen.iter().enumerate() {
+            for (other_id, other_text) in &seen[..i] {
+                assert_ne!(id, other_id);
+                assert_ne!(text, other_text);
+            }
+        }
+        assert!(
+            WriteTransition::query_id().is_none(),
+            "others keyed by text"
+        );
     }
 
     #[test]
