@@ -5,7 +5,7 @@ use super::auth::{self, Bearer, Caller};
 use super::error::{ApiError, ApiResult, FieldError};
 use super::procedure::{self, Ctx, Fields};
 use super::visibility::{self, can_see, panel_view};
-use super::AppState;
+use super::{AppState, Attempts};
 use crate::db::disputes::{self as store, DisputeRow, EventRow};
 use crate::db::schema::{
     breaches, disputes, documents, idempotency_keys, notices, organisations, users,
@@ -954,10 +954,12 @@ pub async fn post_event(
     let body = body.into_inner();
     let ctx = ctx(&state);
     let actor = who.user_id.clone();
+    // Tried first on the HTTP worker's own thread (PostgreSQL, one unlocked attempt), then
+    // if need be in full on the blocking pool: see [`AppState::transition`].
     let (out, queued, ev, did) = state
-        .db(move |c| {
-            let ((caller, (parties, mut people, breaches)), applied, recorded) =
-                transition(c, &id, |c| {
+        .transition(move |c, attempts| {
+            let Some(((caller, (parties, mut people, breaches)), applied, recorded)) =
+                transition(c, &id, attempts, |c| {
                     // The caller and the dispute with its parties, in one statement.
                     let not_object = (!body.is_object()).then(procedure::not_an_object);
                     // A note notifies nobody: it needs neither the LMC's address nor the names.
@@ -990,7 +992,10 @@ pub async fn post_event(
                         &body,
                     )?;
                     Ok(((caller, (parties, people, breaches)), applied))
-                })?;
+                })?
+            else {
+                return Ok(None);
+            };
             people.extend(applied.named.iter().cloned());
             let out = represent_with(
                 c,
@@ -1001,12 +1006,12 @@ pub async fn post_event(
                 breaches + recorded as i64,
             )?;
             let queued = applied.writes.notices.len();
-            Ok((
+            Ok(Some((
                 out,
                 queued,
                 body.get("type").cloned(),
                 applied.writes.dispute.id,
-            ))
+            )))
         })
         .await?;
     if queued > 0 {
@@ -1033,25 +1038,34 @@ const UNLOCKED_ATTEMPTS: usize = 2;
 ///   refused for it. Unlocked, a note is two round trips (the read, the writes) instead of five.
 /// - SQLite: inside [`write_tx`] (`BEGIN IMMEDIATE`), where nothing can move between the read
 ///   and the write.
+///
+/// With [`Attempts::FirstOnly`] (PostgreSQL), only the first unlocked attempt is made, and a
+/// miss is `Ok(None)` with nothing written; otherwise it is always `Some`.
 fn transition<T>(
     c: &mut DbConn,
     id: &str,
+    attempts: Attempts,
     mut decide: impl FnMut(&mut DbConn) -> ApiResult<(T, procedure::Applied)>,
-) -> ApiResult<(T, procedure::Applied, usize)> {
+) -> ApiResult<Option<(T, procedure::Applied, usize)>> {
     if let DbConn::Sqlite(_) = c {
         return write_tx(c, |c| {
             decide_and_write(c, &mut decide)?.ok_or_else(moved_under_lock)
-        });
+        })
+        .map(Some);
+    }
+    if attempts == Attempts::FirstOnly {
+        return decide_and_write(c, &mut decide);
     }
     for _ in 0..UNLOCKED_ATTEMPTS {
         if let Some(done) = decide_and_write(c, &mut decide)? {
-            return Ok(done);
+            return Ok(Some(done));
         }
     }
     write_tx(c, |c| {
         store::lock(c, id)?;
         decide_and_write(c, &mut decide)?.ok_or_else(moved_under_lock)
     })
+    .map(Some)
 }
 
 /// One attempt of [`transition`]: `None` when the version moved and nothing was written.

@@ -19,6 +19,15 @@ use actix_web::{web, HttpResponse};
 use error::{ApiError, ApiResult};
 use std::sync::Arc;
 
+/// How much of a transition to try, and so where it may run ([`AppState::transition`]).
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum Attempts {
+    /// PostgreSQL: only the first unlocked attempt (on the HTTP worker's own thread).
+    FirstOnly,
+    /// Every attempt the transition needs, the last under the dispute's row lock.
+    All,
+}
+
 /// Everything a handler needs; cheap to clone.
 pub struct AppState {
     pub pool: DbPool,
@@ -81,6 +90,50 @@ impl AppState {
                 Err(ApiError::Internal("a request handler panicked".into()))
             }
         }
+    }
+
+    /// For a transition (`POST /disputes/{id}/events`, see `disputes::transition`). On
+    /// PostgreSQL its first attempt, `f(c, Attempts::FirstOnly)`, runs on the HTTP worker's own
+    /// thread when the pool has a warm connection at hand, as [`AppState::read`] does. That
+    /// attempt reads without a lock and writes in one statement, which writes nothing when the
+    /// dispute moved meanwhile (`Ok(None)`). It waits for nothing but the database's work, and
+    /// for the dispute's row only while another write of the same dispute holds it (the
+    /// service's own writes hold it for milliseconds; `lock_timeout` bounds any wait at 10 s).
+    /// When the attempt missed, or no connection was at hand, or on SQLite (whose write lock is
+    /// waited for in a sleep), the whole transition runs on the blocking pool as
+    /// [`AppState::db`] does, with [`Attempts::All`], which always ends in `Some` or an error.
+    /// Skipping the hand-off to the blocking pool and back saves two thread wake-ups per
+    /// transition, and leaves the blocking pool to the mail worker (BENCHMARKS.md, twelfth
+    /// round). A panic is answered as on the blocking pool: 500.
+    pub async fn transition<T, F>(&self, f: F) -> ApiResult<T>
+    where
+        F: Fn(&mut DbConn, Attempts) -> ApiResult<Option<T>> + Send + Sync + 'static,
+        T: Send + 'static,
+    {
+        let f = Arc::new(f);
+        let warm = crate::db::warm_connection(&self.pool).filter(|c| matches!(***c, DbConn::Pg(_)));
+        if let Some(mut conn) = warm {
+            let first = std::panic::catch_unwind(std::panic::AssertUnwindSafe(|| {
+                run_on(&mut conn, |c| f(c, Attempts::FirstOnly))
+            }));
+            match first {
+                Ok(Ok(Some(done))) => return Ok(done),
+                // The dispute moved between the read and the write: nothing was written.
+                Ok(Ok(None)) => {}
+                Ok(Err(e)) => return Err(e),
+                Err(_) => {
+                    // Whatever the connection was in the middle of, the pool drops it.
+                    conn.used(true);
+                    return Err(ApiError::Internal("a request handler panicked".into()));
+                }
+            }
+        }
+        self.db(move |c| {
+            f(c, Attempts::All)?.ok_or_else(|| {
+                ApiError::Internal("a transition ended without writing or refusing".into())
+            })
+        })
+        .await
     }
 
     /// Like [`AppState::db`] for a request that carries a [`auth::Bearer`]: on the same
