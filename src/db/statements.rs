@@ -705,7 +705,15 @@ impl WriteTransition<'_> {
                 }
             };
         }
-        by_shape!(
+        usual_shapes!(by_shape)
+    }
+}
+
+/// Calls the macro `$m` with the (breaches, notices) shapes that [`WriteTransition::run`] gives
+/// a type of their own, so that its tests check exactly those.
+macro_rules! usual_shapes {
+    ($m:ident) => {
+        $m!(
             (0, 0),
             (0, 1),
             (0, 2),
@@ -715,8 +723,9 @@ impl WriteTransition<'_> {
             (1, 2),
             (1, 3)
         )
-    }
+    };
 }
+use usual_shapes;
 
 /// A [`WriteTransition`] with `B` breaches and `N` notices, as a type with a static query id of
 /// its own: diesel finds its prepared statement by that id, where a statement keyed by its text
@@ -1003,16 +1012,7 @@ mod tests {
             }};
         }
         // The shapes WriteTransition::run gives a type.
-        let seen = shapes!(
-            (0, 0),
-            (0, 1),
-            (0, 2),
-            (0, 3),
-            (1, 0),
-            (1, 1),
-            (1, 2),
-            (1, 3)
-        );
+        let seen = usual_shapes!(shapes);
         for (i, (id, text)) in seen.iter().enumerate() {
             for (other_id, other_text) in &seen[..i] {
                 assert_ne!(id, other_id);
