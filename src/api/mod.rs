@@ -79,16 +79,9 @@ impl AppState {
         F: FnOnce(&mut DbConn) -> ApiResult<T> + Send + 'static,
         T: Send + 'static,
     {
-        let Some(mut conn) = crate::db::warm_connection(&self.pool) else {
-            return self.db(f).await;
-        };
-        match std::panic::catch_unwind(std::panic::AssertUnwindSafe(|| run_on(&mut conn, f))) {
-            Ok(out) => out,
-            Err(_) => {
-                // Whatever the connection was in the middle of, the pool drops it.
-                conn.used(true);
-                Err(ApiError::Internal("a request handler panicked".into()))
-            }
+        match crate::db::warm_connection(&self.pool) {
+            Some(mut conn) => run_in_place(&mut conn, f),
+            None => self.db(f).await,
         }
     }
 
@@ -107,25 +100,14 @@ impl AppState {
     /// round). A panic is answered as on the blocking pool: 500.
     pub async fn transition<T, F>(&self, f: F) -> ApiResult<T>
     where
-        F: Fn(&mut DbConn, Attempts) -> ApiResult<Option<T>> + Send + Sync + 'static,
+        F: Fn(&mut DbConn, Attempts) -> ApiResult<Option<T>> + Send + 'static,
         T: Send + 'static,
     {
-        let f = Arc::new(f);
         let warm = crate::db::warm_connection(&self.pool).filter(|c| matches!(***c, DbConn::Pg(_)));
         if let Some(mut conn) = warm {
-            let first = std::panic::catch_unwind(std::panic::AssertUnwindSafe(|| {
-                run_on(&mut conn, |c| f(c, Attempts::FirstOnly))
-            }));
-            match first {
-                Ok(Ok(Some(done))) => return Ok(done),
-                // The dispute moved between the read and the write: nothing was written.
-                Ok(Ok(None)) => {}
-                Ok(Err(e)) => return Err(e),
-                Err(_) => {
-                    // Whatever the connection was in the middle of, the pool drops it.
-                    conn.used(true);
-                    return Err(ApiError::Internal("a request handler panicked".into()));
-                }
+            // `None`: the dispute moved between the read and the write, and nothing was written.
+            if let Some(done) = run_in_place(&mut conn, |c| f(c, Attempts::FirstOnly))? {
+                return Ok(done);
             }
         }
         self.db(move |c| {
@@ -221,6 +203,22 @@ where
     T: Send + 'static,
 {
     web::block(move || run_on(&mut crate::db::checkout(&pool)?, f)).await?
+}
+
+/// Runs `f` on `conn` on the calling thread (an HTTP worker's), as [`run_on`] does; a panic is
+/// answered as on the blocking pool (500), and the connection, whatever it was in the middle
+/// of, is dropped by the pool.
+fn run_in_place<T>(
+    conn: &mut crate::db::PooledConn,
+    f: impl FnOnce(&mut DbConn) -> ApiResult<T>,
+) -> ApiResult<T> {
+    match std::panic::catch_unwind(std::panic::AssertUnwindSafe(|| run_on(conn, f))) {
+        Ok(out) => out,
+        Err(_) => {
+            conn.used(true);
+            Err(ApiError::Internal("a request handler panicked".into()))
+        }
+    }
 }
 
 /// Runs `f` on `conn` and records the use: a connection lost on the way is marked so, and the
