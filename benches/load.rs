@@ -1043,6 +1043,10 @@ fn pgbench(
         ])
         .arg(u.path().trim_start_matches('/'))
         .env("PGPASSWORD", u.password().unwrap_or(""))
+        // As the service connects: its libpq is built without TLS (`pq-sys`'s
+        // `bundled_without_openssl`), while pgbench's would take TLS wherever the server offers
+        // it (`sslmode=prefer`) and pay for encrypting every round trip on both sides.
+        .env("PGSSLMODE", "disable")
         .output()
         .expect("run pgbench (apt-get install postgresql-client)");
     let text = String::from_utf8_lossy(&out.stdout);
