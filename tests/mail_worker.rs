@@ -108,7 +108,81 @@ fn a_failed_write_is_retried_and_then_delivered(db: Db) {
     assert!(file.exists(), "{n}: no {}", file.display());
 }
 
+/// A worker that fell behind (here: 300 notices due when it starts) claims more than
+/// [`BATCH`](ldr::notify::worker::BATCH) at a time once its claims come back full and are
+/// quickly delivered. Each batch's sends are recorded together, with one `sent_at`, so the rows
+/// sent at one instant are at least one claim's.
+fn a_worker_behind_claims_more_than_a_batch_at_a_time(db: Db) {
+    use diesel::prelude::*;
+    use ldr::db::schema::notices::dsl as no;
+    let Some(mut app) = TestApp::spawn_with(db, &[("LDR_TODAY", "2026-03-02")]) else {
+        return;
+    };
+    app.stop();
+    let n = 300;
+    {
+        let mut c = app.state.pool.get().unwrap();
+        let now = ldr::db::now();
+        for i in 0..n {
+            let id = uuid::Uuid::new_v4().to_string();
+            let subject = format!("Backlog notice {i}");
+            ldr::db::disputes::insert_notice(
+                &mut c,
+                &ldr::db::disputes::NewNotice {
+                    id: &id,
+                    dispute_id: None,
+                    template: "backlog",
+                    recipients: r#"["someone@backlog.test"]"#,
+                    subject: &subject,
+                    body_text: "A notice of the backlog.\r\n",
+                    body_html: "<p>A notice of the backlog.</p>\r\n",
+                    ics: None,
+                    ics_method: None,
+                    queued_at: now,
+                },
+            )
+            .unwrap();
+        }
+    }
+    let app = app.restart_with(&[("LDR_TODAY", "2026-03-02")]);
+    let sent_at = within_30s("the backlog sent", || {
+        let mut c = app.state.pool.get().unwrap();
+        let rows: Vec<(String, Option<chrono::NaiveDateTime>)> = no::notices
+            .select((no::status, no::sent_at))
+            .load(&mut **c)
+            .map_err(|e| e.to_string())?;
+        let sent: Vec<_> = rows.iter().filter(|r| r.0 == "sent").collect();
+        if sent.len() == n {
+            Ok(sent
+                .iter()
+                .map(|r| r.1.expect("sent_at"))
+                .collect::<Vec<_>>())
+        } else {
+            Err(format!("{} of {n} sent", sent.len()))
+        }
+    });
+    let files = std::fs::read_dir(app.dir.path().join("mail"))
+        .unwrap()
+        .filter_map(Result::ok)
+        .filter(|e| e.path().extension().is_some_and(|x| x == "eml"))
+        .count();
+    assert_eq!(files, n, "one .eml per notice");
+    let mut per_instant: std::collections::HashMap<chrono::NaiveDateTime, usize> =
+        Default::default();
+    for t in sent_at {
+        *per_instant.entry(t).or_default() += 1;
+    }
+    let biggest = per_instant.values().copied().max().unwrap_or(0);
+    assert!(
+        biggest > ldr::notify::worker::BATCH as usize,
+        "a worker behind claims more than {} at a time; recorded together: {:?}",
+        ldr::notify::worker::BATCH,
+        per_instant.values().collect::<Vec<_>>()
+    );
+}
+
 both_dbs!(
     filing_notice_is_delivered,
-    a_failed_write_is_retried_and_then_delivered
+    a_failed_write_is_retried_and_then_delivered,
+    a_worker_behind_claims_more_than_a_batch_at_a_time
 );

@@ -25,7 +25,12 @@ use std::path::PathBuf;
 use std::time::Duration;
 
 pub const LEASE_SECONDS: i64 = 120;
+/// How many notices the worker claims at a time, to begin with and whenever it has caught up.
 pub const BATCH: i64 = 20;
+/// The most it claims at a time while it is behind (see [`next_claim`]).
+pub const MAX_BATCH: i64 = 160;
+/// A batch delivered faster than this, with more waiting, lets the next claim take more.
+pub const GROW_WITHIN: Duration = Duration::from_millis(500);
 /// Upper bound on one whole SMTP delivery (connect, TLS, AUTH, MAIL, RCPT, DATA, QUIT); well
 /// under the lease, so a claimed notice is recorded before another worker may take it over.
 pub const SEND_TIMEOUT: Duration = Duration::from_secs(90);
@@ -275,25 +280,44 @@ pub const GATHER: Duration = Duration::from_millis(20);
 /// a crash can only re-send what was accepted in the last second, as at-least-once allows).
 pub const RECORD_WITHIN: Duration = Duration::from_secs(1);
 
+/// How many notices to claim next, after a claim of `limit` returned `got` and the batch took
+/// `took` from claim to record. While claims come back full and each batch goes quickly, the
+/// worker is behind the requests that queue notices: each batch costs it three hand-offs
+/// (claim, send, record) that wait behind the requests' own work on a busy machine, so it
+/// doubles the claim, up to [`MAX_BATCH`], to carry more notices per hand-off. A claim that was
+/// not full (caught up) or a slow batch (an SMTP server taking its time, where a bigger claim
+/// would only hold more leases longer) goes back to [`BATCH`].
+pub fn next_claim(limit: i64, got: usize, took: Duration) -> i64 {
+    if got as i64 >= limit && took < GROW_WITHIN {
+        (limit * 2).min(MAX_BATCH)
+    } else {
+        BATCH
+    }
+}
+
 /// The worker loop: claim a batch, send each, record the outcomes; when the queue is drained,
 /// sleep until woken (or 2 s pass), then let notices gather for [`GATHER`].
 pub async fn run(state: web::Data<AppState>, transport: Transport) {
     let worker = format!("worker-{}", uuid::Uuid::new_v4());
     tracing::info!(transport = %transport.describe(), "mail worker started");
+    let mut limit = BATCH;
     loop {
         let w = worker.clone();
+        let started = std::time::Instant::now();
         let batch = state
-            .background_db(move |c| claim(c, &w, crate::db::now(), BATCH).map_err(ApiError::from))
+            .background_db(move |c| claim(c, &w, crate::db::now(), limit).map_err(ApiError::from))
             .await;
         let batch = match batch {
             Ok(b) => b,
             Err(e) => {
                 tracing::warn!(error = %e, "mail worker: cannot claim notices; retrying");
+                limit = BATCH;
                 actix_web::rt::time::sleep(Duration::from_secs(2)).await;
                 continue;
             }
         };
-        let drained = (batch.len() as i64) < BATCH;
+        let got = batch.len();
+        let drained = (got as i64) < limit;
         let mut sent: Vec<String> = Vec::new();
         match &transport {
             Transport::File(dir) => {
@@ -328,6 +352,7 @@ pub async fn run(state: web::Data<AppState>, transport: Transport) {
         if !sent.is_empty() {
             record_batch(&state, &worker, sent).await;
         }
+        limit = next_claim(limit, got, started.elapsed());
         if drained {
             let wake = state.mail_wakeup.clone();
             tokio::select! {
@@ -395,5 +420,41 @@ async fn note_failure(
         Err(e) => {
             tracing::error!(notice_id = %id, error = %e, "cannot record notice outcome; the lease will expire and it is retried")
         }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    const FAST: Duration = Duration::from_millis(5);
+
+    #[test]
+    fn a_worker_behind_claims_more_each_time_up_to_the_cap() {
+        let mut limit = BATCH;
+        let mut seen = vec![limit];
+        for _ in 0..6 {
+            limit = next_claim(limit, limit as usize, FAST);
+            seen.push(limit);
+        }
+        assert_eq!(seen, [20, 40, 80, 160, 160, 160, 160]);
+    }
+
+    #[test]
+    fn a_claim_not_full_or_a_slow_batch_goes_back_to_the_first_size() {
+        // Caught up: fewer came back than were asked for.
+        assert_eq!(next_claim(80, 79, FAST), BATCH);
+        assert_eq!(next_claim(BATCH, 0, FAST), BATCH);
+        // Full, but slow (an SMTP server taking its time): no more leases held at once.
+        assert_eq!(next_claim(80, 80, GROW_WITHIN), BATCH);
+        assert_eq!(
+            next_claim(BATCH, BATCH as usize, Duration::from_secs(3)),
+            BATCH
+        );
+        // Full and fast: the next claim doubles.
+        assert_eq!(
+            next_claim(BATCH, BATCH as usize, GROW_WITHIN - FAST),
+            2 * BATCH
+        );
     }
 }
