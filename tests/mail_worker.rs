@@ -31,6 +31,17 @@ fn within_30s<T>(what: &str, mut probe: impl FnMut() -> Result<T, String>) -> T 
     }
 }
 
+/// How many `.eml` files the folder `mail` holds (none while it does not exist yet).
+fn eml_files(mail: &std::path::Path) -> usize {
+    std::fs::read_dir(mail)
+        .map(|d| {
+            d.filter_map(Result::ok)
+                .filter(|e| e.path().extension().is_some_and(|x| x == "eml"))
+                .count()
+        })
+        .unwrap_or(0)
+}
+
 fn filing_notice_is_delivered(db: Db) {
     let Some(app) = TestApp::spawn_with(db, &[("LDR_TODAY", "2026-03-02")]) else {
         return;
@@ -45,13 +56,7 @@ fn filing_notice_is_delivered(db: Db) {
             .unwrap()
             .iter()
             .any(|n| n["status"] == "sent");
-        let files = std::fs::read_dir(&mail)
-            .map(|d| {
-                d.filter_map(Result::ok)
-                    .filter(|e| e.path().extension().is_some_and(|x| x == "eml"))
-                    .count()
-            })
-            .unwrap_or(0);
+        let files = eml_files(&mail);
         if sent && files > 0 {
             Ok(())
         } else {
@@ -161,12 +166,11 @@ fn a_worker_behind_claims_more_than_a_batch_at_a_time(db: Db) {
             Err(format!("{} of {n} sent", sent.len()))
         }
     });
-    let files = std::fs::read_dir(app.dir.path().join("mail"))
-        .unwrap()
-        .filter_map(Result::ok)
-        .filter(|e| e.path().extension().is_some_and(|x| x == "eml"))
-        .count();
-    assert_eq!(files, n, "one .eml per notice");
+    assert_eq!(
+        eml_files(&app.dir.path().join("mail")),
+        n,
+        "one .eml per notice"
+    );
     let mut per_instant: std::collections::HashMap<chrono::NaiveDateTime, usize> =
         Default::default();
     for t in sent_at {
