@@ -718,7 +718,7 @@ fn notices_total(db_url: &str) -> i64 {
 /// how many there were and how long it took. "Now" is the database's `LOCALTIMESTAMP`, the
 /// clock pgbench's `now()` queued them by.
 fn deliver_rest(pgb_url: &str) -> (i64, Duration) {
-    use ldr::notify::worker::{claim, record_sent, BATCH};
+    use ldr::notify::worker::{claim, record_sent, BATCH, LEASE_SECONDS};
     let mut conn = open(pgb_url);
     let c: &mut ldr::db::DbConn = &mut conn;
     let now: chrono::NaiveDateTime = diesel::select(
@@ -729,7 +729,14 @@ fn deliver_rest(pgb_url: &str) -> (i64, Duration) {
     let t = Instant::now();
     let mut n = 0;
     loop {
-        let claimed = claim(c, "pgbench", now, BATCH).unwrap();
+        let claimed = claim(
+            c,
+            "pgbench",
+            now,
+            BATCH,
+            Duration::from_secs(LEASE_SECONDS as u64),
+        )
+        .unwrap();
         if claimed.is_empty() {
             break;
         }

@@ -26,6 +26,10 @@ pub struct Config {
     pub today: Option<NaiveDate>,
     pub mail_retry_base_seconds: u64,
     pub mail_max_attempts: u32,
+    /// Upper bound on one whole SMTP delivery (`LDR_MAIL_SEND_TIMEOUT_SECONDS`).
+    pub mail_send_timeout_seconds: u64,
+    /// How long a claim leases its notices to the worker (`LDR_MAIL_LEASE_SECONDS`).
+    pub mail_lease_seconds: u64,
     pub sweep_interval_seconds: u64,
     pub db_pool_size: u32,
     pub workers: usize,
@@ -144,6 +148,24 @@ impl Config {
             Some(v) => parse_num("LDR_MAIL_MAX_ATTEMPTS", &v, 1, 100)?,
             None => 12,
         };
+        let mail_send_timeout_seconds = match get("LDR_MAIL_SEND_TIMEOUT_SECONDS") {
+            Some(v) => parse_num("LDR_MAIL_SEND_TIMEOUT_SECONDS", &v, 1, 3_600)?,
+            None => crate::notify::worker::SEND_TIMEOUT_SECONDS,
+        };
+        let mail_lease_seconds = match get("LDR_MAIL_LEASE_SECONDS") {
+            Some(v) => parse_num("LDR_MAIL_LEASE_SECONDS", &v, 1, 86_400)?,
+            None => crate::notify::worker::LEASE_SECONDS as u64,
+        };
+        // A send starts only while the lease has the send's bound and the margin for recording
+        // it left (`notify::worker::lease_allows_send`); keep at least that again to start in.
+        let least = mail_send_timeout_seconds + 2 * crate::notify::worker::RECORD_MARGIN_SECONDS;
+        if mail_lease_seconds < least {
+            return Err(format!(
+                "LDR_MAIL_LEASE_SECONDS: {mail_lease_seconds} is too short; it must be at least \
+                 LDR_MAIL_SEND_TIMEOUT_SECONDS ({mail_send_timeout_seconds}) + {}",
+                2 * crate::notify::worker::RECORD_MARGIN_SECONDS
+            ));
+        }
         let sweep_interval_seconds = match get("LDR_SWEEP_INTERVAL_SECONDS") {
             Some(v) => parse_num("LDR_SWEEP_INTERVAL_SECONDS", &v, 1, 86_400)?,
             None => 60,
@@ -177,6 +199,8 @@ impl Config {
             today,
             mail_retry_base_seconds,
             mail_max_attempts,
+            mail_send_timeout_seconds,
+            mail_lease_seconds,
             sweep_interval_seconds,
             db_pool_size,
             workers,
@@ -240,6 +264,8 @@ mod tests {
         assert_eq!(c.bind.to_string(), "127.0.0.1:8080");
         assert_eq!(c.mail_retry_base_seconds, 30);
         assert_eq!(c.mail_max_attempts, 12);
+        assert_eq!(c.mail_send_timeout_seconds, 90);
+        assert_eq!(c.mail_lease_seconds, 120);
         assert_eq!(c.sweep_interval_seconds, 60);
         assert!(c.today.is_none());
     }
@@ -254,12 +280,36 @@ mod tests {
             ("LDR_MAIL_FROM", "not an address"),
             ("LDR_TODAY", "2026-02-30"),
             ("LDR_MAIL_MAX_ATTEMPTS", "0"),
+            ("LDR_MAIL_SEND_TIMEOUT_SECONDS", "0"),
+            ("LDR_MAIL_LEASE_SECONDS", "99"),
             ("LDR_SWEEP_INTERVAL_SECONDS", "x"),
             ("LDR_BOOTSTRAP_ADMIN_EMAIL", "admin@example.org"),
         ] {
             let e = cfg(&[(k, v)]).unwrap_err();
             assert!(e.contains(k), "{k}={v} gave {e}");
         }
+    }
+
+    #[test]
+    fn the_lease_must_outlast_a_send_and_its_record() {
+        let c = cfg(&[("LDR_MAIL_LEASE_SECONDS", "100")]).unwrap();
+        assert_eq!(
+            (c.mail_send_timeout_seconds, c.mail_lease_seconds),
+            (90, 100)
+        );
+        let pair = |send: &str, lease: &str| {
+            cfg(&[
+                ("LDR_MAIL_SEND_TIMEOUT_SECONDS", send),
+                ("LDR_MAIL_LEASE_SECONDS", lease),
+            ])
+        };
+        let c = pair("2", "12").unwrap();
+        assert_eq!((c.mail_send_timeout_seconds, c.mail_lease_seconds), (2, 12));
+        let e = pair("2", "11").unwrap_err();
+        assert!(
+            e.contains("LDR_MAIL_LEASE_SECONDS") && e.contains("(2) + 10"),
+            "{e}"
+        );
     }
 
     #[test]

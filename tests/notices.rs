@@ -26,6 +26,8 @@ both_dbs!(
     two_replicas_never_send_a_notice_twice,
     a_crashed_workers_lease_is_taken_over_after_it_expires,
     a_claim_leases_and_only_the_lease_holder_records_a_send,
+    only_the_lease_holder_gives_back_unsent_notices,
+    a_slow_smtp_server_never_makes_two_replicas_send_a_notice_twice,
     reminders_and_breach_alerts_are_sent_once_across_restarts,
     hearing_invitation_update_and_cancellation_parse_back,
 );
@@ -397,32 +399,39 @@ fn a_crashed_workers_lease_is_taken_over_after_it_expires(db: Db) {
     }
 }
 
+/// Two filings' notices, each tried once against an SMTP server that is down and due again
+/// only in an hour, with the service stopped: for running the worker's statements by hand.
+fn two_notices_tried_once(db: Db) -> Option<(TestApp, Vec<Row>)> {
+    let smtp = SmtpServer::down();
+    let mut app = spawn(db, &smtp, &[("LDR_MAIL_RETRY_BASE_SECONDS", "3600")])?;
+    let w = World::new(&app);
+    w.file(&app, true);
+    w.file(&app, true);
+    let before = wait_rows(&app, "a first attempt at every notice", |r| {
+        r.len() >= 2 && r.iter().all(|n| n.attempts == 1)
+    });
+    app.stop();
+    Some((app, before))
+}
+
 /// The worker's own statements on the real database: a claim leases each due row until
 /// `LEASE_SECONDS` after its `now`, a second claim within the lease gets nothing, one after it
 /// takes the row over, and a batch's "sent" is recorded only for the rows still leased to the
 /// worker that records it (one more attempt each, lease and error cleared).
 fn a_claim_leases_and_only_the_lease_holder_records_a_send(db: Db) {
     use ldr::notify::worker::{claim, record_sent, LEASE_SECONDS};
-    let smtp = SmtpServer::down();
-    let Some(mut app) = spawn(db, &smtp, &[("LDR_MAIL_RETRY_BASE_SECONDS", "3600")]) else {
+    let lease = Duration::from_secs(LEASE_SECONDS as u64);
+    let Some((app, before)) = two_notices_tried_once(db) else {
         return;
     };
-    let w = World::new(&app);
-    w.file(&app, true);
-    w.file(&app, true);
-    // One failed attempt each, then due again only in an hour.
-    let before = wait_rows(&app, "a first attempt at every notice", |r| {
-        r.len() >= 2 && r.iter().all(|n| n.attempts == 1)
-    });
-    app.stop();
     let mut c = app.state.pool.get().unwrap();
     let now = ldr::db::now();
     assert!(
-        claim(&mut c, "w1", now, 20).unwrap().is_empty(),
+        claim(&mut c, "w1", now, 20, lease).unwrap().is_empty(),
         "nothing is due yet"
     );
     let t = now + chrono::Duration::hours(2);
-    let mut got = claim(&mut c, "w1", t, 20).unwrap();
+    let mut got = claim(&mut c, "w1", t, 20, lease).unwrap();
     got.sort_by(|a, b| a.id.cmp(&b.id));
     assert_eq!(got.len(), before.len());
     assert!(got
@@ -430,10 +439,19 @@ fn a_claim_leases_and_only_the_lease_holder_records_a_send(db: Db) {
         .all(|n| n.attempts == 1 && !n.body_html.is_empty()));
     let lease_end = t + chrono::Duration::seconds(LEASE_SECONDS);
     assert!(
-        claim(&mut c, "w2", lease_end, 20).unwrap().is_empty(),
+        claim(&mut c, "w2", lease_end, 20, lease)
+            .unwrap()
+            .is_empty(),
         "the lease holds to its end"
     );
-    let taken = claim(&mut c, "w2", lease_end + chrono::Duration::seconds(1), 1).unwrap();
+    let taken = claim(
+        &mut c,
+        "w2",
+        lease_end + chrono::Duration::seconds(1),
+        1,
+        lease,
+    )
+    .unwrap();
     assert_eq!(taken.len(), 1, "one row taken over once the lease ran out");
     let ids: Vec<String> = got.iter().map(|n| n.id.clone()).collect();
     assert_eq!(record_sent(&mut c, "w1", &ids, t).unwrap(), ids.len() - 1);
@@ -461,6 +479,94 @@ fn a_claim_leases_and_only_the_lease_holder_records_a_send(db: Db) {
     );
     drop(c);
     assert!(rows(&app).iter().all(|n| n.status == "sent"));
+}
+
+/// `release`: the lease holder gives back notices it did not attempt (no attempt counted, due
+/// to the next claim at once, whoever makes it); anyone else's release, or a release of a notice
+/// already sent, changes nothing.
+fn only_the_lease_holder_gives_back_unsent_notices(db: Db) {
+    use ldr::notify::worker::{claim, record_sent, release, LEASE_SECONDS};
+    let lease = Duration::from_secs(LEASE_SECONDS as u64);
+    let Some((app, before)) = two_notices_tried_once(db) else {
+        return;
+    };
+    let mut c = app.state.pool.get().unwrap();
+    let t = ldr::db::now() + chrono::Duration::hours(2);
+    let got = claim(&mut c, "w1", t, 20, lease).unwrap();
+    assert_eq!(got.len(), before.len());
+    let ids: Vec<String> = got.iter().map(|n| n.id.clone()).collect();
+    assert_eq!(
+        release(&mut c, "w2", &ids).unwrap(),
+        0,
+        "not w2's to give back"
+    );
+    assert!(claim(&mut c, "w2", t, 20, lease).unwrap().is_empty());
+    // w1 sends the first and gives the rest back.
+    assert_eq!(record_sent(&mut c, "w1", &ids[..1], t).unwrap(), 1);
+    assert_eq!(release(&mut c, "w1", &ids).unwrap(), ids.len() - 1);
+    let again = claim(&mut c, "w2", t, 20, lease).unwrap();
+    let mut again_ids: Vec<String> = again.iter().map(|n| n.id.clone()).collect();
+    again_ids.sort();
+    let mut rest = ids[1..].to_vec();
+    rest.sort();
+    assert_eq!(
+        again_ids, rest,
+        "the given-back notices, and only they, are claimed at once"
+    );
+    assert!(
+        again.iter().all(|n| n.attempts == 1),
+        "giving back counts no attempt"
+    );
+    assert_eq!(release(&mut c, "w1", &ids).unwrap(), 0, "now w2's, or sent");
+    drop(c);
+    let r = rows(&app);
+    for n in &r {
+        let want = if n.id == ids[0] {
+            ("sent", "w1")
+        } else {
+            ("queued", "w2")
+        };
+        assert_eq!(
+            (n.status.as_str(), n.locked_by.as_deref().unwrap_or("")),
+            want,
+            "{n:?}"
+        );
+    }
+}
+
+/// An SMTP server that takes a second over each message, and a lease (12 s) far shorter than a
+/// claim of 20 takes to send at that pace: each worker sends only while its lease leaves time
+/// for the send (2 s at most here) and its record, then gives the rest back. Without that, the
+/// second replica would claim what the first had not yet reached once its lease ran out, and
+/// both would send it. Every notice is accepted exactly once, with one attempt each.
+fn a_slow_smtp_server_never_makes_two_replicas_send_a_notice_twice(db: Db) {
+    let smtp = SmtpServer::start();
+    smtp.set_delay(Duration::from_secs(1));
+    let timing = [
+        ("LDR_MAIL_SEND_TIMEOUT_SECONDS", "2"),
+        ("LDR_MAIL_LEASE_SECONDS", "12"),
+    ];
+    let Some(a) = spawn(db, &smtp, &timing) else {
+        return;
+    };
+    let url = smtp.url();
+    let mut env = vec![("LDR_TODAY", TODAY), ("LDR_SMTP_URL", url.as_str())];
+    env.extend_from_slice(&timing);
+    let b = a.replica(&env);
+    let w = World::new(&a);
+    for i in 0..ldr::notify::worker::BATCH as usize {
+        w.file(&a, i % 3 == 0);
+    }
+    let r = wait_rows(&a, "every notice sent", all_sent);
+    each_delivered_once(&a, &smtp, &r);
+    assert!(
+        r.iter().all(|n| n.attempts == 1),
+        "one attempt each: {r:#?}"
+    );
+    // Nothing is sent again later by a worker that held on to an expired lease.
+    std::thread::sleep(Duration::from_secs(3));
+    assert_eq!(smtp.accepted().len(), r.len(), "nothing was sent again");
+    drop(b);
 }
 
 // ------------------------------------------------------------------------------ sweep

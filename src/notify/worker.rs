@@ -7,6 +7,9 @@
 //!   up to `LDR_MAIL_MAX_ATTEMPTS`, then `failed` with the error kept and an error in the log;
 //!   a permanent SMTP 5xx fails at once.
 //! - Replicas on one PostgreSQL claim with `FOR UPDATE SKIP LOCKED`, so two never hold a row.
+//!   A send starts only while the claim's lease leaves time for it to end and be recorded; a
+//!   batch that a slow SMTP server has kept past that point gives its unsent notices back, so
+//!   no notice is sent by one replica after its lease ran out and another replica took it.
 
 use super::message::{build_message, message_id_for};
 use super::templates::Rendered;
@@ -24,6 +27,7 @@ use lettre::{AsyncSmtpTransport, AsyncTransport, Tokio1Executor};
 use std::path::PathBuf;
 use std::time::Duration;
 
+/// How long a claim leases its notices to the worker, unless `LDR_MAIL_LEASE_SECONDS` says.
 pub const LEASE_SECONDS: i64 = 120;
 /// How many notices the worker claims at a time, to begin with and whenever it has caught up.
 pub const BATCH: i64 = 20;
@@ -31,9 +35,21 @@ pub const BATCH: i64 = 20;
 pub const MAX_BATCH: i64 = 160;
 /// A batch delivered faster than this, with more waiting, lets the next claim take more.
 pub const GROW_WITHIN: Duration = Duration::from_millis(500);
-/// Upper bound on one whole SMTP delivery (connect, TLS, AUTH, MAIL, RCPT, DATA, QUIT); well
-/// under the lease, so a claimed notice is recorded before another worker may take it over.
-pub const SEND_TIMEOUT: Duration = Duration::from_secs(90);
+/// Upper bound on one whole SMTP delivery (connect, TLS, AUTH, MAIL, RCPT, DATA, QUIT), unless
+/// `LDR_MAIL_SEND_TIMEOUT_SECONDS` says; under the lease, so a claimed notice is recorded before
+/// another worker may take it over (see [`lease_allows_send`]).
+pub const SEND_TIMEOUT_SECONDS: u64 = 90;
+/// What a send must leave of the lease, after its own bound, for its outcome to be recorded.
+pub const RECORD_MARGIN_SECONDS: u64 = 5;
+
+/// Whether a notice claimed `since_claim` ago, under a lease of `lease`, may still be sent: only
+/// if a send that takes all of `send_timeout` ends, and is recorded, within the lease. A batch is
+/// sent one notice after another, so a slow SMTP server can make it outlast its lease; past this
+/// point the worker stops and gives the rest back ([`release`]) instead of sending notices that
+/// another replica may already have claimed and be sending too.
+pub fn lease_allows_send(since_claim: Duration, lease: Duration, send_timeout: Duration) -> bool {
+    since_claim + send_timeout + Duration::from_secs(RECORD_MARGIN_SECONDS) <= lease
+}
 
 pub enum Transport {
     Smtp(AsyncSmtpTransport<Tokio1Executor>),
@@ -125,10 +141,12 @@ pub fn claim(
     worker: &str,
     now: NaiveDateTime,
     limit: i64,
+    lease: Duration,
 ) -> QueryResult<Vec<Claimed>> {
+    let lease = ChronoDuration::from_std(lease).unwrap_or(ChronoDuration::seconds(LEASE_SECONDS));
     let q = ClaimNotices {
         now,
-        until: now + ChronoDuration::seconds(LEASE_SECONDS),
+        until: now + lease,
         limit,
         worker,
     };
@@ -145,6 +163,23 @@ pub fn record_sent(
 ) -> QueryResult<usize> {
     let q = MarkSent::new(ids, worker, now);
     write_one(c, |c| statements::execute(c, q))
+}
+
+/// Gives back notices claimed by `worker` that it did not attempt: their lease ends now, with no
+/// attempt counted, so the next claim (by any replica) takes them. Only rows still leased to
+/// `worker` and still queued are touched; returns how many.
+pub fn release(c: &mut DbConn, worker: &str, ids: &[String]) -> QueryResult<usize> {
+    use crate::db::schema::notices;
+    write_one(c, |c| {
+        diesel::update(
+            notices::table
+                .filter(notices::id.eq_any(ids))
+                .filter(notices::locked_by.eq(worker))
+                .filter(notices::status.eq("queued")),
+        )
+        .set(notices::locked_until.eq(None::<NaiveDateTime>))
+        .execute(c)
+    })
 }
 
 pub enum Outcome {
@@ -171,14 +206,19 @@ fn message_of(from: &str, n: &Claimed) -> Result<lettre::Message, String> {
 }
 
 /// Sends one claimed notice over SMTP.
-async fn deliver_smtp(t: &AsyncSmtpTransport<Tokio1Executor>, from: &str, n: &Claimed) -> Outcome {
+async fn deliver_smtp(
+    t: &AsyncSmtpTransport<Tokio1Executor>,
+    from: &str,
+    n: &Claimed,
+    send_timeout: Duration,
+) -> Outcome {
     let msg = match message_of(from, n) {
         Ok(m) => m,
         Err(e) => return Outcome::Permanent(e),
     };
     // Each SMTP command has a 30 s timeout; the whole conversation another bound, so a
     // server that stops answering (e.g. never replies to QUIT) cannot hold the worker.
-    match tokio::time::timeout(SEND_TIMEOUT, t.send(msg)).await {
+    match tokio::time::timeout(send_timeout, t.send(msg)).await {
         Ok(Ok(_)) => Outcome::Sent,
         Ok(Err(e)) if e.is_permanent() => {
             Outcome::Permanent(format!("SMTP refused permanently: {e}"))
@@ -186,7 +226,7 @@ async fn deliver_smtp(t: &AsyncSmtpTransport<Tokio1Executor>, from: &str, n: &Cl
         Ok(Err(e)) => Outcome::Retry(format!("SMTP: {e}")),
         Err(_) => Outcome::Retry(format!(
             "SMTP: no answer within {} s",
-            SEND_TIMEOUT.as_secs()
+            send_timeout.as_secs()
         )),
     }
 }
@@ -301,11 +341,16 @@ pub async fn run(state: web::Data<AppState>, transport: Transport) {
     let worker = format!("worker-{}", uuid::Uuid::new_v4());
     tracing::info!(transport = %transport.describe(), "mail worker started");
     let mut limit = BATCH;
+    let lease = Duration::from_secs(state.cfg.mail_lease_seconds);
+    let send_timeout = Duration::from_secs(state.cfg.mail_send_timeout_seconds);
     loop {
         let w = worker.clone();
+        // Taken before the claim's own `now`, so the lease is never thought longer than it is.
         let started = std::time::Instant::now();
         let batch = state
-            .background_db(move |c| claim(c, &w, crate::db::now(), limit).map_err(ApiError::from))
+            .background_db(move |c| {
+                claim(c, &w, crate::db::now(), limit, lease).map_err(ApiError::from)
+            })
             .await;
         let batch = match batch {
             Ok(b) => b,
@@ -317,7 +362,7 @@ pub async fn run(state: web::Data<AppState>, transport: Transport) {
             }
         };
         let got = batch.len();
-        let drained = (got as i64) < limit;
+        let mut drained = (got as i64) < limit;
         let mut sent: Vec<String> = Vec::new();
         match &transport {
             Transport::File(dir) => {
@@ -332,8 +377,17 @@ pub async fn run(state: web::Data<AppState>, transport: Transport) {
             }
             Transport::Smtp(t) => {
                 let mut oldest_unrecorded = std::time::Instant::now();
-                for n in batch {
-                    match deliver_smtp(t, &state.cfg.mail_from, &n).await {
+                let mut rest = batch.into_iter();
+                while let Some(n) = rest.next() {
+                    if !lease_allows_send(started.elapsed(), lease, send_timeout) {
+                        let ids: Vec<String> =
+                            std::iter::once(n.id).chain(rest.map(|n| n.id)).collect();
+                        give_back(&state, &worker, ids).await;
+                        // Claim again straight away rather than wait for a wake-up.
+                        drained = false;
+                        break;
+                    }
+                    match deliver_smtp(t, &state.cfg.mail_from, &n, send_timeout).await {
                         Outcome::Sent => {
                             if sent.is_empty() {
                                 oldest_unrecorded = std::time::Instant::now();
@@ -391,6 +445,27 @@ async fn record_batch(state: &web::Data<AppState>, worker: &str, ids: Vec<String
     }
 }
 
+/// [`release`]s the notices of a batch that its lease no longer leaves time to send.
+async fn give_back(state: &web::Data<AppState>, worker: &str, ids: Vec<String>) {
+    let w = worker.to_string();
+    let ids = std::sync::Arc::new(ids);
+    let ids2 = ids.clone();
+    let res = state
+        .background_db(move |c| release(c, &w, &ids2).map_err(ApiError::from))
+        .await;
+    match res {
+        Ok(n) => tracing::warn!(
+            released = n,
+            "mail worker: SMTP is slow; notices the lease left no time to send were given back to be claimed again"
+        ),
+        Err(e) => {
+            for id in ids.iter() {
+                tracing::error!(notice_id = %id, error = %e, "cannot give back an unsent notice; its lease will expire and it is retried");
+            }
+        }
+    }
+}
+
 async fn note_failure(
     state: &web::Data<AppState>,
     worker: &str,
@@ -438,6 +513,21 @@ mod tests {
             seen.push(limit);
         }
         assert_eq!(seen, [20, 40, 80, 160, 160, 160, 160]);
+    }
+
+    #[test]
+    fn a_send_starts_only_while_the_lease_has_its_bound_and_the_margin_left() {
+        let s = Duration::from_secs;
+        let (lease, send) = (s(LEASE_SECONDS as u64), s(SEND_TIMEOUT_SECONDS));
+        let last_start = lease - send - s(RECORD_MARGIN_SECONDS);
+        assert_eq!(last_start, s(25));
+        assert!(lease_allows_send(Duration::ZERO, lease, send));
+        assert!(lease_allows_send(last_start, lease, send));
+        assert!(!lease_allows_send(last_start + FAST, lease, send));
+        assert!(!lease_allows_send(lease, lease, send));
+        // The shortest lease the configuration accepts still leaves time to start.
+        assert!(lease_allows_send(s(4), s(12), s(2)));
+        assert!(!lease_allows_send(s(6), s(12), s(2)));
     }
 
     #[test]
