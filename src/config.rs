@@ -7,7 +7,6 @@ use chrono::NaiveDate;
 use std::net::SocketAddr;
 use std::path::PathBuf;
 
-pub const DEFAULT_DATABASE_URL: &str = "sqlite://data/ldr.sqlite3";
 pub const DEFAULT_BIND: &str = "127.0.0.1:8080";
 
 #[derive(Clone)]
@@ -33,6 +32,10 @@ pub struct Config {
     pub sweep_interval_seconds: u64,
     pub db_pool_size: u32,
     pub workers: usize,
+    /// Peers whose `X-Forwarded-For` is believed (`LDR_TRUSTED_PROXIES`).
+    pub trusted_proxies: Vec<ipnet::IpNet>,
+    /// Filings, uploads and notice-sending events per user per hour (`LDR_*_PER_HOUR`).
+    pub hourly_limits: crate::api::limits::Hourly,
 }
 
 impl std::fmt::Debug for Config {
@@ -55,6 +58,25 @@ where
     Ok(n)
 }
 
+/// The log filter: `LDR_LOG` (tracing's `EnvFilter` syntax), default `info`. Unless it names
+/// `actix_http` itself, the HTTP parser's own lines are left out: it logs every malformed
+/// request at ERROR, a flood any anonymous client could cause (the client gets a 400).
+pub fn log_filter(ldr_log: Option<&str>) -> tracing_subscriber::EnvFilter {
+    let spec = ldr_log
+        .map(str::trim)
+        .filter(|s| !s.is_empty())
+        .unwrap_or("info");
+    let filter = tracing_subscriber::EnvFilter::try_new(spec)
+        .unwrap_or_else(|_| tracing_subscriber::EnvFilter::new("info"));
+    if spec.contains("actix_http") {
+        return filter;
+    }
+    match "actix_http::h1::dispatcher=off".parse() {
+        Ok(directive) => filter.add_directive(directive),
+        Err(_) => filter,
+    }
+}
+
 impl Config {
     /// Reads the process environment.
     pub fn from_env() -> Result<Config, String> {
@@ -65,9 +87,11 @@ impl Config {
     pub fn from_lookup(get: impl Fn(&str) -> Option<String>) -> Result<Config, String> {
         let get = |k: &str| get(k).filter(|v| !v.trim().is_empty());
         let data_dir = PathBuf::from(get("LDR_DATA_DIR").unwrap_or_else(|| "data".into()));
-        let database = DbTarget::parse(
-            &get("LDR_DATABASE_URL").unwrap_or_else(|| DEFAULT_DATABASE_URL.to_string()),
-        )?;
+        // Without LDR_DATABASE_URL, the SQLite file lives in the data folder.
+        let database =
+            DbTarget::parse(&get("LDR_DATABASE_URL").unwrap_or_else(|| {
+                format!("sqlite://{}", data_dir.join("ldr.sqlite3").display())
+            }))?;
         let bind_s = get("LDR_BIND").unwrap_or_else(|| DEFAULT_BIND.into());
         let bind: SocketAddr = bind_s.trim().parse().map_err(|_| {
             format!("LDR_BIND: {bind_s:?} is not an address:port such as 127.0.0.1:8080")
@@ -185,6 +209,34 @@ impl Config {
                 .map(|n| n.get() * 2)
                 .unwrap_or(4),
         };
+        let trusted_proxies = match get("LDR_TRUSTED_PROXIES") {
+            Some(v) => v
+                .split(',')
+                .map(str::trim)
+                .filter(|p| !p.is_empty())
+                .map(|p| {
+                    p.parse::<ipnet::IpNet>()
+                        .or_else(|_| p.parse::<std::net::IpAddr>().map(ipnet::IpNet::from))
+                        .map_err(|_| {
+                            format!(
+                                "LDR_TRUSTED_PROXIES: {p:?} is not an IP address or a network \
+                                 such as 10.0.0.0/8"
+                            )
+                        })
+                })
+                .collect::<Result<Vec<_>, _>>()?,
+            None => Vec::new(),
+        };
+        let defaults = crate::api::limits::Hourly::default();
+        let hourly = |name: &str, default: u32| match get(name) {
+            Some(v) => parse_num(name, &v, 1, 1_000_000),
+            None => Ok(default),
+        };
+        let hourly_limits = crate::api::limits::Hourly {
+            filings: hourly("LDR_FILINGS_PER_HOUR", defaults.filings)?,
+            uploads: hourly("LDR_UPLOADS_PER_HOUR", defaults.uploads)?,
+            notices: hourly("LDR_NOTICE_EVENTS_PER_HOUR", defaults.notices)?,
+        };
         Ok(Config {
             database,
             bind,
@@ -204,6 +256,8 @@ impl Config {
             sweep_interval_seconds,
             db_pool_size,
             workers,
+            trusted_proxies,
+            hourly_limits,
         })
     }
 

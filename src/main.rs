@@ -3,8 +3,7 @@
 use std::process::ExitCode;
 
 fn main() -> ExitCode {
-    let filter = tracing_subscriber::EnvFilter::try_from_env("LDR_LOG")
-        .unwrap_or_else(|_| tracing_subscriber::EnvFilter::new("info"));
+    let filter = ldr::config::log_filter(std::env::var("LDR_LOG").ok().as_deref());
     tracing_subscriber::fmt().with_env_filter(filter).init();
 
     if let Some(arg) = std::env::args().nth(1) {

@@ -47,7 +47,7 @@ pub fn prepare(cfg: Config) -> Result<web::Data<AppState>, String> {
         calendar,
         templates: Arc::new(crate::notify::templates::Templates::embedded()),
         jwt: Arc::new(auth::JwtKeys::new(&secret, cfg.jwt_ttl_seconds)),
-        limits: api::limits::Limits::default(),
+        limits: api::limits::Limits::new(10, 120, cfg.hourly_limits),
         dummy_hash,
         mail_wakeup: Arc::new(tokio::sync::Notify::new()),
         cfg: Arc::new(cfg),
@@ -74,16 +74,23 @@ fn bootstrap_admin(state: &AppState) -> Result<(), String> {
         return Ok(());
     }
     let hash = auth::hash_password(&password)?;
+    let service_email = state
+        .cfg
+        .mail_from
+        .parse::<lettre::message::Mailbox>()
+        .map(|m| m.email.to_string())
+        .unwrap_or_else(|_| "ldr@localhost".into());
     let res = write_tx(conn, |c| {
         let org_id = uuid::Uuid::new_v4().to_string();
         diesel::insert_into(organisations::table)
             .values((
                 organisations::id.eq(&org_id),
                 organisations::name.eq("Local dispute resolution service"),
-                organisations::kind.eq("service"),
+                organisations::kind.eq(api::directory::SERVICE_KIND),
                 organisations::area.eq("national"),
                 organisations::region.eq("national"),
-                organisations::email.eq(&email),
+                // The service's own sender address, not the admin's personal one.
+                organisations::email.eq(&service_email),
                 organisations::address.eq("-"),
                 organisations::created_at.eq(db::now()),
             ))
@@ -127,6 +134,9 @@ pub fn serve_with_handle(
             .wrap(actix_web::middleware::from_fn(api::middleware::reject_nul))
             .wrap(api::middleware::problem_for_bare_errors())
             .wrap(api::middleware::security_headers())
+            .wrap(actix_web::middleware::from_fn(
+                api::middleware::content_security_policy,
+            ))
             .wrap(middleware::Logger::new("%a \"%r\" %s %b %Dms").exclude("/healthz"))
             .configure(api::configure)
     })

@@ -159,3 +159,93 @@ fn bad_configuration_stops_start_up() {
         "{log}"
     );
 }
+
+/// Kills the child with SIGTERM and returns everything it logged.
+fn stop_and_log(child: std::process::Child) -> String {
+    let pid = child.id();
+    Command::new("kill")
+        .args(["-TERM", &pid.to_string()])
+        .status()
+        .unwrap();
+    let out = child.wait_with_output().unwrap();
+    format!(
+        "{}{}",
+        String::from_utf8_lossy(&out.stdout),
+        String::from_utf8_lossy(&out.stderr)
+    )
+}
+
+/// Malformed requests any anonymous client can send are answered 400 and not logged as
+/// errors (a log flood an attacker controls); inline script is allowed only on `/docs/`.
+#[test]
+fn malformed_requests_log_no_errors_and_only_docs_allow_inline_script() {
+    use std::io::Write;
+    let dir = tempfile::tempdir().unwrap();
+    let port = free_port();
+    let mut c = ldr();
+    c.current_dir(dir.path())
+        .env("LDR_BIND", format!("127.0.0.1:{port}"))
+        .env("NO_COLOR", "1");
+    let child = c.spawn().unwrap();
+    assert_eq!(wait_http(port, "/readyz"), Some(200));
+    for raw in [
+        &b"GARBAGE\r\n\r\n"[..],
+        b"GET / HTTP/1.1\r\nHost: x\r\nContent-Length: abc\r\n\r\n",
+        b"GET /\x01 HTTP/1.1\r\n\r\n",
+        b"POST /api/v1/auth/login HTTP/1.1\r\nHost: x\r\nTransfer-Encoding: chunked\r\nContent-Type: application/json\r\n\r\nZZ\r\nabc\r\n",
+    ] {
+        let mut s = std::net::TcpStream::connect(("127.0.0.1", port)).unwrap();
+        s.set_read_timeout(Some(Duration::from_secs(3))).unwrap();
+        s.write_all(raw).unwrap();
+        let mut answer = [0u8; 64];
+        let n = s.read(&mut answer).unwrap_or(0);
+        assert!(
+            String::from_utf8_lossy(&answer[..n]).starts_with("HTTP/1.1 400"),
+            "{:?}",
+            String::from_utf8_lossy(&answer[..n])
+        );
+    }
+    let agent: ureq::Agent = ureq::Agent::config_builder()
+        .http_status_as_error(false)
+        .build()
+        .into();
+    let csp = |path: &str| {
+        agent
+            .get(&format!("http://127.0.0.1:{port}{path}"))
+            .call()
+            .unwrap()
+            .headers()
+            .get("content-security-policy")
+            .map(|v| v.to_str().unwrap().to_string())
+            .unwrap_or_default()
+    };
+    for path in [
+        "/healthz",
+        "/api/v1/openapi.json",
+        "/api/v1/disputes",
+        "/nowhere",
+    ] {
+        let p = csp(path);
+        assert!(p.contains("script-src 'self'"), "{path}: {p}");
+        assert!(!p.contains("unsafe-inline"), "{path}: {p}");
+    }
+    assert!(csp("/docs/").contains("'unsafe-inline'"));
+    let log = stop_and_log(child);
+    assert!(!log.contains("ERROR"), "{log}");
+}
+
+/// `LDR_DATA_DIR` moves the default SQLite file with the rest of the data.
+#[test]
+fn ldr_data_dir_moves_the_default_sqlite_file() {
+    let dir = tempfile::tempdir().unwrap();
+    let port = free_port();
+    let mut c = ldr();
+    c.current_dir(dir.path())
+        .env("LDR_BIND", format!("127.0.0.1:{port}"))
+        .env("LDR_DATA_DIR", "elsewhere");
+    let child = c.spawn().unwrap();
+    assert_eq!(wait_http(port, "/readyz"), Some(200));
+    let log = stop_and_log(child);
+    assert!(dir.path().join("elsewhere/ldr.sqlite3").exists(), "{log}");
+    assert!(!dir.path().join("data").exists(), "{log}");
+}

@@ -352,7 +352,7 @@ fn login_is_throttled(db: Db) {
         r.expect_problem(401, "unauthorized");
     }
     let r = last.expect("no 429 after 12 attempts");
-    r.expect_problem(429, "too_many_requests");
+    r.expect_problem(429, "rate_limited");
     let retry: u64 = r.header("retry-after").unwrap().parse().unwrap();
     assert!((1..=60).contains(&retry), "{retry}");
     // Another account from the same address is not locked out.

@@ -312,11 +312,17 @@ pub async fn login(
 ) -> ApiResult<HttpResponse> {
     let body = body.into_inner();
     let email = body.email.trim().to_lowercase();
-    let ip = req
-        .peer_addr()
-        .map(|a| a.ip().to_string())
-        .unwrap_or_default();
-    state.limits.check_login(&email, &ip)?;
+    let forwarded = req
+        .headers()
+        .get("x-forwarded-for")
+        .and_then(|v| v.to_str().ok());
+    let ip = super::limits::client_address(
+        req.peer_addr().map(|a| a.ip()),
+        forwarded,
+        &state.cfg.trusted_proxies,
+    )
+    .unwrap_or(std::net::IpAddr::V4(std::net::Ipv4Addr::UNSPECIFIED));
+    state.limits.check_login(&email, ip)?;
     let password = body.password;
     let lookup_email = email.clone();
     let row: Option<(String, String, String, String, bool)> = state

@@ -257,7 +257,7 @@ pub struct OrgQuery {
         (status = 422, body = super::error::Problem)))]
 pub async fn list_organisations(
     state: web::Data<AppState>,
-    _caller: Caller,
+    caller: Caller,
     q: web::Query<OrgQuery>,
 ) -> ApiResult<HttpResponse> {
     let q = q.into_inner();
@@ -288,6 +288,10 @@ pub async fn list_organisations(
             if let Some(k) = q.kind {
                 query = query.filter(organisations::kind.eq(k));
             }
+            // The service's own organisation (the bootstrap admin's) is for admins only.
+            if !caller.has(Role::Admin) {
+                query = query.filter(organisations::kind.ne(SERVICE_KIND));
+            }
             Ok(query.load(c)?)
         })
         .await?;
@@ -301,16 +305,20 @@ pub async fn list_organisations(
         (status = 404, body = super::error::Problem)))]
 pub async fn get_organisation(
     state: web::Data<AppState>,
-    _caller: Caller,
+    caller: Caller,
     id: web::Path<String>,
 ) -> ApiResult<HttpResponse> {
     let id = id.into_inner();
     let org = state
         .db(move |c| find_organisation(c, &id))
         .await?
+        .filter(|o| o.kind != SERVICE_KIND || caller.has(Role::Admin))
         .ok_or(ApiError::NotFound)?;
     Ok(HttpResponse::Ok().json(org.to_json()))
 }
+
+/// The kind of the organisation the bootstrap admin belongs to: the service itself.
+pub const SERVICE_KIND: &str = "service";
 
 // ---------------------------------------------------------------- users
 
@@ -503,29 +511,7 @@ pub async fn create_user(
                 })?;
                 let roles_v = b.roles.unwrap_or_default();
                 let panel_v = b.panel_roles.unwrap_or_default();
-                let mut errs = Vec::new();
-                for (role, kinds) in [
-                    ("practice_user", &["practice"][..]),
-                    ("commissioner", &["commissioner"][..]),
-                    ("accountable_officer", &["commissioner"][..]),
-                    ("lmc_mediator", &["lmc"][..]),
-                ] {
-                    if roles_v.iter().any(|r| r == role) && !kinds.contains(&org.kind.as_str()) {
-                        errs.push(FieldError {
-                            field: "roles".into(),
-                            message: format!(
-                                "{role} must belong to a {} organisation",
-                                kinds.join("/")
-                            ),
-                        });
-                    }
-                }
-                if !panel_v.is_empty() && !roles_v.iter().any(|r| r == "panelist") {
-                    errs.push(FieldError {
-                        field: "panel_roles".into(),
-                        message: "panel roles need the role panelist".into(),
-                    });
-                }
+                let errs = fit_errors(&roles_v, &panel_v, &org.kind);
                 if !errs.is_empty() {
                     return Err(ApiError::Validation(errs));
                 }
@@ -549,6 +535,17 @@ pub async fn create_user(
         .await?;
     tracing::info!(user_id = %row.id, actor = %caller.user_id, "user created");
     Ok(HttpResponse::Created().json(User::from(&row)))
+}
+
+/// [`roles::fit_problems`] as the API's field errors.
+fn fit_errors(roles_v: &[String], panel_v: &[String], org_kind: &str) -> Vec<FieldError> {
+    roles::fit_problems(roles_v, panel_v, org_kind)
+        .into_iter()
+        .map(|(field, message)| FieldError {
+            field: field.into(),
+            message,
+        })
+        .collect()
 }
 
 /// Admins see any user; a user sees themself.
@@ -617,7 +614,22 @@ pub async fn patch_user(
     let row = state
         .db(move |c| {
             write_tx(c, |c| {
-                find_user(c, &id)?.ok_or(ApiError::NotFound)?;
+                let current = find_user(c, &id)?.ok_or(ApiError::NotFound)?;
+                // The roles the user will have must fit their organisation's kind, as on create.
+                let roles_v = b
+                    .roles
+                    .clone()
+                    .unwrap_or_else(|| roles::split(&current.roles));
+                let panel_v = b
+                    .panel_roles
+                    .clone()
+                    .unwrap_or_else(|| roles::split(&current.panel_roles));
+                let org = find_organisation(c, &current.organisation_id)?
+                    .ok_or_else(|| ApiError::internal("a user's organisation is missing"))?;
+                let errs = fit_errors(&roles_v, &panel_v, &org.kind);
+                if !errs.is_empty() {
+                    return Err(ApiError::Validation(errs));
+                }
                 let t = now();
                 diesel::update(users::table.find(&id))
                     .set(users::updated_at.eq(t))

@@ -3,12 +3,13 @@
 
 use super::auth::{self, Bearer, Caller};
 use super::error::{ApiError, ApiResult, FieldError};
+use super::limits::Action;
 use super::procedure::{self, Ctx, Fields};
 use super::visibility::{self, can_see, panel_view};
 use super::{AppState, Attempts};
 use crate::db::disputes::{self as store, DisputeRow, EventRow};
 use crate::db::schema::{
-    breaches, disputes, documents, idempotency_keys, notices, organisations, users,
+    breaches, disputes, documents, events, idempotency_keys, notices, organisations, users,
 };
 use crate::db::{now, write_tx, DbConn};
 use crate::domain::deadlines;
@@ -378,7 +379,7 @@ fn json_answer(status: StatusCode, body: Vec<u8>) -> HttpResponse {
     security(("bearer" = [])),
     responses((status = 201, description = "the dispute, in state informal", body = super::openapi::Dispute), (status = 400, body = super::error::Problem),
         (status = 401, body = super::error::Problem), (status = 403, body = super::error::Problem),
-        (status = 409, body = super::error::Problem), (status = 422, body = super::error::Problem)))]
+        (status = 409, body = super::error::Problem), (status = 422, body = super::error::Problem), (status = 429, body = super::error::Problem)))]
 pub async fn create_dispute(
     state: web::Data<AppState>,
     who: Bearer,
@@ -390,10 +391,16 @@ pub async fn create_dispute(
     let today = state.clock.today();
     let calendar = state.calendar.clone();
     let ctx = ctx(&state);
+    let limits = state.clone();
     // One trip to the blocking pool: the caller, the checks, the filing and its
     // representation on one connection.
     let (out, id, actor, created) = state
         .db_as(who, move |c, caller| {
+            // Each filing e-mails the respondent and the LMC: throttled per user and
+            // organisation, before anything is read or written.
+            limits
+                .limits
+                .check(Action::File, &caller.user_id, &caller.org_id)?;
             file_dispute(c, caller, key_header, body, today, calendar, ctx)
         })
         .await?;
@@ -943,7 +950,7 @@ fn view_as(
     responses((status = 200, description = "the updated dispute", body = super::openapi::Dispute), (status = 400, body = super::error::Problem),
         (status = 401, body = super::error::Problem), (status = 403, body = super::error::Problem),
         (status = 404, body = super::error::Problem), (status = 409, body = super::error::Problem),
-        (status = 422, body = super::error::Problem)))]
+        (status = 422, body = super::error::Problem), (status = 429, body = super::error::Problem)))]
 pub async fn post_event(
     state: web::Data<AppState>,
     who: Bearer,
@@ -954,6 +961,10 @@ pub async fn post_event(
     let body = body.into_inner();
     let ctx = ctx(&state);
     let actor = who.user_id.clone();
+    // An event that e-mails people is throttled per user and organisation, once per request
+    // (the transition below may decide more than once).
+    let throttle = state.clone();
+    let throttled = std::sync::atomic::AtomicBool::new(false);
     // Tried first on the HTTP worker's own thread (PostgreSQL, one unlocked attempt), then
     // if need be in full on the blocking pool: see [`AppState::transition`].
     let (out, queued, ev, did) = state
@@ -974,6 +985,13 @@ pub async fn post_event(
                         .and_then(Value::as_str)
                         .filter(|m| event == Some(EventType::AssignMediator) && m.len() <= 64);
                     let (caller, v) = view_as(c, &who, &id, full, named, not_object)?;
+                    if event.is_some_and(procedure::notifies)
+                        && !throttled.swap(true, std::sync::atomic::Ordering::Relaxed)
+                    {
+                        throttle
+                            .limits
+                            .check(Action::Notify, &caller.user_id, &caller.org_id)?;
+                    }
                     let store::Viewed {
                         dispute,
                         parties,
@@ -1202,7 +1220,7 @@ mod mime_type {
     responses((status = 201, body = super::openapi::UploadedDocument), (status = 400, body = super::error::Problem),
         (status = 401, body = super::error::Problem), (status = 404, body = super::error::Problem),
         (status = 409, body = super::error::Problem), (status = 413, body = super::error::Problem),
-        (status = 415, body = super::error::Problem), (status = 422, body = super::error::Problem)))]
+        (status = 415, body = super::error::Problem), (status = 422, body = super::error::Problem), (status = 429, body = super::error::Problem)))]
 pub async fn upload_document(
     state: web::Data<AppState>,
     caller: Caller,
@@ -1212,6 +1230,9 @@ pub async fn upload_document(
 ) -> ApiResult<HttpResponse> {
     use futures_util::StreamExt;
     let id = id.into_inner();
+    state
+        .limits
+        .check(Action::Upload, &caller.user_id, &caller.org_id)?;
     // Check visibility before reading a byte of the upload.
     let (c1, i1) = (caller.clone(), id.clone());
     let d = state.db(move |c| visible(c, &c1, &i1)).await?;
@@ -1420,7 +1441,10 @@ pub async fn list_notices(
     let id = id.into_inner();
     let out = state
         .db(move |c| {
-            visible(c, &caller, &id)?;
+            let d = visible(c, &caller, &id)?;
+            // The case's secretary and admins see every address and delivery error; anyone
+            // else sees organisations' addresses and their own, other people by name only.
+            let full = caller.has(Role::Admin) || d.secretary_id.as_deref() == Some(&caller.user_id);
             type Row = (String, String, String, String, String, NaiveDateTime, Option<NaiveDateTime>, i32, Option<String>, Option<String>);
             let rows: Vec<Row> = notices::table
                 .filter(notices::dispute_id.eq(&id))
@@ -1428,12 +1452,34 @@ pub async fn list_notices(
                 .select((notices::id, notices::template, notices::recipients, notices::subject, notices::status,
                     notices::queued_at, notices::sent_at, notices::attempts, notices::last_error, notices::ics_method))
                 .load(c)?;
+            let recipients: Vec<Vec<String>> = rows
+                .iter()
+                .map(|r| serde_json::from_str(&r.2).unwrap_or_default())
+                .collect();
+            let people: std::collections::HashMap<String, (String, String)> = if full {
+                Default::default()
+            } else {
+                let all: Vec<&String> = recipients.iter().flatten().collect();
+                users::table
+                    .filter(users::email.eq_any(all))
+                    .select((users::email, users::id, users::name))
+                    .load::<(String, String, String)>(c)?
+                    .into_iter()
+                    .map(|(e, id, n)| (e, (id, n)))
+                    .collect()
+            };
+            let shown = |addr: String| match people.get(&addr) {
+                Some((uid, name)) if *uid != caller.user_id => name.clone(),
+                _ => addr,
+            };
             Ok(rows
                 .into_iter()
-                .map(|(id, t, r, s, st, q, sent, a, err, ics)| {
-                    json!({"id": id, "template": t, "to": serde_json::from_str::<Value>(&r).unwrap_or(json!([])),
+                .zip(recipients)
+                .map(|((id, t, _, s, st, q, sent, a, err, ics), to)| {
+                    let to: Vec<String> = to.into_iter().map(&shown).collect();
+                    json!({"id": id, "template": t, "to": to,
                         "subject": s, "status": st, "queued_at": ts(&q), "sent_at": sent.as_ref().map(ts),
-                        "attempts": a, "last_error": err, "calendar": ics})
+                        "attempts": a, "last_error": if full { err } else { None }, "calendar": ics})
                 })
                 .collect::<Vec<_>>())
         })
@@ -1555,12 +1601,31 @@ pub async fn timeliness(
                     disputes::held_on,
                 ))
                 .load(c)?;
-            let ids: Vec<String> = rows.iter().map(|r| r.0.clone()).collect();
-            let br: Vec<(String, bool)> = breaches::table
-                .filter(breaches::dispute_id.eq_any(&ids))
-                .select((breaches::kind, breaches::overridden))
+            // The range's disputes as a subquery, not a list of ids: SQLite allows at most
+            // 32,766 bound values in one statement.
+            let in_range = || {
+                disputes::table
+                    .filter(disputes::lodged_on.ge(from))
+                    .filter(disputes::lodged_on.le(to))
+                    .select(disputes::id)
+            };
+            let br: Vec<String> = breaches::table
+                .filter(breaches::dispute_id.eq_any(in_range()))
+                .select(breaches::kind)
                 .load(c)?;
-            let count = |k: &str| br.iter().filter(|(kind, _)| kind == k).count();
+            let count = |k: &str| br.iter().filter(|kind| *kind == k).count();
+            // Every override, counted from the history (each rule an event overrode), so that
+            // overriding a rule the sweep had already recorded as breached counts too.
+            let override_data: Vec<String> = events::table
+                .filter(events::dispute_id.eq_any(in_range()))
+                .filter(events::data.like("%\"override\":%"))
+                .select(events::data)
+                .load(c)?;
+            let overrides: usize = override_data
+                .iter()
+                .filter_map(|d| serde_json::from_str::<Value>(d).ok())
+                .filter_map(|d| d["override"]["rules"].as_array().map(Vec::len))
+                .sum();
             let mut within = 0;
             let mut late = 0;
             let mut spans = Vec::new();
@@ -1602,7 +1667,7 @@ pub async fn timeliness(
                 "notices_short": count("insufficient_notice"),
                 "bundles_late": count("bundle_too_late"),
                 "decisions_late": count("decision_late"),
-                "overrides": br.iter().filter(|(_, o)| *o).count(),
+                "overrides": overrides,
                 "median_working_days_to_hearing": median,
             }))
         })

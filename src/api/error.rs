@@ -63,7 +63,7 @@ pub enum ApiError {
         violations: Vec<RuleViolation>,
     },
     #[error("too many requests")]
-    TooManyRequests { retry_after_secs: u64 },
+    TooManyRequests { retry_after_secs: u64, what: String },
     #[error("service unavailable: {0}")]
     Unavailable(String),
     #[error("internal error: {0}")]
@@ -107,7 +107,7 @@ impl ApiError {
             ApiError::UnsupportedMediaType(_) => "unsupported_media_type",
             ApiError::Validation(_) => "validation_failed",
             ApiError::Rule { code, .. } => code,
-            ApiError::TooManyRequests { .. } => "too_many_requests",
+            ApiError::TooManyRequests { .. } => "rate_limited",
             ApiError::Unavailable(_) => "service_unavailable",
             ApiError::Internal(_) => "internal_error",
         }
@@ -144,8 +144,11 @@ impl ApiError {
                     .collect::<Vec<_>>()
                     .join(", ")
             ),
-            ApiError::TooManyRequests { retry_after_secs } => {
-                format!("Too many attempts; try again in {retry_after_secs} s.")
+            ApiError::TooManyRequests {
+                retry_after_secs,
+                what,
+            } => {
+                format!("Too many {what} in a short time; try again in {retry_after_secs} s.")
             }
             ApiError::Unavailable(_) => {
                 "The service is busy or its database is unreachable; try again shortly.".into()
@@ -205,7 +208,9 @@ impl ResponseError for ApiError {
             rsp.insert_header((header::WWW_AUTHENTICATE, "Bearer"));
         }
         match self {
-            ApiError::TooManyRequests { retry_after_secs } => {
+            ApiError::TooManyRequests {
+                retry_after_secs, ..
+            } => {
                 rsp.insert_header((header::RETRY_AFTER, retry_after_secs.to_string()));
             }
             ApiError::Unavailable(_) => {

@@ -13,12 +13,32 @@ pub fn security_headers() -> DefaultHeaders {
         .add((header::X_FRAME_OPTIONS, "DENY"))
         .add((header::REFERRER_POLICY, "no-referrer"))
         .add((header::CACHE_CONTROL, "no-store"))
-        .add((
-            header::CONTENT_SECURITY_POLICY,
-            "default-src 'self'; img-src 'self' data:; style-src 'self' 'unsafe-inline'; \
-             script-src 'self' 'unsafe-inline'; frame-ancestors 'none'",
-        ))
         .add(("Cross-Origin-Resource-Policy", "same-origin"))
+}
+
+/// The Content-Security-Policy of every response: nothing inline, nothing from elsewhere.
+pub const STRICT_CSP: &str = "default-src 'self'; img-src 'self' data:; style-src 'self'; \
+     script-src 'self'; frame-ancestors 'none'; base-uri 'none'; form-action 'self'";
+
+/// The API's readable documentation (`/docs/`, Swagger UI) starts itself with inline script
+/// and styles: only its pages get a policy that allows them.
+pub const DOCS_CSP: &str = "default-src 'self'; img-src 'self' data:; \
+     style-src 'self' 'unsafe-inline'; script-src 'self' 'unsafe-inline'; \
+     frame-ancestors 'none'; base-uri 'none'; form-action 'self'";
+
+/// Sets [`STRICT_CSP`], or [`DOCS_CSP`] under `/docs/`.
+pub async fn content_security_policy(
+    req: actix_web::dev::ServiceRequest,
+    next: actix_web::middleware::Next<impl actix_web::body::MessageBody + 'static>,
+) -> Result<ServiceResponse<impl actix_web::body::MessageBody>, actix_web::Error> {
+    let docs = req.path().starts_with("/docs/");
+    let mut res = next.call(req).await?;
+    let policy = if docs { DOCS_CSP } else { STRICT_CSP };
+    res.headers_mut().insert(
+        header::CONTENT_SECURITY_POLICY,
+        HeaderValue::from_static(policy),
+    );
+    Ok(res)
 }
 
 pub fn problem_for_bare_errors<B: 'static>() -> ErrorHandlers<B> {
@@ -136,8 +156,9 @@ pub const JSON_LIMIT: usize = 1024 * 1024;
 /// Refuses a request that carries U+0000 in its JSON body with a 400 problem (in its path: 404),
 /// before any handler runs. PostgreSQL text cannot hold it (the insert or lookup
 /// would fail as an internal error) and no field of this API has a use for it; refusing it here
-/// keeps SQLite and PostgreSQL answering alike. Multipart uploads are not inspected: files are
-/// bytes, and their names are checked where they are read.
+/// keeps SQLite and PostgreSQL answering alike. A compressed body is checked decompressed.
+/// Multipart uploads are not inspected: files are bytes, and their names are checked where
+/// they are read.
 pub async fn reject_nul(
     mut req: actix_web::dev::ServiceRequest,
     next: actix_web::middleware::Next<impl actix_web::body::MessageBody + 'static>,
@@ -158,7 +179,13 @@ pub async fn reject_nul(
         .and_then(|v| v.to_str().ok())
         .is_some_and(|v| v.to_ascii_lowercase().contains("json"));
     if json {
-        let mut payload = req.take_payload();
+        // Read the body as the handler will see it: a compressed body (`Content-Encoding:
+        // gzip|deflate`) is decompressed here, checked, and handed on decompressed (the
+        // header removed, so that it is not decompressed twice). The size limit applies to
+        // the decompressed body.
+        let mut payload =
+            actix_web::dev::Decompress::from_headers(req.take_payload(), req.headers());
+        req.headers_mut().remove(header::CONTENT_ENCODING);
         let mut body = actix_web::web::BytesMut::new();
         while let Some(chunk) = payload.next().await {
             let chunk = chunk?;

@@ -349,6 +349,18 @@ pub fn apply(
                     ))
                 }
             };
+            // The mediator must belong to the dispute's own LMC (who then sees the case).
+            let mediator_org: Option<String> = users::table
+                .find(&mediator_id)
+                .select(users::organisation_id)
+                .first(c)
+                .optional()?;
+            if d.lmc_id.is_none() || mediator_org != d.lmc_id {
+                return Err(ApiError::field(
+                    "mediator_id",
+                    "must name an LMC mediator of this dispute's LMC",
+                ));
+            }
             named.push((mediator_id.clone(), name.clone()));
             d.mediator_id = Some(mediator_id.clone());
             d.mediator_mode = Some(mode.clone());
@@ -1049,6 +1061,18 @@ pub fn apply(
         },
         named,
     })
+}
+
+/// Whether an event of this type sends e-mail notices (and so counts against the
+/// per-user and per-organisation limit on them).
+pub fn notifies(e: EventType) -> bool {
+    !matches!(
+        e,
+        EventType::AddNote
+            | EventType::RecordLmcConsultation
+            | EventType::RecordHearing
+            | EventType::RecordDecision
+    )
 }
 
 fn event_names() -> String {

@@ -411,18 +411,34 @@ pub struct BreachRow {
     pub detail: String,
 }
 
-/// Records a breach once per kind (a later one of the same kind replaces nothing).
+/// Records a breach once per kind. A later breach of the same kind replaces nothing, except
+/// that an override of a rule whose breach the sweep recorded first marks it overridden and
+/// adds the override's reason (rule 8: every override is recorded). Whether a row was written.
 pub fn record_breach(c: &mut DbConn, b: &BreachRow) -> QueryResult<bool> {
-    let exists: i64 = breaches::table
+    let existing: Option<(bool, String)> = breaches::table
         .filter(breaches::dispute_id.eq(&b.dispute_id))
         .filter(breaches::kind.eq(&b.kind))
-        .count()
-        .get_result(c)?;
-    if exists > 0 {
-        return Ok(false);
+        .select((breaches::overridden, breaches::detail))
+        .first(c)
+        .optional()?;
+    match existing {
+        None => {
+            diesel::insert_into(breaches::table).values(b).execute(c)?;
+            Ok(true)
+        }
+        Some((false, detail)) if b.overridden => {
+            diesel::update(breaches::table)
+                .filter(breaches::dispute_id.eq(&b.dispute_id))
+                .filter(breaches::kind.eq(&b.kind))
+                .set((
+                    breaches::overridden.eq(true),
+                    breaches::detail.eq(format!("{detail} {}", b.detail)),
+                ))
+                .execute(c)?;
+            Ok(true)
+        }
+        Some(_) => Ok(false),
     }
-    diesel::insert_into(breaches::table).values(b).execute(c)?;
-    Ok(true)
 }
 
 pub fn breaches_of(c: &mut DbConn, dispute_id: &str) -> QueryResult<Vec<BreachRow>> {

@@ -626,7 +626,7 @@ impl<Conn> RunQueryDsl<Conn> for MarkSent<'_> {}
 /// ```sql
 /// WITH u AS (UPDATE disputes SET … WHERE id = … AND version = <previous> RETURNING id),
 ///      e AS (INSERT INTO events (…) SELECT … FROM u),
-///      b0 AS (INSERT INTO breaches (…) SELECT … FROM u ON CONFLICT DO NOTHING RETURNING 1), …
+///      b0 AS (INSERT INTO breaches (…) SELECT … FROM u ON CONFLICT … DO UPDATE … RETURNING 1), …
 ///      n0 AS (INSERT INTO notices (…) SELECT … FROM u), …
 /// SELECT (SELECT COUNT(*) FROM u), 0 + (SELECT COUNT(*) FROM b0) + …
 /// ```
@@ -675,7 +675,13 @@ impl QueryFragment<Pg> for WriteTransition<'_> {
             out.push_bind_param::<Bool, bool>(&b.overridden)?;
             out.push_sql(", ");
             out.push_bind_param::<Text, String>(&b.detail)?;
-            out.push_sql(" FROM u ON CONFLICT DO NOTHING RETURNING 1)");
+            // A breach the sweep recorded first is marked overridden when an override of the
+            // same rule comes later (rule 8: every override is recorded).
+            out.push_sql(
+                " FROM u ON CONFLICT (dispute_id, kind) DO UPDATE SET overridden = TRUE, \
+                 detail = breaches.detail || ' ' || EXCLUDED.detail \
+                 WHERE EXCLUDED.overridden AND NOT breaches.overridden RETURNING 1)",
+            );
         }
         for (i, n) in self.notices.iter().enumerate() {
             out.push_sql(&format!(", n{i} AS ("));
@@ -1091,7 +1097,7 @@ mod tests {
         assert_eq!(all.matches(" FROM u").count(), 5 + 1, "{all}");
         assert!(!all.contains("VALUES"), "{all}");
         assert_eq!(
-            all.matches(" FROM u ON CONFLICT DO NOTHING RETURNING 1)")
+            all.matches(" FROM u ON CONFLICT (dispute_id, kind) DO UPDATE SET overridden = TRUE")
                 .count(),
             2
         );

@@ -65,5 +65,69 @@ pub fn split(s: &str) -> Vec<String> {
         .collect()
 }
 
+/// The organisation kind each role needs (roles not listed may belong to any organisation).
+pub const ROLE_KINDS: [(&str, &[&str]); 4] = [
+    ("practice_user", &["practice"]),
+    ("commissioner", &["commissioner"]),
+    ("accountable_officer", &["commissioner"]),
+    ("lmc_mediator", &["lmc"]),
+];
+
+/// Every way `roles` and `panel_roles` do not fit a user of an organisation of kind
+/// `org_kind`, as (field, message): the same check whether a user is created, changed or
+/// moved, so that a user's roles always match their organisation's kind.
+pub fn fit_problems(
+    roles: &[String],
+    panel_roles: &[String],
+    org_kind: &str,
+) -> Vec<(&'static str, String)> {
+    let mut out = Vec::new();
+    for (role, kinds) in ROLE_KINDS {
+        if roles.iter().any(|r| r == role) && !kinds.contains(&org_kind) {
+            out.push((
+                "roles",
+                format!(
+                    "{role} must belong to a {} organisation (this one is a {org_kind})",
+                    kinds.join("/")
+                ),
+            ));
+        }
+    }
+    if !panel_roles.is_empty() && !roles.iter().any(|r| r == "panelist") {
+        out.push((
+            "panel_roles",
+            "panel roles need the role panelist".to_string(),
+        ));
+    }
+    out
+}
+
 /// Organisation kinds.
 pub const ORG_KINDS: [&str; 4] = ["practice", "commissioner", "lmc", "fhsu"];
+
+#[cfg(test)]
+mod tests {
+    use super::fit_problems;
+
+    fn v(items: &[&str]) -> Vec<String> {
+        items.iter().map(|s| s.to_string()).collect()
+    }
+
+    #[test]
+    fn roles_must_fit_the_organisation_kind() {
+        assert!(fit_problems(&v(&["practice_user"]), &[], "practice").is_empty());
+        assert_eq!(
+            fit_problems(&v(&["lmc_mediator"]), &[], "practice")[0].0,
+            "roles"
+        );
+        assert_eq!(
+            fit_problems(&v(&["practice_user"]), &v(&["gp_conciliator"]), "practice")[0].0,
+            "panel_roles"
+        );
+        assert!(fit_problems(&v(&["panelist"]), &v(&["gp_conciliator"]), "lmc").is_empty());
+        assert_eq!(
+            fit_problems(&v(&["commissioner", "lmc_mediator"]), &[], "practice").len(),
+            2
+        );
+    }
+}

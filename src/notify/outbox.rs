@@ -248,13 +248,49 @@ pub fn base_context_named(
     })
 }
 
-/// `base` with `extra`'s fields added.
+/// The most characters of one free-text field (a summary, grounds, a reason) that a notice
+/// quotes: the service is not a way to send anyone long text of a user's choosing.
+pub const NOTICE_TEXT_LIMIT: usize = 2_000;
+
+/// `text`, cut at [`NOTICE_TEXT_LIMIT`] characters with a note saying where the rest is.
+pub fn clamp_text(text: &str) -> String {
+    match text.char_indices().nth(NOTICE_TEXT_LIMIT) {
+        None => text.to_string(),
+        Some((end, _)) => format!(
+            "{} [...] (shortened: the full text is in the case's history in the service)",
+            text[..end].trim_end()
+        ),
+    }
+}
+
+/// `base` with `extra`'s fields added, each text field clamped with [`clamp_text`].
 pub fn with(base: &Value, extra: Value) -> Value {
     let mut out = base.clone();
     if let (Some(o), Value::Object(e)) = (out.as_object_mut(), extra) {
         for (k, v) in e {
+            let v = match v {
+                Value::String(s) => Value::String(clamp_text(&s)),
+                other => other,
+            };
             o.insert(k, v);
         }
     }
     out
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn long_text_in_a_notice_is_shortened_and_says_so() {
+        let long = "é".repeat(NOTICE_TEXT_LIMIT + 5);
+        let v = with(&json!({"title": "t"}), json!({"summary": long, "n": 3}));
+        let s = v["summary"].as_str().unwrap();
+        assert!(s.starts_with(&"é".repeat(NOTICE_TEXT_LIMIT)));
+        assert!(s.contains("shortened"));
+        assert_eq!(v["n"], 3);
+        let short = with(&json!({}), json!({"summary": "fine"}));
+        assert_eq!(short["summary"], "fine");
+    }
 }

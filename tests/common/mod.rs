@@ -214,6 +214,11 @@ impl TestApp {
             ("LDR_WORKERS", "1".to_string()),
             ("LDR_DB_POOL_SIZE", "4".to_string()),
             ("LDR_BIND", "127.0.0.1:0".to_string()),
+            // Tests walk many cases as one user within seconds; the abuse limits' defaults are
+            // tested on their own (tests/hardening.rs passes "" to get them back).
+            ("LDR_FILINGS_PER_HOUR", "100000".to_string()),
+            ("LDR_UPLOADS_PER_HOUR", "100000".to_string()),
+            ("LDR_NOTICE_EVENTS_PER_HOUR", "100000".to_string()),
         ]
         .into_iter()
         .map(|(k, v)| (k.to_string(), v))
