@@ -77,6 +77,17 @@ pub fn log_filter(ldr_log: Option<&str>) -> tracing_subscriber::EnvFilter {
     }
 }
 
+/// `LDR_BIND`'s value (`None` or blank: [`DEFAULT_BIND`]) as the address to listen on. Shared
+/// by the service and by `ldr healthcheck`, which reads this one variable and nothing else.
+pub fn parse_bind(v: Option<&str>) -> Result<SocketAddr, String> {
+    let v = v
+        .map(str::trim)
+        .filter(|v| !v.is_empty())
+        .unwrap_or(DEFAULT_BIND);
+    v.parse()
+        .map_err(|_| format!("LDR_BIND: {v:?} is not an address:port such as 127.0.0.1:8080"))
+}
+
 impl Config {
     /// Reads the process environment.
     pub fn from_env() -> Result<Config, String> {
@@ -92,10 +103,7 @@ impl Config {
             DbTarget::parse(&get("LDR_DATABASE_URL").unwrap_or_else(|| {
                 format!("sqlite://{}", data_dir.join("ldr.sqlite3").display())
             }))?;
-        let bind_s = get("LDR_BIND").unwrap_or_else(|| DEFAULT_BIND.into());
-        let bind: SocketAddr = bind_s.trim().parse().map_err(|_| {
-            format!("LDR_BIND: {bind_s:?} is not an address:port such as 127.0.0.1:8080")
-        })?;
+        let bind = parse_bind(get("LDR_BIND").as_deref())?;
         let jwt_secret = get("LDR_JWT_SECRET");
         if let Some(s) = &jwt_secret {
             if s.len() < 32 {

@@ -7,5 +7,6 @@ pub mod clock;
 pub mod config;
 pub mod db;
 pub mod domain;
+pub mod healthcheck;
 pub mod notify;
 pub mod server;

@@ -1,19 +1,71 @@
-//! `ldr`: run with no arguments, it migrates the database and serves.
+//! `ldr`: run with no arguments, it migrates the database and serves; `ldr healthcheck` asks a
+//! running service whether it is ready (the container's health check).
 
 use std::process::ExitCode;
 
+const USAGE: &str = "\
+usage: ldr                migrate the database and serve (configured by LDR_* environment variables, see README.md)
+       ldr healthcheck    exit 0 if the service at LDR_BIND answers GET /readyz with 200 within 2 s, 1 otherwise
+       ldr --version      print the version
+       ldr --help         print this";
+
 fn main() -> ExitCode {
+    let mut args = std::env::args_os().skip(1);
+    let Some(arg) = args.next() else {
+        return serve();
+    };
+    match arg.to_str() {
+        Some("--version" | "-V") => {
+            println!("ldr {}", env!("CARGO_PKG_VERSION"));
+            ExitCode::SUCCESS
+        }
+        Some("--help" | "-h" | "help") => {
+            println!("{USAGE}");
+            ExitCode::SUCCESS
+        }
+        Some("healthcheck") => healthcheck(args.next()),
+        _ => {
+            eprintln!("ldr: unexpected argument {arg:?}\n{USAGE}");
+            ExitCode::from(2)
+        }
+    }
+}
+
+/// Exits 0 (ready) or 1 (anything else, a stray argument included): 1 is what a container
+/// engine reads as unhealthy, and other codes are reserved there.
+fn healthcheck(extra: Option<std::ffi::OsString>) -> ExitCode {
+    if let Some(extra) = extra {
+        eprintln!(
+            "ldr healthcheck: unexpected argument {extra:?}; it takes none (it reads LDR_BIND)"
+        );
+        return ExitCode::FAILURE;
+    }
+    let bind = match std::env::var("LDR_BIND") {
+        Ok(v) => Some(v),
+        Err(std::env::VarError::NotPresent) => None,
+        Err(std::env::VarError::NotUnicode(v)) => {
+            eprintln!(
+                "ldr healthcheck: LDR_BIND {v:?} is not an address:port such as 127.0.0.1:8080"
+            );
+            return ExitCode::FAILURE;
+        }
+    };
+    match ldr::healthcheck::run(bind.as_deref()) {
+        Ok(line) => {
+            println!("ldr healthcheck: {line}");
+            ExitCode::SUCCESS
+        }
+        Err(why) => {
+            eprintln!("ldr healthcheck: not ready: {why}");
+            ExitCode::FAILURE
+        }
+    }
+}
+
+fn serve() -> ExitCode {
     let filter = ldr::config::log_filter(std::env::var("LDR_LOG").ok().as_deref());
     tracing_subscriber::fmt().with_env_filter(filter).init();
 
-    if let Some(arg) = std::env::args().nth(1) {
-        if arg == "--version" || arg == "-V" {
-            println!("ldr {}", env!("CARGO_PKG_VERSION"));
-            return ExitCode::SUCCESS;
-        }
-        eprintln!("ldr: unexpected argument {arg:?}; run with no arguments (configuration is by LDR_* environment variables, see README.md)");
-        return ExitCode::from(2);
-    }
     let cfg = match ldr::config::Config::from_env() {
         Ok(c) => c,
         Err(e) => {
