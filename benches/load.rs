@@ -489,8 +489,8 @@ fn seed_api(base: &str) -> World {
             .to_string()
     };
     let ccg = org("North CCG", "commissioner", "North Essex", None);
-    let elm = org("Elm Practice", "practice", "North Essex", Some(&ccg));
     let lmc = org("North Essex LMC", "lmc", "North Essex", None);
+    let elm = org("Elm Practice", "practice", "North Essex", Some(&ccg));
     let user = |name: &str, email: &str, org: &str, role: &str| {
         ok_json(&a, "POST", &format!("{base}/api/v1/users"), Some(&admin),
             &json!({"name": name, "email": email, "password": PW, "organisation_id": org, "roles": [role]}), 201)["id"]

@@ -96,11 +96,12 @@ def setup(api, st):
     orgs = {}
     org("north_ccg", "North CCG", "commissioner", "North Essex", "East")
     org("south_ccg", "South CCG", "commissioner", "South Essex", "East")
+    org("lmc_north", "North Essex LMC", "lmc", "North Essex", "East")
+    org("lmc_kent", "Kent LMC", "lmc", "Kent", "South East")
+    org("lmc_south", "South Essex LMC", "lmc", "South Essex", "East")
     org("elm", "Elm Practice", "practice", "North Essex", "East", "north_ccg")
     org("oak", "Oak Practice", "practice", "North Essex", "East", "north_ccg")
     org("birch", "Birch Practice", "practice", "South Essex", "East", "south_ccg")
-    org("lmc_north", "North Essex LMC", "lmc", "North Essex", "East")
-    org("lmc_kent", "Kent LMC", "lmc", "Kent", "South East")
     org("fhsu", "FHSU", "fhsu", "National", "National")
 
     users = {}

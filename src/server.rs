@@ -53,6 +53,7 @@ pub fn prepare(cfg: Config) -> Result<web::Data<AppState>, String> {
         cfg: Arc::new(cfg),
     };
     bootstrap_admin(&state)?;
+    warn_when_nobody_can_sign_in(&state)?;
     Ok(web::Data::new(state))
 }
 
@@ -108,6 +109,29 @@ fn bootstrap_admin(state: &AppState) -> Result<(), String> {
         }
         Err(e) => Err(format!("bootstrap admin: {e}")),
     }
+}
+
+/// Says in the log, at start, how to create the first admin when there is none: without one
+/// nobody can sign in (admins create every organisation and user).
+fn warn_when_nobody_can_sign_in(state: &AppState) -> Result<(), String> {
+    use crate::db::schema::users;
+    let mut pooled = state.pool.get().map_err(|e| e.to_string())?;
+    let conn: &mut db::DbConn = &mut pooled;
+    let admins: i64 = users::table
+        .filter(users::roles.like("%admin%"))
+        .filter(users::active.eq(true))
+        .count()
+        .get_result(conn)
+        .map_err(|e| format!("counting admins: {e}"))?;
+    if admins == 0 {
+        tracing::warn!(
+            "no active admin exists, so nobody can sign in yet. Stop the service and start it once \
+             with LDR_BOOTSTRAP_ADMIN_EMAIL=you@example.nhs.uk and \
+             LDR_BOOTSTRAP_ADMIN_PASSWORD='at least 12 characters' to create the first admin, then \
+             sign in with POST /api/v1/auth/login (see README.md, Quick start)"
+        );
+    }
+    Ok(())
 }
 
 /// Serves until stopped. With `signals`, SIGTERM/SIGINT finish in-flight requests and return.

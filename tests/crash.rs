@@ -113,6 +113,14 @@ fn crash_run(db_url: &str) {
         Some(&json!({
         "name": "CCG", "kind": "commissioner", "area": "A", "region": "R", "email": "ccg@x.test", "address": "1 Road"})),
     );
+    call(
+        &a,
+        "POST",
+        &format!("{base}/api/v1/organisations"),
+        Some(&admin),
+        Some(&json!({
+        "name": "LMC", "kind": "lmc", "area": "A", "region": "R", "email": "lmc@x.test", "address": "3 Road"})),
+    );
     let (_, prac) = call(
         &a,
         "POST",

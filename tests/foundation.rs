@@ -228,6 +228,14 @@ fn roles_are_enforced(db: Db) {
         "East",
         None,
     );
+    app.org(
+        &admin,
+        "North Essex LMC",
+        "lmc",
+        "North Essex",
+        "East",
+        None,
+    );
     let prac = app.org(
         &admin,
         "Elm Practice",
@@ -257,7 +265,7 @@ fn roles_are_enforced(db: Db) {
         .expect_problem(404, "not_found");
     // Refused requests changed nothing.
     let orgs = app.get("/api/v1/organisations", Some(&admin)).expect(200);
-    assert_eq!(orgs.as_array().unwrap().len(), 3, "{orgs}"); // service org, CCG, practice
+    assert_eq!(orgs.as_array().unwrap().len(), 4, "{orgs}"); // service org, CCG, LMC, practice
 }
 
 fn organisations_and_users(db: Db) {
@@ -269,6 +277,14 @@ fn organisations_and_users(db: Db) {
         &admin,
         "North CCG",
         "commissioner",
+        "North Essex",
+        "East",
+        None,
+    );
+    app.org(
+        &admin,
+        "North Essex LMC",
+        "lmc",
         "North Essex",
         "East",
         None,

@@ -289,6 +289,7 @@ pub fn caller_from(user_id: &str, row: Option<(String, String, bool)>) -> Option
 }
 
 #[derive(Debug, Deserialize, utoipa::ToSchema)]
+#[serde(deny_unknown_fields)]
 pub struct LoginRequest {
     pub email: String,
     pub password: String,
@@ -304,11 +305,12 @@ pub struct TokenResponse {
 /// Log in with e-mail and password; returns a bearer token.
 #[utoipa::path(post, path = "/api/v1/auth/login", tag = "auth", request_body = LoginRequest,
     responses((status = 200, body = TokenResponse), (status = 400, body = super::error::Problem),
-              (status = 401, body = super::error::Problem), (status = 429, body = super::error::Problem)))]
+              (status = 401, body = super::error::Problem), (status = 422, body = super::error::Problem),
+              (status = 429, body = super::error::Problem)))]
 pub async fn login(
     state: web::Data<AppState>,
     req: HttpRequest,
-    body: web::Json<LoginRequest>,
+    body: super::body::Body<LoginRequest>,
 ) -> ApiResult<HttpResponse> {
     let body = body.into_inner();
     let email = body.email.trim().to_lowercase();

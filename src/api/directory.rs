@@ -19,8 +19,17 @@ pub fn routes(cfg: &mut web::ServiceConfig) {
             .route(web::post().to(create_organisation))
             .route(web::get().to(list_organisations)),
     )
-    .service(web::resource("/organisations/{id}").route(web::get().to(get_organisation)))
-    .service(web::resource("/users").route(web::post().to(create_user)))
+    .service(
+        web::resource("/organisations/{id}")
+            .route(web::get().to(get_organisation))
+            .route(web::patch().to(patch_organisation)),
+    )
+    .service(
+        web::resource("/users")
+            .route(web::post().to(create_user))
+            .route(web::get().to(super::people::list_users)),
+    )
+    .service(web::resource("/me").route(web::get().to(super::people::me)))
     .service(
         web::resource("/users/{id}")
             .route(web::get().to(get_user))
@@ -83,6 +92,7 @@ pub fn parse_date(field: &str, v: &str) -> Result<NaiveDate, FieldError> {
 // ---------------------------------------------------------------- organisations
 
 #[derive(Debug, Deserialize, Validate, utoipa::ToSchema)]
+#[serde(deny_unknown_fields)]
 pub struct NewOrganisation {
     #[validate(required, length(min = 1, max = 200), custom(function = "not_blank"))]
     #[schema(required = true, value_type = String, min_length = 1, max_length = 200)]
@@ -168,7 +178,7 @@ pub fn find_organisation(c: &mut DbConn, id: &str) -> ApiResult<Option<Organisat
 pub async fn create_organisation(
     state: web::Data<AppState>,
     caller: Caller,
-    body: web::Json<NewOrganisation>,
+    body: super::body::Body<NewOrganisation>,
 ) -> ApiResult<HttpResponse> {
     caller.require(&[Role::Admin])?;
     let b = body.into_inner();
@@ -193,17 +203,11 @@ pub async fn create_organisation(
     let org = state
         .db(move |c| {
             write_tx(c, |c| {
-                if let Some(cid) = &b.commissioner_id {
-                    match find_organisation(c, cid)? {
-                        Some(o) if o.kind == "commissioner" => {}
-                        _ => {
-                            return Err(ApiError::field(
-                                "commissioner_id",
-                                "does not name a commissioner organisation",
-                            ))
-                        }
-                    }
-                }
+                let kind = b.kind.clone().unwrap_or_default();
+                let area = b.area.clone().unwrap_or_default().trim().to_string();
+                let ods = b.ods_code.as_deref().map(str::trim);
+                placement_problems(c, &kind, &area, b.commissioner_id.as_deref(), None)?;
+                ods_code_free(c, ods, None)?;
                 let org = Organisation {
                     id: uuid::Uuid::new_v4().to_string(),
                     name: b.name.unwrap_or_default().trim().to_string(),
@@ -236,6 +240,226 @@ pub async fn create_organisation(
         .await?;
     tracing::info!(org_id = %org.id, actor = %caller.user_id, "organisation created");
     Ok(HttpResponse::Created().json(org.to_json()))
+}
+
+/// Where an organisation sits must leave every dispute with an LMC and a commissioning group:
+/// a practice's `area` must be the area of an `lmc` organisation (the LMC of its disputes),
+/// and its commissioning group must exist; an LMC may not leave an area whose practices would
+/// then have none. `current` is the organisation being changed (id, kind, area), if any.
+fn placement_problems(
+    c: &mut DbConn,
+    kind: &str,
+    area: &str,
+    commissioner_id: Option<&str>,
+    current: Option<(&str, &str)>,
+) -> ApiResult<()> {
+    let mut errs = Vec::new();
+    if let Some(cid) = commissioner_id {
+        match find_organisation(c, cid)? {
+            Some(o) if o.kind == "commissioner" => {}
+            _ => errs.push(FieldError {
+                field: "commissioner_id".into(),
+                message: "does not name a commissioner organisation".into(),
+            }),
+        }
+    }
+    if kind == "practice" {
+        let areas: Vec<String> = organisations::table
+            .filter(organisations::kind.eq("lmc"))
+            .select(organisations::area)
+            .distinct()
+            .order(organisations::area.asc())
+            .load(c)?;
+        if !areas.iter().any(|a| a == area) {
+            errs.push(FieldError {
+                field: "area".into(),
+                message: format!(
+                    "no LMC covers the area {area:?}, so no mediator could see this practice's \
+                     disputes: use the area of its LMC exactly as the LMC has it ({}), or create \
+                     the LMC first",
+                    if areas.is_empty() {
+                        "there is no LMC yet".to_string()
+                    } else {
+                        areas.join(", ")
+                    }
+                ),
+            });
+        }
+    }
+    if let Some((id, old_area)) = current {
+        if kind == "lmc" && old_area != area {
+            let other_lmcs: i64 = organisations::table
+                .filter(organisations::kind.eq("lmc"))
+                .filter(organisations::area.eq(old_area))
+                .filter(organisations::id.ne(id))
+                .count()
+                .get_result(c)?;
+            let stranded: Vec<String> = organisations::table
+                .filter(organisations::kind.eq("practice"))
+                .filter(organisations::area.eq(old_area))
+                .select(organisations::name)
+                .order(organisations::name.asc())
+                .limit(5)
+                .load(c)?;
+            if other_lmcs == 0 && !stranded.is_empty() {
+                errs.push(FieldError {
+                    field: "area".into(),
+                    message: format!(
+                        "the practices of {old_area:?} ({}) would have no LMC: move them first",
+                        stranded.join(", ")
+                    ),
+                });
+            }
+        }
+    }
+    if errs.is_empty() {
+        Ok(())
+    } else {
+        Err(ApiError::Validation(errs))
+    }
+}
+
+/// ODS codes are unique: `ods` may not be another organisation's (other than `except`).
+fn ods_code_free(c: &mut DbConn, ods: Option<&str>, except: Option<&str>) -> ApiResult<()> {
+    let Some(ods) = ods.filter(|o| !o.is_empty()) else {
+        return Ok(());
+    };
+    let holder: Option<(String, String)> = organisations::table
+        .filter(organisations::ods_code.eq(ods))
+        .filter(organisations::id.ne(except.unwrap_or("")))
+        .select((organisations::id, organisations::name))
+        .first(c)
+        .optional()?;
+    match holder {
+        None => Ok(()),
+        Some((id, name)) => Err(ApiError::Conflict {
+            code: "ods_code_taken",
+            detail: format!("The ODS code {ods} is already {name}'s (organisation {id}); correct that organisation instead of creating a second one."),
+        }),
+    }
+}
+
+#[derive(Debug, Deserialize, Validate, utoipa::ToSchema)]
+#[serde(deny_unknown_fields)]
+pub struct PatchOrganisation {
+    #[validate(length(min = 1, max = 200), custom(function = "not_blank"))]
+    #[schema(min_length = 1, max_length = 200)]
+    pub name: Option<String>,
+    /// Cannot be changed: create the organisation anew instead.
+    #[schema(value_type = Option<super::openapi::OrgKind>)]
+    pub kind: Option<serde_json::Value>,
+    #[validate(length(min = 1, max = 100), custom(function = "not_blank"))]
+    #[schema(min_length = 1, max_length = 100)]
+    pub area: Option<String>,
+    #[validate(length(min = 1, max = 100), custom(function = "not_blank"))]
+    #[schema(min_length = 1, max_length = 100)]
+    pub region: Option<String>,
+    #[validate(email, length(max = 254))]
+    #[schema(max_length = 254)]
+    pub email: Option<String>,
+    #[validate(length(min = 1, max = 500), custom(function = "not_blank"))]
+    #[schema(min_length = 1, max_length = 500)]
+    pub address: Option<String>,
+    #[validate(length(min = 1, max = 20))]
+    #[schema(min_length = 1, max_length = 20)]
+    pub ods_code: Option<String>,
+    /// A practice only: its commissioning group.
+    #[validate(length(max = 64))]
+    #[schema(max_length = 64)]
+    pub commissioner_id: Option<String>,
+}
+
+/// Correct an organisation (admin): any field but `kind`. The same placement rules as on
+/// creation: a practice's area must be an LMC's, its commissioning group must exist; ODS
+/// codes are unique.
+#[utoipa::path(patch, path = "/api/v1/organisations/{id}", tag = "directory", request_body = PatchOrganisation,
+    params(("id" = String, Path)), security(("bearer" = [])),
+    responses((status = 200, body = Organisation), (status = 400, body = super::error::Problem),
+        (status = 401, body = super::error::Problem), (status = 403, body = super::error::Problem),
+        (status = 404, body = super::error::Problem), (status = 409, body = super::error::Problem),
+        (status = 422, body = super::error::Problem)))]
+pub async fn patch_organisation(
+    state: web::Data<AppState>,
+    caller: Caller,
+    id: web::Path<String>,
+    body: super::body::Body<PatchOrganisation>,
+) -> ApiResult<HttpResponse> {
+    caller.require(&[Role::Admin])?;
+    let b = body.into_inner();
+    b.validate()?;
+    if b.kind.is_some() {
+        return Err(ApiError::field(
+            "kind",
+            "cannot be changed: create an organisation of the right kind and move its users to it",
+        ));
+    }
+    let id = id.into_inner();
+    let org = state
+        .db(move |c| {
+            write_tx(c, |c| {
+                let cur = find_organisation(c, &id)?.ok_or(ApiError::NotFound)?;
+                if cur.kind == SERVICE_KIND {
+                    return Err(ApiError::NotFound);
+                }
+                if b.commissioner_id.is_some() && cur.kind != "practice" {
+                    return Err(ApiError::field(
+                        "commissioner_id",
+                        "only a practice names a commissioning group",
+                    ));
+                }
+                let new = Organisation {
+                    name: b
+                        .name
+                        .map(|v| v.trim().to_string())
+                        .unwrap_or(cur.name.clone()),
+                    area: b
+                        .area
+                        .map(|v| v.trim().to_string())
+                        .unwrap_or(cur.area.clone()),
+                    region: b
+                        .region
+                        .map(|v| v.trim().to_string())
+                        .unwrap_or(cur.region.clone()),
+                    email: b
+                        .email
+                        .map(|v| v.trim().to_lowercase())
+                        .unwrap_or(cur.email.clone()),
+                    address: b
+                        .address
+                        .map(|v| v.trim().to_string())
+                        .unwrap_or(cur.address.clone()),
+                    ods_code: b
+                        .ods_code
+                        .map(|v| v.trim().to_string())
+                        .or(cur.ods_code.clone()),
+                    commissioner_id: b.commissioner_id.or(cur.commissioner_id.clone()),
+                    ..cur.clone()
+                };
+                placement_problems(
+                    c,
+                    &new.kind,
+                    &new.area,
+                    new.commissioner_id.as_deref(),
+                    Some((&cur.id, &cur.area)),
+                )?;
+                ods_code_free(c, new.ods_code.as_deref(), Some(&cur.id))?;
+                diesel::update(organisations::table.find(&cur.id))
+                    .set((
+                        organisations::name.eq(&new.name),
+                        organisations::area.eq(&new.area),
+                        organisations::region.eq(&new.region),
+                        organisations::email.eq(&new.email),
+                        organisations::address.eq(&new.address),
+                        organisations::ods_code.eq(&new.ods_code),
+                        organisations::commissioner_id.eq(&new.commissioner_id),
+                    ))
+                    .execute(c)?;
+                Ok(new)
+            })
+        })
+        .await?;
+    tracing::info!(org_id = %org.id, actor = %caller.user_id, "organisation changed");
+    Ok(HttpResponse::Ok().json(org.to_json()))
 }
 
 #[derive(Debug, Deserialize, utoipa::IntoParams)]
@@ -361,6 +585,7 @@ fn password_strength(v: &str) -> Result<(), ValidationError> {
 }
 
 #[derive(Debug, Deserialize, Validate, utoipa::ToSchema)]
+#[serde(deny_unknown_fields)]
 pub struct NewUser {
     #[validate(required, length(min = 1, max = 200), custom(function = "not_blank"))]
     #[schema(required = true, value_type = String, min_length = 1, max_length = 200)]
@@ -493,7 +718,7 @@ pub fn insert_user(
 pub async fn create_user(
     state: web::Data<AppState>,
     caller: Caller,
-    body: web::Json<NewUser>,
+    body: super::body::Body<NewUser>,
 ) -> ApiResult<HttpResponse> {
     caller.require(&[Role::Admin])?;
     let b = body.into_inner();
@@ -587,6 +812,10 @@ pub struct PatchUser {
     #[validate(length(max = 3), custom(function = "panel_role_list"))]
     #[schema(value_type = Option<Vec<super::openapi::PanelRole>>, max_items = 3)]
     pub panel_roles: Option<Vec<String>>,
+    /// Move the user to another organisation (their roles must fit its kind).
+    #[validate(length(max = 64))]
+    #[schema(max_length = 64)]
+    pub organisation_id: Option<String>,
 }
 
 /// Change a user (admin): `{"active": false}` deactivates it, and its tokens stop working at once.
@@ -599,7 +828,7 @@ pub async fn patch_user(
     state: web::Data<AppState>,
     caller: Caller,
     id: web::Path<String>,
-    body: web::Json<PatchUser>,
+    body: super::body::Body<PatchUser>,
 ) -> ApiResult<HttpResponse> {
     caller.require(&[Role::Admin])?;
     let b = body.into_inner();
@@ -624,8 +853,15 @@ pub async fn patch_user(
                     .panel_roles
                     .clone()
                     .unwrap_or_else(|| roles::split(&current.panel_roles));
-                let org = find_organisation(c, &current.organisation_id)?
-                    .ok_or_else(|| ApiError::internal("a user's organisation is missing"))?;
+                let org_id = b
+                    .organisation_id
+                    .clone()
+                    .unwrap_or(current.organisation_id.clone());
+                let org = find_organisation(c, &org_id)?
+                    .filter(|o| o.kind != SERVICE_KIND || b.organisation_id.is_none())
+                    .ok_or_else(|| {
+                        ApiError::field("organisation_id", "does not name an organisation")
+                    })?;
                 let errs = fit_errors(&roles_v, &panel_v, &org.kind);
                 if !errs.is_empty() {
                     return Err(ApiError::Validation(errs));
@@ -637,6 +873,11 @@ pub async fn patch_user(
                 if let Some(a) = b.active {
                     diesel::update(users::table.find(&id))
                         .set(users::active.eq(a))
+                        .execute(c)?;
+                }
+                if b.organisation_id.is_some() {
+                    diesel::update(users::table.find(&id))
+                        .set(users::organisation_id.eq(&org.id))
                         .execute(c)?;
                 }
                 if let Some(n) = &b.name {
@@ -671,6 +912,7 @@ pub async fn patch_user(
 // ---------------------------------------------------------------- interests, unavailability
 
 #[derive(Debug, Deserialize, Validate, utoipa::ToSchema)]
+#[serde(deny_unknown_fields)]
 pub struct NewInterest {
     #[validate(required, length(max = 64))]
     #[schema(required = true, value_type = String, max_length = 64)]
@@ -694,7 +936,7 @@ pub async fn add_interest(
     state: web::Data<AppState>,
     caller: Caller,
     id: web::Path<String>,
-    body: web::Json<NewInterest>,
+    body: super::body::Body<NewInterest>,
 ) -> ApiResult<HttpResponse> {
     caller.require(&[Role::Admin])?;
     let b = body.into_inner();
@@ -773,6 +1015,7 @@ pub async fn list_interests(
 }
 
 #[derive(Debug, Deserialize, Validate, utoipa::ToSchema)]
+#[serde(deny_unknown_fields)]
 pub struct NewUnavailability {
     #[validate(required, length(max = 10))]
     #[schema(required = true, value_type = String, format = Date, example = "2026-03-02")]
@@ -793,7 +1036,7 @@ pub async fn add_unavailability(
     state: web::Data<AppState>,
     caller: Caller,
     id: web::Path<String>,
-    body: web::Json<NewUnavailability>,
+    body: super::body::Body<NewUnavailability>,
 ) -> ApiResult<HttpResponse> {
     let user_id = id.into_inner();
     if !caller.has(Role::Admin) {

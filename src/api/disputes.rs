@@ -34,6 +34,16 @@ pub const CATEGORIES: [&str; 6] = [
 pub const DOCUMENT_KINDS: [&str; 6] = [
     "grounds", "evidence", "contract", "record", "decision", "other",
 ];
+/// The fields of `POST /disputes`.
+const FILING_FIELDS: [&str; 7] = [
+    "title",
+    "category",
+    "appellant_id",
+    "respondent_id",
+    "summary",
+    "matter_arose_on",
+    "contract_related",
+];
 pub const MAX_DOCUMENT_BYTES: usize = 20 * 1024 * 1024;
 
 pub fn routes(cfg: &mut web::ServiceConfig) {
@@ -445,6 +455,7 @@ fn file_dispute(
         .ok_or_else(|| ApiError::BadRequest("The body must be a JSON object.".into()))?
         .clone();
     let mut f = Fields::new(&obj);
+    f.only(&FILING_FIELDS);
     let title = f.text("title", 200);
     let category = f.one_of("category", &CATEGORIES);
     let appellant_id = f.id("appellant_id");
@@ -525,6 +536,17 @@ fn file_dispute(
                     .select((organisations::id, organisations::email))
                     .first(c)
                     .optional()?;
+                // Without an LMC no mediator could see the case and it would stick at stage 1.
+                if lmc.is_none() {
+                    return Err(ApiError::rule(
+                        "no_lmc",
+                        format!(
+                            "No LMC covers {lmc_area:?}, the area of the practice: no mediator could \
+                             take this dispute. Ask an admin to correct the practice's area \
+                             (PATCH /organisations/{{id}}) or to add the LMC, then file again."
+                        ),
+                    ));
+                }
                 let lmc_id = lmc.as_ref().map(|l| l.0.clone());
                 let t = now();
                 let mut d = DisputeRow {

@@ -1,6 +1,7 @@
 //! The HTTP API: thin actix handlers over the domain and the database.
 
 pub mod auth;
+pub mod body;
 pub mod calendar;
 pub mod directory;
 pub mod disputes;
@@ -8,6 +9,7 @@ pub mod error;
 pub mod limits;
 pub mod middleware;
 pub mod openapi;
+pub mod people;
 pub mod procedure;
 pub mod visibility;
 
@@ -180,6 +182,11 @@ pub fn configure(cfg: &mut web::ServiceConfig) {
     .app_data(web::QueryConfig::default().error_handler(error::query_error))
     .app_data(web::PathConfig::default().error_handler(error::path_error))
     .service(web::resource("/healthz").route(web::get().to(healthz)))
+    .service(web::resource("/docs").route(web::get().to(|| async {
+        HttpResponse::PermanentRedirect()
+            .insert_header((actix_web::http::header::LOCATION, "/docs/"))
+            .finish()
+    })))
     .service(
         utoipa_swagger_ui::SwaggerUi::new("/docs/{_:.*}")
             .url("/api/v1/openapi.json", openapi::document()),

@@ -1,7 +1,7 @@
 //! The OpenAPI 3 document of every route (utoipa), served at `/api/v1/openapi.json`, and the
 //! offline docs page (swagger-ui, vendored) at `/docs/`.
 
-use super::{auth, calendar, directory, disputes, error};
+use super::{auth, calendar, directory, disputes, error, people};
 use crate::domain::workflow::{EventType, State};
 use utoipa::openapi::path::{Operation, ParameterIn};
 use utoipa::openapi::security::{HttpAuthScheme, HttpBuilder, SecurityScheme};
@@ -527,7 +527,9 @@ impl Modify for ProblemResponses {
         super::healthz, super::readyz,
         auth::login,
         directory::create_organisation, directory::list_organisations, directory::get_organisation,
+        directory::patch_organisation,
         directory::create_user, directory::get_user, directory::patch_user,
+        people::me, people::list_users,
         directory::add_interest, directory::list_interests, directory::add_unavailability, directory::list_unavailability,
         calendar::bank_holidays, calendar::add_working_days,
         disputes::create_dispute, disputes::list_disputes, disputes::get_dispute,
@@ -539,7 +541,8 @@ impl Modify for ProblemResponses {
         error::Problem, error::FieldError, error::RuleViolation,
         auth::LoginRequest, auth::TokenResponse,
         directory::NewOrganisation, directory::Organisation, directory::NewUser, directory::User, directory::PatchUser,
-        directory::NewInterest, directory::NewUnavailability,
+        directory::NewInterest, directory::NewUnavailability, directory::PatchOrganisation,
+        people::Person, people::PersonOrganisation, people::DeclaredInterest, people::PeoplePage,
         calendar::Holiday, NewDispute, disputes::EventRequest, EventType, State,
         Category, OrgKind, crate::domain::roles::Role, PanelRole, DocumentKind, DocumentUpload,
         Status, WorkingDay, OrgRef, OrgName, UserRef, Mediator, Panel, Hearing, Deadlines, Breach, Vote,

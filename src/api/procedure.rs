@@ -152,6 +152,25 @@ impl<'a> Fields<'a> {
         }
     }
 
+    /// Refuses every field of the body not in `allowed`, naming the ones it takes.
+    pub fn only(&mut self, allowed: &[&str]) {
+        let mut unknown: Vec<&String> = self
+            .map
+            .keys()
+            .filter(|k| !allowed.contains(&k.as_str()))
+            .collect();
+        unknown.sort();
+        for k in unknown {
+            self.errors.push(FieldError {
+                field: k.clone(),
+                message: format!(
+                    "is not a field of this request; the fields are: {}",
+                    allowed.join(", ")
+                ),
+            });
+        }
+    }
+
     pub fn finish(self) -> ApiResult<()> {
         if self.errors.is_empty() {
             Ok(())

@@ -68,6 +68,24 @@ impl World {
             "East",
             None,
         );
+        let lmc_north = app.org(
+            &admin,
+            "North Essex LMC",
+            "lmc",
+            "North Essex",
+            "East",
+            None,
+        );
+        let lmc_kent = app.org(&admin, "Kent LMC", "lmc", "Kent", "South East", None);
+        // Every practice's area has its LMC (a practice elsewhere is refused).
+        app.org(
+            &admin,
+            "South Essex LMC",
+            "lmc",
+            "South Essex",
+            "East",
+            None,
+        );
         let elm = app.org(
             &admin,
             "Elm Practice",
@@ -92,15 +110,6 @@ impl World {
             "East",
             Some(&south_ccg),
         );
-        let lmc_north = app.org(
-            &admin,
-            "North Essex LMC",
-            "lmc",
-            "North Essex",
-            "East",
-            None,
-        );
-        let lmc_kent = app.org(&admin, "Kent LMC", "lmc", "Kent", "South East", None);
         let fhsu = app.org(&admin, "FHSU", "fhsu", "National", "National", None);
         let mut users = std::collections::HashMap::new();
         for (name, org, roles, panel) in [
