@@ -36,6 +36,149 @@ pub struct Config {
     pub trusted_proxies: Vec<ipnet::IpNet>,
     /// Filings, uploads and notice-sending events per user per hour (`LDR_*_PER_HOUR`).
     pub hourly_limits: crate::api::limits::Hourly,
+    /// `LDR_NOTIFY_*`: notices go through GOV.UK Notify instead of SMTP or files.
+    pub notify: Option<NotifyConfig>,
+    /// `LDR_PUBLIC_URL`: the service's public base URL, no trailing slash (links in notices).
+    pub public_url: String,
+}
+
+/// The default of `LDR_NOTIFY_BASE_URL`.
+pub const NOTIFY_BASE_URL: &str = "https://api.notifications.service.gov.uk";
+
+/// GOV.UK Notify's settings. `Debug` leaves the secret out.
+#[derive(Clone)]
+pub struct NotifyConfig {
+    /// The name given to the key in Notify (may contain dashes).
+    pub key_name: String,
+    /// The service id (a UUID), as written in the key: the `iss` of each request's token.
+    pub service_id: String,
+    /// The key's secret (a UUID), as written in the key: signs each request's token.
+    secret: String,
+    /// The API's base URL, without a trailing slash.
+    pub base_url: String,
+    /// The e-mail template whose subject is `((subject))` and body `((body))`.
+    pub template_id: uuid::Uuid,
+}
+
+impl NotifyConfig {
+    pub fn secret(&self) -> &str {
+        &self.secret
+    }
+
+    /// Splits `{key_name}-{service_id}-{secret}` from the end (the name may contain dashes).
+    /// The error never repeats the key.
+    pub fn parse_key(key: &str) -> Result<(String, String, String), String> {
+        let bad = || {
+            "LDR_NOTIFY_API_KEY: not a GOV.UK Notify API key (expected \
+             {key_name}-{service_id}-{secret}, the last two being UUIDs); copy the whole key \
+             from Notify's API integration page"
+                .to_string()
+        };
+        let key = key.trim();
+        if !key.is_ascii() || key.len() < 73 {
+            return Err(bad());
+        }
+        let uuid = |s: &str| s.len() == 36 && uuid::Uuid::try_parse(s).is_ok();
+        let (rest, secret) = key.split_at(key.len() - 36);
+        let Some(rest) = rest.strip_suffix('-') else {
+            return Err(bad());
+        };
+        let (name, service) = rest.split_at(rest.len() - 36);
+        let name = match name {
+            "" => "",
+            n => n
+                .strip_suffix('-')
+                .filter(|n| !n.is_empty())
+                .ok_or_else(bad)?,
+        };
+        if !uuid(secret) || !uuid(service) {
+            return Err(bad());
+        }
+        Ok((name.to_string(), service.to_string(), secret.to_string()))
+    }
+}
+
+impl std::fmt::Debug for NotifyConfig {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        write!(
+            f,
+            "GOV.UK Notify at {} (service {}, key {:?}, template {})",
+            self.base_url, self.service_id, self.key_name, self.template_id
+        )
+    }
+}
+
+/// Whether `u` names this machine (an `http://` Notify base URL is allowed only then: tests).
+fn loopback(u: &url::Url) -> bool {
+    match u.host() {
+        Some(url::Host::Ipv4(a)) => a.is_loopback(),
+        Some(url::Host::Ipv6(a)) => a.is_loopback(),
+        Some(url::Host::Domain(d)) => d.eq_ignore_ascii_case("localhost"),
+        None => false,
+    }
+}
+
+/// A base URL: `http(s)://host[:port][/path]` with no user, query or fragment; returned
+/// without its trailing slash.
+fn base_url(name: &str, v: &str) -> Result<url::Url, String> {
+    let u = url::Url::parse(v.trim()).map_err(|e| format!("{name}: not a URL ({e})"))?;
+    if !matches!(u.scheme(), "http" | "https") || u.host().is_none() {
+        return Err(format!(
+            "{name}: {v:?} is not an http:// or https:// URL with a host"
+        ));
+    }
+    if !u.username().is_empty()
+        || u.password().is_some()
+        || u.query().is_some()
+        || u.fragment().is_some()
+    {
+        return Err(format!(
+            "{name}: must be a base URL, without user, query or fragment"
+        ));
+    }
+    Ok(u)
+}
+
+fn notify_config(get: &impl Fn(&str) -> Option<String>) -> Result<Option<NotifyConfig>, String> {
+    let Some(key) = get("LDR_NOTIFY_API_KEY") else {
+        for k in ["LDR_NOTIFY_BASE_URL", "LDR_NOTIFY_TEMPLATE_ID"] {
+            if get(k).is_some() {
+                return Err(format!(
+                    "{k} is set but LDR_NOTIFY_API_KEY is not: set the key to send through GOV.UK \
+                     Notify, or unset {k}"
+                ));
+            }
+        }
+        return Ok(None);
+    };
+    let (key_name, service_id, secret) = NotifyConfig::parse_key(&key)?;
+    let base = match get("LDR_NOTIFY_BASE_URL") {
+        Some(v) => base_url("LDR_NOTIFY_BASE_URL", &v)?,
+        None => url::Url::parse(NOTIFY_BASE_URL).map_err(|e| e.to_string())?,
+    };
+    if base.scheme() != "https" && !loopback(&base) {
+        return Err(
+            "LDR_NOTIFY_BASE_URL: must be https:// (http:// only for a loopback host, in tests)"
+                .into(),
+        );
+    }
+    let template_id = match get("LDR_NOTIFY_TEMPLATE_ID") {
+        Some(v) => uuid::Uuid::try_parse(v.trim()).map_err(|_| {
+            format!("LDR_NOTIFY_TEMPLATE_ID: {v:?} is not a template id (a UUID, from the template's page in Notify)")
+        })?,
+        None => {
+            return Err("LDR_NOTIFY_TEMPLATE_ID: required with LDR_NOTIFY_API_KEY (the id of the \
+                        e-mail template whose subject is ((subject)) and body ((body)))"
+                .into())
+        }
+    };
+    Ok(Some(NotifyConfig {
+        key_name,
+        service_id,
+        secret,
+        base_url: base.as_str().trim_end_matches('/').to_string(),
+        template_id,
+    }))
 }
 
 impl std::fmt::Debug for Config {
@@ -245,6 +388,22 @@ impl Config {
             uploads: hourly("LDR_UPLOADS_PER_HOUR", defaults.uploads)?,
             notices: hourly("LDR_NOTICE_EVENTS_PER_HOUR", defaults.notices)?,
         };
+        let notify = notify_config(&get)?;
+        if notify.is_some() && smtp_url.is_some() {
+            return Err(
+                "LDR_NOTIFY_API_KEY and LDR_SMTP_URL are both set: notices go by one \
+                        transport; unset LDR_SMTP_URL to send through GOV.UK Notify, or \
+                        LDR_NOTIFY_API_KEY to send by SMTP"
+                    .into(),
+            );
+        }
+        let public_url = match get("LDR_PUBLIC_URL") {
+            Some(v) => base_url("LDR_PUBLIC_URL", &v)?
+                .as_str()
+                .trim_end_matches('/')
+                .to_string(),
+            None => format!("http://{bind}"),
+        };
         Ok(Config {
             database,
             bind,
@@ -266,6 +425,8 @@ impl Config {
             workers,
             trusted_proxies,
             hourly_limits,
+            notify,
+            public_url,
         })
     }
 
@@ -275,14 +436,16 @@ impl Config {
             DbTarget::Postgres(u) => crate::db::redact_url(u),
             DbTarget::Sqlite(p) => format!("sqlite://{p}"),
         };
-        let smtp = match &self.smtp_url {
-            Some(u) => crate::db::redact_url(u.as_str()),
-            None => format!("files in {}", self.mail_dir.display()),
+        let smtp = match (&self.notify, &self.smtp_url) {
+            (Some(n), _) => format!("{n:?}"),
+            (None, Some(u)) => crate::db::redact_url(u.as_str()),
+            (None, None) => format!("files in {}", self.mail_dir.display()),
         };
         format!(
-            "database={db} bind={} mail={smtp} mail_from={} bank_holidays_file={} today={} \
-             jwt_secret={} bootstrap_admin={} workers={} pool={}",
+            "database={db} bind={} public_url={} mail={smtp} mail_from={} bank_holidays_file={} \
+             today={} jwt_secret={} bootstrap_admin={} workers={} pool={}",
             self.bind,
+            self.public_url,
             self.mail_from,
             self.bank_holidays_file
                 .as_ref()
@@ -388,5 +551,136 @@ mod tests {
         for secret in ["dbpass", "smtppass", "0123456789abcdef", "correct horse"] {
             assert!(!s.contains(secret), "{s}");
         }
+    }
+
+    const SERVICE: &str = "26785a09-ab16-4eb0-8407-a37497a57506";
+    const SECRET: &str = "3d844edf-8d35-48ac-975b-e847b4f122b0";
+    const TEMPLATE: &str = "f33517ff-2a88-4f6e-b855-c550268ce08a";
+
+    fn key(name: &str) -> String {
+        format!("{name}-{SERVICE}-{SECRET}")
+    }
+
+    fn notify(extra: &[(&str, &str)]) -> Result<Config, String> {
+        let k = key("my-live-key");
+        let mut pairs = vec![
+            ("LDR_NOTIFY_API_KEY", k.as_str()),
+            ("LDR_NOTIFY_TEMPLATE_ID", TEMPLATE),
+        ];
+        pairs.extend_from_slice(extra);
+        cfg(&pairs)
+    }
+
+    #[test]
+    fn a_notify_key_is_split_from_its_end() {
+        let c = notify(&[]).unwrap();
+        let n = c.notify.expect("Notify configured");
+        assert_eq!(n.key_name, "my-live-key");
+        assert_eq!(n.service_id, SERVICE);
+        assert_eq!(n.secret(), SECRET);
+        assert_eq!(n.base_url, NOTIFY_BASE_URL);
+        assert_eq!(n.template_id.to_string(), TEMPLATE);
+        assert_eq!(
+            NotifyConfig::parse_key(&format!("  {}\n", key("k"))).unwrap(),
+            ("k".to_string(), SERVICE.to_string(), SECRET.to_string())
+        );
+        // Without a name (as Notify's own clients accept it).
+        assert_eq!(
+            NotifyConfig::parse_key(&format!("{SERVICE}-{SECRET}"))
+                .unwrap()
+                .0,
+            ""
+        );
+    }
+
+    #[test]
+    fn a_malformed_notify_key_is_refused_without_being_echoed() {
+        let secretish = "f00dfeed-8d35-48ac-975b-e847b4f122b0";
+        for k in [
+            "short".to_string(),
+            format!("name-{SERVICE}"),
+            format!("name-{SERVICE}{secretish}"),
+            format!("name_{SERVICE}-{secretish}"),
+            format!("-{SERVICE}-{secretish}"),
+            format!("name-{SERVICE}-{}", &secretish[..35]),
+            format!("name-{}-{secretish}", SERVICE.replace('-', "x")),
+            format!("name-{SERVICE}-{}", secretish.replace('e', "z")),
+            format!("näme-{SERVICE}-{secretish}"),
+            format!("name-{SERVICE}-{secretish}x"),
+        ] {
+            let e = cfg(&[
+                ("LDR_NOTIFY_API_KEY", k.as_str()),
+                ("LDR_NOTIFY_TEMPLATE_ID", TEMPLATE),
+            ])
+            .unwrap_err();
+            assert!(e.starts_with("LDR_NOTIFY_API_KEY"), "{k}: {e}");
+            for part in [k.as_str(), secretish, &secretish[..35], SERVICE] {
+                assert!(!e.contains(part), "{k}: the error repeats the key: {e}");
+            }
+        }
+    }
+
+    #[test]
+    fn notify_settings_are_checked_at_start() {
+        let k = key("k");
+        // The template is required with the key.
+        let e = cfg(&[("LDR_NOTIFY_API_KEY", &k)]).unwrap_err();
+        assert!(e.starts_with("LDR_NOTIFY_TEMPLATE_ID"), "{e}");
+        let e = cfg(&[
+            ("LDR_NOTIFY_API_KEY", &k),
+            ("LDR_NOTIFY_TEMPLATE_ID", "nope"),
+        ]);
+        assert!(e.unwrap_err().starts_with("LDR_NOTIFY_TEMPLATE_ID"));
+        // Notify's other variables without the key: a forgotten key, not files.
+        for v in ["LDR_NOTIFY_TEMPLATE_ID", "LDR_NOTIFY_BASE_URL"] {
+            let e = cfg(&[(v, "https://x.example")]).unwrap_err();
+            assert!(e.starts_with(v) && e.contains("LDR_NOTIFY_API_KEY"), "{e}");
+        }
+        // Both transports: refused, naming both.
+        let e = notify(&[("LDR_SMTP_URL", "smtp://mail.example:587")]).unwrap_err();
+        assert!(
+            e.contains("LDR_NOTIFY_API_KEY") && e.contains("LDR_SMTP_URL"),
+            "{e}"
+        );
+        // http:// only for this machine.
+        for ok in [
+            "http://127.0.0.1:9999",
+            "http://localhost:1/",
+            "http://[::1]:2",
+            "https://notify.example/api/",
+        ] {
+            let c = notify(&[("LDR_NOTIFY_BASE_URL", ok)]).unwrap();
+            assert!(!c.notify.unwrap().base_url.ends_with('/'), "{ok}");
+        }
+        for bad in [
+            "http://notify.example",
+            "ftp://127.0.0.1",
+            "https://u:p@notify.example",
+            "https://notify.example/?q=1",
+            "x",
+        ] {
+            let e = notify(&[("LDR_NOTIFY_BASE_URL", bad)]).unwrap_err();
+            assert!(e.starts_with("LDR_NOTIFY_BASE_URL"), "{bad}: {e}");
+        }
+    }
+
+    #[test]
+    fn the_public_url_defaults_to_the_bind_address() {
+        let c = cfg(&[("LDR_BIND", "0.0.0.0:9000")]).unwrap();
+        assert_eq!(c.public_url, "http://0.0.0.0:9000");
+        let c = cfg(&[("LDR_PUBLIC_URL", "https://ldr.example.nhs.uk/")]).unwrap();
+        assert_eq!(c.public_url, "https://ldr.example.nhs.uk");
+        let e = cfg(&[("LDR_PUBLIC_URL", "ldr.example.nhs.uk")]).unwrap_err();
+        assert!(e.starts_with("LDR_PUBLIC_URL"), "{e}");
+    }
+
+    #[test]
+    fn summary_hides_the_notify_secret() {
+        let c = notify(&[]).unwrap();
+        let s = c.summary();
+        assert!(s.contains("GOV.UK Notify") && s.contains(SERVICE), "{s}");
+        assert!(!s.contains(SECRET) && !s.contains(&SECRET[..8]), "{s}");
+        let d = format!("{:?}", c.notify.unwrap());
+        assert!(!d.contains(SECRET), "{d}");
     }
 }

@@ -66,6 +66,7 @@ pub fn routes(cfg: &mut web::ServiceConfig) {
     )
     .service(web::resource("/disputes/{id}/notices").route(web::get().to(list_notices)))
     .service(web::resource("/disputes/{id}/hearing-options").route(web::get().to(hearing_options)))
+    .service(web::resource("/disputes/{id}/hearing.ics").route(web::get().to(hearing_ics)))
     .service(web::resource("/documents/{id}").route(web::get().to(download_document)))
     .service(web::resource("/reports/timeliness").route(web::get().to(timeliness)));
 }
@@ -1507,6 +1508,62 @@ pub async fn list_notices(
         })
         .await?;
     Ok(HttpResponse::Ok().json(out))
+}
+
+// ------------------------------------------------------------------ hearing invitation
+
+/// The scheduled hearing's calendar invitation (iCalendar, `METHOD:REQUEST`), as its notice
+/// carried it: the same event (UID and sequence), so that a calendar updates rather than
+/// duplicates it. Notices sent through GOV.UK Notify, which carries no attachment, link here.
+#[utoipa::path(get, path = "/api/v1/disputes/{id}/hearing.ics", tag = "disputes", params(("id" = String, Path)),
+    security(("bearer" = [])),
+    responses((status = 200, description = "the invitation", content_type = "text/calendar", body = String),
+        (status = 401, body = super::error::Problem), (status = 404, body = super::error::Problem),
+        (status = 409, description = "no hearing is scheduled", body = super::error::Problem)))]
+pub async fn hearing_ics(
+    state: web::Data<AppState>,
+    caller: Caller,
+    id: web::Path<String>,
+) -> ApiResult<HttpResponse> {
+    let id = id.into_inner();
+    let ctx = ctx(&state);
+    let (ics, case_ref) = state
+        .db(move |c| {
+            let d = visible(c, &caller, &id)?;
+            if d.state() != State::HearingScheduled {
+                return Err(ApiError::Conflict {
+                    code: "no_hearing_scheduled",
+                    detail: format!(
+                        "No hearing is scheduled for this dispute (it is {}): an invitation exists \
+                         only while one is; the dispute's events say when it was held, moved or \
+                         cancelled.",
+                        d.state().as_str()
+                    ),
+                });
+            }
+            let (_, ics) =
+                procedure::hearing_invite(c, &ctx, &d, crate::notify::ics::IcsMethod::Request)?;
+            Ok((ics, d.case_ref()))
+        })
+        .await?;
+    let name: String = case_ref
+        .chars()
+        .map(|c| {
+            if c.is_ascii_alphanumeric() || c == '-' {
+                c
+            } else {
+                '_'
+            }
+        })
+        .collect();
+    Ok(HttpResponse::Ok()
+        .content_type("text/calendar; charset=utf-8")
+        .insert_header((
+            actix_web::http::header::CONTENT_DISPOSITION,
+            format!("attachment; filename=\"hearing-{name}.ics\""),
+        ))
+        .insert_header(("X-Content-Type-Options", "nosniff"))
+        .body(ics))
 }
 
 // ------------------------------------------------------------------ hearing options

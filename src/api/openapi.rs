@@ -535,7 +535,7 @@ impl Modify for ProblemResponses {
         disputes::create_dispute, disputes::list_disputes, disputes::get_dispute,
         disputes::post_event, disputes::list_events, disputes::list_actions,
         disputes::upload_document, disputes::list_documents, disputes::download_document,
-        disputes::list_notices, disputes::hearing_options, disputes::timeliness,
+        disputes::list_notices, disputes::hearing_options, disputes::hearing_ics, disputes::timeliness,
     ),
     components(schemas(
         error::Problem, error::FieldError, error::RuleViolation,

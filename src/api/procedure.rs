@@ -1253,8 +1253,9 @@ pub fn unavailable_members(
     Ok(rows)
 }
 
-/// Everyone concerned by a hearing, and its calendar invitation (or cancellation).
-fn hearing_invite(
+/// Everyone concerned by a hearing, and its calendar invitation (or cancellation): what the
+/// hearing's notices carry, and what `GET /disputes/{id}/hearing.ics` serves.
+pub fn hearing_invite(
     c: &mut DbConn,
     ctx: &Ctx,
     d: &DisputeRow,

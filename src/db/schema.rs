@@ -175,6 +175,7 @@ diesel::table! {
         locked_until -> Nullable<Timestamp>,
         locked_by -> Nullable<Text>,
         last_error -> Nullable<Text>,
+        sent_to -> Nullable<Text>,
     }
 }
 

@@ -486,7 +486,8 @@ pub struct ClaimNotices<'a> {
     pub worker: &'a str,
 }
 
-/// What [`ClaimNotices`] returns: id, recipients, subject, text, HTML, ics, ics method, attempts.
+/// What [`ClaimNotices`] returns: id, recipients, subject, text, HTML, ics, ics method, attempts,
+/// dispute id, the recipients it was already sent to.
 pub type ClaimedSql = (
     Text,
     Text,
@@ -496,6 +497,8 @@ pub type ClaimedSql = (
     Nullable<Text>,
     Nullable<Text>,
     diesel::sql_types::Integer,
+    Nullable<Text>,
+    Nullable<Text>,
 );
 
 keyed_by_sql!(QueryId for ClaimNotices<'_>);
@@ -528,7 +531,8 @@ impl ClaimNotices<'_> {
             out.push_sql(" FOR UPDATE SKIP LOCKED");
         }
         out.push_sql(
-            ") RETURNING id, recipients, subject, body_text, body_html, ics, ics_method, attempts",
+            ") RETURNING id, recipients, subject, body_text, body_html, ics, ics_method, attempts, \
+             dispute_id, sent_to",
         );
         Ok(())
     }

@@ -1,7 +1,8 @@
 //! Notices: outbox rows written with the event that causes them, delivered by a background
-//! worker (SMTP or .eml files) with retries, plus reminders and breach alerts from a deadline
+//! worker (SMTP, GOV.UK Notify or .eml files) with retries, plus reminders and breach alerts from a deadline
 //! sweep.
 
+pub mod govuk;
 pub mod ics;
 pub mod message;
 pub mod outbox;

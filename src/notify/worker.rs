@@ -10,7 +10,11 @@
 //!   A send starts only while the claim's lease leaves time for it to end and be recorded; a
 //!   batch that a slow SMTP server has kept past that point gives its unsent notices back, so
 //!   no notice is sent by one replica after its lease ran out and another replica took it.
+//! - GOV.UK Notify takes one request per recipient. The recipients it has accepted a notice for
+//!   are recorded (`sent_to`) when an attempt stops part-way (a temporary failure, or the lease
+//!   running out between two recipients), and the retry sends only to the others.
 
+use super::govuk::NotifyClient;
 use super::message::{build_message, message_id_for};
 use super::templates::Rendered;
 use crate::api::error::ApiError;
@@ -53,14 +57,24 @@ pub fn lease_allows_send(since_claim: Duration, lease: Duration, send_timeout: D
 
 pub enum Transport {
     Smtp(AsyncSmtpTransport<Tokio1Executor>),
+    /// GOV.UK Notify's REST API (`LDR_NOTIFY_API_KEY`).
+    Notify(NotifyClient),
     File(PathBuf),
 }
 
 impl Transport {
-    /// SMTP when `LDR_SMTP_URL` is set (`smtp://` with opportunistic STARTTLS, `?tls=required`
-    /// to insist on it, `?tls=none` for a local catcher; `smtps://` implicit TLS; user and
-    /// password from the URL), otherwise `.eml` files in `LDR_MAIL_DIR`.
+    /// GOV.UK Notify when `LDR_NOTIFY_API_KEY` is set (the configuration refuses it together
+    /// with `LDR_SMTP_URL`); SMTP when `LDR_SMTP_URL` is set (`smtp://` with opportunistic
+    /// STARTTLS, `?tls=required` to insist on it, `?tls=none` for a local catcher; `smtps://`
+    /// implicit TLS; user and password from the URL); otherwise `.eml` files in `LDR_MAIL_DIR`.
     pub fn from_config(cfg: &Config) -> Result<Transport, String> {
+        if let Some(n) = &cfg.notify {
+            return Ok(Transport::Notify(NotifyClient::new(
+                n.clone(),
+                cfg.public_url.clone(),
+                Duration::from_secs(cfg.mail_send_timeout_seconds),
+            )));
+        }
         let Some(url) = &cfg.smtp_url else {
             std::fs::create_dir_all(&cfg.mail_dir).map_err(|e| {
                 format!("cannot create LDR_MAIL_DIR {}: {e}", cfg.mail_dir.display())
@@ -110,6 +124,7 @@ impl Transport {
     pub fn describe(&self) -> String {
         match self {
             Transport::Smtp(_) => "SMTP".into(),
+            Transport::Notify(c) => c.describe(),
             Transport::File(p) => format!("files in {}", p.display()),
         }
     }
@@ -132,6 +147,9 @@ pub struct Claimed {
     pub ics: Option<String>,
     pub ics_method: Option<String>,
     pub attempts: i32,
+    pub dispute_id: Option<String>,
+    /// The recipients GOV.UK Notify already accepted it for (a JSON array), if any.
+    pub sent_to: Option<String>,
 }
 
 /// Claims up to `limit` due notices for `worker` with a lease: one prepared statement, on its
@@ -165,6 +183,38 @@ pub fn record_sent(
     write_one(c, |c| statements::execute(c, q))
 }
 
+/// `sent_to` as stored: a JSON array, or `None` when there is nothing to record.
+fn sent_json(sent_to: Option<&[String]>) -> Option<String> {
+    sent_to
+        .filter(|s| !s.is_empty())
+        .and_then(|s| serde_json::to_string(s).ok())
+}
+
+/// Gives back a notice that `worker` sent to some of its recipients only, when the lease left no
+/// time for the others: records whom it was sent to, and ends the lease now with no attempt
+/// counted, as [`release`] does.
+pub fn release_part_sent(
+    c: &mut DbConn,
+    worker: &str,
+    id: &str,
+    sent_to: &[String],
+) -> QueryResult<usize> {
+    use crate::db::schema::notices;
+    write_one(c, |c| {
+        diesel::update(
+            notices::table
+                .filter(notices::id.eq(id))
+                .filter(notices::locked_by.eq(worker))
+                .filter(notices::status.eq("queued")),
+        )
+        .set((
+            notices::locked_until.eq(None::<NaiveDateTime>),
+            notices::sent_to.eq(sent_json(Some(sent_to))),
+        ))
+        .execute(c)
+    })
+}
+
 /// Gives back notices claimed by `worker` that it did not attempt: their lease ends now, with no
 /// attempt counted, so the next claim (by any replica) takes them. Only rows still leased to
 /// `worker` and still queued are touched; returns how many.
@@ -186,6 +236,9 @@ pub enum Outcome {
     Sent,
     Retry(String),
     Permanent(String),
+    /// Not (or not wholly) attempted: the lease left no time for the next request (GOV.UK
+    /// Notify, between two recipients). Given back without an attempt counted.
+    Unsent,
 }
 
 /// Builds the message of one claimed notice, or says why it cannot be built (permanent).
@@ -203,6 +256,49 @@ fn message_of(from: &str, n: &Claimed) -> Result<lettre::Message, String> {
     };
     build_message(from, &to, &rendered, ics, &message_id_for(id, from))
         .map_err(|e| format!("cannot build the message: {e}"))
+}
+
+/// Sends one claimed notice over the network transport; with GOV.UK Notify, also every
+/// recipient it has been accepted for so far. Notify's requests run on the blocking pool, one
+/// hand-off per notice, each request only while the claim's lease (taken at `started`) has
+/// time for it.
+async fn deliver(
+    transport: &Transport,
+    state: &web::Data<AppState>,
+    n: &Claimed,
+    started: std::time::Instant,
+    lease: Duration,
+    send_timeout: Duration,
+) -> (Outcome, Option<Vec<String>>) {
+    match transport {
+        Transport::Smtp(t) => (
+            deliver_smtp(t, &state.cfg.mail_from, n, send_timeout).await,
+            None,
+        ),
+        Transport::Notify(client) => {
+            let (client, n) = (client.clone(), n.clone());
+            let res = web::block(move || {
+                client.send(&n, || {
+                    lease_allows_send(started.elapsed(), lease, send_timeout)
+                })
+            })
+            .await;
+            match res {
+                Ok(a) => (a.outcome, Some(a.sent_to)),
+                Err(e) => (
+                    Outcome::Retry(format!("GOV.UK Notify: the send could not run: {e}")),
+                    None,
+                ),
+            }
+        }
+        Transport::File(dir) => {
+            let (dir, from, n) = (dir.clone(), state.cfg.mail_from.clone(), n.clone());
+            let outcome = web::block(move || write_eml(&dir, &from, &n))
+                .await
+                .unwrap_or_else(|e| Outcome::Retry(format!("writing .eml: {e}")));
+            (outcome, None)
+        }
+    }
 }
 
 /// Sends one claimed notice over SMTP.
@@ -278,8 +374,8 @@ async fn write_batch(dir: PathBuf, from: String, batch: Vec<Claimed>) -> Vec<(Cl
 
 /// Records a failed attempt at one notice; only the lease holder may. It is queued again with
 /// exponential backoff, or `failed` when the refusal was permanent or it was the last attempt
-/// allowed (`LDR_MAIL_RETRY_BASE_SECONDS`, `LDR_MAIL_MAX_ATTEMPTS`). Returns whether it failed
-/// for good.
+/// allowed (`LDR_MAIL_RETRY_BASE_SECONDS`, `LDR_MAIL_MAX_ATTEMPTS`). `n.sent_to` is kept as
+/// the recipients it was sent to so far. Returns whether it failed for good.
 pub fn record_failure(
     c: &mut DbConn,
     worker: &str,
@@ -306,6 +402,7 @@ pub fn record_failure(
         notices::next_attempt_at.eq(now + ChronoDuration::seconds(backoff)),
         notices::locked_until.eq(None::<NaiveDateTime>),
         notices::last_error.eq(Some(error.chars().take(2000).collect::<String>())),
+        notices::sent_to.eq(&n.sent_to),
     ))
     .execute(c)?;
     Ok(give_up)
@@ -370,12 +467,16 @@ pub async fn run(state: web::Data<AppState>, transport: Transport) {
                 for (n, outcome) in write_batch(dir.clone(), from, batch).await {
                     match outcome {
                         Outcome::Sent => sent.push(n.id),
-                        Outcome::Permanent(e) => note_failure(&state, &worker, n, true, e).await,
-                        Outcome::Retry(e) => note_failure(&state, &worker, n, false, e).await,
+                        Outcome::Permanent(e) => {
+                            note_failure(&state, &worker, n, true, e, None).await
+                        }
+                        Outcome::Retry(e) => note_failure(&state, &worker, n, false, e, None).await,
+                        Outcome::Unsent => give_back(&state, &worker, vec![n.id]).await,
                     }
                 }
             }
-            Transport::Smtp(t) => {
+            // One notice after another, each only while the lease has time for it.
+            Transport::Smtp(_) | Transport::Notify(_) => {
                 let mut oldest_unrecorded = std::time::Instant::now();
                 let mut rest = batch.into_iter();
                 while let Some(n) = rest.next() {
@@ -387,7 +488,9 @@ pub async fn run(state: web::Data<AppState>, transport: Transport) {
                         drained = false;
                         break;
                     }
-                    match deliver_smtp(t, &state.cfg.mail_from, &n, send_timeout).await {
+                    let (outcome, sent_to) =
+                        deliver(&transport, &state, &n, started, lease, send_timeout).await;
+                    match outcome {
                         Outcome::Sent => {
                             if sent.is_empty() {
                                 oldest_unrecorded = std::time::Instant::now();
@@ -397,8 +500,26 @@ pub async fn run(state: web::Data<AppState>, transport: Transport) {
                                 record_batch(&state, &worker, std::mem::take(&mut sent)).await;
                             }
                         }
-                        Outcome::Permanent(e) => note_failure(&state, &worker, n, true, e).await,
-                        Outcome::Retry(e) => note_failure(&state, &worker, n, false, e).await,
+                        Outcome::Permanent(e) => {
+                            note_failure(&state, &worker, n, true, e, sent_to).await
+                        }
+                        Outcome::Retry(e) => {
+                            note_failure(&state, &worker, n, false, e, sent_to).await
+                        }
+                        // The lease ran out part-way through this notice's recipients: it goes
+                        // back with whom it was sent to, and the rest of the batch with it.
+                        Outcome::Unsent => {
+                            let mut ids: Vec<String> = rest.map(|n| n.id).collect();
+                            match sent_to.filter(|s| !s.is_empty()) {
+                                Some(s) => give_back_part_sent(&state, &worker, n.id, s).await,
+                                None => ids.insert(0, n.id),
+                            }
+                            if !ids.is_empty() {
+                                give_back(&state, &worker, ids).await;
+                            }
+                            drained = false;
+                            break;
+                        }
                     }
                 }
             }
@@ -445,6 +566,26 @@ async fn record_batch(state: &web::Data<AppState>, worker: &str, ids: Vec<String
     }
 }
 
+/// [`release_part_sent`] for one notice, logged as [`give_back`] is.
+async fn give_back_part_sent(
+    state: &web::Data<AppState>,
+    worker: &str,
+    id: String,
+    sent_to: Vec<String>,
+) {
+    let w = worker.to_string();
+    let id2 = id.clone();
+    let res = state
+        .background_db(move |c| release_part_sent(c, &w, &id2, &sent_to).map_err(ApiError::from))
+        .await;
+    match res {
+        Ok(_) => tracing::warn!(notice_id = %id,
+            "mail worker: the lease left no time to send a notice to all its recipients; it was given back, with whom it was sent to, to be claimed again"),
+        Err(e) => tracing::error!(notice_id = %id, error = %e,
+            "cannot give back a notice sent to some of its recipients; its lease will expire and it is retried (those recipients may get it twice)"),
+    }
+}
+
 /// [`release`]s the notices of a batch that its lease no longer leaves time to send.
 async fn give_back(state: &web::Data<AppState>, worker: &str, ids: Vec<String>) {
     let w = worker.to_string();
@@ -456,7 +597,7 @@ async fn give_back(state: &web::Data<AppState>, worker: &str, ids: Vec<String>) 
     match res {
         Ok(n) => tracing::warn!(
             released = n,
-            "mail worker: SMTP is slow; notices the lease left no time to send were given back to be claimed again"
+            "mail worker: the mail transport is slow; notices the lease left no time to send were given back to be claimed again"
         ),
         Err(e) => {
             for id in ids.iter() {
@@ -469,10 +610,14 @@ async fn give_back(state: &web::Data<AppState>, worker: &str, ids: Vec<String>) 
 async fn note_failure(
     state: &web::Data<AppState>,
     worker: &str,
-    n: Claimed,
+    mut n: Claimed,
     permanent: bool,
     error: String,
+    sent_to: Option<Vec<String>>,
 ) {
+    if let Some(s) = sent_json(sent_to.as_deref()) {
+        n.sent_to = Some(s);
+    }
     let retry = (
         state.cfg.mail_retry_base_seconds,
         state.cfg.mail_max_attempts,

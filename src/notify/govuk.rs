@@ -1,0 +1,354 @@
+//! GOV.UK Notify's REST API as a mail transport: one `POST /v2/notifications/email` per
+//! recipient, authenticated by a token signed with the API key's secret (as Notify's own client
+//! libraries make it: HS256, header `{"typ":"JWT","alg":"HS256"}`, claims `iss` = the service id
+//! and `iat` = now in seconds, the secret's text as the key). The notice's rendered subject and
+//! plain-text body go as the personalisation of one template whose subject is `((subject))` and
+//! body `((body))`; its id is the `reference`.
+//!
+//! The requests are blocking (`ureq`): the worker runs them on the blocking pool, one notice
+//! per hand-off.
+
+use super::worker::{Claimed, Outcome};
+use crate::config::NotifyConfig;
+use serde::Serialize;
+use std::time::Duration;
+
+/// The log line of a refused key (403): the key is wrong, revoked, or of another service.
+pub const KEY_REFUSED: &str = "GOV.UK Notify refused the API key";
+
+/// A client of Notify's API for one service and template.
+#[derive(Clone)]
+pub struct NotifyClient {
+    cfg: NotifyConfig,
+    agent: ureq::Agent,
+    /// `LDR_PUBLIC_URL`, for the link to a hearing's invitation.
+    public_url: String,
+}
+
+/// What Notify answered one request.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum Answer {
+    /// 201: accepted for sending.
+    Accepted,
+    /// 400: this request will never be accepted (Notify's message).
+    Refused(String),
+    /// 403: the key was refused; no request with it will be accepted.
+    KeyRefused(String),
+    /// 429, 5xx, another status, or no answer: try again later.
+    Temporary(String),
+}
+
+#[derive(Serialize)]
+struct Claims<'a> {
+    iss: &'a str,
+    iat: i64,
+}
+
+#[derive(Serialize)]
+struct Personalisation<'a> {
+    subject: &'a str,
+    body: &'a str,
+}
+
+#[derive(Serialize)]
+struct EmailRequest<'a> {
+    email_address: &'a str,
+    template_id: String,
+    personalisation: Personalisation<'a>,
+    reference: &'a str,
+}
+
+/// What one attempt at a notice came to: the outcome, and every recipient Notify has accepted it
+/// for so far (those of earlier attempts included).
+pub struct Attempt {
+    pub outcome: Outcome,
+    pub sent_to: Vec<String>,
+}
+
+impl NotifyClient {
+    /// A client whose every request is bounded by `timeout` (connect, TLS, request and answer).
+    /// Proxies are taken from `HTTPS_PROXY`/`ALL_PROXY` and `NO_PROXY`; redirects are not
+    /// followed (a redirected `POST` is answered as a temporary failure).
+    pub fn new(cfg: NotifyConfig, public_url: String, timeout: Duration) -> NotifyClient {
+        let agent = ureq::Agent::config_builder()
+            .http_status_as_error(false)
+            .timeout_global(Some(timeout))
+            .max_redirects(0)
+            .user_agent(format!("ldr/{}", env!("CARGO_PKG_VERSION")))
+            .build()
+            .into();
+        NotifyClient {
+            cfg,
+            agent,
+            public_url,
+        }
+    }
+
+    pub fn describe(&self) -> String {
+        format!("{:?}", self.cfg)
+    }
+
+    /// The bearer token of a request made now.
+    pub fn token(&self) -> Result<String, String> {
+        let claims = Claims {
+            iss: &self.cfg.service_id,
+            iat: chrono::Utc::now().timestamp(),
+        };
+        jsonwebtoken::encode(
+            &jsonwebtoken::Header::new(jsonwebtoken::Algorithm::HS256),
+            &claims,
+            &jsonwebtoken::EncodingKey::from_secret(self.cfg.secret().as_bytes()),
+        )
+        .map_err(|e| format!("cannot sign the GOV.UK Notify token: {e}"))
+    }
+
+    /// The body Notify is given for `n`: its plain-text part (LF line ends), and for a hearing
+    /// invitation a link to it, since Notify carries no calendar attachment.
+    pub fn body_of(&self, n: &Claimed) -> String {
+        let mut body = n.body_text.replace("\r\n", "\n").trim_end().to_string();
+        match (n.ics_method.as_deref(), n.ics.is_some(), &n.dispute_id) {
+            (Some("REQUEST"), true, Some(id)) => body.push_str(&format!(
+                "\n\nAdd the hearing to your calendar: {}/api/v1/disputes/{id}/hearing.ics\n",
+                self.public_url
+            )),
+            (Some("CANCEL"), true, _) => {
+                body.push_str("\n\nIf you added the hearing to your calendar, remove it.\n")
+            }
+            _ => body.push('\n'),
+        }
+        body
+    }
+
+    /// Sends `n` as an e-mail to `to`.
+    pub fn send_one(&self, n: &Claimed, to: &str, body: &str) -> Answer {
+        let token = match self.token() {
+            Ok(t) => t,
+            Err(e) => return Answer::Temporary(e),
+        };
+        let req = EmailRequest {
+            email_address: to,
+            template_id: self.cfg.template_id.to_string(),
+            personalisation: Personalisation {
+                subject: &n.subject,
+                body,
+            },
+            reference: &n.id,
+        };
+        let url = format!("{}/v2/notifications/email", self.cfg.base_url);
+        let res = self
+            .agent
+            .post(&url)
+            .header("Authorization", &format!("Bearer {token}"))
+            .send_json(&req);
+        let mut res = match res {
+            Ok(r) => r,
+            Err(ureq::Error::Timeout(_)) => {
+                return Answer::Temporary("GOV.UK Notify: no answer in time".into())
+            }
+            Err(e) => return Answer::Temporary(format!("GOV.UK Notify: {e}")),
+        };
+        let status = res.status().as_u16();
+        let text = res
+            .body_mut()
+            .with_config()
+            .limit(64 * 1024)
+            .read_to_string()
+            .unwrap_or_default();
+        answer(status, &text)
+    }
+
+    /// Sends `n` to each of its recipients that Notify has not accepted it for yet, one request
+    /// each, while `may_start()` allows another request (the claim's lease). A temporary failure
+    /// stops there (the rest are tried again later); a 400 for one recipient does not keep the
+    /// others from theirs; a refused key stops everything.
+    pub fn send(&self, n: &Claimed, may_start: impl Fn() -> bool) -> Attempt {
+        let to: Vec<String> = serde_json::from_str(&n.recipients).unwrap_or_default();
+        let mut sent_to: Vec<String> = n
+            .sent_to
+            .as_deref()
+            .and_then(|s| serde_json::from_str(s).ok())
+            .unwrap_or_default();
+        if to.is_empty() {
+            return Attempt {
+                outcome: Outcome::Permanent("the notice has no recipient".into()),
+                sent_to,
+            };
+        }
+        let body = self.body_of(n);
+        let mut refused: Vec<String> = Vec::new();
+        let mut temporary: Option<String> = None;
+        for r in &to {
+            if sent_to.contains(r) {
+                continue;
+            }
+            if !may_start() {
+                return Attempt {
+                    outcome: Outcome::Unsent,
+                    sent_to,
+                };
+            }
+            match self.send_one(n, r, &body) {
+                Answer::Accepted => {
+                    tracing::debug!(notice_id = %n.id, "GOV.UK Notify accepted the notice for one recipient");
+                    sent_to.push(r.clone());
+                }
+                Answer::Refused(m) => refused.push(format!("{r}: {m}")),
+                Answer::KeyRefused(m) => {
+                    tracing::error!(notice_id = %n.id, error = %m,
+                        "{KEY_REFUSED}: check LDR_NOTIFY_API_KEY (a live or team key of this service, not revoked); notices fail until it is fixed");
+                    return Attempt {
+                        outcome: Outcome::Permanent(format!("{KEY_REFUSED} (403): {m}")),
+                        sent_to,
+                    };
+                }
+                Answer::Temporary(m) => {
+                    temporary = Some(format!("{r}: {m}"));
+                    break;
+                }
+            }
+        }
+        let mut notes = Vec::new();
+        if !refused.is_empty() {
+            notes.push(format!(
+                "GOV.UK Notify refused it for {}",
+                refused.join("; ")
+            ));
+        }
+        if !sent_to.is_empty() && (temporary.is_some() || !refused.is_empty()) {
+            notes.push(format!("already accepted for {}", sent_to.join(", ")));
+        }
+        let outcome = match temporary {
+            Some(t) => {
+                notes.insert(0, format!("temporary failure for {t}"));
+                Outcome::Retry(notes.join(". "))
+            }
+            None if !refused.is_empty() => Outcome::Permanent(notes.join(". ")),
+            None => Outcome::Sent,
+        };
+        Attempt { outcome, sent_to }
+    }
+}
+
+/// Maps Notify's answer (status and body) to what the worker does with it.
+pub fn answer(status: u16, body: &str) -> Answer {
+    let message = || error_message(body).unwrap_or_else(|| format!("HTTP {status}"));
+    match status {
+        201 => Answer::Accepted,
+        400 => Answer::Refused(message()),
+        403 => Answer::KeyRefused(message()),
+        429 => Answer::Temporary(format!(
+            "GOV.UK Notify is rate limiting (429): {}",
+            message()
+        )),
+        s if s >= 500 => Answer::Temporary(format!("GOV.UK Notify answered {s}: {}", message())),
+        s => Answer::Temporary(format!(
+            "GOV.UK Notify answered {s} unexpectedly: {}",
+            message()
+        )),
+    }
+}
+
+/// Notify's errors (`{"status_code": 400, "errors": [{"error": "BadRequestError", "message":
+/// "…"}]}`) as one line: `BadRequestError: …; …`.
+fn error_message(body: &str) -> Option<String> {
+    let v: serde_json::Value = serde_json::from_str(body).ok()?;
+    let list: Vec<String> = v["errors"]
+        .as_array()?
+        .iter()
+        .map(|e| {
+            let kind = e["error"].as_str().unwrap_or("error");
+            let msg = e["message"].as_str().unwrap_or("");
+            format!("{kind}: {msg}")
+        })
+        .collect();
+    (!list.is_empty()).then(|| list.join("; ").chars().take(1000).collect())
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    const SERVICE: &str = "26785a09-ab16-4eb0-8407-a37497a57506";
+    const SECRET: &str = "3d844edf-8d35-48ac-975b-e847b4f122b0";
+
+    fn client() -> NotifyClient {
+        let cfg = crate::config::Config::from_lookup(|k| match k {
+            "LDR_NOTIFY_API_KEY" => Some(format!("test-key-{SERVICE}-{SECRET}")),
+            "LDR_NOTIFY_TEMPLATE_ID" => Some("f33517ff-2a88-4f6e-b855-c550268ce08a".into()),
+            "LDR_PUBLIC_URL" => Some("https://ldr.example.nhs.uk/".into()),
+            _ => None,
+        })
+        .unwrap();
+        NotifyClient::new(cfg.notify.unwrap(), cfg.public_url, Duration::from_secs(5))
+    }
+
+    fn claimed(ics_method: Option<&str>) -> Claimed {
+        Claimed {
+            id: "n1".into(),
+            recipients: r#"["a@example.org"]"#.into(),
+            subject: "Hearing".into(),
+            body_text: "Line one\r\nLine two\r\n".into(),
+            body_html: String::new(),
+            ics: ics_method.map(|_| "BEGIN:VCALENDAR".into()),
+            ics_method: ics_method.map(String::from),
+            attempts: 0,
+            dispute_id: Some("d1".into()),
+            sent_to: None,
+        }
+    }
+
+    #[test]
+    fn the_token_is_signed_with_the_secret_text_and_names_the_service() {
+        let t = client().token().unwrap();
+        let mut v = jsonwebtoken::Validation::new(jsonwebtoken::Algorithm::HS256);
+        v.required_spec_claims.clear();
+        v.validate_exp = false;
+        let d = jsonwebtoken::decode::<serde_json::Value>(
+            &t,
+            &jsonwebtoken::DecodingKey::from_secret(SECRET.as_bytes()),
+            &v,
+        )
+        .unwrap();
+        assert_eq!(d.header.typ.as_deref(), Some("JWT"));
+        assert_eq!(d.claims["iss"], SERVICE);
+        let iat = d.claims["iat"].as_i64().unwrap();
+        assert!((chrono::Utc::now().timestamp() - iat).abs() <= 2);
+        assert_eq!(d.claims.as_object().unwrap().len(), 2, "{}", d.claims);
+    }
+
+    #[test]
+    fn answers_are_mapped_as_notify_means_them() {
+        let bad = r#"{"status_code":400,"errors":[{"error":"BadRequestError","message":"Can't send to this recipient using a team-only API key"}]}"#;
+        assert_eq!(answer(201, "{}"), Answer::Accepted);
+        assert_eq!(
+            answer(400, bad),
+            Answer::Refused(
+                "BadRequestError: Can't send to this recipient using a team-only API key".into()
+            )
+        );
+        assert!(
+            matches!(answer(403, r#"{"errors":[{"error":"AuthError","message":"Invalid token"}]}"#),
+            Answer::KeyRefused(m) if m == "AuthError: Invalid token")
+        );
+        for s in [429, 500, 503, 302, 404] {
+            assert!(
+                matches!(answer(s, "<html>"), Answer::Temporary(m) if m.contains(&s.to_string())),
+                "{s}"
+            );
+        }
+    }
+
+    #[test]
+    fn a_hearing_invitation_gets_a_link_instead_of_its_attachment() {
+        let c = client();
+        assert_eq!(c.body_of(&claimed(None)), "Line one\nLine two\n");
+        assert_eq!(
+            c.body_of(&claimed(Some("REQUEST"))),
+            "Line one\nLine two\n\nAdd the hearing to your calendar: \
+             https://ldr.example.nhs.uk/api/v1/disputes/d1/hearing.ics\n"
+        );
+        assert!(c
+            .body_of(&claimed(Some("CANCEL")))
+            .ends_with("remove it.\n"));
+    }
+}
