@@ -36,6 +36,9 @@ const ROUTES: &[(&str, &str)] = &[
     ("get", "/api/v1/disputes/{id}/hearing.ics"),
     ("get", "/api/v1/documents/{id}"),
     ("get", "/api/v1/reports/timeliness"),
+    ("get", "/api/v1/me"),
+    ("get", "/api/v1/users"),
+    ("patch", "/api/v1/organisations/{id}"),
 ];
 
 #[test]
