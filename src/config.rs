@@ -33,6 +33,10 @@ pub struct Config {
     pub sweep_interval_seconds: u64,
     pub db_pool_size: u32,
     pub workers: usize,
+    /// The most a document upload's whole body may take to arrive (`LDR_UPLOAD_TIMEOUT_SECONDS`).
+    pub upload_timeout_seconds: u64,
+    /// Uploads received at once by this process (`LDR_UPLOAD_CONCURRENCY`).
+    pub upload_concurrency: usize,
 }
 
 impl std::fmt::Debug for Config {
@@ -185,6 +189,14 @@ impl Config {
                 .map(|n| n.get() * 2)
                 .unwrap_or(4),
         };
+        let upload_timeout_seconds = match get("LDR_UPLOAD_TIMEOUT_SECONDS") {
+            Some(v) => parse_num("LDR_UPLOAD_TIMEOUT_SECONDS", &v, 1, 3_600)?,
+            None => 120,
+        };
+        let upload_concurrency = match get("LDR_UPLOAD_CONCURRENCY") {
+            Some(v) => parse_num("LDR_UPLOAD_CONCURRENCY", &v, 1, 256)?,
+            None => 4,
+        };
         Ok(Config {
             database,
             bind,
@@ -204,6 +216,8 @@ impl Config {
             sweep_interval_seconds,
             db_pool_size,
             workers,
+            upload_timeout_seconds,
+            upload_concurrency,
         })
     }
 
@@ -267,6 +281,7 @@ mod tests {
         assert_eq!(c.mail_send_timeout_seconds, 90);
         assert_eq!(c.mail_lease_seconds, 120);
         assert_eq!(c.sweep_interval_seconds, 60);
+        assert_eq!((c.upload_timeout_seconds, c.upload_concurrency), (120, 4));
         assert!(c.today.is_none());
     }
 
@@ -283,6 +298,8 @@ mod tests {
             ("LDR_MAIL_SEND_TIMEOUT_SECONDS", "0"),
             ("LDR_MAIL_LEASE_SECONDS", "99"),
             ("LDR_SWEEP_INTERVAL_SECONDS", "x"),
+            ("LDR_UPLOAD_TIMEOUT_SECONDS", "0"),
+            ("LDR_UPLOAD_CONCURRENCY", "0"),
             ("LDR_BOOTSTRAP_ADMIN_EMAIL", "admin@example.org"),
         ] {
             let e = cfg(&[(k, v)]).unwrap_err();
