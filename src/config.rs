@@ -40,6 +40,10 @@ pub struct Config {
     pub notify: Option<NotifyConfig>,
     /// `LDR_PUBLIC_URL`: the service's public base URL, no trailing slash (links in notices).
     pub public_url: String,
+    /// The most a document upload's whole body may take to arrive (`LDR_UPLOAD_TIMEOUT_SECONDS`).
+    pub upload_timeout_seconds: u64,
+    /// Uploads received at once by this process (`LDR_UPLOAD_CONCURRENCY`).
+    pub upload_concurrency: usize,
 }
 
 /// The default of `LDR_NOTIFY_BASE_URL`.
@@ -404,6 +408,14 @@ impl Config {
                 .to_string(),
             None => format!("http://{bind}"),
         };
+        let upload_timeout_seconds = match get("LDR_UPLOAD_TIMEOUT_SECONDS") {
+            Some(v) => parse_num("LDR_UPLOAD_TIMEOUT_SECONDS", &v, 1, 3_600)?,
+            None => 120,
+        };
+        let upload_concurrency = match get("LDR_UPLOAD_CONCURRENCY") {
+            Some(v) => parse_num("LDR_UPLOAD_CONCURRENCY", &v, 1, 256)?,
+            None => 4,
+        };
         Ok(Config {
             database,
             bind,
@@ -427,6 +439,8 @@ impl Config {
             hourly_limits,
             notify,
             public_url,
+            upload_timeout_seconds,
+            upload_concurrency,
         })
     }
 
@@ -492,6 +506,7 @@ mod tests {
         assert_eq!(c.mail_send_timeout_seconds, 90);
         assert_eq!(c.mail_lease_seconds, 120);
         assert_eq!(c.sweep_interval_seconds, 60);
+        assert_eq!((c.upload_timeout_seconds, c.upload_concurrency), (120, 4));
         assert!(c.today.is_none());
     }
 
@@ -508,6 +523,8 @@ mod tests {
             ("LDR_MAIL_SEND_TIMEOUT_SECONDS", "0"),
             ("LDR_MAIL_LEASE_SECONDS", "99"),
             ("LDR_SWEEP_INTERVAL_SECONDS", "x"),
+            ("LDR_UPLOAD_TIMEOUT_SECONDS", "0"),
+            ("LDR_UPLOAD_CONCURRENCY", "0"),
             ("LDR_BOOTSTRAP_ADMIN_EMAIL", "admin@example.org"),
         ] {
             let e = cfg(&[(k, v)]).unwrap_err();

@@ -50,6 +50,7 @@ pub fn prepare(cfg: Config) -> Result<web::Data<AppState>, String> {
         limits: api::limits::Limits::new(10, 120, cfg.hourly_limits),
         dummy_hash,
         mail_wakeup: Arc::new(tokio::sync::Notify::new()),
+        uploads: Arc::new(tokio::sync::Semaphore::new(cfg.upload_concurrency)),
         cfg: Arc::new(cfg),
     };
     bootstrap_admin(&state)?;

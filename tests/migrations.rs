@@ -275,3 +275,116 @@ fn postgres_compresses_notice_bodies_with_lz4_when_it_can() {
     assert_eq!(back.len(), 1);
     assert_eq!(back[0].name, html);
 }
+
+/// The version that moved documents' bytes into `document_chunks` (digits only).
+const CHUNKS_VERSION: &str = "20261216000001";
+
+#[derive(QueryableByName)]
+struct Chunk {
+    #[diesel(sql_type = Text)]
+    document_id: String,
+    #[diesel(sql_type = Integer)]
+    seq: i32,
+    #[diesel(sql_type = diesel::sql_types::Binary)]
+    bytes: Vec<u8>,
+}
+
+#[derive(QueryableByName)]
+struct Content {
+    #[diesel(sql_type = diesel::sql_types::Binary)]
+    content: Vec<u8>,
+}
+
+fn stored_document() -> Vec<u8> {
+    (0..600_000u32)
+        .map(|i| (i.wrapping_mul(31) >> 3) as u8)
+        .collect()
+}
+
+/// Reverts to just before the chunks version, stores a 600,000-byte document and an empty one
+/// the old way, migrates again and checks the chunks (256 KiB each, in order, the whole file);
+/// then reverts once more and checks the down migration puts the bytes back.
+macro_rules! chunks_migration {
+    ($c:expr, $migrations:expr, $seed:expr, $blob:expr, $now:expr) => {{
+        let c = $c;
+        let applied = |c: &mut _| -> bool {
+            MigrationHarness::applied_migrations(c)
+                .unwrap()
+                .iter()
+                .any(|v| *v.to_string().replace('-', "") >= *CHUNKS_VERSION)
+        };
+        while applied(c) {
+            c.revert_last_migration($migrations).unwrap();
+        }
+        let content = stored_document();
+        c.batch_execute($seed).unwrap();
+        c.batch_execute(&format!(
+            "INSERT INTO documents (id, dispute_id, name, kind, content_type, size, sha256, content, uploaded_by, created_at) \
+             VALUES ('big', 'd', 'big.pdf', 'evidence', 'application/pdf', {}, 'x', {}, 'u', {now}), \
+                    ('empty', 'd', 'empty.txt', 'other', 'text/plain', 0, 'x', {}, 'u', {now})",
+            content.len(),
+            $blob(&content),
+            $blob(&[]),
+            now = $now
+        ))
+        .unwrap();
+        c.run_pending_migrations($migrations).unwrap();
+        let chunks: Vec<Chunk> = diesel::sql_query(
+            "SELECT document_id, seq, bytes FROM document_chunks ORDER BY document_id, seq",
+        )
+        .load(c)
+        .unwrap();
+        assert!(chunks.iter().all(|k| k.document_id == "big"));
+        assert_eq!(chunks.iter().map(|k| k.seq).collect::<Vec<_>>(), vec![0, 1, 2]);
+        assert_eq!(
+            chunks.iter().map(|k| k.bytes.len()).collect::<Vec<_>>(),
+            vec![262_144, 262_144, 600_000 - 2 * 262_144]
+        );
+        assert!(chunks.iter().flat_map(|k| k.bytes.iter().copied()).eq(content.iter().copied()));
+        // Down: the bytes go back into the column.
+        while applied(c) {
+            c.revert_last_migration($migrations).unwrap();
+        }
+        let back: Vec<Content> =
+            diesel::sql_query("SELECT content FROM documents ORDER BY id").load(c).unwrap();
+        assert_eq!(back.len(), 2);
+        assert!(back[0].content == content, "the down migration lost the bytes");
+        assert!(back[1].content.is_empty());
+        c.run_pending_migrations($migrations).unwrap();
+    }};
+}
+
+const SEED_ROWS: &str = "INSERT INTO organisations VALUES ('o','O','practice','a','r','e@x','addr',NULL,NULL,'2026-01-01 00:00:00');
+     INSERT INTO users VALUES ('u','U','u@x','h','o','admin','',true,'2026-01-01 00:00:00','2026-01-01 00:00:00');
+     INSERT INTO disputes (id,title,category,appellant_id,respondent_id,summary,matter_arose_on,contract_related,
+        inter_practice,screening_org_id,state,version,hearing_sequence,detail,created_by,created_at,updated_at)
+        VALUES ('d','t','other','o','o','s','2026-01-01',false,false,'o','informal',1,0,'{}','u','2026-01-01 00:00:00','2026-01-01 00:00:00');";
+
+#[test]
+fn sqlite_moves_document_bytes_into_chunks() {
+    let dir = tempfile::tempdir().unwrap();
+    let mut c = SqliteConnection::establish(dir.path().join("m.db").to_str().unwrap()).unwrap();
+    c.run_pending_migrations(ldr::db::SQLITE_MIGRATIONS)
+        .unwrap();
+    chunks_migration!(
+        &mut c,
+        ldr::db::SQLITE_MIGRATIONS,
+        &SEED_ROWS.replace("true", "1").replace("false", "0"),
+        |b: &[u8]| format!("x'{}'", hex::encode(b)),
+        "'2026-01-01 00:00:00'"
+    );
+}
+
+#[test]
+fn postgres_moves_document_bytes_into_chunks() {
+    let Some((_pg, mut c)) = migrated_pg() else {
+        return;
+    };
+    chunks_migration!(
+        &mut c,
+        ldr::db::PG_MIGRATIONS,
+        SEED_ROWS,
+        |b: &[u8]| format!("decode('{}', 'hex')", hex::encode(b)),
+        "now()"
+    );
+}

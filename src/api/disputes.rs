@@ -2,6 +2,7 @@
 //! hearing options, and the timeliness report.
 
 use super::auth::{self, Bearer, Caller};
+use super::documents as docs;
 use super::error::{ApiError, ApiResult, FieldError};
 use super::limits::Action;
 use super::procedure::{self, Ctx, Fields};
@@ -44,7 +45,7 @@ const FILING_FIELDS: [&str; 7] = [
     "matter_arose_on",
     "contract_related",
 ];
-pub const MAX_DOCUMENT_BYTES: usize = 20 * 1024 * 1024;
+pub use super::documents::MAX_DOCUMENT_BYTES;
 
 pub fn routes(cfg: &mut web::ServiceConfig) {
     cfg.service(
@@ -1203,47 +1204,40 @@ pub async fn list_actions(
 
 // ------------------------------------------------------------------ documents
 
-fn sanitize_name(name: &str) -> String {
-    let base = name.rsplit(['/', '\\']).next().unwrap_or("");
-    let clean: String = base
-        .chars()
-        .filter(|c| !c.is_control() && *c != '"' && *c != ';')
-        .take(200)
-        .collect();
-    let clean = clean.trim().to_string();
-    if clean.is_empty() || clean == "." || clean == ".." {
-        "document".into()
-    } else {
-        clean
+/// Refuses a document for a dispute that has ended.
+fn open_for_documents(d: &DisputeRow) -> ApiResult<()> {
+    if d.state().is_terminal() {
+        return Err(ApiError::InvalidTransition(format!(
+            "No documents can be added while the dispute is {}.",
+            d.state()
+        )));
     }
+    Ok(())
 }
 
-fn sanitize_content_type(ct: Option<&mime_type::Mime>) -> String {
-    match ct {
-        Some(m) => {
-            let s = m.essence_str().to_string();
-            // Never serve something a browser would run in our origin.
-            if s.contains("html") || s.contains("javascript") || s.contains("xml") || s.is_empty() {
-                "application/octet-stream".into()
-            } else {
-                s
-            }
-        }
-        None => "application/octet-stream".into(),
-    }
+/// The `kind` field's refusal for a caller who could not see a document of that kind.
+fn panel_kind_refused(kind: &str) -> ApiError {
+    ApiError::field(
+        "kind",
+        format!(
+            "a document of kind {kind} is for the panel until the decision is notified (a record always): \
+             only the panel's members, its secretary and admins may add one; use evidence or other"
+        ),
+    )
 }
 
-mod mime_type {
-    pub use actix_web::mime::Mime;
-}
-
-/// Upload a document (multipart: `file`, `kind`), at most 20 MiB.
+/// Upload a document (multipart: one `file` part and `kind`), at most 20 MiB. Received as it
+/// arrives (a few at a time per process, each within `LDR_UPLOAD_TIMEOUT_SECONDS`) and stored
+/// in chunks; a `record`, and a `decision` until it is notified, only by the panel, its
+/// secretary and admins.
 #[utoipa::path(post, path = "/api/v1/disputes/{id}/documents", tag = "documents", params(("id" = String, Path)),
     request_body(content = super::openapi::DocumentUpload, content_type = "multipart/form-data"), security(("bearer" = [])),
     responses((status = 201, body = super::openapi::UploadedDocument), (status = 400, body = super::error::Problem),
         (status = 401, body = super::error::Problem), (status = 404, body = super::error::Problem),
+        (status = 408, body = super::error::Problem),
         (status = 409, body = super::error::Problem), (status = 413, body = super::error::Problem),
-        (status = 415, body = super::error::Problem), (status = 422, body = super::error::Problem), (status = 429, body = super::error::Problem)))]
+        (status = 415, body = super::error::Problem), (status = 422, body = super::error::Problem),
+        (status = 429, body = super::error::Problem)))]
 pub async fn upload_document(
     state: web::Data<AppState>,
     caller: Caller,
@@ -1251,7 +1245,6 @@ pub async fn upload_document(
     req: HttpRequest,
     payload: web::Payload,
 ) -> ApiResult<HttpResponse> {
-    use futures_util::StreamExt;
     let id = id.into_inner();
     state
         .limits
@@ -1259,12 +1252,7 @@ pub async fn upload_document(
     // Check visibility before reading a byte of the upload.
     let (c1, i1) = (caller.clone(), id.clone());
     let d = state.db(move |c| visible(c, &c1, &i1)).await?;
-    if d.state().is_terminal() {
-        return Err(ApiError::InvalidTransition(format!(
-            "No documents can be added while the dispute is {}.",
-            d.state()
-        )));
-    }
+    open_for_documents(&d)?;
     let ct = req
         .headers()
         .get(actix_web::http::header::CONTENT_TYPE)
@@ -1275,52 +1263,35 @@ pub async fn upload_document(
             "Send the document as multipart/form-data with fields file and kind.".into(),
         ));
     }
-    let mut mp = actix_multipart::Multipart::new(req.headers(), payload);
-    let mut kind: Option<String> = None;
-    let mut file: Option<(String, String, Vec<u8>)> = None;
-    let mut fields = 0;
-    while let Some(field) = mp.next().await {
-        let mut field = field
-            .map_err(|e| ApiError::BadRequest(format!("The multipart body is malformed: {e}")))?;
-        fields += 1;
-        if fields > 10 {
-            return Err(ApiError::BadRequest("Too many multipart fields.".into()));
-        }
-        let name = field.name().unwrap_or("").to_string();
-        let limit = if name == "file" {
-            MAX_DOCUMENT_BYTES
-        } else {
-            1024
-        };
-        let mut buf = Vec::new();
-        while let Some(chunk) = field.next().await {
-            let chunk = chunk.map_err(|e| {
-                ApiError::BadRequest(format!("The multipart body is malformed: {e}"))
-            })?;
-            if buf.len() + chunk.len() > limit {
-                return Err(if name == "file" {
-                    ApiError::PayloadTooLarge("A document may be at most 20 MiB.".into())
-                } else {
-                    ApiError::field(&name, "is too long")
-                });
-            }
-            buf.extend_from_slice(&chunk);
-        }
-        match name.as_str() {
-            "kind" => kind = Some(String::from_utf8_lossy(&buf).trim().to_string()),
-            "file" => {
-                let fname = field
-                    .content_disposition()
-                    .and_then(|cd| cd.get_filename())
-                    .map(sanitize_name)
-                    .unwrap_or_else(|| "document".into());
-                file = Some((fname, sanitize_content_type(field.content_type()), buf));
-            }
-            _ => {}
-        }
+    let declared = req
+        .headers()
+        .get(actix_web::http::header::CONTENT_LENGTH)
+        .and_then(|v| v.to_str().ok())
+        .and_then(|v| v.trim().parse::<u64>().ok());
+    if declared.is_some_and(|n| n > MAX_DOCUMENT_BYTES as u64 + docs::MAX_UPLOAD_OVERHEAD) {
+        return Err(ApiError::PayloadTooLarge(
+            "A document may be at most 20 MiB.".into(),
+        ));
     }
+    let _permit = docs::upload_permit(&state).await?;
+    let secs = state.cfg.upload_timeout_seconds;
+    let dir = state.cfg.data_dir.join("uploads");
+    let upload = match tokio::time::timeout(
+        std::time::Duration::from_secs(secs),
+        docs::read_upload(dir, req.headers(), payload),
+    )
+    .await
+    {
+        Ok(read) => read?,
+        Err(_) => {
+            tracing::info!(dispute_id = %d.id, secs, "an upload did not arrive in time");
+            return Err(ApiError::RequestTimeout(format!(
+                "The upload did not arrive within {secs} s. Try again on a faster connection, or send a smaller file."
+            )));
+        }
+    };
     let mut errs = Vec::new();
-    match &kind {
+    match &upload.kind {
         Some(k) if DOCUMENT_KINDS.contains(&k.as_str()) => {}
         Some(_) => errs.push(FieldError {
             field: "kind".into(),
@@ -1331,7 +1302,7 @@ pub async fn upload_document(
             message: "is required".into(),
         }),
     }
-    if file.is_none() {
+    if upload.file.is_none() {
         errs.push(FieldError {
             field: "file".into(),
             message: "is required".into(),
@@ -1340,35 +1311,49 @@ pub async fn upload_document(
     if !errs.is_empty() {
         return Err(ApiError::Validation(errs));
     }
-    let (name, content_type, bytes) = file.unwrap_or_default();
-    let kind = kind.unwrap_or_default();
-    let sha = hex::encode(Sha256::digest(&bytes));
-    let size = bytes.len() as i64;
+    let (Some(kind), Some(mut file)) = (upload.kind, upload.file) else {
+        return Err(ApiError::Internal(
+            "an upload passed validation without its parts".into(),
+        ));
+    };
+    if !visibility::can_see_document(&caller, &d, &kind) {
+        return Err(panel_kind_refused(&kind));
+    }
     let doc_id = uuid::Uuid::new_v4().to_string();
-    let (did, dname, dkind, dsha, uid) = (
-        doc_id.clone(),
-        name.clone(),
-        kind.clone(),
-        sha.clone(),
-        caller.user_id.clone(),
-    );
+    let (did, dkind, uid) = (doc_id.clone(), kind.clone(), caller.user_id.clone());
+    let (name, sha, size) = (file.name.clone(), file.sha256.clone(), file.size as i64);
+    let (dname, dsha) = (name.clone(), sha.clone());
     state
         .db(move |c| {
             write_tx(c, |c| {
+                // The body took its time: whether the dispute still takes documents from this
+                // uploader is decided now, under the dispute's row, as the document is written.
+                store::hold_dispute(c, &id)?;
+                let caller = auth::load_caller(c, &uid)?.ok_or_else(auth::user_gone)?;
+                let d = visible(c, &caller, &id)?;
+                open_for_documents(&d)?;
+                if !visibility::can_see_document(&caller, &d, &dkind) {
+                    return Err(panel_kind_refused(&dkind));
+                }
                 diesel::insert_into(documents::table)
                     .values((
                         documents::id.eq(&did),
                         documents::dispute_id.eq(&id),
                         documents::name.eq(&dname),
                         documents::kind.eq(&dkind),
-                        documents::content_type.eq(&content_type),
+                        documents::content_type.eq(&file.content_type),
                         documents::size.eq(size),
                         documents::sha256.eq(&dsha),
-                        documents::content.eq(&bytes),
                         documents::uploaded_by.eq(&uid),
                         documents::created_at.eq(now()),
                     ))
                     .execute(c)?;
+                let copied = docs::copy_into_chunks(c, &did, &mut file.file)?;
+                if copied != size as u64 {
+                    return Err(ApiError::Internal(format!(
+                        "an upload's spool file held {copied} bytes, not the {size} received"
+                    )));
+                }
                 Ok(())
             })
         })
@@ -1378,7 +1363,8 @@ pub async fn upload_document(
         .json(json!({"id": doc_id, "name": name, "kind": kind, "size": size, "sha256": sha})))
 }
 
-/// The dispute's documents (metadata).
+/// The dispute's documents (metadata) that the caller may see: a `record` only the panel, its
+/// secretary and admins; a `decision` the parties too once it is notified.
 #[utoipa::path(get, path = "/api/v1/disputes/{id}/documents", tag = "documents", params(("id" = String, Path)),
     security(("bearer" = [])),
     responses((status = 200, body = [super::openapi::DocumentMeta]),
@@ -1391,18 +1377,20 @@ pub async fn list_documents(
     let id = id.into_inner();
     let out = state
         .db(move |c| {
-            visible(c, &caller, &id)?;
+            let d = visible(c, &caller, &id)?;
             Ok(store::documents_of(c, &id)?
                 .into_iter()
-                .map(|m| json!({"id": m.id, "name": m.name, "kind": m.kind, "size": m.size, "sha256": m.sha256,
-                    "content_type": m.content_type, "uploaded_by": m.uploaded_by, "created_at": ts(&m.created_at)}))
+                .filter(|m| visibility::can_see_document(&caller, &d, &m.kind))
+                .map(|m| json!({"id": m.id, "name": docs::clean_name(&m.name), "kind": m.kind, "size": m.size,
+                    "sha256": m.sha256, "content_type": docs::served_type(&m.content_type),
+                    "uploaded_by": m.uploaded_by, "created_at": ts(&m.created_at)}))
                 .collect::<Vec<_>>())
         })
         .await?;
     Ok(HttpResponse::Ok().json(out))
 }
 
-/// Download a document (as an attachment).
+/// Download a document (as an attachment, streamed). A document the caller may not see is 404.
 #[utoipa::path(get, path = "/api/v1/documents/{id}", tag = "documents", params(("id" = String, Path)),
     security(("bearer" = [])),
     responses((status = 200, description = "the file"), (status = 401, body = super::error::Problem),
@@ -1413,19 +1401,17 @@ pub async fn download_document(
     id: web::Path<String>,
 ) -> ApiResult<HttpResponse> {
     let id = id.into_inner();
-    let (meta, bytes) = state
+    let meta = state
         .db(move |c| {
             let meta = store::document_meta(c, &id)?.ok_or(ApiError::NotFound)?;
-            visible(c, &caller, &meta.dispute_id)?;
-            let bytes: Vec<u8> = documents::table
-                .find(&id)
-                .select(documents::content)
-                .first(c)?;
-            Ok((meta, bytes))
+            let d = visible(c, &caller, &meta.dispute_id)?;
+            if !visibility::can_see_document(&caller, &d, &meta.kind) {
+                return Err(ApiError::NotFound);
+            }
+            Ok(meta)
         })
         .await?;
-    let ascii: String = meta
-        .name
+    let ascii: String = docs::clean_name(&meta.name)
         .chars()
         .map(|c| {
             if c.is_ascii_graphic() || c == ' ' {
@@ -1435,10 +1421,11 @@ pub async fn download_document(
             }
         })
         .collect();
+    let size = u64::try_from(meta.size).unwrap_or(0);
     Ok(HttpResponse::Ok()
         .insert_header((
             actix_web::http::header::CONTENT_TYPE,
-            meta.content_type.clone(),
+            docs::served_type(&meta.content_type),
         ))
         .insert_header((
             actix_web::http::header::CONTENT_DISPOSITION,
@@ -1446,7 +1433,7 @@ pub async fn download_document(
         ))
         .insert_header(("X-Content-Type-Options", "nosniff"))
         .insert_header(("X-Checksum-Sha256", meta.sha256.clone()))
-        .body(bytes))
+        .body(docs::chunk_body(state, meta.id, size)))
 }
 
 // ------------------------------------------------------------------ notices

@@ -51,6 +51,9 @@ pub enum ApiError {
     Conflict { code: &'static str, detail: String },
     #[error("{0}")]
     PayloadTooLarge(String),
+    /// 408: the request body did not arrive in time (an upload's whole-body deadline).
+    #[error("{0}")]
+    RequestTimeout(String),
     #[error("{0}")]
     UnsupportedMediaType(String),
     #[error("validation failed")]
@@ -104,6 +107,7 @@ impl ApiError {
             ApiError::VersionConflict(_) => "version_conflict",
             ApiError::Conflict { code, .. } => code,
             ApiError::PayloadTooLarge(_) => "payload_too_large",
+            ApiError::RequestTimeout(_) => "request_timeout",
             ApiError::UnsupportedMediaType(_) => "unsupported_media_type",
             ApiError::Validation(_) => "validation_failed",
             ApiError::Rule { code, .. } => code,
@@ -123,6 +127,7 @@ impl ApiError {
             ApiError::VersionConflict(_) => "Version conflict",
             ApiError::Conflict { .. } => "Conflict",
             ApiError::PayloadTooLarge(_) => "Request too large",
+            ApiError::RequestTimeout(_) => "Request timeout",
             ApiError::UnsupportedMediaType(_) => "Unsupported media type",
             ApiError::Validation(_) => "Validation failed",
             ApiError::Rule { .. } => "Refused by a rule of the procedure",
@@ -188,6 +193,7 @@ impl ResponseError for ApiError {
             | ApiError::VersionConflict(_)
             | ApiError::Conflict { .. } => StatusCode::CONFLICT,
             ApiError::PayloadTooLarge(_) => StatusCode::PAYLOAD_TOO_LARGE,
+            ApiError::RequestTimeout(_) => StatusCode::REQUEST_TIMEOUT,
             ApiError::UnsupportedMediaType(_) => StatusCode::UNSUPPORTED_MEDIA_TYPE,
             ApiError::Validation(_) | ApiError::Rule { .. } => StatusCode::UNPROCESSABLE_ENTITY,
             ApiError::TooManyRequests { .. } => StatusCode::TOO_MANY_REQUESTS,

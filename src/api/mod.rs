@@ -5,6 +5,7 @@ pub mod body;
 pub mod calendar;
 pub mod directory;
 pub mod disputes;
+pub mod documents;
 pub mod error;
 pub mod limits;
 pub mod middleware;
@@ -48,6 +49,8 @@ pub struct AppState {
     pub dummy_hash: String,
     /// Woken when a transaction queued notices, so the mail worker sends them at once.
     pub mail_wakeup: Arc<tokio::sync::Notify>,
+    /// One permit per upload being received (`LDR_UPLOAD_CONCURRENCY`), see `api::documents`.
+    pub uploads: Arc<tokio::sync::Semaphore>,
 }
 
 impl AppState {

@@ -310,6 +310,8 @@ pub struct DocumentMeta {
     pub kind: DocumentKind,
     pub size: i64,
     pub sha256: String,
+    /// As served: the uploaded type when it is on the allow-list (PDF, images, text, CSV, office
+    /// formats, `message/rfc822`), otherwise `application/octet-stream`
     pub content_type: String,
     pub uploaded_by: String,
     #[schema(format = DateTime)]

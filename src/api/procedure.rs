@@ -691,6 +691,23 @@ pub fn apply(
                     ),
                 ));
             }
+            // The bundle, and its notice listing the documents, goes to the parties.
+            let panel_only: Vec<&str> = docs
+                .iter()
+                .filter(|x| visibility::panel_only_document(&d, &x.2))
+                .map(|x| x.0.as_str())
+                .collect();
+            if !panel_only.is_empty() {
+                return Err(ApiError::field(
+                    "document_ids",
+                    format!(
+                        "{} document(s) are for the panel alone (a hearing record, or a decision not yet notified) \
+                         and cannot go to the parties in a bundle: leave out {}",
+                        panel_only.len(),
+                        panel_only.join(", ")
+                    ),
+                ));
+            }
             let hearing = d.hearing_date.unwrap_or(today);
             let mut rules = DateRules::new();
             if !deadlines::bundle_in_time(&ctx.calendar, today, hearing) {

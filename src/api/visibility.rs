@@ -6,6 +6,10 @@
 //! - LMC mediators: the cases they mediate, and unassigned `informal` cases of their LMC;
 //! - panel secretaries: the cases of their panels and the cases awaiting a panel;
 //! - panelists: the cases of their panels; admins: all.
+//!
+//! Within a case, hearing records, votes and the panel's documents (`record`, and `decision`
+//! until it is notified) are for the panel, its secretary and admins ([`panel_view`],
+//! [`can_see_document`]).
 
 use super::auth::Caller;
 use crate::db::disputes::DisputeRow;
@@ -39,6 +43,24 @@ pub fn can_see(c: &Caller, d: &DisputeRow) -> bool {
 /// Panel members, the secretary and admins see hearing records and votes.
 pub fn panel_view(c: &Caller, d: &DisputeRow) -> bool {
     c.has(Role::Admin) || d.panel_user(&c.user_id)
+}
+
+/// Whether a document of `kind` is for the panel alone on `d` (as [`panel_view`] sees it): the
+/// panel's hearing record (`record`) always, and its decision (`decision`) until the decision
+/// is notified to the parties. Everything else goes to everyone who may see the dispute.
+pub fn panel_only_document(d: &DisputeRow, kind: &str) -> bool {
+    match kind {
+        "record" => true,
+        "decision" => d.decision_notified_on.is_none(),
+        _ => false,
+    }
+}
+
+/// Whether the caller may list and download a document of `kind` on `d`. The one rule for
+/// documents: the list, the download, the upload (nobody uploads what they could not then see)
+/// and the bundle (which goes to the parties) all ask it.
+pub fn can_see_document(c: &Caller, d: &DisputeRow, kind: &str) -> bool {
+    can_see(c, d) && (!panel_only_document(d, kind) || panel_view(c, d))
 }
 
 pub fn relations(c: &Caller, d: &DisputeRow) -> Relations {

@@ -1,6 +1,6 @@
 //! Dispute rows, their append-only event history, breaches and documents.
 
-use super::schema::{breaches, disputes, documents, events, organisations};
+use super::schema::{breaches, disputes, document_chunks, documents, events, organisations};
 use super::DbConn;
 use chrono::{NaiveDate, NaiveDateTime};
 use diesel::prelude::*;
@@ -477,4 +477,43 @@ pub fn documents_of(c: &mut DbConn, dispute_id: &str) -> QueryResult<Vec<Documen
         .order(documents::created_at.asc())
         .select(DocumentMeta::as_select())
         .load(c)
+}
+
+/// Stores chunk `seq` (from 0) of a document's bytes.
+pub fn insert_document_chunk(
+    c: &mut DbConn,
+    document_id: &str,
+    seq: i32,
+    bytes: &[u8],
+) -> QueryResult<()> {
+    diesel::insert_into(document_chunks::table)
+        .values((
+            document_chunks::document_id.eq(document_id),
+            document_chunks::seq.eq(seq),
+            document_chunks::bytes.eq(bytes),
+        ))
+        .execute(c)
+        .map(|_| ())
+}
+
+/// Chunk `seq` of a document's bytes; `None` past the last one.
+pub fn document_chunk(c: &mut DbConn, document_id: &str, seq: i32) -> QueryResult<Option<Vec<u8>>> {
+    document_chunks::table
+        .filter(document_chunks::document_id.eq(document_id))
+        .filter(document_chunks::seq.eq(seq))
+        .select(document_chunks::bytes)
+        .first(c)
+        .optional()
+}
+
+/// On PostgreSQL, holds the dispute's row against a change of state (`FOR SHARE`) until the
+/// transaction ends, so that what was checked of it still holds when the transaction commits.
+/// SQLite's `BEGIN IMMEDIATE` (see [`super::write_tx`]) already keeps every other writer out.
+pub fn hold_dispute(c: &mut DbConn, id: &str) -> QueryResult<()> {
+    if let DbConn::Pg(pg) = c {
+        diesel::sql_query("SELECT id FROM disputes WHERE id = $1 FOR SHARE")
+            .bind::<diesel::sql_types::Text, _>(id)
+            .execute(pg)?;
+    }
+    Ok(())
 }

@@ -150,9 +150,17 @@ diesel::table! {
         content_type -> Text,
         size -> BigInt,
         sha256 -> Text,
-        content -> Binary,
         uploaded_by -> Text,
         created_at -> Timestamp,
+    }
+}
+
+diesel::table! {
+    /// A document's bytes, in chunks of at most 256 KiB numbered from 0.
+    document_chunks (document_id, seq) {
+        document_id -> Text,
+        seq -> Integer,
+        bytes -> Binary,
     }
 }
 
@@ -190,5 +198,6 @@ diesel::allow_tables_to_appear_in_same_query!(
     breaches,
     reminders,
     documents,
+    document_chunks,
     notices,
 );
