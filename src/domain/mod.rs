@@ -2,6 +2,9 @@
 
 pub mod calendar;
 pub mod deadlines;
+pub mod dispute;
+pub mod event;
+pub mod fields;
 pub mod panel;
 pub mod roles;
 pub mod workflow;
