@@ -8,9 +8,10 @@
 //! ([`crate::domain::event`]), reads the [`Facts`] the event [needs](Event::needs), calls
 //! [`decide`], and writes the [`Decision`] in one transaction with the version check.
 //!
-//! One file per stage: [`stage1`] (mediation), [`formal`] (request, screening, panel),
-//! [`hearing`], [`decision`], [`fhsu`]; [`any_stage`] holds the notes, closing and withdrawal.
-//! The date rules 3–6 and who may override them (rule 8) are in [`rules`].
+//! One file per stage: `stage1.rs` (mediation), `formal.rs` (request, screening, panel),
+//! `hearing.rs`, `decision.rs`, `fhsu.rs`; `any_stage.rs` holds the notes, closing and
+//! withdrawal. The date rules 3–6 (the 20-working-day rule among them) and who may override
+//! them (rule 8) are in `rules.rs`.
 
 mod any_stage;
 mod decision;
