@@ -2,6 +2,12 @@
 
 pub mod calendar;
 pub mod deadlines;
+pub mod dispute;
+pub mod event;
+pub mod fields;
+pub mod filing;
+pub mod notices;
 pub mod panel;
+pub mod procedure;
 pub mod roles;
 pub mod workflow;

@@ -21,8 +21,25 @@ macro_rules! string_enum {
         impl std::fmt::Display for $name {
             fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result { f.write_str(self.as_str()) }
         }
+        /// Strict: a string that names no value is an error saying which values there are.
+        impl std::str::FromStr for $name {
+            type Err = String;
+            fn from_str(s: &str) -> Result<$name, String> {
+                $name::parse(s).ok_or_else(|| format!(
+                    "{s:?} is not a {}: one of {}",
+                    stringify!($name),
+                    <$name as $crate::domain::fields::Choice>::NAMES.join(", ")
+                ))
+            }
+        }
+        impl $crate::domain::fields::Choice for $name {
+            const NAMES: &'static [&'static str] = &[$($s),*];
+            fn parse(s: &str) -> Option<$name> { $name::parse(s) }
+        }
     };
 }
+/// For the other string enums of the domain (categories, modes, outcomes, votes, kinds).
+pub(crate) use string_enum;
 
 string_enum!(
     /// The states of a dispute (snake_case in the API).
