@@ -56,6 +56,10 @@ const MATRIX: &[(&str, &str, [u16; 9])] = &[
     ("get",   "/api/v1/disputes/{id}/hearing-options", [401, 200, 200, 200, 200, 200, 200, 200, 404]),
     ("get",   "/api/v1/documents/{id}",                [401, 200, 200, 200, 200, 200, 200, 200, 404]),
     ("get",   "/api/v1/reports/timeliness",            [401, 403, 403, 403, 403, 200, 403, 200, 403]),
+    ("get",   "/api/v1/disputes/{id}/hearing.ics",     [401, 409, 409, 409, 409, 409, 409, 409, 404]),
+    ("get",   "/api/v1/me",                            [401, 200, 200, 200, 200, 200, 200, 200, 200]),
+    ("get",   "/api/v1/users",                         [401, 403, 403, 403, 403, 200, 403, 200, 403]),
+    ("patch", "/api/v1/organisations/{id}",            [401, 403, 403, 403, 403, 403, 403, 200, 403]),
 ];
 
 fn every_route_every_role(db: Db) {
