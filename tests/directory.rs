@@ -15,6 +15,7 @@ both_dbs!(
     everyone_can_learn_who_they_are,
     admins_and_secretaries_can_find_people,
     bodies_are_refused_the_same_way_everywhere,
+    history_and_documents_name_people,
 );
 
 fn app(db: Db) -> Option<(TestApp, World)> {
@@ -315,4 +316,31 @@ fn bodies_are_refused_the_same_way_everywhere(db: Db) {
     let r = app.get("/docs", None);
     assert_eq!(r.status, 200);
     assert!(r.text().to_lowercase().contains("swagger"), "{}", r.text());
+}
+
+fn history_and_documents_name_people(db: Db) {
+    let Some((app, w)) = app(db) else { return };
+    let id = w.case_at(&app, "informal_mediation");
+    w.upload(&app, PRACTICE, &id, "evidence", "e.pdf", b"%PDF e")
+        .expect(201);
+    let events = app
+        .get(
+            &format!("/api/v1/disputes/{id}/events"),
+            Some(w.t(PRACTICE)),
+        )
+        .expect(200);
+    let names: Vec<&str> = events
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|e| e["actor_name"].as_str().unwrap())
+        .collect();
+    assert_eq!(names, vec![PRACTICE, MEDIATOR], "{events}");
+    let docs = app
+        .get(
+            &format!("/api/v1/disputes/{id}/documents"),
+            Some(w.t(MEDIATOR)),
+        )
+        .expect(200);
+    assert_eq!(docs[0]["uploaded_by_name"], PRACTICE, "{docs}");
 }

@@ -9,12 +9,11 @@ use common::{Db, TestApp};
 use std::time::{Duration, Instant};
 
 /// The notices of dispute `id`, as its appellant practice sees them.
+/// The case's notices as an admin sees them (delivery errors included: parties do not see
+/// them).
 fn notices_of(app: &TestApp, w: &World, id: &str) -> serde_json::Value {
-    app.get(
-        &format!("/api/v1/disputes/{id}/notices"),
-        Some(w.t(common::world::PRACTICE)),
-    )
-    .expect(200)
+    app.get(&format!("/api/v1/disputes/{id}/notices"), Some(&w.admin))
+        .expect(200)
 }
 
 /// Polls `probe` until it gives `Ok`, and returns that; fails after 30 s with `what` and the

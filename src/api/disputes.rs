@@ -1167,10 +1167,13 @@ pub async fn list_events(
     let out = state
         .db(move |c| {
             let d = visible(c, &caller, &id)?;
-            Ok(store::events_of(c, &id)?
+            let events = store::events_of(c, &id)?;
+            let names = store::user_names(c, events.iter().map(|e| &e.actor_id))?;
+            Ok(events
                 .iter()
                 .map(|e| {
                     json!({"seq": e.seq, "type": e.event_type, "actor_id": e.actor_id,
+                    "actor_name": names.get(&e.actor_id).cloned().unwrap_or_default(),
                     "at": ts(&e.at), "data": redact(&caller, &d, e)})
                 })
                 .collect::<Vec<_>>())
@@ -1378,11 +1381,14 @@ pub async fn list_documents(
     let out = state
         .db(move |c| {
             let d = visible(c, &caller, &id)?;
-            Ok(store::documents_of(c, &id)?
+            let docs_meta = store::documents_of(c, &id)?;
+            let names = store::user_names(c, docs_meta.iter().map(|m| &m.uploaded_by))?;
+            Ok(docs_meta
                 .into_iter()
                 .filter(|m| visibility::can_see_document(&caller, &d, &m.kind))
                 .map(|m| json!({"id": m.id, "name": docs::clean_name(&m.name), "kind": m.kind, "size": m.size,
                     "sha256": m.sha256, "content_type": docs::served_type(&m.content_type),
+                    "uploaded_by_name": names.get(&m.uploaded_by).cloned().unwrap_or_default(),
                     "uploaded_by": m.uploaded_by, "created_at": ts(&m.created_at)}))
                 .collect::<Vec<_>>())
         })

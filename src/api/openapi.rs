@@ -295,6 +295,8 @@ pub struct Event {
     #[serde(rename = "type")]
     pub type_: String,
     pub actor_id: String,
+    /// Who did it, by name (a deleted user's name is empty).
+    pub actor_name: String,
     #[schema(format = DateTime)]
     pub at: String,
     /// The event's fields (what the caller may see of them).
@@ -314,6 +316,8 @@ pub struct DocumentMeta {
     /// formats, `message/rfc822`), otherwise `application/octet-stream`
     pub content_type: String,
     pub uploaded_by: String,
+    /// Who uploaded it, by name.
+    pub uploaded_by_name: String,
     #[schema(format = DateTime)]
     pub created_at: String,
 }

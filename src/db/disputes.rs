@@ -177,6 +177,25 @@ pub fn org_names<'a>(
         .collect())
 }
 
+/// The names of these users, by id, in one query (unknown ids are left out).
+pub fn user_names<'a>(
+    c: &mut DbConn,
+    ids: impl IntoIterator<Item = &'a String>,
+) -> QueryResult<std::collections::HashMap<String, String>> {
+    let mut ids: Vec<&String> = ids.into_iter().collect();
+    ids.sort_unstable();
+    ids.dedup();
+    if ids.is_empty() {
+        return Ok(Default::default());
+    }
+    Ok(super::schema::users::table
+        .filter(super::schema::users::id.eq_any(ids))
+        .select((super::schema::users::id, super::schema::users::name))
+        .load::<(String, String)>(c)?
+        .into_iter()
+        .collect())
+}
+
 /// Reads the dispute under its row lock (PostgreSQL: `SELECT … FOR UPDATE`, one round trip),
 /// so two transitions on one dispute queue up instead of both reading the same version.
 /// SQLite has no row locks: the caller's `write_tx` (`BEGIN IMMEDIATE`) already holds the
