@@ -174,7 +174,7 @@ pub fn find_organisation(c: &mut DbConn, id: &str) -> ApiResult<Option<Organisat
     security(("bearer" = [])),
     responses((status = 201, body = Organisation), (status = 400, body = super::error::Problem),
         (status = 401, body = super::error::Problem), (status = 403, body = super::error::Problem),
-        (status = 422, body = super::error::Problem)))]
+        (status = 409, body = super::error::Problem), (status = 422, body = super::error::Problem)))]
 pub async fn create_organisation(
     state: web::Data<AppState>,
     caller: Caller,

@@ -226,6 +226,12 @@ pub async fn list_users(
             message: "must be between 1 and 200".into(),
         });
     }
+    if q.organisation_id.as_ref().is_some_and(|s| s.len() > 64) {
+        errs.push(super::error::FieldError {
+            field: "organisation_id".into(),
+            message: "must be at most 64 characters (an organisation's id)".into(),
+        });
+    }
     if q.q.as_ref().is_some_and(|s| s.chars().count() > 200) {
         errs.push(super::error::FieldError {
             field: "q".into(),
