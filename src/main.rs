@@ -1,4 +1,5 @@
-//! `ldr`: run with no arguments, it migrates the database and serves.
+//! `ldr`: run with no arguments, it migrates the database and serves; `ldr import-organisations
+//! FILE.csv...` loads NHS ODS files into the directory (`ldr::cli`).
 
 use std::process::ExitCode;
 
@@ -7,12 +8,17 @@ fn main() -> ExitCode {
         .unwrap_or_else(|_| tracing_subscriber::EnvFilter::new("info"));
     tracing_subscriber::fmt().with_env_filter(filter).init();
 
-    if let Some(arg) = std::env::args().nth(1) {
-        if arg == "--version" || arg == "-V" {
-            println!("ldr {}", env!("CARGO_PKG_VERSION"));
-            return ExitCode::SUCCESS;
+    let args: Vec<String> = std::env::args().skip(1).collect();
+    if let Some(arg) = args.first() {
+        match arg.as_str() {
+            "--version" | "-V" => {
+                println!("ldr {}", env!("CARGO_PKG_VERSION"));
+                return ExitCode::SUCCESS;
+            }
+            "import-organisations" => return ldr::cli::import_organisations(&args[1..]),
+            _ => {}
         }
-        eprintln!("ldr: unexpected argument {arg:?}; run with no arguments (configuration is by LDR_* environment variables, see README.md)");
+        eprintln!("ldr: unexpected argument {arg:?}; run with no arguments (configuration is by LDR_* environment variables, see README.md), or: ldr import-organisations FILE.csv");
         return ExitCode::from(2);
     }
     let cfg = match ldr::config::Config::from_env() {

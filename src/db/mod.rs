@@ -6,6 +6,7 @@
 //! never happen here.
 
 pub mod disputes;
+pub mod ods;
 pub mod schema;
 pub(crate) mod statements;
 

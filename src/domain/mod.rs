@@ -2,6 +2,7 @@
 
 pub mod calendar;
 pub mod deadlines;
+pub mod ods;
 pub mod panel;
 pub mod roles;
 pub mod workflow;
