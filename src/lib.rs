@@ -8,5 +8,7 @@ pub mod clock;
 pub mod config;
 pub mod db;
 pub mod domain;
+pub mod logging;
+pub mod metrics;
 pub mod notify;
 pub mod server;

@@ -4,9 +4,7 @@
 use std::process::ExitCode;
 
 fn main() -> ExitCode {
-    let filter = tracing_subscriber::EnvFilter::try_from_env("LDR_LOG")
-        .unwrap_or_else(|_| tracing_subscriber::EnvFilter::new("info"));
-    tracing_subscriber::fmt().with_env_filter(filter).init();
+    ldr::logging::init();
 
     let args: Vec<String> = std::env::args().skip(1).collect();
     if let Some(arg) = args.first() {

@@ -7,6 +7,7 @@ pub mod disputes;
 pub mod error;
 pub mod limits;
 pub mod middleware;
+pub mod observe;
 pub mod openapi;
 pub mod procedure;
 pub mod visibility;

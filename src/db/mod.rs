@@ -9,6 +9,7 @@ pub mod disputes;
 pub mod ods;
 pub mod schema;
 pub(crate) mod statements;
+pub mod stats;
 
 use diesel::connection::SimpleConnection;
 use diesel::prelude::*;
