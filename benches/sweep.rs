@@ -31,9 +31,9 @@ fn seed(c: &mut DbConn) {
     }
     let ts = "'2026-03-02 09:00:00'";
     c.batch_execute(&format!(
-        "INSERT INTO organisations VALUES ('ccg','CCG','commissioner','A','R','ccg@x.test','1 Road',NULL,NULL,{ts});
-         INSERT INTO organisations VALUES ('prac','Practice','practice','A','R','p@x.test','2 Road',NULL,'ccg',{ts});
-         INSERT INTO organisations VALUES ('lmc','LMC','lmc','A','R','lmc@x.test','3 Road',NULL,NULL,{ts});
+        "INSERT INTO organisations (id,name,kind,area,region,email,address,ods_code,commissioner_id,created_at) VALUES ('ccg','CCG','commissioner','A','R','ccg@x.test','1 Road',NULL,NULL,{ts});
+         INSERT INTO organisations (id,name,kind,area,region,email,address,ods_code,commissioner_id,created_at) VALUES ('prac','Practice','practice','A','R','p@x.test','2 Road',NULL,'ccg',{ts});
+         INSERT INTO organisations (id,name,kind,area,region,email,address,ods_code,commissioner_id,created_at) VALUES ('lmc','LMC','lmc','A','R','lmc@x.test','3 Road',NULL,NULL,{ts});
          INSERT INTO users VALUES ('u','U','u@x.test','h','prac','practice_user','',true,{ts},{ts});"
     ))
     .unwrap();

@@ -9,6 +9,32 @@ use std::path::PathBuf;
 
 pub const DEFAULT_BIND: &str = "127.0.0.1:8080";
 
+/// `LDR_LOG_FORMAT`: how log lines are written (see `logging::init`).
+#[derive(Debug, Clone, Copy, Default, PartialEq, Eq)]
+pub enum LogFormat {
+    #[default]
+    Text,
+    Json,
+}
+
+impl LogFormat {
+    /// `text` or `json` (any case); empty is the default, text.
+    pub fn parse(v: &str) -> Result<LogFormat, String> {
+        match v.trim().to_ascii_lowercase().as_str() {
+            "" | "text" => Ok(LogFormat::Text),
+            "json" => Ok(LogFormat::Json),
+            _ => Err(format!("LDR_LOG_FORMAT: {v:?} is not json or text")),
+        }
+    }
+
+    pub fn as_str(self) -> &'static str {
+        match self {
+            LogFormat::Text => "text",
+            LogFormat::Json => "json",
+        }
+    }
+}
+
 #[derive(Clone)]
 pub struct Config {
     pub database: DbTarget,
@@ -44,6 +70,9 @@ pub struct Config {
     pub upload_timeout_seconds: u64,
     /// Uploads received at once by this process (`LDR_UPLOAD_CONCURRENCY`).
     pub upload_concurrency: usize,
+    /// `LDR_METRICS_BIND`: where `GET /metrics` is served; `None`: nowhere (the default).
+    pub metrics_bind: Option<SocketAddr>,
+    pub log_format: LogFormat,
 }
 
 /// The default of `LDR_NOTIFY_BASE_URL`.
@@ -416,6 +445,22 @@ impl Config {
             Some(v) => parse_num("LDR_UPLOAD_CONCURRENCY", &v, 1, 256)?,
             None => 4,
         };
+        let metrics_bind = match get("LDR_METRICS_BIND") {
+            Some(v) => {
+                let a: SocketAddr = v.trim().parse().map_err(|_| {
+                    format!("LDR_METRICS_BIND: {v:?} is not an address:port such as 127.0.0.1:9090")
+                })?;
+                if a.port() != 0 && a.port() == bind.port() {
+                    return Err(format!(
+                        "LDR_METRICS_BIND: {a} uses the port of LDR_BIND ({bind}); the metrics \
+                         are served on a port of their own, never on the public one"
+                    ));
+                }
+                Some(a)
+            }
+            None => None,
+        };
+        let log_format = LogFormat::parse(&get("LDR_LOG_FORMAT").unwrap_or_default())?;
         Ok(Config {
             database,
             bind,
@@ -441,6 +486,8 @@ impl Config {
             public_url,
             upload_timeout_seconds,
             upload_concurrency,
+            metrics_bind,
+            log_format,
         })
     }
 
@@ -457,7 +504,7 @@ impl Config {
         };
         format!(
             "database={db} bind={} public_url={} mail={smtp} mail_from={} bank_holidays_file={} \
-             today={} jwt_secret={} bootstrap_admin={} workers={} pool={}",
+             today={} jwt_secret={} bootstrap_admin={} workers={} pool={} metrics={} log_format={}",
             self.bind,
             self.public_url,
             self.mail_from,
@@ -479,6 +526,10 @@ impl Config {
                 .unwrap_or("(none)"),
             self.workers,
             self.db_pool_size,
+            self.metrics_bind
+                .map(|a| a.to_string())
+                .unwrap_or_else(|| "(off)".into()),
+            self.log_format.as_str(),
         )
     }
 }
@@ -508,6 +559,8 @@ mod tests {
         assert_eq!(c.sweep_interval_seconds, 60);
         assert_eq!((c.upload_timeout_seconds, c.upload_concurrency), (120, 4));
         assert!(c.today.is_none());
+        assert_eq!(c.metrics_bind, None);
+        assert_eq!(c.log_format, LogFormat::Text);
     }
 
     #[test]
@@ -526,10 +579,25 @@ mod tests {
             ("LDR_UPLOAD_TIMEOUT_SECONDS", "0"),
             ("LDR_UPLOAD_CONCURRENCY", "0"),
             ("LDR_BOOTSTRAP_ADMIN_EMAIL", "admin@example.org"),
+            ("LDR_METRICS_BIND", "9090"),
+            ("LDR_METRICS_BIND", "127.0.0.1:8080"),
+            ("LDR_LOG_FORMAT", "xml"),
         ] {
             let e = cfg(&[(k, v)]).unwrap_err();
             assert!(e.contains(k), "{k}={v} gave {e}");
         }
+    }
+
+    #[test]
+    fn metrics_and_log_format() {
+        let c = cfg(&[
+            ("LDR_METRICS_BIND", "0.0.0.0:9090"),
+            ("LDR_LOG_FORMAT", "JSON"),
+        ])
+        .unwrap();
+        assert_eq!(c.metrics_bind.unwrap().to_string(), "0.0.0.0:9090");
+        assert_eq!(c.log_format, LogFormat::Json);
+        assert!(c.summary().contains("metrics=0.0.0.0:9090"));
     }
 
     #[test]

@@ -3,10 +3,13 @@
 //! Resolution Panel, stage 3 referral to the FHSU (NHS Resolution).
 
 pub mod api;
+pub mod cli;
 pub mod clock;
 pub mod config;
 pub mod db;
 pub mod domain;
 pub mod healthcheck;
+pub mod logging;
+pub mod metrics;
 pub mod notify;
 pub mod server;

@@ -1,11 +1,14 @@
 //! `ldr`: run with no arguments, it migrates the database and serves; `ldr healthcheck` asks a
-//! running service whether it is ready (the container's health check).
+//! running service whether it is ready (the container's health check); `ldr
+//! import-organisations FILE.csv...` loads NHS ODS files into the directory (`ldr::cli`).
 
 use std::process::ExitCode;
 
 const USAGE: &str = "\
 usage: ldr                migrate the database and serve (configured by LDR_* environment variables, see README.md)
        ldr healthcheck    exit 0 if the service at LDR_BIND answers GET /readyz with 200 within 2 s, 1 otherwise
+       ldr import-organisations FILE.csv...
+                          load practices (epraccur.csv layout) and commissioners (eccg.csv) from NHS ODS files
        ldr --version      print the version
        ldr --help         print this";
 
@@ -24,6 +27,11 @@ fn main() -> ExitCode {
             ExitCode::SUCCESS
         }
         Some("healthcheck") => healthcheck(args.next()),
+        Some("import-organisations") => {
+            ldr::logging::init();
+            let files: Vec<String> = args.map(|a| a.to_string_lossy().into_owned()).collect();
+            ldr::cli::import_organisations(&files)
+        }
         _ => {
             eprintln!("ldr: unexpected argument {arg:?}\n{USAGE}");
             ExitCode::from(2)
@@ -63,8 +71,7 @@ fn healthcheck(extra: Option<std::ffi::OsString>) -> ExitCode {
 }
 
 fn serve() -> ExitCode {
-    let filter = ldr::config::log_filter(std::env::var("LDR_LOG").ok().as_deref());
-    tracing_subscriber::fmt().with_env_filter(filter).init();
+    ldr::logging::init();
 
     let cfg = match ldr::config::Config::from_env() {
         Ok(c) => c,

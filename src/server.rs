@@ -5,7 +5,7 @@ use crate::clock::Clock;
 use crate::config::Config;
 use crate::db::{self, write_tx};
 use crate::domain::calendar::Calendar;
-use actix_web::{middleware, web, App, HttpServer};
+use actix_web::{web, App, HttpServer};
 use diesel::prelude::*;
 use std::net::TcpListener;
 use std::sync::Arc;
@@ -38,6 +38,9 @@ pub fn prepare(cfg: Config) -> Result<web::Data<AppState>, String> {
     tracing::info!("JWT signing secret: {source}");
     if let Some(today) = cfg.today {
         tracing::warn!(%today, "LDR_TODAY pins today's date: for training and test environments only");
+    }
+    if cfg.metrics_bind.is_some() && crate::metrics::install().is_none() {
+        return Err("LDR_METRICS_BIND: the metrics recorder could not be installed".into());
     }
     let dummy_hash = auth::hash_password(&uuid::Uuid::new_v4().to_string())?;
     let state = AppState {
@@ -145,24 +148,41 @@ pub async fn serve(
 }
 
 /// Builds the server (to be awaited inside an actix system) and starts the background work
-/// (mail worker, deadline sweep). Tests keep the server's handle to stop it.
+/// (mail worker, deadline sweep). Tests keep the server's handle to stop it. With
+/// `LDR_METRICS_BIND`, the same server also listens there, and answers only `GET /metrics` on
+/// it (`api::observe`); the public listener has no `/metrics`.
 pub fn serve_with_handle(
     state: web::Data<AppState>,
     listener: TcpListener,
     signals: bool,
 ) -> std::io::Result<actix_web::dev::Server> {
     let workers = state.cfg.workers;
+    let metrics_listener = match state.cfg.metrics_bind {
+        Some(addr) => Some(TcpListener::bind(addr).map_err(|e| {
+            std::io::Error::new(
+                e.kind(),
+                format!("cannot listen on LDR_METRICS_BIND {addr}: {e}"),
+            )
+        })?),
+        None => None,
+    };
+    let metrics_addr = match &metrics_listener {
+        Some(l) => Some(api::observe::MetricsListener(l.local_addr()?)),
+        None => None,
+    };
     let st = state.clone();
     let mut server = HttpServer::new(move || {
-        App::new()
-            .app_data(st.clone())
-            .wrap(actix_web::middleware::from_fn(api::middleware::reject_nul))
+        let mut app = App::new().app_data(st.clone());
+        if let Some(m) = metrics_addr {
+            app = app.app_data(m);
+        }
+        app.wrap(actix_web::middleware::from_fn(api::middleware::reject_nul))
             .wrap(api::middleware::problem_for_bare_errors())
             .wrap(api::middleware::security_headers())
             .wrap(actix_web::middleware::from_fn(
                 api::middleware::content_security_policy,
             ))
-            .wrap(middleware::Logger::new("%a \"%r\" %s %b %Dms").exclude("/healthz"))
+            .wrap(actix_web::middleware::from_fn(api::observe::observe))
             .configure(api::configure)
     })
     .workers(workers)
@@ -172,6 +192,10 @@ pub fn serve_with_handle(
     .keep_alive(std::time::Duration::from_secs(30))
     .shutdown_timeout(30)
     .listen(listener)?;
+    if let Some(l) = metrics_listener {
+        tracing::info!("metrics on http://{}/metrics", l.local_addr()?);
+        server = server.listen(l)?;
+    }
     if !signals {
         server = server.disable_signals();
     }

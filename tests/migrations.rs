@@ -122,7 +122,7 @@ fn postgres_refuses_changes_to_the_event_history() {
         return;
     };
     c.batch_execute(
-        "INSERT INTO organisations VALUES ('o','O','practice','a','r','e@x','addr',NULL,NULL,now());
+        "INSERT INTO organisations (id,name,kind,area,region,email,address,ods_code,commissioner_id,created_at) VALUES ('o','O','practice','a','r','e@x','addr',NULL,NULL,now());
          INSERT INTO users VALUES ('u','U','u@x','h','o','admin','',true,now(),now());
          INSERT INTO disputes (id,title,category,appellant_id,respondent_id,summary,matter_arose_on,contract_related,
             inter_practice,screening_org_id,state,version,hearing_sequence,detail,created_by,created_at,updated_at)
@@ -143,7 +143,7 @@ fn sqlite_refuses_changes_to_the_event_history() {
     c.run_pending_migrations(ldr::db::SQLITE_MIGRATIONS)
         .unwrap();
     c.batch_execute(
-        "INSERT INTO organisations VALUES ('o','O','practice','a','r','e@x','addr',NULL,NULL,'2026-01-01 00:00:00');
+        "INSERT INTO organisations (id,name,kind,area,region,email,address,ods_code,commissioner_id,created_at) VALUES ('o','O','practice','a','r','e@x','addr',NULL,NULL,'2026-01-01 00:00:00');
          INSERT INTO users VALUES ('u','U','u@x','h','o','admin','',1,'2026-01-01 00:00:00','2026-01-01 00:00:00');
          INSERT INTO disputes (id,title,category,appellant_id,respondent_id,summary,matter_arose_on,contract_related,
             inter_practice,screening_org_id,state,version,hearing_sequence,detail,created_by,created_at,updated_at)

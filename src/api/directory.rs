@@ -135,6 +135,9 @@ pub struct Organisation {
     pub commissioner_id: Option<String>,
     #[schema(value_type = String)]
     pub created_at: NaiveDateTime,
+    /// False once the organisation closed (ODS status `C`, or a commissioner's close date, set
+    /// by `ldr import-organisations`); it is kept with its disputes, never deleted.
+    pub active: bool,
 }
 
 fn rfc3339(t: &NaiveDateTime) -> String {
@@ -148,7 +151,7 @@ impl Organisation {
             "id": self.id, "name": self.name, "kind": self.kind, "area": self.area,
             "region": self.region, "email": self.email, "address": self.address,
             "ods_code": self.ods_code, "commissioner_id": self.commissioner_id,
-            "created_at": rfc3339(&self.created_at),
+            "created_at": rfc3339(&self.created_at), "active": self.active,
         })
     }
 }
@@ -219,6 +222,7 @@ pub async fn create_organisation(
                     ods_code: b.ods_code.map(|s| s.trim().to_string()),
                     commissioner_id: b.commissioner_id,
                     created_at: now(),
+                    active: true,
                 };
                 diesel::insert_into(organisations::table)
                     .values((

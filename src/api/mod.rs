@@ -9,6 +9,7 @@ pub mod documents;
 pub mod error;
 pub mod limits;
 pub mod middleware;
+pub mod observe;
 pub mod openapi;
 pub mod people;
 pub mod procedure;

@@ -6,8 +6,10 @@
 //! never happen here.
 
 pub mod disputes;
+pub mod ods;
 pub mod schema;
 pub(crate) mod statements;
+pub mod stats;
 
 use diesel::connection::SimpleConnection;
 use diesel::prelude::*;

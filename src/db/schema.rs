@@ -14,6 +14,8 @@ diesel::table! {
         ods_code -> Nullable<Text>,
         commissioner_id -> Nullable<Text>,
         created_at -> Timestamp,
+        /// False once closed (e.g. an ODS practice of status `C`); never deleted.
+        active -> Bool,
     }
 }
 

@@ -7,6 +7,7 @@ pub mod event;
 pub mod fields;
 pub mod filing;
 pub mod notices;
+pub mod ods;
 pub mod panel;
 pub mod procedure;
 pub mod roles;

@@ -135,17 +135,23 @@ impl<'a> Addresses<'a> {
 }
 
 impl Addresses<'_> {
+    /// The organisation's address; none (logged) when it has none yet, as an organisation
+    /// imported from ODS data (`ldr import-organisations`) until an admin gives it one: its
+    /// notices then go to their other recipients only.
     pub fn org(&mut self, id: Option<&str>) -> Vec<String> {
         let Some(id) = id else { return vec![] };
-        if let Some((_, email)) = self.known.iter().find(|k| k.0 == id) {
-            return vec![email.clone()];
-        }
-        organisations::table
-            .find(id)
-            .select(organisations::email)
-            .first::<String>(self.c)
-            .map(|e| vec![e])
-            .unwrap_or_default()
+        let email = match self.known.iter().find(|k| k.0 == id) {
+            Some((_, email)) => email.clone(),
+            None => match organisations::table
+                .find(id)
+                .select(organisations::email)
+                .first::<String>(self.c)
+            {
+                Ok(e) => e,
+                Err(_) => return vec![],
+            },
+        };
+        address_or_warn(id, email).into_iter().collect()
     }
 
     pub fn user(&mut self, id: Option<&str>) -> Vec<String> {
@@ -183,9 +189,12 @@ impl Addresses<'_> {
     pub fn fhsu(&mut self) -> Vec<String> {
         organisations::table
             .filter(organisations::kind.eq("fhsu"))
-            .select(organisations::email)
-            .load(self.c)
+            .select((organisations::id, organisations::email))
+            .load::<(String, String)>(self.c)
             .unwrap_or_default()
+            .into_iter()
+            .filter_map(|(id, email)| address_or_warn(&id, email))
+            .collect()
     }
 
     pub fn parties(&mut self, d: &DisputeRow) -> Vec<String> {
@@ -219,6 +228,20 @@ impl Addresses<'_> {
             .select(users::name)
             .first::<String>(self.c)
             .unwrap_or_default()
+    }
+}
+
+/// `email`, or `None` with a warning naming the organisation when it is blank.
+fn address_or_warn(org_id: &str, email: String) -> Option<String> {
+    if email.trim().is_empty() {
+        tracing::warn!(
+            organisation_id = org_id,
+            "organisation has no e-mail address yet: its notice goes to the other recipients \
+             only (an admin can add the address)"
+        );
+        None
+    } else {
+        Some(email)
     }
 }
 

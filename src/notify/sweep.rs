@@ -197,6 +197,8 @@ pub fn run(
     today: NaiveDate,
     cap: i64,
 ) -> Result<(usize, usize), String> {
+    // Counted `error` if it returns early with one.
+    let timer = crate::metrics::SweepRun::start();
     let ids: Vec<String> = disputes::table
         .filter(disputes::next_sweep_on.le(today))
         .order(disputes::next_sweep_on.asc())
@@ -217,6 +219,7 @@ pub fn run(
         })
         .map_err(|e| e.to_string())?;
     }
+    timer.finished();
     Ok((ids.len(), queued))
 }
 
