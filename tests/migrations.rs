@@ -354,8 +354,10 @@ macro_rules! chunks_migration {
     }};
 }
 
-const SEED_ROWS: &str = "INSERT INTO organisations VALUES ('o','O','practice','a','r','e@x','addr',NULL,NULL,'2026-01-01 00:00:00');
-     INSERT INTO users VALUES ('u','U','u@x','h','o','admin','',true,'2026-01-01 00:00:00','2026-01-01 00:00:00');
+const SEED_ROWS: &str = "INSERT INTO organisations (id,name,kind,area,region,email,address,ods_code,commissioner_id,created_at)
+        VALUES ('o','O','practice','a','r','e@x','addr',NULL,NULL,'2026-01-01 00:00:00');
+     INSERT INTO users (id,name,email,password_hash,organisation_id,roles,panel_roles,active,created_at,updated_at)
+        VALUES ('u','U','u@x','h','o','admin','',true,'2026-01-01 00:00:00','2026-01-01 00:00:00');
      INSERT INTO disputes (id,title,category,appellant_id,respondent_id,summary,matter_arose_on,contract_related,
         inter_practice,screening_org_id,state,version,hearing_sequence,detail,created_by,created_at,updated_at)
         VALUES ('d','t','other','o','o','s','2026-01-01',false,false,'o','informal',1,0,'{}','u','2026-01-01 00:00:00','2026-01-01 00:00:00');";
