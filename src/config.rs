@@ -44,6 +44,8 @@ pub struct Config {
     pub upload_timeout_seconds: u64,
     /// Uploads received at once by this process (`LDR_UPLOAD_CONCURRENCY`).
     pub upload_concurrency: usize,
+    /// `LDR_INSECURE_COOKIES=true`: the pages' cookies without `Secure`, for plain-http local use.
+    pub insecure_cookies: bool,
 }
 
 /// The default of `LDR_NOTIFY_BASE_URL`.
@@ -416,6 +418,15 @@ impl Config {
             Some(v) => parse_num("LDR_UPLOAD_CONCURRENCY", &v, 1, 256)?,
             None => 4,
         };
+        let insecure_cookies = match get("LDR_INSECURE_COOKIES").as_deref() {
+            None | Some("false") => false,
+            Some("true") => true,
+            Some(v) => {
+                return Err(format!(
+                    "LDR_INSECURE_COOKIES must be true or false, not {v:?}"
+                ))
+            }
+        };
         Ok(Config {
             database,
             bind,
@@ -441,6 +452,7 @@ impl Config {
             public_url,
             upload_timeout_seconds,
             upload_concurrency,
+            insecure_cookies,
         })
     }
 
