@@ -107,8 +107,7 @@ pub async fn page_handler(
         .iter()
         .map(|dl| {
             json!({"label": dl.label, "date": dl.date.to_string(),
-                   "left": if dl.pending { words::days_left(&state.calendar, today, dl.date) }
-                           else { "No longer due".into() }})
+                   "left": words::standing(&state.calendar, today, dl)})
         })
         .collect();
     let mut rows = vec![

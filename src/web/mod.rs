@@ -49,7 +49,11 @@ pub fn routes(cfg: &mut web::ServiceConfig) {
     .service(web::resource("/sign-out").route(web::post().to(signin::sign_out)))
     .service(web::resource("/disputes/{id}").route(web::get().to(case::page_handler)))
     .service(web::resource("/documents/{id}").route(web::get().to(case::download)))
-    .service(web::resource("/assets/{name:.+}").route(web::get().to(assets::serve)));
+    .service(
+        web::resource("/assets/{name:.+}")
+            .route(web::get().to(assets::serve))
+            .route(web::head().to(assets::serve)),
+    );
 }
 
 /// The default service: the 404 page for a browser's request outside the API, problem+json

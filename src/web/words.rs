@@ -142,13 +142,15 @@ pub fn event(event_type: &str, actor: &str, data: &Value) -> String {
     }
 }
 
-/// A dispute's deadline: what is due, by when, and whether it is still to be met.
+/// A dispute's deadline: what is due, by when, whether it is still to be met, and when its
+/// step was done.
 #[derive(Debug, Clone)]
 pub struct Deadline {
     pub label: &'static str,
     pub date: NaiveDate,
-    /// Still to be met (its step not yet done, and the case where that step can happen).
+    /// Still to be met: its step not yet done, in a state where it can still happen.
     pub pending: bool,
+    pub done_on: Option<NaiveDate>,
 }
 
 /// Every deadline the dispute has, in date order.
@@ -160,43 +162,56 @@ pub fn deadlines(d: &DisputeRow) -> Vec<Deadline> {
         FormalRequested | PanelForming | PanelAppointed | HearingScheduled
     );
     let mut out: Vec<Deadline> = [
-        (
-            "Hearing to be held by",
-            d.hearing_by,
-            before_hearing && d.held_on.is_none(),
-        ),
+        ("Hearing to be held by", d.hearing_by, d.held_on, before_hearing),
         (
             "Notice of the hearing to be sent by",
             d.notice_by,
-            matches!(s, PanelAppointed | HearingScheduled) && d.notice_sent_on.is_none(),
+            d.notice_sent_on,
+            before_hearing,
         ),
         (
             "Bundle to be distributed by",
             d.bundle_by,
-            s == HearingScheduled && d.bundle_distributed_on.is_none(),
+            d.bundle_distributed_on,
+            before_hearing,
         ),
         (
             "Decision to be issued by",
             d.decision_by,
-            s == HearingHeld && d.decided_on.is_none(),
+            d.decided_on,
+            s == HearingHeld,
         ),
         (
             "Last day to refer the dispute to NHS Resolution (FHSU)",
             d.fhsu_by,
-            !s.is_terminal() && s != ReferredToFhsu && d.referred_on.is_none(),
+            d.referred_on,
+            !s.is_terminal() && s != ReferredToFhsu,
         ),
     ]
     .into_iter()
-    .filter_map(|(label, date, pending)| {
+    .filter_map(|(label, date, done_on, open)| {
         Some(Deadline {
             label,
             date: date?,
-            pending,
+            pending: open && done_on.is_none(),
+            done_on,
         })
     })
     .collect();
     out.sort_by_key(|d| d.date);
     out
+}
+
+/// Where a deadline stands, for the case page: the time left while it is to be met, else
+/// when it was met, else that it no longer applies.
+pub fn standing(cal: &Calendar, today: NaiveDate, dl: &Deadline) -> String {
+    let long = crate::notify::templates::long_date;
+    match (dl.pending, dl.done_on) {
+        (true, _) => days_left(cal, today, dl.date),
+        (false, Some(done)) if done <= dl.date => format!("Done on {}", long(done)),
+        (false, Some(done)) => format!("Done late, on {}", long(done)),
+        (false, None) => "No longer applies".into(),
+    }
 }
 
 /// The first deadline still to be met.
