@@ -20,7 +20,10 @@ fn email(name: &str) -> String {
 fn app(db: Db) -> Option<TestApp> {
     TestApp::spawn_with(
         db,
-        &[("LDR_TODAY", "2026-03-02"), ("LDR_INSECURE_COOKIES", "true")],
+        &[
+            ("LDR_TODAY", "2026-03-02"),
+            ("LDR_INSECURE_COOKIES", "true"),
+        ],
     )
 }
 
@@ -67,6 +70,9 @@ fn a_mediator_signs_in_with_the_keyboard_reads_a_case_and_signs_out(db: Db) {
         &id,
         json!({"type": "add_note", "text": "We have asked the CCG for its figures."}),
     );
+    // Another case, which the mediator has taken.
+    let taken = w.file_inter_practice(&app, false);
+    w.walk(&app, taken, "informal_mediation");
     let Some(mut b) = browser(&app, "mediator", db) else {
         return;
     };
@@ -84,6 +90,10 @@ fn a_mediator_signs_in_with_the_keyboard_reads_a_case_and_signs_out(db: Db) {
             "North CCG",
             "Waiting for the LMC to take the case",
             "Not taken yet",
+            "Patient list boundary",
+            "Elm Practice\nand Oak Practice",
+            "With the LMC mediator",
+            "Mediation",
             "Last day to refer the dispute to NHS Resolution (FHSU)",
         ],
     );
@@ -132,7 +142,14 @@ fn a_practice_user_sees_our_disputes_and_another_practice_gets_the_404_page(db: 
     let w = World::new(&app);
     let id = w.case_at(&app, "formal_requested");
     let doc = w
-        .upload(&app, PRACTICE, &id, "evidence", "budget-letter.pdf", b"%PDF-1.4 letter")
+        .upload(
+            &app,
+            PRACTICE,
+            &id,
+            "evidence",
+            "budget-letter.pdf",
+            b"%PDF-1.4 letter",
+        )
         .expect(201);
     let Some(mut b) = browser(&app, "practice", db) else {
         return;
@@ -230,7 +247,27 @@ fn a_form_without_its_token_is_refused_and_deactivation_ends_the_session(db: Db)
     assert_eq!(b.path(), "/sign-in");
 }
 
+/// `cargo run --release`, then http://127.0.0.1:8080/: the bootstrap admin signs in with the
+/// default (`Secure`, `__Host-`) cookies, which browsers accept from a loopback address over
+/// plain http.
+fn the_bootstrap_admin_signs_in_on_loopback_with_the_default_cookies(db: Db) {
+    let Some(app) = TestApp::spawn(db) else {
+        return;
+    };
+    let Some(mut b) = browser(&app, "admin", db) else {
+        return;
+    };
+    when_i_sign_in(&mut b, common::ADMIN_EMAIL, common::ADMIN_PASSWORD);
+    b.wait_for_text("h1", "All cases");
+    then_i_see(
+        &b,
+        &["Administrator", "There are no cases for you at the moment."],
+    );
+    b.check("all-cases");
+}
+
 both_dbs!(
+    the_bootstrap_admin_signs_in_on_loopback_with_the_default_cookies,
     a_mediator_signs_in_with_the_keyboard_reads_a_case_and_signs_out,
     a_practice_user_sees_our_disputes_and_another_practice_gets_the_404_page,
     a_form_without_its_token_is_refused_and_deactivation_ends_the_session,

@@ -32,7 +32,13 @@ impl Answer {
 }
 
 /// A browser's request, by hand: `Accept: text/html`, the cookies given, no redirect followed.
-fn request(app: &TestApp, method: &str, path: &str, cookies: &HashMap<String, String>, form: Option<&str>) -> Answer {
+fn request(
+    app: &TestApp,
+    method: &str,
+    path: &str,
+    cookies: &HashMap<String, String>,
+    form: Option<&str>,
+) -> Answer {
     let agent: ureq::Agent = ureq::Agent::config_builder()
         .http_status_as_error(false)
         .max_redirects(0)
@@ -76,7 +82,10 @@ fn set_cookie(a: &Answer, name: &str) -> Option<String> {
 }
 
 fn form_token(body: &str) -> String {
-    let at = body.find("name=\"csrf_token\" value=\"").expect("a csrf field") + 25;
+    let at = body
+        .find("name=\"csrf_token\" value=\"")
+        .expect("a csrf field")
+        + 25;
     body[at..at + 64].to_string()
 }
 
@@ -92,7 +101,11 @@ fn sign_in(app: &TestApp, prefix: &str, email: &str, password: &str) -> Answer {
     let token = set_cookie(&page, &signin).expect("the sign-in form's cookie");
     assert_eq!(form_token(&page.body), token);
     let jar = HashMap::from([(signin, token.clone())]);
-    let body = format!("email={}&password={}&csrf_token={token}", enc(email), enc(password));
+    let body = format!(
+        "email={}&password={}&csrf_token={token}",
+        enc(email),
+        enc(password)
+    );
     request(app, "POST", "/sign-in", &jar, Some(&body))
 }
 
@@ -105,7 +118,9 @@ fn session_rows(app: &TestApp) -> Vec<(String, String)> {
 }
 
 fn cookies_are_secure_by_default_and_assets_are_served_hashed_and_immutable(db: Db) {
-    let Some(app) = TestApp::spawn(db) else { return };
+    let Some(app) = TestApp::spawn(db) else {
+        return;
+    };
     let page = request(&app, "GET", "/sign-in", &HashMap::new(), None);
     let flags = page.cookies().join(" | ");
     assert!(
@@ -117,10 +132,16 @@ fn cookies_are_secure_by_default_and_assets_are_served_hashed_and_immutable(db: 
         "{flags}"
     );
     let signed_in = sign_in(&app, "__Host-", ADMIN_EMAIL, ADMIN_PASSWORD);
-    assert_eq!((signed_in.status, signed_in.header("location")), (303, Some("/")));
+    assert_eq!(
+        (signed_in.status, signed_in.header("location")),
+        (303, Some("/"))
+    );
     let session = set_cookie(&signed_in, "__Host-ldr_session").expect("a session cookie");
     let flags = signed_in.cookies().join(" | ");
-    assert!(flags.contains("Secure") && flags.contains("HttpOnly") && flags.contains("SameSite=Strict"), "{flags}");
+    assert!(
+        flags.contains("Secure") && flags.contains("HttpOnly") && flags.contains("SameSite=Strict"),
+        "{flags}"
+    );
     assert_eq!(session.len(), 64, "32 random bytes");
     // The database keeps the id's sha256, never the id.
     let rows = session_rows(&app);
@@ -131,20 +152,40 @@ fn cookies_are_secure_by_default_and_assets_are_served_hashed_and_immutable(db: 
     let jar = HashMap::from([("__Host-ldr_session".to_string(), session)]);
     let home = request(&app, "GET", "/", &jar, None);
     assert_eq!(home.status, 200);
-    assert!(home.body.contains("<h1 class=\"nhsuk-heading-l\">All cases</h1>"), "{}", home.body);
+    assert!(
+        home.body
+            .contains("<h1 class=\"nhsuk-heading-l\">All cases</h1>"),
+        "{}",
+        home.body
+    );
     assert!(home.body.contains("Administrator"));
-    assert!(home.header("content-security-policy").unwrap().contains("default-src 'self'"));
+    assert!(home
+        .header("content-security-policy")
+        .unwrap()
+        .contains("default-src 'self'"));
     // Nothing comes from another host (the SVG logo's namespace is a name, not a request).
-    let elsewhere = home.body.replace("xmlns=\"http://www.w3.org/2000/svg\"", "");
-    assert!(!elsewhere.contains("http://") && !elsewhere.contains("https://"), "{elsewhere}");
-    assert!(!home.body.contains("<script>") && !home.body.contains("style="), "no inline script or style");
+    let elsewhere = home
+        .body
+        .replace("xmlns=\"http://www.w3.org/2000/svg\"", "");
+    assert!(
+        !elsewhere.contains("http://") && !elsewhere.contains("https://"),
+        "{elsewhere}"
+    );
+    assert!(
+        !home.body.contains("<script>") && !home.body.contains("style="),
+        "no inline script or style"
+    );
     // Every asset the page names: the right type, cached for a year.
     let mut seen = 0;
     for part in home.body.split("=\"/assets/").skip(1) {
         let path = format!("/assets/{}", part.split('"').next().unwrap());
         let a = request(&app, "GET", &path, &HashMap::new(), None);
         assert_eq!(a.status, 200, "{path}");
-        assert_eq!(a.header("cache-control"), Some("public, max-age=31536000, immutable"), "{path}");
+        assert_eq!(
+            a.header("cache-control"),
+            Some("public, max-age=31536000, immutable"),
+            "{path}"
+        );
         let ct = a.header("content-type").unwrap();
         let want = if path.ends_with(".css") {
             "text/css"
@@ -162,7 +203,13 @@ fn cookies_are_secure_by_default_and_assets_are_served_hashed_and_immutable(db: 
     }
     assert!(seen >= 7, "{seen} assets");
     // Only hashed names are served.
-    let plain = request(&app, "GET", "/assets/nhsuk/nhsuk-frontend.min.css", &HashMap::new(), None);
+    let plain = request(
+        &app,
+        "GET",
+        "/assets/nhsuk/nhsuk-frontend.min.css",
+        &HashMap::new(),
+        None,
+    );
     assert_eq!(plain.status, 404);
 }
 
@@ -172,8 +219,14 @@ fn a_session_ends_when_idle_too_long_or_too_old(db: Db) {
     };
     let start = |app: &TestApp| {
         let a = sign_in(app, "", ADMIN_EMAIL, ADMIN_PASSWORD);
-        assert!(!a.cookies().join(" ").contains("Secure"), "LDR_INSECURE_COOKIES=true");
-        HashMap::from([("ldr_session".to_string(), set_cookie(&a, "ldr_session").unwrap())])
+        assert!(
+            !a.cookies().join(" ").contains("Secure"),
+            "LDR_INSECURE_COOKIES=true"
+        );
+        HashMap::from([(
+            "ldr_session".to_string(),
+            set_cookie(&a, "ldr_session").unwrap(),
+        )])
     };
     let age = |app: &TestApp, created_minutes: i64, seen_minutes: i64| {
         let mut c = app.state.pool.get().unwrap();
@@ -188,11 +241,22 @@ fn a_session_ends_when_idle_too_long_or_too_old(db: Db) {
     };
     let jar = start(&app);
     age(&app, 40, 29);
-    assert_eq!(request(&app, "GET", "/", &jar, None).status, 200, "29 minutes idle");
+    assert_eq!(
+        request(&app, "GET", "/", &jar, None).status,
+        200,
+        "29 minutes idle"
+    );
     age(&app, 40, 31);
     let a = request(&app, "GET", "/", &jar, None);
-    assert_eq!((a.status, a.header("location")), (303, Some("/sign-in")), "31 minutes idle");
-    assert!(session_rows(&app).is_empty(), "the ended session is deleted");
+    assert_eq!(
+        (a.status, a.header("location")),
+        (303, Some("/sign-in")),
+        "31 minutes idle"
+    );
+    assert!(
+        session_rows(&app).is_empty(),
+        "the ended session is deleted"
+    );
 
     let jar = start(&app);
     age(&app, 12 * 60 + 1, 1);
@@ -205,21 +269,40 @@ fn sign_in_refusals_change_nothing_and_share_the_apis_throttle(db: Db) {
         return;
     };
     // Without the form's token (or with another one): refused, no session.
-    let body = format!("email={}&password={}&csrf_token=", enc(ADMIN_EMAIL), enc(ADMIN_PASSWORD));
+    let body = format!(
+        "email={}&password={}&csrf_token=",
+        enc(ADMIN_EMAIL),
+        enc(ADMIN_PASSWORD)
+    );
     let a = request(&app, "POST", "/sign-in", &HashMap::new(), Some(&body));
     assert_eq!(a.status, 403);
     assert!(a.header("content-type").unwrap().starts_with("text/html"));
     assert!(a.body.contains("Your form could not be sent"));
     let forged = HashMap::from([("ldr_signin".to_string(), "a".repeat(64))]);
-    let body = format!("email={}&password={}&csrf_token={}", enc(ADMIN_EMAIL), enc(ADMIN_PASSWORD), "b".repeat(64));
-    assert_eq!(request(&app, "POST", "/sign-in", &forged, Some(&body)).status, 403);
+    let body = format!(
+        "email={}&password={}&csrf_token={}",
+        enc(ADMIN_EMAIL),
+        enc(ADMIN_PASSWORD),
+        "b".repeat(64)
+    );
+    assert_eq!(
+        request(&app, "POST", "/sign-in", &forged, Some(&body)).status,
+        403
+    );
     assert!(session_rows(&app).is_empty());
 
     // A wrong password and an unknown address say the same, and only that.
-    for (email, password) in [(ADMIN_EMAIL, "wrong-password-1"), ("nobody@ldr.test", ADMIN_PASSWORD)] {
+    for (email, password) in [
+        (ADMIN_EMAIL, "wrong-password-1"),
+        ("nobody@ldr.test", ADMIN_PASSWORD),
+    ] {
         let a = sign_in(&app, "", email, password);
         assert_eq!(a.status, 401);
-        assert!(a.body.contains("Email address or password is wrong"), "{}", a.body);
+        assert!(
+            a.body.contains("Email address or password is wrong"),
+            "{}",
+            a.body
+        );
         assert!(a.body.contains("nhsuk-error-summary"));
         assert!(set_cookie(&a, "ldr_session").is_none());
     }
@@ -232,7 +315,10 @@ fn sign_in_refusals_change_nothing_and_share_the_apis_throttle(db: Db) {
     // The API's login throttle: 10 attempts a minute for one account from one address, the
     // page's and the API's counted together.
     for _ in 0..9 {
-        assert_eq!(sign_in(&app, "", ADMIN_EMAIL, "wrong-password-1").status, 401);
+        assert_eq!(
+            sign_in(&app, "", ADMIN_EMAIL, "wrong-password-1").status,
+            401
+        );
     }
     let a = sign_in(&app, "", ADMIN_EMAIL, ADMIN_PASSWORD);
     assert_eq!(a.status, 429, "the eleventh attempt");
@@ -255,16 +341,35 @@ fn pages_answer_errors_as_pages_and_the_api_keeps_problems(db: Db) {
     assert!(a.body.contains("Page not found"));
     // The API and API clients keep problem+json.
     let api = request(&app, "GET", "/api/v1/no-such-thing", &HashMap::new(), None);
-    assert_eq!((api.status, api.header("content-type")), (404, Some("application/problem+json")));
-    app.get("/no-such-page", None).expect_problem(404, "not_found");
+    assert_eq!(
+        (api.status, api.header("content-type")),
+        (404, Some("application/problem+json"))
+    );
+    app.get("/no-such-page", None)
+        .expect_problem(404, "not_found");
     // Signed out: every page sends to the sign-in page.
-    for path in ["/", "/disputes/7d0f0a34-6c1e-4a39-9b1c-2a4a8f0e7c11", "/documents/x"] {
+    for path in [
+        "/",
+        "/disputes/7d0f0a34-6c1e-4a39-9b1c-2a4a8f0e7c11",
+        "/documents/x",
+    ] {
         let a = request(&app, "GET", path, &HashMap::new(), None);
-        assert_eq!((a.status, a.header("location")), (303, Some("/sign-in")), "{path}");
+        assert_eq!(
+            (a.status, a.header("location")),
+            (303, Some("/sign-in")),
+            "{path}"
+        );
     }
     let signed = sign_in(&app, "", ADMIN_EMAIL, ADMIN_PASSWORD);
-    let jar = HashMap::from([("ldr_session".to_string(), set_cookie(&signed, "ldr_session").unwrap())]);
-    for path in ["/disputes/not-a-uuid", "/disputes/7d0f0a34-6c1e-4a39-9b1c-2a4a8f0e7c11", "/documents/%00"] {
+    let jar = HashMap::from([(
+        "ldr_session".to_string(),
+        set_cookie(&signed, "ldr_session").unwrap(),
+    )]);
+    for path in [
+        "/disputes/not-a-uuid",
+        "/disputes/7d0f0a34-6c1e-4a39-9b1c-2a4a8f0e7c11",
+        "/documents/%00",
+    ] {
         let a = request(&app, "GET", path, &jar, None);
         assert_eq!(a.status, 404, "{path}");
     }
@@ -274,7 +379,13 @@ fn pages_answer_errors_as_pages_and_the_api_keeps_problems(db: Db) {
     assert_eq!(session_rows(&app).len(), 1);
     let home = request(&app, "GET", "/", &jar, None);
     let token = form_token(&home.body);
-    let a = request(&app, "POST", "/sign-out", &jar, Some(&format!("csrf_token={token}")));
+    let a = request(
+        &app,
+        "POST",
+        "/sign-out",
+        &jar,
+        Some(&format!("csrf_token={token}")),
+    );
     assert_eq!((a.status, a.header("location")), (303, Some("/sign-in")));
     assert!(session_rows(&app).is_empty());
     assert_eq!(request(&app, "GET", "/", &jar, None).status, 303);

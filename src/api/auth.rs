@@ -317,7 +317,12 @@ pub async fn login(
     let roles: Vec<String> = user.roles.iter().map(|r| r.as_str().to_string()).collect();
     let token = state
         .jwt
-        .issue(&user.user_id, &user.org_id, &roles, state.clock.now().timestamp())
+        .issue(
+            &user.user_id,
+            &user.org_id,
+            &roles,
+            state.clock.now().timestamp(),
+        )
         .map_err(ApiError::internal)?;
     tracing::info!(user_id = %user.user_id, "login");
     Ok(HttpResponse::Ok().json(TokenResponse {

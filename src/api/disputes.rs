@@ -1402,9 +1402,7 @@ pub async fn download_document(
     id: web::Path<String>,
 ) -> ApiResult<HttpResponse> {
     let id = id.into_inner();
-    let meta = state
-        .db(move |c| document_for(c, &caller, &id))
-        .await?;
+    let meta = state.db(move |c| document_for(c, &caller, &id)).await?;
     Ok(document_answer(state, meta))
 }
 
@@ -1472,35 +1470,56 @@ pub async fn list_notices(
 /// page): the case's secretary and admins see every address and delivery error; anyone else
 /// sees organisations' addresses and their own, other people by name only.
 pub fn notices_seen_by(c: &mut DbConn, caller: &Caller, d: &DisputeRow) -> ApiResult<Vec<Value>> {
-        let full = caller.has(Role::Admin) || d.secretary_id.as_deref() == Some(&caller.user_id);
-        type Row = (String, String, String, String, String, NaiveDateTime, Option<NaiveDateTime>, i32, Option<String>, Option<String>);
-        let rows: Vec<Row> = notices::table
-            .filter(notices::dispute_id.eq(&d.id))
-            .order((notices::queued_at.asc(), notices::id.asc()))
-            .select((notices::id, notices::template, notices::recipients, notices::subject, notices::status,
-                notices::queued_at, notices::sent_at, notices::attempts, notices::last_error, notices::ics_method))
-            .load(c)?;
-        let recipients: Vec<Vec<String>> = rows
-            .iter()
-            .map(|r| serde_json::from_str(&r.2).unwrap_or_default())
-            .collect();
-        let people: std::collections::HashMap<String, (String, String)> = if full {
-            Default::default()
-        } else {
-            let all: Vec<&String> = recipients.iter().flatten().collect();
-            users::table
-                .filter(users::email.eq_any(all))
-                .select((users::email, users::id, users::name))
-                .load::<(String, String, String)>(c)?
-                .into_iter()
-                .map(|(e, id, n)| (e, (id, n)))
-                .collect()
-        };
-        let shown = |addr: String| match people.get(&addr) {
-            Some((uid, name)) if *uid != caller.user_id => name.clone(),
-            _ => addr,
-        };
-        Ok(rows
+    let full = caller.has(Role::Admin) || d.secretary_id.as_deref() == Some(&caller.user_id);
+    type Row = (
+        String,
+        String,
+        String,
+        String,
+        String,
+        NaiveDateTime,
+        Option<NaiveDateTime>,
+        i32,
+        Option<String>,
+        Option<String>,
+    );
+    let rows: Vec<Row> = notices::table
+        .filter(notices::dispute_id.eq(&d.id))
+        .order((notices::queued_at.asc(), notices::id.asc()))
+        .select((
+            notices::id,
+            notices::template,
+            notices::recipients,
+            notices::subject,
+            notices::status,
+            notices::queued_at,
+            notices::sent_at,
+            notices::attempts,
+            notices::last_error,
+            notices::ics_method,
+        ))
+        .load(c)?;
+    let recipients: Vec<Vec<String>> = rows
+        .iter()
+        .map(|r| serde_json::from_str(&r.2).unwrap_or_default())
+        .collect();
+    let people: std::collections::HashMap<String, (String, String)> = if full {
+        Default::default()
+    } else {
+        let all: Vec<&String> = recipients.iter().flatten().collect();
+        users::table
+            .filter(users::email.eq_any(all))
+            .select((users::email, users::id, users::name))
+            .load::<(String, String, String)>(c)?
+            .into_iter()
+            .map(|(e, id, n)| (e, (id, n)))
+            .collect()
+    };
+    let shown = |addr: String| match people.get(&addr) {
+        Some((uid, name)) if *uid != caller.user_id => name.clone(),
+        _ => addr,
+    };
+    Ok(rows
             .into_iter()
             .zip(recipients)
             .map(|((id, t, _, s, st, q, sent, a, err, ics), to)| {

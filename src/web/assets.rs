@@ -184,6 +184,9 @@ mod tests {
         let js = a.file(js_url.trim_start_matches("/assets/")).unwrap();
         let js = String::from_utf8(js.bytes.clone()).unwrap();
         let nhsuk_js = a.url("nhsuk/nhsuk-frontend.min.js").unwrap();
-        assert!(js.contains(nhsuk_js), "app.js imports the hashed module: {js}");
+        assert!(
+            js.contains(nhsuk_js),
+            "app.js imports the hashed module: {js}"
+        );
     }
 }

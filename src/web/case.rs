@@ -143,8 +143,10 @@ pub async fn page_handler(
             .and_then(|t| chrono::NaiveTime::parse_from_str(t, "%H:%M").ok())
             .map(|t| format!(" at {}", crate::notify::templates::clock_time(t)))
             .unwrap_or_default();
-        rows.push(json!({"key": "Hearing", "value": format!("{}{time}, {venue}",
-            crate::notify::templates::long_date(date))}));
+        rows.push(
+            json!({"key": "Hearing", "value": format!("{}{time}, {venue}",
+            crate::notify::templates::long_date(date))}),
+        );
     }
     let notices: Vec<Value> = notices
         .iter()
@@ -184,8 +186,6 @@ pub async fn page_handler(
     });
     Ok(page(StatusCode::OK, "case", &data))
 }
-
-
 
 /// `GET /documents/{id}`: the file, as the API's `GET /api/v1/documents/{id}` streams it.
 pub async fn download(

@@ -45,7 +45,11 @@ fn render(state: &AppState, status: StatusCode, email: &str, errors: Vec<Value>)
         "errors": errors,
     });
     let mut res = page(status, "sign_in", &data);
-    let _ = res.add_cookie(&session::cookie(state, session::signin_cookie(state), token));
+    let _ = res.add_cookie(&session::cookie(
+        state,
+        session::signin_cookie(state),
+        token,
+    ));
     res
 }
 
@@ -86,7 +90,12 @@ pub async fn submit(
         errors.push(error("password", "Enter your password"));
     }
     if !errors.is_empty() {
-        return Ok(render(&state, StatusCode::UNPROCESSABLE_ENTITY, &email, errors));
+        return Ok(render(
+            &state,
+            StatusCode::UNPROCESSABLE_ENTITY,
+            &email,
+            errors,
+        ));
     }
     let user = match crate::api::auth::check_password(&state, &req, &email, form.password).await {
         Ok(u) => u,
@@ -101,7 +110,11 @@ pub async fn submit(
     let id = session::start(&state, user.user_id.clone()).await?;
     tracing::info!(user_id = %user.user_id, "signed in (web)");
     let mut res = see_other("/");
-    let _ = res.add_cookie(&session::cookie(&state, session::session_cookie(&state), id));
+    let _ = res.add_cookie(&session::cookie(
+        &state,
+        session::session_cookie(&state),
+        id,
+    ));
     let _ = res.add_cookie(&session::removal(&state, session::signin_cookie(&state)));
     Ok(res)
 }

@@ -35,9 +35,9 @@ fn asset_helper(
     out: &mut dyn Output,
 ) -> HelperResult {
     let name = h.param(0).and_then(|v| v.value().as_str()).unwrap_or("");
-    let url = super::assets::assets().url(name).ok_or_else(|| {
-        RenderError::from(RenderErrorReason::Other(format!("no asset {name:?}")))
-    })?;
+    let url = super::assets::assets()
+        .url(name)
+        .ok_or_else(|| RenderError::from(RenderErrorReason::Other(format!("no asset {name:?}"))))?;
     out.write(url)?;
     Ok(())
 }
@@ -50,9 +50,8 @@ fn long_date_helper(
     out: &mut dyn Output,
 ) -> HelperResult {
     let raw = h.param(0).and_then(|v| v.value().as_str()).unwrap_or("");
-    let d = chrono::NaiveDate::parse_from_str(raw, "%Y-%m-%d").map_err(|_| {
-        RenderError::from(RenderErrorReason::Other(format!("not a date: {raw:?}")))
-    })?;
+    let d = chrono::NaiveDate::parse_from_str(raw, "%Y-%m-%d")
+        .map_err(|_| RenderError::from(RenderErrorReason::Other(format!("not a date: {raw:?}"))))?;
     out.write(&crate::notify::templates::long_date(d))?;
     Ok(())
 }

@@ -102,7 +102,12 @@ fn date_in(data: &Value, field: &str) -> Option<String> {
 
 /// One event of the history as a sentence, its actor named (`data` as the viewer may see it).
 pub fn event(event_type: &str, actor: &str, data: &Value) -> String {
-    let text = |f: &str| data.get(f).and_then(Value::as_str).unwrap_or("").to_string();
+    let text = |f: &str| {
+        data.get(f)
+            .and_then(Value::as_str)
+            .unwrap_or("")
+            .to_string()
+    };
     match event_type {
         "file" => format!("{actor} filed the dispute."),
         "assign_mediator" => match text("mode").as_str() {
@@ -110,7 +115,9 @@ pub fn event(event_type: &str, actor: &str, data: &Value) -> String {
             _ => format!("{actor} took the case as mediator."),
         },
         "add_note" => format!("{actor} added a note: “{}”", text("text")),
-        "resolve_informally" => format!("{actor} recorded that the dispute was resolved informally."),
+        "resolve_informally" => {
+            format!("{actor} recorded that the dispute was resolved informally.")
+        }
         "exhaust_informal" => format!(
             "{actor} recorded that the informal stage was exhausted: “{}”",
             text("reason")
@@ -162,7 +169,12 @@ pub fn deadlines(d: &DisputeRow) -> Vec<Deadline> {
         FormalRequested | PanelForming | PanelAppointed | HearingScheduled
     );
     let mut out: Vec<Deadline> = [
-        ("Hearing to be held by", d.hearing_by, d.held_on, before_hearing),
+        (
+            "Hearing to be held by",
+            d.hearing_by,
+            d.held_on,
+            before_hearing,
+        ),
         (
             "Notice of the hearing to be sent by",
             d.notice_by,
@@ -255,15 +267,27 @@ mod tests {
         let cal = Calendar::computed();
         let d = |s: &str| NaiveDate::parse_from_str(s, "%Y-%m-%d").unwrap();
         // Friday 19 March 2027 → Monday 22 March: one working day.
-        assert_eq!(days_left(&cal, d("2027-03-19"), d("2027-03-22")), "1 working day left");
-        assert_eq!(days_left(&cal, d("2027-03-19"), d("2027-03-19")), "Due today");
+        assert_eq!(
+            days_left(&cal, d("2027-03-19"), d("2027-03-22")),
+            "1 working day left"
+        );
+        assert_eq!(
+            days_left(&cal, d("2027-03-19"), d("2027-03-19")),
+            "Due today"
+        );
         // Good Friday 26 March and Easter Monday 29 March 2027 are not working days.
-        assert_eq!(days_left(&cal, d("2027-03-25"), d("2027-03-30")), "1 working day left");
+        assert_eq!(
+            days_left(&cal, d("2027-03-25"), d("2027-03-30")),
+            "1 working day left"
+        );
         assert_eq!(
             days_left(&cal, d("2027-03-24"), d("2027-03-22")),
             "Overdue by 2 working days"
         );
-        assert_eq!(days_open(&cal, d("2027-03-22"), d("2027-03-15")), "5 working days");
+        assert_eq!(
+            days_open(&cal, d("2027-03-22"), d("2027-03-15")),
+            "5 working days"
+        );
     }
 
     #[test]
