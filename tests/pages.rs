@@ -262,6 +262,12 @@ fn a_session_ends_when_idle_too_long_or_too_old(db: Db) {
     age(&app, 12 * 60 + 1, 1);
     let a = request(&app, "GET", "/", &jar, None);
     assert_eq!(a.status, 303, "over 12 hours old, however active");
+
+    // A session nobody comes back to is deleted when someone next signs in.
+    start(&app);
+    age(&app, 40, 31);
+    start(&app);
+    assert_eq!(session_rows(&app).len(), 1, "only the new session is kept");
 }
 
 fn sign_in_refusals_change_nothing_and_share_the_apis_throttle(db: Db) {

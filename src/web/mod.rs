@@ -209,3 +209,43 @@ pub fn page(status: StatusCode, name: &str, data: &Value) -> HttpResponse {
         }
     }
 }
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use actix_web::body::MessageBody;
+
+    fn html(e: PageError) -> (u16, String) {
+        let res = e.error_response();
+        let status = res.status().as_u16();
+        let ct = res
+            .headers()
+            .get(header::CONTENT_TYPE)
+            .map(|v| v.to_str().unwrap_or("").to_string())
+            .unwrap_or_default();
+        assert!(ct.starts_with("text/html"), "{ct}");
+        let body = res.into_body().try_into_bytes().unwrap_or_default();
+        (status, String::from_utf8_lossy(&body).into_owned())
+    }
+
+    #[test]
+    fn errors_are_pages_in_the_layout() {
+        let (status, body) = html(PageError::Internal("a broken pipe".into()));
+        assert_eq!(status, 500);
+        assert!(body.contains("Sorry, there is a problem with the service"));
+        assert!(
+            !body.contains("broken pipe"),
+            "the cause is logged, not shown"
+        );
+        assert!(body.contains("nhsuk-header") && body.contains("Skip to main content"));
+        let (status, body) = html(PageError::NotFound);
+        assert_eq!(status, 404);
+        assert!(body.contains("Page not found"));
+        let (status, body) = html(PageError::Csrf);
+        assert_eq!(status, 403);
+        assert!(body.contains("nothing was changed"));
+        let res = PageError::SignIn.error_response();
+        assert_eq!(res.status().as_u16(), 303);
+        assert_eq!(res.headers().get(header::LOCATION).unwrap(), "/sign-in");
+    }
+}

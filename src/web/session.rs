@@ -88,7 +88,8 @@ pub fn removal(state: &AppState, name: &'static str) -> Cookie<'static> {
     c
 }
 
-/// Starts a session for `user_id`; returns the id to put in the cookie.
+/// Starts a session for `user_id` (deleting every session that has ended meanwhile); returns
+/// the id to put in the cookie.
 pub async fn start(state: &AppState, user_id: String) -> PageResult<String> {
     let id = random_token();
     let row = (
@@ -100,6 +101,16 @@ pub async fn start(state: &AppState, user_id: String) -> PageResult<String> {
     );
     state
         .db(move |c| {
+            // Sessions that ended without being looked up again (a closed browser) go here.
+            let now = crate::db::now();
+            diesel::delete(
+                sessions::table.filter(
+                    sessions::last_seen_at
+                        .le(now - chrono::Duration::minutes(IDLE_MINUTES))
+                        .or(sessions::created_at.le(now - chrono::Duration::hours(LIFETIME_HOURS))),
+                ),
+            )
+            .execute(c)?;
             diesel::insert_into(sessions::table)
                 .values(row)
                 .execute(c)?;
