@@ -13,6 +13,7 @@ struct Answer {
     status: u16,
     headers: Vec<(String, String)>,
     body: String,
+    bytes: Vec<u8>,
 }
 
 impl Answer {
@@ -39,6 +40,18 @@ fn request(
     cookies: &HashMap<String, String>,
     form: Option<&str>,
 ) -> Answer {
+    request_with(app, method, path, cookies, form, &[])
+}
+
+/// [`request`] with more headers.
+fn request_with(
+    app: &TestApp,
+    method: &str,
+    path: &str,
+    cookies: &HashMap<String, String>,
+    form: Option<&str>,
+    headers: &[(&str, &str)],
+) -> Answer {
     let agent: ureq::Agent = ureq::Agent::config_builder()
         .http_status_as_error(false)
         .max_redirects(0)
@@ -59,6 +72,9 @@ fn request(
     if form.is_some() {
         req = req.header("Content-Type", "application/x-www-form-urlencoded");
     }
+    for (k, v) in headers {
+        req = req.header(*k, *v);
+    }
     let req = req.body(form.unwrap_or("").as_bytes().to_vec()).unwrap();
     let mut res = agent.run(req).expect("request");
     let headers = res
@@ -66,10 +82,17 @@ fn request(
         .iter()
         .map(|(k, v)| (k.as_str().to_string(), v.to_str().unwrap_or("").to_string()))
         .collect();
+    let bytes = res
+        .body_mut()
+        .with_config()
+        .limit(16 * 1024 * 1024)
+        .read_to_vec()
+        .unwrap_or_default();
     Answer {
         status: res.status().as_u16(),
         headers,
-        body: res.body_mut().read_to_string().unwrap_or_default(),
+        body: String::from_utf8_lossy(&bytes).into_owned(),
+        bytes,
     }
 }
 
@@ -202,6 +225,39 @@ fn cookies_are_secure_by_default_and_assets_are_served_hashed_and_immutable(db: 
         seen += 1;
     }
     assert!(seen >= 7, "{seen} assets");
+    // A first visit (the sign-in page and everything it loads), as a browser asks for it
+    // (gzip accepted): at most 250 KB over the wire, all of it from this host.
+    let first = request(&app, "GET", "/sign-in", &HashMap::new(), None);
+    let mut transferred = first.bytes.len();
+    for part in first.body.split("=\"/assets/").skip(1) {
+        let path = format!("/assets/{}", part.split('"').next().unwrap());
+        let plain = request(&app, "GET", &path, &HashMap::new(), None);
+        let a = request_with(
+            &app,
+            "GET",
+            &path,
+            &HashMap::new(),
+            None,
+            &[("Accept-Encoding", "gzip, deflate, br")],
+        );
+        assert_eq!(a.header("vary"), Some("Accept-Encoding"), "{path}");
+        if path.ends_with(".css") || path.ends_with(".js") {
+            assert_eq!(a.header("content-encoding"), Some("gzip"), "{path}");
+            let mut unzipped = Vec::new();
+            use std::io::Read;
+            flate2::read::GzDecoder::new(a.bytes.as_slice())
+                .read_to_end(&mut unzipped)
+                .unwrap();
+            assert_eq!(unzipped, plain.bytes, "{path}");
+            assert!(a.bytes.len() < plain.bytes.len(), "{path} compresses");
+        }
+        transferred += a.bytes.len();
+    }
+    assert!(
+        transferred <= 250 * 1024,
+        "a first visit transfers {transferred} bytes"
+    );
+    eprintln!("a first visit transfers {transferred} bytes (gzip)");
     // Only hashed names are served.
     let plain = request(
         &app,

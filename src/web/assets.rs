@@ -22,7 +22,18 @@ struct Embedded;
 /// One served file.
 pub struct Asset {
     pub bytes: Vec<u8>,
+    /// The file gzipped, for a text file that shrinks (served to browsers that accept gzip).
+    pub gzip: Option<Vec<u8>>,
     pub content_type: &'static str,
+}
+
+/// `bytes` gzipped, when that is smaller.
+fn gzip(bytes: &[u8]) -> Option<Vec<u8>> {
+    use std::io::Write;
+    let mut e = flate2::write::GzEncoder::new(Vec::new(), flate2::Compression::best());
+    e.write_all(bytes).ok()?;
+    let out = e.finish().ok()?;
+    (out.len() < bytes.len()).then_some(out)
 }
 
 /// Every asset: logical name (its path under `assets/`, e.g. `nhsuk/nhsuk-frontend.min.css`)
@@ -85,10 +96,13 @@ impl Assets {
             let hash = hex::encode(&Sha256::digest(&bytes)[..5]);
             let hashed = hashed_name(&name, &hash);
             urls.insert(name.clone(), format!("/assets/{hashed}"));
+            let content_type = content_type(&name);
+            let text = content_type.starts_with("text/") || content_type == "image/svg+xml";
             files.insert(
                 hashed,
                 Asset {
-                    content_type: content_type(&name),
+                    content_type,
+                    gzip: if text { gzip(&bytes) } else { None },
                     bytes,
                 },
             );
@@ -131,13 +145,27 @@ pub fn assets() -> &'static Assets {
     ASSETS.get_or_init(Assets::build)
 }
 
-/// `GET /assets/{name}`: a file by its hashed name, cached for a year; anything else 404.
-pub async fn serve(name: web::Path<String>) -> HttpResponse {
+/// `GET /assets/{name}`: a file by its hashed name, cached for a year (gzipped when the browser
+/// accepts it and that is smaller); anything else 404.
+pub async fn serve(req: actix_web::HttpRequest, name: web::Path<String>) -> HttpResponse {
+    let accepts_gzip = req
+        .headers()
+        .get(header::ACCEPT_ENCODING)
+        .and_then(|v| v.to_str().ok())
+        .is_some_and(|v| v.split(',').any(|e| e.trim().starts_with("gzip")));
     match assets().file(&name) {
-        Some(a) => HttpResponse::Ok()
-            .insert_header((header::CONTENT_TYPE, a.content_type))
-            .insert_header((header::CACHE_CONTROL, IMMUTABLE))
-            .body(a.bytes.clone()),
+        Some(a) => {
+            let mut res = HttpResponse::Ok();
+            res.insert_header((header::CONTENT_TYPE, a.content_type))
+                .insert_header((header::CACHE_CONTROL, IMMUTABLE))
+                .insert_header((header::VARY, "Accept-Encoding"));
+            match &a.gzip {
+                Some(gz) if accepts_gzip => res
+                    .insert_header((header::CONTENT_ENCODING, "gzip"))
+                    .body(web::Bytes::from_static(gz.as_slice())),
+                _ => res.body(web::Bytes::from_static(a.bytes.as_slice())),
+            }
+        }
         None => HttpResponse::NotFound()
             .insert_header((header::CONTENT_TYPE, "text/plain; charset=utf-8"))
             .body("Not found"),
