@@ -208,6 +208,7 @@ fn a_practice_user_sees_our_disputes_and_another_practice_gets_the_404_page(db: 
     b.check("our-disputes-none");
     b.open(&format!("/disputes/{id}"));
     b.wait_for_text("h1", "Page not found");
+    then_i_see(&b, &["Olly Oak", "Sign out", "Go to your cases"]);
     b.check("not-found");
     let (status, _, _) = get_with_cookie(
         &app.base,

@@ -44,8 +44,13 @@ pub async fn page_handler(
     state: web::Data<AppState>,
     who: SignedIn,
     id: web::Path<String>,
-) -> PageResult<HttpResponse> {
-    let id = uuid(&id)?;
+) -> HttpResponse {
+    let res = case_page(&state, &who, &id).await;
+    super::answer(&who, res)
+}
+
+async fn case_page(state: &AppState, who: &SignedIn, id: &str) -> PageResult<HttpResponse> {
+    let id = uuid(id)?;
     let caller = who.caller.clone();
     let read = state
         .db(move |c| {
@@ -192,9 +197,13 @@ pub async fn download(
     state: web::Data<AppState>,
     who: SignedIn,
     id: web::Path<String>,
-) -> PageResult<HttpResponse> {
-    let id = uuid(&id)?;
+) -> HttpResponse {
     let caller = who.caller.clone();
-    let meta = state.db(move |c| document_for(c, &caller, &id)).await?;
-    Ok(document_answer(state, meta))
+    let res = async move {
+        let id = uuid(&id)?;
+        let meta = state.db(move |c| document_for(c, &caller, &id)).await?;
+        Ok(document_answer(state, meta))
+    }
+    .await;
+    super::answer(&who, res)
 }

@@ -134,6 +134,14 @@ impl ResponseError for PageError {
     }
 
     fn error_response(&self) -> HttpResponse {
+        self.page_for(None)
+    }
+}
+
+impl PageError {
+    /// The error's page, with the person's name and sign-out form in the header when they are
+    /// signed in (a redirect to the sign-in page for [`PageError::SignIn`]).
+    pub fn page_for(&self, who: Option<&session::SignedIn>) -> HttpResponse {
         let (title, paragraphs): (&str, Vec<String>) = match self {
             PageError::SignIn => {
                 return HttpResponse::SeeOther()
@@ -179,7 +187,11 @@ impl ResponseError for PageError {
                 )
             }
         };
-        let data = json!({"title": title, "heading": title, "paragraphs": paragraphs});
+        let mut data = json!({"title": title, "heading": title, "paragraphs": paragraphs});
+        if let Some(who) = who {
+            data["user"] = who.layout();
+            data["csrf"] = json!(who.csrf);
+        }
         let mut res = page(self.status_code(), "error", &data);
         if let PageError::TooMany { retry_after_secs } = self {
             if let Ok(v) = header::HeaderValue::from_str(&retry_after_secs.to_string()) {
@@ -188,6 +200,11 @@ impl ResponseError for PageError {
         }
         res
     }
+}
+
+/// A signed-in person's page, or its error's page with their name in the header.
+pub fn answer(who: &session::SignedIn, result: PageResult<HttpResponse>) -> HttpResponse {
+    result.unwrap_or_else(|e| e.page_for(Some(who)))
 }
 
 /// Page `name` rendered with `data`, answered with `status`; a template that fails to render
