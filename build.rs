@@ -6,4 +6,8 @@
 fn main() {
     println!("cargo:rerun-if-changed=migrations");
     println!("cargo:rerun-if-changed=Cargo.toml");
+    // The pages' files are embedded by `rust-embed` (src/web/assets.rs, src/web/templates.rs):
+    // a file added to or removed from these folders rebuilds the binary too.
+    println!("cargo:rerun-if-changed=assets");
+    println!("cargo:rerun-if-changed=page_templates");
 }

@@ -73,6 +73,8 @@ pub struct Config {
     /// `LDR_METRICS_BIND`: where `GET /metrics` is served; `None`: nowhere (the default).
     pub metrics_bind: Option<SocketAddr>,
     pub log_format: LogFormat,
+    /// `LDR_INSECURE_COOKIES=true`: the pages' cookies without `Secure`, for plain-http local use.
+    pub insecure_cookies: bool,
 }
 
 /// The default of `LDR_NOTIFY_BASE_URL`.
@@ -461,6 +463,15 @@ impl Config {
             None => None,
         };
         let log_format = LogFormat::parse(&get("LDR_LOG_FORMAT").unwrap_or_default())?;
+        let insecure_cookies = match get("LDR_INSECURE_COOKIES").as_deref() {
+            None | Some("false") => false,
+            Some("true") => true,
+            Some(v) => {
+                return Err(format!(
+                    "LDR_INSECURE_COOKIES must be true or false, not {v:?}"
+                ))
+            }
+        };
         Ok(Config {
             database,
             bind,
@@ -488,6 +499,7 @@ impl Config {
             upload_concurrency,
             metrics_bind,
             log_format,
+            insecure_cookies,
         })
     }
 

@@ -13,3 +13,4 @@ pub mod logging;
 pub mod metrics;
 pub mod notify;
 pub mod server;
+pub mod web;

@@ -183,7 +183,12 @@ pub fn serve_with_handle(
                 api::middleware::content_security_policy,
             ))
             .wrap(actix_web::middleware::from_fn(api::observe::observe))
+            // The pages first: the API's routes are all under /api/v1, /docs, /healthz and
+            // /readyz, and its default answer (404 problem+json) is replaced by one that gives
+            // a browser the 404 page.
+            .configure(crate::web::routes)
             .configure(api::configure)
+            .default_service(actix_web::web::to(crate::web::fallback))
     })
     .workers(workers)
     // Slow clients may not hold a worker: headers within 10 s, a second to close.

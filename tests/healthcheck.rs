@@ -395,6 +395,23 @@ fn the_dockerfile_checks_health_with_ldr_and_uses_no_bash() {
     }
     assert_eq!(healthchecks, 1);
 
+    // The build stage copies every folder the binary compiles in (no Node in the image: the
+    // pages' assets are committed built).
+    for folder in [
+        "src",
+        "migrations",
+        "email_templates",
+        "page_templates",
+        "assets",
+    ] {
+        assert!(
+            all[..last_from]
+                .iter()
+                .any(|(k, rest)| k == "COPY" && rest.split_whitespace().next() == Some(folder)),
+            "the build stage does not copy {folder}/"
+        );
+    }
+
     // The runtime stage: the binary and nothing of the source tree, as a non-root user.
     for (kw, rest) in runtime {
         assert!(

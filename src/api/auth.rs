@@ -313,7 +313,37 @@ pub async fn login(
     body: super::body::Body<LoginRequest>,
 ) -> ApiResult<HttpResponse> {
     let body = body.into_inner();
-    let email = body.email.trim().to_lowercase();
+    let user = check_password(&state, &req, &body.email, body.password).await?;
+    let roles: Vec<String> = user.roles.iter().map(|r| r.as_str().to_string()).collect();
+    let token = state
+        .jwt
+        .issue(
+            &user.user_id,
+            &user.org_id,
+            &roles,
+            state.clock.now().timestamp(),
+        )
+        .map_err(ApiError::internal)?;
+    tracing::info!(user_id = %user.user_id, "login");
+    Ok(HttpResponse::Ok().json(TokenResponse {
+        access_token: token,
+        token_type: "Bearer",
+        expires_in: state.jwt.ttl_seconds,
+    }))
+}
+
+/// The one password check, for `POST /auth/login` and the pages' sign-in: throttled per client
+/// address and per account from that address (429 past the limit), then the user looked up by
+/// e-mail (trimmed, lower case) and the password verified, against a dummy hash when there is
+/// no such user so that a refusal takes as long either way. A wrong e-mail or password and a
+/// deactivated account are the same 401.
+pub async fn check_password(
+    state: &AppState,
+    req: &HttpRequest,
+    email: &str,
+    password: String,
+) -> ApiResult<Caller> {
+    let email = email.trim().to_lowercase();
     let forwarded = req
         .headers()
         .get("x-forwarded-for")
@@ -325,7 +355,6 @@ pub async fn login(
     )
     .unwrap_or(std::net::IpAddr::V4(std::net::Ipv4Addr::UNSPECIFIED));
     state.limits.check_login(&email, ip)?;
-    let password = body.password;
     let lookup_email = email.clone();
     let row: Option<(String, String, String, String, bool)> = state
         .db(move |c| {
@@ -365,20 +394,11 @@ pub async fn login(
     if !active {
         return Err(refused());
     }
-    let roles: Vec<String> = crate::domain::roles::parse_list(&roles)
-        .iter()
-        .map(|r| r.as_str().to_string())
-        .collect();
-    let token = state
-        .jwt
-        .issue(&id, &org, &roles, state.clock.now().timestamp())
-        .map_err(ApiError::internal)?;
-    tracing::info!(user_id = %id, "login");
-    Ok(HttpResponse::Ok().json(TokenResponse {
-        access_token: token,
-        token_type: "Bearer",
-        expires_in: state.jwt.ttl_seconds,
-    }))
+    Ok(Caller {
+        user_id: id,
+        org_id: org,
+        roles: crate::domain::roles::parse_list(&roles),
+    })
 }
 
 #[cfg(test)]

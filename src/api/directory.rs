@@ -878,6 +878,15 @@ pub async fn patch_user(
                     diesel::update(users::table.find(&id))
                         .set(users::active.eq(a))
                         .execute(c)?;
+                    if !a {
+                        // Deactivation ends every web session of the user at once (and they
+                        // stay ended if the user is activated again).
+                        diesel::delete(
+                            crate::db::schema::sessions::table
+                                .filter(crate::db::schema::sessions::user_id.eq(&id)),
+                        )
+                        .execute(c)?;
+                    }
                 }
                 if b.organisation_id.is_some() {
                     diesel::update(users::table.find(&id))

@@ -87,7 +87,7 @@ fn ts(t: &NaiveDateTime) -> String {
 }
 
 /// Loads a dispute the caller may see; otherwise 404 (never revealing that it exists).
-fn visible(c: &mut DbConn, caller: &Caller, id: &str) -> ApiResult<DisputeRow> {
+pub fn visible(c: &mut DbConn, caller: &Caller, id: &str) -> ApiResult<DisputeRow> {
     match store::find(c, id)? {
         Some(d) if can_see(caller, &d) => Ok(d),
         _ => Err(ApiError::NotFound),
@@ -1138,7 +1138,8 @@ pub struct EventRequest {
     pub fields: Map<String, Value>,
 }
 
-fn redact(caller: &Caller, d: &DisputeRow, ev: &EventRow) -> Value {
+/// An event's data as `caller` may see it (hearing records and votes are the panel's).
+pub fn redact(caller: &Caller, d: &DisputeRow, ev: &EventRow) -> Value {
     let data: Value = serde_json::from_str(&ev.data).unwrap_or(Value::Null);
     if panel_view(caller, d) {
         return data;
@@ -1407,16 +1408,23 @@ pub async fn download_document(
     id: web::Path<String>,
 ) -> ApiResult<HttpResponse> {
     let id = id.into_inner();
-    let meta = state
-        .db(move |c| {
-            let meta = store::document_meta(c, &id)?.ok_or(ApiError::NotFound)?;
-            let d = visible(c, &caller, &meta.dispute_id)?;
-            if !visibility::can_see_document(&caller, &d, &meta.kind) {
-                return Err(ApiError::NotFound);
-            }
-            Ok(meta)
-        })
-        .await?;
+    let meta = state.db(move |c| document_for(c, &caller, &id)).await?;
+    Ok(document_answer(state, meta))
+}
+
+/// The document `id` if `caller` may download it; otherwise 404 (never saying that it exists).
+pub fn document_for(c: &mut DbConn, caller: &Caller, id: &str) -> ApiResult<store::DocumentMeta> {
+    let meta = store::document_meta(c, id)?.ok_or(ApiError::NotFound)?;
+    let d = visible(c, caller, &meta.dispute_id)?;
+    if !visibility::can_see_document(caller, &d, &meta.kind) {
+        return Err(ApiError::NotFound);
+    }
+    Ok(meta)
+}
+
+/// A document's bytes as an attachment, streamed from its chunks (the API's download and the
+/// pages' alike).
+pub fn document_answer(state: web::Data<AppState>, meta: store::DocumentMeta) -> HttpResponse {
     let ascii: String = docs::clean_name(&meta.name)
         .chars()
         .map(|c| {
@@ -1428,7 +1436,7 @@ pub async fn download_document(
         })
         .collect();
     let size = u64::try_from(meta.size).unwrap_or(0);
-    Ok(HttpResponse::Ok()
+    HttpResponse::Ok()
         .insert_header((
             actix_web::http::header::CONTENT_TYPE,
             docs::served_type(&meta.content_type),
@@ -1439,7 +1447,7 @@ pub async fn download_document(
         ))
         .insert_header(("X-Content-Type-Options", "nosniff"))
         .insert_header(("X-Checksum-Sha256", meta.sha256.clone()))
-        .body(docs::chunk_body(state, meta.id, size)))
+        .body(docs::chunk_body(state, meta.id, size))
 }
 
 // ------------------------------------------------------------------ notices
@@ -1458,49 +1466,75 @@ pub async fn list_notices(
     let out = state
         .db(move |c| {
             let d = visible(c, &caller, &id)?;
-            // The case's secretary and admins see every address and delivery error; anyone
-            // else sees organisations' addresses and their own, other people by name only.
-            let full = caller.has(Role::Admin) || d.secretary_id.as_deref() == Some(&caller.user_id);
-            type Row = (String, String, String, String, String, NaiveDateTime, Option<NaiveDateTime>, i32, Option<String>, Option<String>);
-            let rows: Vec<Row> = notices::table
-                .filter(notices::dispute_id.eq(&id))
-                .order((notices::queued_at.asc(), notices::id.asc()))
-                .select((notices::id, notices::template, notices::recipients, notices::subject, notices::status,
-                    notices::queued_at, notices::sent_at, notices::attempts, notices::last_error, notices::ics_method))
-                .load(c)?;
-            let recipients: Vec<Vec<String>> = rows
-                .iter()
-                .map(|r| serde_json::from_str(&r.2).unwrap_or_default())
-                .collect();
-            let people: std::collections::HashMap<String, (String, String)> = if full {
-                Default::default()
-            } else {
-                let all: Vec<&String> = recipients.iter().flatten().collect();
-                users::table
-                    .filter(users::email.eq_any(all))
-                    .select((users::email, users::id, users::name))
-                    .load::<(String, String, String)>(c)?
-                    .into_iter()
-                    .map(|(e, id, n)| (e, (id, n)))
-                    .collect()
-            };
-            let shown = |addr: String| match people.get(&addr) {
-                Some((uid, name)) if *uid != caller.user_id => name.clone(),
-                _ => addr,
-            };
-            Ok(rows
-                .into_iter()
-                .zip(recipients)
-                .map(|((id, t, _, s, st, q, sent, a, err, ics), to)| {
-                    let to: Vec<String> = to.into_iter().map(&shown).collect();
-                    json!({"id": id, "template": t, "to": to,
-                        "subject": s, "status": st, "queued_at": ts(&q), "sent_at": sent.as_ref().map(ts),
-                        "attempts": a, "last_error": if full { err } else { None }, "calendar": ics})
-                })
-                .collect::<Vec<_>>())
+            notices_seen_by(c, &caller, &d)
         })
         .await?;
     Ok(HttpResponse::Ok().json(out))
+}
+
+/// The notices of `d` as `caller` may see them (`GET /disputes/{id}/notices` and the case
+/// page): the case's secretary and admins see every address and delivery error; anyone else
+/// sees organisations' addresses and their own, other people by name only.
+pub fn notices_seen_by(c: &mut DbConn, caller: &Caller, d: &DisputeRow) -> ApiResult<Vec<Value>> {
+    let full = caller.has(Role::Admin) || d.secretary_id.as_deref() == Some(&caller.user_id);
+    type Row = (
+        String,
+        String,
+        String,
+        String,
+        String,
+        NaiveDateTime,
+        Option<NaiveDateTime>,
+        i32,
+        Option<String>,
+        Option<String>,
+    );
+    let rows: Vec<Row> = notices::table
+        .filter(notices::dispute_id.eq(&d.id))
+        .order((notices::queued_at.asc(), notices::id.asc()))
+        .select((
+            notices::id,
+            notices::template,
+            notices::recipients,
+            notices::subject,
+            notices::status,
+            notices::queued_at,
+            notices::sent_at,
+            notices::attempts,
+            notices::last_error,
+            notices::ics_method,
+        ))
+        .load(c)?;
+    let recipients: Vec<Vec<String>> = rows
+        .iter()
+        .map(|r| serde_json::from_str(&r.2).unwrap_or_default())
+        .collect();
+    let people: std::collections::HashMap<String, (String, String)> = if full {
+        Default::default()
+    } else {
+        let all: Vec<&String> = recipients.iter().flatten().collect();
+        users::table
+            .filter(users::email.eq_any(all))
+            .select((users::email, users::id, users::name))
+            .load::<(String, String, String)>(c)?
+            .into_iter()
+            .map(|(e, id, n)| (e, (id, n)))
+            .collect()
+    };
+    let shown = |addr: String| match people.get(&addr) {
+        Some((uid, name)) if *uid != caller.user_id => name.clone(),
+        _ => addr,
+    };
+    Ok(rows
+            .into_iter()
+            .zip(recipients)
+            .map(|((id, t, _, s, st, q, sent, a, err, ics), to)| {
+                let to: Vec<String> = to.into_iter().map(&shown).collect();
+                json!({"id": id, "template": t, "to": to,
+                    "subject": s, "status": st, "queued_at": ts(&q), "sent_at": sent.as_ref().map(ts),
+                    "attempts": a, "last_error": if full { err } else { None }, "calendar": ics})
+            })
+            .collect::<Vec<_>>())
 }
 
 // ------------------------------------------------------------------ hearing invitation

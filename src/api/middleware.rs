@@ -122,7 +122,13 @@ fn to_problem<B: 'static>(res: ServiceResponse<B>) -> actix_web::Result<ErrorHan
         .get(header::CONTENT_TYPE)
         .map(|v| v.as_bytes().starts_with(b"application/problem+json"))
         .unwrap_or(false);
-    if is_problem {
+    // A web page's error (404, 403, 500 in the pages' layout) is already an answer for people.
+    let is_page = res
+        .headers()
+        .get(header::CONTENT_TYPE)
+        .map(|v| v.as_bytes().starts_with(b"text/html"))
+        .unwrap_or(false);
+    if is_problem || is_page {
         return Ok(ErrorHandlerResponse::Response(res.map_into_left_body()));
     }
     let status = res.status();

@@ -189,6 +189,18 @@ diesel::table! {
     }
 }
 
+diesel::table! {
+    sessions (id_hash) {
+        id_hash -> Text,
+        user_id -> Text,
+        csrf_token -> Text,
+        created_at -> Timestamp,
+        last_seen_at -> Timestamp,
+    }
+}
+
+diesel::joinable!(sessions -> users (user_id));
+
 diesel::allow_tables_to_appear_in_same_query!(
     organisations,
     users,
@@ -202,4 +214,5 @@ diesel::allow_tables_to_appear_in_same_query!(
     documents,
     document_chunks,
     notices,
+    sessions,
 );

@@ -2,6 +2,7 @@
 //! file, or a fresh PostgreSQL database at `LDR_TEST_POSTGRES_URL` — driven over HTTP.
 #![allow(dead_code)]
 
+pub mod browser;
 pub mod process;
 pub mod smtp;
 pub mod world;

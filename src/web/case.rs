@@ -1,0 +1,209 @@
+//! `/disputes/{id}`: the case page, and `/documents/{id}`: a document's download, for everyone
+//! who may see the case (the API's visibility rules: anyone else gets the 404 page).
+
+use super::session::SignedIn;
+use super::{page, words, PageError, PageResult};
+use crate::api::disputes::{document_answer, document_for, notices_seen_by, redact, visible};
+use crate::api::error::ApiError;
+use crate::api::{visibility, AppState};
+use crate::db::disputes as store;
+use crate::db::schema::users;
+use crate::domain::workflow;
+use actix_web::http::StatusCode;
+use actix_web::{web, HttpResponse};
+use diesel::prelude::*;
+use serde_json::{json, Value};
+use std::collections::HashMap;
+
+/// A path id that is no UUID names nothing: 404 without asking the database.
+fn uuid(id: &str) -> PageResult<String> {
+    uuid::Uuid::parse_str(id)
+        .map(|u| u.hyphenated().to_string())
+        .map_err(|_| PageError::NotFound)
+}
+
+fn timestamp(t: &chrono::NaiveDateTime) -> String {
+    let local = t.and_utc().with_timezone(&chrono_tz::Europe::London);
+    format!(
+        "{} at {}",
+        crate::notify::templates::long_date(local.date_naive()),
+        crate::notify::templates::clock_time(local.time())
+    )
+}
+
+fn size(bytes: i64) -> String {
+    match bytes {
+        b if b < 1024 => format!("{b} bytes"),
+        b if b < 1024 * 1024 => format!("{:.0} KB", b as f64 / 1024.0),
+        b => format!("{:.1} MB", b as f64 / (1024.0 * 1024.0)),
+    }
+}
+
+/// `GET /disputes/{id}`.
+pub async fn page_handler(
+    state: web::Data<AppState>,
+    who: SignedIn,
+    id: web::Path<String>,
+) -> HttpResponse {
+    let res = case_page(&state, &who, &id).await;
+    super::answer(&who, res)
+}
+
+async fn case_page(state: &AppState, who: &SignedIn, id: &str) -> PageResult<HttpResponse> {
+    let id = uuid(id)?;
+    let caller = who.caller.clone();
+    let read = state
+        .db(move |c| {
+            let d = visible(c, &caller, &id)?;
+            let v = store::view(c, &id, &caller.user_id, true, None)?.ok_or(ApiError::NotFound)?;
+            let events = store::events_of(c, &id)?;
+            let documents: Vec<store::DocumentMeta> = store::documents_of(c, &id)?
+                .into_iter()
+                .filter(|m| visibility::can_see_document(&caller, &d, &m.kind))
+                .collect();
+            let notices = notices_seen_by(c, &caller, &d)?;
+            let mut ids: Vec<&String> = events.iter().map(|e| &e.actor_id).collect();
+            ids.extend(documents.iter().map(|m| &m.uploaded_by));
+            ids.sort_unstable();
+            ids.dedup();
+            let people: HashMap<String, String> = users::table
+                .filter(users::id.eq_any(ids))
+                .select((users::id, users::name))
+                .load::<(String, String)>(c)?
+                .into_iter()
+                .chain(v.people.iter().cloned())
+                .collect();
+            let timeline: Vec<Value> = events
+                .iter()
+                .rev()
+                .map(|e| {
+                    let actor = people
+                        .get(&e.actor_id)
+                        .cloned()
+                        .unwrap_or_else(|| "The service".into());
+                    json!({
+                        "when": timestamp(&e.at),
+                        "sentence": words::event(&e.event_type, &actor, &redact(&caller, &d, e)),
+                    })
+                })
+                .collect();
+            let actions: Vec<&str> =
+                workflow::allowed(d.state(), &visibility::relations(&caller, &d))
+                    .into_iter()
+                    .map(words::action)
+                    .collect();
+            let documents: Vec<Value> = documents
+                .iter()
+                .map(|m| {
+                    json!({"id": m.id, "name": m.name, "kind": words::document_kind(&m.kind),
+                           "size": size(m.size), "sha256": m.sha256,
+                           "by": people.get(&m.uploaded_by).cloned().unwrap_or_default(),
+                           "when": timestamp(&m.created_at)})
+                })
+                .collect();
+            Ok((d, v.parties, people, timeline, actions, documents, notices))
+        })
+        .await?;
+    let (d, parties, people, timeline, actions, documents, notices) = read;
+    let today = state.clock.today();
+    let name = |id: &Option<String>| id.as_ref().and_then(|i| people.get(i)).cloned();
+    let (state_text, colour) = words::state(d.state());
+    let deadlines: Vec<Value> = words::deadlines(&d)
+        .iter()
+        .map(|dl| {
+            json!({"label": dl.label, "date": dl.date.to_string(),
+                   "left": words::standing(&state.calendar, today, dl)})
+        })
+        .collect();
+    let mut rows = vec![
+        json!({"key": "Reference", "value": d.case_ref()}),
+        json!({"key": "Appellant", "value": parties.appellant.name}),
+        json!({"key": "Respondent", "value": parties.respondent.name}),
+        json!({"key": "Stage", "value": words::stage(d.state())}),
+        json!({"key": "Category", "value": words::category(&d.category)}),
+        json!({"key": "The matter arose on", "value": crate::notify::templates::long_date(d.matter_arose_on)}),
+        json!({"key": "Contract-related", "value": if d.contract_related { "Yes" } else { "No" }}),
+        json!({"key": "Filed", "value": timestamp(&d.created_at)}),
+    ];
+    if let Some(m) = name(&d.mediator_id) {
+        rows.push(json!({"key": "LMC mediator", "value": format!("{m} ({})",
+            words::mediator_mode(d.mediator_mode.as_deref()).to_lowercase())}));
+    }
+    let panel: Vec<String> = [
+        ("Clinical member", &d.clinical_member_id),
+        ("GP conciliator", &d.gp_conciliator_id),
+        ("LMC representative", &d.lmc_representative_id),
+        ("Secretary", &d.secretary_id),
+    ]
+    .into_iter()
+    .filter_map(|(role, id)| name(id).map(|n| format!("{role}: {n}")))
+    .collect();
+    if !panel.is_empty() {
+        rows.push(json!({"key": "Panel", "value": panel.join("; ")}));
+    }
+    if let (Some(date), Some(venue)) = (d.hearing_date, &d.hearing_venue) {
+        let time = d
+            .hearing_time
+            .as_deref()
+            .and_then(|t| chrono::NaiveTime::parse_from_str(t, "%H:%M").ok())
+            .map(|t| format!(" at {}", crate::notify::templates::clock_time(t)))
+            .unwrap_or_default();
+        rows.push(
+            json!({"key": "Hearing", "value": format!("{}{time}, {venue}",
+            crate::notify::templates::long_date(date))}),
+        );
+    }
+    let notices: Vec<Value> = notices
+        .iter()
+        .map(|n| {
+            let queued = n["queued_at"]
+                .as_str()
+                .and_then(|t| chrono::DateTime::parse_from_rfc3339(t).ok())
+                .map(|t| timestamp(&t.naive_utc()))
+                .unwrap_or_default();
+            let to: Vec<&str> = n["to"]
+                .as_array()
+                .map(|a| a.iter().filter_map(Value::as_str).collect())
+                .unwrap_or_default();
+            let status = match n["status"].as_str() {
+                Some("sent") => "Sent",
+                Some("failed") => "Could not be sent",
+                _ => "Waiting to be sent",
+            };
+            json!({"subject": n["subject"], "to": to.join(", "), "status": status, "when": queued})
+        })
+        .collect();
+    let data = json!({
+        "title": d.title,
+        "user": who.layout(),
+        "csrf": who.csrf,
+        "breadcrumbs": [{"href": "/", "text": "Your cases"}],
+        "case_ref": d.case_ref(),
+        "heading": d.title,
+        "state": {"text": state_text, "colour": colour},
+        "summary": d.summary,
+        "rows": rows,
+        "deadlines": deadlines,
+        "actions": actions,
+        "timeline": timeline,
+        "documents": documents,
+        "notices": notices,
+    });
+    Ok(page(StatusCode::OK, "case", &data))
+}
+
+/// `GET /documents/{id}`: the file, as the API's `GET /api/v1/documents/{id}` streams it.
+pub async fn download(
+    state: web::Data<AppState>,
+    who: SignedIn,
+    id: web::Path<String>,
+) -> HttpResponse {
+    let caller = who.caller.clone();
+    let res = async move {
+        let id = uuid(&id)?;
+        let meta = state.db(move |c| document_for(c, &caller, &id)).await?;
+        Ok(document_answer(state, meta))
+    }
+    .await;
+    super::answer(&who, res)
+}

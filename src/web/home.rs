@@ -1,0 +1,115 @@
+//! `/`: the signed-in person's cases: what `GET /api/v1/disputes` gives them (the same
+//! visibility condition), under a heading for their role.
+
+use super::session::SignedIn;
+use super::{page, words, PageResult};
+use crate::api::auth::Caller;
+use crate::api::{visibility, AppState};
+use crate::db::disputes::{self as store, DisputeRow};
+use crate::db::schema::disputes;
+use crate::domain::roles::Role;
+use actix_web::http::StatusCode;
+use actix_web::{web, HttpResponse};
+use diesel::prelude::*;
+use serde_json::{json, Value};
+
+/// The most cases the page lists (the oldest first); more are counted, not shown.
+pub const MAX_CASES: i64 = 500;
+
+/// The heading and the sentence under it, by the first of the person's roles that names
+/// a caseload (an admin sees everything).
+fn heading(c: &Caller) -> (&'static str, &'static str) {
+    if c.has(Role::Admin) {
+        ("All cases", "Every dispute filed with the service.")
+    } else if c.has(Role::LmcMediator) {
+        (
+            "Stage 1 cases",
+            "Your cases, and your LMC's cases that nobody has taken yet.",
+        )
+    } else if c.has(Role::PanelSecretary) {
+        (
+            "Cases awaiting a panel and my panels' cases",
+            "Every case waiting for a panel to be appointed, and the cases of the panels you are secretary of.",
+        )
+    } else if c.has(Role::PracticeUser) || c.has(Role::Commissioner) {
+        (
+            "Our disputes",
+            "The disputes your organisation is a party to.",
+        )
+    } else if c.has(Role::AccountableOfficer) {
+        (
+            "Disputes to screen and our disputes",
+            "The disputes your commissioning group must screen or is a party to.",
+        )
+    } else {
+        ("My panels' cases", "The cases of the panels you sit on.")
+    }
+}
+
+/// `GET /`.
+pub async fn home(state: web::Data<AppState>, who: SignedIn) -> PageResult<HttpResponse> {
+    let caller = who.caller.clone();
+    let (rows, names, total) = state
+        .read(move |c| {
+            let rows: Vec<DisputeRow> = disputes::table
+                .select(DisputeRow::as_select())
+                .filter(visibility::visible_condition(&caller))
+                .order((disputes::created_at.asc(), disputes::id.asc()))
+                .limit(MAX_CASES)
+                .load(c)?;
+            let total: i64 = if rows.len() as i64 == MAX_CASES {
+                disputes::table
+                    .filter(visibility::visible_condition(&caller))
+                    .count()
+                    .get_result(c)?
+            } else {
+                rows.len() as i64
+            };
+            let names = store::org_names(
+                c,
+                rows.iter()
+                    .flat_map(|d| [&d.appellant_id, &d.respondent_id]),
+            )?;
+            Ok((rows, names, total))
+        })
+        .await?;
+    let today = state.clock.today();
+    let cal = &state.calendar;
+    let mediator = who.caller.has(Role::LmcMediator) && !who.caller.has(Role::Admin);
+    let org = |id: &str| names.get(id).cloned().unwrap_or_else(|| "(unknown)".into());
+    let cases: Vec<Value> = rows
+        .iter()
+        .map(|d| {
+            let (state_text, colour) = words::state(d.state());
+            let deadline = words::next_deadline(d).map(|n| {
+                json!({"label": n.label, "date": n.date.to_string(),
+                       "left": words::days_left(cal, today, n.date)})
+            });
+            json!({
+                "id": d.id,
+                "case_ref": d.case_ref(),
+                "title": d.title,
+                "appellant": org(&d.appellant_id),
+                "respondent": org(&d.respondent_id),
+                "state": {"text": state_text, "colour": colour},
+                "mode": words::mediator_mode(d.mediator_mode.as_deref()),
+                "days_open": words::days_open(cal, today, d.created_at.date()),
+                "deadline": deadline,
+            })
+        })
+        .collect();
+    let (title, intro) = heading(&who.caller);
+    let data = json!({
+        "title": title,
+        "user": who.layout(),
+        "csrf": who.csrf,
+        "heading": title,
+        "intro": intro,
+        "mediator": mediator,
+        "cases": cases,
+        "more": (total > rows.len() as i64).then(|| format!(
+            "Showing the oldest {} of {total} cases.", rows.len()
+        )),
+    });
+    Ok(page(StatusCode::OK, "home", &data))
+}

@@ -1,0 +1,268 @@
+//! The web pages (SPEC "Web pages"): server-rendered HTML in the NHS.UK design system for the
+//! people who run the procedure, at `/` beside the API (`/api/v1`). Thin handlers: each reads
+//! through the same code as the API (`api::visibility`, `db::disputes`, `api::disputes`'s
+//! shared functions), turns it into a template's data, and renders it.
+//!
+//! - [`assets`]: the design system's files, embedded and served at content-hashed URLs;
+//! - [`templates`]: the handlebars templates of `page_templates/` (strict mode);
+//! - [`session`]: sign-in sessions (a random id in a cookie, its hash in `sessions`), the
+//!   [`session::SignedIn`] extractor and the forms' CSRF tokens;
+//! - [`signin`], [`home`], [`case`]: the pages; [`words`]: every state, event, action and
+//!   deadline in the words people use, in one place.
+//!
+//! An action form (take a case, add a note, …) is a `POST` handler that takes
+//! [`session::SignedIn`] and the form, checks the form's token with
+//! [`session::SignedIn::check_csrf`], turns the fields into the event the API takes and calls
+//! the one service function `POST /api/v1/disputes/{id}/events` calls; a refusal renders the
+//! same page with the error summary, success redirects (`303`) to the case page.
+
+pub mod assets;
+pub mod case;
+pub mod home;
+pub mod session;
+pub mod signin;
+pub mod templates;
+pub mod words;
+
+use crate::api::error::ApiError;
+use actix_web::http::{header, StatusCode};
+use actix_web::{web, HttpRequest, HttpResponse, ResponseError};
+use serde_json::{json, Value};
+
+/// Mounts the pages. `server.rs` mounts them before the API, and [`fallback`] as the default.
+pub fn routes(cfg: &mut web::ServiceConfig) {
+    cfg.app_data(
+        web::FormConfig::default()
+            .limit(64 * 1024)
+            .error_handler(|e, _| {
+                tracing::info!(error = %e, "unreadable form");
+                PageError::BadRequest("The form could not be read. Go back and try again.".into())
+                    .into()
+            }),
+    )
+    .service(web::resource("/").route(web::get().to(home::home)))
+    .service(
+        web::resource("/sign-in")
+            .route(web::get().to(signin::form))
+            .route(web::post().to(signin::submit)),
+    )
+    .service(web::resource("/sign-out").route(web::post().to(signin::sign_out)))
+    .service(web::resource("/disputes/{id}").route(web::get().to(case::page_handler)))
+    .service(web::resource("/documents/{id}").route(web::get().to(case::download)))
+    .service(
+        web::resource("/assets/{name:.+}")
+            .route(web::get().to(assets::serve))
+            .route(web::head().to(assets::serve)),
+    );
+}
+
+/// The default service: the 404 page for a browser's request outside the API, problem+json
+/// for everything else (API clients, `/api/…`, `/docs/…`).
+pub async fn fallback(req: HttpRequest) -> HttpResponse {
+    let path = req.path();
+    let api = path.starts_with("/api/") || path.starts_with("/docs") || path == "/healthz";
+    let wants_html = req
+        .headers()
+        .get(header::ACCEPT)
+        .and_then(|v| v.to_str().ok())
+        .is_some_and(|v| v.contains("text/html"));
+    if api || !wants_html {
+        return ApiError::NotFound.error_response();
+    }
+    PageError::NotFound.error_response()
+}
+
+/// Why a page cannot be shown; each is answered with a page in the layout (or, for
+/// [`PageError::SignIn`], a redirect to the sign-in page).
+#[derive(Debug, thiserror::Error)]
+pub enum PageError {
+    /// Not signed in, or the session has ended.
+    #[error("not signed in")]
+    SignIn,
+    #[error("not found")]
+    NotFound,
+    /// A form without its session's CSRF token.
+    #[error("form token missing or wrong")]
+    Csrf,
+    #[error("{0}")]
+    BadRequest(String),
+    #[error("too many requests")]
+    TooMany { retry_after_secs: u64 },
+    #[error("internal error: {0}")]
+    Internal(String),
+}
+
+impl From<ApiError> for PageError {
+    fn from(e: ApiError) -> PageError {
+        match e {
+            ApiError::NotFound => PageError::NotFound,
+            ApiError::Unauthorized(_) => PageError::SignIn,
+            ApiError::TooManyRequests {
+                retry_after_secs, ..
+            } => PageError::TooMany { retry_after_secs },
+            ApiError::Internal(m) => PageError::Internal(m),
+            ApiError::Unavailable(m) => PageError::Internal(format!("unavailable: {m}")),
+            other => PageError::BadRequest(other.to_string()),
+        }
+    }
+}
+
+impl From<diesel::result::Error> for PageError {
+    fn from(e: diesel::result::Error) -> PageError {
+        ApiError::from(e).into()
+    }
+}
+
+impl From<actix_web::error::BlockingError> for PageError {
+    fn from(e: actix_web::error::BlockingError) -> PageError {
+        PageError::Internal(e.to_string())
+    }
+}
+
+pub type PageResult<T> = Result<T, PageError>;
+
+impl ResponseError for PageError {
+    fn status_code(&self) -> StatusCode {
+        match self {
+            PageError::SignIn => StatusCode::SEE_OTHER,
+            PageError::NotFound => StatusCode::NOT_FOUND,
+            PageError::Csrf => StatusCode::FORBIDDEN,
+            PageError::BadRequest(_) => StatusCode::BAD_REQUEST,
+            PageError::TooMany { .. } => StatusCode::TOO_MANY_REQUESTS,
+            PageError::Internal(_) => StatusCode::INTERNAL_SERVER_ERROR,
+        }
+    }
+
+    fn error_response(&self) -> HttpResponse {
+        self.page_for(None)
+    }
+}
+
+impl PageError {
+    /// The error's page, with the person's name and sign-out form in the header when they are
+    /// signed in (a redirect to the sign-in page for [`PageError::SignIn`]).
+    pub fn page_for(&self, who: Option<&session::SignedIn>) -> HttpResponse {
+        let (title, paragraphs): (&str, Vec<String>) = match self {
+            PageError::SignIn => {
+                return HttpResponse::SeeOther()
+                    .insert_header((header::LOCATION, "/sign-in"))
+                    .finish()
+            }
+            PageError::NotFound => (
+                "Page not found",
+                vec![
+                    "If you typed the web address, check it is correct.".into(),
+                    "If you pasted the web address, check you copied the entire address.".into(),
+                    "A case you are not involved in is not shown to you: ask the person who sent \
+                     you the link to check you should see it."
+                        .into(),
+                ],
+            ),
+            PageError::Csrf => (
+                "Your form could not be sent",
+                vec![
+                    "The form did not carry this session's security token, so nothing was \
+                     changed. This happens when a page was open before you signed in again, or \
+                     the form came from another website."
+                        .into(),
+                    "Go back, reload the page, and try again.".into(),
+                ],
+            ),
+            PageError::BadRequest(m) => ("There is a problem with your request", vec![m.clone()]),
+            PageError::TooMany { retry_after_secs } => (
+                "Too many requests",
+                vec![format!(
+                    "You have tried this too many times. Wait {retry_after_secs} seconds, then try \
+                     again."
+                )],
+            ),
+            PageError::Internal(m) => {
+                tracing::error!(error = %m, "page failed");
+                (
+                    "Sorry, there is a problem with the service",
+                    vec![
+                        "Try again later. Nothing you sent has been lost or half done.".into(),
+                        "The problem has been logged.".into(),
+                    ],
+                )
+            }
+        };
+        let mut data = json!({"title": title, "heading": title, "paragraphs": paragraphs});
+        if let Some(who) = who {
+            data["user"] = who.layout();
+            data["csrf"] = json!(who.csrf);
+        }
+        let mut res = page(self.status_code(), "error", &data);
+        if let PageError::TooMany { retry_after_secs } = self {
+            if let Ok(v) = header::HeaderValue::from_str(&retry_after_secs.to_string()) {
+                res.headers_mut().insert(header::RETRY_AFTER, v);
+            }
+        }
+        res
+    }
+}
+
+/// A signed-in person's page, or its error's page with their name in the header.
+pub fn answer(who: &session::SignedIn, result: PageResult<HttpResponse>) -> HttpResponse {
+    result.unwrap_or_else(|e| e.page_for(Some(who)))
+}
+
+/// Page `name` rendered with `data`, answered with `status`; a template that fails to render
+/// is logged and answered with a plain 500 (it never can in a build that passed its tests).
+pub fn page(status: StatusCode, name: &str, data: &Value) -> HttpResponse {
+    match templates::templates().render(name, data) {
+        Ok(html) => HttpResponse::build(status)
+            .content_type("text/html; charset=utf-8")
+            .body(html),
+        Err(e) => {
+            tracing::error!(error = %e, "page template failed");
+            HttpResponse::InternalServerError()
+                .content_type("text/html; charset=utf-8")
+                .body(
+                    "<!DOCTYPE html><html lang=\"en\"><head><title>Sorry, there is a problem \
+                     with the service</title></head><body><main><h1>Sorry, there is a problem \
+                     with the service</h1><p>Try again later.</p></main></body></html>",
+                )
+        }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use actix_web::body::MessageBody;
+
+    fn html(e: PageError) -> (u16, String) {
+        let res = e.error_response();
+        let status = res.status().as_u16();
+        let ct = res
+            .headers()
+            .get(header::CONTENT_TYPE)
+            .map(|v| v.to_str().unwrap_or("").to_string())
+            .unwrap_or_default();
+        assert!(ct.starts_with("text/html"), "{ct}");
+        let body = res.into_body().try_into_bytes().unwrap_or_default();
+        (status, String::from_utf8_lossy(&body).into_owned())
+    }
+
+    #[test]
+    fn errors_are_pages_in_the_layout() {
+        let (status, body) = html(PageError::Internal("a broken pipe".into()));
+        assert_eq!(status, 500);
+        assert!(body.contains("Sorry, there is a problem with the service"));
+        assert!(
+            !body.contains("broken pipe"),
+            "the cause is logged, not shown"
+        );
+        assert!(body.contains("nhsuk-header") && body.contains("Skip to main content"));
+        let (status, body) = html(PageError::NotFound);
+        assert_eq!(status, 404);
+        assert!(body.contains("Page not found"));
+        let (status, body) = html(PageError::Csrf);
+        assert_eq!(status, 403);
+        assert!(body.contains("nothing was changed"));
+        let res = PageError::SignIn.error_response();
+        assert_eq!(res.status().as_u16(), 303);
+        assert_eq!(res.headers().get(header::LOCATION).unwrap(), "/sign-in");
+    }
+}

@@ -1,0 +1,274 @@
+//! Sign-in sessions for the pages.
+//!
+//! A session is 32 random bytes, hex in a cookie (`HttpOnly`, `SameSite=Strict`, `Secure` unless
+//! `LDR_INSECURE_COOKIES=true`; with `Secure`, the `__Host-` name prefix, so that no other host
+//! can plant one). The database keeps only the id's sha256, with the user, the session's CSRF
+//! token and two times: a session ends [`IDLE_MINUTES`] after its last request or
+//! [`LIFETIME_HOURS`] after sign-in, whichever comes first, at sign-out, and when its user is
+//! deactivated (each lookup checks that the user is active, and deactivation deletes the rows).
+//!
+//! CSRF: every form of a signed-in page carries the session's token (a synchronizer token,
+//! compared in constant time). The sign-in form, before any session exists, carries a random
+//! token that is also set in its own short-lived cookie (double submit; `SameSite=Strict` and,
+//! with `Secure`, the `__Host-` prefix keep other sites from reading or planting it).
+
+use super::{PageError, PageResult};
+use crate::api::auth::Caller;
+use crate::api::AppState;
+use crate::db::schema::{sessions, users};
+use actix_web::cookie::{time::Duration as CookieDuration, Cookie, SameSite};
+use actix_web::{web, FromRequest, HttpRequest};
+use chrono::NaiveDateTime;
+use diesel::prelude::*;
+use rand::RngCore;
+use sha2::{Digest, Sha256};
+use std::future::Future;
+use std::pin::Pin;
+
+/// Minutes without a request after which a session ends.
+pub const IDLE_MINUTES: i64 = 30;
+/// Hours after sign-in after which a session ends, however active.
+pub const LIFETIME_HOURS: i64 = 12;
+/// A request refreshes `last_seen_at` only when it is older than this (one write a minute at
+/// most, not one per page).
+const TOUCH_SECONDS: i64 = 60;
+
+/// A random token: 32 bytes, hex.
+pub fn random_token() -> String {
+    let mut bytes = [0u8; 32];
+    rand::rngs::OsRng.fill_bytes(&mut bytes);
+    hex::encode(bytes)
+}
+
+pub fn hash_id(id: &str) -> String {
+    hex::encode(Sha256::digest(id.as_bytes()))
+}
+
+/// Equal strings, compared in time independent of where they differ.
+pub fn same_token(a: &str, b: &str) -> bool {
+    let (a, b) = (a.as_bytes(), b.as_bytes());
+    if a.len() != b.len() || a.is_empty() {
+        return false;
+    }
+    a.iter().zip(b).fold(0u8, |acc, (x, y)| acc | (x ^ y)) == 0
+}
+
+/// The session cookie's name.
+pub fn session_cookie(state: &AppState) -> &'static str {
+    if state.cfg.insecure_cookies {
+        "ldr_session"
+    } else {
+        "__Host-ldr_session"
+    }
+}
+
+/// The sign-in form's CSRF cookie's name.
+pub fn signin_cookie(state: &AppState) -> &'static str {
+    if state.cfg.insecure_cookies {
+        "ldr_signin"
+    } else {
+        "__Host-ldr_signin"
+    }
+}
+
+/// A cookie of the pages: whole site, script cannot read it, never sent from another site.
+pub fn cookie(state: &AppState, name: &'static str, value: String) -> Cookie<'static> {
+    Cookie::build(name, value)
+        .path("/")
+        .http_only(true)
+        .same_site(SameSite::Strict)
+        .secure(!state.cfg.insecure_cookies)
+        .finish()
+}
+
+/// The cookie `name` emptied and expired, to remove it from the browser.
+pub fn removal(state: &AppState, name: &'static str) -> Cookie<'static> {
+    let mut c = cookie(state, name, String::new());
+    c.set_max_age(CookieDuration::ZERO);
+    c
+}
+
+/// Starts a session for `user_id` (deleting every session that has ended meanwhile); returns
+/// the id to put in the cookie.
+pub async fn start(state: &AppState, user_id: String) -> PageResult<String> {
+    let id = random_token();
+    let row = (
+        sessions::id_hash.eq(hash_id(&id)),
+        sessions::user_id.eq(user_id),
+        sessions::csrf_token.eq(random_token()),
+        sessions::created_at.eq(crate::db::now()),
+        sessions::last_seen_at.eq(crate::db::now()),
+    );
+    state
+        .db(move |c| {
+            // Sessions that ended without being looked up again (a closed browser) go here.
+            let now = crate::db::now();
+            diesel::delete(
+                sessions::table.filter(
+                    sessions::last_seen_at
+                        .le(now - chrono::Duration::minutes(IDLE_MINUTES))
+                        .or(sessions::created_at.le(now - chrono::Duration::hours(LIFETIME_HOURS))),
+                ),
+            )
+            .execute(c)?;
+            diesel::insert_into(sessions::table)
+                .values(row)
+                .execute(c)?;
+            Ok(())
+        })
+        .await?;
+    Ok(id)
+}
+
+/// Ends the session whose id hashes to `id_hash`.
+pub async fn end(state: &AppState, id_hash: String) -> PageResult<()> {
+    state
+        .db(move |c| {
+            diesel::delete(sessions::table.find(id_hash)).execute(c)?;
+            Ok(())
+        })
+        .await?;
+    Ok(())
+}
+
+/// A signed-in person: their session's hash and CSRF token, their name, and the caller the
+/// API's rules take (organisation and roles read fresh with the session).
+#[derive(Debug, Clone)]
+pub struct SignedIn {
+    pub id_hash: String,
+    pub csrf: String,
+    pub name: String,
+    pub caller: Caller,
+}
+
+impl SignedIn {
+    /// Refuses a form whose token is not this session's.
+    pub fn check_csrf(&self, token: &str) -> PageResult<()> {
+        if same_token(&self.csrf, token) {
+            Ok(())
+        } else {
+            tracing::info!(user_id = %self.caller.user_id, "form refused: CSRF token");
+            Err(PageError::Csrf)
+        }
+    }
+
+    /// What the layout shows of the person (the header's name and sign-out form).
+    pub fn layout(&self) -> serde_json::Value {
+        serde_json::json!({"name": self.name})
+    }
+}
+
+/// Whether a session created at `created` and last seen at `seen` is still open at `now`.
+pub fn open_at(created: NaiveDateTime, seen: NaiveDateTime, now: NaiveDateTime) -> bool {
+    now - seen < chrono::Duration::minutes(IDLE_MINUTES)
+        && now - created < chrono::Duration::hours(LIFETIME_HOURS)
+}
+
+type SessionRow = (
+    String,
+    String,
+    NaiveDateTime,
+    NaiveDateTime,
+    String,
+    String,
+    String,
+    bool,
+);
+
+/// The session of the cookie `id`, if it is open and its user active: one statement, plus a
+/// write when it was last seen over a minute ago (or has ended, which deletes it).
+pub async fn lookup(state: &AppState, id: &str) -> PageResult<Option<SignedIn>> {
+    let id_hash = hash_id(id);
+    state
+        .db(move |c| {
+            let row: Option<SessionRow> = sessions::table
+                .inner_join(users::table)
+                .filter(sessions::id_hash.eq(&id_hash))
+                .select((
+                    sessions::user_id,
+                    sessions::csrf_token,
+                    sessions::created_at,
+                    sessions::last_seen_at,
+                    users::name,
+                    users::organisation_id,
+                    users::roles,
+                    users::active,
+                ))
+                .first(c)
+                .optional()?;
+            let Some((user_id, csrf, created, seen, name, org, roles, active)) = row else {
+                return Ok(None);
+            };
+            let now = crate::db::now();
+            if !active || !open_at(created, seen, now) {
+                diesel::delete(sessions::table.find(&id_hash)).execute(c)?;
+                return Ok(None);
+            }
+            if now - seen > chrono::Duration::seconds(TOUCH_SECONDS) {
+                diesel::update(sessions::table.find(&id_hash))
+                    .set(sessions::last_seen_at.eq(now))
+                    .execute(c)?;
+            }
+            Ok(Some(SignedIn {
+                id_hash,
+                csrf,
+                name,
+                caller: Caller {
+                    user_id,
+                    org_id: org,
+                    roles: crate::domain::roles::parse_list(&roles),
+                },
+            }))
+        })
+        .await
+        .map_err(Into::into)
+}
+
+impl FromRequest for SignedIn {
+    type Error = PageError;
+    type Future = Pin<Box<dyn Future<Output = Result<SignedIn, PageError>>>>;
+
+    fn from_request(req: &HttpRequest, _: &mut actix_web::dev::Payload) -> Self::Future {
+        let state = req.app_data::<web::Data<AppState>>().cloned();
+        let req = req.clone();
+        Box::pin(async move {
+            let state = state.ok_or_else(|| PageError::Internal("no app state".into()))?;
+            let id = req
+                .cookie(session_cookie(&state))
+                .map(|c| c.value().to_string())
+                .filter(|v| v.len() == 64 && v.bytes().all(|b| b.is_ascii_hexdigit()))
+                .ok_or(PageError::SignIn)?;
+            lookup(&state, &id).await?.ok_or(PageError::SignIn)
+        })
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn a_session_ends_when_idle_or_old() {
+        let t = |h: u32, m: u32| {
+            chrono::NaiveDate::from_ymd_opt(2027, 3, 15)
+                .unwrap()
+                .and_hms_opt(h, m, 0)
+                .unwrap()
+        };
+        assert!(open_at(t(8, 0), t(8, 0), t(8, 29)));
+        assert!(!open_at(t(8, 0), t(8, 0), t(8, 30)), "30 minutes idle");
+        assert!(open_at(t(8, 0), t(19, 50), t(19, 59)));
+        assert!(!open_at(t(8, 0), t(19, 50), t(20, 0)), "12 hours old");
+    }
+
+    #[test]
+    fn tokens_compare_whole() {
+        let a = random_token();
+        assert_eq!(a.len(), 64);
+        assert!(same_token(&a, &a.clone()));
+        assert!(!same_token(&a, &a[..63]));
+        assert!(!same_token("", ""));
+        assert_ne!(random_token(), a);
+        assert_eq!(hash_id("x").len(), 64);
+    }
+}

@@ -1,0 +1,140 @@
+//! `/sign-in` and `/sign-out`. The password check and its throttling are the API's own
+//! (`api::auth::check_password`, as `POST /api/v1/auth/login`); a refusal says only that the
+//! e-mail address or password is wrong.
+
+use super::session::{self, SignedIn};
+use super::{page, PageError, PageResult};
+use crate::api::error::ApiError;
+use crate::api::AppState;
+use actix_web::http::{header, StatusCode};
+use actix_web::{web, HttpRequest, HttpResponse};
+use serde::Deserialize;
+use serde_json::{json, Value};
+
+#[derive(Debug, Default, Deserialize)]
+#[serde(default)]
+pub struct SignInForm {
+    pub email: String,
+    pub password: String,
+    pub csrf_token: String,
+}
+
+#[derive(Debug, Default, Deserialize)]
+#[serde(default)]
+pub struct TokenOnly {
+    pub csrf_token: String,
+}
+
+/// The sign-in page with a fresh form token (set in its cookie too), the e-mail kept and the
+/// errors shown.
+fn render(state: &AppState, status: StatusCode, email: &str, errors: Vec<Value>) -> HttpResponse {
+    let token = session::random_token();
+    let field = |f: &str| {
+        errors
+            .iter()
+            .find(|e| e["field"] == f)
+            .map(|e| e["text"].clone())
+            .unwrap_or(Value::Null)
+    };
+    let data = json!({
+        "title": "Sign in",
+        "csrf": token,
+        "email": email,
+        "email_error": field("email"),
+        "password_error": field("password"),
+        "errors": errors,
+    });
+    let mut res = page(status, "sign_in", &data);
+    let _ = res.add_cookie(&session::cookie(
+        state,
+        session::signin_cookie(state),
+        token,
+    ));
+    res
+}
+
+fn error(field: &str, text: &str) -> Value {
+    json!({"field": field, "href": format!("#{field}"), "text": text})
+}
+
+/// `GET /sign-in`; someone already signed in goes to their home page.
+pub async fn form(state: web::Data<AppState>, req: HttpRequest) -> PageResult<HttpResponse> {
+    if let Some(c) = req.cookie(session::session_cookie(&state)) {
+        if session::lookup(&state, c.value()).await?.is_some() {
+            return Ok(see_other("/"));
+        }
+    }
+    Ok(render(&state, StatusCode::OK, "", Vec::new()))
+}
+
+/// `POST /sign-in`.
+pub async fn submit(
+    state: web::Data<AppState>,
+    req: HttpRequest,
+    form: web::Form<SignInForm>,
+) -> PageResult<HttpResponse> {
+    let form = form.into_inner();
+    let cookie = req
+        .cookie(session::signin_cookie(&state))
+        .map(|c| c.value().to_string())
+        .unwrap_or_default();
+    if !session::same_token(&cookie, &form.csrf_token) {
+        return Err(PageError::Csrf);
+    }
+    let email = form.email.trim().to_string();
+    let mut errors = Vec::new();
+    if email.is_empty() {
+        errors.push(error("email", "Enter your email address"));
+    }
+    if form.password.is_empty() {
+        errors.push(error("password", "Enter your password"));
+    }
+    if !errors.is_empty() {
+        return Ok(render(
+            &state,
+            StatusCode::UNPROCESSABLE_ENTITY,
+            &email,
+            errors,
+        ));
+    }
+    let user = match crate::api::auth::check_password(&state, &req, &email, form.password).await {
+        Ok(u) => u,
+        Err(ApiError::Unauthorized(_)) => {
+            let wrong = "Email address or password is wrong";
+            // Beside the e-mail field, without saying which of the two is wrong.
+            let errors = vec![error("email", wrong)];
+            return Ok(render(&state, StatusCode::UNAUTHORIZED, &email, errors));
+        }
+        Err(e) => return Err(e.into()),
+    };
+    let id = session::start(&state, user.user_id.clone()).await?;
+    tracing::info!(user_id = %user.user_id, "signed in (web)");
+    let mut res = see_other("/");
+    let _ = res.add_cookie(&session::cookie(
+        &state,
+        session::session_cookie(&state),
+        id,
+    ));
+    let _ = res.add_cookie(&session::removal(&state, session::signin_cookie(&state)));
+    Ok(res)
+}
+
+/// `POST /sign-out`: ends the session (with the form's token) and goes to the sign-in page.
+pub async fn sign_out(
+    state: web::Data<AppState>,
+    who: SignedIn,
+    form: web::Form<TokenOnly>,
+) -> PageResult<HttpResponse> {
+    who.check_csrf(&form.csrf_token)?;
+    session::end(&state, who.id_hash.clone()).await?;
+    tracing::info!(user_id = %who.caller.user_id, "signed out (web)");
+    let mut res = see_other("/sign-in");
+    let _ = res.add_cookie(&session::removal(&state, session::session_cookie(&state)));
+    Ok(res)
+}
+
+pub fn see_other(to: &str) -> HttpResponse {
+    HttpResponse::SeeOther()
+        .insert_header((header::LOCATION, to))
+        .finish()
+}

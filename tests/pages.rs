@@ -1,0 +1,461 @@
+//! The web pages over plain HTTP, without a browser: cookies and their flags, sessions'
+//! lifetimes, sign-in refusals and throttling shared with the API, CSRF, assets and error
+//! pages. (tests/browser.rs walks the same pages in chromium.)
+
+mod common;
+
+use common::{Db, TestApp, ADMIN_EMAIL, ADMIN_PASSWORD};
+use diesel::prelude::*;
+use ldr::db::schema::sessions;
+use std::collections::HashMap;
+
+struct Answer {
+    status: u16,
+    headers: Vec<(String, String)>,
+    body: String,
+    bytes: Vec<u8>,
+}
+
+impl Answer {
+    fn header(&self, name: &str) -> Option<&str> {
+        self.headers
+            .iter()
+            .find(|(k, _)| k == name)
+            .map(|(_, v)| v.as_str())
+    }
+    fn cookies(&self) -> Vec<&str> {
+        self.headers
+            .iter()
+            .filter(|(k, _)| k == "set-cookie")
+            .map(|(_, v)| v.as_str())
+            .collect()
+    }
+}
+
+/// A browser's request, by hand: `Accept: text/html`, the cookies given, no redirect followed.
+fn request(
+    app: &TestApp,
+    method: &str,
+    path: &str,
+    cookies: &HashMap<String, String>,
+    form: Option<&str>,
+) -> Answer {
+    request_with(app, method, path, cookies, form, &[])
+}
+
+/// [`request`] with more headers.
+fn request_with(
+    app: &TestApp,
+    method: &str,
+    path: &str,
+    cookies: &HashMap<String, String>,
+    form: Option<&str>,
+    headers: &[(&str, &str)],
+) -> Answer {
+    let agent: ureq::Agent = ureq::Agent::config_builder()
+        .http_status_as_error(false)
+        .max_redirects(0)
+        .build()
+        .into();
+    let cookie = cookies
+        .iter()
+        .map(|(k, v)| format!("{k}={v}"))
+        .collect::<Vec<_>>()
+        .join("; ");
+    let mut req = ureq::http::Request::builder()
+        .method(method)
+        .uri(app.url(path))
+        .header("Accept", "text/html");
+    if !cookie.is_empty() {
+        req = req.header("Cookie", cookie);
+    }
+    if form.is_some() {
+        req = req.header("Content-Type", "application/x-www-form-urlencoded");
+    }
+    for (k, v) in headers {
+        req = req.header(*k, *v);
+    }
+    let req = req.body(form.unwrap_or("").as_bytes().to_vec()).unwrap();
+    let mut res = agent.run(req).expect("request");
+    let headers = res
+        .headers()
+        .iter()
+        .map(|(k, v)| (k.as_str().to_string(), v.to_str().unwrap_or("").to_string()))
+        .collect();
+    let bytes = res
+        .body_mut()
+        .with_config()
+        .limit(16 * 1024 * 1024)
+        .read_to_vec()
+        .unwrap_or_default();
+    Answer {
+        status: res.status().as_u16(),
+        headers,
+        body: String::from_utf8_lossy(&bytes).into_owned(),
+        bytes,
+    }
+}
+
+/// The value of cookie `name` set by `a`, if any.
+fn set_cookie(a: &Answer, name: &str) -> Option<String> {
+    a.cookies().iter().find_map(|c| {
+        c.strip_prefix(&format!("{name}="))
+            .map(|rest| rest.split(';').next().unwrap_or("").to_string())
+    })
+}
+
+fn form_token(body: &str) -> String {
+    let at = body
+        .find("name=\"csrf_token\" value=\"")
+        .expect("a csrf field")
+        + 25;
+    body[at..at + 64].to_string()
+}
+
+fn enc(s: &str) -> String {
+    url::form_urlencoded::byte_serialize(s.as_bytes()).collect()
+}
+
+/// Signs in through the form; returns the session cookie's value.
+fn sign_in(app: &TestApp, prefix: &str, email: &str, password: &str) -> Answer {
+    let page = request(app, "GET", "/sign-in", &HashMap::new(), None);
+    assert_eq!(page.status, 200);
+    let signin = format!("{prefix}ldr_signin");
+    let token = set_cookie(&page, &signin).expect("the sign-in form's cookie");
+    assert_eq!(form_token(&page.body), token);
+    let jar = HashMap::from([(signin, token.clone())]);
+    let body = format!(
+        "email={}&password={}&csrf_token={token}",
+        enc(email),
+        enc(password)
+    );
+    request(app, "POST", "/sign-in", &jar, Some(&body))
+}
+
+fn session_rows(app: &TestApp) -> Vec<(String, String)> {
+    let mut c = app.state.pool.get().unwrap();
+    sessions::table
+        .select((sessions::id_hash, sessions::user_id))
+        .load::<(String, String)>(&mut **c)
+        .unwrap()
+}
+
+fn cookies_are_secure_by_default_and_assets_are_served_hashed_and_immutable(db: Db) {
+    let Some(app) = TestApp::spawn(db) else {
+        return;
+    };
+    let page = request(&app, "GET", "/sign-in", &HashMap::new(), None);
+    let flags = page.cookies().join(" | ");
+    assert!(
+        flags.starts_with("__Host-ldr_signin=")
+            && flags.contains("HttpOnly")
+            && flags.contains("SameSite=Strict")
+            && flags.contains("Secure")
+            && flags.contains("Path=/"),
+        "{flags}"
+    );
+    let signed_in = sign_in(&app, "__Host-", ADMIN_EMAIL, ADMIN_PASSWORD);
+    assert_eq!(
+        (signed_in.status, signed_in.header("location")),
+        (303, Some("/"))
+    );
+    let session = set_cookie(&signed_in, "__Host-ldr_session").expect("a session cookie");
+    let flags = signed_in.cookies().join(" | ");
+    assert!(
+        flags.contains("Secure") && flags.contains("HttpOnly") && flags.contains("SameSite=Strict"),
+        "{flags}"
+    );
+    assert_eq!(session.len(), 64, "32 random bytes");
+    // The database keeps the id's sha256, never the id.
+    let rows = session_rows(&app);
+    assert_eq!(rows.len(), 1);
+    assert_eq!(rows[0].0, ldr::web::session::hash_id(&session));
+    assert_ne!(rows[0].0, session);
+
+    let jar = HashMap::from([("__Host-ldr_session".to_string(), session)]);
+    let home = request(&app, "GET", "/", &jar, None);
+    assert_eq!(home.status, 200);
+    assert!(
+        home.body
+            .contains("<h1 class=\"nhsuk-heading-l\">All cases</h1>"),
+        "{}",
+        home.body
+    );
+    assert!(home.body.contains("Administrator"));
+    assert!(home
+        .header("content-security-policy")
+        .unwrap()
+        .contains("default-src 'self'"));
+    // Nothing comes from another host (the SVG logo's namespace is a name, not a request).
+    let elsewhere = home
+        .body
+        .replace("xmlns=\"http://www.w3.org/2000/svg\"", "");
+    assert!(
+        !elsewhere.contains("http://") && !elsewhere.contains("https://"),
+        "{elsewhere}"
+    );
+    assert!(
+        !home.body.contains("<script>") && !home.body.contains("style="),
+        "no inline script or style"
+    );
+    // Every asset the page names: the right type, cached for a year.
+    let mut seen = 0;
+    for part in home.body.split("=\"/assets/").skip(1) {
+        let path = format!("/assets/{}", part.split('"').next().unwrap());
+        let a = request(&app, "GET", &path, &HashMap::new(), None);
+        assert_eq!(a.status, 200, "{path}");
+        assert_eq!(
+            a.header("cache-control"),
+            Some("public, max-age=31536000, immutable"),
+            "{path}"
+        );
+        let ct = a.header("content-type").unwrap();
+        let want = if path.ends_with(".css") {
+            "text/css"
+        } else if path.ends_with(".js") {
+            "text/javascript"
+        } else if path.ends_with(".svg") {
+            "image/svg+xml"
+        } else if path.ends_with(".png") {
+            "image/png"
+        } else {
+            "image/x-icon"
+        };
+        assert!(ct.starts_with(want), "{path}: {ct}");
+        seen += 1;
+    }
+    assert!(seen >= 7, "{seen} assets");
+    // A first visit (the sign-in page and everything it loads), as a browser asks for it
+    // (gzip accepted): at most 250 KB over the wire, all of it from this host.
+    let first = request(&app, "GET", "/sign-in", &HashMap::new(), None);
+    let mut transferred = first.bytes.len();
+    for part in first.body.split("=\"/assets/").skip(1) {
+        let path = format!("/assets/{}", part.split('"').next().unwrap());
+        let plain = request(&app, "GET", &path, &HashMap::new(), None);
+        let a = request_with(
+            &app,
+            "GET",
+            &path,
+            &HashMap::new(),
+            None,
+            &[("Accept-Encoding", "gzip, deflate, br")],
+        );
+        assert_eq!(a.header("vary"), Some("Accept-Encoding"), "{path}");
+        if path.ends_with(".css") || path.ends_with(".js") {
+            assert_eq!(a.header("content-encoding"), Some("gzip"), "{path}");
+            let mut unzipped = Vec::new();
+            use std::io::Read;
+            flate2::read::GzDecoder::new(a.bytes.as_slice())
+                .read_to_end(&mut unzipped)
+                .unwrap();
+            assert_eq!(unzipped, plain.bytes, "{path}");
+            assert!(a.bytes.len() < plain.bytes.len(), "{path} compresses");
+        }
+        transferred += a.bytes.len();
+    }
+    assert!(
+        transferred <= 250 * 1024,
+        "a first visit transfers {transferred} bytes"
+    );
+    eprintln!("a first visit transfers {transferred} bytes (gzip)");
+    // Only hashed names are served.
+    let plain = request(
+        &app,
+        "GET",
+        "/assets/nhsuk/nhsuk-frontend.min.css",
+        &HashMap::new(),
+        None,
+    );
+    assert_eq!(plain.status, 404);
+}
+
+fn a_session_ends_when_idle_too_long_or_too_old(db: Db) {
+    let Some(app) = TestApp::spawn_with(db, &[("LDR_INSECURE_COOKIES", "true")]) else {
+        return;
+    };
+    let start = |app: &TestApp| {
+        let a = sign_in(app, "", ADMIN_EMAIL, ADMIN_PASSWORD);
+        assert!(
+            !a.cookies().join(" ").contains("Secure"),
+            "LDR_INSECURE_COOKIES=true"
+        );
+        HashMap::from([(
+            "ldr_session".to_string(),
+            set_cookie(&a, "ldr_session").unwrap(),
+        )])
+    };
+    let age = |app: &TestApp, created_minutes: i64, seen_minutes: i64| {
+        let mut c = app.state.pool.get().unwrap();
+        let now = ldr::db::now();
+        diesel::update(sessions::table)
+            .set((
+                sessions::created_at.eq(now - chrono::Duration::minutes(created_minutes)),
+                sessions::last_seen_at.eq(now - chrono::Duration::minutes(seen_minutes)),
+            ))
+            .execute(&mut **c)
+            .unwrap();
+    };
+    let jar = start(&app);
+    age(&app, 40, 29);
+    assert_eq!(
+        request(&app, "GET", "/", &jar, None).status,
+        200,
+        "29 minutes idle"
+    );
+    age(&app, 40, 31);
+    let a = request(&app, "GET", "/", &jar, None);
+    assert_eq!(
+        (a.status, a.header("location")),
+        (303, Some("/sign-in")),
+        "31 minutes idle"
+    );
+    assert!(
+        session_rows(&app).is_empty(),
+        "the ended session is deleted"
+    );
+
+    let jar = start(&app);
+    age(&app, 12 * 60 + 1, 1);
+    let a = request(&app, "GET", "/", &jar, None);
+    assert_eq!(a.status, 303, "over 12 hours old, however active");
+
+    // A session nobody comes back to is deleted when someone next signs in.
+    start(&app);
+    age(&app, 40, 31);
+    start(&app);
+    assert_eq!(session_rows(&app).len(), 1, "only the new session is kept");
+}
+
+fn sign_in_refusals_change_nothing_and_share_the_apis_throttle(db: Db) {
+    let Some(app) = TestApp::spawn_with(db, &[("LDR_INSECURE_COOKIES", "true")]) else {
+        return;
+    };
+    // Without the form's token (or with another one): refused, no session.
+    let body = format!(
+        "email={}&password={}&csrf_token=",
+        enc(ADMIN_EMAIL),
+        enc(ADMIN_PASSWORD)
+    );
+    let a = request(&app, "POST", "/sign-in", &HashMap::new(), Some(&body));
+    assert_eq!(a.status, 403);
+    assert!(a.header("content-type").unwrap().starts_with("text/html"));
+    assert!(a.body.contains("Your form could not be sent"));
+    let forged = HashMap::from([("ldr_signin".to_string(), "a".repeat(64))]);
+    let body = format!(
+        "email={}&password={}&csrf_token={}",
+        enc(ADMIN_EMAIL),
+        enc(ADMIN_PASSWORD),
+        "b".repeat(64)
+    );
+    assert_eq!(
+        request(&app, "POST", "/sign-in", &forged, Some(&body)).status,
+        403
+    );
+    assert!(session_rows(&app).is_empty());
+
+    // A wrong password and an unknown address say the same, and only that.
+    for (email, password) in [
+        (ADMIN_EMAIL, "wrong-password-1"),
+        ("nobody@ldr.test", ADMIN_PASSWORD),
+    ] {
+        let a = sign_in(&app, "", email, password);
+        assert_eq!(a.status, 401);
+        assert!(
+            a.body.contains("Email address or password is wrong"),
+            "{}",
+            a.body
+        );
+        assert!(a.body.contains("nhsuk-error-summary"));
+        assert!(set_cookie(&a, "ldr_session").is_none());
+    }
+    // Empty fields are named.
+    let a = sign_in(&app, "", "", "");
+    assert_eq!(a.status, 422);
+    assert!(a.body.contains("Enter your email address") && a.body.contains("Enter your password"));
+    assert!(session_rows(&app).is_empty());
+
+    // The API's login throttle: 10 attempts a minute for one account from one address, the
+    // page's and the API's counted together.
+    for _ in 0..9 {
+        assert_eq!(
+            sign_in(&app, "", ADMIN_EMAIL, "wrong-password-1").status,
+            401
+        );
+    }
+    let a = sign_in(&app, "", ADMIN_EMAIL, ADMIN_PASSWORD);
+    assert_eq!(a.status, 429, "the eleventh attempt");
+    assert!(a.body.contains("Too many requests") && a.header("retry-after").is_some());
+    app.post(
+        "/api/v1/auth/login",
+        None,
+        &serde_json::json!({"email": ADMIN_EMAIL, "password": ADMIN_PASSWORD}),
+    )
+    .expect_problem(429, "rate_limited");
+}
+
+fn pages_answer_errors_as_pages_and_the_api_keeps_problems(db: Db) {
+    let Some(app) = TestApp::spawn_with(db, &[("LDR_INSECURE_COOKIES", "true")]) else {
+        return;
+    };
+    let a = request(&app, "GET", "/no-such-page", &HashMap::new(), None);
+    assert_eq!(a.status, 404);
+    assert!(a.header("content-type").unwrap().starts_with("text/html"));
+    assert!(a.body.contains("Page not found"));
+    // The API and API clients keep problem+json.
+    let api = request(&app, "GET", "/api/v1/no-such-thing", &HashMap::new(), None);
+    assert_eq!(
+        (api.status, api.header("content-type")),
+        (404, Some("application/problem+json"))
+    );
+    app.get("/no-such-page", None)
+        .expect_problem(404, "not_found");
+    // Signed out: every page sends to the sign-in page.
+    for path in [
+        "/",
+        "/disputes/7d0f0a34-6c1e-4a39-9b1c-2a4a8f0e7c11",
+        "/documents/x",
+    ] {
+        let a = request(&app, "GET", path, &HashMap::new(), None);
+        assert_eq!(
+            (a.status, a.header("location")),
+            (303, Some("/sign-in")),
+            "{path}"
+        );
+    }
+    let signed = sign_in(&app, "", ADMIN_EMAIL, ADMIN_PASSWORD);
+    let jar = HashMap::from([(
+        "ldr_session".to_string(),
+        set_cookie(&signed, "ldr_session").unwrap(),
+    )]);
+    for path in [
+        "/disputes/not-a-uuid",
+        "/disputes/7d0f0a34-6c1e-4a39-9b1c-2a4a8f0e7c11",
+        "/documents/%00",
+    ] {
+        let a = request(&app, "GET", path, &jar, None);
+        assert_eq!(a.status, 404, "{path}");
+    }
+    // Sign-out needs the session's token: without it nothing changes.
+    let a = request(&app, "POST", "/sign-out", &jar, Some("csrf_token=nope"));
+    assert_eq!(a.status, 403);
+    assert_eq!(session_rows(&app).len(), 1);
+    let home = request(&app, "GET", "/", &jar, None);
+    let token = form_token(&home.body);
+    let a = request(
+        &app,
+        "POST",
+        "/sign-out",
+        &jar,
+        Some(&format!("csrf_token={token}")),
+    );
+    assert_eq!((a.status, a.header("location")), (303, Some("/sign-in")));
+    assert!(session_rows(&app).is_empty());
+    assert_eq!(request(&app, "GET", "/", &jar, None).status, 303);
+}
+
+both_dbs!(
+    cookies_are_secure_by_default_and_assets_are_served_hashed_and_immutable,
+    a_session_ends_when_idle_too_long_or_too_old,
+    sign_in_refusals_change_nothing_and_share_the_apis_throttle,
+    pages_answer_errors_as_pages_and_the_api_keeps_problems,
+);
