@@ -10,3 +10,4 @@ pub mod domain;
 pub mod healthcheck;
 pub mod notify;
 pub mod server;
+pub mod service;

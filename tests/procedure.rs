@@ -718,11 +718,14 @@ fn version_conflict_and_invalid_transition(db: Db) {
     assert_eq!(d["version"], 11);
 }
 
-/// `store::write` on its own (what `POST /disputes/{id}/events` writes once it has decided): on
+/// `db::transition::write` on its own (what `POST /disputes/{id}/events` writes once it has
+/// decided): on
 /// a version that has moved meanwhile it writes nothing at all (no event, breach, notice or
 /// change to the dispute); on the version it read, all of it, a breach of each kind once.
 fn a_write_on_a_moved_version_writes_nothing(db: Db) {
-    use ldr::db::disputes::{self as store, BreachRow, EventRow, Writes};
+    use ldr::db::disputes::{self as store, BreachRow, EventRow};
+    use ldr::db::outbox::NewNotice;
+    use ldr::db::transition::{write, Transition};
     let Some((app, w)) = app(db) else { return };
     let id = w.file(&app, false);
     let target = ldr::db::DbTarget::parse(&app.db_url).unwrap();
@@ -739,7 +742,8 @@ fn a_write_on_a_moved_version_writes_nothing(db: Db) {
         .as_array()
         .unwrap()
         .len();
-    let writes = |previous_version: i64| {
+    // What one transition over `previous_version` writes.
+    let rows = |previous_version: i64| {
         let mut d = read.clone();
         d.version = previous_version + 1;
         d.title = format!("written over version {previous_version}");
@@ -751,30 +755,44 @@ fn a_write_on_a_moved_version_writes_nothing(db: Db) {
             overridden: true,
             detail: detail.into(),
         };
-        Writes {
-            event: EventRow {
-                dispute_id: id.clone(),
-                seq: d.version,
-                event_type: "add_note".into(),
-                actor_id: w.id(PRACTICE),
-                at: ldr::db::now(),
-                data: r#"{"text":"direct"}"#.into(),
-            },
-            dispute: d,
-            previous_version,
-            breaches: vec![breach("first"), breach("second")],
-            notices: vec![ldr::notify::outbox::Rendered {
-                id: uuid::Uuid::new_v4().to_string(),
-                template: "mediator_assigned",
-                recipients: r#"["practice@elm.nhs.test"]"#.into(),
-                subject: "s".into(),
-                text: "t".into(),
-                html: "<p>h</p>".into(),
-                ics: None,
-                ics_method: None,
-                queued_at: ldr::db::now(),
-            }],
-        }
+        let event = EventRow {
+            dispute_id: id.clone(),
+            seq: d.version,
+            event_type: "add_note".into(),
+            actor_id: w.id(PRACTICE),
+            at: ldr::db::now(),
+            data: r#"{"text":"direct"}"#.into(),
+        };
+        (d, event, vec![breach("first"), breach("second")])
+    };
+    let notice_id = uuid::Uuid::new_v4().to_string();
+    let notices = [NewNotice {
+        id: &notice_id,
+        dispute_id: Some(id.as_str()),
+        template: "mediator_assigned",
+        recipients: r#"["practice@elm.nhs.test"]"#,
+        subject: "s",
+        body_text: "t",
+        body_html: "<p>h</p>",
+        ics: None,
+        ics_method: None,
+        queued_at: ldr::db::now(),
+    }];
+    let writes = |c: &mut ldr::db::DbConn, previous_version: i64| {
+        let (dispute, event, breaches) = rows(previous_version);
+        ldr::db::write_tx(c, |c| {
+            write(
+                c,
+                &Transition {
+                    dispute: &dispute,
+                    previous_version,
+                    event: &event,
+                    breaches: &breaches,
+                    notices: &notices,
+                },
+            )
+        })
+        .unwrap()
     };
     let count = |app: &TestApp| {
         let events = app
@@ -808,11 +826,11 @@ fn a_write_on_a_moved_version_writes_nothing(db: Db) {
     );
     let before = count(&app);
     assert_eq!(before, (2, notices_before, 0, 2));
-    let stale = ldr::db::write_tx(&mut c, |c| store::write(c, &writes(1))).unwrap();
+    let stale = writes(&mut c, 1);
     assert_eq!(stale, None);
     assert_eq!(count(&app), before);
     // On the version it read, everything is written, and the second breach of the kind is not.
-    let fresh = ldr::db::write_tx(&mut c, |c| store::write(c, &writes(2))).unwrap();
+    let fresh = writes(&mut c, 2);
     assert_eq!(fresh, Some(1));
     assert_eq!(count(&app), (3, notices_before + 1, 1, 3));
     let d = app

@@ -545,7 +545,7 @@ impl Modify for ProblemResponses {
         directory::NewOrganisation, directory::Organisation, directory::NewUser, directory::User, directory::PatchUser,
         directory::NewInterest, directory::NewUnavailability, directory::PatchOrganisation,
         people::Person, people::PersonOrganisation, people::DeclaredInterest, people::PeoplePage,
-        calendar::Holiday, NewDispute, disputes::EventRequest, EventType, State,
+        calendar::Holiday, NewDispute, EventType, State,
         Category, OrgKind, crate::domain::roles::Role, PanelRole, DocumentKind, DocumentUpload,
         Status, WorkingDay, OrgRef, OrgName, UserRef, Mediator, Panel, Hearing, Deadlines, Breach, Vote,
         Decision, FormalRequest, Dispute, DisputeSummary, DisputePage, Event, DocumentMeta,

@@ -67,6 +67,23 @@ pub(super) fn distribute_bundle(s: &mut Step, e: &DistributeBundle) -> Result<()
         "document_ids",
         &format!("{unknown} id(s) do not name a document of this dispute"),
     )?;
+    // The bundle, and its notice listing the documents, goes to the parties.
+    let panel_only: Vec<&str> = facts
+        .documents
+        .iter()
+        .filter(|d| e.document_ids.contains(&d.id) && s.d.panel_only(d.kind))
+        .map(|d| d.id.as_str())
+        .collect();
+    refuse_if(
+        !panel_only.is_empty(),
+        "document_ids",
+        &format!(
+            "{} document(s) are for the panel alone (a hearing record, or a decision not yet \
+             notified) and cannot go to the parties in a bundle: leave out {}",
+            panel_only.len(),
+            panel_only.join(", ")
+        ),
+    )?;
     let hearing_on = s.d.hearing.as_ref().map(|h| h.date);
     let mut rules = DateRules::default();
     rules.bundle(s.cal, s.today, hearing_on.unwrap_or(s.today));
