@@ -101,8 +101,9 @@ pub(super) fn distribute_bundle(s: &mut Step, e: &DistributeBundle) -> Result<()
     Ok(())
 }
 
-/// Held on or before today, not before the formal request, within the deadline (rule 3,
-/// which the panel secretary may override). The decision is due 7 days after.
+/// Held on or before today, not before the formal request, on the day it was scheduled for,
+/// within the deadline (rule 3); the panel secretary may override the last two. The decision
+/// is due 7 days after.
 pub(super) fn record_hearing(s: &mut Step, e: &RecordHearing) -> Result<(), Refusal> {
     let held_on = e.held_on;
     refuse_if(held_on > s.today, "held_on", FUTURE)?;
@@ -113,6 +114,7 @@ pub(super) fn record_hearing(s: &mut Step, e: &RecordHearing) -> Result<(), Refu
     )?;
     let mut rules = DateRules::default();
     rules.hearing_deadline(s.d.deadlines.hearing_by, held_on, HearingMoment::Held);
+    rules.held_as_scheduled(s.d.hearing.as_ref().map(|h| h.date), held_on);
     s.breaches = rules.resolve(s.override_reason, s.sender, s.today)?;
     s.d.held_on = Some(held_on);
     s.d.deadlines.decision_by = Some(deadlines::decision_by(held_on));
