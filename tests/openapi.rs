@@ -225,10 +225,10 @@ fn enumerations_match_what_the_handlers_accept() {
             .collect()
     };
     let set = |xs: &[&str]| -> BTreeSet<String> { xs.iter().map(|s| s.to_string()).collect() };
-    assert_eq!(listed("Category"), set(&ldr::api::disputes::CATEGORIES));
+    assert_eq!(listed("Category"), set(ldr::api::disputes::CATEGORIES));
     assert_eq!(
         listed("DocumentKind"),
-        set(&ldr::api::disputes::DOCUMENT_KINDS)
+        set(ldr::api::disputes::DOCUMENT_KINDS)
     );
     assert_eq!(listed("OrgKind"), set(&ldr::domain::roles::ORG_KINDS));
     assert_eq!(listed("PanelRole"), set(&ldr::domain::roles::PANEL_ROLES));
