@@ -389,8 +389,7 @@ impl Config {
         };
         let workers = match get("LDR_WORKERS") {
             Some(v) => parse_num("LDR_WORKERS", &v, 1, 256)?,
-            // Two per CPU: a worker that runs a short read itself (`AppState::read`) waits for
-            // the database meanwhile, and another keeps the CPU busy.
+            // Two per CPU (the database work itself runs on actix's blocking pool).
             None => std::thread::available_parallelism()
                 .map(|n| n.get() * 2)
                 .unwrap_or(4),

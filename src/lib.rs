@@ -13,4 +13,5 @@ pub mod logging;
 pub mod metrics;
 pub mod notify;
 pub mod server;
+pub mod service;
 pub mod web;

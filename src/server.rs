@@ -205,6 +205,6 @@ pub fn serve_with_handle(
         server = server.disable_signals();
     }
     let server = server.run();
-    crate::notify::start_background(state);
+    crate::notify::start_background(state.jobs());
     Ok(server)
 }

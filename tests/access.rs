@@ -83,7 +83,13 @@ fn body_for(w: &World, app: &TestApp, id: &str, event: &str) -> Value {
             json!({"document_ids": [doc["id"]]})
         }
         "record_hearing" => {
-            json!({"held_on": today.to_string(), "appellant_presented": true, "respondent_presented": false, "record": "r"})
+            // On the day it was scheduled for, as held that day.
+            let d = app
+                .get(&format!("/api/v1/disputes/{id}"), Some(&w.admin))
+                .expect(200);
+            let day = d["hearing"]["date"].as_str().unwrap().to_string();
+            app.state.clock.set_today(Some(day.parse().unwrap()));
+            json!({"held_on": day, "appellant_presented": true, "respondent_presented": false, "record": "r"})
         }
         "record_decision" => json!({"votes": [{"member_id": w.id(CLINICAL), "vote": "appellant"},
             {"member_id": w.id(GP), "vote": "appellant"}, {"member_id": w.id(LMC_REP), "vote": "appellant"}]}),

@@ -130,9 +130,9 @@ fn a_worker_behind_claims_more_than_a_batch_at_a_time(db: Db) {
         for i in 0..n {
             let id = uuid::Uuid::new_v4().to_string();
             let subject = format!("Backlog notice {i}");
-            ldr::db::disputes::insert_notice(
+            ldr::db::outbox::insert_notice(
                 &mut c,
-                &ldr::db::disputes::NewNotice {
+                &ldr::db::outbox::NewNotice {
                     id: &id,
                     dispute_id: None,
                     template: "backlog",

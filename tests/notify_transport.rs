@@ -508,9 +508,9 @@ fn a_lease_running_out_between_recipients_sends_each_once(db: Db) {
     let to = ["a@lease.test", "b@lease.test", "c@lease.test"];
     {
         let mut c = app.state.pool.get().unwrap();
-        ldr::db::disputes::insert_notice(
+        ldr::db::outbox::insert_notice(
             &mut c,
-            &ldr::db::disputes::NewNotice {
+            &ldr::db::outbox::NewNotice {
                 id: &id,
                 dispute_id: None,
                 template: "lease",

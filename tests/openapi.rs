@@ -225,10 +225,10 @@ fn enumerations_match_what_the_handlers_accept() {
             .collect()
     };
     let set = |xs: &[&str]| -> BTreeSet<String> { xs.iter().map(|s| s.to_string()).collect() };
-    assert_eq!(listed("Category"), set(&ldr::api::disputes::CATEGORIES));
+    assert_eq!(listed("Category"), set(ldr::api::disputes::CATEGORIES));
     assert_eq!(
         listed("DocumentKind"),
-        set(&ldr::api::disputes::DOCUMENT_KINDS)
+        set(ldr::api::disputes::DOCUMENT_KINDS)
     );
     assert_eq!(listed("OrgKind"), set(&ldr::domain::roles::ORG_KINDS));
     assert_eq!(listed("PanelRole"), set(&ldr::domain::roles::PANEL_ROLES));
@@ -296,6 +296,84 @@ fn success_responses_document_their_body() {
                     );
                 }
             }
+        }
+    }
+}
+
+/// Every event type has a schema of its own in the document: its fields, `type` and
+/// `expected_version`, who may send it and in which states (from the workflow table), and an
+/// example that is a body of that type. The events' request body is their `oneOf`.
+#[test]
+fn every_event_type_has_its_schema_with_an_example() {
+    let Some(app) = TestApp::spawn(Db::Sqlite) else {
+        return;
+    };
+    let doc = app.get("/api/v1/openapi.json", None).expect(200);
+    let schemas = &doc["components"]["schemas"];
+    let body = &doc["paths"]["/api/v1/disputes/{id}/events"]["post"]["requestBody"]["content"]
+        ["application/json"]["schema"];
+    let listed: Vec<&str> = body["oneOf"]
+        .as_array()
+        .unwrap_or_else(|| panic!("the events' body is no oneOf: {body}"))
+        .iter()
+        .map(|r| {
+            r["$ref"]
+                .as_str()
+                .unwrap()
+                .trim_start_matches("#/components/schemas/")
+        })
+        .collect();
+    assert_eq!(listed.len(), ldr::domain::workflow::PROCEDURE.len());
+    assert_eq!(body["discriminator"]["propertyName"], "type");
+    for t in ldr::domain::workflow::PROCEDURE {
+        let name = t.event.as_str();
+        let found: Vec<&serde_json::Value> = listed
+            .iter()
+            .map(|n| &schemas[*n])
+            .filter(|s| s["properties"]["type"]["enum"] == serde_json::json!([name]))
+            .collect();
+        assert_eq!(found.len(), 1, "{name}: one schema");
+        let s = found[0];
+        assert_eq!(
+            body["discriminator"]["mapping"][name].as_str(),
+            Some(
+                format!(
+                    "#/components/schemas/{}",
+                    listed[listed.iter().position(|n| &schemas[*n] == s).unwrap()]
+                )
+                .as_str()
+            ),
+            "{name}"
+        );
+        let example = s["example"]
+            .as_object()
+            .unwrap_or_else(|| panic!("{name}: no example: {s}"));
+        assert_eq!(example["type"], name, "{name}");
+        for key in example.keys() {
+            assert!(
+                s["properties"][key].is_object(),
+                "{name}: the example's {key} is not documented"
+            );
+        }
+        let required: Vec<&str> = s["required"]
+            .as_array()
+            .unwrap()
+            .iter()
+            .map(|r| r.as_str().unwrap())
+            .collect();
+        assert!(required.contains(&"type"), "{name}");
+        for r in &required {
+            assert!(example.contains_key(*r), "{name}: the example lacks {r}");
+        }
+        assert!(s["properties"]["expected_version"].is_object(), "{name}");
+        assert_eq!(s["additionalProperties"], false, "{name}");
+        let description = s["description"].as_str().unwrap();
+        assert!(description.contains("Sent by "), "{name}: {description}");
+        for state in t.from {
+            assert!(
+                description.contains(state.as_str()),
+                "{name}: {description} does not name {state}"
+            );
         }
     }
 }

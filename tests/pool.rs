@@ -1,14 +1,11 @@
 //! The connection pool without r2d2's per-checkout `SELECT 1`: connections the server closed
 //! are found and replaced, and a request that meets one gets a 503 problem, never a 500.
 //! PostgreSQL only: its backends can be terminated from outside (an SQLite file cannot be lost).
-//! Also where a transition's attempts run with the pool's connections (both databases).
 
 mod common;
 
 use common::{Db, TestApp};
 use diesel::prelude::*;
-use ldr::api::Attempts;
-use std::sync::{Arc, Mutex};
 
 /// Terminates every backend of the app's database (the pool's connections); returns how many.
 fn terminate_backends(app: &TestApp) -> i64 {
@@ -87,68 +84,4 @@ fn lost_connections_are_replaced() {
         app.get("/api/v1/organisations", Some(&admin)).expect(200);
         app.get("/readyz", None).expect(200);
     }
-}
-
-/// `AppState::transition` on `app`'s state, with `first` as what the first unlocked attempt
-/// returns: the attempts made, each with whether it ran on the calling (HTTP worker's) thread,
-/// and the result.
-fn attempts_made(
-    app: &TestApp,
-    first: Result<Option<&'static str>, ldr::api::error::ApiError>,
-) -> (Vec<(Attempts, bool)>, Result<&'static str, String>) {
-    let state = app.state.clone();
-    let first = std::sync::Mutex::new(Some(first));
-    actix_web::rt::System::new().block_on(async move {
-        // A connection used just now, so that the pool has a warm one at hand.
-        state.db(|_| Ok(())).await.expect("a connection");
-        let here = std::thread::current().id();
-        let log = Arc::new(Mutex::new(Vec::new()));
-        let l = log.clone();
-        let out = state
-            .transition(move |_c, attempts| {
-                l.lock()
-                    .unwrap()
-                    .push((attempts, std::thread::current().id() == here));
-                match attempts {
-                    Attempts::FirstOnly => first.lock().unwrap().take().expect("tried once"),
-                    Attempts::All => Ok(Some("in full")),
-                }
-            })
-            .await
-            .map_err(|e| e.to_string());
-        let made = log.lock().unwrap().clone();
-        (made, out)
-    })
-}
-
-#[test]
-fn a_transition_is_tried_once_in_place_then_in_full_on_the_blocking_pool() {
-    use ldr::api::error::ApiError;
-    if let Some(app) = TestApp::spawn(Db::Postgres) {
-        // Written by its first attempt, on the worker's own thread: nothing else runs.
-        assert_eq!(
-            attempts_made(&app, Ok(Some("first"))),
-            (vec![(Attempts::FirstOnly, true)], Ok("first"))
-        );
-        // The dispute moved under the first attempt (it wrote nothing): the whole transition
-        // runs again on the blocking pool.
-        assert_eq!(
-            attempts_made(&app, Ok(None)),
-            (
-                vec![(Attempts::FirstOnly, true), (Attempts::All, false)],
-                Ok("in full")
-            )
-        );
-        // A refusal is the answer; it is not tried again.
-        assert_eq!(
-            attempts_made(&app, Err(ApiError::VersionConflict("moved".into()))),
-            (vec![(Attempts::FirstOnly, true)], Err("moved".into()))
-        );
-    }
-    // SQLite: always in full on the blocking pool (its write lock is waited for in a sleep).
-    let app = TestApp::spawn(Db::Sqlite).expect("SQLite");
-    assert_eq!(
-        attempts_made(&app, Ok(Some("first"))),
-        (vec![(Attempts::All, false)], Ok("in full"))
-    );
 }

@@ -23,6 +23,9 @@ both_dbs!(
     idempotent_filing,
     filing_validation,
     a_write_on_a_moved_version_writes_nothing,
+    a_stored_dispute_that_does_not_read_is_an_error_and_is_not_written_over,
+    the_hearing_is_recorded_on_its_scheduled_day_unless_overridden,
+    a_hearing_day_that_passes_unrecorded_is_a_breach_with_an_alert,
 );
 
 const MONDAY: &str = "2026-03-02";
@@ -718,11 +721,14 @@ fn version_conflict_and_invalid_transition(db: Db) {
     assert_eq!(d["version"], 11);
 }
 
-/// `store::write` on its own (what `POST /disputes/{id}/events` writes once it has decided): on
+/// `db::transition::write` on its own (what `POST /disputes/{id}/events` writes once it has
+/// decided): on
 /// a version that has moved meanwhile it writes nothing at all (no event, breach, notice or
 /// change to the dispute); on the version it read, all of it, a breach of each kind once.
 fn a_write_on_a_moved_version_writes_nothing(db: Db) {
-    use ldr::db::disputes::{self as store, BreachRow, EventRow, Writes};
+    use ldr::db::disputes::{self as store, BreachRow, EventRow};
+    use ldr::db::outbox::NewNotice;
+    use ldr::db::transition::{write, Transition};
     let Some((app, w)) = app(db) else { return };
     let id = w.file(&app, false);
     let target = ldr::db::DbTarget::parse(&app.db_url).unwrap();
@@ -739,7 +745,8 @@ fn a_write_on_a_moved_version_writes_nothing(db: Db) {
         .as_array()
         .unwrap()
         .len();
-    let writes = |previous_version: i64| {
+    // What one transition over `previous_version` writes.
+    let rows = |previous_version: i64| {
         let mut d = read.clone();
         d.version = previous_version + 1;
         d.title = format!("written over version {previous_version}");
@@ -751,30 +758,44 @@ fn a_write_on_a_moved_version_writes_nothing(db: Db) {
             overridden: true,
             detail: detail.into(),
         };
-        Writes {
-            event: EventRow {
-                dispute_id: id.clone(),
-                seq: d.version,
-                event_type: "add_note".into(),
-                actor_id: w.id(PRACTICE),
-                at: ldr::db::now(),
-                data: r#"{"text":"direct"}"#.into(),
-            },
-            dispute: d,
-            previous_version,
-            breaches: vec![breach("first"), breach("second")],
-            notices: vec![ldr::notify::outbox::Rendered {
-                id: uuid::Uuid::new_v4().to_string(),
-                template: "mediator_assigned",
-                recipients: r#"["practice@elm.nhs.test"]"#.into(),
-                subject: "s".into(),
-                text: "t".into(),
-                html: "<p>h</p>".into(),
-                ics: None,
-                ics_method: None,
-                queued_at: ldr::db::now(),
-            }],
-        }
+        let event = EventRow {
+            dispute_id: id.clone(),
+            seq: d.version,
+            event_type: "add_note".into(),
+            actor_id: w.id(PRACTICE),
+            at: ldr::db::now(),
+            data: r#"{"text":"direct"}"#.into(),
+        };
+        (d, event, vec![breach("first"), breach("second")])
+    };
+    let notice_id = uuid::Uuid::new_v4().to_string();
+    let notices = [NewNotice {
+        id: &notice_id,
+        dispute_id: Some(id.as_str()),
+        template: "mediator_assigned",
+        recipients: r#"["practice@elm.nhs.test"]"#,
+        subject: "s",
+        body_text: "t",
+        body_html: "<p>h</p>",
+        ics: None,
+        ics_method: None,
+        queued_at: ldr::db::now(),
+    }];
+    let writes = |c: &mut ldr::db::DbConn, previous_version: i64| {
+        let (dispute, event, breaches) = rows(previous_version);
+        ldr::db::write_tx(c, |c| {
+            write(
+                c,
+                &Transition {
+                    dispute: &dispute,
+                    previous_version,
+                    event: &event,
+                    breaches: &breaches,
+                    notices: &notices,
+                },
+            )
+        })
+        .unwrap()
     };
     let count = |app: &TestApp| {
         let events = app
@@ -808,11 +829,11 @@ fn a_write_on_a_moved_version_writes_nothing(db: Db) {
     );
     let before = count(&app);
     assert_eq!(before, (2, notices_before, 0, 2));
-    let stale = ldr::db::write_tx(&mut c, |c| store::write(c, &writes(1))).unwrap();
+    let stale = writes(&mut c, 1);
     assert_eq!(stale, None);
     assert_eq!(count(&app), before);
     // On the version it read, everything is written, and the second breach of the kind is not.
-    let fresh = ldr::db::write_tx(&mut c, |c| store::write(c, &writes(2))).unwrap();
+    let fresh = writes(&mut c, 2);
     assert_eq!(fresh, Some(1));
     assert_eq!(count(&app), (3, notices_before + 1, 1, 3));
     let d = app
@@ -950,4 +971,287 @@ fn filing_validation(db: Db) {
     }
     app.post("/api/v1/disputes", Some(&w.admin), &json!({}))
         .expect_problem(403, "forbidden");
+}
+
+/// A stored dispute whose detail is not the JSON the service writes, or whose state is not one
+/// of the procedure's, is an error (500, the cause in the log), never read as a default: no
+/// answer shows it, no event is applied to it, the sweep skips it, and the row is not written
+/// over.
+fn a_stored_dispute_that_does_not_read_is_an_error_and_is_not_written_over(db: Db) {
+    use diesel::prelude::*;
+    use ldr::db::schema::disputes::dsl as d;
+    let Some((app, w)) = app(db) else { return };
+    let id = w.case_at(&app, "formal_requested");
+    let stored = |app: &TestApp| {
+        let mut c = ldr::db::checkout(&app.state.pool).unwrap();
+        d::disputes
+            .find(&id)
+            .select((d::state, d::detail, d::version, d::next_sweep_on))
+            .first::<(String, String, i64, Option<chrono::NaiveDate>)>(&mut **c)
+            .unwrap()
+    };
+    let history = |app: &TestApp| {
+        let mut c = ldr::db::checkout(&app.state.pool).unwrap();
+        ldr::db::disputes::events_of(&mut c, &id).unwrap().len()
+    };
+    let (state, detail, version, _) = stored(&app);
+    assert!(detail.contains("grounds"), "{detail}");
+    let events = history(&app);
+    for (bad_state, bad_detail) in [
+        (state.as_str(), r#"{"grounds": 5}"#),
+        (state.as_str(), "not json"),
+        ("on_hold", detail.as_str()),
+    ] {
+        {
+            let mut c = ldr::db::checkout(&app.state.pool).unwrap();
+            diesel::update(d::disputes.find(&id))
+                .set((
+                    d::state.eq(bad_state),
+                    d::detail.eq(bad_detail),
+                    d::next_sweep_on.eq(chrono::NaiveDate::from_ymd_opt(2026, 3, 2)),
+                ))
+                .execute(&mut **c)
+                .unwrap();
+        }
+        let corrupt = stored(&app);
+        app.get(&format!("/api/v1/disputes/{id}"), Some(w.t(PRACTICE)))
+            .expect_problem(500, "internal_error");
+        app.get("/api/v1/disputes", Some(&w.admin))
+            .expect_problem(500, "internal_error");
+        w.event(
+            &app,
+            PRACTICE,
+            &id,
+            json!({"type": "add_note", "text": "on a broken row"}),
+        )
+        .expect_problem(500, "internal_error");
+        w.event(
+            &app,
+            OFFICER,
+            &id,
+            json!({"type": "screen", "outcome": "proceed", "reason": "r"}),
+        )
+        .expect_problem(500, "internal_error");
+        {
+            let mut c = ldr::db::checkout(&app.state.pool).unwrap();
+            let today = chrono::NaiveDate::from_ymd_opt(2026, 3, 2).unwrap();
+            ldr::notify::sweep::run(
+                &mut c,
+                &app.state.calendar,
+                &app.state.templates,
+                today,
+                1000,
+            )
+            .unwrap();
+        }
+        assert_eq!(stored(&app), corrupt, "the row was written over");
+        assert_eq!(history(&app), events, "an event was appended");
+    }
+    // Put right, the dispute reads again and carries on from where it was.
+    {
+        let mut c = ldr::db::checkout(&app.state.pool).unwrap();
+        diesel::update(d::disputes.find(&id))
+            .set((d::state.eq(&state), d::detail.eq(&detail)))
+            .execute(&mut **c)
+            .unwrap();
+    }
+    let after = w.ok(
+        &app,
+        PRACTICE,
+        &id,
+        json!({"type": "add_note", "text": "after the repair"}),
+    );
+    assert_eq!(after["version"], version + 1);
+    assert_eq!(after["state"], "formal_requested");
+}
+
+/// The text of the dispute's notices of `template`, whitespace made single spaces.
+fn notice_texts(app: &TestApp, id: &str, template: &str) -> Vec<String> {
+    use diesel::prelude::*;
+    use ldr::db::schema::notices::dsl as n;
+    let mut c = ldr::db::checkout(&app.state.pool).unwrap();
+    n::notices
+        .filter(n::dispute_id.eq(id))
+        .filter(n::template.eq(template))
+        .select(n::body_text)
+        .load::<String>(&mut **c)
+        .unwrap()
+        .iter()
+        .map(|t| t.split_whitespace().collect::<Vec<_>>().join(" "))
+        .collect()
+}
+
+/// `record_hearing`'s `held_on` is the day the hearing was scheduled for; another day only
+/// with the panel secretary's `override_reason`, recorded as an override. The decision is then
+/// due seven days after the day it was held, and its e-mail quotes that day.
+fn the_hearing_is_recorded_on_its_scheduled_day_unless_overridden(db: Db) {
+    let Some((app, w)) = app(db) else { return };
+    let id = w.case_at(&app, "hearing_scheduled");
+    let d = app
+        .get(&format!("/api/v1/disputes/{id}"), Some(w.t(SECRETARY)))
+        .expect(200);
+    let scheduled: chrono::NaiveDate = d["hearing"]["date"].as_str().unwrap().parse().unwrap();
+    assert_eq!(scheduled.to_string(), "2026-03-12");
+    app.state.clock.set_today(Some(scheduled));
+    let body = |held: &str| {
+        json!({"type": "record_hearing", "held_on": held, "appellant_presented": true,
+            "respondent_presented": true, "record": "Both sides presented."})
+    };
+    // The day before (Wednesday 11 March): refused, saying how to put it right.
+    let p = w
+        .event(&app, SECRETARY, &id, body("2026-03-11"))
+        .expect_problem(422, "held_not_as_scheduled");
+    let detail = p["detail"].as_str().unwrap();
+    assert!(
+        detail.contains("scheduled for Thursday 12 March 2026")
+            && detail.contains("override_reason"),
+        "{detail}"
+    );
+    assert_eq!(
+        app.get(&format!("/api/v1/disputes/{id}"), Some(w.t(SECRETARY)))
+            .expect(200)["version"],
+        d["version"],
+        "the refusal changed nothing"
+    );
+    // With the secretary's reason it is recorded as held that day, as an override.
+    let mut overridden = body("2026-03-11");
+    overridden["override_reason"] = json!("Brought forward a day at both parties' request");
+    let held = w.ok(&app, SECRETARY, &id, overridden);
+    assert_eq!(held["state"], "hearing_held");
+    assert_eq!(held["hearing"]["held_on"], "2026-03-11");
+    assert_eq!(held["deadlines"]["decision_by"], "2026-03-18");
+    let breach = held["breaches"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .find(|b| b["kind"] == "held_not_as_scheduled")
+        .cloned()
+        .unwrap_or_else(|| panic!("no override recorded: {held}"));
+    assert_eq!(breach["overridden"], true);
+    assert_eq!(breach["due_on"], "2026-03-12");
+    // The decision's e-mail quotes the day the hearing was held.
+    w.ok(
+        &app,
+        SECRETARY,
+        &id,
+        json!({"type": "record_decision", "outcome": "appellant",
+        "recommendations": "Restore the budget.",
+        "votes": [{"member_id": w.id(CLINICAL), "vote": "appellant"},
+            {"member_id": w.id(GP), "vote": "appellant"},
+            {"member_id": w.id(LMC_REP), "vote": "respondent"}]}),
+    );
+    w.ok(&app, SECRETARY, &id, json!({"type": "notify_decision"}));
+    let texts = notice_texts(&app, &id, "decision_notified");
+    assert_eq!(texts.len(), 1);
+    assert!(
+        texts[0].contains("following the hearing on Wednesday 11 March 2026"),
+        "{}",
+        texts[0]
+    );
+
+    // Recorded on the scheduled day, nothing is overridden and the e-mail quotes that day.
+    app.state
+        .clock
+        .set_today(Some("2026-03-02".parse().unwrap()));
+    let id = w.case_at(&app, "decision_notified");
+    let d = app
+        .get(&format!("/api/v1/disputes/{id}"), Some(w.t(SECRETARY)))
+        .expect(200);
+    assert_eq!(d["hearing"]["held_on"], d["hearing"]["date"]);
+    assert_eq!(d["breaches"], json!([]));
+    let texts = notice_texts(&app, &id, "decision_notified");
+    assert!(
+        texts[0].contains("following the hearing on Thursday 12 March 2026"),
+        "{}",
+        texts[0]
+    );
+}
+
+/// A scheduled hearing whose day passes with nothing recorded is a breach, recorded once by
+/// the deadline sweep, with an alert to the secretary, the LMC and the accountable officer.
+fn a_hearing_day_that_passes_unrecorded_is_a_breach_with_an_alert(db: Db) {
+    let Some((app, w)) = app(db) else { return };
+    let id = w.case_at(&app, "hearing_scheduled");
+    let sweep = |day: &str| {
+        let today: chrono::NaiveDate = day.parse().unwrap();
+        app.state.clock.set_today(Some(today));
+        let mut c = ldr::db::checkout(&app.state.pool).unwrap();
+        ldr::notify::sweep::run(
+            &mut c,
+            &app.state.calendar,
+            &app.state.templates,
+            today,
+            1000,
+        )
+        .unwrap();
+    };
+    let not_recorded = |app: &TestApp| -> Vec<serde_json::Value> {
+        app.get(&format!("/api/v1/disputes/{id}"), Some(w.t(SECRETARY)))
+            .expect(200)["breaches"]
+            .as_array()
+            .unwrap()
+            .iter()
+            .filter(|b| b["kind"] == "hearing_not_recorded")
+            .cloned()
+            .collect()
+    };
+    let alerts = |app: &TestApp| -> Vec<serde_json::Value> {
+        app.get(&format!("/api/v1/disputes/{id}/notices"), Some(&w.admin))
+            .expect(200)
+            .as_array()
+            .unwrap()
+            .iter()
+            .filter(|n| {
+                n["template"] == "deadline_breached"
+                    && n["subject"].as_str().unwrap().contains("scheduled hearing")
+            })
+            .cloned()
+            .collect()
+    };
+    // On the hearing's day nothing is due yet.
+    sweep("2026-03-12");
+    assert!(not_recorded(&app).is_empty());
+    // The day after, and again a day later: one breach, one alert.
+    sweep("2026-03-13");
+    sweep("2026-03-16");
+    let b = not_recorded(&app);
+    assert_eq!(b.len(), 1, "{b:?}");
+    assert_eq!(b[0]["due_on"], "2026-03-12");
+    assert_eq!(b[0]["detected_on"], "2026-03-13");
+    assert_eq!(b[0]["overridden"], false);
+    let a = alerts(&app);
+    assert_eq!(a.len(), 1, "{a:?}");
+    assert_eq!(
+        a[0]["subject"].as_str().unwrap(),
+        format!(
+            "[{}] Deadline missed: scheduled hearing was due on Thursday 12 March 2026",
+            app.get(&format!("/api/v1/disputes/{id}"), Some(&w.admin))
+                .expect(200)["case_ref"]
+                .as_str()
+                .unwrap()
+        )
+    );
+    let to: Vec<&str> = a[0]["to"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|t| t.as_str().unwrap())
+        .collect();
+    assert!(to.contains(&"north.essex.lmc@lmc.nhs.test"), "{to:?}");
+    assert_eq!(
+        to.len(),
+        3,
+        "the secretary, the LMC and the officer: {to:?}"
+    );
+    // Recorded late, as held on its day: nothing more is raised.
+    w.ok(
+        &app,
+        SECRETARY,
+        &id,
+        json!({"type": "record_hearing", "held_on": "2026-03-12",
+        "appellant_presented": true, "respondent_presented": false, "record": "Held as planned."}),
+    );
+    sweep("2026-03-17");
+    assert_eq!(not_recorded(&app).len(), 1);
+    assert_eq!(alerts(&app).len(), 1);
 }

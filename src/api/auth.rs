@@ -172,19 +172,11 @@ fn write_private(path: &std::path::Path, content: &str) -> std::io::Result<()> {
     }
 }
 
-/// The authenticated caller of a request.
-#[derive(Debug, Clone)]
-pub struct Caller {
-    pub user_id: String,
-    pub org_id: String,
-    pub roles: Vec<Role>,
-}
+/// The authenticated caller of a request: the user the service acts for.
+pub use crate::service::Caller;
 
 impl Caller {
-    pub fn has(&self, r: Role) -> bool {
-        self.roles.contains(&r)
-    }
-
+    /// 403 unless the caller has one of `allowed`.
     pub fn require(&self, allowed: &[Role]) -> ApiResult<()> {
         if allowed.iter().any(|r| self.has(*r)) {
             Ok(())

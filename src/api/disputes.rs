@@ -1,50 +1,39 @@
 //! Disputes over HTTP: filing, listing, the dispute, its events, actions, documents, notices,
-//! hearing options, and the timeliness report.
+//! hearing options, and the timeliness report. Filing and events go through the service
+//! (`service::filing`, `service::events`); the handlers here read requests and write answers.
 
-use super::auth::{self, Bearer, Caller};
+use super::auth::{Bearer, Caller};
 use super::documents as docs;
 use super::error::{ApiError, ApiResult, FieldError};
 use super::limits::Action;
-use super::procedure::{self, Ctx, Fields};
-use super::visibility::{self, can_see, panel_view};
-use super::{AppState, Attempts};
+use super::AppState;
+use crate::db::directory;
 use crate::db::disputes::{self as store, DisputeRow, EventRow};
-use crate::db::schema::{
-    breaches, disputes, documents, events, idempotency_keys, notices, organisations, users,
-};
+use crate::db::schema::{breaches, disputes, documents, events as history, notices, users};
 use crate::db::{now, write_tx, DbConn};
 use crate::domain::deadlines;
+use crate::domain::dispute::{
+    Category, Dispute, DocumentKind, FhsuDetermination, FhsuReferral, HearingRecord, MediatorMode,
+    Screening, Side, Vote,
+};
+use crate::domain::fields::Choice;
+use crate::domain::notices::{notifies, CalendarMethod};
 use crate::domain::roles::Role;
 use crate::domain::workflow::{self, EventType, State};
+use crate::service::notices::Parties;
+use crate::service::{self, events, filing, visibility};
 use actix_web::http::StatusCode;
 use actix_web::{web, HttpRequest, HttpResponse};
 use chrono::{NaiveDate, NaiveDateTime};
 use diesel::prelude::*;
 use serde::{Deserialize, Serialize};
-use serde_json::{json, Map, Value};
-use sha2::{Digest, Sha256};
+use serde_json::{json, Value};
+use std::collections::HashMap;
 
-pub const CATEGORIES: [&str; 6] = [
-    "referral_management",
-    "prescribing",
-    "objectives",
-    "quality_premium",
-    "contract",
-    "other",
-];
-pub const DOCUMENT_KINDS: [&str; 6] = [
-    "grounds", "evidence", "contract", "record", "decision", "other",
-];
-/// The fields of `POST /disputes`.
-const FILING_FIELDS: [&str; 7] = [
-    "title",
-    "category",
-    "appellant_id",
-    "respondent_id",
-    "summary",
-    "matter_arose_on",
-    "contract_related",
-];
+/// The categories a dispute may have (as the OpenAPI document lists them).
+pub const CATEGORIES: &[&str] = <Category as Choice>::NAMES;
+/// The kinds a document may have (as the OpenAPI document lists them).
+pub const DOCUMENT_KINDS: &[&str] = <DocumentKind as Choice>::NAMES;
 pub use super::documents::MAX_DOCUMENT_BYTES;
 
 pub fn routes(cfg: &mut web::ServiceConfig) {
@@ -72,87 +61,42 @@ pub fn routes(cfg: &mut web::ServiceConfig) {
     .service(web::resource("/reports/timeliness").route(web::get().to(timeliness)));
 }
 
-fn ctx(state: &AppState) -> Ctx {
-    Ctx {
-        today: state.clock.today(),
-        calendar: state.calendar.clone(),
-        templates: state.templates.clone(),
-        mail_from: state.cfg.mail_from.clone(),
-    }
-}
-
 fn ts(t: &NaiveDateTime) -> String {
     t.and_utc()
         .to_rfc3339_opts(chrono::SecondsFormat::Micros, true)
 }
 
 /// Loads a dispute the caller may see; otherwise 404 (never revealing that it exists).
-pub fn visible(c: &mut DbConn, caller: &Caller, id: &str) -> ApiResult<DisputeRow> {
-    match store::find(c, id)? {
-        Some(d) if can_see(caller, &d) => Ok(d),
-        _ => Err(ApiError::NotFound),
-    }
+/// The dispute `id` if `caller` may see it; otherwise 404 (never saying that it exists).
+pub fn visible(c: &mut DbConn, caller: &Caller, id: &str) -> ApiResult<Dispute> {
+    Ok(service::visible(c, caller, id)?)
+}
+
+/// A stored document's kind (upload accepts only the kinds there are).
+pub fn document_kind(stored: &str) -> ApiResult<DocumentKind> {
+    stored
+        .parse()
+        .map_err(|e| ApiError::Internal(format!("a stored document: {e}")))
 }
 
 // ------------------------------------------------------------------ representation
 
-/// The names of the people a dispute's representation names (mediator, panel).
-struct Names {
-    /// id, name
-    users: Vec<(String, String)>,
-}
-
-impl Names {
-    /// The names of the people `d` names: those in `known`, the others (someone a transition
-    /// has just named) read in one query, only when there are any.
-    fn of(c: &mut DbConn, d: &DisputeRow, mut known: Vec<(String, String)>) -> ApiResult<Names> {
-        let missing: Vec<&String> = [
-            &d.mediator_id,
-            &d.clinical_member_id,
-            &d.gp_conciliator_id,
-            &d.lmc_representative_id,
-            &d.secretary_id,
-        ]
-        .into_iter()
-        .flatten()
-        .filter(|id| !known.iter().any(|k| &k.0 == *id))
-        .collect();
-        if !missing.is_empty() {
-            known.extend(
-                users::table
-                    .filter(users::id.eq_any(missing))
-                    .select((users::id, users::name))
-                    .load::<(String, String)>(c)?,
-            );
-        }
-        Ok(Names { users: known })
-    }
-
-    fn user<'a>(&'a self, id: Option<&'a str>) -> Option<UserOut<'a>> {
-        let id = id?;
-        let name = self.users.iter().find(|u| u.0 == id).map(|u| u.1.as_str());
-        Some(UserOut { id, name })
-    }
-}
-
-// The representation of a dispute, serialised straight from the row it was read into (no
-// `serde_json::Value` tree built, sorted and dropped for each answer: a third of a `GET`'s
-// instructions). The fields of each struct are in alphabetical order, the order in which a
-// `Value`'s keys are written, so the answer is the same text as before, byte for byte. Each
-// struct's schema for the OpenAPI document is its twin in `super::openapi`.
+// The representation of a dispute, serialised straight from the dispute it was read into.
+// The fields of each struct are in alphabetical order, the order in which a `Value`'s keys
+// are written. Each struct's schema for the OpenAPI document is its twin in `super::openapi`.
 
 #[derive(Serialize)]
 struct DisputeOut<'a> {
     appellant: PartyOut<'a>,
     breaches: Vec<BreachOut>,
     case_ref: String,
-    category: &'a str,
+    category: Category,
     contract_related: bool,
     created_at: String,
     deadlines: DeadlinesOut,
     decision: Option<DecisionOut<'a>>,
-    fhsu_determination: &'a Option<Value>,
-    fhsu_referral: &'a Option<Value>,
+    fhsu_determination: &'a Option<FhsuDetermination>,
+    fhsu_referral: &'a Option<FhsuReferral>,
     formal_request: Option<FormalRequestOut<'a>>,
     hearing: Option<HearingOut<'a>>,
     id: &'a str,
@@ -188,31 +132,31 @@ struct UserOut<'a> {
 #[derive(Serialize)]
 struct MediatorOut<'a> {
     id: &'a str,
-    mode: &'a Option<String>,
+    mode: MediatorMode,
     name: Option<&'a str>,
 }
 
 #[derive(Serialize)]
 struct PanelOut<'a> {
-    chair_id: &'a Option<String>,
-    clinical_member: Option<UserOut<'a>>,
-    gp_conciliator: Option<UserOut<'a>>,
-    lmc_representative: Option<UserOut<'a>>,
-    secretary: Option<UserOut<'a>>,
+    chair_id: &'a str,
+    clinical_member: UserOut<'a>,
+    gp_conciliator: UserOut<'a>,
+    lmc_representative: UserOut<'a>,
+    secretary: UserOut<'a>,
 }
 
 #[derive(Serialize)]
 struct HearingOut<'a> {
     bundle_distributed_on: Option<NaiveDate>,
-    date: Option<NaiveDate>,
+    date: NaiveDate,
     held_on: Option<NaiveDate>,
-    notice_sent_on: Option<NaiveDate>,
+    notice_sent_on: NaiveDate,
     /// For the panel only: absent for others, `null` for the panel before it is recorded.
     #[serde(skip_serializing_if = "Option::is_none")]
-    record: Option<Option<&'a Value>>,
+    record: Option<Option<&'a HearingRecord>>,
     sequence: i32,
-    time: &'a Option<String>,
-    venue: &'a Option<String>,
+    time: String,
+    venue: &'a str,
 }
 
 #[derive(Serialize)]
@@ -225,13 +169,14 @@ struct DeadlinesOut {
 }
 
 impl DeadlinesOut {
-    fn of(d: &DisputeRow) -> DeadlinesOut {
+    fn of(d: &Dispute) -> DeadlinesOut {
+        let dl = &d.deadlines;
         DeadlinesOut {
-            bundle_by: d.bundle_by,
-            decision_by: d.decision_by,
-            fhsu_by: d.fhsu_by,
-            hearing_by: d.hearing_by,
-            notice_by: d.notice_by,
+            bundle_by: dl.bundle_by,
+            decision_by: dl.decision_by,
+            fhsu_by: dl.fhsu_by,
+            hearing_by: dl.hearing_by,
+            notice_by: dl.notice_by,
         }
     }
 }
@@ -242,7 +187,7 @@ struct FormalRequestOut<'a> {
     lmc_consulted_on: Option<NaiveDate>,
     lodged_on: NaiveDate,
     requested_by: &'a Option<String>,
-    screening: &'a Option<Value>,
+    screening: &'a Option<Screening>,
 }
 
 /// The parties see the outcome and recommendations once notified; the votes and the recording
@@ -250,12 +195,12 @@ struct FormalRequestOut<'a> {
 #[derive(Serialize)]
 struct DecisionOut<'a> {
     notified_on: Option<NaiveDate>,
-    outcome: &'a str,
+    outcome: Side,
     recommendations: &'a str,
     #[serde(skip_serializing_if = "Option::is_none")]
     recorded_on: Option<NaiveDate>,
     #[serde(skip_serializing_if = "Option::is_none")]
-    votes: Option<&'a [store::Vote]>,
+    votes: Option<&'a [Vote]>,
 }
 
 #[derive(Serialize)]
@@ -267,62 +212,59 @@ struct BreachOut {
     overridden: bool,
 }
 
-fn party<'a>(id: &'a str, p: &'a store::Party) -> PartyOut<'a> {
+fn party(o: &directory::OrgRow) -> PartyOut<'_> {
     PartyOut {
-        address: &p.address,
-        id,
-        kind: &p.kind,
-        name: &p.name,
+        address: &o.address,
+        id: &o.id,
+        kind: &o.kind,
+        name: &o.name,
     }
 }
 
-/// The dispute as the caller may see it, as the JSON text of the answer.
-pub fn represent(c: &mut DbConn, caller: &Caller, d: &DisputeRow) -> ApiResult<Vec<u8>> {
-    let v = store::view(c, &d.id, &caller.user_id, false, None)?.ok_or(ApiError::NotFound)?;
-    represent_with(c, caller, d, &v.parties, v.people, v.breaches)
+fn user<'a>(names: &'a HashMap<String, directory::Contact>, id: &'a str) -> UserOut<'a> {
+    UserOut {
+        id,
+        name: names.get(id).map(|u| u.name.as_str()),
+    }
 }
 
-/// [`represent`] from what [`store::view`] read: the parties, the names of the people it knew
-/// (any others are read) and the number of breaches (their rows are read only when there are
-/// any).
-fn represent_with(
+/// The dispute `d` as the caller may see it, as the JSON text of the answer; `parties` as
+/// read for it. Reads the names of the people it names and its breaches.
+pub fn represent(
     c: &mut DbConn,
     caller: &Caller,
-    d: &DisputeRow,
-    parties: &store::Parties,
-    people: Vec<(String, String)>,
-    breach_count: i64,
+    d: &Dispute,
+    parties: &Parties,
 ) -> ApiResult<Vec<u8>> {
-    let detail = d.detail();
-    let panel_sees = panel_view(caller, d);
-    let state = d.state();
-    let names = Names::of(c, d, people)?;
-    let breaches = if breach_count == 0 {
-        Vec::new()
-    } else {
-        store::breaches_of(c, &d.id)?
-            .into_iter()
-            .map(|b| BreachOut {
-                detail: b.detail,
-                detected_on: b.detected_on,
-                due_on: b.due_on,
-                kind: b.kind,
-                overridden: b.overridden,
-            })
-            .collect()
-    };
+    let panel_sees = visibility::panel_view(caller, d);
+    let mut named: Vec<&str> = d.mediator_id().into_iter().collect();
+    if let Some(p) = &d.panel {
+        named.extend(p.everyone());
+    }
+    let names = directory::contacts(c, &named)?;
+    let breaches = store::breaches_of(c, &d.id)?
+        .into_iter()
+        .map(|b| BreachOut {
+            detail: b.detail,
+            detected_on: b.detected_on,
+            due_on: b.due_on,
+            kind: b.kind,
+            overridden: b.overridden,
+        })
+        .collect();
+    let detail = &d.detail;
     let out = DisputeOut {
-        appellant: party(&d.appellant_id, &parties.appellant),
+        appellant: party(&parties.appellant),
         breaches,
         case_ref: d.case_ref(),
-        category: &d.category,
+        category: d.category,
         contract_related: d.contract_related,
         created_at: ts(&d.created_at),
         deadlines: DeadlinesOut::of(d),
         decision: detail.decision.as_ref().and_then(|dec| {
             (panel_sees || d.decision_notified_on.is_some()).then(|| DecisionOut {
                 notified_on: d.decision_notified_on,
-                outcome: &dec.outcome,
+                outcome: dec.outcome,
                 recommendations: &dec.recommendations,
                 recorded_on: panel_sees.then_some(dec.recorded_on),
                 votes: panel_sees.then_some(dec.votes.as_slice()),
@@ -337,36 +279,36 @@ fn represent_with(
             requested_by: &detail.requested_by_org,
             screening: &detail.screening,
         }),
-        hearing: d.hearing_date.is_some().then(|| HearingOut {
+        hearing: d.hearing.as_ref().map(|h| HearingOut {
             bundle_distributed_on: d.bundle_distributed_on,
-            date: d.hearing_date,
+            date: h.date,
             held_on: d.held_on,
-            notice_sent_on: d.notice_sent_on,
+            notice_sent_on: h.notice_sent_on,
             record: panel_sees.then_some(detail.hearing_record.as_ref()),
-            sequence: d.hearing_sequence,
-            time: &d.hearing_time,
-            venue: &d.hearing_venue,
+            sequence: h.sequence,
+            time: h.time_text(),
+            venue: &h.venue,
         }),
         id: &d.id,
         inter_practice: d.inter_practice,
         lmc_id: &d.lmc_id,
         matter_arose_on: d.matter_arose_on,
-        mediator: d.mediator_id.as_deref().map(|id| MediatorOut {
-            id,
-            mode: &d.mediator_mode,
-            name: names.user(Some(id)).and_then(|u| u.name),
+        mediator: d.mediator.as_ref().map(|m| MediatorOut {
+            id: &m.id,
+            mode: m.mode,
+            name: names.get(&m.id).map(|u| u.name.as_str()),
         }),
-        panel: d.secretary_id.is_some().then(|| PanelOut {
-            chair_id: &d.chair_id,
-            clinical_member: names.user(d.clinical_member_id.as_deref()),
-            gp_conciliator: names.user(d.gp_conciliator_id.as_deref()),
-            lmc_representative: names.user(d.lmc_representative_id.as_deref()),
-            secretary: names.user(d.secretary_id.as_deref()),
+        panel: d.panel.as_ref().map(|p| PanelOut {
+            chair_id: &p.chair_id,
+            clinical_member: user(&names, &p.clinical_member_id),
+            gp_conciliator: user(&names, &p.gp_conciliator_id),
+            lmc_representative: user(&names, &p.lmc_representative_id),
+            secretary: user(&names, &p.secretary_id),
         }),
-        respondent: party(&d.respondent_id, &parties.respondent),
+        respondent: party(&parties.respondent),
         screening_organisation_id: &d.screening_org_id,
-        stage: state.stage(),
-        state,
+        stage: d.state.stage(),
+        state: d.state,
         summary: &d.summary,
         title: &d.title,
         updated_at: ts(&d.updated_at),
@@ -399,277 +341,30 @@ pub async fn create_dispute(
     body: web::Json<Value>,
 ) -> ApiResult<HttpResponse> {
     let body = body.into_inner();
-    let key_header = req.headers().get("Idempotency-Key").cloned();
-    let today = state.clock.today();
-    let calendar = state.calendar.clone();
-    let ctx = ctx(&state);
+    let key = req.headers().get("Idempotency-Key").cloned();
+    let parts = state.ctx_parts();
     let limits = state.clone();
-    // One trip to the blocking pool: the caller, the checks, the filing and its
-    // representation on one connection.
-    let (out, id, actor, created) = state
+    let (out, filed) = state
         .db_as(who, move |c, caller| {
             // Each filing e-mails the respondent and the LMC: throttled per user and
             // organisation, before anything is read or written.
             limits
                 .limits
                 .check(Action::File, &caller.user_id, &caller.org_id)?;
-            file_dispute(c, caller, key_header, body, today, calendar, ctx)
+            let key = key.as_ref().map(|k| k.as_bytes());
+            let f = filing::file(c, &parts.ctx(), caller, key, &body)?;
+            let out = represent(c, caller, &f.dispute, &f.parties)?;
+            Ok((
+                out,
+                f.created.then(|| (f.dispute.id, caller.user_id.clone())),
+            ))
         })
         .await?;
-    if created {
+    if let Some((id, actor)) = filed {
         state.mail_wakeup.notify_one();
         tracing::info!(dispute_id = %id, actor = %actor, "dispute filed");
     }
     Ok(json_answer(StatusCode::CREATED, out))
-}
-
-/// The body of `create_dispute`, on one connection: returns the representation, the dispute
-/// id, the caller's id and whether it was created now (not an idempotent replay).
-fn file_dispute(
-    c: &mut DbConn,
-    caller: &Caller,
-    key_header: Option<actix_web::http::header::HeaderValue>,
-    body: Value,
-    today: NaiveDate,
-    calendar: crate::domain::calendar::Calendar,
-    ctx: Ctx,
-) -> ApiResult<(Vec<u8>, String, String, bool)> {
-    caller.require(&[Role::PracticeUser, Role::Commissioner])?;
-    let key = match key_header.as_ref() {
-        Some(v) => {
-            let k = v
-                .to_str()
-                .map_err(|_| ApiError::field("Idempotency-Key", "must be visible ASCII"))?
-                .trim()
-                .to_string();
-            if k.is_empty() || k.len() > 200 {
-                return Err(ApiError::field(
-                    "Idempotency-Key",
-                    "must be 1 to 200 characters",
-                ));
-            }
-            Some(k)
-        }
-        None => None,
-    };
-    let obj = body
-        .as_object()
-        .ok_or_else(|| ApiError::BadRequest("The body must be a JSON object.".into()))?
-        .clone();
-    let mut f = Fields::new(&obj);
-    f.only(&FILING_FIELDS);
-    let title = f.text("title", 200);
-    let category = f.one_of("category", &CATEGORIES);
-    let appellant_id = f.id("appellant_id");
-    let respondent_id = f.id("respondent_id");
-    let summary = f.text("summary", 20_000);
-    let matter_arose_on = f.date("matter_arose_on");
-    let contract_related = f.boolean("contract_related");
-    let mut extra = Vec::new();
-    if matter_arose_on.is_some_and(|m| m > today) {
-        extra.push(FieldError {
-            field: "matter_arose_on".into(),
-            message: "must not be in the future".into(),
-        });
-    }
-    if !appellant_id.is_empty() && appellant_id != caller.org_id {
-        extra.push(FieldError {
-            field: "appellant_id".into(),
-            message: "must be your own organisation".into(),
-        });
-    }
-    if !appellant_id.is_empty() && appellant_id == respondent_id {
-        extra.push(FieldError {
-            field: "respondent_id".into(),
-            message: "must differ from the appellant".into(),
-        });
-    }
-    f.errors.extend(extra);
-    f.finish()?;
-    let matter_arose_on = matter_arose_on.unwrap_or(today);
-    let hash = hex::encode(Sha256::digest(body.to_string().as_bytes()));
-    let (row, parties) = write_tx(c, |c| {
-                if let Some(k) = &key {
-                    let prior: Option<(String, String)> = idempotency_keys::table
-                        .filter(idempotency_keys::user_id.eq(&caller.user_id))
-                        .filter(idempotency_keys::key.eq(k))
-                        .select((idempotency_keys::request_hash, idempotency_keys::dispute_id))
-                        .first(c)
-                        .optional()?;
-                    if let Some((h, id)) = prior {
-                        if h != hash {
-                            return Err(ApiError::Conflict {
-                                code: "idempotency_key_reused",
-                                detail: "This Idempotency-Key was used with a different body.".into(),
-                            });
-                        }
-                        let d = store::find(c, &id)?.ok_or(ApiError::NotFound)?;
-                        return Ok((d, None));
-                    }
-                }
-                // Both parties in one statement.
-                let orgs = super::directory::find_organisations(c, &[&appellant_id, &respondent_id])?;
-                let find = |id: &str| orgs.iter().find(|o| o.id == id);
-                let appellant = find(&appellant_id)
-                    .ok_or_else(|| ApiError::field("appellant_id", "does not name an organisation"))?;
-                let respondent = find(&respondent_id)
-                    .ok_or_else(|| ApiError::field("respondent_id", "does not name an organisation"))?;
-                let kinds = (appellant.kind.as_str(), respondent.kind.as_str());
-                let (inter_practice, screening_org, lmc_area) = match kinds {
-                    ("practice", "commissioner") => (false, respondent.id.clone(), appellant.area.clone()),
-                    ("commissioner", "practice") => (false, appellant.id.clone(), respondent.area.clone()),
-                    ("practice", "practice") => (
-                        true,
-                        appellant.commissioner_id.clone().unwrap_or_default(),
-                        appellant.area.clone(),
-                    ),
-                    _ => {
-                        return Err(ApiError::field(
-                            "respondent_id",
-                            "a dispute is between a practice and a commissioner, or between two practices",
-                        ))
-                    }
-                };
-                // The LMC's id and e-mail (its notice goes to it).
-                let lmc: Option<(String, String)> = organisations::table
-                    .filter(organisations::kind.eq("lmc"))
-                    .filter(organisations::area.eq(&lmc_area))
-                    .order(organisations::created_at.asc())
-                    .select((organisations::id, organisations::email))
-                    .first(c)
-                    .optional()?;
-                // Without an LMC no mediator could see the case and it would stick at stage 1.
-                if lmc.is_none() {
-                    return Err(ApiError::rule(
-                        "no_lmc",
-                        format!(
-                            "No LMC covers {lmc_area:?}, the area of the practice: no mediator could \
-                             take this dispute. Ask an admin to correct the practice's area \
-                             (PATCH /organisations/{{id}}) or to add the LMC, then file again."
-                        ),
-                    ));
-                }
-                let lmc_id = lmc.as_ref().map(|l| l.0.clone());
-                let t = now();
-                let mut d = DisputeRow {
-                    id: uuid::Uuid::new_v4().to_string(),
-                    title,
-                    category,
-                    appellant_id: appellant.id.clone(),
-                    respondent_id: respondent.id.clone(),
-                    summary,
-                    matter_arose_on,
-                    contract_related,
-                    inter_practice,
-                    screening_org_id: screening_org,
-                    lmc_id,
-                    state: State::Informal.as_str().into(),
-                    version: 1,
-                    mediator_id: None,
-                    mediator_mode: None,
-                    lodged_on: None,
-                    lmc_consulted_on: None,
-                    clinical_member_id: None,
-                    gp_conciliator_id: None,
-                    lmc_representative_id: None,
-                    secretary_id: None,
-                    chair_id: None,
-                    hearing_date: None,
-                    hearing_time: None,
-                    hearing_venue: None,
-                    hearing_sequence: 0,
-                    notice_sent_on: None,
-                    bundle_distributed_on: None,
-                    held_on: None,
-                    decided_on: None,
-                    decision_notified_on: None,
-                    referred_on: None,
-                    hearing_by: None,
-                    notice_by: None,
-                    bundle_by: None,
-                    decision_by: None,
-                    fhsu_by: (contract_related && !inter_practice).then(|| deadlines::fhsu_by(matter_arose_on)),
-                    next_sweep_on: None,
-                    detail: "{}".into(),
-                    created_by: caller.user_id.clone(),
-                    created_at: t,
-                    updated_at: t,
-                };
-                d.next_sweep_on = crate::notify::sweep::next_sweep_on(&calendar, &d);
-                store::insert(c, &d)?;
-                if let Some(k) = &key {
-                    diesel::insert_into(idempotency_keys::table)
-                        .values((
-                            idempotency_keys::user_id.eq(&caller.user_id),
-                            idempotency_keys::key.eq(k),
-                            idempotency_keys::request_hash.eq(&hash),
-                            idempotency_keys::dispute_id.eq(&d.id),
-                            idempotency_keys::created_at.eq(t),
-                        ))
-                        .execute(c)?;
-                }
-                store::append_event(
-                    c,
-                    &EventRow {
-                        dispute_id: d.id.clone(),
-                        seq: 1,
-                        event_type: "file".into(),
-                        actor_id: caller.user_id.clone(),
-                        at: t,
-                        data: json!({"title": d.title, "category": d.category, "appellant_id": d.appellant_id,
-                            "respondent_id": d.respondent_id, "summary": d.summary,
-                            "matter_arose_on": d.matter_arose_on, "contract_related": d.contract_related})
-                        .to_string(),
-                    },
-                )?;
-                // The names and addresses were read above: the notice asks for nothing more.
-                let base = crate::notify::outbox::base_context_named(&d, &appellant.name, &respondent.name, today);
-                let mut known = vec![(respondent.id.clone(), respondent.email.clone())];
-                known.extend(lmc.clone());
-                let mut a = crate::notify::outbox::Addresses::knowing(c, known);
-                let mut to = a.org(Some(&d.respondent_id));
-                to.extend(a.lmc(&d));
-                crate::notify::outbox::queue(
-                    c,
-                    &ctx.templates,
-                    Some(&d.id),
-                    vec![crate::notify::outbox::NoticeSpec {
-                        template: "dispute_filed",
-                        recipients: to,
-                        ctx: crate::notify::outbox::with(&base, json!({"summary": d.summary, "matter_arose_on": d.matter_arose_on})),
-                        ics: None,
-                    }],
-                )?;
-                let party = |o: &super::directory::Organisation| store::Party {
-                    name: o.name.clone(),
-                    kind: o.kind.clone(),
-                    address: o.address.clone(),
-                    email: o.email.clone(),
-                };
-                let parties = store::Parties {
-                    appellant: party(appellant),
-                    respondent: party(respondent),
-                    lmc_email: lmc.map(|l| l.1),
-                };
-                Ok((d, Some(parties)))
-            })
-        .map_err(|e| match e {
-            // Two requests with one key at once on PostgreSQL: the loser is told to retry,
-            // and its retry returns the winner's dispute.
-            ApiError::Internal(m) if m.contains("idempotency_keys") => ApiError::Conflict {
-                code: "idempotency_conflict",
-                detail: "A request with this Idempotency-Key is in progress; retry.".into(),
-            },
-            other => other,
-        })?;
-    // A new dispute is represented from what the filing read and wrote (it names nobody yet
-    // and has no breach); a replay reads the dispute as it is now.
-    let created = parties.is_some();
-    let out = match &parties {
-        Some(p) => represent_with(c, caller, &row, p, Vec::new(), 0)?,
-        None => represent(c, caller, &row)?,
-    };
-    Ok((out, row.id, caller.user_id.clone(), created))
 }
 
 // ------------------------------------------------------------------ listing
@@ -836,6 +531,10 @@ pub async fn list_disputes(
             } else {
                 None
             };
+            let rows: Vec<Dispute> = rows
+                .into_iter()
+                .map(service::decode)
+                .collect::<Result<_, _>>()?;
             // Every party's name on the page in one query (not two per dispute).
             let names = store::org_names(
                 c,
@@ -863,16 +562,16 @@ struct PageOut<'a> {
 struct SummaryOut<'a> {
     appellant: OrgNameOut<'a>,
     case_ref: String,
-    category: &'a str,
+    category: Category,
     contract_related: bool,
     created_at: String,
     deadlines: DeadlinesOut,
     hearing_date: Option<NaiveDate>,
     id: &'a str,
     inter_practice: bool,
-    mediator_id: &'a Option<String>,
+    mediator_id: Option<&'a str>,
     respondent: OrgNameOut<'a>,
-    secretary_id: &'a Option<String>,
+    secretary_id: Option<&'a str>,
     stage: Option<u8>,
     state: State,
     title: &'a str,
@@ -887,30 +586,26 @@ struct OrgNameOut<'a> {
 }
 
 /// The list view: the dispute without its history-heavy parts.
-fn summary<'a>(
-    names: &'a std::collections::HashMap<String, String>,
-    d: &'a DisputeRow,
-) -> SummaryOut<'a> {
+fn summary<'a>(names: &'a HashMap<String, String>, d: &'a Dispute) -> SummaryOut<'a> {
     let org = |id: &'a str| OrgNameOut {
         id,
         name: names.get(id).map(String::as_str),
     };
-    let state = d.state();
     SummaryOut {
         appellant: org(&d.appellant_id),
         case_ref: d.case_ref(),
-        category: &d.category,
+        category: d.category,
         contract_related: d.contract_related,
         created_at: ts(&d.created_at),
         deadlines: DeadlinesOut::of(d),
-        hearing_date: d.hearing_date,
+        hearing_date: d.hearing.as_ref().map(|h| h.date),
         id: &d.id,
         inter_practice: d.inter_practice,
-        mediator_id: &d.mediator_id,
+        mediator_id: d.mediator_id(),
         respondent: org(&d.respondent_id),
-        secretary_id: &d.secretary_id,
-        stage: state.stage(),
-        state,
+        secretary_id: d.secretary_id(),
+        stage: d.state.stage(),
+        state: d.state,
         title: &d.title,
         updated_at: ts(&d.updated_at),
         version: d.version,
@@ -929,48 +624,23 @@ pub async fn get_dispute(
 ) -> ApiResult<HttpResponse> {
     let id = id.into_inner();
     let out = state
-        .read(move |c| {
-            // The caller, the dispute, its parties and breach count in one statement.
-            let (caller, v) = view_as(c, &who, &id, false, None, None)?;
-            if !can_see(&caller, &v.dispute) {
-                return Err(ApiError::NotFound);
-            }
-            represent_with(c, &caller, &v.dispute, &v.parties, v.people, v.breaches)
+        .db_as(who, move |c, caller| {
+            let d = visible(c, caller, &id)?;
+            let parties = Parties::of(c, &d)?;
+            represent(c, caller, &d, &parties)
         })
         .await?;
     Ok(json_answer(StatusCode::OK, out))
 }
 
-/// The caller of `who`, checked fresh (401 when the user is gone or deactivated), and the
-/// dispute `id` with what its representation needs, read together by [`store::view`]. When
-/// there is no such dispute: 401 for a user that is gone, then `refuse_first` (a malformed
-/// body), then 404, the order in which the separate checks would answer.
-fn view_as(
-    c: &mut DbConn,
-    who: &Bearer,
-    id: &str,
-    full: bool,
-    named: Option<&str>,
-    refuse_first: Option<ApiError>,
-) -> ApiResult<(Caller, store::Viewed)> {
-    match store::view(c, id, &who.user_id, full, named)? {
-        Some(mut v) => {
-            let caller =
-                auth::caller_from(&who.user_id, v.user.take()).ok_or_else(auth::user_gone)?;
-            Ok((caller, v))
-        }
-        None => {
-            auth::load_caller(c, &who.user_id)?.ok_or_else(auth::user_gone)?;
-            Err(refuse_first.unwrap_or(ApiError::NotFound))
-        }
-    }
-}
-
 // ------------------------------------------------------------------ events
 
-/// Apply one event (see the `type` enum); returns the updated dispute.
+/// Apply one event (see the `type` enum and each event type's schema); returns the updated
+/// dispute.
 #[utoipa::path(post, path = "/api/v1/disputes/{id}/events", tag = "disputes", params(("id" = String, Path)),
-    request_body = EventRequest, security(("bearer" = [])),
+    request_body(content = Object, description = "The event: `type`, optionally the `expected_version` \
+        the sender read, and the event type's own fields (one schema per event type)."),
+    security(("bearer" = [])),
     responses((status = 200, description = "the updated dispute", body = super::openapi::Dispute), (status = 400, body = super::error::Problem),
         (status = 401, body = super::error::Problem), (status = 403, body = super::error::Problem),
         (status = 404, body = super::error::Problem), (status = 409, body = super::error::Problem),
@@ -983,175 +653,53 @@ pub async fn post_event(
 ) -> ApiResult<HttpResponse> {
     let id = id.into_inner();
     let body = body.into_inner();
-    let ctx = ctx(&state);
-    let actor = who.user_id.clone();
-    // An event that e-mails people is throttled per user and organisation, once per request
-    // (the transition below may decide more than once).
+    let parts = state.ctx_parts();
     let throttle = state.clone();
-    let throttled = std::sync::atomic::AtomicBool::new(false);
-    // Tried first on the HTTP worker's own thread (PostgreSQL, one unlocked attempt), then
-    // if need be in full on the blocking pool: see [`AppState::transition`].
-    let (out, queued, ev, did) = state
-        .transition(move |c, attempts| {
-            let Some(((caller, (parties, mut people, breaches)), applied, recorded)) =
-                transition(c, &id, attempts, |c| {
-                    // The caller and the dispute with its parties, in one statement.
-                    let not_object = (!body.is_object()).then(procedure::not_an_object);
-                    // A note notifies nobody: it needs neither the LMC's address nor the names.
-                    let event = body
-                        .get("type")
-                        .and_then(Value::as_str)
-                        .and_then(EventType::parse);
-                    let full = event != Some(EventType::AddNote);
-                    // The mediator an assignment names is read with the dispute.
-                    let named = body
-                        .get("mediator_id")
-                        .and_then(Value::as_str)
-                        .filter(|m| event == Some(EventType::AssignMediator) && m.len() <= 64);
-                    let (caller, v) = view_as(c, &who, &id, full, named, not_object)?;
-                    if event.is_some_and(procedure::notifies)
-                        && !throttled.swap(true, std::sync::atomic::Ordering::Relaxed)
-                    {
-                        throttle
-                            .limits
-                            .check(Action::Notify, &caller.user_id, &caller.org_id)?;
-                    }
-                    let store::Viewed {
-                        dispute,
-                        parties,
-                        people,
-                        breaches,
-                        named,
-                        ..
-                    } = v;
-                    let applied = procedure::apply(
-                        c,
-                        &ctx,
-                        &caller,
-                        dispute,
-                        &parties,
-                        named.as_ref(),
-                        &body,
-                    )?;
-                    Ok(((caller, (parties, people, breaches)), applied))
-                })?
-            else {
-                return Ok(None);
-            };
-            people.extend(applied.named.iter().cloned());
-            let out = represent_with(
-                c,
-                &caller,
-                &applied.writes.dispute,
-                &parties,
-                people,
-                breaches + recorded as i64,
-            )?;
-            let queued = applied.writes.notices.len();
-            Ok(Some((
-                out,
-                queued,
-                body.get("type").cloned(),
-                applied.writes.dispute.id,
-            )))
+    let (out, applied) = state
+        .db_as(who, move |c, caller| {
+            // An event that e-mails people is throttled per user and organisation.
+            let event = body
+                .get("type")
+                .and_then(Value::as_str)
+                .and_then(EventType::parse);
+            if event.is_some_and(notifies) {
+                throttle
+                    .limits
+                    .check(Action::Notify, &caller.user_id, &caller.org_id)?;
+            }
+            let applied = events::apply(c, &parts.ctx(), caller, &id, &body)?;
+            let out = represent(c, caller, &applied.dispute, &applied.parties)?;
+            Ok((out, (applied, event, caller.user_id.clone())))
         })
         .await?;
-    if queued > 0 {
+    let (applied, event, actor) = applied;
+    if applied.notices > 0 {
         state.mail_wakeup.notify_one();
     }
-    let ev = ev.unwrap_or(Value::Null);
-    tracing::info!(dispute_id = %did, event = %ev, actor = %actor, "event applied");
+    let event = event.map_or("", EventType::as_str);
+    tracing::info!(dispute_id = %applied.dispute.id, event, actor = %actor, "event applied");
     Ok(json_answer(StatusCode::OK, out))
 }
-
-/// How many times, on PostgreSQL, a transition is decided and written without a lock before
-/// it is decided once more under the dispute's row lock (see [`transition`]).
-const UNLOCKED_ATTEMPTS: usize = 2;
-
-/// Runs `decide` (read the dispute `id`, check the event, decide what to write, writing
-/// nothing) and writes what it decided with [`store::write`]; returns what `decide` returned
-/// and the number of breaches recorded.
-/// - PostgreSQL: first without a transaction or a row lock. The writes are one statement that
-///   writes nothing when the dispute's version has moved since the read (another transition
-///   was written in between); `decide` then runs again on the new state, so an event that the
-///   other one made invalid is refused as it would have been had it come second. After
-///   [`UNLOCKED_ATTEMPTS`] such misses, it runs inside a transaction that first takes the
-///   dispute's row lock, where nothing can move, so busy disputes are served in turn and never
-///   refused for it. Unlocked, a note is two round trips (the read, the writes) instead of five.
-/// - SQLite: inside [`write_tx`] (`BEGIN IMMEDIATE`), where nothing can move between the read
-///   and the write.
-///
-/// With [`Attempts::FirstOnly`] (PostgreSQL), only the first unlocked attempt is made, and a
-/// miss is `Ok(None)` with nothing written; otherwise it is always `Some`.
-fn transition<T>(
-    c: &mut DbConn,
-    id: &str,
-    attempts: Attempts,
-    mut decide: impl FnMut(&mut DbConn) -> ApiResult<(T, procedure::Applied)>,
-) -> ApiResult<Option<(T, procedure::Applied, usize)>> {
-    if let DbConn::Sqlite(_) = c {
-        return write_tx(c, |c| {
-            decide_and_write(c, &mut decide)?.ok_or_else(moved_under_lock)
-        })
-        .map(Some);
+/// What the caller may see of an event's data: the hearing's record and the votes are the
+/// panel's (and the decision the parties' once it is notified).
+pub fn redact(caller: &Caller, d: &Dispute, ev: &EventRow) -> ApiResult<Value> {
+    let data: Value = serde_json::from_str(&ev.data).map_err(|e| {
+        ApiError::Internal(format!(
+            "event {} of dispute {} does not read: {e}",
+            ev.seq, d.id
+        ))
+    })?;
+    if visibility::panel_view(caller, d) {
+        return Ok(data);
     }
-    if attempts == Attempts::FirstOnly {
-        return decide_and_write(c, &mut decide);
-    }
-    for _ in 0..UNLOCKED_ATTEMPTS {
-        if let Some(done) = decide_and_write(c, &mut decide)? {
-            return Ok(Some(done));
-        }
-    }
-    write_tx(c, |c| {
-        store::lock(c, id)?;
-        decide_and_write(c, &mut decide)?.ok_or_else(moved_under_lock)
-    })
-    .map(Some)
-}
-
-/// One attempt of [`transition`]: `None` when the version moved and nothing was written.
-fn decide_and_write<T>(
-    c: &mut DbConn,
-    decide: &mut impl FnMut(&mut DbConn) -> ApiResult<(T, procedure::Applied)>,
-) -> ApiResult<Option<(T, procedure::Applied, usize)>> {
-    let (t, applied) = decide(c)?;
-    Ok(store::write(c, &applied.writes)?.map(|recorded| (t, applied, recorded)))
-}
-
-/// Under the write lock (SQLite's, or the dispute's row lock) no other transition can write
-/// between the read and the write.
-fn moved_under_lock() -> ApiError {
-    ApiError::Internal("the dispute's version moved under its write lock".into())
-}
-
-/// The body of `POST /disputes/{id}/events`: `type`, optional `expected_version`, and the
-/// event's own fields (see the SPEC's table).
-#[derive(Debug, Deserialize, utoipa::ToSchema)]
-pub struct EventRequest {
-    #[serde(rename = "type")]
-    pub type_: EventType,
-    pub expected_version: Option<i64>,
-    pub override_reason: Option<String>,
-    #[serde(flatten)]
-    #[schema(value_type = Object)]
-    pub fields: Map<String, Value>,
-}
-
-/// An event's data as `caller` may see it (hearing records and votes are the panel's).
-pub fn redact(caller: &Caller, d: &DisputeRow, ev: &EventRow) -> Value {
-    let data: Value = serde_json::from_str(&ev.data).unwrap_or(Value::Null);
-    if panel_view(caller, d) {
-        return data;
-    }
-    match ev.event_type.as_str() {
+    Ok(match ev.event_type.as_str() {
         "record_hearing" => json!({"held_on": data.get("held_on")}),
         "record_decision" if d.decision_notified_on.is_some() => {
             json!({"outcome": data.get("outcome"), "recommendations": data.get("recommendations")})
         }
         "record_decision" => json!({}),
         _ => data,
-    }
+    })
 }
 
 /// The dispute's history, oldest first. Append-only.
@@ -1170,14 +718,16 @@ pub async fn list_events(
             let d = visible(c, &caller, &id)?;
             let events = store::events_of(c, &id)?;
             let names = store::user_names(c, events.iter().map(|e| &e.actor_id))?;
-            Ok(events
+            events
                 .iter()
                 .map(|e| {
-                    json!({"seq": e.seq, "type": e.event_type, "actor_id": e.actor_id,
+                    Ok(
+                        json!({"seq": e.seq, "type": e.event_type, "actor_id": e.actor_id,
                     "actor_name": names.get(&e.actor_id).cloned().unwrap_or_default(),
-                    "at": ts(&e.at), "data": redact(&caller, &d, e)})
+                    "at": ts(&e.at), "data": redact(&caller, &d, e)?}),
+                    )
                 })
-                .collect::<Vec<_>>())
+                .collect::<ApiResult<Vec<_>>>()
         })
         .await?;
     Ok(HttpResponse::Ok().json(out))
@@ -1198,7 +748,7 @@ pub async fn list_actions(
         .db(move |c| {
             let d = visible(c, &caller, &id)?;
             Ok(workflow::allowed(
-                d.state(),
+                d.state,
                 &visibility::relations(&caller, &d),
             ))
         })
@@ -1209,18 +759,18 @@ pub async fn list_actions(
 // ------------------------------------------------------------------ documents
 
 /// Refuses a document for a dispute that has ended.
-fn open_for_documents(d: &DisputeRow) -> ApiResult<()> {
-    if d.state().is_terminal() {
+fn open_for_documents(d: &Dispute) -> ApiResult<()> {
+    if d.state.is_terminal() {
         return Err(ApiError::InvalidTransition(format!(
             "No documents can be added while the dispute is {}.",
-            d.state()
+            d.state
         )));
     }
     Ok(())
 }
 
 /// The `kind` field's refusal for a caller who could not see a document of that kind.
-fn panel_kind_refused(kind: &str) -> ApiError {
+fn panel_kind_refused(kind: DocumentKind) -> ApiError {
     ApiError::field(
         "kind",
         format!(
@@ -1315,16 +865,19 @@ pub async fn upload_document(
     if !errs.is_empty() {
         return Err(ApiError::Validation(errs));
     }
-    let (Some(kind), Some(mut file)) = (upload.kind, upload.file) else {
+    let (Some(kind), Some(mut file)) = (
+        upload.kind.as_deref().and_then(DocumentKind::parse),
+        upload.file,
+    ) else {
         return Err(ApiError::Internal(
             "an upload passed validation without its parts".into(),
         ));
     };
-    if !visibility::can_see_document(&caller, &d, &kind) {
-        return Err(panel_kind_refused(&kind));
+    if !visibility::can_see_document(&caller, &d, kind) {
+        return Err(panel_kind_refused(kind));
     }
     let doc_id = uuid::Uuid::new_v4().to_string();
-    let (did, dkind, uid) = (doc_id.clone(), kind.clone(), caller.user_id.clone());
+    let (did, dkind, uid) = (doc_id.clone(), kind, caller.user_id.clone());
     let (name, sha, size) = (file.name.clone(), file.sha256.clone(), file.size as i64);
     let (dname, dsha) = (name.clone(), sha.clone());
     state
@@ -1333,18 +886,19 @@ pub async fn upload_document(
                 // The body took its time: whether the dispute still takes documents from this
                 // uploader is decided now, under the dispute's row, as the document is written.
                 store::hold_dispute(c, &id)?;
-                let caller = auth::load_caller(c, &uid)?.ok_or_else(auth::user_gone)?;
+                let caller =
+                    super::auth::load_caller(c, &uid)?.ok_or_else(super::auth::user_gone)?;
                 let d = visible(c, &caller, &id)?;
                 open_for_documents(&d)?;
-                if !visibility::can_see_document(&caller, &d, &dkind) {
-                    return Err(panel_kind_refused(&dkind));
+                if !visibility::can_see_document(&caller, &d, dkind) {
+                    return Err(panel_kind_refused(dkind));
                 }
                 diesel::insert_into(documents::table)
                     .values((
                         documents::id.eq(&did),
                         documents::dispute_id.eq(&id),
                         documents::name.eq(&dname),
-                        documents::kind.eq(&dkind),
+                        documents::kind.eq(dkind.as_str()),
                         documents::content_type.eq(&file.content_type),
                         documents::size.eq(size),
                         documents::sha256.eq(&dsha),
@@ -1384,14 +938,16 @@ pub async fn list_documents(
             let d = visible(c, &caller, &id)?;
             let docs_meta = store::documents_of(c, &id)?;
             let names = store::user_names(c, docs_meta.iter().map(|m| &m.uploaded_by))?;
-            Ok(docs_meta
-                .into_iter()
-                .filter(|m| visibility::can_see_document(&caller, &d, &m.kind))
-                .map(|m| json!({"id": m.id, "name": docs::clean_name(&m.name), "kind": m.kind, "size": m.size,
-                    "sha256": m.sha256, "content_type": docs::served_type(&m.content_type),
-                    "uploaded_by_name": names.get(&m.uploaded_by).cloned().unwrap_or_default(),
-                    "uploaded_by": m.uploaded_by, "created_at": ts(&m.created_at)}))
-                .collect::<Vec<_>>())
+            let mut out = Vec::new();
+            for m in docs_meta {
+                if visibility::can_see_document(&caller, &d, document_kind(&m.kind)?) {
+                    out.push(json!({"id": m.id, "name": docs::clean_name(&m.name), "kind": m.kind, "size": m.size,
+                        "sha256": m.sha256, "content_type": docs::served_type(&m.content_type),
+                        "uploaded_by_name": names.get(&m.uploaded_by).cloned().unwrap_or_default(),
+                        "uploaded_by": m.uploaded_by, "created_at": ts(&m.created_at)}));
+                }
+            }
+            Ok(out)
         })
         .await?;
     Ok(HttpResponse::Ok().json(out))
@@ -1416,7 +972,7 @@ pub async fn download_document(
 pub fn document_for(c: &mut DbConn, caller: &Caller, id: &str) -> ApiResult<store::DocumentMeta> {
     let meta = store::document_meta(c, id)?.ok_or(ApiError::NotFound)?;
     let d = visible(c, caller, &meta.dispute_id)?;
-    if !visibility::can_see_document(caller, &d, &meta.kind) {
+    if !visibility::can_see_document(caller, &d, document_kind(&meta.kind)?) {
         return Err(ApiError::NotFound);
     }
     Ok(meta)
@@ -1472,11 +1028,11 @@ pub async fn list_notices(
     Ok(HttpResponse::Ok().json(out))
 }
 
-/// The notices of `d` as `caller` may see them (`GET /disputes/{id}/notices` and the case
-/// page): the case's secretary and admins see every address and delivery error; anyone else
-/// sees organisations' addresses and their own, other people by name only.
-pub fn notices_seen_by(c: &mut DbConn, caller: &Caller, d: &DisputeRow) -> ApiResult<Vec<Value>> {
-    let full = caller.has(Role::Admin) || d.secretary_id.as_deref() == Some(&caller.user_id);
+/// The case's notices as `caller` may see them: the case's secretary and admins every address
+/// and delivery error; anyone else organisations' addresses and their own, other people by
+/// name only, and no delivery errors.
+pub fn notices_seen_by(c: &mut DbConn, caller: &Caller, d: &Dispute) -> ApiResult<Vec<Value>> {
+    let full = caller.has(Role::Admin) || d.secretary_id() == Some(caller.user_id.as_str());
     type Row = (
         String,
         String,
@@ -1526,15 +1082,15 @@ pub fn notices_seen_by(c: &mut DbConn, caller: &Caller, d: &DisputeRow) -> ApiRe
         _ => addr,
     };
     Ok(rows
-            .into_iter()
-            .zip(recipients)
-            .map(|((id, t, _, s, st, q, sent, a, err, ics), to)| {
-                let to: Vec<String> = to.into_iter().map(&shown).collect();
-                json!({"id": id, "template": t, "to": to,
-                    "subject": s, "status": st, "queued_at": ts(&q), "sent_at": sent.as_ref().map(ts),
-                    "attempts": a, "last_error": if full { err } else { None }, "calendar": ics})
-            })
-            .collect::<Vec<_>>())
+        .into_iter()
+        .zip(recipients)
+        .map(|((id, t, _, s, st, q, sent, a, err, ics), to)| {
+            let to: Vec<String> = to.into_iter().map(&shown).collect();
+            json!({"id": id, "template": t, "to": to,
+                "subject": s, "status": st, "queued_at": ts(&q), "sent_at": sent.as_ref().map(ts),
+                "attempts": a, "last_error": if full { err } else { None }, "calendar": ics})
+        })
+        .collect())
 }
 
 // ------------------------------------------------------------------ hearing invitation
@@ -1553,23 +1109,29 @@ pub async fn hearing_ics(
     id: web::Path<String>,
 ) -> ApiResult<HttpResponse> {
     let id = id.into_inner();
-    let ctx = ctx(&state);
+    let mail_from = state.cfg.mail_from.clone();
     let (ics, case_ref) = state
         .db(move |c| {
             let d = visible(c, &caller, &id)?;
-            if d.state() != State::HearingScheduled {
+            if d.state != State::HearingScheduled {
                 return Err(ApiError::Conflict {
                     code: "no_hearing_scheduled",
                     detail: format!(
                         "No hearing is scheduled for this dispute (it is {}): an invitation exists \
                          only while one is; the dispute's events say when it was held, moved or \
                          cancelled.",
-                        d.state().as_str()
+                        d.state.as_str()
                     ),
                 });
             }
-            let (_, ics) =
-                procedure::hearing_invite(c, &ctx, &d, crate::notify::ics::IcsMethod::Request)?;
+            let parties = Parties::of(c, &d)?;
+            let ics = service::notices::hearing_ics(
+                c,
+                &mail_from,
+                &d,
+                &parties,
+                CalendarMethod::Request,
+            )?;
             Ok((ics, d.case_ref()))
         })
         .await?;
@@ -1614,18 +1176,11 @@ pub async fn hearing_options(
             let d = visible(c, &caller, &id)?;
             let earliest = deadlines::earliest_hearing_after_notice(&cal, today);
             let mut dates = Vec::new();
-            if let (Some(by), Some(mut day)) = (d.hearing_by, earliest) {
-                let mut ids = d.voting_members();
-                ids.extend(d.secretary_id.clone());
-                let periods: Vec<(NaiveDate, NaiveDate)> = crate::db::schema::unavailability::table
-                    .filter(crate::db::schema::unavailability::user_id.eq_any(&ids))
-                    .filter(crate::db::schema::unavailability::to_date.ge(day))
-                    .filter(crate::db::schema::unavailability::from_date.le(by))
-                    .select((
-                        crate::db::schema::unavailability::from_date,
-                        crate::db::schema::unavailability::to_date,
-                    ))
-                    .load(c)?;
+            let hearing_by = d.deadlines.hearing_by;
+            if let (Some(by), Some(mut day)) = (hearing_by, earliest) {
+                let panel = d.panel.as_ref().map(|p| p.everyone());
+                let ids = panel.as_ref().map_or(&[][..], |p| p.as_slice());
+                let periods = directory::unavailable_between(c, ids, day, by)?;
                 while day <= by && dates.len() < 60 {
                     if !periods.iter().any(|(f, t)| *f <= day && day <= *t) {
                         dates.push(day);
@@ -1637,7 +1192,7 @@ pub async fn hearing_options(
                 }
             }
             Ok(
-                json!({"dates": dates, "hearing_by": d.hearing_by, "earliest": earliest,
+                json!({"dates": dates, "hearing_by": hearing_by, "earliest": earliest,
                 "notice_on": today}),
             )
         })
@@ -1722,10 +1277,10 @@ pub async fn timeliness(
             let count = |k: &str| br.iter().filter(|kind| *kind == k).count();
             // Every override, counted from the history (each rule an event overrode), so that
             // overriding a rule the sweep had already recorded as breached counts too.
-            let override_data: Vec<String> = events::table
-                .filter(events::dispute_id.eq_any(in_range()))
-                .filter(events::data.like("%\"override\":%"))
-                .select(events::data)
+            let override_data: Vec<String> = history::table
+                .filter(history::dispute_id.eq_any(in_range()))
+                .filter(history::data.like("%\"override\":%"))
+                .select(history::data)
                 .load(c)?;
             let overrides: usize = override_data
                 .iter()
@@ -1748,8 +1303,10 @@ pub async fn timeliness(
                         }
                     }
                     (None, Some(b)) => {
-                        let open = State::parse(st)
-                            .is_some_and(|s| !s.is_terminal() && s != State::Rejected);
+                        let s = crate::domain::dispute::decode_state(st).map_err(|e| {
+                            ApiError::Internal(format!("the timeliness report: {e}"))
+                        })?;
+                        let open = !s.is_terminal() && s != State::Rejected;
                         if open && today > *b {
                             late += 1;
                         }

@@ -1,6 +1,7 @@
 //! The one error type of the HTTP API, rendered as `application/problem+json` (RFC 9457)
 //! with a stable snake_case `code`. Internal causes are logged, never sent.
 
+use crate::service::ServiceError;
 use actix_web::http::{header, StatusCode};
 use actix_web::{HttpResponse, ResponseError};
 use serde::Serialize;
@@ -247,37 +248,63 @@ impl ApiError {
 
 impl From<diesel::result::Error> for ApiError {
     fn from(e: diesel::result::Error) -> Self {
-        use diesel::result::{DatabaseErrorKind as K, Error as E};
         match e {
-            E::NotFound => ApiError::NotFound,
+            diesel::result::Error::NotFound => ApiError::NotFound,
             // The server went away (restart, terminated backend): a 503 to retry, not a 500.
-            E::DatabaseError(K::ClosedConnection | K::UnableToSendCommand, _) => {
-                ApiError::Unavailable(CONNECTION_LOST.into())
-            }
-            // A wait the service bounds on purpose ran out: PostgreSQL's `lock_timeout` or
-            // `statement_timeout` (set on every connection, see `db::connect`), or SQLite's
-            // `busy_timeout` for the write lock. The statement was cancelled and its
-            // transaction rolled back, so nothing was written: a 503 to retry, not a 500.
-            E::DatabaseError(_, ref info) if is_timeout(info.message()) => {
-                ApiError::Unavailable(format!("database: {}", info.message()))
-            }
+            ref e if crate::db::connection_lost(e) => ApiError::Unavailable(CONNECTION_LOST.into()),
+            // A lock, statement or busy wait ran out: nothing was written; a 503 to retry.
+            ref e if crate::db::bounded_wait(e) => ApiError::Unavailable(format!("database: {e}")),
             other => ApiError::Internal(format!("database: {other}")),
         }
     }
 }
 
-/// Whether a database error's message is one of the bounded waits above. diesel passes
-/// neither PostgreSQL's SQLSTATE (55P03, 57014) nor SQLite's result code (SQLITE_BUSY), only
-/// the message; these are the server's own texts (PostgreSQL with `lc_messages` English or C,
-/// as the Debian package and the official image set it).
-fn is_timeout(message: &str) -> bool {
-    const WAITS: [&str; 4] = [
-        "canceling statement due to lock timeout",
-        "canceling statement due to statement timeout",
-        "database is locked",
-        "database table is locked",
-    ];
-    WAITS.iter().any(|w| message.starts_with(w))
+impl crate::db::Failure for ApiError {
+    fn connection_lost(&self) -> bool {
+        self.is_connection_lost()
+    }
+}
+
+/// The service's refusals and failures as the API answers them.
+impl From<ServiceError> for ApiError {
+    fn from(e: ServiceError) -> Self {
+        match e {
+            ServiceError::NotFound => ApiError::NotFound,
+            ServiceError::Malformed(m) => ApiError::BadRequest(m),
+            ServiceError::Forbidden(m) => ApiError::Forbidden(m),
+            ServiceError::InvalidTransition(m) => ApiError::InvalidTransition(m),
+            ServiceError::VersionConflict(m) => ApiError::VersionConflict(m),
+            ServiceError::Conflict { code, detail } => ApiError::Conflict { code, detail },
+            ServiceError::Fields(problems) => ApiError::Validation(
+                problems
+                    .into_iter()
+                    .map(|p| FieldError {
+                        field: p.field,
+                        message: p.message,
+                    })
+                    .collect(),
+            ),
+            ServiceError::Rule {
+                code,
+                detail,
+                violations,
+            } => ApiError::Rule {
+                code,
+                detail,
+                violations: violations
+                    .into_iter()
+                    .map(|v| RuleViolation {
+                        rule: v.rule.to_string(),
+                        message: v.message,
+                    })
+                    .collect(),
+            },
+            e @ ServiceError::Corrupt { .. } => ApiError::Internal(e.to_string()),
+            ServiceError::Db(e) => e.into(),
+            ServiceError::Pool(e) => e.into(),
+            ServiceError::Internal(m) => ApiError::Internal(m),
+        }
+    }
 }
 
 impl From<r2d2::Error> for ApiError {

@@ -12,24 +12,33 @@ pub mod middleware;
 pub mod observe;
 pub mod openapi;
 pub mod people;
-pub mod procedure;
-pub mod visibility;
 
 use crate::clock::Clock;
 use crate::config::Config;
 use crate::db::{DbConn, DbPool};
 use crate::domain::calendar::Calendar;
+use crate::service;
 use actix_web::{web, HttpResponse};
 use error::{ApiError, ApiResult};
 use std::sync::Arc;
 
-/// How much of a transition to try, and so where it may run ([`AppState::transition`]).
-#[derive(Clone, Copy, Debug, PartialEq, Eq)]
-pub enum Attempts {
-    /// PostgreSQL: only the first unlocked attempt (on the HTTP worker's own thread).
-    FirstOnly,
-    /// Every attempt the transition needs, the last under the dispute's row lock.
-    All,
+/// [`service::Ctx`]'s parts, owned, to move into a blocking task.
+pub struct CtxParts {
+    pub today: chrono::NaiveDate,
+    pub calendar: Calendar,
+    pub templates: Arc<crate::notify::templates::Templates>,
+    pub mail_from: String,
+}
+
+impl CtxParts {
+    pub fn ctx(&self) -> service::Ctx<'_> {
+        service::Ctx {
+            today: self.today,
+            calendar: &self.calendar,
+            templates: &self.templates,
+            mail_from: &self.mail_from,
+        }
+    }
 }
 
 /// Everything a handler needs; cheap to clone.
@@ -55,73 +64,37 @@ pub struct AppState {
 }
 
 impl AppState {
-    /// Runs blocking diesel work on actix's thread pool with a pooled connection.
+    /// Runs blocking diesel work on actix's blocking pool with a pooled connection: every
+    /// request's database work goes this way, so a lock wait never stalls an HTTP worker.
     pub async fn db<T, F>(&self, f: F) -> ApiResult<T>
     where
         F: FnOnce(&mut DbConn) -> ApiResult<T> + Send + 'static,
         T: Send + 'static,
     {
-        run_pooled(self.pool.clone(), f).await
+        let pool = self.pool.clone();
+        web::block(move || crate::db::run(&pool, f)).await?
     }
 
-    /// As [`AppState::db`], with a connection of [`AppState::background_pool`]: for the mail
-    /// worker and the deadline sweep.
-    pub async fn background_db<T, F>(&self, f: F) -> ApiResult<T>
-    where
-        F: FnOnce(&mut DbConn) -> ApiResult<T> + Send + 'static,
-        T: Send + 'static,
-    {
-        run_pooled(self.background_pool.clone(), f).await
-    }
-
-    /// For a short read (a prepared statement or two, which takes no lock and waits for none):
-    /// run it on the HTTP worker's own thread when the pool has a connection at hand that
-    /// answered within the last second. That saves the hand-off to the blocking pool and back,
-    /// two of the six thread wake-ups a `GET` costs on PostgreSQL. When no connection is idle
-    /// (or the idle one must be pinged first), it goes the way of [`AppState::db`], so the
-    /// worker never waits for the pool. A panic is answered as on the blocking pool: 500.
-    pub async fn read<T, F>(&self, f: F) -> ApiResult<T>
-    where
-        F: FnOnce(&mut DbConn) -> ApiResult<T> + Send + 'static,
-        T: Send + 'static,
-    {
-        match crate::db::warm_connection(&self.pool) {
-            Some(mut conn) => run_in_place(&mut conn, f),
-            None => self.db(f).await,
+    /// What the service needs to apply an event today, for [`service::Ctx`].
+    pub fn ctx_parts(&self) -> CtxParts {
+        CtxParts {
+            today: self.clock.today(),
+            calendar: self.calendar.clone(),
+            templates: self.templates.clone(),
+            mail_from: self.cfg.mail_from.clone(),
         }
     }
 
-    /// For a transition (`POST /disputes/{id}/events`, see `disputes::transition`). On
-    /// PostgreSQL its first attempt, `f(c, Attempts::FirstOnly)`, runs on the HTTP worker's own
-    /// thread when the pool has a warm connection at hand, as [`AppState::read`] does. That
-    /// attempt reads without a lock and writes in one statement, which writes nothing when the
-    /// dispute moved meanwhile (`Ok(None)`). It waits for nothing but the database's work, and
-    /// for the dispute's row only while another write of the same dispute holds it (the
-    /// service's own writes hold it for milliseconds; `lock_timeout` bounds any wait at 10 s).
-    /// When the attempt missed, or no connection was at hand, or on SQLite (whose write lock is
-    /// waited for in a sleep), the whole transition runs on the blocking pool as
-    /// [`AppState::db`] does, with [`Attempts::All`], which always ends in `Some` or an error.
-    /// Skipping the hand-off to the blocking pool and back saves two thread wake-ups per
-    /// transition, and leaves the blocking pool to the mail worker (BENCHMARKS.md, twelfth
-    /// round). A panic is answered as on the blocking pool: 500.
-    pub async fn transition<T, F>(&self, f: F) -> ApiResult<T>
-    where
-        F: Fn(&mut DbConn, Attempts) -> ApiResult<Option<T>> + Send + 'static,
-        T: Send + 'static,
-    {
-        let warm = crate::db::warm_connection(&self.pool).filter(|c| matches!(***c, DbConn::Pg(_)));
-        if let Some(mut conn) = warm {
-            // `None`: the dispute moved between the read and the write, and nothing was written.
-            if let Some(done) = run_in_place(&mut conn, |c| f(c, Attempts::FirstOnly))? {
-                return Ok(done);
-            }
+    /// The mail worker's and the deadline sweep's context.
+    pub fn jobs(&self) -> crate::notify::Jobs {
+        crate::notify::Jobs {
+            pool: self.background_pool.clone(),
+            cfg: self.cfg.clone(),
+            clock: self.clock.clone(),
+            calendar: self.calendar.clone(),
+            templates: self.templates.clone(),
+            mail_wakeup: self.mail_wakeup.clone(),
         }
-        self.db(move |c| {
-            f(c, Attempts::All)?.ok_or_else(|| {
-                ApiError::Internal("a transition ended without writing or refusing".into())
-            })
-        })
-        .await
     }
 
     /// Like [`AppState::db`] for a request that carries a [`auth::Bearer`]: on the same
@@ -204,41 +177,4 @@ pub fn configure(cfg: &mut web::ServiceConfig) {
             .configure(disputes::routes),
     )
     .default_service(web::to(not_found));
-}
-
-/// Runs `f` on actix's blocking pool with a connection of `pool` (checked as [`crate::db::checkout`]
-/// does); a connection that was lost is dropped rather than returned to the pool.
-async fn run_pooled<T, F>(pool: DbPool, f: F) -> ApiResult<T>
-where
-    F: FnOnce(&mut DbConn) -> ApiResult<T> + Send + 'static,
-    T: Send + 'static,
-{
-    web::block(move || run_on(&mut crate::db::checkout(&pool)?, f)).await?
-}
-
-/// Runs `f` on `conn` on the calling thread (an HTTP worker's), as [`run_on`] does; a panic is
-/// answered as on the blocking pool (500), and the connection, whatever it was in the middle
-/// of, is dropped by the pool.
-fn run_in_place<T>(
-    conn: &mut crate::db::PooledConn,
-    f: impl FnOnce(&mut DbConn) -> ApiResult<T>,
-) -> ApiResult<T> {
-    match std::panic::catch_unwind(std::panic::AssertUnwindSafe(|| run_on(conn, f))) {
-        Ok(out) => out,
-        Err(_) => {
-            conn.used(true);
-            Err(ApiError::Internal("a request handler panicked".into()))
-        }
-    }
-}
-
-/// Runs `f` on `conn` and records the use: a connection lost on the way is marked so, and the
-/// pool drops it instead of handing it out again.
-fn run_on<T>(
-    conn: &mut crate::db::PooledConn,
-    f: impl FnOnce(&mut DbConn) -> ApiResult<T>,
-) -> ApiResult<T> {
-    let out = f(conn);
-    conn.used(out.as_ref().is_err_and(ApiError::is_connection_lost));
-    out
 }

@@ -2,10 +2,20 @@
 //! offline docs page (swagger-ui, vendored) at `/docs/`.
 
 use super::{auth, calendar, directory, disputes, error, people};
-use crate::domain::workflow::{EventType, State};
+use crate::domain::dispute::{
+    Category, DocumentKind, MediatorMode, ScreenOutcome, Side, Vote, VoteChoice,
+};
+use crate::domain::event;
+use crate::domain::workflow::{self, EventType, State};
+use serde_json::Value;
 use utoipa::openapi::path::{Operation, ParameterIn};
+use utoipa::openapi::request_body::RequestBodyBuilder;
+use utoipa::openapi::schema::{
+    AdditionalProperties, Discriminator, KnownFormat, ObjectBuilder, OneOfBuilder, Schema,
+    SchemaFormat, SchemaType, Type,
+};
 use utoipa::openapi::security::{HttpAuthScheme, HttpBuilder, SecurityScheme};
-use utoipa::openapi::{ContentBuilder, Ref, RefOr, ResponseBuilder};
+use utoipa::openapi::{ContentBuilder, Ref, RefOr, Required, ResponseBuilder};
 use utoipa::{Modify, OpenApi};
 
 /// The body of `POST /disputes` (documented shape; the handler validates every field and lists
@@ -30,19 +40,7 @@ pub struct NewDispute {
 
 // Enumerations of the document: each must list exactly the values the handlers accept
 // (tests/openapi.rs compares them with the constants they are checked against). Roles are
-// `Role` itself.
-
-/// `disputes::CATEGORIES`
-#[derive(Debug, serde::Serialize, serde::Deserialize, utoipa::ToSchema)]
-#[serde(rename_all = "snake_case")]
-pub enum Category {
-    ReferralManagement,
-    Prescribing,
-    Objectives,
-    QualityPremium,
-    Contract,
-    Other,
-}
+// `Role` itself; categories, document kinds and the events' choices are the domain's own enums.
 
 /// `roles::ORG_KINDS`
 #[derive(Debug, serde::Serialize, serde::Deserialize, utoipa::ToSchema)]
@@ -61,18 +59,6 @@ pub enum PanelRole {
     ClinicalBoardMember,
     GpConciliator,
     LmcRepresentative,
-}
-
-/// `disputes::DOCUMENT_KINDS`
-#[derive(Debug, serde::Serialize, serde::Deserialize, utoipa::ToSchema)]
-#[serde(rename_all = "snake_case")]
-pub enum DocumentKind {
-    Grounds,
-    Evidence,
-    Contract,
-    Record,
-    Decision,
-    Other,
 }
 
 /// The multipart body of `POST /disputes/{id}/documents`.
@@ -185,12 +171,6 @@ pub struct Breach {
     pub detected_on: String,
     pub overridden: bool,
     pub detail: String,
-}
-
-#[derive(utoipa::ToSchema)]
-pub struct Vote {
-    pub member_id: String,
-    pub vote: String,
 }
 
 /// The decision: outcome and recommendations for the parties once notified; votes and the
@@ -520,6 +500,126 @@ impl Modify for ProblemResponses {
     }
 }
 
+/// The path of the events, whose request body is one schema per event type.
+const EVENTS_PATH: &str = "/api/v1/disputes/{id}/events";
+
+/// The schema of one event type's body: the fields of its struct in `domain::event` (with
+/// their example), its `type` and the optional `expected_version`, and who may send it in
+/// which states (from `workflow::PROCEDURE`). Unknown fields are refused, as the service does.
+fn event_schema(t: EventType) -> Schema {
+    let (name, schema) = event::Event::schema(t);
+    let RefOr::T(Schema::Object(mut o)) = schema else {
+        panic!("the fields of {t} ({name}) are an object schema");
+    };
+    let transition = workflow::transition(t);
+    let who: Vec<&str> = transition.who.iter().map(|a| a.describe()).collect();
+    let from: Vec<&str> = transition.from.iter().map(|s| s.as_str()).collect();
+    let doc = o.description.take().unwrap_or_default();
+    o.description = Some(format!(
+        "{doc}\n\nSent by {} while the dispute is {}.",
+        who.join(" or "),
+        from.join(", ")
+    ));
+    o.title = Some(t.as_str().to_string());
+    let mut properties = std::collections::BTreeMap::new();
+    properties.insert(
+        "type".to_string(),
+        RefOr::T(Schema::Object(
+            ObjectBuilder::new()
+                .schema_type(Type::String)
+                .enum_values(Some([t.as_str()]))
+                .build(),
+        )),
+    );
+    properties.insert(
+        "expected_version".to_string(),
+        RefOr::T(Schema::Object(
+            ObjectBuilder::new()
+                .schema_type(SchemaType::from_iter([Type::Integer, Type::Null]))
+                .format(Some(SchemaFormat::KnownFormat(KnownFormat::Int64)))
+                .description(Some(
+                    "The dispute's version the sender read: refused with 409 when it has moved.",
+                ))
+                .build(),
+        )),
+    );
+    properties.append(&mut o.properties);
+    o.properties = properties;
+    o.required.insert(0, "type".to_string());
+    o.additional_properties = Some(Box::new(AdditionalProperties::FreeForm(false)));
+    if let Some(Value::Object(example)) = &mut o.example {
+        let mut with_type = serde_json::Map::new();
+        with_type.insert("type".into(), Value::String(t.as_str().into()));
+        with_type.append(example);
+        *example = with_type;
+    }
+    Schema::Object(o)
+}
+
+/// The component name of event type `t`'s schema: `AssignMediatorEvent` for `assign_mediator`.
+pub fn event_schema_name(t: EventType) -> String {
+    let mut name: String = t
+        .as_str()
+        .split('_')
+        .map(|w| {
+            let mut c = w.chars();
+            c.next()
+                .map(|f| f.to_ascii_uppercase().to_string() + c.as_str())
+                .unwrap_or_default()
+        })
+        .collect();
+    name.push_str("Event");
+    name
+}
+
+/// One schema per event type in the components, and the events' request body as their
+/// `oneOf`, told apart by `type`.
+struct EventSchemas;
+
+impl Modify for EventSchemas {
+    fn modify(&self, openapi: &mut utoipa::openapi::OpenApi) {
+        let components = openapi.components.get_or_insert_with(Default::default);
+        let mut one_of = OneOfBuilder::new();
+        let mut mapping = Vec::new();
+        for t in EventType::ALL {
+            let name = event_schema_name(*t);
+            components
+                .schemas
+                .insert(name.clone(), RefOr::T(event_schema(*t)));
+            one_of = one_of.item(Ref::from_schema_name(&name));
+            mapping.push((
+                t.as_str().to_string(),
+                format!("#/components/schemas/{name}"),
+            ));
+        }
+        let mut discriminator = Discriminator::new("type");
+        discriminator.mapping = mapping.into_iter().collect();
+        let one_of = one_of.discriminator(Some(discriminator)).build();
+        let body = RequestBodyBuilder::new()
+            .description(Some(
+                "The event: its `type`, optionally the `expected_version` the sender read, and \
+                 the event type's own fields (one schema per event type, each with who may send \
+                 it, in which states, and an example).",
+            ))
+            .required(Some(Required::True))
+            .content(
+                "application/json",
+                ContentBuilder::new()
+                    .schema(Some(Schema::OneOf(one_of)))
+                    .build(),
+            )
+            .build();
+        if let Some(op) = openapi
+            .paths
+            .paths
+            .get_mut(EVENTS_PATH)
+            .and_then(|p| p.post.as_mut())
+        {
+            op.request_body = Some(body);
+        }
+    }
+}
+
 #[derive(OpenApi)]
 #[openapi(
     info(
@@ -549,13 +649,14 @@ impl Modify for ProblemResponses {
         directory::NewOrganisation, directory::Organisation, directory::NewUser, directory::User, directory::PatchUser,
         directory::NewInterest, directory::NewUnavailability, directory::PatchOrganisation,
         people::Person, people::PersonOrganisation, people::DeclaredInterest, people::PeoplePage,
-        calendar::Holiday, NewDispute, disputes::EventRequest, EventType, State,
+        calendar::Holiday, NewDispute, EventType, State,
         Category, OrgKind, crate::domain::roles::Role, PanelRole, DocumentKind, DocumentUpload,
         Status, WorkingDay, OrgRef, OrgName, UserRef, Mediator, Panel, Hearing, Deadlines, Breach, Vote,
+        VoteChoice, Side, MediatorMode, ScreenOutcome,
         Decision, FormalRequest, Dispute, DisputeSummary, DisputePage, Event, DocumentMeta,
         UploadedDocument, Notice, HearingOptions, Timeliness, Interest, Unavailability,
     )),
-    modifiers(&Bearer, &ProblemResponses),
+    modifiers(&Bearer, &EventSchemas, &ProblemResponses),
     tags(
         (name = "auth"), (name = "directory"), (name = "calendar"), (name = "disputes"),
         (name = "documents"), (name = "notices"), (name = "reports"), (name = "operations")

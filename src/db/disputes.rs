@@ -1,12 +1,15 @@
-//! Dispute rows, their append-only event history, breaches and documents.
+//! Disputes as stored: the row and the domain's [`Dispute`] (read strictly), and the history,
+//! breaches and documents of a dispute. The writes of one event are in [`super::transition`].
 
 use super::schema::{breaches, disputes, document_chunks, documents, events, organisations};
 use super::DbConn;
-use chrono::{NaiveDate, NaiveDateTime};
+use crate::domain::dispute::{decode_state, Deadlines, Detail, Dispute, Hearing, Mediator, Panel};
+use chrono::{NaiveDate, NaiveDateTime, NaiveTime};
 use diesel::prelude::*;
-use serde::{Deserialize, Serialize};
+use serde::Serialize;
 
-/// The current state of one dispute. Every transition rewrites it with `version + 1`.
+/// A dispute as stored: the columns of [`Dispute`], with its state, category and mediator mode
+/// as text and its detail as JSON text. Every event rewrites the whole row with `version + 1`.
 #[derive(Debug, Clone, Queryable, Selectable, Insertable, AsChangeset)]
 #[diesel(table_name = disputes, treat_none_as_null = true)]
 pub struct DisputeRow {
@@ -55,99 +58,144 @@ pub struct DisputeRow {
 }
 
 impl DisputeRow {
-    pub fn state(&self) -> crate::domain::workflow::State {
-        crate::domain::workflow::State::parse(&self.state)
-            .unwrap_or(crate::domain::workflow::State::Closed)
+    /// The row that stores `d` (every column: a write stores the whole dispute).
+    pub fn of(d: &Dispute) -> DisputeRow {
+        let mediator = d.mediator.as_ref();
+        let panel = d.panel.as_ref();
+        let hearing = d.hearing.as_ref();
+        let dl = &d.deadlines;
+        DisputeRow {
+            id: d.id.clone(),
+            title: d.title.clone(),
+            category: d.category.as_str().to_string(),
+            appellant_id: d.appellant_id.clone(),
+            respondent_id: d.respondent_id.clone(),
+            summary: d.summary.clone(),
+            matter_arose_on: d.matter_arose_on,
+            contract_related: d.contract_related,
+            inter_practice: d.inter_practice,
+            screening_org_id: d.screening_org_id.clone(),
+            lmc_id: d.lmc_id.clone(),
+            state: d.state.as_str().to_string(),
+            version: d.version,
+            mediator_id: mediator.map(|m| m.id.clone()),
+            mediator_mode: mediator.map(|m| m.mode.as_str().to_string()),
+            lodged_on: d.lodged_on,
+            lmc_consulted_on: d.lmc_consulted_on,
+            clinical_member_id: panel.map(|p| p.clinical_member_id.clone()),
+            gp_conciliator_id: panel.map(|p| p.gp_conciliator_id.clone()),
+            lmc_representative_id: panel.map(|p| p.lmc_representative_id.clone()),
+            secretary_id: panel.map(|p| p.secretary_id.clone()),
+            chair_id: panel.map(|p| p.chair_id.clone()),
+            hearing_date: hearing.map(|h| h.date),
+            hearing_time: hearing.map(Hearing::time_text),
+            hearing_venue: hearing.map(|h| h.venue.clone()),
+            hearing_sequence: hearing.map_or(0, |h| h.sequence),
+            notice_sent_on: hearing.map(|h| h.notice_sent_on),
+            bundle_distributed_on: d.bundle_distributed_on,
+            held_on: d.held_on,
+            decided_on: d.decided_on,
+            decision_notified_on: d.decision_notified_on,
+            referred_on: d.referred_on,
+            hearing_by: dl.hearing_by,
+            notice_by: dl.notice_by,
+            bundle_by: dl.bundle_by,
+            decision_by: dl.decision_by,
+            fhsu_by: dl.fhsu_by,
+            next_sweep_on: d.next_sweep_on,
+            detail: d.detail.encode(),
+            created_by: d.created_by.clone(),
+            created_at: d.created_at,
+            updated_at: d.updated_at,
+        }
     }
 
-    pub fn detail(&self) -> Detail {
-        serde_json::from_str(&self.detail).unwrap_or_default()
+    /// The dispute this row stores. Strict: an unknown state, category or mediator mode, a
+    /// detail that does not read back exactly, or a mediator, panel or hearing stored in part
+    /// is an error saying what is wrong, never a default (written back, a default would lose
+    /// the case's record).
+    pub fn decode(self) -> Result<Dispute, String> {
+        let r = self;
+        let mediator = match (r.mediator_id, r.mediator_mode) {
+            (None, None) => None,
+            (Some(id), Some(mode)) => Some(Mediator {
+                id,
+                mode: mode.parse()?,
+            }),
+            _ => return Err("a mediator is stored without a mode, or a mode without one".into()),
+        };
+        let panel = match (
+            r.clinical_member_id,
+            r.gp_conciliator_id,
+            r.lmc_representative_id,
+            r.secretary_id,
+            r.chair_id,
+        ) {
+            (None, None, None, None, None) => None,
+            (Some(c), Some(g), Some(l), Some(s), Some(ch)) => Some(Panel {
+                clinical_member_id: c,
+                gp_conciliator_id: g,
+                lmc_representative_id: l,
+                secretary_id: s,
+                chair_id: ch,
+            }),
+            _ => return Err("the panel is stored in part".into()),
+        };
+        let hearing = match (
+            r.hearing_date,
+            r.hearing_time,
+            r.hearing_venue,
+            r.notice_sent_on,
+        ) {
+            (None, None, None, None) => None,
+            (Some(date), Some(time), Some(venue), Some(notice_sent_on)) => Some(Hearing {
+                date,
+                time: NaiveTime::parse_from_str(&time, "%H:%M")
+                    .map_err(|_| format!("the hearing time {time:?} is not HH:MM"))?,
+                venue,
+                sequence: r.hearing_sequence,
+                notice_sent_on,
+            }),
+            _ => return Err("the hearing is stored in part".into()),
+        };
+        Ok(Dispute {
+            id: r.id,
+            title: r.title,
+            category: r.category.parse()?,
+            appellant_id: r.appellant_id,
+            respondent_id: r.respondent_id,
+            summary: r.summary,
+            matter_arose_on: r.matter_arose_on,
+            contract_related: r.contract_related,
+            inter_practice: r.inter_practice,
+            screening_org_id: r.screening_org_id,
+            lmc_id: r.lmc_id,
+            state: decode_state(&r.state)?,
+            version: r.version,
+            mediator,
+            lodged_on: r.lodged_on,
+            lmc_consulted_on: r.lmc_consulted_on,
+            panel,
+            hearing,
+            bundle_distributed_on: r.bundle_distributed_on,
+            held_on: r.held_on,
+            decided_on: r.decided_on,
+            decision_notified_on: r.decision_notified_on,
+            referred_on: r.referred_on,
+            deadlines: Deadlines {
+                hearing_by: r.hearing_by,
+                notice_by: r.notice_by,
+                bundle_by: r.bundle_by,
+                decision_by: r.decision_by,
+                fhsu_by: r.fhsu_by,
+            },
+            next_sweep_on: r.next_sweep_on,
+            detail: Detail::decode(&r.detail)?,
+            created_by: r.created_by,
+            created_at: r.created_at,
+            updated_at: r.updated_at,
+        })
     }
-
-    pub fn set_detail(&mut self, d: &Detail) {
-        self.detail = serde_json::to_string(d).unwrap_or_else(|_| "{}".into());
-    }
-
-    /// "LDR-1A2B3C4D": the reference people quote on the phone and in subjects.
-    pub fn case_ref(&self) -> String {
-        case_ref(&self.id)
-    }
-
-    /// The voting members, in seat order.
-    pub fn voting_members(&self) -> Vec<String> {
-        [
-            &self.clinical_member_id,
-            &self.gp_conciliator_id,
-            &self.lmc_representative_id,
-        ]
-        .into_iter()
-        .flatten()
-        .cloned()
-        .collect()
-    }
-
-    pub fn panel_user(&self, user_id: &str) -> bool {
-        self.voting_members().iter().any(|m| m == user_id)
-            || self.secretary_id.as_deref() == Some(user_id)
-    }
-}
-
-pub fn case_ref(id: &str) -> String {
-    format!(
-        "LDR-{}",
-        id.chars()
-            .filter(|c| c.is_ascii_hexdigit())
-            .take(8)
-            .collect::<String>()
-            .to_uppercase()
-    )
-}
-
-/// What a dispute carries besides its indexed columns (stored as JSON text).
-#[derive(Debug, Clone, Default, Serialize, Deserialize)]
-pub struct Detail {
-    #[serde(default, skip_serializing_if = "Option::is_none")]
-    pub resolution: Option<String>,
-    #[serde(default, skip_serializing_if = "Option::is_none")]
-    pub exhaustion_reason: Option<String>,
-    #[serde(default, skip_serializing_if = "Option::is_none")]
-    pub exhausted_on: Option<NaiveDate>,
-    #[serde(default, skip_serializing_if = "Option::is_none")]
-    pub grounds: Option<String>,
-    #[serde(default, skip_serializing_if = "Option::is_none")]
-    pub requested_by_org: Option<String>,
-    #[serde(default, skip_serializing_if = "Option::is_none")]
-    pub lmc_consultation: Option<serde_json::Value>,
-    #[serde(default, skip_serializing_if = "Option::is_none")]
-    pub screening: Option<serde_json::Value>,
-    #[serde(default, skip_serializing_if = "Option::is_none")]
-    pub hearing_record: Option<serde_json::Value>,
-    #[serde(default, skip_serializing_if = "Option::is_none")]
-    pub decision: Option<Decision>,
-    #[serde(default, skip_serializing_if = "Option::is_none")]
-    pub bundle_document_ids: Option<Vec<String>>,
-    #[serde(default, skip_serializing_if = "Option::is_none")]
-    pub fhsu_referral: Option<serde_json::Value>,
-    #[serde(default, skip_serializing_if = "Option::is_none")]
-    pub fhsu_determination: Option<serde_json::Value>,
-    #[serde(default, skip_serializing_if = "Option::is_none")]
-    pub withdrawal: Option<serde_json::Value>,
-    #[serde(default, skip_serializing_if = "Option::is_none")]
-    pub closure: Option<serde_json::Value>,
-}
-
-#[derive(Debug, Clone, Serialize, Deserialize)]
-pub struct Vote {
-    pub member_id: String,
-    pub vote: String,
-}
-
-#[derive(Debug, Clone, Serialize, Deserialize)]
-pub struct Decision {
-    pub votes: Vec<Vote>,
-    pub outcome: String,
-    pub recommendations: String,
-    pub recorded_on: NaiveDate,
 }
 
 pub fn find(c: &mut DbConn, id: &str) -> QueryResult<Option<DisputeRow>> {
@@ -156,6 +204,30 @@ pub fn find(c: &mut DbConn, id: &str) -> QueryResult<Option<DisputeRow>> {
         .select(DisputeRow::as_select())
         .first(c)
         .optional()
+}
+
+/// Reads the dispute under its row lock (PostgreSQL: `SELECT … FOR UPDATE`), so that two
+/// events on one dispute are decided one after the other, each on the version the other
+/// wrote. SQLite has no row locks: the caller's `write_tx` (`BEGIN IMMEDIATE`) already holds
+/// the database's write lock. Call it inside `write_tx` only.
+pub fn lock(c: &mut DbConn, id: &str) -> QueryResult<Option<DisputeRow>> {
+    match c {
+        DbConn::Pg(pg) => disputes::table
+            .find(id)
+            .select(DisputeRow::as_select())
+            .for_update()
+            .first(pg)
+            .optional(),
+        DbConn::Sqlite(_) => find(c, id),
+    }
+}
+
+/// Stores a new dispute (see [`super::transition::file`]).
+pub fn insert(c: &mut DbConn, row: &DisputeRow) -> QueryResult<()> {
+    diesel::insert_into(disputes::table)
+        .values(row)
+        .execute(c)
+        .map(|_| ())
 }
 
 /// The names of these organisations, by id, in one query (unknown ids are left out).
@@ -196,197 +268,7 @@ pub fn user_names<'a>(
         .collect())
 }
 
-/// Reads the dispute under its row lock (PostgreSQL: `SELECT … FOR UPDATE`, one round trip),
-/// so two transitions on one dispute queue up instead of both reading the same version.
-/// SQLite has no row locks: the caller's `write_tx` (`BEGIN IMMEDIATE`) already holds the
-/// database's write lock, so a plain read is serialised. Call it inside `write_tx` only.
-pub fn lock(c: &mut DbConn, id: &str) -> QueryResult<Option<DisputeRow>> {
-    match c {
-        DbConn::Pg(pg) => disputes::table
-            .find(id)
-            .select(DisputeRow::as_select())
-            .for_update()
-            .first(pg)
-            .optional(),
-        DbConn::Sqlite(_) => find(c, id),
-    }
-}
-
-/// One party of a dispute, as its representation shows it, with its address for notices.
-#[derive(Debug, Clone)]
-pub struct Party {
-    pub name: String,
-    pub kind: String,
-    pub address: String,
-    pub email: String,
-}
-
-/// The organisations of a dispute: both parties and the LMC's e-mail.
-#[derive(Debug, Clone)]
-pub struct Parties {
-    pub appellant: Party,
-    pub respondent: Party,
-    pub lmc_email: Option<String>,
-}
-
-impl Parties {
-    /// (organisation id, e-mail) of each, for [`crate::notify::outbox::Addresses::knowing`].
-    pub fn emails(&self, d: &DisputeRow) -> Vec<(String, String)> {
-        let mut v = vec![
-            (d.appellant_id.clone(), self.appellant.email.clone()),
-            (d.respondent_id.clone(), self.respondent.email.clone()),
-        ];
-        if let (Some(id), Some(e)) = (&d.lmc_id, &self.lmc_email) {
-            v.push((id.clone(), e.clone()));
-        }
-        v
-    }
-}
-
-/// A dispute with what every representation of it needs, and the caller's user row: see
-/// [`view`].
-pub struct Viewed {
-    pub dispute: DisputeRow,
-    pub parties: Parties,
-    /// (user id, name) of the people the dispute names: mediator, voting members, secretary.
-    pub people: Vec<(String, String)>,
-    /// How many breaches are recorded (their rows are read only when there are any).
-    pub breaches: i64,
-    /// The user's organisation, roles and active flag; `None` when there is no such user.
-    pub user: Option<(String, String, bool)>,
-    /// The user `view` was asked to read along (see [`Named`]); `None` when it was not asked.
-    pub named: Option<Named>,
-}
-
-/// A user an event names, read with the dispute: the id asked for, and that user's roles,
-/// active flag, name and e-mail, `None` when there is no such user.
-#[derive(Debug, Clone)]
-pub struct Named {
-    pub id: String,
-    pub row: Option<(String, bool, String, String)>,
-}
-
-/// The dispute `id` with its parties and breach count, and the row of the user `user_id`, in
-/// one statement: `None` when there is no such dispute. With `full`, also the LMC's e-mail and
-/// the people's names (for a transition's notices); without, `lmc_email` is `None` and
-/// `people` empty.
-pub fn view(
-    c: &mut DbConn,
-    id: &str,
-    user_id: &str,
-    full: bool,
-    named: Option<&str>,
-) -> QueryResult<Option<Viewed>> {
-    let row = super::statements::dispute_view(c, id, user_id, full, named)?;
-    Ok(row.map(
-        |(dispute, a, r, lmc_email, breaches, names, (org, roles, active), n)| {
-            let party = |(name, kind, address, email)| Party {
-                name,
-                kind,
-                address,
-                email,
-            };
-            let (m, cm, gp, lr, sec) = names;
-            let people = [
-                (&dispute.mediator_id, m),
-                (&dispute.clinical_member_id, cm),
-                (&dispute.gp_conciliator_id, gp),
-                (&dispute.lmc_representative_id, lr),
-                (&dispute.secretary_id, sec),
-            ]
-            .into_iter()
-            .filter_map(|(id, name)| Some((id.clone()?, name?)))
-            .collect();
-            Viewed {
-                parties: Parties {
-                    appellant: party(a),
-                    respondent: party(r),
-                    lmc_email,
-                },
-                people,
-                breaches,
-                user: match (org, roles, active) {
-                    (Some(o), Some(r), Some(a)) => Some((o, r, a)),
-                    _ => None,
-                },
-                named: named.map(|id| Named {
-                    id: id.to_string(),
-                    row: match n {
-                        (Some(roles), Some(active), Some(name), Some(email)) => {
-                            Some((roles, active, name, email))
-                        }
-                        _ => None,
-                    },
-                }),
-                dispute,
-            }
-        },
-    ))
-}
-
-/// Everything one transition writes: the dispute's new row (its version one more than
-/// `previous_version`), the event, the breaches it records and its rendered notices.
-pub struct Writes {
-    pub dispute: DisputeRow,
-    pub previous_version: i64,
-    pub event: EventRow,
-    pub breaches: Vec<BreachRow>,
-    pub notices: Vec<crate::notify::outbox::Rendered>,
-}
-
-/// Writes `w` unless the dispute has moved past `w.previous_version`: `Some(breaches
-/// recorded)`, or `None` with nothing written. On PostgreSQL it is one statement
-/// ([`super::statements::WriteTransition`]), atomic by itself, so it needs no transaction; on
-/// SQLite, a statement for each row, inside the caller's `write_tx`.
-pub fn write(c: &mut DbConn, w: &Writes) -> QueryResult<Option<usize>> {
-    use super::statements::{execute, SaveDispute, WriteTransition};
-    // One breach of each kind, the first, as recording them one by one would keep.
-    let mut breaches: Vec<BreachRow> = Vec::with_capacity(w.breaches.len());
-    for b in &w.breaches {
-        if !breaches.iter().any(|k| k.kind == b.kind) {
-            breaches.push(b.clone());
-        }
-    }
-    let notices: Vec<NewNotice> = w
-        .notices
-        .iter()
-        .map(|n| n.row(Some(&w.dispute.id)))
-        .collect();
-    match c {
-        DbConn::Pg(pg) => {
-            let (updated, recorded): (i64, i64) = WriteTransition {
-                save: SaveDispute::new(&w.dispute, w.previous_version),
-                event: &w.event,
-                breaches: &breaches,
-                notices: &notices,
-            }
-            .run(pg)?;
-            Ok((updated == 1).then_some(recorded as usize))
-        }
-        DbConn::Sqlite(_) => {
-            if execute(c, SaveDispute::new(&w.dispute, w.previous_version))? != 1 {
-                return Ok(None);
-            }
-            append_event(c, &w.event)?;
-            let mut recorded = 0;
-            for b in &breaches {
-                recorded += usize::from(record_breach(c, b)?);
-            }
-            for n in &notices {
-                insert_notice(c, n)?;
-            }
-            Ok(Some(recorded))
-        }
-    }
-}
-
-pub fn insert(c: &mut DbConn, row: &DisputeRow) -> QueryResult<()> {
-    diesel::insert_into(disputes::table)
-        .values(row)
-        .execute(c)
-        .map(|_| ())
-}
-
+/// One event of a dispute's append-only history.
 #[derive(Debug, Clone, Queryable, Selectable, Insertable)]
 #[diesel(table_name = events)]
 pub struct EventRow {
@@ -395,20 +277,15 @@ pub struct EventRow {
     pub event_type: String,
     pub actor_id: String,
     pub at: NaiveDateTime,
+    /// The event's fields, as JSON text.
     pub data: String,
 }
 
 pub fn append_event(c: &mut DbConn, ev: &EventRow) -> QueryResult<()> {
-    use super::statements::{execute, InsertEvent};
-    execute(c, InsertEvent(ev)).map(|_| ())
-}
-
-pub use super::statements::NewNotice;
-
-/// Queues one notice (see `notify::outbox::queue`).
-pub fn insert_notice(c: &mut DbConn, n: &NewNotice) -> QueryResult<()> {
-    use super::statements::{execute, InsertNotice};
-    execute(c, InsertNotice(n)).map(|_| ())
+    diesel::insert_into(events::table)
+        .values(ev)
+        .execute(c)
+        .map(|_| ())
 }
 
 pub fn events_of(c: &mut DbConn, dispute_id: &str) -> QueryResult<Vec<EventRow>> {

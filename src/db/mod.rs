@@ -5,11 +5,13 @@
 //! SQLite (a `host=… dbname=…` string would create an SQLite file of that name), which must
 //! never happen here.
 
+pub mod directory;
 pub mod disputes;
 pub mod ods;
+pub mod outbox;
 pub mod schema;
-pub(crate) mod statements;
 pub mod stats;
+pub mod transition;
 
 use diesel::connection::SimpleConnection;
 use diesel::prelude::*;
@@ -199,14 +201,6 @@ pub fn checkout(pool: &DbPool) -> Result<PooledConn, r2d2::PoolError> {
     pool.get()
 }
 
-/// A connection that is idle in the pool right now and answered less than [`IDLE_CHECK`] ago,
-/// without waiting for one or opening one; `None` otherwise (the caller then goes through
-/// [`checkout`] on the blocking pool).
-pub fn warm_connection(pool: &DbPool) -> Option<PooledConn> {
-    pool.try_get()
-        .filter(|c| !c.lost && c.last_used.elapsed() < IDLE_CHECK)
-}
-
 /// Builds the pool and checks the database answers; for SQLite the parent folder is created.
 /// Errors name the cause (unreachable server, bad path) and never fall back to another backend.
 pub fn connect(target: &DbTarget, max_size: u32) -> Result<DbPool, String> {
@@ -304,6 +298,57 @@ pub fn write_one<T>(
         DbConn::Pg(_) => f(conn),
         DbConn::Sqlite(_) => write_tx(conn, f),
     }
+}
+
+/// Whether a statement failed because the database connection is gone (a restart, a
+/// terminated backend): the pool must drop that connection rather than hand it out again.
+pub fn connection_lost(e: &diesel::result::Error) -> bool {
+    use diesel::result::{DatabaseErrorKind as K, Error as E};
+    matches!(
+        e,
+        E::DatabaseError(K::ClosedConnection | K::UnableToSendCommand, _)
+    )
+}
+
+/// Whether a statement failed because a wait the service bounds on purpose ran out:
+/// PostgreSQL's `lock_timeout` or `statement_timeout` (set on every connection, see
+/// [`connect`]), or SQLite's `busy_timeout` for the write lock. The statement was cancelled
+/// and its transaction rolled back, so nothing was written: worth retrying. diesel passes
+/// neither PostgreSQL's SQLSTATE (55P03, 57014) nor SQLite's result code (SQLITE_BUSY), only
+/// the message; these are the servers' own texts (PostgreSQL with `lc_messages` English or C,
+/// as the Debian package and the official image set it).
+pub fn bounded_wait(e: &diesel::result::Error) -> bool {
+    const WAITS: [&str; 4] = [
+        "canceling statement due to lock timeout",
+        "canceling statement due to statement timeout",
+        "database is locked",
+        "database table is locked",
+    ];
+    match e {
+        diesel::result::Error::DatabaseError(_, info) => {
+            WAITS.iter().any(|w| info.message().starts_with(w))
+        }
+        _ => false,
+    }
+}
+
+/// An error of work done on a pooled connection that can say whether the connection was lost
+/// ([`run`] then has the pool drop it).
+pub trait Failure: From<r2d2::PoolError> {
+    fn connection_lost(&self) -> bool;
+}
+
+/// Runs `f` on a connection of `pool` (checked out as [`checkout`] does) on the calling
+/// thread, which must be one that may block (actix's blocking pool, via `web::block`), and
+/// records the use: a connection lost on the way is dropped by the pool.
+pub fn run<T, E: Failure>(
+    pool: &DbPool,
+    f: impl FnOnce(&mut DbConn) -> Result<T, E>,
+) -> Result<T, E> {
+    let mut conn = checkout(pool)?;
+    let out = f(&mut conn);
+    conn.used(out.as_ref().is_err_and(E::connection_lost));
+    out
 }
 
 /// `postgres://user:secret@host/db` → `postgres://user:***@host/db` for messages and logs.

@@ -229,6 +229,18 @@ impl Dispute {
         self.mediator.as_ref().map(|m| m.id.as_str())
     }
 
+    /// Whether a document of `kind` is for the panel alone (its members, its secretary and
+    /// admins): the panel's hearing record always, and its decision until the decision is
+    /// notified to the parties. Everything else goes to everyone who may see the dispute, and
+    /// may go to the parties in the bundle.
+    pub fn panel_only(&self, kind: DocumentKind) -> bool {
+        match kind {
+            DocumentKind::Record => true,
+            DocumentKind::Decision => self.decision_notified_on.is_none(),
+            _ => false,
+        }
+    }
+
     /// May go to the FHSU at all (rule 7, apart from its time limit).
     pub fn referable(&self) -> bool {
         self.contract_related && !self.inter_practice

@@ -164,7 +164,8 @@ pub struct RecordDecision {
     pub votes: Vec<Vote>,
     /// If given, must be the majority's side.
     pub outcome: Option<Side>,
-    /// At most 50,000 characters; may be empty.
+    /// At most 50,000 characters; may be empty or left out.
+    #[schema(required = false)]
     pub recommendations: String,
 }
 

@@ -218,6 +218,10 @@ const HEARING_HELD: Subject = Subject {
     label: "hearing date",
     action: "hold the hearing",
 };
+const HEARING_NOT_RECORDED: Subject = Subject {
+    label: "scheduled hearing",
+    action: "record the hearing, or schedule it again if it did not take place",
+};
 const NOTICE: Subject = Subject {
     label: "last day to send notice of the hearing",
     action: "schedule the hearing so that notice goes out",
@@ -299,6 +303,16 @@ pub fn schedule(cal: &Calendar, d: &Dispute) -> Vec<Due> {
         add("notice_3", wd_before(by, 3), by, false, NOTICE);
         add("notice_1", wd_before(by, 1), by, false, NOTICE);
         add("insufficient_notice", day_after(by), by, true, NOTICE);
+    }
+    // The hearing's day passed and nothing says it was held (or moved).
+    if let Some(h) = d.hearing.as_ref().filter(|_| s == HearingScheduled) {
+        add(
+            "hearing_not_recorded",
+            day_after(h.date),
+            h.date,
+            true,
+            HEARING_NOT_RECORDED,
+        );
     }
     let bundle_pending = s == HearingScheduled && d.bundle_distributed_on.is_none();
     if let Some(by) = dl.bundle_by.filter(|_| bundle_pending) {
@@ -441,7 +455,21 @@ mod tests {
         let d = dispute_at(State::HearingScheduled);
         assert_eq!(
             kinds(&d),
-            ["hearing_after_deadline", "bundle_2", "bundle_too_late"]
+            [
+                "hearing_after_deadline",
+                "hearing_not_recorded",
+                "bundle_2",
+                "bundle_too_late"
+            ]
+        );
+        let not_recorded = &schedule(&cal, &d)[1];
+        assert_eq!(
+            (not_recorded.on, not_recorded.deadline, not_recorded.breach),
+            (date("2026-03-17"), date("2026-03-16"), true)
+        );
+        assert_eq!(
+            not_recorded.breach(date("2026-03-17")).detail,
+            "The scheduled hearing (2026-03-16) passed unmet."
         );
         let d = dispute_at(State::HearingHeld);
         assert_eq!(kinds(&d), ["decision_2", "decision_late"]);

@@ -1,57 +1,90 @@
-//! Notices: outbox rows written with the event that causes them, delivered by a background
-//! worker (SMTP, GOV.UK Notify or .eml files) with retries, plus reminders and breach alerts from a deadline
-//! sweep.
+//! Notices: rendering (`templates`, `ics`, `message`: pure, used by the service to queue a
+//! notice with the event that causes it) and the background jobs that deliver them
+//! (`worker`: SMTP, GOV.UK Notify or .eml files, with retries) and that send reminders and
+//! breach alerts (`sweep`). The jobs take a [`Jobs`] context, not the HTTP layer's state.
 
 pub mod govuk;
 pub mod ics;
 pub mod message;
-pub mod outbox;
 pub mod sweep;
 pub mod templates;
 pub mod worker;
 
-use crate::api::AppState;
-use actix_web::web;
+use crate::clock::Clock;
+use crate::config::Config;
+use crate::db::{self, DbConn, DbPool};
+use crate::domain::calendar::Calendar;
+use crate::service::ServiceError;
+use std::sync::Arc;
 use std::time::Duration;
+use templates::Templates;
+
+/// What the mail worker and the deadline sweep need: their own connections, the clock, the
+/// calendar, the templates, the configuration, and the wake-up the service's writers ring
+/// when they queued notices.
+#[derive(Clone)]
+pub struct Jobs {
+    /// On PostgreSQL, connections of their own (two), so that neither job waits behind the
+    /// requests for a connection; on SQLite, the requests' pool.
+    pub pool: DbPool,
+    pub cfg: Arc<Config>,
+    pub clock: Clock,
+    pub calendar: Calendar,
+    pub templates: Arc<Templates>,
+    pub mail_wakeup: Arc<tokio::sync::Notify>,
+}
+
+impl Jobs {
+    /// Runs blocking database work on actix's blocking pool with a connection of `pool`.
+    pub async fn db<T, F>(&self, f: F) -> Result<T, ServiceError>
+    where
+        F: FnOnce(&mut DbConn) -> Result<T, ServiceError> + Send + 'static,
+        T: Send + 'static,
+    {
+        let pool = self.pool.clone();
+        actix_web::web::block(move || db::run(&pool, f))
+            .await
+            .map_err(|e| ServiceError::Internal(format!("blocking task: {e}")))?
+    }
+}
 
 /// Starts the mail worker and the deadline sweep on the current actix system.
-pub fn start_background(state: web::Data<AppState>) {
-    let transport = match worker::Transport::from_config(&state.cfg) {
+pub fn start_background(jobs: Jobs) {
+    let transport = match worker::Transport::from_config(&jobs.cfg) {
         Ok(t) => t,
         Err(e) => {
             tracing::error!("mail transport: {e}; notices stay queued until this is fixed");
             return;
         }
     };
-    actix_web::rt::spawn(worker::run(state.clone(), transport));
-    actix_web::rt::spawn(sweep_loop(state));
+    actix_web::rt::spawn(worker::run(jobs.clone(), transport));
+    actix_web::rt::spawn(sweep_loop(jobs));
 }
 
-async fn sweep_loop(state: web::Data<AppState>) {
-    let every = Duration::from_secs(state.cfg.sweep_interval_seconds);
+async fn sweep_loop(jobs: Jobs) {
+    let every = Duration::from_secs(jobs.cfg.sweep_interval_seconds);
     loop {
-        sweep_now(&state).await;
+        sweep_now(&jobs).await;
         actix_web::rt::time::sleep(every).await;
     }
 }
 
 /// One full sweep for today (in batches of 1,000 disputes); wakes the mail worker when it queued.
-pub async fn sweep_now(state: &web::Data<AppState>) {
-    let today = state.clock.today();
+pub async fn sweep_now(jobs: &Jobs) {
+    let today = jobs.clock.today();
     loop {
-        let cal = state.calendar.clone();
-        let templates = state.templates.clone();
-        let res = state
-            .background_db(move |c| {
-                sweep::run(c, &cal, &templates, today, 1000)
-                    .map_err(crate::api::error::ApiError::Internal)
+        let cal = jobs.calendar.clone();
+        let templates = jobs.templates.clone();
+        let res = jobs
+            .db(move |c| {
+                sweep::run(c, &cal, &templates, today, 1000).map_err(ServiceError::Internal)
             })
             .await;
         match res {
             Ok((visited, queued)) => {
                 if queued > 0 {
                     tracing::info!(visited, queued, %today, "deadline sweep queued notices");
-                    state.mail_wakeup.notify_one();
+                    jobs.mail_wakeup.notify_one();
                 }
                 if visited < 1000 {
                     break;

@@ -17,11 +17,11 @@
 use super::govuk::NotifyClient;
 use super::message::{build_message, message_id_for};
 use super::templates::Rendered;
-use crate::api::error::ApiError;
-use crate::api::AppState;
+use super::Jobs;
 use crate::config::Config;
-use crate::db::statements::{self, ClaimNotices, MarkSent};
+use crate::db::outbox;
 use crate::db::{write_one, DbConn};
+use crate::service::ServiceError;
 use actix_web::web;
 use chrono::{Duration as ChronoDuration, NaiveDateTime};
 use diesel::prelude::*;
@@ -137,22 +137,9 @@ fn percent_decode(s: &str) -> String {
         .unwrap_or_default()
 }
 
-#[derive(Debug, Clone, Queryable)]
-pub struct Claimed {
-    pub id: String,
-    pub recipients: String,
-    pub subject: String,
-    pub body_text: String,
-    pub body_html: String,
-    pub ics: Option<String>,
-    pub ics_method: Option<String>,
-    pub attempts: i32,
-    pub dispute_id: Option<String>,
-    /// The recipients GOV.UK Notify already accepted it for (a JSON array), if any.
-    pub sent_to: Option<String>,
-}
+pub use crate::db::outbox::Claimed;
 
-/// Claims up to `limit` due notices for `worker` with a lease: one prepared statement, on its
+/// Claims up to `limit` due notices for `worker` with a lease: one statement, on its
 /// own on PostgreSQL (rows picked `FOR UPDATE SKIP LOCKED`), inside `BEGIN IMMEDIATE` on SQLite.
 pub fn claim(
     c: &mut DbConn,
@@ -162,13 +149,7 @@ pub fn claim(
     lease: Duration,
 ) -> QueryResult<Vec<Claimed>> {
     let lease = ChronoDuration::from_std(lease).unwrap_or(ChronoDuration::seconds(LEASE_SECONDS));
-    let q = ClaimNotices {
-        now,
-        until: now + lease,
-        limit,
-        worker,
-    };
-    write_one(c, |c| statements::load(c, q))
+    write_one(c, |c| outbox::claim(c, worker, now, now + lease, limit))
 }
 
 /// Records that the transport accepted `ids` (one statement for all); returns how many rows
@@ -179,8 +160,7 @@ pub fn record_sent(
     ids: &[String],
     now: NaiveDateTime,
 ) -> QueryResult<usize> {
-    let q = MarkSent::new(ids, worker, now);
-    write_one(c, |c| statements::execute(c, q))
+    write_one(c, |c| outbox::mark_sent(c, worker, ids, now))
 }
 
 /// `sent_to` as stored: a JSON array, or `None` when there is nothing to record.
@@ -264,7 +244,7 @@ fn message_of(from: &str, n: &Claimed) -> Result<lettre::Message, String> {
 /// time for it.
 async fn deliver(
     transport: &Transport,
-    state: &web::Data<AppState>,
+    jobs: &Jobs,
     n: &Claimed,
     started: std::time::Instant,
     lease: Duration,
@@ -272,7 +252,7 @@ async fn deliver(
 ) -> (Outcome, Option<Vec<String>>) {
     match transport {
         Transport::Smtp(t) => (
-            deliver_smtp(t, &state.cfg.mail_from, n, send_timeout).await,
+            deliver_smtp(t, &jobs.cfg.mail_from, n, send_timeout).await,
             None,
         ),
         Transport::Notify(client) => {
@@ -292,7 +272,7 @@ async fn deliver(
             }
         }
         Transport::File(dir) => {
-            let (dir, from, n) = (dir.clone(), state.cfg.mail_from.clone(), n.clone());
+            let (dir, from, n) = (dir.clone(), jobs.cfg.mail_from.clone(), n.clone());
             let outcome = web::block(move || write_eml(&dir, &from, &n))
                 .await
                 .unwrap_or_else(|e| Outcome::Retry(format!("writing .eml: {e}")));
@@ -434,20 +414,18 @@ pub fn next_claim(limit: i64, got: usize, took: Duration) -> i64 {
 
 /// The worker loop: claim a batch, send each, record the outcomes; when the queue is drained,
 /// sleep until woken (or 2 s pass), then let notices gather for [`GATHER`].
-pub async fn run(state: web::Data<AppState>, transport: Transport) {
+pub async fn run(jobs: Jobs, transport: Transport) {
     let worker = format!("worker-{}", uuid::Uuid::new_v4());
     tracing::info!(transport = %transport.describe(), "mail worker started");
     let mut limit = BATCH;
-    let lease = Duration::from_secs(state.cfg.mail_lease_seconds);
-    let send_timeout = Duration::from_secs(state.cfg.mail_send_timeout_seconds);
+    let lease = Duration::from_secs(jobs.cfg.mail_lease_seconds);
+    let send_timeout = Duration::from_secs(jobs.cfg.mail_send_timeout_seconds);
     loop {
         let w = worker.clone();
         // Taken before the claim's own `now`, so the lease is never thought longer than it is.
         let started = std::time::Instant::now();
-        let batch = state
-            .background_db(move |c| {
-                claim(c, &w, crate::db::now(), limit, lease).map_err(ApiError::from)
-            })
+        let batch = jobs
+            .db(move |c| claim(c, &w, crate::db::now(), limit, lease).map_err(ServiceError::from))
             .await;
         let batch = match batch {
             Ok(b) => b,
@@ -463,15 +441,15 @@ pub async fn run(state: web::Data<AppState>, transport: Transport) {
         let mut sent: Vec<String> = Vec::new();
         match &transport {
             Transport::File(dir) => {
-                let from = state.cfg.mail_from.clone();
+                let from = jobs.cfg.mail_from.clone();
                 for (n, outcome) in write_batch(dir.clone(), from, batch).await {
                     match outcome {
                         Outcome::Sent => sent.push(n.id),
                         Outcome::Permanent(e) => {
-                            note_failure(&state, &worker, n, true, e, None).await
+                            note_failure(&jobs, &worker, n, true, e, None).await
                         }
-                        Outcome::Retry(e) => note_failure(&state, &worker, n, false, e, None).await,
-                        Outcome::Unsent => give_back(&state, &worker, vec![n.id]).await,
+                        Outcome::Retry(e) => note_failure(&jobs, &worker, n, false, e, None).await,
+                        Outcome::Unsent => give_back(&jobs, &worker, vec![n.id]).await,
                     }
                 }
             }
@@ -483,13 +461,13 @@ pub async fn run(state: web::Data<AppState>, transport: Transport) {
                     if !lease_allows_send(started.elapsed(), lease, send_timeout) {
                         let ids: Vec<String> =
                             std::iter::once(n.id).chain(rest.map(|n| n.id)).collect();
-                        give_back(&state, &worker, ids).await;
+                        give_back(&jobs, &worker, ids).await;
                         // Claim again straight away rather than wait for a wake-up.
                         drained = false;
                         break;
                     }
                     let (outcome, sent_to) =
-                        deliver(&transport, &state, &n, started, lease, send_timeout).await;
+                        deliver(&transport, &jobs, &n, started, lease, send_timeout).await;
                     match outcome {
                         Outcome::Sent => {
                             if sent.is_empty() {
@@ -497,25 +475,25 @@ pub async fn run(state: web::Data<AppState>, transport: Transport) {
                             }
                             sent.push(n.id);
                             if oldest_unrecorded.elapsed() >= RECORD_WITHIN {
-                                record_batch(&state, &worker, std::mem::take(&mut sent)).await;
+                                record_batch(&jobs, &worker, std::mem::take(&mut sent)).await;
                             }
                         }
                         Outcome::Permanent(e) => {
-                            note_failure(&state, &worker, n, true, e, sent_to).await
+                            note_failure(&jobs, &worker, n, true, e, sent_to).await
                         }
                         Outcome::Retry(e) => {
-                            note_failure(&state, &worker, n, false, e, sent_to).await
+                            note_failure(&jobs, &worker, n, false, e, sent_to).await
                         }
                         // The lease ran out part-way through this notice's recipients: it goes
                         // back with whom it was sent to, and the rest of the batch with it.
                         Outcome::Unsent => {
                             let mut ids: Vec<String> = rest.map(|n| n.id).collect();
                             match sent_to.filter(|s| !s.is_empty()) {
-                                Some(s) => give_back_part_sent(&state, &worker, n.id, s).await,
+                                Some(s) => give_back_part_sent(&jobs, &worker, n.id, s).await,
                                 None => ids.insert(0, n.id),
                             }
                             if !ids.is_empty() {
-                                give_back(&state, &worker, ids).await;
+                                give_back(&jobs, &worker, ids).await;
                             }
                             drained = false;
                             break;
@@ -525,11 +503,11 @@ pub async fn run(state: web::Data<AppState>, transport: Transport) {
             }
         }
         if !sent.is_empty() {
-            record_batch(&state, &worker, sent).await;
+            record_batch(&jobs, &worker, sent).await;
         }
         limit = next_claim(limit, got, started.elapsed());
         if drained {
-            let wake = state.mail_wakeup.clone();
+            let wake = jobs.mail_wakeup.clone();
             tokio::select! {
                 _ = wake.notified() => actix_web::rt::time::sleep(GATHER).await,
                 _ = actix_web::rt::time::sleep(Duration::from_secs(2)) => {}
@@ -538,12 +516,12 @@ pub async fn run(state: web::Data<AppState>, transport: Transport) {
     }
 }
 
-async fn record_batch(state: &web::Data<AppState>, worker: &str, ids: Vec<String>) {
+async fn record_batch(jobs: &Jobs, worker: &str, ids: Vec<String>) {
     let w = worker.to_string();
     let ids = std::sync::Arc::new(ids);
     let ids2 = ids.clone();
-    let res = state
-        .background_db(move |c| record_sent(c, &w, &ids2, crate::db::now()).map_err(ApiError::from))
+    let res = jobs
+        .db(move |c| record_sent(c, &w, &ids2, crate::db::now()).map_err(ServiceError::from))
         .await;
     match res {
         Ok(n) => {
@@ -567,16 +545,11 @@ async fn record_batch(state: &web::Data<AppState>, worker: &str, ids: Vec<String
 }
 
 /// [`release_part_sent`] for one notice, logged as [`give_back`] is.
-async fn give_back_part_sent(
-    state: &web::Data<AppState>,
-    worker: &str,
-    id: String,
-    sent_to: Vec<String>,
-) {
+async fn give_back_part_sent(jobs: &Jobs, worker: &str, id: String, sent_to: Vec<String>) {
     let w = worker.to_string();
     let id2 = id.clone();
-    let res = state
-        .background_db(move |c| release_part_sent(c, &w, &id2, &sent_to).map_err(ApiError::from))
+    let res = jobs
+        .db(move |c| release_part_sent(c, &w, &id2, &sent_to).map_err(ServiceError::from))
         .await;
     match res {
         Ok(_) => tracing::warn!(notice_id = %id,
@@ -587,12 +560,12 @@ async fn give_back_part_sent(
 }
 
 /// [`release`]s the notices of a batch that its lease no longer leaves time to send.
-async fn give_back(state: &web::Data<AppState>, worker: &str, ids: Vec<String>) {
+async fn give_back(jobs: &Jobs, worker: &str, ids: Vec<String>) {
     let w = worker.to_string();
     let ids = std::sync::Arc::new(ids);
     let ids2 = ids.clone();
-    let res = state
-        .background_db(move |c| release(c, &w, &ids2).map_err(ApiError::from))
+    let res = jobs
+        .db(move |c| release(c, &w, &ids2).map_err(ServiceError::from))
         .await;
     match res {
         Ok(n) => tracing::warn!(
@@ -608,7 +581,7 @@ async fn give_back(state: &web::Data<AppState>, worker: &str, ids: Vec<String>) 
 }
 
 async fn note_failure(
-    state: &web::Data<AppState>,
+    jobs: &Jobs,
     worker: &str,
     mut n: Claimed,
     permanent: bool,
@@ -618,15 +591,12 @@ async fn note_failure(
     if let Some(s) = sent_json(sent_to.as_deref()) {
         n.sent_to = Some(s);
     }
-    let retry = (
-        state.cfg.mail_retry_base_seconds,
-        state.cfg.mail_max_attempts,
-    );
+    let retry = (jobs.cfg.mail_retry_base_seconds, jobs.cfg.mail_max_attempts);
     let (w, id, e) = (worker.to_string(), n.id.clone(), error.clone());
-    let res = state
-        .background_db(move |c| {
+    let res = jobs
+        .db(move |c| {
             record_failure(c, &w, &n, permanent, &e, crate::db::now(), retry)
-                .map_err(ApiError::from)
+                .map_err(ServiceError::from)
         })
         .await;
     match res {

@@ -3,15 +3,16 @@
 
 use super::session::SignedIn;
 use super::{page, words, PageError, PageResult};
-use crate::api::disputes::{document_answer, document_for, notices_seen_by, redact, visible};
+use crate::api::disputes::{
+    document_answer, document_for, document_kind, notices_seen_by, redact, visible,
+};
 use crate::api::error::ApiError;
-use crate::api::{visibility, AppState};
+use crate::api::AppState;
 use crate::db::disputes as store;
-use crate::db::schema::users;
 use crate::domain::workflow;
+use crate::service::visibility;
 use actix_web::http::StatusCode;
 use actix_web::{web, HttpResponse};
-use diesel::prelude::*;
 use serde_json::{json, Value};
 use std::collections::HashMap;
 
@@ -55,24 +56,23 @@ async fn case_page(state: &AppState, who: &SignedIn, id: &str) -> PageResult<Htt
     let read = state
         .db(move |c| {
             let d = visible(c, &caller, &id)?;
-            let v = store::view(c, &id, &caller.user_id, true, None)?.ok_or(ApiError::NotFound)?;
+            let parties = crate::service::notices::Parties::of(c, &d)?;
             let events = store::events_of(c, &id)?;
-            let documents: Vec<store::DocumentMeta> = store::documents_of(c, &id)?
-                .into_iter()
-                .filter(|m| visibility::can_see_document(&caller, &d, &m.kind))
-                .collect();
+            let mut documents: Vec<store::DocumentMeta> = Vec::new();
+            for m in store::documents_of(c, &id)? {
+                if visibility::can_see_document(&caller, &d, document_kind(&m.kind)?) {
+                    documents.push(m);
+                }
+            }
             let notices = notices_seen_by(c, &caller, &d)?;
-            let mut ids: Vec<&String> = events.iter().map(|e| &e.actor_id).collect();
-            ids.extend(documents.iter().map(|m| &m.uploaded_by));
-            ids.sort_unstable();
-            ids.dedup();
-            let people: HashMap<String, String> = users::table
-                .filter(users::id.eq_any(ids))
-                .select((users::id, users::name))
-                .load::<(String, String)>(c)?
-                .into_iter()
-                .chain(v.people.iter().cloned())
-                .collect();
+            // Everyone the page names: who acted, who uploaded, the mediator and the panel.
+            let mut ids: Vec<String> = events.iter().map(|e| e.actor_id.clone()).collect();
+            ids.extend(documents.iter().map(|m| m.uploaded_by.clone()));
+            ids.extend(d.mediator_id().map(str::to_string));
+            if let Some(p) = &d.panel {
+                ids.extend(p.everyone().iter().map(|i| i.to_string()));
+            }
+            let people: HashMap<String, String> = store::user_names(c, ids.iter())?;
             let timeline: Vec<Value> = events
                 .iter()
                 .rev()
@@ -81,14 +81,14 @@ async fn case_page(state: &AppState, who: &SignedIn, id: &str) -> PageResult<Htt
                         .get(&e.actor_id)
                         .cloned()
                         .unwrap_or_else(|| "The service".into());
-                    json!({
+                    Ok(json!({
                         "when": timestamp(&e.at),
-                        "sentence": words::event(&e.event_type, &actor, &redact(&caller, &d, e)),
-                    })
+                        "sentence": words::event(&e.event_type, &actor, &redact(&caller, &d, e)?),
+                    }))
                 })
-                .collect();
+                .collect::<Result<_, ApiError>>()?;
             let actions: Vec<&str> =
-                workflow::allowed(d.state(), &visibility::relations(&caller, &d))
+                workflow::allowed(d.state, &visibility::relations(&caller, &d))
                     .into_iter()
                     .map(words::action)
                     .collect();
@@ -101,13 +101,13 @@ async fn case_page(state: &AppState, who: &SignedIn, id: &str) -> PageResult<Htt
                            "when": timestamp(&m.created_at)})
                 })
                 .collect();
-            Ok((d, v.parties, people, timeline, actions, documents, notices))
+            Ok((d, parties, people, timeline, actions, documents, notices))
         })
         .await?;
     let (d, parties, people, timeline, actions, documents, notices) = read;
     let today = state.clock.today();
-    let name = |id: &Option<String>| id.as_ref().and_then(|i| people.get(i)).cloned();
-    let (state_text, colour) = words::state(d.state());
+    let name = |id: Option<&str>| id.and_then(|i| people.get(i)).cloned();
+    let (state_text, colour) = words::state(d.state);
     let deadlines: Vec<Value> = words::deadlines(&d)
         .iter()
         .map(|dl| {
@@ -119,39 +119,36 @@ async fn case_page(state: &AppState, who: &SignedIn, id: &str) -> PageResult<Htt
         json!({"key": "Reference", "value": d.case_ref()}),
         json!({"key": "Appellant", "value": parties.appellant.name}),
         json!({"key": "Respondent", "value": parties.respondent.name}),
-        json!({"key": "Stage", "value": words::stage(d.state())}),
-        json!({"key": "Category", "value": words::category(&d.category)}),
+        json!({"key": "Stage", "value": words::stage(d.state)}),
+        json!({"key": "Category", "value": words::category(d.category.as_str())}),
         json!({"key": "The matter arose on", "value": crate::notify::templates::long_date(d.matter_arose_on)}),
         json!({"key": "Contract-related", "value": if d.contract_related { "Yes" } else { "No" }}),
         json!({"key": "Filed", "value": timestamp(&d.created_at)}),
     ];
-    if let Some(m) = name(&d.mediator_id) {
-        rows.push(json!({"key": "LMC mediator", "value": format!("{m} ({})",
-            words::mediator_mode(d.mediator_mode.as_deref()).to_lowercase())}));
+    if let Some(m) = &d.mediator {
+        let who = name(Some(&m.id)).unwrap_or_default();
+        rows.push(json!({"key": "LMC mediator", "value": format!("{who} ({})",
+            words::mediator_mode(Some(m.mode.as_str())).to_lowercase())}));
     }
-    let panel: Vec<String> = [
-        ("Clinical member", &d.clinical_member_id),
-        ("GP conciliator", &d.gp_conciliator_id),
-        ("LMC representative", &d.lmc_representative_id),
-        ("Secretary", &d.secretary_id),
-    ]
-    .into_iter()
-    .filter_map(|(role, id)| name(id).map(|n| format!("{role}: {n}")))
-    .collect();
+    let panel: Vec<String> = match &d.panel {
+        None => vec![],
+        Some(p) => [
+            ("Clinical member", p.clinical_member_id.as_str()),
+            ("GP conciliator", p.gp_conciliator_id.as_str()),
+            ("LMC representative", p.lmc_representative_id.as_str()),
+            ("Secretary", p.secretary_id.as_str()),
+        ]
+        .into_iter()
+        .filter_map(|(role, id)| name(Some(id)).map(|n| format!("{role}: {n}")))
+        .collect(),
+    };
     if !panel.is_empty() {
         rows.push(json!({"key": "Panel", "value": panel.join("; ")}));
     }
-    if let (Some(date), Some(venue)) = (d.hearing_date, &d.hearing_venue) {
-        let time = d
-            .hearing_time
-            .as_deref()
-            .and_then(|t| chrono::NaiveTime::parse_from_str(t, "%H:%M").ok())
-            .map(|t| format!(" at {}", crate::notify::templates::clock_time(t)))
-            .unwrap_or_default();
-        rows.push(
-            json!({"key": "Hearing", "value": format!("{}{time}, {venue}",
-            crate::notify::templates::long_date(date))}),
-        );
+    if let Some(h) = &d.hearing {
+        rows.push(json!({"key": "Hearing", "value": format!("{} at {}, {}",
+            crate::notify::templates::long_date(h.date),
+            crate::notify::templates::clock_time(h.time), h.venue)}));
     }
     let notices: Vec<Value> = notices
         .iter()

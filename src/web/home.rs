@@ -4,10 +4,11 @@
 use super::session::SignedIn;
 use super::{page, words, PageResult};
 use crate::api::auth::Caller;
-use crate::api::{visibility, AppState};
+use crate::api::AppState;
 use crate::db::disputes::{self as store, DisputeRow};
 use crate::db::schema::disputes;
 use crate::domain::roles::Role;
+use crate::service::visibility;
 use actix_web::http::StatusCode;
 use actix_web::{web, HttpResponse};
 use diesel::prelude::*;
@@ -50,13 +51,25 @@ fn heading(c: &Caller) -> (&'static str, &'static str) {
 pub async fn home(state: web::Data<AppState>, who: SignedIn) -> PageResult<HttpResponse> {
     let caller = who.caller.clone();
     let (rows, names, total) = state
-        .read(move |c| {
-            let rows: Vec<DisputeRow> = disputes::table
+        .db(move |c| {
+            let stored: Vec<DisputeRow> = disputes::table
                 .select(DisputeRow::as_select())
                 .filter(visibility::visible_condition(&caller))
                 .order((disputes::created_at.asc(), disputes::id.asc()))
                 .limit(MAX_CASES)
                 .load(c)?;
+            // A stored dispute that does not read is an error, never a default.
+            let rows = stored
+                .into_iter()
+                .map(|r| {
+                    let id = r.id.clone();
+                    r.decode().map_err(|cause| {
+                        crate::api::error::ApiError::Internal(format!(
+                            "dispute {id} does not read: {cause}"
+                        ))
+                    })
+                })
+                .collect::<Result<Vec<_>, _>>()?;
             let total: i64 = if rows.len() as i64 == MAX_CASES {
                 disputes::table
                     .filter(visibility::visible_condition(&caller))
@@ -80,7 +93,7 @@ pub async fn home(state: web::Data<AppState>, who: SignedIn) -> PageResult<HttpR
     let cases: Vec<Value> = rows
         .iter()
         .map(|d| {
-            let (state_text, colour) = words::state(d.state());
+            let (state_text, colour) = words::state(d.state);
             let deadline = words::next_deadline(d).map(|n| {
                 json!({"label": n.label, "date": n.date.to_string(),
                        "left": words::days_left(cal, today, n.date)})
@@ -92,7 +105,7 @@ pub async fn home(state: web::Data<AppState>, who: SignedIn) -> PageResult<HttpR
                 "appellant": org(&d.appellant_id),
                 "respondent": org(&d.respondent_id),
                 "state": {"text": state_text, "colour": colour},
-                "mode": words::mediator_mode(d.mediator_mode.as_deref()),
+                "mode": words::mediator_mode(d.mediator.as_ref().map(|m| m.mode.as_str())),
                 "days_open": words::days_open(cal, today, d.created_at.date()),
                 "deadline": deadline,
             })

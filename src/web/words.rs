@@ -1,8 +1,8 @@
 //! The procedure in the words people use: one table per thing the pages name (a state, a
 //! stage, an event in the timeline, an action, a deadline), so that every page says it alike.
 
-use crate::db::disputes::DisputeRow;
 use crate::domain::calendar::Calendar;
+use crate::domain::dispute::Dispute;
 use crate::domain::workflow::{EventType, State};
 use chrono::NaiveDate;
 use serde_json::Value;
@@ -161,8 +161,8 @@ pub struct Deadline {
 }
 
 /// Every deadline the dispute has, in date order.
-pub fn deadlines(d: &DisputeRow) -> Vec<Deadline> {
-    let s = d.state();
+pub fn deadlines(d: &Dispute) -> Vec<Deadline> {
+    let s = d.state;
     use State::*;
     let before_hearing = matches!(
         s,
@@ -171,31 +171,31 @@ pub fn deadlines(d: &DisputeRow) -> Vec<Deadline> {
     let mut out: Vec<Deadline> = [
         (
             "Hearing to be held by",
-            d.hearing_by,
+            d.deadlines.hearing_by,
             d.held_on,
             before_hearing,
         ),
         (
             "Notice of the hearing to be sent by",
-            d.notice_by,
-            d.notice_sent_on,
+            d.deadlines.notice_by,
+            d.hearing.as_ref().map(|h| h.notice_sent_on),
             before_hearing,
         ),
         (
             "Bundle to be distributed by",
-            d.bundle_by,
+            d.deadlines.bundle_by,
             d.bundle_distributed_on,
             before_hearing,
         ),
         (
             "Decision to be issued by",
-            d.decision_by,
+            d.deadlines.decision_by,
             d.decided_on,
             s == HearingHeld,
         ),
         (
             "Last day to refer the dispute to NHS Resolution (FHSU)",
-            d.fhsu_by,
+            d.deadlines.fhsu_by,
             d.referred_on,
             !s.is_terminal() && s != ReferredToFhsu,
         ),
@@ -227,7 +227,7 @@ pub fn standing(cal: &Calendar, today: NaiveDate, dl: &Deadline) -> String {
 }
 
 /// The first deadline still to be met.
-pub fn next_deadline(d: &DisputeRow) -> Option<Deadline> {
+pub fn next_deadline(d: &Dispute) -> Option<Deadline> {
     deadlines(d).into_iter().find(|d| d.pending)
 }
 

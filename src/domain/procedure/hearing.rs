@@ -67,6 +67,23 @@ pub(super) fn distribute_bundle(s: &mut Step, e: &DistributeBundle) -> Result<()
         "document_ids",
         &format!("{unknown} id(s) do not name a document of this dispute"),
     )?;
+    // The bundle, and its notice listing the documents, goes to the parties.
+    let panel_only: Vec<&str> = facts
+        .documents
+        .iter()
+        .filter(|d| e.document_ids.contains(&d.id) && s.d.panel_only(d.kind))
+        .map(|d| d.id.as_str())
+        .collect();
+    refuse_if(
+        !panel_only.is_empty(),
+        "document_ids",
+        &format!(
+            "{} document(s) are for the panel alone (a hearing record, or a decision not yet \
+             notified) and cannot go to the parties in a bundle: leave out {}",
+            panel_only.len(),
+            panel_only.join(", ")
+        ),
+    )?;
     let hearing_on = s.d.hearing.as_ref().map(|h| h.date);
     let mut rules = DateRules::default();
     rules.bundle(s.cal, s.today, hearing_on.unwrap_or(s.today));
@@ -84,8 +101,9 @@ pub(super) fn distribute_bundle(s: &mut Step, e: &DistributeBundle) -> Result<()
     Ok(())
 }
 
-/// Held on or before today, not before the formal request, within the deadline (rule 3,
-/// which the panel secretary may override). The decision is due 7 days after.
+/// Held on or before today, not before the formal request, on the day it was scheduled for,
+/// within the deadline (rule 3); the panel secretary may override the last two. The decision
+/// is due 7 days after.
 pub(super) fn record_hearing(s: &mut Step, e: &RecordHearing) -> Result<(), Refusal> {
     let held_on = e.held_on;
     refuse_if(held_on > s.today, "held_on", FUTURE)?;
@@ -96,6 +114,7 @@ pub(super) fn record_hearing(s: &mut Step, e: &RecordHearing) -> Result<(), Refu
     )?;
     let mut rules = DateRules::default();
     rules.hearing_deadline(s.d.deadlines.hearing_by, held_on, HearingMoment::Held);
+    rules.held_as_scheduled(s.d.hearing.as_ref().map(|h| h.date), held_on);
     s.breaches = rules.resolve(s.override_reason, s.sender, s.today)?;
     s.d.held_on = Some(held_on);
     s.d.deadlines.decision_by = Some(deadlines::decision_by(held_on));

@@ -6,6 +6,7 @@
 //! - Rule 5, the bundle 5 clear working days before the hearing: [`bundle`].
 //! - Rule 6, the written decision within 7 days of the hearing: [`decision_in_time`].
 //! - A panel member unavailable on the hearing date: [`available`].
+//! - The hearing recorded as held on the day it was scheduled for: [`held_as_scheduled`].
 //! - Rule 8, overrides: [`DateRules::resolve`]. Each rule above is refused with its code
 //!   unless the sender is the case's panel secretary and gives an `override_reason`; an
 //!   override is recorded as a breach (and counted in the timeliness report).
@@ -159,6 +160,25 @@ impl DateRules {
                 deadlines::DECISION_DAYS
             ),
             by,
+        );
+    }
+
+    /// The hearing is recorded as held on the day it was scheduled for (`scheduled`); the
+    /// panel secretary may record another day with a reason (a hearing moved at the last
+    /// minute, or adjourned to the next day).
+    pub(super) fn held_as_scheduled(&mut self, scheduled: Option<NaiveDate>, held_on: NaiveDate) {
+        let Some(scheduled) = scheduled.filter(|s| *s != held_on) else {
+            return;
+        };
+        self.fail(
+            "held_not_as_scheduled",
+            format!(
+                "The hearing was scheduled for {}: record it as held on that day, or, if it was \
+                 held on {} instead, send override_reason saying why.",
+                long(scheduled),
+                long(held_on)
+            ),
+            scheduled,
         );
     }
 

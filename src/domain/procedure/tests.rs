@@ -830,6 +830,70 @@ fn the_hearing_is_recorded_within_the_deadline_and_sets_the_decision_date() {
 }
 
 #[test]
+fn the_hearing_is_recorded_on_its_scheduled_day_unless_the_secretary_says_why() {
+    let d = dispute_at(State::HearingScheduled);
+    let body = |held: &str, reason: Option<&str>| {
+        let mut b = json!({"type": "record_hearing", "held_on": held,
+            "appellant_presented": true, "respondent_presented": true, "record": "r"});
+        if let Some(r) = reason {
+            b["override_reason"] = json!(r);
+        }
+        b
+    };
+    // A day early (the day a panel member may have said they could not sit): refused, with
+    // the scheduled day and the way to record another one.
+    let (code, detail, violations) = rule(try_event(
+        &d,
+        body("2026-03-13", None),
+        &secretary(),
+        HEARING,
+    ));
+    assert_eq!(code, "held_not_as_scheduled");
+    assert_eq!(
+        detail,
+        "The hearing was scheduled for Monday 16 March 2026: record it as held on that day, or, \
+         if it was held on Friday 13 March 2026 instead, send override_reason saying why."
+    );
+    assert_eq!(violations.len(), 1);
+    // Only the case's secretary may give the reason.
+    let (code, detail, _) = rule(try_event(
+        &d,
+        body("2026-03-13", Some("moved")),
+        &sender(SOUTH_CCG, false),
+        HEARING,
+    ));
+    assert_eq!(code, "held_not_as_scheduled");
+    assert!(detail.ends_with("Only the panel secretary may override this."));
+    // With the secretary's reason: held that day, recorded as an override, the decision due
+    // seven days after the day it was held.
+    let dec = ok(
+        &d,
+        body(
+            "2026-03-13",
+            Some("Brought forward at both parties' request"),
+        ),
+        &secretary(),
+        HEARING,
+    );
+    assert_eq!(dec.dispute.held_on, Some(date("2026-03-13")));
+    assert_eq!(dec.dispute.deadlines.decision_by, Some(date("2026-03-20")));
+    assert_eq!(dec.breaches.len(), 1);
+    let b = &dec.breaches[0];
+    assert_eq!(
+        (b.kind, b.due_on, b.overridden),
+        ("held_not_as_scheduled", date("2026-03-16"), true)
+    );
+    assert_eq!(
+        dec.data["override"]["rules"],
+        json!(["held_not_as_scheduled"])
+    );
+    // On the scheduled day, nothing to override.
+    let dec = ok(&d, body(HEARING, None), &secretary(), HEARING);
+    assert!(dec.breaches.is_empty());
+    assert_eq!(dec.dispute.held_on, Some(date(HEARING)));
+}
+
+#[test]
 fn withdrawing_a_scheduled_hearing_cancels_the_invitation() {
     let d = dispute_at(State::HearingScheduled);
     let dec = ok(

@@ -11,10 +11,10 @@
 //! until it is notified) are for the panel, its secretary and admins ([`panel_view`],
 //! [`can_see_document`]).
 
-use super::auth::Caller;
-use crate::db::disputes::DisputeRow;
+use super::Caller;
 use crate::db::schema::disputes;
 use crate::db::DbConn;
+use crate::domain::dispute::{Dispute, DocumentKind};
 use crate::domain::roles::Role;
 use crate::domain::workflow::{Relations, State};
 use diesel::prelude::*;
@@ -23,54 +23,46 @@ use diesel::sql_types::Bool;
 pub type Backend = <DbConn as diesel::Connection>::Backend;
 pub type Cond = Box<dyn BoxableExpression<disputes::table, Backend, SqlType = Bool>>;
 
-pub fn can_see(c: &Caller, d: &DisputeRow) -> bool {
+pub fn can_see(c: &Caller, d: &Dispute) -> bool {
     if c.has(Role::Admin) {
         return true;
     }
+    let me = Some(c.user_id.as_str());
     let party = d.appellant_id == c.org_id || d.respondent_id == c.org_id;
     ((c.has(Role::PracticeUser) || c.has(Role::Commissioner)) && party)
         || (c.has(Role::AccountableOfficer) && (party || d.screening_org_id == c.org_id))
         || (c.has(Role::LmcMediator)
-            && (d.mediator_id.as_deref() == Some(&c.user_id)
-                || (d.state() == State::Informal
-                    && d.mediator_id.is_none()
+            && (d.mediator_id() == me
+                || (d.state == State::Informal
+                    && d.mediator.is_none()
                     && d.lmc_id.as_deref() == Some(&c.org_id))))
         || (c.has(Role::PanelSecretary)
-            && (d.secretary_id.as_deref() == Some(&c.user_id) || d.state() == State::PanelForming))
-        || (c.has(Role::Panelist) && d.voting_members().iter().any(|m| m == &c.user_id))
+            && (d.secretary_id() == me || d.state == State::PanelForming))
+        || (c.has(Role::Panelist) && d.voting_members().contains(&c.user_id.as_str()))
 }
 
 /// Panel members, the secretary and admins see hearing records and votes.
-pub fn panel_view(c: &Caller, d: &DisputeRow) -> bool {
+pub fn panel_view(c: &Caller, d: &Dispute) -> bool {
     c.has(Role::Admin) || d.panel_user(&c.user_id)
-}
-
-/// Whether a document of `kind` is for the panel alone on `d` (as [`panel_view`] sees it): the
-/// panel's hearing record (`record`) always, and its decision (`decision`) until the decision
-/// is notified to the parties. Everything else goes to everyone who may see the dispute.
-pub fn panel_only_document(d: &DisputeRow, kind: &str) -> bool {
-    match kind {
-        "record" => true,
-        "decision" => d.decision_notified_on.is_none(),
-        _ => false,
-    }
 }
 
 /// Whether the caller may list and download a document of `kind` on `d`. The one rule for
 /// documents: the list, the download, the upload (nobody uploads what they could not then see)
-/// and the bundle (which goes to the parties) all ask it.
-pub fn can_see_document(c: &Caller, d: &DisputeRow, kind: &str) -> bool {
-    can_see(c, d) && (!panel_only_document(d, kind) || panel_view(c, d))
+/// and the bundle (which goes to the parties, see `domain::procedure`) all follow
+/// [`Dispute::panel_only`].
+pub fn can_see_document(c: &Caller, d: &Dispute, kind: DocumentKind) -> bool {
+    can_see(c, d) && (!d.panel_only(kind) || panel_view(c, d))
 }
 
-pub fn relations(c: &Caller, d: &DisputeRow) -> Relations {
+pub fn relations(c: &Caller, d: &Dispute) -> Relations {
+    let me = Some(c.user_id.as_str());
     Relations {
         roles: c.roles.clone(),
         party: d.appellant_id == c.org_id || d.respondent_id == c.org_id,
         appellant: d.appellant_id == c.org_id,
-        mediator: d.mediator_id.as_deref() == Some(&c.user_id),
-        panel_secretary: d.secretary_id.as_deref() == Some(&c.user_id),
-        chair: d.chair_id.as_deref() == Some(&c.user_id),
+        mediator: d.mediator_id() == me,
+        panel_secretary: d.secretary_id() == me,
+        chair: d.chair_id() == me,
         screening_officer: d.screening_org_id == c.org_id,
         can_see: can_see(c, d),
     }

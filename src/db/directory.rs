@@ -1,0 +1,215 @@
+//! The directory as the procedure reads it: organisations and users with what the rules need
+//! of them (kind, area, region, commissioning group; roles, panel roles, interests), who is
+//! unavailable when, and the addresses notices go to.
+
+use super::schema::{interests, organisations, unavailability, users};
+use super::DbConn;
+use crate::domain::dispute::Org;
+use crate::domain::panel::{Candidate, OrgInfo, OrgKind};
+use crate::domain::procedure::Person;
+use chrono::NaiveDate;
+use diesel::prelude::*;
+use std::collections::HashMap;
+use uuid::Uuid;
+
+/// An organisation with its address for notices.
+#[derive(Debug, Clone, Queryable, Selectable)]
+#[diesel(table_name = organisations)]
+pub struct OrgRow {
+    pub id: String,
+    pub name: String,
+    pub kind: String,
+    pub area: String,
+    pub region: String,
+    pub email: String,
+    pub address: String,
+    pub commissioner_id: Option<String>,
+}
+
+/// A stored kind as the panel rules see it: the service's own organisation (kind `service`,
+/// the bootstrap admin's) counts as none of the procedure's parts, as an FHSU does not.
+fn kind(stored: &str) -> OrgKind {
+    match stored {
+        "practice" => OrgKind::Practice,
+        "commissioner" => OrgKind::Commissioner,
+        "lmc" => OrgKind::Lmc,
+        _ => OrgKind::Fhsu,
+    }
+}
+
+impl OrgRow {
+    /// The organisation as the procedure sees it; an id that is not a UUID is an error.
+    pub fn to_org(&self) -> Result<Org, String> {
+        let uuid = |id: &str| {
+            Uuid::parse_str(id).map_err(|_| format!("the organisation id {id:?} is not a UUID"))
+        };
+        Ok(Org {
+            id: self.id.clone(),
+            name: self.name.clone(),
+            address: self.address.clone(),
+            info: OrgInfo {
+                id: uuid(&self.id)?,
+                kind: kind(&self.kind),
+                area: self.area.clone(),
+                region: self.region.clone(),
+                commissioner_id: self.commissioner_id.as_deref().map(uuid).transpose()?,
+            },
+        })
+    }
+}
+
+/// The organisations of `ids` that exist, in one statement (in no particular order).
+pub fn orgs(c: &mut DbConn, ids: &[&str]) -> QueryResult<Vec<OrgRow>> {
+    organisations::table
+        .filter(organisations::id.eq_any(ids))
+        .select(OrgRow::as_select())
+        .load(c)
+}
+
+/// The LMC of `area`: the `lmc` organisation of that area created first.
+pub fn lmc_of_area(c: &mut DbConn, area: &str) -> QueryResult<Option<OrgRow>> {
+    organisations::table
+        .filter(organisations::kind.eq("lmc"))
+        .filter(organisations::area.eq(area))
+        .order(organisations::created_at.asc())
+        .select(OrgRow::as_select())
+        .first(c)
+        .optional()
+}
+
+/// Whether the directory has an organisation of kind `fhsu` (to refer a dispute to).
+pub fn fhsu_exists(c: &mut DbConn) -> QueryResult<bool> {
+    diesel::select(diesel::dsl::exists(
+        organisations::table.filter(organisations::kind.eq("fhsu")),
+    ))
+    .get_result(c)
+}
+
+/// Every `fhsu` organisation's address.
+pub fn fhsu_emails(c: &mut DbConn) -> QueryResult<Vec<String>> {
+    organisations::table
+        .filter(organisations::kind.eq("fhsu"))
+        .select(organisations::email)
+        .load(c)
+}
+
+/// The users of `ids` that exist (any id not a UUID names nobody), with their organisation
+/// and interests: what an event that names people needs ([`Person`]). A user whose
+/// organisation is gone is left out, as one that does not exist.
+pub fn people(c: &mut DbConn, ids: &[&str]) -> QueryResult<Vec<Person>> {
+    let ids: Vec<&str> = ids
+        .iter()
+        .copied()
+        .filter(|id| Uuid::parse_str(id).is_ok())
+        .collect();
+    if ids.is_empty() {
+        return Ok(Vec::new());
+    }
+    type Row = (String, String, String, String, bool, OrgRow);
+    let rows: Vec<Row> = users::table
+        .inner_join(organisations::table.on(organisations::id.eq(users::organisation_id)))
+        .filter(users::id.eq_any(&ids))
+        .select((
+            users::id,
+            users::name,
+            users::roles,
+            users::panel_roles,
+            users::active,
+            OrgRow::as_select(),
+        ))
+        .load(c)?;
+    let declared: Vec<(String, String)> = interests::table
+        .filter(interests::user_id.eq_any(&ids))
+        .select((interests::user_id, interests::organisation_id))
+        .load(c)?;
+    Ok(rows
+        .into_iter()
+        .filter_map(|(id, name, roles, panel_roles, active, org)| {
+            let candidate = Candidate {
+                id: Uuid::parse_str(&id).ok()?,
+                active,
+                roles: crate::domain::roles::split(&roles),
+                panel_roles: crate::domain::roles::split(&panel_roles),
+                org: org.to_org().ok()?.info,
+                interests: declared
+                    .iter()
+                    .filter(|(u, _)| *u == id)
+                    .filter_map(|(_, o)| Uuid::parse_str(o).ok())
+                    .collect(),
+            };
+            Some(Person {
+                id,
+                name,
+                candidate,
+            })
+        })
+        .collect())
+}
+
+/// The names of those of `ids` who recorded that they cannot sit on `date`.
+pub fn unavailable_on(c: &mut DbConn, ids: &[&str], date: NaiveDate) -> QueryResult<Vec<String>> {
+    unavailability::table
+        .inner_join(users::table.on(users::id.eq(unavailability::user_id)))
+        .filter(unavailability::user_id.eq_any(ids))
+        .filter(unavailability::from_date.le(date))
+        .filter(unavailability::to_date.ge(date))
+        .select(users::name)
+        .distinct()
+        .load(c)
+}
+
+/// The periods (from, to) in which any of `ids` cannot sit that overlap [`from`, `to`].
+pub fn unavailable_between(
+    c: &mut DbConn,
+    ids: &[&str],
+    from: NaiveDate,
+    to: NaiveDate,
+) -> QueryResult<Vec<(NaiveDate, NaiveDate)>> {
+    unavailability::table
+        .filter(unavailability::user_id.eq_any(ids))
+        .filter(unavailability::to_date.ge(from))
+        .filter(unavailability::from_date.le(to))
+        .select((unavailability::from_date, unavailability::to_date))
+        .load(c)
+}
+
+/// A user's name and address, and whether the account is active.
+#[derive(Debug, Clone)]
+pub struct Contact {
+    pub name: String,
+    pub email: String,
+    pub active: bool,
+}
+
+/// The users of `ids` that exist, by id.
+pub fn contacts(c: &mut DbConn, ids: &[&str]) -> QueryResult<HashMap<String, Contact>> {
+    if ids.is_empty() {
+        return Ok(HashMap::new());
+    }
+    Ok(users::table
+        .filter(users::id.eq_any(ids))
+        .select((users::id, users::name, users::email, users::active))
+        .load::<(String, String, String, bool)>(c)?
+        .into_iter()
+        .map(|(id, name, email, active)| {
+            (
+                id,
+                Contact {
+                    name,
+                    email,
+                    active,
+                },
+            )
+        })
+        .collect())
+}
+
+/// The addresses of the active accountable officers of the organisation `org_id`.
+pub fn accountable_officer_emails(c: &mut DbConn, org_id: &str) -> QueryResult<Vec<String>> {
+    users::table
+        .filter(users::organisation_id.eq(org_id))
+        .filter(users::active.eq(true))
+        .filter(users::roles.like("%accountable_officer%"))
+        .select(users::email)
+        .load(c)
+}

@@ -1,0 +1,131 @@
+//! The notices table as the outbox: a notice row is written in the same transaction as the
+//! event that causes it, then claimed, sent and recorded by the mail worker
+//! (`notify::worker`). Only the claim differs between the backends: on PostgreSQL its rows
+//! are picked `FOR UPDATE SKIP LOCKED`, so two replicas never hold the same one; on SQLite the
+//! claim runs inside `BEGIN IMMEDIATE`, which already keeps every other writer out.
+
+use super::schema::notices;
+use super::DbConn;
+use chrono::NaiveDateTime;
+use diesel::prelude::*;
+use diesel::sql_types::{BigInt, Integer, Nullable, Text, Timestamp};
+
+/// One notice to queue (`queued`, no attempt yet, due at once).
+#[derive(Debug, Clone, Copy, Insertable)]
+#[diesel(table_name = notices)]
+pub struct NewNotice<'a> {
+    pub id: &'a str,
+    /// `None` for a notice about no dispute.
+    pub dispute_id: Option<&'a str>,
+    pub template: &'a str,
+    /// The recipients as a JSON array.
+    pub recipients: &'a str,
+    pub subject: &'a str,
+    pub body_text: &'a str,
+    pub body_html: &'a str,
+    pub ics: Option<&'a str>,
+    /// `REQUEST` or `CANCEL` when an invitation is attached.
+    pub ics_method: Option<&'a str>,
+    pub queued_at: NaiveDateTime,
+}
+
+pub fn insert_notice(c: &mut DbConn, n: &NewNotice) -> QueryResult<()> {
+    diesel::insert_into(notices::table)
+        .values((
+            n,
+            notices::status.eq("queued"),
+            notices::attempts.eq(0),
+            notices::next_attempt_at.eq(n.queued_at),
+        ))
+        .execute(c)
+        .map(|_| ())
+}
+
+/// A notice claimed for sending: what the worker needs to send it.
+#[derive(Debug, Clone, QueryableByName)]
+pub struct Claimed {
+    #[diesel(sql_type = Text)]
+    pub id: String,
+    /// A JSON array.
+    #[diesel(sql_type = Text)]
+    pub recipients: String,
+    #[diesel(sql_type = Text)]
+    pub subject: String,
+    #[diesel(sql_type = Text)]
+    pub body_text: String,
+    #[diesel(sql_type = Text)]
+    pub body_html: String,
+    #[diesel(sql_type = Nullable<Text>)]
+    pub ics: Option<String>,
+    #[diesel(sql_type = Nullable<Text>)]
+    pub ics_method: Option<String>,
+    #[diesel(sql_type = Integer)]
+    pub attempts: i32,
+    #[diesel(sql_type = Nullable<Text>)]
+    pub dispute_id: Option<String>,
+    /// The recipients GOV.UK Notify already accepted it for (a JSON array), if any.
+    #[diesel(sql_type = Nullable<Text>)]
+    pub sent_to: Option<String>,
+}
+
+/// Leases up to `limit` due notices (queued, due by `now`, not leased to anyone or leased
+/// until before `now`) to `worker` until `until`, oldest first. One statement; on SQLite the
+/// caller runs it inside `write_tx`.
+pub fn claim(
+    c: &mut DbConn,
+    worker: &str,
+    now: NaiveDateTime,
+    until: NaiveDateTime,
+    limit: i64,
+) -> QueryResult<Vec<Claimed>> {
+    const RETURNING: &str = "RETURNING id, recipients, subject, body_text, body_html, ics, \
+                             ics_method, attempts, dispute_id, sent_to";
+    match c {
+        DbConn::Pg(pg) => diesel::sql_query(format!(
+            "UPDATE notices SET locked_until = $1, locked_by = $2 WHERE id IN (SELECT id FROM \
+             notices WHERE status = 'queued' AND next_attempt_at <= $3 AND (locked_until IS NULL \
+             OR locked_until < $3) ORDER BY next_attempt_at, id LIMIT $4 FOR UPDATE SKIP LOCKED) \
+             {RETURNING}"
+        ))
+        .bind::<Timestamp, _>(until)
+        .bind::<Text, _>(worker)
+        .bind::<Timestamp, _>(now)
+        .bind::<BigInt, _>(limit)
+        .load(pg),
+        DbConn::Sqlite(sq) => diesel::sql_query(format!(
+            "UPDATE notices SET locked_until = ?, locked_by = ? WHERE id IN (SELECT id FROM \
+             notices WHERE status = 'queued' AND next_attempt_at <= ? AND (locked_until IS NULL \
+             OR locked_until < ?) ORDER BY next_attempt_at, id LIMIT ?) {RETURNING}"
+        ))
+        .bind::<Timestamp, _>(until)
+        .bind::<Text, _>(worker)
+        .bind::<Timestamp, _>(now)
+        .bind::<Timestamp, _>(now)
+        .bind::<BigInt, _>(limit)
+        .load(sq),
+    }
+}
+
+/// Records that the transport accepted the notices `ids`, in one statement for a whole batch:
+/// `sent`, one more attempt, lease and error cleared; only the rows whose lease `worker` still
+/// holds. Returns how many.
+pub fn mark_sent(
+    c: &mut DbConn,
+    worker: &str,
+    ids: &[String],
+    now: NaiveDateTime,
+) -> QueryResult<usize> {
+    diesel::update(
+        notices::table
+            .filter(notices::locked_by.eq(worker))
+            .filter(notices::id.eq_any(ids)),
+    )
+    .set((
+        notices::status.eq("sent"),
+        notices::sent_at.eq(now),
+        notices::attempts.eq(notices::attempts + 1),
+        notices::locked_until.eq(None::<NaiveDateTime>),
+        notices::last_error.eq(None::<String>),
+    ))
+    .execute(c)
+}

@@ -1,0 +1,174 @@
+//! The one way to change a dispute, for every caller: the JSON API, the web pages, the
+//! deadline sweep and webhooks.
+//!
+//! How a request becomes a database write ([`events::apply`]): inside one write transaction,
+//! read the dispute under its row lock and decode it strictly; check that the caller may see
+//! it ([`visibility`]), may send this event in this state (`domain::workflow::check`) and read
+//! the version it names; parse the event's fields (`domain::event`); read the facts the event
+//! needs; let `domain::procedure::decide` decide; turn its notices into addressed, rendered
+//! messages ([`notices`]); and write the new dispute, the event, its breaches and its notices
+//! (`db::transition::write`). Anything refused writes nothing.
+//!
+//! Filing a dispute is [`filing::file`]; the deadline sweep's work for one dispute is
+//! [`sweep::sweep_one`].
+//!
+//! Layering: `domain` (pure) ← `db` ← `service` ← {`api`, `notify::worker`,
+//! `notify::sweep`}. The service renders notices with `notify::templates` and `notify::ics`,
+//! which are pure and use nothing of the service.
+
+pub mod events;
+pub mod filing;
+pub mod notices;
+pub mod sweep;
+pub mod visibility;
+
+use crate::db::{self, DbConn};
+use crate::domain::calendar::Calendar;
+use crate::domain::dispute::Dispute;
+use crate::domain::fields::FieldProblem;
+use crate::domain::panel::Violation;
+use crate::domain::procedure;
+use crate::domain::roles::Role;
+use crate::domain::workflow;
+use crate::notify::templates::Templates;
+use chrono::NaiveDate;
+
+/// The user on whose behalf the service acts, as read fresh from the directory.
+#[derive(Debug, Clone)]
+pub struct Caller {
+    pub user_id: String,
+    pub org_id: String,
+    pub roles: Vec<Role>,
+}
+
+impl Caller {
+    pub fn has(&self, r: Role) -> bool {
+        self.roles.contains(&r)
+    }
+}
+
+/// What applying an event needs besides the database.
+#[derive(Clone, Copy)]
+pub struct Ctx<'a> {
+    pub today: NaiveDate,
+    pub calendar: &'a Calendar,
+    pub templates: &'a Templates,
+    /// `LDR_MAIL_FROM`: the organiser of the hearing's calendar invitation.
+    pub mail_from: &'a str,
+}
+
+/// Why the service refused or failed. Refusals change nothing; the API maps each to its
+/// status and problem code.
+#[derive(Debug, thiserror::Error)]
+pub enum ServiceError {
+    /// No such dispute, or the caller may not see it (never revealing which).
+    #[error("not found")]
+    NotFound,
+    /// The request is not what the service reads at all (e.g. a body that is not an object).
+    #[error("{0}")]
+    Malformed(String),
+    /// The caller's roles or relation to the case do not allow this.
+    #[error("{0}")]
+    Forbidden(String),
+    /// Not allowed in the dispute's current state.
+    #[error("{0}")]
+    InvalidTransition(String),
+    /// The caller read another version of the dispute.
+    #[error("{0}")]
+    VersionConflict(String),
+    /// Another conflict with what is stored, with its own code.
+    #[error("{detail}")]
+    Conflict { code: &'static str, detail: String },
+    /// Fields that are wrong, every one listed.
+    #[error("validation failed")]
+    Fields(Vec<FieldProblem>),
+    /// A rule of the procedure, every violation listed.
+    #[error("{detail}")]
+    Rule {
+        code: &'static str,
+        detail: String,
+        violations: Vec<Violation>,
+    },
+    /// A stored dispute does not read back: an error to fix in the data, never read as a
+    /// default (and so never written back over).
+    #[error("the stored dispute {id} does not read: {cause}")]
+    Corrupt { id: String, cause: String },
+    #[error("database: {0}")]
+    Db(#[from] diesel::result::Error),
+    #[error("database pool: {0}")]
+    Pool(#[from] r2d2::Error),
+    #[error("{0}")]
+    Internal(String),
+}
+
+impl ServiceError {
+    pub fn field(field: &str, message: impl Into<String>) -> ServiceError {
+        ServiceError::Fields(vec![FieldProblem::new(field, message)])
+    }
+
+    pub fn rule(code: &'static str, detail: String) -> ServiceError {
+        ServiceError::Rule {
+            code,
+            violations: vec![Violation {
+                rule: code,
+                message: detail.clone(),
+            }],
+            detail,
+        }
+    }
+}
+
+impl db::Failure for ServiceError {
+    fn connection_lost(&self) -> bool {
+        matches!(self, ServiceError::Db(e) if db::connection_lost(e))
+    }
+}
+
+impl From<workflow::Refusal> for ServiceError {
+    fn from(r: workflow::Refusal) -> Self {
+        match r {
+            workflow::Refusal::Role(m) | workflow::Refusal::Relation(m) => {
+                ServiceError::Forbidden(m)
+            }
+            workflow::Refusal::State(m) => ServiceError::InvalidTransition(m),
+        }
+    }
+}
+
+impl From<procedure::Refusal> for ServiceError {
+    fn from(r: procedure::Refusal) -> Self {
+        match r {
+            procedure::Refusal::Fields(problems) => ServiceError::Fields(problems),
+            procedure::Refusal::Rules {
+                code,
+                detail,
+                violations,
+            } => ServiceError::Rule {
+                code,
+                detail,
+                violations,
+            },
+        }
+    }
+}
+
+/// The dispute `id` as stored, strictly decoded (see [`db::disputes::DisputeRow::decode`]).
+pub fn decode(row: db::disputes::DisputeRow) -> Result<Dispute, ServiceError> {
+    let id = row.id.clone();
+    row.decode()
+        .map_err(|cause| ServiceError::Corrupt { id, cause })
+}
+
+/// The dispute `id`, if there is one.
+pub fn find(c: &mut DbConn, id: &str) -> Result<Option<Dispute>, ServiceError> {
+    db::disputes::find(c, id)?.map(decode).transpose()
+}
+
+/// The dispute `id` if the caller may see it; otherwise [`ServiceError::NotFound`], never
+/// revealing that it exists.
+pub fn visible(c: &mut DbConn, caller: &Caller, id: &str) -> Result<Dispute, ServiceError> {
+    match find(c, id)? {
+        Some(d) if visibility::can_see(caller, &d) => Ok(d),
+        _ => Err(ServiceError::NotFound),
+    }
+}
