@@ -1106,7 +1106,7 @@ fn run_db(db: &'static str, o: &Opts) -> DbReport {
     let dir = tempfile::tempdir().unwrap();
     // The `.eml` sink stands in for an SMTP relay on another machine: by default it is on
     // tmpfs, so that what a run measures is the service and its database, not this VM's disk
-    // allocating an inode per message (see BENCHMARKS.md, fourth round).
+    // allocating an inode per message (see in git history: BENCHMARKS.md, fourth round).
     let mail_tmp = o.mail_base.as_ref().map(|b| {
         tempfile::Builder::new()
             .prefix("ldr-load-mail-")

@@ -382,7 +382,7 @@ impl Config {
         };
         let db_pool_size = match get("LDR_DB_POOL_SIZE") {
             Some(v) => parse_num("LDR_DB_POOL_SIZE", &v, 1, 256)?,
-            // 8: on the 2-core machine of BENCHMARKS.md (eighth round), 16 gave no more
+            // 8: on a 2-core machine (git history: BENCHMARKS.md, eighth round), 16 gave no more
             // requests per second than 8, and left the mail worker's own connection so far
             // behind in a burst that thousands of notices waited; with 8 it kept up.
             None => 8,

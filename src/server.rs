@@ -17,7 +17,7 @@ pub fn prepare(cfg: Config) -> Result<web::Data<AppState>, String> {
     // On PostgreSQL the background work has connections of its own. On SQLite it shares the
     // requests' pool: writers queue for the one write lock there, and a connection of its own
     // waiting on `busy_timeout` (which wakes a long waiter last) delivered less under load, not
-    // more (BENCHMARKS.md, fourth round).
+    // more (in git history: BENCHMARKS.md, fourth round).
     let background_pool = match &cfg.database {
         db::DbTarget::Postgres(_) => db::connect(&cfg.database, 2)?,
         db::DbTarget::Sqlite(_) => pool.clone(),
