@@ -411,27 +411,16 @@ pub async fn patch_organisation(
                         "only a practice names a commissioning group",
                     ));
                 }
+                // A field sent replaces the current one, trimmed; one not sent stays.
+                let or_current = |sent: Option<String>, current: &str| {
+                    sent.map_or_else(|| current.to_string(), |v| v.trim().to_string())
+                };
                 let new = Organisation {
-                    name: b
-                        .name
-                        .map(|v| v.trim().to_string())
-                        .unwrap_or(cur.name.clone()),
-                    area: b
-                        .area
-                        .map(|v| v.trim().to_string())
-                        .unwrap_or(cur.area.clone()),
-                    region: b
-                        .region
-                        .map(|v| v.trim().to_string())
-                        .unwrap_or(cur.region.clone()),
-                    email: b
-                        .email
-                        .map(|v| v.trim().to_lowercase())
-                        .unwrap_or(cur.email.clone()),
-                    address: b
-                        .address
-                        .map(|v| v.trim().to_string())
-                        .unwrap_or(cur.address.clone()),
+                    name: or_current(b.name, &cur.name),
+                    area: or_current(b.area, &cur.area),
+                    region: or_current(b.region, &cur.region),
+                    email: or_current(b.email, &cur.email).to_lowercase(),
+                    address: or_current(b.address, &cur.address),
                     ods_code: b
                         .ods_code
                         .map(|v| v.trim().to_string())
