@@ -9,4 +9,5 @@ pub mod db;
 pub mod domain;
 pub mod healthcheck;
 pub mod notify;
+pub mod pack;
 pub mod server;
