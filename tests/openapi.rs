@@ -33,6 +33,7 @@ const ROUTES: &[(&str, &str)] = &[
     ("get", "/api/v1/disputes/{id}/documents"),
     ("get", "/api/v1/disputes/{id}/notices"),
     ("get", "/api/v1/disputes/{id}/hearing-options"),
+    ("get", "/api/v1/disputes/{id}/referral-pack"),
     ("get", "/api/v1/documents/{id}"),
     ("get", "/api/v1/reports/timeliness"),
 ];

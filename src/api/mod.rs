@@ -9,6 +9,7 @@ pub mod limits;
 pub mod middleware;
 pub mod openapi;
 pub mod procedure;
+pub mod referral_pack;
 pub mod visibility;
 
 use crate::clock::Clock;
@@ -118,6 +119,22 @@ impl AppState {
         .await
     }
 
+    /// As [`AppState::transition`], but always on the blocking pool, with every attempt: for a
+    /// transition that does heavy work besides its reads and writes (the FHSU referral builds
+    /// the referral pack for its notice), which must not hold an HTTP worker's thread.
+    pub async fn transition_blocking<T, F>(&self, f: F) -> ApiResult<T>
+    where
+        F: Fn(&mut DbConn, Attempts) -> ApiResult<Option<T>> + Send + 'static,
+        T: Send + 'static,
+    {
+        self.db(move |c| {
+            f(c, Attempts::All)?.ok_or_else(|| {
+                ApiError::Internal("a transition ended without writing or refusing".into())
+            })
+        })
+        .await
+    }
+
     /// Like [`AppState::db`] for a request that carries a [`auth::Bearer`]: on the same
     /// connection, first loads the caller fresh from the database (refused with 401 when the
     /// user no longer exists or is deactivated), then runs `f` as that caller.
@@ -190,7 +207,8 @@ pub fn configure(cfg: &mut web::ServiceConfig) {
             .service(web::resource("/auth/login").route(web::post().to(auth::login)))
             .configure(directory::routes)
             .configure(calendar::routes)
-            .configure(disputes::routes),
+            .configure(disputes::routes)
+            .configure(referral_pack::routes),
     )
     .default_service(web::to(not_found));
 }

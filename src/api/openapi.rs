@@ -534,6 +534,7 @@ impl Modify for ProblemResponses {
         disputes::post_event, disputes::list_events, disputes::list_actions,
         disputes::upload_document, disputes::list_documents, disputes::download_document,
         disputes::list_notices, disputes::hearing_options, disputes::timeliness,
+        super::referral_pack::referral_pack,
     ),
     components(schemas(
         error::Problem, error::FieldError, error::RuleViolation,

@@ -320,6 +320,7 @@ pub fn apply(
     let known = parties.emails(&d);
     let mut named = Vec::new();
     let mut screen_proceeds = false;
+    let mut referral: Option<super::referral_pack::ReferralNotices> = None;
     let is_secretary = rel.panel_secretary && caller.has(Role::PanelSecretary);
 
     match event {
@@ -942,12 +943,15 @@ pub fn apply(
             let mut to = a.parties(&d);
             to.extend(a.lmc(&d));
             to.extend(a.accountable_officers(&d.screening_org_id));
-            to.extend(a.fhsu());
-            notices.push(NoticeSpec {
-                template: "fhsu_referral",
-                recipients: to,
-                ctx: outbox::with(&base, json!({"referred_on": referred_on, "statement": statement, "referred_by_name": by})),
-                ics: None,
+            // The FHSU's notice carries the referral pack, the others' lists what it holds:
+            // both are rendered once the event is (see below), as the pack's history holds it.
+            referral = Some(super::referral_pack::ReferralNotices {
+                ctx: outbox::with(
+                    &base,
+                    json!({"referred_on": referred_on, "statement": statement, "referred_by_name": by}),
+                ),
+                parties: to,
+                fhsu: a.fhsu(),
             });
         }
         EventType::RecordFhsuDetermination => {
@@ -1041,7 +1045,7 @@ pub fn apply(
     d.set_detail(&detail);
     d.next_sweep_on = crate::notify::sweep::next_sweep_on(&ctx.calendar, &d);
     d.updated_at = now();
-    let notices =
+    let mut notices =
         outbox::render(&ctx.templates, Some(&d.id), notices).map_err(ApiError::Internal)?;
     let event = EventRow {
         dispute_id: d.id.clone(),
@@ -1051,6 +1055,9 @@ pub fn apply(
         at: now(),
         data: Value::Object(data).to_string(),
     };
+    if let Some(r) = referral {
+        notices.extend(r.render(c, &ctx.templates, &d, &event)?);
+    }
     Ok(Applied {
         writes: store::Writes {
             dispute: d,

@@ -25,7 +25,7 @@ use diesel::pg::Pg;
 use diesel::query_builder::{AsChangeset, AstPass, Query, QueryFragment, QueryId};
 use diesel::query_dsl::methods::ExecuteDsl;
 use diesel::serialize::ToSql;
-use diesel::sql_types::{BigInt, Bool, HasSqlType, Nullable, Text, Timestamp};
+use diesel::sql_types::{BigInt, Binary, Bool, HasSqlType, Nullable, Text, Timestamp};
 use diesel::sqlite::Sqlite;
 use diesel::{QueryResult, RunQueryDsl};
 
@@ -325,6 +325,9 @@ pub struct NewNotice<'a> {
     pub body_html: &'a str,
     pub ics: Option<&'a str>,
     pub ics_method: Option<&'a str>,
+    /// A file the message carries (its name and bytes), e.g. the FHSU's referral pack.
+    pub attachment_name: Option<&'a str>,
+    pub attachment: Option<&'a [u8]>,
     pub queued_at: chrono::NaiveDateTime,
 }
 
@@ -335,8 +338,13 @@ keyed_by_sql!(QueryId for InsertNotice<'_>);
 
 impl<DB> QueryFragment<DB> for InsertNotice<'_>
 where
-    DB: Backend + HasSqlType<Text> + HasSqlType<Nullable<Text>> + HasSqlType<Timestamp>,
+    DB: Backend
+        + HasSqlType<Text>
+        + HasSqlType<Nullable<Text>>
+        + HasSqlType<Nullable<Binary>>
+        + HasSqlType<Timestamp>,
     str: ToSql<Text, DB>,
+    [u8]: ToSql<Binary, DB>,
     chrono::NaiveDateTime: ToSql<Timestamp, DB>,
 {
     safe_to_cache!(DB);
@@ -375,13 +383,19 @@ fn walk_notice<'b, DB>(
     src: Source,
 ) -> QueryResult<()>
 where
-    DB: Backend + HasSqlType<Text> + HasSqlType<Nullable<Text>> + HasSqlType<Timestamp>,
+    DB: Backend
+        + HasSqlType<Text>
+        + HasSqlType<Nullable<Text>>
+        + HasSqlType<Nullable<Binary>>
+        + HasSqlType<Timestamp>,
     str: ToSql<Text, DB>,
+    [u8]: ToSql<Binary, DB>,
     chrono::NaiveDateTime: ToSql<Timestamp, DB>,
 {
     out.push_sql(
         "INSERT INTO notices (id, dispute_id, template, recipients, subject, body_text, \
-             body_html, ics, ics_method, status, attempts, queued_at, next_attempt_at)",
+             body_html, ics, ics_method, attachment_name, attachment, status, attempts, \
+             queued_at, next_attempt_at)",
     );
     src.open(&mut out);
     out.push_bind_param::<Text, str>(n.id)?;
@@ -401,6 +415,10 @@ where
     push_opt_text(&mut out, &n.ics)?;
     out.push_sql(", ");
     push_opt_text(&mut out, &n.ics_method)?;
+    out.push_sql(", ");
+    push_opt_text(&mut out, &n.attachment_name)?;
+    out.push_sql(", ");
+    out.push_bind_param::<Nullable<Binary>, Option<&[u8]>>(&n.attachment)?;
     out.push_sql(", 'queued', 0, ");
     out.push_bind_param::<Timestamp, chrono::NaiveDateTime>(&n.queued_at)?;
     out.push_sql(", ");
@@ -486,7 +504,8 @@ pub struct ClaimNotices<'a> {
     pub worker: &'a str,
 }
 
-/// What [`ClaimNotices`] returns: id, recipients, subject, text, HTML, ics, ics method, attempts.
+/// What [`ClaimNotices`] returns: id, recipients, subject, text, HTML, ics, ics method, attempts,
+/// attachment name, attachment.
 pub type ClaimedSql = (
     Text,
     Text,
@@ -496,6 +515,8 @@ pub type ClaimedSql = (
     Nullable<Text>,
     Nullable<Text>,
     diesel::sql_types::Integer,
+    Nullable<Text>,
+    Nullable<Binary>,
 );
 
 keyed_by_sql!(QueryId for ClaimNotices<'_>);
@@ -528,7 +549,8 @@ impl ClaimNotices<'_> {
             out.push_sql(" FOR UPDATE SKIP LOCKED");
         }
         out.push_sql(
-            ") RETURNING id, recipients, subject, body_text, body_html, ics, ics_method, attempts",
+            ") RETURNING id, recipients, subject, body_text, body_html, ics, ics_method, attempts, \
+             attachment_name, attachment",
         );
         Ok(())
     }
@@ -986,6 +1008,8 @@ mod tests {
                 body_html: "h",
                 ics: filled.then_some("BEGIN:VCALENDAR"),
                 ics_method: filled.then_some("REQUEST"),
+                attachment_name: filled.then_some("pack.zip"),
+                attachment: filled.then_some(b"PK".as_slice()),
                 queued_at: d.updated_at,
             })
             .collect();
@@ -1060,6 +1084,8 @@ mod tests {
             body_html: "h",
             ics: None,
             ics_method: None,
+            attachment_name: None,
+            attachment: None,
             queued_at: d.updated_at,
         };
         let save = sql!(Pg, &SaveDispute::new(&d, 7));

@@ -26,6 +26,13 @@ pub struct NoticeSpec {
     pub ics: Option<IcsSpec>,
 }
 
+/// A file a notice carries (the FHSU's referral pack).
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Attachment {
+    pub name: String,
+    pub bytes: Vec<u8>,
+}
+
 /// A rendered notice, ready to insert (`queued`, no attempt yet, due at once).
 #[derive(Debug, Clone)]
 pub struct Rendered {
@@ -38,6 +45,8 @@ pub struct Rendered {
     pub html: String,
     pub ics: Option<String>,
     pub ics_method: Option<&'static str>,
+    /// Set by the caller after [`render`] (none of the templates' notices has one by itself).
+    pub attachment: Option<Attachment>,
     pub queued_at: chrono::NaiveDateTime,
 }
 
@@ -54,6 +63,8 @@ impl Rendered {
             body_html: &self.html,
             ics: self.ics.as_deref(),
             ics_method: self.ics_method,
+            attachment_name: self.attachment.as_ref().map(|a| a.name.as_str()),
+            attachment: self.attachment.as_ref().map(|a| a.bytes.as_slice()),
             queued_at: self.queued_at,
         }
     }
@@ -91,6 +102,7 @@ pub fn render(
             html: rendered.html,
             ics_method: spec.ics.as_ref().map(|i| i.method.as_str()),
             ics: spec.ics.map(|i| i.body),
+            attachment: None,
             queued_at: now(),
         });
     }

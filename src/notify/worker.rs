@@ -11,7 +11,7 @@
 //!   batch that a slow SMTP server has kept past that point gives its unsent notices back, so
 //!   no notice is sent by one replica after its lease ran out and another replica took it.
 
-use super::message::{build_message, message_id_for};
+use super::message::{build_message_with, message_id_for};
 use super::templates::Rendered;
 use crate::api::error::ApiError;
 use crate::api::AppState;
@@ -132,6 +132,8 @@ pub struct Claimed {
     pub ics: Option<String>,
     pub ics_method: Option<String>,
     pub attempts: i32,
+    pub attachment_name: Option<String>,
+    pub attachment: Option<Vec<u8>>,
 }
 
 /// Claims up to `limit` due notices for `worker` with a lease: one prepared statement, on its
@@ -201,7 +203,8 @@ fn message_of(from: &str, n: &Claimed) -> Result<lettre::Message, String> {
         (Some(m), Some(body)) => Some((m.as_str(), body.as_str())),
         _ => None,
     };
-    build_message(from, &to, &rendered, ics, &message_id_for(id, from))
+    let file = n.attachment_name.as_deref().zip(n.attachment.as_deref());
+    build_message_with(from, &to, &rendered, ics, file, &message_id_for(id, from))
         .map_err(|e| format!("cannot build the message: {e}"))
 }
 
