@@ -95,8 +95,8 @@ pub fn drawable(s: &str, w: Weight) -> (String, bool) {
 
 /// Breaks `text` into lines no wider than `width` points at `size` in weight `w`. Line breaks in
 /// the text are kept (a blank line stays a blank line); otherwise lines break at spaces, and a
-/// word wider than a whole line is broken between characters. Nothing is dropped but the
-/// spaces where a line breaks. Each line is `(drawable text, original text)` (see
+/// word wider than a whole line is broken between characters. Nothing is dropped: a line that
+/// breaks at a space ends with it. Each line is `(drawable text, original text)` (see
 /// [`drawable`]).
 pub fn wrap(text: &str, w: Weight, size: f32, width: f32) -> Vec<(String, String)> {
     let m = Metrics::of(w);
@@ -119,6 +119,9 @@ pub fn wrap(text: &str, w: Weight, size: f32, width: f32) -> Vec<(String, String
                 continue;
             }
             if !line.is_empty() {
+                // The space where the line breaks stays at its end (drawn, but invisible), so
+                // that the words stay apart when the text is copied or read out.
+                line.push(' ');
                 out.push(std::mem::take(&mut line));
                 line_w = 0.0;
             }
@@ -187,8 +190,10 @@ mod tests {
         let lines = wrap(&text, Weight::Regular, 10.0, 200.0);
         let m = Metrics::of(Weight::Regular);
         for (shown, _) in &lines {
-            assert!(m.width(shown, 10.0) <= 200.0 + 0.01, "{shown}");
+            assert!(m.width(shown.trim_end(), 10.0) <= 200.0 + 0.01, "{shown}");
         }
+        // A line broken at a space keeps it, so copied text keeps its words apart.
+        assert!(lines[0].1.ends_with(' ') || lines[1].1.is_empty());
         // Nothing lost: the words, in order, are those of the text.
         let words_in = |s: &str| s.split_whitespace().collect::<String>();
         let joined: String = lines
