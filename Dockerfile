@@ -1,14 +1,16 @@
 # Multi-stage build of the `ldr` binary. The runtime image holds the binary and an empty data
 # folder owned by the non-root user it runs as; nothing else of the source tree. The e-mail
-# templates and the migrations are compiled into the binary (include_str!, embed_migrations!),
-# SQLite and libpq are built in (bundled), and SMTP TLS uses the webpki roots compiled into the
-# binary, so no system packages are installed.
+# templates, the migrations and the referral pack's fonts are compiled into the binary
+# (include_str!, embed_migrations!, include_bytes!), SQLite and libpq are built in (bundled),
+# and SMTP TLS uses the webpki roots compiled into the binary, so no system packages are
+# installed.
 FROM rust:1-bookworm AS build
 WORKDIR /src
 COPY Cargo.toml Cargo.lock build.rs ./
 COPY src ./src
 COPY migrations ./migrations
 COPY email_templates ./email_templates
+COPY assets ./assets
 COPY benches ./benches
 COPY tests ./tests
 RUN cargo build --release --locked --bin ldr

@@ -5,7 +5,6 @@
 //!
 //! The cover is also rendered with `pdftoppm` (poppler-utils) when it is installed; without it
 //! that test says so loudly and passes, unless `LDR_REQUIRE_POPPLER=1`, when it fails.
-//! `LDR_UPDATE_COVER_PNG=1` writes the first page to `docs/referral-pack-cover.png`.
 
 mod common;
 
@@ -70,9 +69,24 @@ fn referred(
         );
         d
     };
-    up(PRACTICE, "evidence", "Budget letter 2025.pdf", b"%PDF-1.4 the budget letter");
-    up(PRACTICE, "evidence", "../../x", b"a file with a hostile name");
-    up(SECRETARY, "record", "Hearing record.pdf", b"%PDF-1.4 minutes: both parties presented");
+    up(
+        PRACTICE,
+        "evidence",
+        "Budget letter 2025.pdf",
+        b"%PDF-1.4 the budget letter",
+    );
+    up(
+        PRACTICE,
+        "evidence",
+        "../../x",
+        b"a file with a hostile name",
+    );
+    up(
+        SECRETARY,
+        "record",
+        "Hearing record.pdf",
+        b"%PDF-1.4 minutes: both parties presented",
+    );
     for (who, kind, name, bytes) in extra {
         up(who, kind, name, bytes);
     }
@@ -81,11 +95,26 @@ fn referred(
         "votes": [{"member_id": w.id(CLINICAL), "vote": "appellant"}, {"member_id": w.id(GP), "vote": "appellant"},
                   {"member_id": w.id(LMC_REP), "vote": "respondent"}]}));
     w.ok(app, SECRETARY, &id, json!({"type": "notify_decision"}));
-    up(SECRETARY, "decision", "Written decision.pdf", b"%PDF-1.4 the decision");
-    let contract = up(PRACTICE, "contract", "GMS contract 2024.pdf", b"%PDF-1.4 contract");
+    up(
+        SECRETARY,
+        "decision",
+        "Written decision.pdf",
+        b"%PDF-1.4 the decision",
+    );
+    let contract = up(
+        PRACTICE,
+        "contract",
+        "GMS contract 2024.pdf",
+        b"%PDF-1.4 contract",
+    );
     let today = app.state.clock.today().to_string();
-    w.ok(app, PRACTICE, &id, json!({"type": "refer_to_fhsu", "statement": statement,
-        "contract_document_id": contract["id"], "referred_on": today}));
+    w.ok(
+        app,
+        PRACTICE,
+        &id,
+        json!({"type": "refer_to_fhsu", "statement": statement,
+        "contract_document_id": contract["id"], "referred_on": today}),
+    );
     Referred { id, docs }
 }
 
@@ -126,7 +155,9 @@ fn day(d: chrono::NaiveDate) -> String {
 }
 
 fn the_pack_holds_the_cover_the_documents_and_a_true_manifest(db: Db) {
-    let Some((app, w)) = spawn(db, &[]) else { return };
+    let Some((app, w)) = spawn(db, &[]) else {
+        return;
+    };
     let case = referred(&app, &w, STATEMENT, &[]);
     let id = &case.id;
     let r = pack(&app, &w, PRACTICE, id);
@@ -171,7 +202,10 @@ fn the_pack_holds_the_cover_the_documents_and_a_true_manifest(db: Db) {
         let download = app
             .get(&format!("/api/v1/documents/{doc_id}"), Some(w.t(PRACTICE)))
             .bytes;
-        assert_eq!(entry(&all, f["name"].as_str().unwrap()), download.as_slice());
+        assert_eq!(
+            entry(&all, f["name"].as_str().unwrap()),
+            download.as_slice()
+        );
     }
     for n in &names {
         assert!(
@@ -180,7 +214,9 @@ fn the_pack_holds_the_cover_the_documents_and_a_true_manifest(db: Db) {
         );
     }
     assert!(
-        names.iter().any(|n| n.starts_with("documents/") && n.ends_with("-evidence-x")),
+        names
+            .iter()
+            .any(|n| n.starts_with("documents/") && n.ends_with("-evidence-x")),
         "the document named ../../x is not under a safe name: {names:?}"
     );
 
@@ -190,7 +226,10 @@ fn the_pack_holds_the_cover_the_documents_and_a_true_manifest(db: Db) {
     for party in ["appellant", "respondent"] {
         for k in ["name", "address"] {
             let v = d[party][k].as_str().unwrap();
-            assert!(text.contains(v), "{party} {k} {v:?} missing from the cover:\n{text}");
+            assert!(
+                text.contains(v),
+                "{party} {k} {v:?} missing from the cover:\n{text}"
+            );
         }
     }
     let flat: String = text.split_whitespace().collect::<Vec<_>>().join(" ");
@@ -204,13 +243,24 @@ fn the_pack_holds_the_cover_the_documents_and_a_true_manifest(db: Db) {
         assert!(flat.contains(s), "{s:?} missing from the cover:\n{text}");
     }
     let events = app
-        .get(&format!("/api/v1/disputes/{id}/events"), Some(w.t(PRACTICE)))
+        .get(
+            &format!("/api/v1/disputes/{id}/events"),
+            Some(w.t(PRACTICE)),
+        )
         .expect(200);
     let mut dates = std::collections::BTreeSet::new();
     for e in events.as_array().unwrap() {
         let at = chrono::DateTime::parse_from_rfc3339(e["at"].as_str().unwrap()).unwrap();
-        dates.insert(day(at.with_timezone(&chrono_tz::Europe::London).date_naive()));
-        for k in ["lodged_on", "consulted_on", "held_on", "referred_on", "date"] {
+        dates.insert(day(at
+            .with_timezone(&chrono_tz::Europe::London)
+            .date_naive()));
+        for k in [
+            "lodged_on",
+            "consulted_on",
+            "held_on",
+            "referred_on",
+            "date",
+        ] {
             if let Some(v) = e["data"][k].as_str() {
                 dates.insert(day(v.parse().unwrap()));
             }
@@ -221,7 +271,10 @@ fn the_pack_holds_the_cover_the_documents_and_a_true_manifest(db: Db) {
     }
     assert!(dates.len() >= 4, "{dates:?}");
     for date in &dates {
-        assert!(flat.contains(date.as_str()), "date {date} missing from the cover:\n{text}");
+        assert!(
+            flat.contains(date.as_str()),
+            "date {date} missing from the cover:\n{text}"
+        );
     }
     // The parties' cover does not quote the hearing record or the votes.
     assert!(!flat.contains("Both parties presented"), "{text}");
@@ -237,7 +290,9 @@ fn the_pack_holds_the_cover_the_documents_and_a_true_manifest(db: Db) {
 }
 
 fn each_reader_gets_their_pack_and_others_are_refused(db: Db) {
-    let Some((app, w)) = spawn(db, &[]) else { return };
+    let Some((app, w)) = spawn(db, &[]) else {
+        return;
+    };
     // Before the referral: 409, saying when it exists.
     let early = w.case_at(&app, "decision_notified");
     let j = pack(&app, &w, PRACTICE, &early).expect_problem(409, "referral_pack_not_available");
@@ -270,7 +325,10 @@ fn each_reader_gets_their_pack_and_others_are_refused(db: Db) {
         let all = entries(&pack(&app, &w, who, id).bytes);
         let text = cover_text(entry(&all, "cover.pdf"));
         let flat: String = text.split_whitespace().collect::<Vec<_>>().join(" ");
-        assert!(flat.contains("Both parties presented") && flat.contains("Votes:"), "{text}");
+        assert!(
+            flat.contains("Both parties presented") && flat.contains("Votes:"),
+            "{text}"
+        );
     }
     // Another practice, a practice of the same group: as if the case did not exist.
     for who in [OUTSIDER, OTHER_PRACTICE] {
@@ -293,13 +351,17 @@ fn each_reader_gets_their_pack_and_others_are_refused(db: Db) {
 fn the_fhsu_notice_carries_the_pack_and_the_parties_copy_lists_it(db: Db) {
     let smtp = SmtpServer::start();
     let url = smtp.url();
-    let Some((app, w)) = spawn(db, &[("LDR_SMTP_URL", url.as_str())]) else { return };
+    let Some((app, w)) = spawn(db, &[("LDR_SMTP_URL", url.as_str())]) else {
+        return;
+    };
     let case = referred(&app, &w, STATEMENT, &[]);
     let id = &case.id;
     let fhsu_email = "fhsu@fhsu.nhs.test";
-    smtp.wait_until(Duration::from_secs(60), "both fhsu_referral notices", |all| {
-        all.iter().filter(|m| m.subject().contains("FHSU")).count() >= 2
-    });
+    smtp.wait_until(
+        Duration::from_secs(60),
+        "both fhsu_referral notices",
+        |all| all.iter().filter(|m| m.subject().contains("FHSU")).count() >= 2,
+    );
     let download = pack(&app, &w, COMMISSIONER, id).bytes;
     let all = smtp.accepted();
     let to_fhsu: Vec<_> = all
@@ -308,14 +370,18 @@ fn the_fhsu_notice_carries_the_pack_and_the_parties_copy_lists_it(db: Db) {
         .collect();
     assert_eq!(to_fhsu.len(), 1, "one notice to the FHSU");
     let m = to_fhsu[0].parsed();
-    assert!(m.subject().unwrap().contains("Referral to the FHSU from Elm Practice"));
+    assert!(m
+        .subject()
+        .unwrap()
+        .contains("Referral to the FHSU from Elm Practice"));
     // Only the FHSU: the parties' copy is a notice of its own.
     assert_eq!(to_fhsu[0].rcpt_to.len(), 1, "{:?}", to_fhsu[0].rcpt_to);
     let attached: Vec<_> = m
         .attachments()
         .filter(|a| {
             use mail_parser::MimeHeaders;
-            a.attachment_name().is_some_and(|n| n.starts_with("referral-pack-"))
+            a.attachment_name()
+                .is_some_and(|n| n.starts_with("referral-pack-"))
         })
         .collect();
     assert_eq!(attached.len(), 1, "the pack is attached once");
@@ -329,24 +395,39 @@ fn the_fhsu_notice_carries_the_pack_and_the_parties_copy_lists_it(db: Db) {
     let copy = all
         .iter()
         .find(|m| {
-            m.rcpt_to.iter().any(|r| r.contains("elm.practice@practice.nhs.test"))
+            m.rcpt_to
+                .iter()
+                .any(|r| r.contains("elm.practice@practice.nhs.test"))
                 && m.subject().contains("referred to the FHSU")
         })
         .expect("the parties' copy");
     let p = copy.parsed();
-    assert_eq!(p.attachments().count(), 0, "the parties' copy carries no pack");
+    assert_eq!(
+        p.attachments().count(),
+        0,
+        "the parties' copy carries no pack"
+    );
     let text = p.body_text(0).unwrap().to_string();
     let manifest: Value =
         serde_json::from_slice(entry(&entries(&download), "manifest.json")).unwrap();
     for f in manifest["files"].as_array().unwrap() {
         let name = f["name"].as_str().unwrap();
-        assert!(text.contains(name), "{name} missing from the parties' copy:\n{text}");
+        assert!(
+            text.contains(name),
+            "{name} missing from the parties' copy:\n{text}"
+        );
     }
     assert!(text.contains("manifest.json") && text.contains("What was sent to the FHSU"));
-    assert!(text.contains(&format!("/api/v1/disputes/{id}/referral-pack")), "{text}");
+    assert!(
+        text.contains(&format!("/api/v1/disputes/{id}/referral-pack")),
+        "{text}"
+    );
     // The notice list names the attachment for those who read it.
     let notices = app
-        .get(&format!("/api/v1/disputes/{id}/notices"), Some(w.t(PRACTICE)))
+        .get(
+            &format!("/api/v1/disputes/{id}/notices"),
+            Some(w.t(PRACTICE)),
+        )
         .expect(200);
     let referral: Vec<&Value> = notices
         .as_array()
@@ -355,13 +436,27 @@ fn the_fhsu_notice_carries_the_pack_and_the_parties_copy_lists_it(db: Db) {
         .filter(|n| n["template"] == "fhsu_referral")
         .collect();
     assert_eq!(referral.len(), 2, "{notices}");
+    let name = format!(
+        "referral-pack-{}.zip",
+        manifest["case_ref"].as_str().unwrap()
+    );
+    assert_eq!(
+        referral
+            .iter()
+            .filter(|n| n["attachment"] == name.as_str())
+            .count(),
+        1,
+        "{notices}"
+    );
 }
 
 /// Documents over 10 MiB: the pack is not attached; both notices say where to get it.
 fn a_pack_over_ten_mib_is_not_attached_and_the_notices_say_where_it_is(db: Db) {
     let smtp = SmtpServer::start();
     let url = smtp.url();
-    let Some((app, w)) = spawn(db, &[("LDR_SMTP_URL", url.as_str())]) else { return };
+    let Some((app, w)) = spawn(db, &[("LDR_SMTP_URL", url.as_str())]) else {
+        return;
+    };
     // Bytes that do not compress (xorshift), so the pack is as large as its documents.
     let mut x: u64 = 0x9e37_79b9_7f4a_7c15;
     let big: Vec<u8> = (0..10 * 1024 * 1024 + 4096)
@@ -379,29 +474,42 @@ fn a_pack_over_ten_mib_is_not_attached_and_the_notices_say_where_it_is(db: Db) {
         &[(PRACTICE, "evidence", "Scanned correspondence.pdf", big)],
     );
     let id = &case.id;
-    smtp.wait_until(Duration::from_secs(60), "both fhsu_referral notices", |all| {
-        all.iter().filter(|m| m.subject().contains("FHSU")).count() >= 2
-    });
+    smtp.wait_until(
+        Duration::from_secs(60),
+        "both fhsu_referral notices",
+        |all| all.iter().filter(|m| m.subject().contains("FHSU")).count() >= 2,
+    );
     let link = format!("/api/v1/disputes/{id}/referral-pack");
-    for m in smtp.accepted().iter().filter(|m| m.subject().contains("FHSU")) {
+    for m in smtp
+        .accepted()
+        .iter()
+        .filter(|m| m.subject().contains("FHSU"))
+    {
         let p = m.parsed();
         assert_eq!(p.attachments().count(), 0, "{}", m.subject());
         let text = p.body_text(0).unwrap().to_string();
         let flat: String = text.split_whitespace().collect::<Vec<_>>().join(" ");
         assert!(flat.contains("is larger than the 10.0 MB"), "{text}");
         assert!(flat.contains(&link), "{text}");
-        assert!(m.raw.len() < 1024 * 1024, "a notice without the pack is small");
+        assert!(
+            m.raw.len() < 1024 * 1024,
+            "a notice without the pack is small"
+        );
     }
     // The pack itself is still there to download, whole.
     let r = pack(&app, &w, PRACTICE, id);
     assert_eq!(r.status, 200);
     assert!(r.bytes.len() > 10 * 1024 * 1024);
     let all = entries(&r.bytes);
-    assert!(all.iter().any(|e| e.0.ends_with("Scanned-correspondence.pdf") && e.1.len() == 10 * 1024 * 1024 + 4096));
+    assert!(all.iter().any(
+        |e| e.0.ends_with("Scanned-correspondence.pdf") && e.1.len() == 10 * 1024 * 1024 + 4096
+    ));
 }
 
 fn hostile_text_still_gives_a_valid_wrapped_cover(db: Db) {
-    let Some((app, w)) = spawn(db, &[]) else { return };
+    let Some((app, w)) = spawn(db, &[]) else {
+        return;
+    };
     let word = "Z".repeat(2500);
     let mut statement = String::new();
     while statement.chars().count() < 10_000 {
@@ -411,7 +519,12 @@ fn hostile_text_still_gives_a_valid_wrapped_cover(db: Db) {
     statement.push_str(&word);
     statement.push_str(" THE-END");
     let name = "Ünïcødé 😀 ملف.pdf";
-    let case = referred(&app, &w, &statement, &[(PRACTICE, "other", name, b"x".to_vec())]);
+    let case = referred(
+        &app,
+        &w,
+        &statement,
+        &[(PRACTICE, "other", name, b"x".to_vec())],
+    );
     let r = pack(&app, &w, PRACTICE, &case.id);
     assert_eq!(r.status, 200, "{}", r.text());
     let all = entries(&r.bytes);
@@ -425,9 +538,15 @@ fn hostile_text_still_gives_a_valid_wrapped_cover(db: Db) {
         .flat_map(str::split_whitespace)
         .collect();
     assert!(compact.contains(&word), "the 2,500-character word was cut");
-    assert!(compact.contains("THE-END"), "the statement's end is missing");
+    assert!(
+        compact.contains("THE-END"),
+        "the statement's end is missing"
+    );
     assert!(compact.contains("plainwordstowrapacrossthepage"));
-    assert!(text.contains('?'), "characters the font lacks are not shown as ?");
+    assert!(
+        text.contains('?'),
+        "characters the font lacks are not shown as ?"
+    );
     // The hostile document name is in the ZIP under a safe one, and named on the cover.
     let m: Value = serde_json::from_slice(entry(&all, "manifest.json")).unwrap();
     let f = m["files"]
@@ -437,7 +556,10 @@ fn hostile_text_still_gives_a_valid_wrapped_cover(db: Db) {
         .find(|f| f["original_name"] == name)
         .expect("the hostile document is in the pack");
     let safe = f["name"].as_str().unwrap();
-    assert!(safe.starts_with("documents/") && safe.ends_with(".pdf"), "{safe}");
+    assert!(
+        safe.starts_with("documents/") && safe.ends_with(".pdf"),
+        "{safe}"
+    );
     assert!(!safe.contains(' ') && !safe.contains('😀'), "{safe}");
 }
 
@@ -456,7 +578,9 @@ fn the_cover_renders_with_pdftoppm(db: Db) {
         eprintln!("\n!!!!!!!! {msg} !!!!!!!!\n");
         return;
     }
-    let Some((app, w)) = spawn(db, &[]) else { return };
+    let Some((app, w)) = spawn(db, &[]) else {
+        return;
+    };
     let case = referred(&app, &w, STATEMENT, &[]);
     let all = entries(&pack(&app, &w, PRACTICE, &case.id).bytes);
     let dir = tempfile::tempdir().unwrap();
@@ -483,10 +607,5 @@ fn the_cover_renders_with_pdftoppm(db: Db) {
     for p in &pngs {
         let b = std::fs::read(p).unwrap();
         assert!(b.starts_with(b"\x89PNG") && b.len() > 10_000, "{p:?}");
-    }
-    if db == Db::Sqlite && std::env::var("LDR_UPDATE_COVER_PNG").as_deref() == Ok("1") {
-        let docs = std::path::Path::new(env!("CARGO_MANIFEST_DIR")).join("docs");
-        std::fs::create_dir_all(&docs).unwrap();
-        std::fs::copy(&pngs[0], docs.join("referral-pack-cover.png")).unwrap();
     }
 }

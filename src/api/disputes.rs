@@ -1443,12 +1443,13 @@ pub async fn list_notices(
             // The case's secretary and admins see every address and delivery error; anyone
             // else sees organisations' addresses and their own, other people by name only.
             let full = caller.has(Role::Admin) || d.secretary_id.as_deref() == Some(&caller.user_id);
-            type Row = (String, String, String, String, String, NaiveDateTime, Option<NaiveDateTime>, i32, Option<String>, Option<String>);
+            type Row = (String, String, String, String, String, NaiveDateTime, Option<NaiveDateTime>, i32, Option<String>, Option<String>, Option<String>);
             let rows: Vec<Row> = notices::table
                 .filter(notices::dispute_id.eq(&id))
                 .order((notices::queued_at.asc(), notices::id.asc()))
                 .select((notices::id, notices::template, notices::recipients, notices::subject, notices::status,
-                    notices::queued_at, notices::sent_at, notices::attempts, notices::last_error, notices::ics_method))
+                    notices::queued_at, notices::sent_at, notices::attempts, notices::last_error, notices::ics_method,
+                    notices::attachment_name))
                 .load(c)?;
             let recipients: Vec<Vec<String>> = rows
                 .iter()
@@ -1473,11 +1474,12 @@ pub async fn list_notices(
             Ok(rows
                 .into_iter()
                 .zip(recipients)
-                .map(|((id, t, _, s, st, q, sent, a, err, ics), to)| {
+                .map(|((id, t, _, s, st, q, sent, a, err, ics, file), to)| {
                     let to: Vec<String> = to.into_iter().map(&shown).collect();
                     json!({"id": id, "template": t, "to": to,
                         "subject": s, "status": st, "queued_at": ts(&q), "sent_at": sent.as_ref().map(ts),
-                        "attempts": a, "last_error": if full { err } else { None }, "calendar": ics})
+                        "attempts": a, "last_error": if full { err } else { None }, "calendar": ics,
+                        "attachment": file})
                 })
                 .collect::<Vec<_>>())
         })

@@ -343,6 +343,8 @@ pub struct Notice {
     pub last_error: Option<String>,
     /// The iCalendar method of an attached invitation (`REQUEST`, `CANCEL`).
     pub calendar: Option<String>,
+    /// The name of the file the notice carries (the FHSU's referral pack), if any.
+    pub attachment: Option<String>,
 }
 
 #[derive(utoipa::ToSchema)]

@@ -269,8 +269,9 @@ impl Layout {
                 BODY,
                 WIDTH - LABEL_W - GUTTER - SLACK,
             );
-            // Start a row only where at least two of its lines fit.
-            self.need(lead * 2.0_f32.min(l.len().max(r.len()) as f32));
+            // Keep a row of up to six lines on one page; a longer one starts where two fit.
+            let rows = l.len().max(r.len());
+            self.need(lead * if rows <= 6 { rows } else { 2 } as f32);
             let (mut l, mut r) = (l.into_iter(), r.into_iter());
             loop {
                 let (a, z) = (l.next(), r.next());
