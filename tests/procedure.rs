@@ -772,6 +772,7 @@ fn a_write_on_a_moved_version_writes_nothing(db: Db) {
                 html: "<p>h</p>".into(),
                 ics: None,
                 ics_method: None,
+                attachment: None,
                 queued_at: ldr::db::now(),
             }],
         }
