@@ -266,9 +266,7 @@ fn the_pack_holds_the_cover_the_documents_and_a_true_manifest(db: Db) {
             }
         }
     }
-    for k in ["matter_arose_on"] {
-        dates.insert(day(d[k].as_str().unwrap().parse().unwrap()));
-    }
+    dates.insert(day(d["matter_arose_on"].as_str().unwrap().parse().unwrap()));
     assert!(dates.len() >= 4, "{dates:?}");
     for date in &dates {
         assert!(
