@@ -969,67 +969,71 @@ pub async fn post_event(
     let heavy = body.get("type").and_then(Value::as_str) == Some(EventType::ReferToFhsu.as_str());
     // Tried first on the HTTP worker's own thread (PostgreSQL, one unlocked attempt), then
     // if need be in full on the blocking pool: see [`AppState::transition`].
-    let run = move |c: &mut DbConn, attempts: Attempts| {
-        let Some(((caller, (parties, mut people, breaches)), applied, recorded)) =
-            transition(c, &id, attempts, |c| {
-                // The caller and the dispute with its parties, in one statement.
-                let not_object = (!body.is_object()).then(procedure::not_an_object);
-                // A note notifies nobody: it needs neither the LMC's address nor the names.
-                let event = body
-                    .get("type")
-                    .and_then(Value::as_str)
-                    .and_then(EventType::parse);
-                let full = event != Some(EventType::AddNote);
-                // The mediator an assignment names is read with the dispute.
-                let named = body
-                    .get("mediator_id")
-                    .and_then(Value::as_str)
-                    .filter(|m| event == Some(EventType::AssignMediator) && m.len() <= 64);
-                let (caller, v) = view_as(c, &who, &id, full, named, not_object)?;
-                if event.is_some_and(procedure::notifies)
-                    && !throttled.swap(true, std::sync::atomic::Ordering::Relaxed)
-                {
-                    throttle
-                        .limits
-                        .check(Action::Notify, &caller.user_id, &caller.org_id)?;
-                }
-                let store::Viewed {
-                    dispute,
-                    parties,
-                    people,
-                    breaches,
-                    named,
-                    ..
-                } = v;
-                let applied =
-                    procedure::apply(c, &ctx, &caller, dispute, &parties, named.as_ref(), &body)?;
-                Ok(((caller, (parties, people, breaches)), applied))
-            })?
-        else {
-            return Ok(None);
-        };
-        people.extend(applied.named.iter().cloned());
-        let out = represent_with(
-            c,
-            &caller,
-            &applied.writes.dispute,
-            &parties,
-            people,
-            breaches + recorded as i64,
-        )?;
-        let queued = applied.writes.notices.len();
-        Ok(Some((
-            out,
-            queued,
-            body.get("type").cloned(),
-            applied.writes.dispute.id,
-        )))
-    };
-    let (out, queued, ev, did) = if heavy {
-        state.transition_blocking(run).await?
-    } else {
-        state.transition(run).await?
-    };
+    let (out, queued, ev, did) = state
+        .transition_with(heavy, move |c, attempts| {
+            let Some(((caller, (parties, mut people, breaches)), applied, recorded)) =
+                transition(c, &id, attempts, |c| {
+                    // The caller and the dispute with its parties, in one statement.
+                    let not_object = (!body.is_object()).then(procedure::not_an_object);
+                    // A note notifies nobody: it needs neither the LMC's address nor the names.
+                    let event = body
+                        .get("type")
+                        .and_then(Value::as_str)
+                        .and_then(EventType::parse);
+                    let full = event != Some(EventType::AddNote);
+                    // The mediator an assignment names is read with the dispute.
+                    let named = body
+                        .get("mediator_id")
+                        .and_then(Value::as_str)
+                        .filter(|m| event == Some(EventType::AssignMediator) && m.len() <= 64);
+                    let (caller, v) = view_as(c, &who, &id, full, named, not_object)?;
+                    if event.is_some_and(procedure::notifies)
+                        && !throttled.swap(true, std::sync::atomic::Ordering::Relaxed)
+                    {
+                        throttle
+                            .limits
+                            .check(Action::Notify, &caller.user_id, &caller.org_id)?;
+                    }
+                    let store::Viewed {
+                        dispute,
+                        parties,
+                        people,
+                        breaches,
+                        named,
+                        ..
+                    } = v;
+                    let applied = procedure::apply(
+                        c,
+                        &ctx,
+                        &caller,
+                        dispute,
+                        &parties,
+                        named.as_ref(),
+                        &body,
+                    )?;
+                    Ok(((caller, (parties, people, breaches)), applied))
+                })?
+            else {
+                return Ok(None);
+            };
+            people.extend(applied.named.iter().cloned());
+            let out = represent_with(
+                c,
+                &caller,
+                &applied.writes.dispute,
+                &parties,
+                people,
+                breaches + recorded as i64,
+            )?;
+            let queued = applied.writes.notices.len();
+            Ok(Some((
+                out,
+                queued,
+                body.get("type").cloned(),
+                applied.writes.dispute.id,
+            )))
+        })
+        .await?;
     if queued > 0 {
         state.mail_wakeup.notify_one();
     }

@@ -119,14 +119,18 @@ impl AppState {
         .await
     }
 
-    /// As [`AppState::transition`], but always on the blocking pool, with every attempt: for a
-    /// transition that does heavy work besides its reads and writes (the FHSU referral builds
-    /// the referral pack for its notice), which must not hold an HTTP worker's thread.
-    pub async fn transition_blocking<T, F>(&self, f: F) -> ApiResult<T>
+    /// [`AppState::transition`], or with `blocking`, always on the blocking pool with every
+    /// attempt ([`Attempts::All`]): for a transition that does heavy work besides its reads and
+    /// writes (the FHSU referral builds the referral pack for its notice), which must not hold
+    /// an HTTP worker's thread.
+    pub async fn transition_with<T, F>(&self, blocking: bool, f: F) -> ApiResult<T>
     where
         F: Fn(&mut DbConn, Attempts) -> ApiResult<Option<T>> + Send + 'static,
         T: Send + 'static,
     {
+        if !blocking {
+            return self.transition(f).await;
+        }
         self.db(move |c| {
             f(c, Attempts::All)?.ok_or_else(|| {
                 ApiError::Internal("a transition ended without writing or refusing".into())
