@@ -116,6 +116,15 @@ impl NotifyClient {
             }
             _ => body.push('\n'),
         }
+        // Notify carries no attachment either: a notice that carries a file (the FHSU's
+        // referral pack) says where to download it.
+        if let (Some(name), Some(id)) = (&n.attachment_name, &n.dispute_id) {
+            body.push_str(&format!(
+                "\nThe referral pack ({name}) cannot be attached to this message: download it at \
+                 {}/api/v1/disputes/{id}/referral-pack\n",
+                self.public_url
+            ));
+        }
         body
     }
 
@@ -294,6 +303,8 @@ mod tests {
             attempts: 0,
             dispute_id: Some("d1".into()),
             sent_to: None,
+            attachment_name: None,
+            attachment: None,
         }
     }
 
