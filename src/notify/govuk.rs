@@ -362,4 +362,18 @@ mod tests {
             .body_of(&claimed(Some("CANCEL")))
             .ends_with("remove it.\n"));
     }
+
+    #[test]
+    fn a_referral_pack_gets_a_link_instead_of_its_attachment() {
+        let c = client();
+        let mut n = claimed(None);
+        n.attachment_name = Some("referral-pack-LDR-D1.zip".into());
+        n.attachment = Some(b"PK".to_vec());
+        assert_eq!(
+            c.body_of(&n),
+            "Line one\nLine two\n\nThe referral pack (referral-pack-LDR-D1.zip) cannot be \
+             attached to this message: download it at \
+             https://ldr.example.nhs.uk/api/v1/disputes/d1/referral-pack\n"
+        );
+    }
 }

@@ -18,8 +18,8 @@ pub mod text;
 
 use crate::db::disputes::{DocumentMeta, EventRow};
 use crate::db::schema::{organisations, users};
-use crate::domain::dispute::{Dispute, DocumentKind};
 use crate::db::DbConn;
+use crate::domain::dispute::{Dispute, DocumentKind};
 use crate::domain::workflow::State;
 use chrono::{Datelike, NaiveDate, TimeZone};
 use diesel::prelude::*;

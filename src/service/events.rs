@@ -82,14 +82,8 @@ pub fn apply(
             data: Value::Object(decision.data).to_string(),
         };
         // After the event row: the FHSU referral's pack ends its history with it.
-        let rendered = notices::render_after(
-            c,
-            ctx,
-            &after,
-            &parties,
-            decision.notices,
-            Some(&event_row),
-        )?;
+        let rendered =
+            notices::render_after(c, ctx, &after, &parties, decision.notices, Some(&event_row))?;
         let breaches: Vec<BreachRow> = decision
             .breaches
             .iter()

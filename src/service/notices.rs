@@ -11,8 +11,8 @@ use crate::db::{now, DbConn};
 use crate::domain::dispute::Dispute;
 use crate::domain::notices::{self, CalendarMethod, NoticeIntent, Recipient};
 use crate::notify::ics::{self, HearingInvite, IcsMethod};
-use chrono::NaiveDateTime;
 use crate::pack::{self, Reader};
+use chrono::NaiveDateTime;
 use serde_json::{json, Value};
 
 /// The two parties of a dispute as read for it (names for the notices, addresses to send to,
@@ -222,12 +222,11 @@ fn referral(
 ) -> Result<Vec<Rendered>, ServiceError> {
     let n = intent.notice;
     let fhsu_to = addressed(c, d, parties, &[Recipient::Fhsu])?;
-    let others: Vec<Recipient> = n
-        .to
-        .iter()
-        .copied()
-        .filter(|r| *r != Recipient::Fhsu)
-        .collect();
+    let others: Vec<Recipient> =
+        n.to.iter()
+            .copied()
+            .filter(|r| *r != Recipient::Fhsu)
+            .collect();
     let mut others_to = addressed(c, d, parties, &others)?;
     others_to.retain(|a| !fhsu_to.contains(a));
     // What a party may see: everything but the panel's own documents.
