@@ -1,9 +1,9 @@
 # Multi-stage build of the `ldr` binary. The runtime image holds the binary and an empty data
 # folder owned by the non-root user it runs as; nothing else of the source tree. The e-mail
-# templates, the migrations and the web pages' templates and assets are compiled into the
-# binary (include_str!, embed_migrations!, rust-embed), so the build needs no Node;
-# SQLite and libpq are built in (bundled), and SMTP TLS uses the webpki roots compiled into the
-# binary, so no system packages are installed.
+# templates, the migrations, the web pages' templates and assets and the referral pack's fonts
+# are compiled into the binary (include_str!, embed_migrations!, rust-embed, include_bytes!),
+# so the build needs no Node; SQLite and libpq are built in (bundled), and SMTP TLS uses the
+# webpki roots compiled into the binary, so no system packages are installed.
 FROM rust:1-bookworm AS build
 WORKDIR /src
 COPY Cargo.toml Cargo.lock build.rs ./

@@ -12,6 +12,7 @@ pub mod healthcheck;
 pub mod logging;
 pub mod metrics;
 pub mod notify;
+pub mod pack;
 pub mod server;
 pub mod service;
 pub mod web;

@@ -142,6 +142,8 @@ fn a_worker_behind_claims_more_than_a_batch_at_a_time(db: Db) {
                     body_html: "<p>A notice of the backlog.</p>\r\n",
                     ics: None,
                     ics_method: None,
+                    attachment_name: None,
+                    attachment: None,
                     queued_at: now,
                 },
             )

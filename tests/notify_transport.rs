@@ -520,6 +520,8 @@ fn a_lease_running_out_between_recipients_sends_each_once(db: Db) {
                 body_html: "<p>A notice for three.</p>\r\n",
                 ics: None,
                 ics_method: None,
+                attachment_name: None,
+                attachment: None,
                 queued_at: ldr::db::now(),
             },
         )

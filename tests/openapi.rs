@@ -34,6 +34,7 @@ const ROUTES: &[(&str, &str)] = &[
     ("get", "/api/v1/disputes/{id}/notices"),
     ("get", "/api/v1/disputes/{id}/hearing-options"),
     ("get", "/api/v1/disputes/{id}/hearing.ics"),
+    ("get", "/api/v1/disputes/{id}/referral-pack"),
     ("get", "/api/v1/documents/{id}"),
     ("get", "/api/v1/reports/timeliness"),
     ("get", "/api/v1/me"),
@@ -270,8 +271,9 @@ fn dates_are_exactly_yyyy_mm_dd() {
     }
 }
 
-/// Every success response documents its body (the file download excepted), so that
-/// scripts/fuzz.sh's response_schema_conformance checks what the server sends.
+/// Every success response documents its body (the file downloads excepted: the referral pack is
+/// documented as `application/zip`), so that scripts/fuzz.sh's response_schema_conformance
+/// checks what the server sends.
 #[test]
 fn success_responses_document_their_body() {
     let Some(app) = TestApp::spawn(Db::Sqlite) else {
@@ -286,6 +288,13 @@ fn success_responses_document_their_body() {
             if path == "/api/v1/disputes/{id}/hearing.ics" {
                 let ok = &op["responses"]["200"]["content"]["text/calendar"]["schema"];
                 assert!(ok.is_object(), "{method} {path}: no text/calendar schema");
+                continue;
+            }
+            if path == "/api/v1/disputes/{id}/referral-pack" {
+                assert!(
+                    op["responses"]["200"]["content"]["application/zip"].is_object(),
+                    "{op}"
+                );
                 continue;
             }
             for (status, r) in op["responses"].as_object().unwrap() {

@@ -779,6 +779,8 @@ fn a_write_on_a_moved_version_writes_nothing(db: Db) {
         body_html: "<p>h</p>",
         ics: None,
         ics_method: None,
+        attachment_name: None,
+        attachment: None,
         queued_at: ldr::db::now(),
     }];
     let writes = |c: &mut ldr::db::DbConn, previous_version: i64| {

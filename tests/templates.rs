@@ -110,7 +110,22 @@ fn fixture(name: &str) -> Value {
         "fhsu_referral" => json!({
             "referred_on": "2026-03-24",
             "statement": "The ICB considers that the panel did not take account of the scheme's variation clause, which allows targets to be updated in year.",
-            "referred_by_name": "NHS Northshire Integrated Care Board"
+            "referred_by_name": "NHS Northshire Integrated Care Board",
+            "for_fhsu": false,
+            "pack": {
+                "name": "referral-pack-LDR-1A2B3C4D.zip",
+                "files": [
+                    "cover.pdf",
+                    "documents/01-grounds-Formal-request-and-grounds.pdf",
+                    "documents/02-evidence-Prescribing-incentive-scheme-2025-26-terms.pdf",
+                    "documents/03-contract-GMS-contract-2024.pdf",
+                    "manifest.json"
+                ],
+                "attached": true,
+                "size_label": "2.4 MB",
+                "limit_label": "10.0 MB",
+                "link": "/api/v1/disputes/5f0c9a1e-2b7d-4c1e-9a53-7d2f61e0b8aa/referral-pack"
+            }
         }),
         "fhsu_determination" => json!({
             "determined_on": "2026-06-18",
@@ -217,6 +232,25 @@ fn variant_snapshots() {
             json!({"recommendations": "The ICB should pay the withheld amount within 28 days.\nBoth parties should review the scheme terms with the LMC before April 2027."}),
         ),
         (
+            "fhsu_referral",
+            "variant_fhsu_referral_to_the_fhsu",
+            json!({"for_fhsu": true}),
+        ),
+        (
+            "fhsu_referral",
+            "variant_fhsu_referral_pack_too_large",
+            json!({"pack": {"name": "referral-pack-LDR-1A2B3C4D.zip", "files": ["cover.pdf", "documents/01-evidence-Scans.pdf", "manifest.json"],
+                "attached": false, "size_label": "14.2 MB", "limit_label": "10.0 MB",
+                "link": "/api/v1/disputes/5f0c9a1e-2b7d-4c1e-9a53-7d2f61e0b8aa/referral-pack"}}),
+        ),
+        (
+            "fhsu_referral",
+            "variant_fhsu_referral_to_the_fhsu_too_large",
+            json!({"for_fhsu": true, "pack": {"name": "referral-pack-LDR-1A2B3C4D.zip", "files": ["cover.pdf", "documents/01-evidence-Scans.pdf", "manifest.json"],
+                "attached": false, "size_label": "14.2 MB", "limit_label": "10.0 MB",
+                "link": "/api/v1/disputes/5f0c9a1e-2b7d-4c1e-9a53-7d2f61e0b8aa/referral-pack"}}),
+        ),
+        (
             "mediator_assigned",
             "variant_mediator_advisory",
             json!({"mode": "advisory", "mediator_name": "Dr Helen Marsh"}),
@@ -310,6 +344,8 @@ fn strict_mode_rejects_a_missing_required_field() {
         ("hearing_scheduled", "is_update"),
         ("decision_notified", "recommendations"),
         ("decision_notified", "fhsu_by"),
+        // Absent or false: the parties' copy; true: the FHSU's notice.
+        ("fhsu_referral", "for_fhsu"),
         ("dispute_withdrawn", "reason"),
         ("deadline_reminder", "working_days_left"),
     ];

@@ -1044,6 +1044,7 @@ pub fn notices_seen_by(c: &mut DbConn, caller: &Caller, d: &Dispute) -> ApiResul
         i32,
         Option<String>,
         Option<String>,
+        Option<String>,
     );
     let rows: Vec<Row> = notices::table
         .filter(notices::dispute_id.eq(&d.id))
@@ -1059,6 +1060,7 @@ pub fn notices_seen_by(c: &mut DbConn, caller: &Caller, d: &Dispute) -> ApiResul
             notices::attempts,
             notices::last_error,
             notices::ics_method,
+            notices::attachment_name,
         ))
         .load(c)?;
     let recipients: Vec<Vec<String>> = rows
@@ -1084,11 +1086,12 @@ pub fn notices_seen_by(c: &mut DbConn, caller: &Caller, d: &Dispute) -> ApiResul
     Ok(rows
         .into_iter()
         .zip(recipients)
-        .map(|((id, t, _, s, st, q, sent, a, err, ics), to)| {
+        .map(|((id, t, _, s, st, q, sent, a, err, ics, file), to)| {
             let to: Vec<String> = to.into_iter().map(&shown).collect();
             json!({"id": id, "template": t, "to": to,
                 "subject": s, "status": st, "queued_at": ts(&q), "sent_at": sent.as_ref().map(ts),
-                "attempts": a, "last_error": if full { err } else { None }, "calendar": ics})
+                "attempts": a, "last_error": if full { err } else { None }, "calendar": ics,
+                "attachment": file})
         })
         .collect())
 }

@@ -12,6 +12,7 @@ pub mod middleware;
 pub mod observe;
 pub mod openapi;
 pub mod people;
+pub mod referral_pack;
 
 use crate::clock::Clock;
 use crate::config::Config;
@@ -28,6 +29,7 @@ pub struct CtxParts {
     pub calendar: Calendar,
     pub templates: Arc<crate::notify::templates::Templates>,
     pub mail_from: String,
+    pub public_url: String,
 }
 
 impl CtxParts {
@@ -37,6 +39,7 @@ impl CtxParts {
             calendar: &self.calendar,
             templates: &self.templates,
             mail_from: &self.mail_from,
+            public_url: &self.public_url,
         }
     }
 }
@@ -82,6 +85,7 @@ impl AppState {
             calendar: self.calendar.clone(),
             templates: self.templates.clone(),
             mail_from: self.cfg.mail_from.clone(),
+            public_url: self.cfg.public_url.clone(),
         }
     }
 
@@ -174,7 +178,8 @@ pub fn configure(cfg: &mut web::ServiceConfig) {
             .service(web::resource("/auth/login").route(web::post().to(auth::login)))
             .configure(directory::routes)
             .configure(calendar::routes)
-            .configure(disputes::routes),
+            .configure(disputes::routes)
+            .configure(referral_pack::routes),
     )
     .default_service(web::to(not_found));
 }

@@ -329,6 +329,8 @@ pub struct Notice {
     pub last_error: Option<String>,
     /// The iCalendar method of an attached invitation (`REQUEST`, `CANCEL`).
     pub calendar: Option<String>,
+    /// The name of the file the notice carries (the FHSU's referral pack), if any.
+    pub attachment: Option<String>,
 }
 
 #[derive(utoipa::ToSchema)]
@@ -642,6 +644,7 @@ impl Modify for EventSchemas {
         disputes::post_event, disputes::list_events, disputes::list_actions,
         disputes::upload_document, disputes::list_documents, disputes::download_document,
         disputes::list_notices, disputes::hearing_options, disputes::hearing_ics, disputes::timeliness,
+        super::referral_pack::referral_pack,
     ),
     components(schemas(
         error::Problem, error::FieldError, error::RuleViolation,

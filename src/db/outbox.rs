@@ -8,7 +8,7 @@ use super::schema::notices;
 use super::DbConn;
 use chrono::NaiveDateTime;
 use diesel::prelude::*;
-use diesel::sql_types::{BigInt, Integer, Nullable, Text, Timestamp};
+use diesel::sql_types::{BigInt, Binary, Integer, Nullable, Text, Timestamp};
 
 /// One notice to queue (`queued`, no attempt yet, due at once).
 #[derive(Debug, Clone, Copy, Insertable)]
@@ -26,6 +26,9 @@ pub struct NewNotice<'a> {
     pub ics: Option<&'a str>,
     /// `REQUEST` or `CANCEL` when an invitation is attached.
     pub ics_method: Option<&'a str>,
+    /// A file the message carries (its name and bytes): the FHSU's referral pack.
+    pub attachment_name: Option<&'a str>,
+    pub attachment: Option<&'a [u8]>,
     pub queued_at: NaiveDateTime,
 }
 
@@ -66,6 +69,11 @@ pub struct Claimed {
     /// The recipients GOV.UK Notify already accepted it for (a JSON array), if any.
     #[diesel(sql_type = Nullable<Text>)]
     pub sent_to: Option<String>,
+    /// The file the message carries, if any (name, bytes).
+    #[diesel(sql_type = Nullable<Text>)]
+    pub attachment_name: Option<String>,
+    #[diesel(sql_type = Nullable<Binary>)]
+    pub attachment: Option<Vec<u8>>,
 }
 
 /// Leases up to `limit` due notices (queued, due by `now`, not leased to anyone or leased
@@ -79,7 +87,8 @@ pub fn claim(
     limit: i64,
 ) -> QueryResult<Vec<Claimed>> {
     const RETURNING: &str = "RETURNING id, recipients, subject, body_text, body_html, ics, \
-                             ics_method, attempts, dispute_id, sent_to";
+                             ics_method, attempts, dispute_id, sent_to, attachment_name, \
+                             attachment";
     match c {
         DbConn::Pg(pg) => diesel::sql_query(format!(
             "UPDATE notices SET locked_until = $1, locked_by = $2 WHERE id IN (SELECT id FROM \

@@ -186,6 +186,8 @@ diesel::table! {
         locked_by -> Nullable<Text>,
         last_error -> Nullable<Text>,
         sent_to -> Nullable<Text>,
+        attachment_name -> Nullable<Text>,
+        attachment -> Nullable<Binary>,
     }
 }
 

@@ -116,6 +116,15 @@ impl NotifyClient {
             }
             _ => body.push('\n'),
         }
+        // Notify carries no attachment either: a notice that carries a file (the FHSU's
+        // referral pack) says where to download it.
+        if let (Some(name), Some(id)) = (&n.attachment_name, &n.dispute_id) {
+            body.push_str(&format!(
+                "\nThe referral pack ({name}) cannot be attached to this message: download it at \
+                 {}/api/v1/disputes/{id}/referral-pack\n",
+                self.public_url
+            ));
+        }
         body
     }
 
@@ -294,6 +303,8 @@ mod tests {
             attempts: 0,
             dispute_id: Some("d1".into()),
             sent_to: None,
+            attachment_name: None,
+            attachment: None,
         }
     }
 
@@ -350,5 +361,19 @@ mod tests {
         assert!(c
             .body_of(&claimed(Some("CANCEL")))
             .ends_with("remove it.\n"));
+    }
+
+    #[test]
+    fn a_referral_pack_gets_a_link_instead_of_its_attachment() {
+        let c = client();
+        let mut n = claimed(None);
+        n.attachment_name = Some("referral-pack-LDR-D1.zip".into());
+        n.attachment = Some(b"PK".to_vec());
+        assert_eq!(
+            c.body_of(&n),
+            "Line one\nLine two\n\nThe referral pack (referral-pack-LDR-D1.zip) cannot be \
+             attached to this message: download it at \
+             https://ldr.example.nhs.uk/api/v1/disputes/d1/referral-pack\n"
+        );
     }
 }

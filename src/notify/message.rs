@@ -20,6 +20,15 @@
 //! └── application/ics; name="invite.ics"                     (attachment "invite.ics")
 //! ```
 //!
+//! A notice that carries a file (the FHSU's referral pack) adds it as the last part of a
+//! `multipart/mixed`, after the alternative (and the calendar attachment, if any):
+//!
+//! ```text
+//! multipart/mixed
+//! ├── multipart/alternative (text, HTML)
+//! └── application/zip; name="referral-pack-LDR-1A2B3C4D.zip"   (attachment, base64)
+//! ```
+//!
 //! The `text/calendar` alternative is what Outlook and Gmail process as the invitation; the
 //! `invite.ics` attachment is the same calendar for clients that only offer attachments to
 //! save. It is sent as `application/ics` (not a second `text/calendar`) so that no client sees
@@ -49,6 +58,31 @@ pub fn build_message(
         &str, /*method: "REQUEST"|"CANCEL"*/
         &str, /*ics body*/
     )>,
+    message_id: &str,
+) -> Result<Message, String> {
+    build_message_with(from, to, rendered, ics, None, message_id)
+}
+
+/// The content type of an attached file, from its name: a ZIP, a PDF, or bytes.
+fn attachment_type(name: &str) -> &'static str {
+    let lower = name.to_ascii_lowercase();
+    if lower.ends_with(".zip") {
+        "application/zip"
+    } else if lower.ends_with(".pdf") {
+        "application/pdf"
+    } else {
+        "application/octet-stream"
+    }
+}
+
+/// [`build_message`] with a file attached: `attachment` is `(file name, bytes)`. The name is
+/// used as given when it is a plain file name (letters, digits, `.`, `-`, `_`), else refused.
+pub fn build_message_with(
+    from: &str,
+    to: &[String],
+    rendered: &Rendered,
+    ics: Option<(&str, &str)>,
+    attachment: Option<(&str, &[u8])>,
     message_id: &str,
 ) -> Result<Message, String> {
     let from_mailbox = sender(from)?;
@@ -120,6 +154,26 @@ pub fn build_message(
                     Attachment::new(ICS_FILENAME.to_owned())
                         .body(calendar.to_owned(), attachment_type),
                 )
+        }
+    };
+
+    let body = match attachment {
+        None => body,
+        Some((name, bytes)) => {
+            let plain = |c: char| c.is_ascii_alphanumeric() || matches!(c, '.' | '-' | '_');
+            if name.is_empty() || !name.chars().all(plain) {
+                return Err(format!("invalid attachment name {name:?}"));
+            }
+            let kind = ContentType::parse(&format!("{}; name=\"{name}\"", attachment_type(name)))
+                .map_err(|e| format!("attachment content type: {e}"))?;
+            let part = Attachment::new(name.to_owned()).body(bytes.to_vec(), kind);
+            // An alternative alone becomes the first part of a mixed; a mixed (with a calendar
+            // attachment) takes the file as its last part.
+            if ics.is_some() {
+                body.singlepart(part)
+            } else {
+                MultiPart::mixed().multipart(body).singlepart(part)
+            }
         }
     };
 
@@ -418,6 +472,49 @@ mod tests {
             text_at < html_at && html_at < cal_at && cal_at < att_at,
             "{s}"
         );
+    }
+
+    #[test]
+    fn a_file_goes_as_the_last_part_of_a_mixed_message() {
+        use mail_parser::MimeHeaders;
+        let zip: Vec<u8> = (0..=255u8).cycle().take(70_000).collect();
+        for ics in [None, Some(("REQUEST", ICS))] {
+            let m = build_message_with(
+                from(),
+                &to(),
+                &rendered(),
+                ics,
+                Some(("referral-pack-LDR-1A2B3C4D.zip", &zip)),
+                "<a@b.uk>",
+            )
+            .unwrap();
+            let raw = m.formatted();
+            let s = String::from_utf8_lossy(&raw);
+            assert!(s.contains("Content-Type: multipart/mixed;"), "{s}");
+            assert!(s.contains("text/plain") && s.contains("text/html"), "{s}");
+            let parsed = mail_parser::MessageParser::default().parse(&raw).unwrap();
+            let part = parsed
+                .attachments()
+                .find(|p| p.attachment_name() == Some("referral-pack-LDR-1A2B3C4D.zip"))
+                .expect("the zip is attached");
+            assert_eq!(part.contents(), zip.as_slice());
+            let ct = part.content_type().unwrap();
+            assert_eq!((ct.ctype(), ct.subtype()), ("application", Some("zip")));
+            // Its body is the message's last part.
+            assert!(s.rfind("application/zip").unwrap() > s.rfind("text/html").unwrap());
+            assert_eq!(ics.is_some(), s.contains("text/calendar"), "{s}");
+        }
+        for bad in ["../x.zip", "a b.zip", "", "x\r\nBcc: y.zip"] {
+            let e = build_message_with(
+                from(),
+                &to(),
+                &rendered(),
+                None,
+                Some((bad, b"PK")),
+                "<a@b.uk>",
+            );
+            assert!(e.is_err(), "{bad:?}");
+        }
     }
 
     #[test]

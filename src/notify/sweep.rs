@@ -39,6 +39,7 @@ pub fn run(
         calendar: cal,
         templates,
         mail_from: "",
+        public_url: "",
     };
     // Up to 50 disputes per transaction: one commit (one fsync) per chunk instead of per
     // dispute, while keeping each write lock short.

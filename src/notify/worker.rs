@@ -15,7 +15,7 @@
 //!   running out between two recipients), and the retry sends only to the others.
 
 use super::govuk::NotifyClient;
-use super::message::{build_message, message_id_for};
+use super::message::{build_message_with, message_id_for};
 use super::templates::Rendered;
 use super::Jobs;
 use crate::config::Config;
@@ -234,7 +234,8 @@ fn message_of(from: &str, n: &Claimed) -> Result<lettre::Message, String> {
         (Some(m), Some(body)) => Some((m.as_str(), body.as_str())),
         _ => None,
     };
-    build_message(from, &to, &rendered, ics, &message_id_for(id, from))
+    let file = n.attachment_name.as_deref().zip(n.attachment.as_deref());
+    build_message_with(from, &to, &rendered, ics, file, &message_id_for(id, from))
         .map_err(|e| format!("cannot build the message: {e}"))
 }
 

@@ -72,7 +72,6 @@ pub fn apply(
         let at = now();
         decision.dispute.updated_at = at;
         let after = decision.dispute;
-        let rendered = notices::render(c, ctx, &after, &parties, decision.notices)?;
         let row = DisputeRow::of(&after);
         let event_row = EventRow {
             dispute_id: after.id.clone(),
@@ -82,6 +81,9 @@ pub fn apply(
             at,
             data: Value::Object(decision.data).to_string(),
         };
+        // After the event row: the FHSU referral's pack ends its history with it.
+        let rendered =
+            notices::render_after(c, ctx, &after, &parties, decision.notices, Some(&event_row))?;
         let breaches: Vec<BreachRow> = decision
             .breaches
             .iter()

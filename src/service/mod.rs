@@ -55,6 +55,8 @@ pub struct Ctx<'a> {
     pub templates: &'a Templates,
     /// `LDR_MAIL_FROM`: the organiser of the hearing's calendar invitation.
     pub mail_from: &'a str,
+    /// `LDR_PUBLIC_URL`: the base of the links a notice gives (the referral pack's).
+    pub public_url: &'a str,
 }
 
 /// Why the service refused or failed. Refusals change nothing; the API maps each to its

@@ -5,13 +5,15 @@
 
 use super::{Ctx, ServiceError};
 use crate::db::directory::{self, OrgRow};
+use crate::db::disputes::EventRow;
 use crate::db::outbox::NewNotice;
 use crate::db::{now, DbConn};
 use crate::domain::dispute::Dispute;
 use crate::domain::notices::{self, CalendarMethod, NoticeIntent, Recipient};
 use crate::notify::ics::{self, HearingInvite, IcsMethod};
+use crate::pack::{self, Reader};
 use chrono::NaiveDateTime;
-use serde_json::Value;
+use serde_json::{json, Value};
 
 /// The two parties of a dispute as read for it (names for the notices, addresses to send to,
 /// kinds and postal addresses for its representation).
@@ -55,6 +57,9 @@ pub struct Rendered {
     pub html: String,
     pub ics: Option<String>,
     pub ics_method: Option<&'static str>,
+    /// A file the message carries (name, bytes): the FHSU's referral pack, set by
+    /// [`referral_notices`] (no template's notice has one by itself).
+    pub attachment: Option<(String, Vec<u8>)>,
     pub queued_at: NaiveDateTime,
 }
 
@@ -71,6 +76,8 @@ impl Rendered {
             body_html: &self.html,
             ics: self.ics.as_deref(),
             ics_method: self.ics_method,
+            attachment_name: self.attachment.as_ref().map(|a| a.0.as_str()),
+            attachment: self.attachment.as_ref().map(|a| a.1.as_slice()),
             queued_at: self.queued_at,
         }
     }
@@ -116,6 +123,20 @@ pub fn render(
     parties: &Parties,
     intents: Vec<NoticeIntent>,
 ) -> Result<Vec<Rendered>, ServiceError> {
+    render_after(c, ctx, d, parties, intents, None)
+}
+
+/// [`render`] for the notices of the event `event` (not yet written): an `fhsu_referral`
+/// notice becomes two, the FHSU's carrying the referral pack and the others' listing what it
+/// holds (see [`referral`]).
+pub fn render_after(
+    c: &mut DbConn,
+    ctx: &Ctx,
+    d: &Dispute,
+    parties: &Parties,
+    intents: Vec<NoticeIntent>,
+    event: Option<&EventRow>,
+) -> Result<Vec<Rendered>, ServiceError> {
     if intents.is_empty() {
         return Ok(Vec::new());
     }
@@ -128,13 +149,11 @@ pub fn render(
     let mut out = Vec::with_capacity(intents.len());
     for intent in intents {
         let n = intent.notice;
-        let mut to: Vec<String> = Vec::new();
-        for address in addresses(c, d, parties, n.to)? {
-            let address = address.trim().to_lowercase();
-            if !address.is_empty() && !to.contains(&address) {
-                to.push(address);
-            }
+        if let (true, Some(event)) = (n.template == "fhsu_referral", event) {
+            out.extend(referral(c, ctx, d, parties, &base, intent, event)?);
+            continue;
         }
+        let to = addressed(c, d, parties, n.to)?;
         if to.is_empty() {
             tracing::warn!(template = n.template, dispute_id = %d.id, "notice has no recipient; not queued");
             continue;
@@ -156,6 +175,122 @@ pub fn render(
             html: rendered.html,
             ics_method: n.calendar.map(|m| ics_method(m).as_str()),
             ics,
+            attachment: None,
+            queued_at: now(),
+        });
+    }
+    Ok(out)
+}
+
+/// The addresses of `to` on the case `d`, trimmed, lower-cased and de-duplicated.
+fn addressed(
+    c: &mut DbConn,
+    d: &Dispute,
+    parties: &Parties,
+    to: &[Recipient],
+) -> Result<Vec<String>, ServiceError> {
+    let mut out: Vec<String> = Vec::new();
+    for address in addresses(c, d, parties, to)? {
+        let address = address.trim().to_lowercase();
+        if !address.is_empty() && !out.contains(&address) {
+            out.push(address);
+        }
+    }
+    Ok(out)
+}
+
+/// The `fhsu_referral` notices of a referral, rendered once the event is decided (the pack's
+/// history ends with `event`): the FHSU's, carrying the referral pack, and a copy for the
+/// other recipients (the parties, the LMC, the accountable officers) that lists what the FHSU
+/// was sent.
+///
+/// The pack is built here, inside the referral's transaction, and stored with the FHSU's
+/// notice: so the notice is queued in the event's transaction like every other, and what was
+/// sent is what was recorded. It is the parties' pack (the referring party sends it; the
+/// hearing record stays with the panel), the same bytes a party downloads afterwards. When the
+/// documents alone come to more than [`pack::EMAIL_LIMIT`] the pack is not built at all, and
+/// when it is built and comes out larger it is not attached: both notices then give the link
+/// to download it (`{public_url}/api/v1/disputes/{id}/referral-pack`).
+fn referral(
+    c: &mut DbConn,
+    ctx: &Ctx,
+    d: &Dispute,
+    parties: &Parties,
+    base: &Value,
+    intent: NoticeIntent,
+    event: &EventRow,
+) -> Result<Vec<Rendered>, ServiceError> {
+    let n = intent.notice;
+    let fhsu_to = addressed(c, d, parties, &[Recipient::Fhsu])?;
+    let others: Vec<Recipient> =
+        n.to.iter()
+            .copied()
+            .filter(|r| *r != Recipient::Fhsu)
+            .collect();
+    let mut others_to = addressed(c, d, parties, &others)?;
+    others_to.retain(|a| !fhsu_to.contains(a));
+    // What a party may see: everything but the panel's own documents.
+    let see = |k| !d.panel_only(k);
+    let case = pack::gather(c, d.clone(), Some(event), Reader::Party, &see)?;
+    let name = pack::file_name(d);
+    let documents: u64 = case
+        .documents
+        .iter()
+        .map(|x| x.meta.size.max(0) as u64)
+        .sum();
+    let built = if documents <= pack::EMAIL_LIMIT {
+        let (out, _) = pack::write(c, &case, std::io::Cursor::new(Vec::new()))
+            .map_err(|e| ServiceError::Internal(format!("the referral pack: {e}")))?;
+        Some(out.into_inner())
+    } else {
+        None
+    };
+    let size = built.as_ref().map_or(documents, |b| b.len() as u64);
+    let attach = built.filter(|b| b.len() as u64 <= pack::EMAIL_LIMIT);
+    let mut files = vec!["cover.pdf".to_string()];
+    files.extend(case.documents.iter().map(|x| x.path.clone()));
+    files.push("manifest.json".into());
+    let about = json!({
+        "name": name,
+        "files": files,
+        "attached": attach.is_some(),
+        "size_label": pack::size_label(size),
+        "limit_label": pack::size_label(pack::EMAIL_LIMIT),
+        "link": format!(
+            "{}/api/v1/disputes/{}/referral-pack",
+            ctx.public_url.trim_end_matches('/'),
+            d.id
+        ),
+    });
+    let context = with(base, intent.context);
+    let mut out = Vec::new();
+    for (to, for_fhsu) in [(fhsu_to, true), (others_to, false)] {
+        if to.is_empty() {
+            tracing::warn!(template = n.template, dispute_id = %d.id, for_fhsu, "notice has no recipient; not queued");
+            continue;
+        }
+        let mut context = context.clone();
+        if let Some(o) = context.as_object_mut() {
+            o.insert("for_fhsu".into(), json!(for_fhsu));
+            o.insert("pack".into(), about.clone());
+        }
+        let rendered = ctx
+            .templates
+            .render_owned(n.template, context)
+            .map_err(|e| ServiceError::Internal(format!("rendering {}: {e}", n.template)))?;
+        out.push(Rendered {
+            id: uuid::Uuid::new_v4().to_string(),
+            template: n.template,
+            recipients: serde_json::to_string(&to).unwrap_or_default(),
+            subject: rendered.subject,
+            text: rendered.text,
+            html: rendered.html,
+            ics: None,
+            ics_method: None,
+            attachment: attach
+                .as_ref()
+                .filter(|_| for_fhsu)
+                .map(|b| (name.clone(), b.clone())),
             queued_at: now(),
         });
     }
@@ -319,7 +454,6 @@ pub fn hearing_ics(
 #[cfg(test)]
 mod tests {
     use super::*;
-    use serde_json::json;
 
     #[test]
     fn long_text_in_a_notice_is_shortened_and_says_so() {

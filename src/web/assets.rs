@@ -17,6 +17,7 @@ use std::sync::OnceLock;
 #[folder = "assets/"]
 #[exclude = "test/*"]
 #[exclude = "VERSIONS"]
+#[exclude = "fonts/*"]
 struct Embedded;
 
 /// One served file.

@@ -1,0 +1,1 @@
+ALTER TABLE notices DROP COLUMN attachment, DROP COLUMN attachment_name;

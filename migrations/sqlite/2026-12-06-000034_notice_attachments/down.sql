@@ -1,0 +1,2 @@
+ALTER TABLE notices DROP COLUMN attachment;
+ALTER TABLE notices DROP COLUMN attachment_name;
