@@ -121,7 +121,9 @@ pub struct NewOrganisation {
     pub commissioner_id: Option<String>,
 }
 
-#[derive(Debug, Clone, Serialize, Queryable, Selectable, utoipa::ToSchema)]
+#[derive(
+    Debug, Clone, Serialize, Queryable, Selectable, Insertable, AsChangeset, utoipa::ToSchema,
+)]
 #[diesel(table_name = organisations)]
 pub struct Organisation {
     pub id: String,
@@ -225,18 +227,7 @@ pub async fn create_organisation(
                     active: true,
                 };
                 diesel::insert_into(organisations::table)
-                    .values((
-                        organisations::id.eq(&org.id),
-                        organisations::name.eq(&org.name),
-                        organisations::kind.eq(&org.kind),
-                        organisations::area.eq(&org.area),
-                        organisations::region.eq(&org.region),
-                        organisations::email.eq(&org.email),
-                        organisations::address.eq(&org.address),
-                        organisations::ods_code.eq(&org.ods_code),
-                        organisations::commissioner_id.eq(&org.commissioner_id),
-                        organisations::created_at.eq(&org.created_at),
-                    ))
+                    .values(&org)
                     .execute(c)?;
                 Ok(org)
             })
@@ -436,16 +427,9 @@ pub async fn patch_organisation(
                     Some((&cur.id, &cur.area)),
                 )?;
                 ods_code_free(c, new.ods_code.as_deref(), Some(&cur.id))?;
+                // Every column but the id; `kind`, `created_at` and `active` are the current ones.
                 diesel::update(organisations::table.find(&cur.id))
-                    .set((
-                        organisations::name.eq(&new.name),
-                        organisations::area.eq(&new.area),
-                        organisations::region.eq(&new.region),
-                        organisations::email.eq(&new.email),
-                        organisations::address.eq(&new.address),
-                        organisations::ods_code.eq(&new.ods_code),
-                        organisations::commissioner_id.eq(&new.commissioner_id),
-                    ))
+                    .set(&new)
                     .execute(c)?;
                 Ok(new)
             })
