@@ -11,31 +11,22 @@
 
 use diesel::connection::SimpleConnection;
 use diesel::prelude::*;
+#[path = "support/mod.rs"]
+mod support;
+
 use ldr::db::disputes::{DisputeRow, EventRow};
 use ldr::db::schema::documents;
 use ldr::db::{self, DbConn, DbTarget};
+use ldr::domain::dispute::FhsuReferral;
+use ldr::domain::workflow::State;
 use ldr::pack::{self, Reader};
 use std::time::Instant;
+use support::machine::{reset_peak, status_kib};
+use support::rows::{filed, Parties};
 
 const DOCS: usize = 20;
 const TOTAL: usize = 50 * 1024 * 1024;
 const RUNS: usize = 5;
-
-/// A value of /proc/self/status in KiB (VmRSS, VmHWM).
-fn status_kib(key: &str) -> Option<u64> {
-    let s = std::fs::read_to_string("/proc/self/status").ok()?;
-    s.lines()
-        .find(|l| l.starts_with(key))?
-        .split_whitespace()
-        .nth(1)?
-        .parse()
-        .ok()
-}
-
-/// Resets VmHWM to the current resident set (Linux: `5` to clear_refs).
-fn reset_peak() -> bool {
-    std::fs::write("/proc/self/clear_refs", "5").is_ok()
-}
 
 fn seed(c: &mut DbConn) -> DisputeRow {
     db::migrate(c).unwrap();
@@ -53,53 +44,32 @@ fn seed(c: &mut DbConn) -> DisputeRow {
     .unwrap();
     let t =
         chrono::NaiveDateTime::parse_from_str("2026-03-02 09:00:00", "%Y-%m-%d %H:%M:%S").unwrap();
-    let day = |s: &str| Some(s.parse::<chrono::NaiveDate>().unwrap());
-    let d = DisputeRow {
-        id: "5f0c9a1e-2b7d-4c1e-9a53-7d2f61e0b8aa".into(),
-        title: "Prescribing budget 2025/26".into(),
-        category: "prescribing".into(),
-        appellant_id: "prac".into(),
-        respondent_id: "ccg".into(),
-        summary: "The CCG reduced the prescribing budget without consultation.".into(),
-        matter_arose_on: "2025-06-01".parse().unwrap(),
-        contract_related: true,
-        inter_practice: false,
-        screening_org_id: "ccg".into(),
-        lmc_id: None,
-        state: "referred_to_fhsu".into(),
-        version: 3,
-        mediator_id: None,
-        mediator_mode: None,
-        lodged_on: day("2026-02-12"),
-        lmc_consulted_on: None,
-        clinical_member_id: None,
-        gp_conciliator_id: None,
-        lmc_representative_id: None,
-        secretary_id: None,
-        chair_id: None,
-        hearing_date: None,
-        hearing_time: None,
-        hearing_venue: None,
-        hearing_sequence: 0,
-        notice_sent_on: None,
-        bundle_distributed_on: None,
-        held_on: None,
-        decided_on: None,
-        decision_notified_on: None,
-        referred_on: day("2026-03-12"),
-        hearing_by: None,
-        notice_by: None,
-        bundle_by: None,
-        decision_by: None,
-        fhsu_by: day("2028-05-31"),
-        next_sweep_on: None,
-        detail: serde_json::json!({"fhsu_referral": {"statement": "We ask the FHSU to determine the dispute.",
-            "contract_document_id": "doc-00", "referred_on": "2026-03-12", "referred_by_org": "prac"}})
-        .to_string(),
-        created_by: "u".into(),
-        created_at: t,
-        updated_at: t,
+    let day = |s: &str| s.parse::<chrono::NaiveDate>().unwrap();
+    let parties = Parties {
+        appellant: "prac",
+        respondent: "ccg",
+        lmc: None,
+        filed_by: "u",
     };
+    let mut dispute = filed(
+        "5f0c9a1e-2b7d-4c1e-9a53-7d2f61e0b8aa".into(),
+        "Prescribing budget 2025/26".into(),
+        &parties,
+        t,
+        &ldr::domain::calendar::Calendar::computed(),
+    );
+    dispute.state = State::ReferredToFhsu;
+    dispute.version = 3;
+    dispute.lodged_on = Some(day("2026-02-12"));
+    dispute.referred_on = Some(day("2026-03-12"));
+    dispute.next_sweep_on = None;
+    dispute.detail.fhsu_referral = Some(FhsuReferral {
+        statement: "We ask the FHSU to determine the dispute.".into(),
+        contract_document_id: "doc-00".into(),
+        referred_on: day("2026-03-12"),
+        referred_by_org: "prac".into(),
+    });
+    let d = DisputeRow::of(&dispute);
     ldr::db::disputes::insert(c, &d).unwrap();
     for (seq, ty) in [(1, "file"), (2, "request_formal"), (3, "refer_to_fhsu")] {
         ldr::db::disputes::append_event(

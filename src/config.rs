@@ -7,6 +7,35 @@ use chrono::NaiveDate;
 use std::net::SocketAddr;
 use std::path::PathBuf;
 
+/// Per hour, for one user; an organisation may do three times as much among its users.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub struct Hourly {
+    pub filings: u32,
+    pub uploads: u32,
+    pub notices: u32,
+}
+
+impl Default for Hourly {
+    /// A practice files a handful of disputes a year and a case has a few dozen documents;
+    /// nobody working a real case meets these.
+    fn default() -> Self {
+        Hourly {
+            filings: 10,
+            uploads: 120,
+            notices: 120,
+        }
+    }
+}
+
+/// How long a claim leases its notices to the worker, unless `LDR_MAIL_LEASE_SECONDS` says.
+pub const LEASE_SECONDS: i64 = 120;
+/// Upper bound on one whole SMTP delivery (connect, TLS, AUTH, MAIL, RCPT, DATA, QUIT), unless
+/// `LDR_MAIL_SEND_TIMEOUT_SECONDS` says; under the lease, so a claimed notice is recorded before
+/// another worker may take it over (see `notify::worker::lease_allows_send`).
+pub const SEND_TIMEOUT_SECONDS: u64 = 90;
+/// What a send must leave of the lease, after its own bound, for its outcome to be recorded.
+pub const RECORD_MARGIN_SECONDS: u64 = 5;
+
 pub const DEFAULT_BIND: &str = "127.0.0.1:8080";
 
 /// `LDR_LOG_FORMAT`: how log lines are written (see `logging::init`).
@@ -61,7 +90,7 @@ pub struct Config {
     /// Peers whose `X-Forwarded-For` is believed (`LDR_TRUSTED_PROXIES`).
     pub trusted_proxies: Vec<ipnet::IpNet>,
     /// Filings, uploads and notice-sending events per user per hour (`LDR_*_PER_HOUR`).
-    pub hourly_limits: crate::api::limits::Hourly,
+    pub hourly_limits: Hourly,
     /// `LDR_NOTIFY_*`: notices go through GOV.UK Notify instead of SMTP or files.
     pub notify: Option<NotifyConfig>,
     /// `LDR_PUBLIC_URL`: the service's public base URL, no trailing slash (links in notices).
@@ -360,20 +389,20 @@ impl Config {
         };
         let mail_send_timeout_seconds = match get("LDR_MAIL_SEND_TIMEOUT_SECONDS") {
             Some(v) => parse_num("LDR_MAIL_SEND_TIMEOUT_SECONDS", &v, 1, 3_600)?,
-            None => crate::notify::worker::SEND_TIMEOUT_SECONDS,
+            None => SEND_TIMEOUT_SECONDS,
         };
         let mail_lease_seconds = match get("LDR_MAIL_LEASE_SECONDS") {
             Some(v) => parse_num("LDR_MAIL_LEASE_SECONDS", &v, 1, 86_400)?,
-            None => crate::notify::worker::LEASE_SECONDS as u64,
+            None => LEASE_SECONDS as u64,
         };
         // A send starts only while the lease has the send's bound and the margin for recording
         // it left (`notify::worker::lease_allows_send`); keep at least that again to start in.
-        let least = mail_send_timeout_seconds + 2 * crate::notify::worker::RECORD_MARGIN_SECONDS;
+        let least = mail_send_timeout_seconds + 2 * RECORD_MARGIN_SECONDS;
         if mail_lease_seconds < least {
             return Err(format!(
                 "LDR_MAIL_LEASE_SECONDS: {mail_lease_seconds} is too short; it must be at least \
                  LDR_MAIL_SEND_TIMEOUT_SECONDS ({mail_send_timeout_seconds}) + {}",
-                2 * crate::notify::worker::RECORD_MARGIN_SECONDS
+                2 * RECORD_MARGIN_SECONDS
             ));
         }
         let sweep_interval_seconds = match get("LDR_SWEEP_INTERVAL_SECONDS") {
@@ -412,12 +441,12 @@ impl Config {
                 .collect::<Result<Vec<_>, _>>()?,
             None => Vec::new(),
         };
-        let defaults = crate::api::limits::Hourly::default();
+        let defaults = Hourly::default();
         let hourly = |name: &str, default: u32| match get(name) {
             Some(v) => parse_num(name, &v, 1, 1_000_000),
             None => Ok(default),
         };
-        let hourly_limits = crate::api::limits::Hourly {
+        let hourly_limits = Hourly {
             filings: hourly("LDR_FILINGS_PER_HOUR", defaults.filings)?,
             uploads: hourly("LDR_UPLOADS_PER_HOUR", defaults.uploads)?,
             notices: hourly("LDR_NOTICE_EVENTS_PER_HOUR", defaults.notices)?,

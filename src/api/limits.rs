@@ -3,6 +3,7 @@
 //! organisation. Past a limit: 429 `rate_limited` with `Retry-After`.
 
 use super::error::{ApiError, ApiResult};
+use crate::config::Hourly;
 use governor::clock::{Clock, DefaultClock};
 use governor::{DefaultKeyedRateLimiter, Quota, RateLimiter};
 use std::net::IpAddr;
@@ -25,26 +26,6 @@ impl Action {
             Action::File => "disputes filed",
             Action::Upload => "documents uploaded",
             Action::Notify => "actions that send e-mail notices",
-        }
-    }
-}
-
-/// Per hour, for one user; an organisation may do three times as much among its users.
-#[derive(Clone, Copy, Debug, PartialEq, Eq)]
-pub struct Hourly {
-    pub filings: u32,
-    pub uploads: u32,
-    pub notices: u32,
-}
-
-impl Default for Hourly {
-    /// A practice files a handful of disputes a year and a case has a few dozen documents;
-    /// nobody working a real case meets these.
-    fn default() -> Self {
-        Hourly {
-            filings: 10,
-            uploads: 120,
-            notices: 120,
         }
     }
 }

@@ -31,20 +31,14 @@ use lettre::{AsyncSmtpTransport, AsyncTransport, Tokio1Executor};
 use std::path::PathBuf;
 use std::time::Duration;
 
-/// How long a claim leases its notices to the worker, unless `LDR_MAIL_LEASE_SECONDS` says.
-pub const LEASE_SECONDS: i64 = 120;
+pub use crate::config::{LEASE_SECONDS, RECORD_MARGIN_SECONDS, SEND_TIMEOUT_SECONDS};
+
 /// How many notices the worker claims at a time, to begin with and whenever it has caught up.
 pub const BATCH: i64 = 20;
 /// The most it claims at a time while it is behind (see [`next_claim`]).
 pub const MAX_BATCH: i64 = 160;
 /// A batch delivered faster than this, with more waiting, lets the next claim take more.
 pub const GROW_WITHIN: Duration = Duration::from_millis(500);
-/// Upper bound on one whole SMTP delivery (connect, TLS, AUTH, MAIL, RCPT, DATA, QUIT), unless
-/// `LDR_MAIL_SEND_TIMEOUT_SECONDS` says; under the lease, so a claimed notice is recorded before
-/// another worker may take it over (see [`lease_allows_send`]).
-pub const SEND_TIMEOUT_SECONDS: u64 = 90;
-/// What a send must leave of the lease, after its own bound, for its outcome to be recorded.
-pub const RECORD_MARGIN_SECONDS: u64 = 5;
 
 /// Whether a notice claimed `since_claim` ago, under a lease of `lease`, may still be sent: only
 /// if a send that takes all of `send_timeout` ends, and is recorded, within the lease. A batch is
