@@ -235,18 +235,12 @@ pub fn org_names<'a>(
     c: &mut DbConn,
     ids: impl IntoIterator<Item = &'a String>,
 ) -> QueryResult<std::collections::HashMap<String, String>> {
-    let mut ids: Vec<&String> = ids.into_iter().collect();
-    ids.sort_unstable();
-    ids.dedup();
-    if ids.is_empty() {
-        return Ok(Default::default());
-    }
-    Ok(organisations::table
-        .filter(organisations::id.eq_any(ids))
-        .select((organisations::id, organisations::name))
-        .load::<(String, String)>(c)?
-        .into_iter()
-        .collect())
+    names_by_id(ids, |ids| {
+        organisations::table
+            .filter(organisations::id.eq_any(ids))
+            .select((organisations::id, organisations::name))
+            .load(c)
+    })
 }
 
 /// The names of these users, by id, in one query (unknown ids are left out).
@@ -254,18 +248,27 @@ pub fn user_names<'a>(
     c: &mut DbConn,
     ids: impl IntoIterator<Item = &'a String>,
 ) -> QueryResult<std::collections::HashMap<String, String>> {
+    use super::schema::users;
+    names_by_id(ids, |ids| {
+        users::table
+            .filter(users::id.eq_any(ids))
+            .select((users::id, users::name))
+            .load(c)
+    })
+}
+
+/// `load`'s (id, name) pairs for the distinct `ids`, without a query when there are none.
+fn names_by_id<'a>(
+    ids: impl IntoIterator<Item = &'a String>,
+    load: impl FnOnce(Vec<&'a String>) -> QueryResult<Vec<(String, String)>>,
+) -> QueryResult<std::collections::HashMap<String, String>> {
     let mut ids: Vec<&String> = ids.into_iter().collect();
     ids.sort_unstable();
     ids.dedup();
     if ids.is_empty() {
         return Ok(Default::default());
     }
-    Ok(super::schema::users::table
-        .filter(super::schema::users::id.eq_any(ids))
-        .select((super::schema::users::id, super::schema::users::name))
-        .load::<(String, String)>(c)?
-        .into_iter()
-        .collect())
+    Ok(load(ids)?.into_iter().collect())
 }
 
 /// One event of a dispute's append-only history.

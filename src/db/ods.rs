@@ -24,17 +24,13 @@ pub struct Outcome {
 /// that one bad line costs only itself.
 const CHUNK: usize = 500;
 
-#[derive(Debug, Clone, Queryable)]
+/// An organisation of the directory that has an ODS code.
+#[derive(Debug, Clone)]
 struct Existing {
     id: String,
-    ods_code: Option<String>,
     kind: String,
-    name: String,
-    area: String,
-    region: String,
-    address: String,
-    commissioner_id: Option<String>,
-    active: bool,
+    /// Its ODS-owned fields as they are now.
+    fields: Fields,
 }
 
 /// The fields ODS owns, as they should be.
@@ -60,11 +56,22 @@ struct Planned {
 }
 
 fn load(c: &mut DbConn) -> QueryResult<Vec<Existing>> {
-    organisations::table
+    type Row = (
+        String,
+        String,
+        String,
+        String,
+        String,
+        String,
+        String,
+        Option<String>,
+        bool,
+    );
+    let rows: Vec<Row> = organisations::table
         .filter(organisations::ods_code.is_not_null())
         .select((
             organisations::id,
-            organisations::ods_code,
+            organisations::ods_code.assume_not_null(),
             organisations::kind,
             organisations::name,
             organisations::area,
@@ -73,7 +80,25 @@ fn load(c: &mut DbConn) -> QueryResult<Vec<Existing>> {
             organisations::commissioner_id,
             organisations::active,
         ))
-        .load(c)
+        .load(c)?;
+    Ok(rows
+        .into_iter()
+        .map(
+            |(id, ods_code, kind, name, area, region, address, commissioner_id, active)| Existing {
+                id,
+                kind,
+                fields: Fields {
+                    ods_code,
+                    name,
+                    area,
+                    region,
+                    address,
+                    commissioner_id,
+                    active,
+                },
+            },
+        )
+        .collect())
 }
 
 /// Imports `records` of `layout`. A practice's commissioner must be in the directory already
@@ -83,12 +108,10 @@ pub fn import(c: &mut DbConn, layout: Layout, records: &[OdsRecord]) -> Result<O
     let existing = load(c).map_err(|e| format!("reading the directory: {e}"))?;
     let mut by_code: HashMap<String, Vec<&Existing>> = HashMap::new();
     for e in &existing {
-        if let Some(code) = &e.ods_code {
-            by_code
-                .entry(code.trim().to_ascii_uppercase())
-                .or_default()
-                .push(e);
-        }
+        by_code
+            .entry(e.fields.ods_code.trim().to_ascii_uppercase())
+            .or_default()
+            .push(e);
     }
     let kind = layout.kind();
     let mut out = Outcome::default();
@@ -148,16 +171,7 @@ pub fn import(c: &mut DbConn, layout: Layout, records: &[OdsRecord]) -> Result<O
                 r.ods_code, e.kind
             ))),
             [e] => {
-                let have = Fields {
-                    ods_code: e.ods_code.clone().unwrap_or_default(),
-                    name: e.name.clone(),
-                    area: e.area.clone(),
-                    region: e.region.clone(),
-                    address: e.address.clone(),
-                    commissioner_id: e.commissioner_id.clone(),
-                    active: e.active,
-                };
-                if have == want {
+                if e.fields == want {
                     out.unchanged += 1;
                 } else {
                     plan.push(Planned {

@@ -15,15 +15,26 @@ pub enum Role {
 }
 
 impl Role {
-    pub const ALL: [Role; 7] = [
+    /// Every role but `Admin`: the people who take part in cases.
+    pub const PARTICIPANTS: [Role; 6] = [
         Role::PracticeUser,
         Role::Commissioner,
         Role::AccountableOfficer,
         Role::LmcMediator,
         Role::PanelSecretary,
         Role::Panelist,
-        Role::Admin,
     ];
+
+    /// [`Role::PARTICIPANTS`] and `Admin`.
+    pub const ALL: [Role; 7] = {
+        let mut all = [Role::Admin; 7];
+        let mut i = 0;
+        while i < Role::PARTICIPANTS.len() {
+            all[i] = Role::PARTICIPANTS[i];
+            i += 1;
+        }
+        all
+    };
 
     pub fn as_str(self) -> &'static str {
         match self {

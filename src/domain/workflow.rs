@@ -138,14 +138,7 @@ impl Actor {
             Actor::PanelSecretary => &[Role::PanelSecretary],
             Actor::PanelChair => &[Role::Panelist],
             Actor::ScreeningOfficer => &[Role::AccountableOfficer],
-            Actor::Participant => &[
-                Role::PracticeUser,
-                Role::Commissioner,
-                Role::AccountableOfficer,
-                Role::LmcMediator,
-                Role::PanelSecretary,
-                Role::Panelist,
-            ],
+            Actor::Participant => &Role::PARTICIPANTS,
         }
     }
 
