@@ -9,7 +9,7 @@ use criterion::{criterion_group, criterion_main, BatchSize, Criterion};
 use diesel::connection::SimpleConnection;
 use ldr::db::{self, DbConn, DbTarget};
 use ldr::domain::calendar::Calendar;
-use ldr::notify::templates::Templates;
+use ldr::render::templates::Templates;
 use std::time::Duration;
 
 const OPEN: usize = 100_000;

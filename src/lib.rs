@@ -13,6 +13,7 @@ pub mod logging;
 pub mod metrics;
 pub mod notify;
 pub mod pack;
+pub mod render;
 pub mod server;
 pub mod service;
 pub mod web;

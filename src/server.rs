@@ -48,7 +48,7 @@ pub fn prepare(cfg: Config) -> Result<web::Data<AppState>, String> {
         background_pool,
         clock: Clock::new(cfg.today),
         calendar,
-        templates: Arc::new(crate::notify::templates::Templates::embedded()),
+        templates: Arc::new(crate::render::templates::Templates::embedded()),
         jwt: Arc::new(auth::JwtKeys::new(&secret, cfg.jwt_ttl_seconds)),
         limits: api::limits::Limits::new(10, 120, cfg.hourly_limits),
         dummy_hash,

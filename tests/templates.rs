@@ -5,7 +5,7 @@
 
 use std::path::{Path, PathBuf};
 
-use ldr::notify::templates::{long_date, Rendered, TemplateError, Templates};
+use ldr::render::templates::{long_date, Rendered, TemplateError, Templates};
 use serde_json::{json, Value};
 
 fn template_dir() -> PathBuf {

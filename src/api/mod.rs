@@ -27,7 +27,7 @@ use std::sync::Arc;
 pub struct CtxParts {
     pub today: chrono::NaiveDate,
     pub calendar: Calendar,
-    pub templates: Arc<crate::notify::templates::Templates>,
+    pub templates: Arc<crate::render::templates::Templates>,
     pub mail_from: String,
     pub public_url: String,
 }
@@ -54,7 +54,7 @@ pub struct AppState {
     pub cfg: Arc<Config>,
     pub clock: Clock,
     pub calendar: Calendar,
-    pub templates: Arc<crate::notify::templates::Templates>,
+    pub templates: Arc<crate::render::templates::Templates>,
     pub jwt: Arc<auth::JwtKeys>,
     pub limits: limits::Limits,
     /// An argon2 hash of a random password, verified against for unknown e-mails so that a

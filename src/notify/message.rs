@@ -42,7 +42,7 @@ use lettre::message::{Attachment, Body, Mailbox, Mailboxes, MultiPart, SinglePar
 use lettre::Message;
 use std::sync::Mutex;
 
-use super::templates::Rendered;
+use crate::render::templates::Rendered;
 
 /// File name of the calendar attachment.
 pub const ICS_FILENAME: &str = "invite.ics";

@@ -1,23 +1,21 @@
-//! Notices: rendering (`templates`, `ics`, `message`: pure, used by the service to queue a
-//! notice with the event that causes it) and the background jobs that deliver them
-//! (`worker`: SMTP, GOV.UK Notify or .eml files, with retries) and that send reminders and
-//! breach alerts (`sweep`). The jobs take a [`Jobs`] context, not the HTTP layer's state.
+//! Delivering notices: the background jobs that send them (`worker`: SMTP through
+//! `message`'s MIME messages, GOV.UK Notify through `govuk`, or .eml files, with retries) and
+//! that send reminders and breach alerts (`sweep`). Notices are rendered before they get here,
+//! by the service with `crate::render`. The jobs take a [`Jobs`] context, not the HTTP layer's state.
 
 pub mod govuk;
-pub mod ics;
 pub mod message;
 pub mod sweep;
-pub mod templates;
 pub mod worker;
 
 use crate::clock::Clock;
 use crate::config::Config;
 use crate::db::{self, DbConn, DbPool};
 use crate::domain::calendar::Calendar;
+use crate::render::templates::Templates;
 use crate::service::ServiceError;
 use std::sync::Arc;
 use std::time::Duration;
-use templates::Templates;
 
 /// What the mail worker and the deadline sweep need: their own connections, the clock, the
 /// calendar, the templates, the configuration, and the wake-up the service's writers ring

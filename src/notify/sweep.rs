@@ -6,10 +6,10 @@
 //! for it; the sweep selects `next_sweep_on <= today` through an index, so open cases with
 //! nothing due cost nothing.
 
-use super::templates::Templates;
 use crate::db::schema::disputes;
 use crate::db::{write_tx, DbConn};
 use crate::domain::calendar::Calendar;
+use crate::render::templates::Templates;
 use crate::service::{self, ServiceError};
 use chrono::NaiveDate;
 use diesel::prelude::*;

@@ -16,11 +16,11 @@
 
 use super::govuk::NotifyClient;
 use super::message::{build_message_with, message_id_for};
-use super::templates::Rendered;
 use super::Jobs;
 use crate::config::Config;
 use crate::db::outbox;
 use crate::db::{write_one, DbConn};
+use crate::render::templates::Rendered;
 use crate::service::ServiceError;
 use actix_web::web;
 use chrono::{Duration as ChronoDuration, NaiveDateTime};

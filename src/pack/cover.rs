@@ -13,7 +13,7 @@
 use super::text::{self, Weight};
 use super::{london_date, Case, Reader};
 use crate::db::disputes::EventRow;
-use crate::notify::templates::long_date;
+use crate::render::templates::long_date;
 use chrono::{Datelike, NaiveDate};
 use krilla::color::rgb;
 use krilla::configure::{Accessibility, ConfigurationBuilder};

@@ -12,9 +12,8 @@
 //! Filing a dispute is [`filing::file`]; the deadline sweep's work for one dispute is
 //! [`sweep::sweep_one`].
 //!
-//! Layering: `domain` (pure) ← `db` ← `service` ← {`api`, `notify::worker`,
-//! `notify::sweep`}. The service renders notices with `notify::templates` and `notify::ics`,
-//! which are pure and use nothing of the service.
+//! Layering: `domain` (pure) ← `db` ← `service` ← {`api`, `web`, `notify`}. The service
+//! renders notices with `render::templates` and `render::ics`, which are pure and sit below it.
 
 pub mod events;
 pub mod filing;
@@ -30,7 +29,7 @@ use crate::domain::panel::Violation;
 use crate::domain::procedure;
 use crate::domain::roles::Role;
 use crate::domain::workflow;
-use crate::notify::templates::Templates;
+use crate::render::templates::Templates;
 use chrono::NaiveDate;
 
 /// The user on whose behalf the service acts, as read fresh from the directory.

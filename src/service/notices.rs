@@ -10,8 +10,8 @@ use crate::db::outbox::NewNotice;
 use crate::db::{now, DbConn};
 use crate::domain::dispute::Dispute;
 use crate::domain::notices::{self, CalendarMethod, NoticeIntent, Recipient};
-use crate::notify::ics::{self, HearingInvite, IcsMethod};
 use crate::pack::{self, Reader};
+use crate::render::ics::{self, HearingInvite, IcsMethod};
 use chrono::NaiveDateTime;
 use serde_json::{json, Value};
 

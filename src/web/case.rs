@@ -27,8 +27,8 @@ fn timestamp(t: &chrono::NaiveDateTime) -> String {
     let local = t.and_utc().with_timezone(&chrono_tz::Europe::London);
     format!(
         "{} at {}",
-        crate::notify::templates::long_date(local.date_naive()),
-        crate::notify::templates::clock_time(local.time())
+        crate::render::templates::long_date(local.date_naive()),
+        crate::render::templates::clock_time(local.time())
     )
 }
 
@@ -121,7 +121,7 @@ async fn case_page(state: &AppState, who: &SignedIn, id: &str) -> PageResult<Htt
         json!({"key": "Respondent", "value": parties.respondent.name}),
         json!({"key": "Stage", "value": words::stage(d.state)}),
         json!({"key": "Category", "value": words::category(d.category.as_str())}),
-        json!({"key": "The matter arose on", "value": crate::notify::templates::long_date(d.matter_arose_on)}),
+        json!({"key": "The matter arose on", "value": crate::render::templates::long_date(d.matter_arose_on)}),
         json!({"key": "Contract-related", "value": if d.contract_related { "Yes" } else { "No" }}),
         json!({"key": "Filed", "value": timestamp(&d.created_at)}),
     ];
@@ -147,8 +147,8 @@ async fn case_page(state: &AppState, who: &SignedIn, id: &str) -> PageResult<Htt
     }
     if let Some(h) = &d.hearing {
         rows.push(json!({"key": "Hearing", "value": format!("{} at {}, {}",
-            crate::notify::templates::long_date(h.date),
-            crate::notify::templates::clock_time(h.time), h.venue)}));
+            crate::render::templates::long_date(h.date),
+            crate::render::templates::clock_time(h.time), h.venue)}));
     }
     let notices: Vec<Value> = notices
         .iter()

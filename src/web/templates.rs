@@ -52,7 +52,7 @@ fn long_date_helper(
     let raw = h.param(0).and_then(|v| v.value().as_str()).unwrap_or("");
     let d = chrono::NaiveDate::parse_from_str(raw, "%Y-%m-%d")
         .map_err(|_| RenderError::from(RenderErrorReason::Other(format!("not a date: {raw:?}"))))?;
-    out.write(&crate::notify::templates::long_date(d))?;
+    out.write(&crate::render::templates::long_date(d))?;
     Ok(())
 }
 

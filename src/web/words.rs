@@ -97,7 +97,7 @@ pub fn action(e: EventType) -> &'static str {
 fn date_in(data: &Value, field: &str) -> Option<String> {
     let d = data.get(field)?.as_str()?;
     let d = NaiveDate::parse_from_str(d, "%Y-%m-%d").ok()?;
-    Some(crate::notify::templates::long_date(d))
+    Some(crate::render::templates::long_date(d))
 }
 
 /// One event of the history as a sentence, its actor named (`data` as the viewer may see it).
@@ -217,7 +217,7 @@ pub fn deadlines(d: &Dispute) -> Vec<Deadline> {
 /// Where a deadline stands, for the case page: the time left while it is to be met, else
 /// when it was met, else that it no longer applies.
 pub fn standing(cal: &Calendar, today: NaiveDate, dl: &Deadline) -> String {
-    let long = crate::notify::templates::long_date;
+    let long = crate::render::templates::long_date;
     match (dl.pending, dl.done_on) {
         (true, _) => days_left(cal, today, dl.date),
         (false, Some(done)) if done <= dl.date => format!("Done on {}", long(done)),
