@@ -179,7 +179,26 @@ fn full_walk_through_every_state(db: Db) {
         json!({"type": "refer_to_fhsu", "statement": "Please determine",
         "contract_document_id": contract["id"], "referred_on": "2026-03-17"}),
     ));
-    let d = w.ok(&app, SECRETARY, &id, json!({"type": "record_fhsu_determination", "determined_on": "2026-03-17", "outcome": "Upheld"}));
+    // The determination's outcome says who won: one of its values, listed when it is not.
+    let p = w
+        .event(&app, SECRETARY, &id, json!({"type": "record_fhsu_determination", "determined_on": "2026-03-17", "outcome": "Upheld", "summary": "Upheld"}))
+        .expect_problem(422, "validation_failed");
+    assert_eq!(p["errors"][0]["field"], "outcome", "{p}");
+    assert_eq!(
+        p["errors"][0]["message"], "must be one of: appellant, respondent, partly",
+        "{p}"
+    );
+    let d = w.ok(&app, SECRETARY, &id, json!({"type": "record_fhsu_determination", "determined_on": "2026-03-17", "outcome": "appellant", "summary": "The FHSU upheld the panel's decision."}));
+    assert_eq!(d["fhsu_determination"]["outcome"], "appellant", "{d}");
+    assert_eq!(
+        d["fhsu_determination"]["summary"],
+        "The FHSU upheld the panel's decision."
+    );
+    let determination = notice_texts(&app, &id, "fhsu_determination");
+    assert!(
+        determination[0].contains("Outcome: In favour of the appellant, Elm Practice."),
+        "{determination:?}"
+    );
     assert_eq!(d["stage"], serde_json::Value::Null);
     push(d);
     let mut seen = states.clone();

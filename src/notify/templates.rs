@@ -94,6 +94,8 @@ macro_rules! notice_templates {
 
 notice_templates!(
     "dispute_filed",
+    "dispute_acknowledged",
+    "awaiting_panel",
     "mediator_assigned",
     "informal_resolved",
     "informal_exhausted",
@@ -268,8 +270,8 @@ impl Templates {
         html.set_strict_mode(true);
         html.register_escape_fn(html_escape);
         for reg in [&mut plain, &mut html] {
-            reg.register_helper("long_date", Box::new(LongDate));
-            reg.register_helper("clock_time", Box::new(ClockTime));
+            reg.register_helper("long_date", Box::new(LONG_DATE));
+            reg.register_helper("clock_time", Box::new(CLOCK_TIME));
             reg.register_helper("expect_one_of", Box::new(ExpectOneOf));
             reg.register_helper("is_list", Box::new(IsList));
         }
@@ -415,29 +417,27 @@ fn str_param<'a>(h: &'a Helper<'_>, helper: &str) -> Result<&'a str, RenderError
     })
 }
 
-struct LongDate;
-
-impl HelperDef for LongDate {
-    fn call_inner<'reg: 'rc, 'rc>(
-        &self,
-        h: &Helper<'rc>,
-        _: &'reg Handlebars<'reg>,
-        _: &'rc Context,
-        _: &mut RenderContext<'reg, 'rc>,
-    ) -> Result<ScopedJson<'rc>, RenderError> {
-        let s = str_param(h, "long_date")?;
-        let d = NaiveDate::parse_from_str(s, "%Y-%m-%d").map_err(|_| {
-            helper_error(format!(
-                "long_date: {s:?} is not a date in the form YYYY-MM-DD"
-            ))
-        })?;
-        Ok(ScopedJson::Derived(Value::String(long_date(d))))
-    }
+/// A helper that writes its one string parameter in words (`long_date`, `clock_time`), or
+/// fails the render naming the form it expected.
+struct Formatted {
+    name: &'static str,
+    form: &'static str,
+    format: fn(&str) -> Option<String>,
 }
 
-struct ClockTime;
+const LONG_DATE: Formatted = Formatted {
+    name: "long_date",
+    form: "a date in the form YYYY-MM-DD",
+    format: |s| NaiveDate::parse_from_str(s, "%Y-%m-%d").ok().map(long_date),
+};
 
-impl HelperDef for ClockTime {
+const CLOCK_TIME: Formatted = Formatted {
+    name: "clock_time",
+    form: "a time in the form HH:MM",
+    format: |s| NaiveTime::parse_from_str(s, "%H:%M").ok().map(clock_time),
+};
+
+impl HelperDef for Formatted {
     fn call_inner<'reg: 'rc, 'rc>(
         &self,
         h: &Helper<'rc>,
@@ -445,11 +445,10 @@ impl HelperDef for ClockTime {
         _: &'rc Context,
         _: &mut RenderContext<'reg, 'rc>,
     ) -> Result<ScopedJson<'rc>, RenderError> {
-        let s = str_param(h, "clock_time")?;
-        let t = NaiveTime::parse_from_str(s, "%H:%M").map_err(|_| {
-            helper_error(format!("clock_time: {s:?} is not a time in the form HH:MM"))
-        })?;
-        Ok(ScopedJson::Derived(Value::String(clock_time(t))))
+        let s = str_param(h, self.name)?;
+        let out = (self.format)(s)
+            .ok_or_else(|| helper_error(format!("{}: {s:?} is not {}", self.name, self.form)))?;
+        Ok(ScopedJson::Derived(Value::String(out)))
     }
 }
 
