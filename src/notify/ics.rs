@@ -379,26 +379,16 @@ mod tests {
     }
 
     #[test]
-    fn request_in_british_summer_time() {
-        let inv = invite(
-            IcsMethod::Request,
-            NaiveDate::from_ymd_opt(2026, 7, 16).unwrap(),
-            0,
-        );
-        let utc = check(&inv, "20260716T100000", "20260716T123000");
-        // 10:00 BST is 09:00 UTC.
-        assert_eq!(utc, Utc.with_ymd_and_hms(2026, 7, 16, 9, 0, 0).unwrap());
-    }
-
-    #[test]
-    fn request_in_greenwich_mean_time() {
-        let inv = invite(
-            IcsMethod::Request,
-            NaiveDate::from_ymd_opt(2026, 3, 12).unwrap(),
-            0,
-        );
-        let utc = check(&inv, "20260312T100000", "20260312T123000");
-        assert_eq!(utc, Utc.with_ymd_and_hms(2026, 3, 12, 10, 0, 0).unwrap());
+    fn requests_in_british_summer_time_and_greenwich_mean_time() {
+        // 10:00 BST is 09:00 UTC; 10:00 GMT is 10:00 UTC.
+        for ((y, m, d), start, end, utc_hour) in [
+            ((2026, 7, 16), "20260716T100000", "20260716T123000", 9),
+            ((2026, 3, 12), "20260312T100000", "20260312T123000", 10),
+        ] {
+            let date = NaiveDate::from_ymd_opt(y, m, d).unwrap();
+            let utc = check(&invite(IcsMethod::Request, date, 0), start, end);
+            assert_eq!(utc, Utc.with_ymd_and_hms(y, m, d, utc_hour, 0, 0).unwrap());
+        }
     }
 
     #[test]
