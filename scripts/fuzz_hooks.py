@@ -106,7 +106,8 @@ def _event_templates():
         {"type": "notify_decision"},
         {"type": "refer_to_fhsu", "statement": "Statement", "contract_document_id": docs[0],
          "referred_on": hearing},
-        {"type": "record_fhsu_determination", "determined_on": hearing, "outcome": "Dismissed"},
+        {"type": "record_fhsu_determination", "determined_on": hearing, "outcome": "respondent",
+         "summary": "Dismissed"},
         {"type": "close", "reason": "Done"},
         {"type": "withdraw", "reason": "Settled"},
     ]

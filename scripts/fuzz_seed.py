@@ -207,7 +207,7 @@ def later(api, st):
         if target == "referred_to_fhsu":
             continue
         ev("secretary", did, {"type": "record_fhsu_determination", "determined_on": hearing,
-                              "outcome": "Upheld"})
+                              "outcome": "appellant", "summary": "Upheld"})
     documents = [upload(api, tok["practice"], disputes["hearing_scheduled"], "evidence", "budget.pdf",
                         b"%PDF-1.4 budget letter")]
     documents.append(upload(api, tok["secretary"], disputes["decided"], "record", "minutes.pdf",

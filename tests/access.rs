@@ -100,7 +100,9 @@ fn body_for(w: &World, app: &TestApp, id: &str, event: &str) -> Value {
                 .expect(201);
             json!({"statement": "s", "contract_document_id": doc["id"], "referred_on": today.to_string()})
         }
-        "record_fhsu_determination" => json!({"determined_on": today.to_string(), "outcome": "o"}),
+        "record_fhsu_determination" => {
+            json!({"determined_on": today.to_string(), "outcome": "partly", "summary": "s"})
+        }
         other => panic!("no body for {other}"),
     }
 }

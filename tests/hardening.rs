@@ -178,8 +178,9 @@ fn invalid_events_of_every_type_change_nothing(db: Db) {
             SECRETARY,
             "record_fhsu_determination",
             vec![
-                json!({"outcome": "o"}),
-                json!({"determined_on": "x", "outcome": "o"}),
+                json!({"outcome": "partly", "summary": "s"}),
+                json!({"determined_on": "x", "outcome": "partly", "summary": "s"}),
+                json!({"determined_on": "2026-03-02", "outcome": "upheld", "summary": "s"}),
             ],
         ),
     ];

@@ -390,3 +390,70 @@ fn postgres_moves_document_bytes_into_chunks() {
         "now()"
     );
 }
+
+const FHSU_OUTCOME_VERSION: &str = "20261221310001";
+
+#[derive(QueryableByName)]
+struct DetailRow {
+    #[diesel(sql_type = Text)]
+    detail: String,
+}
+
+/// Reverts to just before the typed FHSU outcome, stores a determination the old way (free
+/// text as its outcome), migrates again and checks that the text became the summary, with no
+/// outcome, in a detail the service reads; the down migration puts the text back.
+macro_rules! fhsu_outcome_migration {
+    ($c:expr, $migrations:expr, $seed:expr) => {{
+        let c = $c;
+        let applied = |c: &mut _| -> bool {
+            MigrationHarness::applied_migrations(c)
+                .unwrap()
+                .iter()
+                .any(|v| *v.to_string().replace('-', "") >= *FHSU_OUTCOME_VERSION)
+        };
+        while applied(c) {
+            c.revert_last_migration($migrations).unwrap();
+        }
+        let old = r#"{"grounds":"g","fhsu_determination":{"determined_on":"2026-03-17","outcome":"Upheld"}}"#;
+        c.batch_execute(&$seed.replace("'{}'", &format!("'{old}'")))
+            .unwrap();
+        c.run_pending_migrations($migrations).unwrap();
+        let read = |c: &mut _| -> String {
+            diesel::sql_query("SELECT detail FROM disputes WHERE id = 'd'")
+                .get_result::<DetailRow>(c)
+                .unwrap()
+                .detail
+        };
+        let d = ldr::domain::dispute::Detail::decode(&read(c)).expect("the service reads it");
+        let f = d.fhsu_determination.unwrap();
+        assert_eq!((f.outcome, f.summary.as_str()), (None, "Upheld"));
+        assert_eq!(d.grounds.as_deref(), Some("g"));
+        while applied(c) {
+            c.revert_last_migration($migrations).unwrap();
+        }
+        let back: serde_json::Value = serde_json::from_str(&read(c)).unwrap();
+        assert_eq!(back["fhsu_determination"]["outcome"], "Upheld");
+        c.run_pending_migrations($migrations).unwrap();
+    }};
+}
+
+#[test]
+fn sqlite_keeps_an_old_fhsu_outcome_as_its_summary() {
+    let dir = tempfile::tempdir().unwrap();
+    let mut c = SqliteConnection::establish(dir.path().join("m.db").to_str().unwrap()).unwrap();
+    c.run_pending_migrations(ldr::db::SQLITE_MIGRATIONS)
+        .unwrap();
+    fhsu_outcome_migration!(
+        &mut c,
+        ldr::db::SQLITE_MIGRATIONS,
+        SEED_ROWS.replace("true", "1").replace("false", "0")
+    );
+}
+
+#[test]
+fn postgres_keeps_an_old_fhsu_outcome_as_its_summary() {
+    let Some((_pg, mut c)) = migrated_pg() else {
+        return;
+    };
+    fhsu_outcome_migration!(&mut c, ldr::db::PG_MIGRATIONS, SEED_ROWS.to_string());
+}

@@ -651,7 +651,7 @@ fn reminders_and_breach_alerts_are_sent_once_across_restarts(db: Db) {
                 .parsed()
                 .body_text(0)
                 .unwrap()
-                .contains("hearing date")
+                .contains("Reminder: the hearing is due by")
         })
         .expect("a reminder about the hearing date");
     let m = smtp.one(&message_id(&app, &hearing.id));

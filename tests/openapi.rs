@@ -3,6 +3,7 @@
 mod common;
 
 use common::{Db, TestApp};
+use serde_json::Value;
 use std::collections::BTreeSet;
 
 /// Every route the service serves: method and path. A new route must be added here and to
@@ -385,4 +386,94 @@ fn every_event_type_has_its_schema_with_an_example() {
             );
         }
     }
+}
+
+/// Issue #31's directory routes (`GET /me`, `GET /users`, `PATCH /organisations/{id}`, moving a
+/// user with `PATCH /users/{id}`) are documented with an example each, whose fields are the
+/// schema's; `GET /me`'s example has the fields the service answers with.
+#[test]
+fn the_directory_routes_a_new_user_needs_have_examples() {
+    let Some(app) = TestApp::spawn(Db::Sqlite) else {
+        return;
+    };
+    let doc = app.get("/api/v1/openapi.json", None).expect(200);
+    let schema = |r: &Value| -> Value {
+        match r["$ref"].as_str() {
+            Some(name) => doc["components"]["schemas"]
+                [name.trim_start_matches("#/components/schemas/")]
+            .clone(),
+            None => r.clone(),
+        }
+    };
+    let keys = |v: &Value| -> BTreeSet<String> {
+        v.as_object()
+            .map(|o| o.keys().cloned().collect())
+            .unwrap_or_default()
+    };
+    let mut examples = Vec::new();
+    for (method, path, request) in [
+        ("get", "/api/v1/me", false),
+        ("get", "/api/v1/users", false),
+        ("patch", "/api/v1/organisations/{id}", true),
+        ("patch", "/api/v1/users/{id}", true),
+    ] {
+        let op = &doc["paths"][path][method];
+        let s = if request {
+            schema(&op["requestBody"]["content"]["application/json"]["schema"])
+        } else {
+            schema(&op["responses"]["200"]["content"]["application/json"]["schema"])
+        };
+        let example = s["example"].clone();
+        assert!(example.is_object(), "{method} {path}: no example: {s}");
+        let documented = keys(&s["properties"]);
+        assert!(
+            keys(&example).is_subset(&documented),
+            "{method} {path}: {example} has fields the schema does not: {documented:?}"
+        );
+        examples.push(example);
+    }
+    // Moving a user is shown: the example names the organisation to move to.
+    assert!(
+        examples[3]["organisation_id"].is_string(),
+        "{}",
+        examples[3]
+    );
+    // The example of GET /me is what the service answers, field for field.
+    let me = app.get("/api/v1/me", Some(&app.admin())).expect(200);
+    assert_eq!(keys(&me), keys(&examples[0]), "{me}");
+    assert_eq!(
+        keys(&me["organisation"]),
+        keys(&examples[0]["organisation"])
+    );
+}
+
+/// Issue #31 point 5: the FHSU determination's outcome says who won, and its values are in
+/// the document (the event's field and the dispute's).
+#[test]
+fn the_fhsu_outcome_values_are_documented() {
+    let Some(app) = TestApp::spawn(Db::Sqlite) else {
+        return;
+    };
+    let doc = app.get("/api/v1/openapi.json", None).expect(200);
+    let schemas = &doc["components"]["schemas"];
+    assert_eq!(
+        schemas["FhsuOutcome"]["enum"],
+        serde_json::json!(["appellant", "respondent", "partly"])
+    );
+    let refers = |v: &Value| v.to_string().contains("#/components/schemas/FhsuOutcome");
+    assert!(
+        refers(&schemas["RecordFhsuDeterminationEvent"]["properties"]["outcome"]),
+        "{}",
+        schemas["RecordFhsuDeterminationEvent"]
+    );
+    assert!(
+        schemas["RecordFhsuDeterminationEvent"]["properties"]["summary"].is_object(),
+        "{}",
+        schemas["RecordFhsuDeterminationEvent"]
+    );
+    assert!(
+        refers(&schemas["FhsuDetermination"]["properties"]["outcome"]),
+        "{}",
+        schemas["FhsuDetermination"]
+    );
 }

@@ -26,6 +26,9 @@ both_dbs!(
     a_stored_dispute_that_does_not_read_is_an_error_and_is_not_written_over,
     the_hearing_is_recorded_on_its_scheduled_day_unless_overridden,
     a_hearing_day_that_passes_unrecorded_is_a_breach_with_an_alert,
+    refusals_say_how_to_put_them_right,
+    a_referral_without_an_fhsu_in_the_directory_is_refused_saying_what_an_admin_must_do,
+    the_filing_party_and_the_panel_secretaries_are_told_and_notices_link_the_case,
 );
 
 const MONDAY: &str = "2026-03-02";
@@ -179,7 +182,26 @@ fn full_walk_through_every_state(db: Db) {
         json!({"type": "refer_to_fhsu", "statement": "Please determine",
         "contract_document_id": contract["id"], "referred_on": "2026-03-17"}),
     ));
-    let d = w.ok(&app, SECRETARY, &id, json!({"type": "record_fhsu_determination", "determined_on": "2026-03-17", "outcome": "Upheld"}));
+    // The determination's outcome says who won: one of its values, listed when it is not.
+    let p = w
+        .event(&app, SECRETARY, &id, json!({"type": "record_fhsu_determination", "determined_on": "2026-03-17", "outcome": "Upheld", "summary": "Upheld"}))
+        .expect_problem(422, "validation_failed");
+    assert_eq!(p["errors"][0]["field"], "outcome", "{p}");
+    assert_eq!(
+        p["errors"][0]["message"], "must be one of: appellant, respondent, partly",
+        "{p}"
+    );
+    let d = w.ok(&app, SECRETARY, &id, json!({"type": "record_fhsu_determination", "determined_on": "2026-03-17", "outcome": "appellant", "summary": "The FHSU upheld the panel's decision."}));
+    assert_eq!(d["fhsu_determination"]["outcome"], "appellant", "{d}");
+    assert_eq!(
+        d["fhsu_determination"]["summary"],
+        "The FHSU upheld the panel's decision."
+    );
+    let determination = notice_texts(&app, &id, "fhsu_determination");
+    assert!(
+        determination[0].contains("Outcome: In favour of the appellant, Elm Practice."),
+        "{determination:?}"
+    );
     assert_eq!(d["stage"], serde_json::Value::Null);
     push(d);
     let mut seen = states.clone();
@@ -1205,7 +1227,10 @@ fn a_hearing_day_that_passes_unrecorded_is_a_breach_with_an_alert(db: Db) {
             .iter()
             .filter(|n| {
                 n["template"] == "deadline_breached"
-                    && n["subject"].as_str().unwrap().contains("scheduled hearing")
+                    && n["subject"]
+                        .as_str()
+                        .unwrap()
+                        .contains("the record of the hearing")
             })
             .cloned()
             .collect()
@@ -1226,7 +1251,7 @@ fn a_hearing_day_that_passes_unrecorded_is_a_breach_with_an_alert(db: Db) {
     assert_eq!(
         a[0]["subject"].as_str().unwrap(),
         format!(
-            "[{}] Deadline missed: scheduled hearing was due on Thursday 12 March 2026",
+            "[{}] Deadline missed: the record of the hearing was due by Thursday 12 March 2026",
             app.get(&format!("/api/v1/disputes/{id}"), Some(&w.admin))
                 .expect(200)["case_ref"]
                 .as_str()
@@ -1256,4 +1281,309 @@ fn a_hearing_day_that_passes_unrecorded_is_a_breach_with_an_alert(db: Db) {
     sweep("2026-03-17");
     assert_eq!(not_recorded(&app).len(), 1);
     assert_eq!(alerts(&app).len(), 1);
+}
+
+/// Issue #31 point 11: each refusal says how to put it right, and changes nothing.
+fn refusals_say_how_to_put_them_right(db: Db) {
+    let Some((app, w)) = app(db) else { return };
+    // 409: what must happen first, read from the workflow table.
+    let id = w.file(&app, true);
+    w.ok(
+        &app,
+        MEDIATOR,
+        &id,
+        json!({"type": "assign_mediator", "mediator_id": w.id(MEDIATOR), "mode": "mediation"}),
+    );
+    let p = w
+        .event(
+            &app,
+            PRACTICE,
+            &id,
+            json!({"type": "request_formal", "grounds": "g", "lodged_on": MONDAY}),
+        )
+        .expect_problem(409, "invalid_transition");
+    assert_eq!(
+        p["detail"],
+        "request_formal is not allowed while the dispute is informal_mediation: it may be sent \
+         only while the dispute is informal_exhausted. First the case's mediator sends \
+         exhaust_informal."
+    );
+    // override_reason where no rule can be overridden: refused, not ignored.
+    let id = w.case_at(&app, "panel_forming");
+    let mut body = w.panel_body();
+    body["override_reason"] = json!("The parties asked for this panel");
+    let p = w
+        .event(&app, SECRETARY, &id, body)
+        .expect_problem(422, "validation_failed");
+    assert_eq!(p["errors"][0]["field"], "override_reason", "{p}");
+    assert!(
+        p["errors"][0]["message"]
+            .as_str()
+            .unwrap()
+            .starts_with("is not accepted by appoint_panel"),
+        "{p}"
+    );
+    // A composition violation names the person and the seat.
+    let mut body = w.panel_body();
+    body["gp_conciliator_id"] = json!(w.id(OUTSIDER));
+    let p = w
+        .event(&app, SECRETARY, &id, body)
+        .expect_problem(422, "panel_composition_invalid");
+    let messages: Vec<&str> = p["violations"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|v| v["message"].as_str().unwrap())
+        .collect();
+    assert!(
+        messages.contains(
+            &"Otto Outsider, proposed as the GP conciliator, does not hold the GP conciliator \
+              panel role"
+        ),
+        "{messages:?}"
+    );
+    let d = app
+        .get(&format!("/api/v1/disputes/{id}"), Some(w.t(SECRETARY)))
+        .expect(200);
+    assert_eq!(d["state"], "panel_forming");
+    // A date rule the panel secretary may override says so, and how.
+    w.ok(&app, SECRETARY, &id, w.panel_body());
+    let p = w
+        .event(
+            &app,
+            SECRETARY,
+            &id,
+            json!({"type": "schedule_hearing", "date": "2026-03-11", "time": "10:00", "venue": "V"}),
+        )
+        .expect_problem(422, "insufficient_notice");
+    assert!(
+        p["detail"].as_str().unwrap().ends_with(
+            "To go ahead anyway, send override_reason saying why: it is recorded as an \
+             overridden breach."
+        ),
+        "{p}"
+    );
+    // referral_incomplete names the field and what is wrong with it.
+    let id = w.case_at(&app, "decision_notified");
+    let evidence = w
+        .upload(
+            &app,
+            PRACTICE,
+            &id,
+            "evidence",
+            "letter.pdf",
+            b"%PDF letter",
+        )
+        .expect(201);
+    let doc = evidence["id"].as_str().unwrap();
+    let p = w
+        .event(
+            &app,
+            PRACTICE,
+            &id,
+            json!({"type": "refer_to_fhsu", "statement": "s",
+            "contract_document_id": doc, "referred_on": "2026-03-12"}),
+        )
+        .expect_problem(422, "referral_incomplete");
+    assert_eq!(
+        p["detail"],
+        format!(
+            "The referral is incomplete: contract_document_id: {doc} (letter.pdf) is a document \
+             of kind evidence, not contract."
+        )
+    );
+    let p = w
+        .event(
+            &app,
+            PRACTICE,
+            &id,
+            json!({"type": "refer_to_fhsu", "statement": "s", "referred_on": "2026-03-12"}),
+        )
+        .expect_problem(422, "referral_incomplete");
+    assert!(
+        p["detail"]
+            .as_str()
+            .unwrap()
+            .contains("contract_document_id (the id of a document of kind contract uploaded"),
+        "{p}"
+    );
+}
+
+/// Issue #31 point 5: with no FHSU in the directory a referral is refused, saying what an admin
+/// must do; once an admin adds one, the same referral goes through and the FHSU is told.
+fn a_referral_without_an_fhsu_in_the_directory_is_refused_saying_what_an_admin_must_do(db: Db) {
+    use diesel::prelude::*;
+    use ldr::db::schema::organisations::dsl as o;
+    let Some((app, w)) = app(db) else { return };
+    let id = w.case_at(&app, "decision_notified");
+    let contract = w
+        .upload(&app, PRACTICE, &id, "contract", "gms.pdf", b"%PDF contract")
+        .expect(201);
+    {
+        let mut c = ldr::db::checkout(&app.state.pool).unwrap();
+        diesel::delete(o::organisations.filter(o::kind.eq("fhsu")))
+            .execute(&mut **c)
+            .unwrap();
+    }
+    let body = json!({"type": "refer_to_fhsu", "statement": "Please determine",
+        "contract_document_id": contract["id"], "referred_on": "2026-03-12"});
+    let p = w
+        .event(&app, PRACTICE, &id, body.clone())
+        .expect_problem(422, "referral_incomplete");
+    assert_eq!(
+        p["detail"],
+        "The referral is incomplete: an FHSU to send it to: the directory has no organisation of \
+         kind fhsu (an admin adds one with POST /api/v1/organisations)."
+    );
+    let d = app
+        .get(&format!("/api/v1/disputes/{id}"), Some(w.t(PRACTICE)))
+        .expect(200);
+    assert_eq!(d["state"], "decision_notified");
+    // The admin adds the FHSU: the referral goes, and the FHSU is among the recipients.
+    let fhsu = app.org(
+        &w.admin,
+        "NHS Resolution FHSU",
+        "fhsu",
+        "England",
+        "England",
+        None,
+    );
+    let address = app
+        .get(&format!("/api/v1/organisations/{fhsu}"), Some(&w.admin))
+        .expect(200)["email"]
+        .as_str()
+        .unwrap()
+        .to_string();
+    let d = w.ok(&app, PRACTICE, &id, body);
+    assert_eq!(d["state"], "referred_to_fhsu");
+    let notices = app
+        .get(&format!("/api/v1/disputes/{id}/notices"), Some(&w.admin))
+        .expect(200);
+    assert!(
+        notices
+            .as_array()
+            .unwrap()
+            .iter()
+            .any(|n| n["template"] == "fhsu_referral"
+                && n["to"].as_array().unwrap().contains(&json!(address))),
+        "{notices}"
+    );
+}
+
+/// Issue #31 point 14, through the API on both databases: the filing party's acknowledgement;
+/// the panel secretaries told when a case awaits a panel; every notice links to the case at
+/// `LDR_PUBLIC_URL`, the bundle links each document, the secretary is named with an address,
+/// and the hearing invitation is organised by the secretary with no reply asked.
+fn the_filing_party_and_the_panel_secretaries_are_told_and_notices_link_the_case(db: Db) {
+    let public = "https://ldr.example.nhs.uk";
+    let Some(app) = TestApp::spawn_with(db, &[("LDR_TODAY", MONDAY), ("LDR_PUBLIC_URL", public)])
+    else {
+        return;
+    };
+    let w = World::new(&app);
+    let id = w.case_at(&app, "hearing_scheduled");
+    let secretary = "sam.secretary@ldr.test";
+    let elm = app
+        .get(&format!("/api/v1/organisations/{}", w.elm), Some(&w.admin))
+        .expect(200)["email"]
+        .as_str()
+        .unwrap()
+        .to_string();
+    let notices = app
+        .get(&format!("/api/v1/disputes/{id}/notices"), Some(&w.admin))
+        .expect(200);
+    let to = |template: &str| -> Vec<serde_json::Value> {
+        notices
+            .as_array()
+            .unwrap()
+            .iter()
+            .filter(|n| n["template"] == template)
+            .map(|n| n["to"].clone())
+            .collect()
+    };
+    assert_eq!(to("dispute_acknowledged"), [json!([elm])]);
+    assert_eq!(to("awaiting_panel"), [json!([secretary])]);
+    let ack = &notice_texts(&app, &id, "dispute_acknowledged")[0];
+    assert!(ack.contains("Your dispute has been filed"), "{ack}");
+    // Every notice links to the case, and shows the category in words.
+    let link = format!("{public}/disputes/{id}");
+    for t in [
+        "dispute_filed",
+        "dispute_acknowledged",
+        "awaiting_panel",
+        "panel_appointed",
+        "hearing_scheduled",
+    ] {
+        for text in notice_texts(&app, &id, t) {
+            assert!(text.contains(&link), "{t}: {text}");
+            assert!(text.contains("Category: Prescribing"), "{t}: {text}");
+        }
+    }
+    let appointed = &notice_texts(&app, &id, "panel_appointed")[0];
+    assert!(
+        appointed.contains(&format!("Panel secretary: Sam Secretary ({secretary})")),
+        "{appointed}"
+    );
+    let scheduled = &notice_texts(&app, &id, "hearing_scheduled")[0];
+    assert!(
+        scheduled.contains(&format!(
+            "Send any documents you want the panel to consider to Sam Secretary ({secretary})"
+        )),
+        "{scheduled}"
+    );
+    // The invitation: organised by the secretary, nobody asked to reply, three hours long.
+    let ics = {
+        use diesel::prelude::*;
+        use ldr::db::schema::notices::dsl as n;
+        let mut c = ldr::db::checkout(&app.state.pool).unwrap();
+        n::notices
+            .filter(n::dispute_id.eq(&id))
+            .filter(n::template.eq("hearing_scheduled"))
+            .select(n::ics)
+            .first::<Option<String>>(&mut **c)
+            .unwrap()
+            .unwrap()
+    };
+    let unfolded = ics.replace("\r\n ", "");
+    assert!(
+        unfolded.contains(&format!(
+            "ORGANIZER;CN=Sam Secretary:mailto:{secretary}\r\n"
+        )),
+        "{unfolded}"
+    );
+    assert!(!unfolded.contains("RSVP=TRUE"), "{unfolded}");
+    assert!(unfolded.contains("RSVP=FALSE"), "{unfolded}");
+    assert!(
+        unfolded.contains("DTSTART;TZID=Europe/London:20260312T100000"),
+        "{unfolded}"
+    );
+    assert!(
+        unfolded.contains("DTEND;TZID=Europe/London:20260312T130000"),
+        "{unfolded}"
+    );
+    // The bundle links each document.
+    let doc = w
+        .upload(
+            &app,
+            PRACTICE,
+            &id,
+            "evidence",
+            "budget.pdf",
+            b"%PDF budget",
+        )
+        .expect(201);
+    w.ok(
+        &app,
+        SECRETARY,
+        &id,
+        json!({"type": "distribute_bundle", "document_ids": [doc["id"]]}),
+    );
+    let bundle = &notice_texts(&app, &id, "bundle_distributed")[0];
+    assert!(
+        bundle.contains(&format!(
+            "budget.pdf (evidence): {public}/documents/{}",
+            doc["id"].as_str().unwrap()
+        )),
+        "{bundle}"
+    );
 }

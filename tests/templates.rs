@@ -21,11 +21,17 @@ fn common() -> Value {
     json!({
         "case_ref": "LDR-1A2B3C4D",
         "title": "Withheld prescribing incentive scheme payment 2025/26",
-        "category": "prescribing",
+        "category_words": "Prescribing",
         "appellant_name": "Riverside Medical Practice",
         "respondent_name": "NHS Northshire Integrated Care Board",
-        "today": "2026-02-20"
+        "today": "2026-02-20",
+        "case_url": "https://ldr.example.nhs.uk/disputes/5f0c9a1e-2b7d-4c1e-9a53-7d2f61e0b8aa"
     })
+}
+
+/// The panel's secretary, as the service adds it to every notice of a case with a panel.
+fn secretary() -> Value {
+    json!({"name": "Angela Price", "email": "angela.price@northshire.example.nhs.uk"})
 }
 
 fn with(extra: Value) -> Value {
@@ -44,6 +50,15 @@ fn fixture(name: &str) -> Value {
         "dispute_filed" => json!({
             "summary": "The ICB withheld the practice's 2025/26 prescribing incentive scheme payment of £18,400, saying the practice did not meet the antimicrobial stewardship target.\nThe practice says the target was changed after the scheme year had started and that it met the target as originally agreed.",
             "matter_arose_on": "2025-11-28"
+        }),
+        "dispute_acknowledged" => json!({
+            "summary": "The ICB withheld the practice's 2025/26 prescribing incentive scheme payment of £18,400.",
+            "matter_arose_on": "2025-11-28"
+        }),
+        "awaiting_panel" => json!({
+            "lodged_on": "2026-02-12",
+            "notice_by": "2026-03-02",
+            "hearing_by": "2026-03-12"
         }),
         "mediator_assigned" => json!({
             "mediator_name": "Dr Helen Marsh",
@@ -73,7 +88,8 @@ fn fixture(name: &str) -> Value {
                 {"name": "Karen Lloyd", "role_label": "commissioner member"}
             ],
             "chair_name": "Jane Whitfield",
-            "secretary_name": "Tom Price",
+            "secretary_name": "Angela Price",
+            "secretary": secretary(),
             "hearing_by": "2026-03-12"
         }),
         "hearing_scheduled" => json!({
@@ -81,7 +97,8 @@ fn fixture(name: &str) -> Value {
             "hearing_time": "10:00",
             "venue": "Meeting room 3, Northshire House, 1 Station Road, Northtown NT1 2AB",
             "is_update": false,
-            "bundle_by": "2026-03-02"
+            "bundle_by": "2026-03-02",
+            "secretary": secretary()
         }),
         "hearing_cancelled" => json!({
             "hearing_date": "2026-03-10",
@@ -91,11 +108,13 @@ fn fixture(name: &str) -> Value {
         }),
         "bundle_distributed" => json!({
             "hearing_date": "2026-03-10",
+            "public_url": "https://ldr.example.nhs.uk",
+            "secretary": secretary(),
             "documents": [
-                {"name": "Formal request and grounds", "kind": "request"},
-                {"name": "ICB response to the formal request", "kind": "response"},
-                {"name": "Prescribing incentive scheme 2025/26 terms", "kind": "evidence"},
-                {"name": "Practice antimicrobial prescribing data, April to December 2025", "kind": "evidence"}
+                {"id": "0b6c1d2e-3f40-4a5b-8c6d-7e8f9a0b1c2d", "name": "Formal request and grounds", "kind": "grounds"},
+                {"id": "1c7d2e3f-4051-4b6c-9d7e-8f9a0b1c2d3e", "name": "ICB response to the formal request", "kind": "other"},
+                {"id": "2d8e3f40-5162-4c7d-ae8f-9a0b1c2d3e4f", "name": "Prescribing incentive scheme 2025/26 terms", "kind": "evidence"},
+                {"id": "3e9f4051-6273-4d8e-bf9a-0b1c2d3e4f50", "name": "Practice antimicrobial prescribing data, April to December 2025", "kind": "evidence"}
             ]
         }),
         "decision_notified" => json!({
@@ -129,7 +148,8 @@ fn fixture(name: &str) -> Value {
         }),
         "fhsu_determination" => json!({
             "determined_on": "2026-06-18",
-            "outcome": "The FHSU upheld the panel's decision. The ICB must pay the 2025/26 incentive payment in full."
+            "outcome": "appellant",
+            "summary": "The FHSU upheld the panel's decision. The ICB must pay the 2025/26 incentive payment in full."
         }),
         "dispute_withdrawn" => json!({
             "reason": "The ICB has paid the incentive payment in full.",
@@ -139,13 +159,13 @@ fn fixture(name: &str) -> Value {
             "reason": "The FHSU determination has been carried out and no further steps remain."
         }),
         "deadline_reminder" => json!({
-            "deadline_label": "hearing date",
+            "deadline_label": "the hearing",
             "due_on": "2026-03-12",
             "action": "schedule the hearing and send notice",
             "working_days_left": 3
         }),
         "deadline_breached" => json!({
-            "deadline_label": "hearing date",
+            "deadline_label": "the hearing",
             "due_on": "2026-03-12",
             "action": "schedule the hearing and send notice"
         }),
@@ -188,6 +208,8 @@ macro_rules! snapshot_tests {
 
 snapshot_tests!(
     dispute_filed,
+    dispute_acknowledged,
+    awaiting_panel,
     mediator_assigned,
     informal_resolved,
     informal_exhausted,
@@ -308,7 +330,7 @@ fn subject_examples() {
     );
     assert_eq!(
         subject("deadline_reminder"),
-        "[LDR-1A2B3C4D] Reminder: hearing date due on Thursday 12 March 2026"
+        "[LDR-1A2B3C4D] Reminder: the hearing is due by Thursday 12 March 2026"
     );
 }
 
@@ -340,6 +362,12 @@ fn strict_mode_rejects_a_missing_required_field() {
     // ones documented as optional.
     let optional = [
         ("dispute_filed", "matter_arose_on"),
+        ("dispute_acknowledged", "matter_arose_on"),
+        ("awaiting_panel", "notice_by"),
+        // Null while the secretary's account is inactive: the notice says "the panel secretary".
+        ("panel_appointed", "secretary"),
+        ("hearing_scheduled", "secretary"),
+        ("bundle_distributed", "secretary"),
         ("screening_outcome", "hearing_by"),
         ("hearing_scheduled", "is_update"),
         ("decision_notified", "recommendations"),
@@ -454,6 +482,7 @@ fn enumerated_fields_are_checked() {
         ("screening_outcome", "outcome"),
         ("decision_notified", "outcome"),
         ("mediator_assigned", "mode"),
+        ("fhsu_determination", "outcome"),
     ] {
         let mut ctx = fixture(name);
         ctx[key] = json!("undecided");
@@ -615,4 +644,83 @@ fn load_names_a_broken_file() {
     let err = Templates::load(&dir).unwrap_err();
     assert!(matches!(err, TemplateError::Parse { .. }), "{err:?}");
     assert!(err.to_string().contains("dispute_closed.txt.hbs"), "{err}");
+}
+
+/// Issue #31's e-mail points on the rendered messages: every notice links to the case and
+/// shows the category in words; the bundle links each document; the panel secretary is named
+/// with an address wherever a notice says to send or tell them something; reminders and
+/// alerts read as sentences; the FHSU's determination says who won.
+#[test]
+fn notices_link_the_case_name_addresses_and_read_naturally() {
+    let t = loaded();
+    let case_url = "https://ldr.example.nhs.uk/disputes/5f0c9a1e-2b7d-4c1e-9a53-7d2f61e0b8aa";
+    for name in Templates::NAMES {
+        let r = render(&t, name, &fixture(name));
+        assert!(r.text.contains(&format!("\n{case_url}\n")), "{name}");
+        assert!(
+            r.html.contains(&format!("<a href=\"{case_url}\"")),
+            "{name}"
+        );
+        assert!(r.text.contains("\nCategory: Prescribing\n"), "{name}");
+        assert!(!r.text.contains("Category: prescribing"), "{name}");
+    }
+    let bundle = render(&t, "bundle_distributed", &fixture("bundle_distributed"));
+    assert!(bundle.text.contains(
+        "- Formal request and grounds (grounds):\n  \
+         https://ldr.example.nhs.uk/documents/0b6c1d2e-3f40-4a5b-8c6d-7e8f9a0b1c2d\n"
+    ));
+    assert!(bundle.html.contains(
+        "href=\"https://ldr.example.nhs.uk/documents/0b6c1d2e-3f40-4a5b-8c6d-7e8f9a0b1c2d\""
+    ));
+    for name in ["bundle_distributed", "hearing_scheduled", "panel_appointed"] {
+        let r = render(&t, name, &fixture(name));
+        let text = flat(&r.text);
+        assert!(
+            text.contains("Angela Price (angela.price@northshire.example.nhs.uk)"),
+            "{name}: {text}"
+        );
+        // Without an active secretary, the notice still says whom to ask.
+        let mut ctx = fixture(name);
+        ctx["secretary"] = Value::Null;
+        let r = render(&t, name, &ctx);
+        assert!(!r.text.contains("angela.price@"), "{name}");
+    }
+    let hearing = flat(&render(&t, "hearing_scheduled", &fixture("hearing_scheduled")).text);
+    assert!(hearing.contains(
+        "Send any documents you want the panel to consider to Angela Price \
+         (angela.price@northshire.example.nhs.uk) on or before Monday 2 March 2026."
+    ));
+    let mut reminder = fixture("deadline_reminder");
+    reminder["deadline_label"] = json!("the document bundle");
+    reminder["due_on"] = json!("2026-03-03");
+    assert_eq!(
+        render(&t, "deadline_reminder", &reminder).subject,
+        "[LDR-1A2B3C4D] Reminder: the document bundle is due by Tuesday 3 March 2026"
+    );
+    assert_eq!(
+        render(&t, "deadline_breached", &fixture("deadline_breached")).subject,
+        "[LDR-1A2B3C4D] Deadline missed: the hearing was due by Thursday 12 March 2026"
+    );
+    let mut determination = fixture("fhsu_determination");
+    for (outcome, words) in [
+        (
+            "appellant",
+            "Outcome: In favour of the appellant, Riverside Medical Practice.",
+        ),
+        (
+            "respondent",
+            "Outcome: In favour of the respondent, NHS Northshire Integrated Care Board.",
+        ),
+        ("partly", "Outcome: In part for each party."),
+    ] {
+        determination["outcome"] = json!(outcome);
+        let r = render(&t, "fhsu_determination", &determination);
+        assert!(flat(&r.text).contains(words), "{outcome}: {}", r.text);
+    }
+    let ack = render(&t, "dispute_acknowledged", &fixture("dispute_acknowledged"));
+    assert_eq!(
+        ack.subject,
+        "[LDR-1A2B3C4D] Your dispute has been filed: Withheld prescribing incentive scheme \
+         payment 2025/26"
+    );
 }

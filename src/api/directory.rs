@@ -336,6 +336,7 @@ fn ods_code_free(c: &mut DbConn, ods: Option<&str>, except: Option<&str>) -> Api
 
 #[derive(Debug, Deserialize, Validate, utoipa::ToSchema)]
 #[serde(deny_unknown_fields)]
+#[schema(example = json!({"area": "North Yorkshire", "email": "enquiries.b82001@nhs.net"}))]
 pub struct PatchOrganisation {
     #[validate(length(min = 1, max = 200), custom(function = "not_blank"))]
     #[schema(min_length = 1, max_length = 200)]
@@ -778,6 +779,8 @@ pub async fn get_user(
 
 #[derive(Debug, Deserialize, Validate, utoipa::ToSchema)]
 #[serde(deny_unknown_fields)]
+#[schema(example = json!({"organisation_id": "7c9e6679-7425-40de-944b-e07fc1f90ae7",
+    "roles": ["practice_user"]}))]
 pub struct PatchUser {
     pub active: Option<bool>,
     #[validate(length(min = 1, max = 200), custom(function = "not_blank"))]

@@ -3,7 +3,7 @@
 
 use super::{auth, calendar, directory, disputes, error, people};
 use crate::domain::dispute::{
-    Category, DocumentKind, MediatorMode, ScreenOutcome, Side, Vote, VoteChoice,
+    Category, DocumentKind, FhsuOutcome, MediatorMode, ScreenOutcome, Side, Vote, VoteChoice,
 };
 use crate::domain::event;
 use crate::domain::workflow::{self, EventType, State};
@@ -227,12 +227,23 @@ pub struct Dispute {
     pub decision: Option<Decision>,
     #[schema(value_type = Option<Object>)]
     pub fhsu_referral: Option<serde_json::Value>,
-    #[schema(value_type = Option<Object>)]
-    pub fhsu_determination: Option<serde_json::Value>,
+    pub fhsu_determination: Option<FhsuDetermination>,
     #[schema(format = DateTime)]
     pub created_at: String,
     #[schema(format = DateTime)]
     pub updated_at: String,
+}
+
+/// The FHSU's determination (`record_fhsu_determination`).
+#[derive(utoipa::ToSchema)]
+#[schema(example = json!({"determined_on": "2026-06-01", "outcome": "appellant",
+    "summary": "The ICB is to pay the 2025/26 incentive payment in full."}))]
+pub struct FhsuDetermination {
+    pub determined_on: chrono::NaiveDate,
+    /// Whom the FHSU found for: `appellant`, `respondent` or `partly` (null only for a
+    /// determination recorded before the outcome was one of these; its text is the summary).
+    pub outcome: Option<FhsuOutcome>,
+    pub summary: String,
 }
 
 /// A dispute in the list.
@@ -655,7 +666,7 @@ impl Modify for EventSchemas {
         calendar::Holiday, NewDispute, EventType, State,
         Category, OrgKind, crate::domain::roles::Role, PanelRole, DocumentKind, DocumentUpload,
         Status, WorkingDay, OrgRef, OrgName, UserRef, Mediator, Panel, Hearing, Deadlines, Breach, Vote,
-        VoteChoice, Side, MediatorMode, ScreenOutcome,
+        VoteChoice, Side, MediatorMode, ScreenOutcome, FhsuOutcome, FhsuDetermination,
         Decision, FormalRequest, Dispute, DisputeSummary, DisputePage, Event, DocumentMeta,
         UploadedDocument, Notice, HearingOptions, Timeliness, Interest, Unavailability,
     )),

@@ -34,6 +34,14 @@ pub struct DeclaredInterest {
 
 /// A person as the directory shows them. `email` only to admins and to themselves.
 #[derive(Debug, Serialize, utoipa::ToSchema)]
+#[schema(example = json!({"id": "5b7e2f1a-0c3d-4e8f-9a6b-1d2c3e4f5a6b", "name": "Dr Amir Shah",
+    "email": "amir.shah@nhs.net",
+    "organisation": {"id": "7c9e6679-7425-40de-944b-e07fc1f90ae7", "name": "Birch Practice",
+        "kind": "practice", "area": "South Essex"},
+    "roles": ["panelist"], "panel_roles": ["gp_conciliator"], "active": true,
+    "interests": [{"organisation_id": "0b6c1d2e-3f40-4a5b-8c6d-7e8f9a0b1c2d",
+        "organisation_name": "North CCG", "nature": "Sessional work",
+        "declared_on": "2025-01-01"}]}))]
 pub struct Person {
     pub id: String,
     pub name: String,
@@ -47,6 +55,14 @@ pub struct Person {
 }
 
 #[derive(Debug, Serialize, utoipa::ToSchema)]
+#[schema(example = json!({"items": [{"id": "5b7e2f1a-0c3d-4e8f-9a6b-1d2c3e4f5a6b", "name": "Dr Amir Shah",
+    "email": "amir.shah@nhs.net",
+    "organisation": {"id": "7c9e6679-7425-40de-944b-e07fc1f90ae7", "name": "Birch Practice",
+        "kind": "practice", "area": "South Essex"},
+    "roles": ["panelist"], "panel_roles": ["gp_conciliator"], "active": true,
+    "interests": [{"organisation_id": "0b6c1d2e-3f40-4a5b-8c6d-7e8f9a0b1c2d",
+        "organisation_name": "North CCG", "nature": "Sessional work",
+        "declared_on": "2025-01-01"}]}], "next_cursor": null}))]
 pub struct PeoplePage {
     pub items: Vec<Person>,
     /// Pass as `cursor` for the next page; `null` on the last.

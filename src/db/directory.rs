@@ -127,6 +127,7 @@ pub fn people(c: &mut DbConn, ids: &[&str]) -> QueryResult<Vec<Person>> {
         .filter_map(|(id, name, roles, panel_roles, active, org)| {
             let candidate = Candidate {
                 id: Uuid::parse_str(&id).ok()?,
+                name: name.clone(),
                 active,
                 roles: crate::domain::roles::split(&roles),
                 panel_roles: crate::domain::roles::split(&panel_roles),
@@ -202,6 +203,16 @@ pub fn contacts(c: &mut DbConn, ids: &[&str]) -> QueryResult<HashMap<String, Con
             )
         })
         .collect())
+}
+
+/// The addresses of every active panel secretary (each sees every case awaiting a panel).
+pub fn panel_secretary_emails(c: &mut DbConn) -> QueryResult<Vec<String>> {
+    users::table
+        .filter(users::active.eq(true))
+        .filter(users::roles.like("%panel_secretary%"))
+        .order(users::email)
+        .select(users::email)
+        .load(c)
 }
 
 /// The addresses of the active accountable officers of the organisation `org_id`.

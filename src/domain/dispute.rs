@@ -21,6 +21,20 @@ string_enum!(
     }
 );
 
+impl Category {
+    /// The category in words, as pages and notices show it ("Quality premium").
+    pub fn words(self) -> &'static str {
+        match self {
+            Category::ReferralManagement => "Referral management",
+            Category::Prescribing => "Prescribing",
+            Category::Objectives => "Objectives",
+            Category::QualityPremium => "Quality premium",
+            Category::Contract => "Contract",
+            Category::Other => "Other",
+        }
+    }
+}
+
 string_enum!(
     /// How the stage-1 mediator works on the case.
     MediatorMode {
@@ -43,6 +57,15 @@ string_enum!(
     Side {
         Appellant = "appellant",
         Respondent = "respondent",
+    }
+);
+
+string_enum!(
+    /// The FHSU's determination: for the appellant, for the respondent, or partly for each.
+    FhsuOutcome {
+        Appellant = "appellant",
+        Respondent = "respondent",
+        Partly = "partly",
     }
 );
 
@@ -369,7 +392,11 @@ pub struct FhsuReferral {
 #[serde(deny_unknown_fields)]
 pub struct FhsuDetermination {
     pub determined_on: NaiveDate,
-    pub outcome: String,
+    /// Whom the FHSU found for; `None` only for a determination recorded before the outcome
+    /// was one of these (migration `2026-12-21-310001_fhsu_outcome` moved its text to the
+    /// summary).
+    pub outcome: Option<FhsuOutcome>,
+    pub summary: String,
 }
 
 /// `withdraw`
@@ -428,7 +455,8 @@ mod tests {
             "bundle_document_ids":["d"],
             "fhsu_referral":{"statement":"s","contract_document_id":"c",
                 "referred_on":"2026-03-17","referred_by_org":"o"},
-            "fhsu_determination":{"determined_on":"2026-03-17","outcome":"Upheld"},
+            "fhsu_determination":{"determined_on":"2026-03-17","outcome":"partly",
+                "summary":"Upheld in part"},
             "withdrawal":{"reason":"w","withdrawn_on":"2026-03-02"},
             "closure":{"reason":"c","closed_on":"2026-03-02"}}"#;
         let d = Detail::decode(text).unwrap();
@@ -457,6 +485,9 @@ mod tests {
             r#"{"lmc_consultation": {"summary": "s"}}"#,
             r#"{"someone_elses_field": 1}"#,
             r#"{"grounds": null}"#,
+            // A determination as written before its outcome was typed (the migration moves
+            // its text to the summary).
+            r#"{"fhsu_determination": {"determined_on": "2026-03-17", "outcome": "Upheld"}}"#,
             r#"{"lmc_consultation": ["2026-03-02", "s"]}"#,
             r#"{"decision": {"votes": [], "outcome": "appellant", "recommendations": "",
                 "recorded_on": "2026-03-02", "extra": true}}"#,

@@ -16,7 +16,7 @@ use serde_json::{Map, Value};
 use utoipa::openapi::{schema::Schema, RefOr};
 use utoipa::ToSchema;
 
-use super::dispute::{MediatorMode, ScreenOutcome, Side, Vote, VoteChoice};
+use super::dispute::{FhsuOutcome, MediatorMode, ScreenOutcome, Side, Vote, VoteChoice};
 use super::fields::{Choice, FieldProblem, Fields, ENVELOPE};
 use super::workflow::EventType;
 
@@ -193,12 +193,15 @@ pub struct ReferToFhsu {
 
 /// `record_fhsu_determination`: the FHSU's determination closes the case.
 #[derive(Debug, Clone, PartialEq, Eq, ToSchema)]
-#[schema(example = json!({"determined_on": "2026-06-01", "outcome": "Determined for the appellant."}))]
+#[schema(example = json!({"determined_on": "2026-06-01", "outcome": "appellant",
+    "summary": "The ICB is to pay the 2025/26 incentive payment in full."}))]
 pub struct RecordFhsuDetermination {
     /// Not in the future.
     pub determined_on: NaiveDate,
-    /// At most 10,000 characters.
-    pub outcome: String,
+    /// Whom the FHSU found for: `appellant`, `respondent`, or `partly` (partly for each).
+    pub outcome: FhsuOutcome,
+    /// What the FHSU determined, in a few words; at most 10,000 characters.
+    pub summary: String,
 }
 
 /// One event, with its fields.
@@ -385,10 +388,12 @@ impl Event {
             }
             T::RecordFhsuDetermination => {
                 let determined_on = f.date("determined_on");
-                let outcome = f.text("outcome", 10_000);
+                let outcome = f.one_of("outcome");
+                let summary = f.text("summary", 10_000);
                 Event::RecordFhsuDetermination(RecordFhsuDetermination {
                     determined_on: determined_on?,
                     outcome: outcome?,
+                    summary: summary?,
                 })
             }
             T::Close => Event::Close(reason(f)?),
@@ -647,7 +652,7 @@ mod tests {
             (EventType::ReferToFhsu, json!({"referred_on": "2026-03-20"})),
             (
                 EventType::RecordFhsuDetermination,
-                json!({"determined_on": "2026-03-20", "outcome": "o"}),
+                json!({"determined_on": "2026-03-20", "outcome": "partly", "summary": "s"}),
             ),
             (EventType::Close, json!({"reason": "r"})),
             (EventType::Withdraw, json!({"reason": "r"})),

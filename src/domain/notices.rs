@@ -33,6 +33,9 @@ pub enum Recipient {
     AccountableOfficers,
     /// Every `fhsu` organisation's `email`.
     Fhsu,
+    /// Every active panel secretary: all of them see the cases awaiting a panel
+    /// (`panel_forming`), so all of them are told of one.
+    PanelSecretaries,
 }
 
 use Recipient::*;
@@ -64,8 +67,12 @@ const fn notice(template: &'static str, to: &'static [Recipient]) -> Notice {
     }
 }
 
-/// A dispute was filed.
+/// A dispute was filed: the respondent and the LMC are told.
 pub const FILED: Notice = notice("dispute_filed", &[Respondent, Lmc]);
+/// A dispute was filed: the filing party's acknowledgement.
+pub const ACKNOWLEDGED: Notice = notice("dispute_acknowledged", &[Appellant]);
+/// A formal request was screened to proceed: the case awaits a panel.
+pub const AWAITING_PANEL: Notice = notice("awaiting_panel", &[PanelSecretaries]);
 /// The hearing of a withdrawn dispute is called off.
 pub const HEARING_CANCELLED: Notice = Notice {
     template: "hearing_cancelled",
@@ -179,65 +186,91 @@ impl Notice {
     }
 }
 
-/// The fields every template receives.
+/// The fields every template receives. `public_url` is the service's address (`LDR_PUBLIC_URL`):
+/// every notice links to the case's page, `{public_url}/disputes/{id}`, and a template may
+/// link a document as `{public_url}/documents/{id}`.
 pub fn base_context(
     d: &Dispute,
     appellant_name: &str,
     respondent_name: &str,
     today: NaiveDate,
+    public_url: &str,
 ) -> Value {
+    let public_url = public_url.trim_end_matches('/');
     json!({
         "case_ref": d.case_ref(),
         "title": d.title,
         "category": d.category,
+        "category_words": d.category.words(),
         "appellant_name": appellant_name,
         "respondent_name": respondent_name,
         "today": today.to_string(),
+        "public_url": public_url,
+        "case_url": format!("{public_url}/disputes/{}", d.id),
     })
 }
 
-/// The notice of a new dispute.
-pub fn filed(d: &Dispute) -> NoticeIntent {
-    FILED.with(json!({"summary": d.summary, "matter_arose_on": d.matter_arose_on}))
+/// The notices of a new dispute: to the respondent and the LMC, and the filing party's
+/// acknowledgement.
+pub fn filed(d: &Dispute) -> Vec<NoticeIntent> {
+    let context = json!({"summary": d.summary, "matter_arose_on": d.matter_arose_on});
+    vec![FILED.with(context.clone()), ACKNOWLEDGED.with(context)]
 }
 
 // ------------------------------------------------------------------ reminders and breaches
 
-/// What a deadline is and what to do about it, as reminders and alerts say it.
+/// What a deadline is and what to do about it, as reminders and alerts say it: `label` is
+/// what is due, in words that read in "Reminder: {label} is due by {date}" and "Deadline
+/// missed: {label} was due by {date}".
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub struct Subject {
     pub label: &'static str,
     pub action: &'static str,
 }
 
-const HEARING_UNSCHEDULED: Subject = Subject {
-    label: "hearing date",
-    action: "schedule the hearing and send notice to everyone",
-};
-const HEARING_HELD: Subject = Subject {
-    label: "hearing date",
-    action: "hold the hearing",
-};
-const HEARING_NOT_RECORDED: Subject = Subject {
-    label: "scheduled hearing",
-    action: "record the hearing, or schedule it again if it did not take place",
-};
-const NOTICE: Subject = Subject {
-    label: "last day to send notice of the hearing",
-    action: "schedule the hearing so that notice goes out",
-};
-const BUNDLE: Subject = Subject {
-    label: "last day to distribute the document bundle",
-    action: "distribute the bundle to the parties and the panel",
-};
-const DECISION: Subject = Subject {
-    label: "last day to send the written decision",
-    action: "record the decision and send it to both parties",
-};
-const FHSU: Subject = Subject {
-    label: "last day to refer the dispute to the FHSU",
-    action: "refer the dispute to the FHSU if you wish to",
-};
+/// The deadlines' words, `(label, action)`, in the order of the constants below.
+const WORDS: [(&str, &str); 7] = [
+    (
+        "the hearing",
+        "schedule the hearing and send notice to everyone",
+    ),
+    ("the hearing", "hold the hearing"),
+    (
+        "the record of the hearing",
+        "record the hearing, or schedule it again if it did not take place",
+    ),
+    (
+        "notice of the hearing",
+        "schedule the hearing so that notice goes out",
+    ),
+    (
+        "the document bundle",
+        "distribute the bundle to the parties and the panel",
+    ),
+    (
+        "the written decision",
+        "record the decision and send it to both parties",
+    ),
+    (
+        "any referral to the FHSU",
+        "refer the dispute to the FHSU if you wish to",
+    ),
+];
+
+const fn words(i: usize) -> Subject {
+    Subject {
+        label: WORDS[i].0,
+        action: WORDS[i].1,
+    }
+}
+
+const HEARING_UNSCHEDULED: Subject = words(0);
+const HEARING_HELD: Subject = words(1);
+const HEARING_NOT_RECORDED: Subject = words(2);
+const NOTICE: Subject = words(3);
+const BUNDLE: Subject = words(4);
+const DECISION: Subject = words(5);
+const FHSU: Subject = words(6);
 
 /// Something the sweep must do on or after `on`.
 #[derive(Debug, Clone, PartialEq, Eq)]
@@ -383,7 +416,7 @@ impl Due {
             detected_on: today,
             overridden: false,
             detail: format!(
-                "The {} ({}) passed unmet.",
+                "The deadline for {} ({}) passed unmet.",
                 self.subject.label, self.deadline
             ),
         }
@@ -469,7 +502,7 @@ mod tests {
         );
         assert_eq!(
             not_recorded.breach(date("2026-03-17")).detail,
-            "The scheduled hearing (2026-03-16) passed unmet."
+            "The deadline for the record of the hearing (2026-03-16) passed unmet."
         );
         let d = dispute_at(State::HearingHeld);
         assert_eq!(kinds(&d), ["decision_2", "decision_late"]);
@@ -505,6 +538,9 @@ mod tests {
         assert!(n.context.get("working_days_left").is_none());
         let b = late.breach(date("2026-03-31"));
         assert_eq!((b.kind, b.overridden), ("hearing_after_deadline", false));
-        assert_eq!(b.detail, "The hearing date (2026-03-30) passed unmet.");
+        assert_eq!(
+            b.detail,
+            "The deadline for the hearing (2026-03-30) passed unmet."
+        );
     }
 }

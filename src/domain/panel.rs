@@ -25,7 +25,8 @@
 //!
 //! [`check_composition`] lists *every* violation (an empty list means the
 //! panel may be appointed). Each violation carries a stable snake_case rule id
-//! (see [`rule`]) and a human-readable message naming the seat and, where
+//! (see [`rule`]) and a human-readable message naming the person and their
+//! seat ("Dr Amir Shah, proposed as the GP conciliator, …") and, where
 //! relevant, the party. It avoids cascades that restate one fact:
 //!
 //! * a seat whose user is unknown is reported once (`member_unknown`) and no
@@ -132,6 +133,8 @@ pub struct OrgInfo {
 #[derive(Debug, Clone)]
 pub struct Candidate {
     pub id: Uuid,
+    /// The user's name, so that a violation names the person ("" names only the seat).
+    pub name: String,
     pub active: bool,
     /// User roles, e.g. `"panel_secretary"`, `"panelist"`.
     pub roles: Vec<String>,
@@ -203,6 +206,31 @@ impl Party {
     }
 }
 
+/// "Dr Amir Shah, proposed as the GP conciliator," — or "the GP conciliator"
+/// when the candidate's name is not known.
+fn who(seat: Seat, c: &Candidate) -> String {
+    who_in(&c.name, &[seat])
+}
+
+/// [`who`] for someone put in one or more seats (the first is the one they are
+/// reported under).
+fn who_in(name: &str, seats: &[Seat]) -> String {
+    let first = seats[0].name();
+    let others: Vec<String> = seats[1..]
+        .iter()
+        .map(|s| format!("the {}", s.name()))
+        .collect();
+    match (name.trim(), others.is_empty()) {
+        ("", true) => format!("the {first}"),
+        ("", false) => format!("the {first} (also sitting as {})", others.join(" and ")),
+        (name, true) => format!("{name}, proposed as the {first},"),
+        (name, false) => format!(
+            "{name}, proposed as the {first} (also as {}),",
+            others.join(" and ")
+        ),
+    }
+}
+
 /// One person on the proposed panel and every seat they were put in, in seat
 /// order.
 struct Person<'a> {
@@ -211,18 +239,11 @@ struct Person<'a> {
 }
 
 impl Person<'_> {
-    /// "the clinical member", or "the clinical member (also sitting as the GP
-    /// conciliator)" for someone put in two seats.
+    /// "Dr Amir Shah, proposed as the clinical member," (see [`who_in`]), or
+    /// "the clinical member (also sitting as the GP conciliator)" for someone
+    /// unnamed put in two seats.
     fn label(&self) -> String {
-        let mut label = format!("the {}", self.seats[0].name());
-        if self.seats.len() > 1 {
-            let others: Vec<String> = self.seats[1..]
-                .iter()
-                .map(|s| format!("the {}", s.name()))
-                .collect();
-            label.push_str(&format!(" (also sitting as {})", others.join(" and ")));
-        }
-        label
+        who_in(&self.candidate.name, &self.seats)
     }
 
     fn holds(&self, seat: Seat) -> bool {
@@ -244,15 +265,15 @@ fn org_kind_name(kind: OrgKind) -> &'static str {
 }
 
 /// Whether `clinical_org` is a commissioning group the clinical member may not
-/// come from for `party`; returns the message tail if so.
+/// come from for `party`; returns the message's end if so ("is from …").
 fn commissioner_conflict(clinical_org: &OrgInfo, party: &OrgInfo, which: Party) -> Option<String> {
     match party.kind {
         OrgKind::Commissioner if party.id == clinical_org.id => Some(format!(
-            "the clinical member's commissioning group is the {}",
+            "is from the {}, a commissioning group that is a party",
             which.name()
         )),
         OrgKind::Practice if party.commissioner_id == Some(clinical_org.id) => Some(format!(
-            "the clinical member's commissioning group commissions the {} practice",
+            "is from the commissioning group of the {} practice",
             which.name()
         )),
         _ => None,
@@ -312,14 +333,18 @@ pub fn check_composition(req: &PanelRequest) -> Vec<Violation> {
         if !has(&c.panel_roles, PANEL_ROLE_CLINICAL) {
             out.push(Violation::new(
                 rule::CLINICAL_MEMBER_ROLE,
-                "the clinical member does not hold the clinical board member panel role".into(),
+                format!(
+                    "{} does not hold the clinical board member panel role",
+                    who(Seat::ClinicalMember, c)
+                ),
             ));
         }
         if c.org.kind != OrgKind::Commissioner {
             out.push(Violation::new(
                 rule::CLINICAL_MEMBER_ORG_KIND,
                 format!(
-                    "the clinical member's organisation is {}, not a commissioner",
+                    "{} is from {}, not a commissioning group",
+                    who(Seat::ClinicalMember, c),
                     org_kind_name(c.org.kind)
                 ),
             ));
@@ -329,7 +354,10 @@ pub fn check_composition(req: &PanelRequest) -> Vec<Violation> {
         if !has(&c.panel_roles, PANEL_ROLE_GP_CONCILIATOR) {
             out.push(Violation::new(
                 rule::GP_CONCILIATOR_ROLE,
-                "the GP conciliator does not hold the GP conciliator panel role".into(),
+                format!(
+                    "{} does not hold the GP conciliator panel role",
+                    who(Seat::GpConciliator, c)
+                ),
             ));
         }
     }
@@ -337,14 +365,18 @@ pub fn check_composition(req: &PanelRequest) -> Vec<Violation> {
         if !has(&c.panel_roles, PANEL_ROLE_LMC) {
             out.push(Violation::new(
                 rule::LMC_REPRESENTATIVE_ROLE,
-                "the LMC representative does not hold the LMC representative panel role".into(),
+                format!(
+                    "{} does not hold the LMC representative panel role",
+                    who(Seat::LmcRepresentative, c)
+                ),
             ));
         }
         if c.org.kind != OrgKind::Lmc {
             out.push(Violation::new(
                 rule::LMC_REPRESENTATIVE_ORG_KIND,
                 format!(
-                    "the LMC representative's organisation is {}, not an LMC",
+                    "{} is from {}, not an LMC",
+                    who(Seat::LmcRepresentative, c),
                     org_kind_name(c.org.kind)
                 ),
             ));
@@ -354,7 +386,10 @@ pub fn check_composition(req: &PanelRequest) -> Vec<Violation> {
         if !has(&c.roles, USER_ROLE_SECRETARY) {
             out.push(Violation::new(
                 rule::SECRETARY_ROLE,
-                "the panel secretary does not hold the panel secretary user role".into(),
+                format!(
+                    "{} does not hold the panel secretary user role",
+                    who(Seat::Secretary, c)
+                ),
             ));
         }
     }
@@ -374,8 +409,8 @@ pub fn check_composition(req: &PanelRequest) -> Vec<Violation> {
             out.push(Violation::new(
                 rule::MEMBERS_NOT_DISTINCT,
                 format!(
-                    "the {} is the same person as the {}",
-                    seat_j.name(),
+                    "{} is the same person as the {}",
+                    who(*seat_j, cj),
                     seat_i.name()
                 ),
             ));
@@ -391,7 +426,8 @@ pub fn check_composition(req: &PanelRequest) -> Vec<Violation> {
             out.push(Violation::new(
                 rule::SECRETARY_IS_MEMBER,
                 format!(
-                    "the panel secretary, who does not vote, also sits as {}",
+                    "{} also sits as {}, but the secretary does not vote",
+                    who(Seat::Secretary, sec),
                     also.join(" and ")
                 ),
             ));
@@ -407,7 +443,7 @@ pub fn check_composition(req: &PanelRequest) -> Vec<Violation> {
             if let Some(msg) = commissioner_conflict(&c.org, party, which) {
                 out.push(Violation::new(
                     rule::CLINICAL_MEMBER_PARTY_COMMISSIONER,
-                    msg,
+                    format!("{} {msg}", who(Seat::ClinicalMember, c)),
                 ));
             }
         }
@@ -428,7 +464,8 @@ pub fn check_composition(req: &PanelRequest) -> Vec<Violation> {
                 out.push(Violation::new(
                     rule::LMC_REPRESENTATIVE_SAME_AREA,
                     format!(
-                        "the LMC representative's organisation is in the same area ({}) as the {}",
+                        "{} is from an LMC in the same area ({}) as the {}",
+                        who(Seat::LmcRepresentative, c),
                         party.area,
                         which.name()
                     ),
@@ -438,9 +475,10 @@ pub fn check_composition(req: &PanelRequest) -> Vec<Violation> {
                 out.push(Violation::new(
                     rule::LMC_REPRESENTATIVE_SAME_REGION,
                     format!(
-                        "in an inter-practice dispute the LMC representative's organisation \
-                         must be outside the parties' regions, but it is in the same region \
-                         ({}) as the {}",
+                        "{} is from an LMC in the same region ({}) as the {}: in a dispute \
+                         between practices the LMC representative must come from outside \
+                         the parties' regions",
+                        who(Seat::LmcRepresentative, c),
                         party.region,
                         which.name()
                     ),
@@ -487,10 +525,13 @@ pub fn check_composition(req: &PanelRequest) -> Vec<Violation> {
         .iter()
         .any(|(_, c)| c.is_some_and(|c| c.id == req.chair_id));
     if !chair_votes {
-        if req.secretary.is_some_and(|s| s.id == req.chair_id) {
+        if let Some(s) = req.secretary.filter(|s| s.id == req.chair_id) {
             out.push(Violation::new(
                 rule::CHAIR_NOT_MEMBER,
-                "the chair is the panel secretary, who is not a voting member".into(),
+                format!(
+                    "the chair is {}, who is not a voting member",
+                    who(Seat::Secretary, s).trim_end_matches(',')
+                ),
             ));
         } else if voting.iter().all(|(_, c)| c.is_some()) {
             out.push(Violation::new(
@@ -522,6 +563,7 @@ mod tests {
     fn person(org: &OrgInfo, roles: &[&str], panel_roles: &[&str]) -> Candidate {
         Candidate {
             id: Uuid::new_v4(),
+            name: String::new(),
             active: true,
             roles: roles.iter().map(|s| s.to_string()).collect(),
             panel_roles: panel_roles.iter().map(|s| s.to_string()).collect(),
@@ -875,7 +917,7 @@ mod tests {
         let v = assert_only(&f, rule::SECRETARY_IS_MEMBER);
         assert_eq!(
             v[0].message,
-            "the panel secretary, who does not vote, also sits as the GP conciliator"
+            "the panel secretary also sits as the GP conciliator, but the secretary does not vote"
         );
     }
 
@@ -896,7 +938,7 @@ mod tests {
         let v = assert_only(&f, rule::CLINICAL_MEMBER_PARTY_COMMISSIONER);
         assert_eq!(
             v[0].message,
-            "the clinical member's commissioning group commissions the appellant practice"
+            "the clinical member is from the commissioning group of the appellant practice"
         );
     }
 
@@ -917,11 +959,11 @@ mod tests {
         );
         assert_eq!(
             v[0].message,
-            "the clinical member's commissioning group commissions the appellant practice"
+            "the clinical member is from the commissioning group of the appellant practice"
         );
         assert_eq!(
             v[1].message,
-            "the clinical member's commissioning group is the respondent"
+            "the clinical member is from the respondent, a commissioning group that is a party"
         );
     }
 
@@ -933,7 +975,9 @@ mod tests {
         f.clinical().org = org(OrgKind::Commissioner, "Hull", "Yorkshire", None);
         f.clinical().org.id = f.respondent.id;
         let v = assert_only(&f, rule::CLINICAL_MEMBER_PARTY_COMMISSIONER);
-        assert!(v[0].message.ends_with("is the respondent"));
+        assert!(v[0]
+            .message
+            .ends_with("is from the respondent, a commissioning group that is a party"));
     }
 
     #[test]
@@ -1096,6 +1140,42 @@ mod tests {
         assert_eq!(
             v[0].message,
             "the chair is not one of the three voting members"
+        );
+    }
+
+    #[test]
+    fn violations_name_the_person_and_their_seat() {
+        let mut f = Fixture::practice_v_commissioner();
+        f.gp().name = "Dr Amir Shah".into();
+        f.gp().org = f.appellant.clone();
+        f.gp().panel_roles.clear();
+        f.secretary().name = "Sam Secretary".into();
+        f.chair_id = f.secretary.as_ref().unwrap().id;
+        let v = f.check();
+        let messages: Vec<&str> = v.iter().map(|v| v.message.as_str()).collect();
+        assert_eq!(
+            messages,
+            [
+                "Dr Amir Shah, proposed as the GP conciliator, does not hold the GP \
+                 conciliator panel role",
+                "Dr Amir Shah, proposed as the GP conciliator, belongs to the appellant \
+                 organisation",
+                "the chair is Sam Secretary, proposed as the panel secretary, who is not a \
+                 voting member",
+            ]
+        );
+        // Someone put in two seats is named once, with both seats.
+        let mut f = Fixture::practice_v_commissioner();
+        let respondent = f.respondent.id;
+        f.clinical().name = "Dr Clare Jones".into();
+        f.clinical().panel_roles.push("gp_conciliator".into());
+        f.clinical().interests.push(respondent);
+        f.gp = f.clinical.clone();
+        let v = f.check();
+        assert_eq!(
+            v.last().unwrap().message,
+            "Dr Clare Jones, proposed as the clinical member (also as the GP conciliator), \
+             has an interest in the respondent on the interests register"
         );
     }
 

@@ -370,20 +370,13 @@ pub fn check(
     rel: &Relations,
 ) -> Result<&'static Transition, Refusal> {
     let t = transition(event);
-    let who = t
-        .who
-        .iter()
-        .map(|a| a.describe())
-        .collect::<Vec<_>>()
-        .join(" or ");
+    let who = who(t);
     let role_ok = t.who.iter().any(|a| a.roles().iter().any(|r| rel.has(*r)));
     if !role_ok {
         return Err(Refusal::Role(format!("{event} may only be sent by {who}.")));
     }
     if !t.from.contains(&state) {
-        return Err(Refusal::State(format!(
-            "{event} is not allowed while the dispute is {state}."
-        )));
+        return Err(Refusal::State(not_now(t, state)));
     }
     if !t.who.iter().any(|a| rel.is(*a)) {
         return Err(Refusal::Relation(format!(
@@ -391,6 +384,79 @@ pub fn check(
         )));
     }
     Ok(t)
+}
+
+/// The 409 for `t` sent while the dispute is `state`: the states it may be sent in and, read
+/// from [`PROCEDURE`], the shortest way from here to one of them (who sends which event), or
+/// that the dispute can no longer get there.
+fn not_now(t: &Transition, state: State) -> String {
+    let event = t.event;
+    let states = t
+        .from
+        .iter()
+        .map(|s| s.as_str())
+        .collect::<Vec<_>>()
+        .join(" or ");
+    let head = format!(
+        "{event} is not allowed while the dispute is {state}: it may be sent only while the \
+         dispute is {states}"
+    );
+    match way_to(state, t.from) {
+        Some(steps) => {
+            let steps: Vec<String> = steps
+                .iter()
+                .map(|t| format!("{} sends {}", who(t), t.event))
+                .collect();
+            format!("{head}. First {}.", steps.join(", then "))
+        }
+        None => format!("{head}, and a dispute that is {state} can no longer get there."),
+    }
+}
+
+/// Everyone who may send `t`, in words ("the case's mediator", "a panel secretary or an admin").
+fn who(t: &Transition) -> String {
+    t.who
+        .iter()
+        .map(|a| a.describe())
+        .collect::<Vec<_>>()
+        .join(" or ")
+}
+
+/// The states `t` may lead to.
+fn targets(t: &Transition) -> Vec<State> {
+    match t.to {
+        To::Same => Vec::new(),
+        To::State(s) => vec![s],
+        To::Screening => vec![State::PanelForming, State::Rejected],
+    }
+}
+
+/// The shortest sequence of events that takes a dispute from `from` to one of `goal`
+/// (breadth first over [`PROCEDURE`]); `None` when there is none.
+fn way_to(from: State, goal: &[State]) -> Option<Vec<&'static Transition>> {
+    let mut seen = vec![from];
+    let mut paths: Vec<(State, Vec<&'static Transition>)> = vec![(from, Vec::new())];
+    while !paths.is_empty() {
+        let mut next = Vec::new();
+        for (at, path) in paths {
+            for t in PROCEDURE.iter().filter(|t| t.from.contains(&at)) {
+                for to in targets(t) {
+                    if seen.contains(&to) {
+                        continue;
+                    }
+                    seen.push(to);
+                    let mut p = path.clone();
+                    p.push(t);
+                    if goal.contains(&to) {
+                        return Some(p);
+                    }
+                    next.push((to, p));
+                }
+            }
+        }
+        paths = next;
+    }
+    None
 }
 
 /// The events the caller may fire now (`GET /disputes/{id}/actions`).
@@ -452,6 +518,47 @@ mod tests {
             .map(|t| t.event)
             .collect();
         assert_eq!(from_rejected, vec![EventType::ReferToFhsu]);
+    }
+
+    #[test]
+    fn a_refusal_in_the_wrong_state_says_what_must_happen_first() {
+        let refusal = |e, s| match transition(e) {
+            t if t.from.contains(&s) => panic!("{e} is allowed in {s}"),
+            t => not_now(t, s),
+        };
+        assert_eq!(
+            refusal(EventType::RequestFormal, State::InformalMediation),
+            "request_formal is not allowed while the dispute is informal_mediation: it may be \
+             sent only while the dispute is informal_exhausted. First the case's mediator sends \
+             exhaust_informal."
+        );
+        assert_eq!(
+            refusal(EventType::ScheduleHearing, State::FormalRequested),
+            "schedule_hearing is not allowed while the dispute is formal_requested: it may be \
+             sent only while the dispute is panel_appointed or hearing_scheduled. First an \
+             accountable officer of the commissioning group concerned sends screen, then a \
+             panel secretary sends appoint_panel."
+        );
+        assert_eq!(
+            refusal(EventType::Withdraw, State::HearingHeld),
+            format!(
+                "withdraw is not allowed while the dispute is hearing_held: it may be sent only \
+                 while the dispute is {}, and a dispute that is hearing_held can no longer get \
+                 there.",
+                BEFORE_HEARING_HELD
+                    .iter()
+                    .map(|s| s.as_str())
+                    .collect::<Vec<_>>()
+                    .join(" or ")
+            )
+        );
+        // Every refusal in every state names either a way or that there is none.
+        for t in PROCEDURE {
+            for s in State::ALL.iter().filter(|s| !t.from.contains(s)) {
+                let m = not_now(t, *s);
+                assert!(m.contains(". First ") || m.ends_with("can no longer get there."));
+            }
+        }
     }
 
     #[test]

@@ -72,6 +72,8 @@ pub struct HearingInvite {
     pub venue: String,
     pub summary: String,
     pub description: String,
+    /// Who sends the invitation and answers about it: the panel's secretary.
+    pub organizer_name: String,
     pub organizer_email: String,
     /// `(name, email)` of each attendee.
     pub attendees: Vec<(String /*name*/, String /*email*/)>,
@@ -87,9 +89,9 @@ pub fn hearing_ics(inv: &HearingInvite) -> String {
         date_time,
         tzid: TZID.to_owned(),
     };
-    let (status, rsvp) = match inv.method {
-        IcsMethod::Request => (EventStatus::Confirmed, "TRUE"),
-        IcsMethod::Cancel => (EventStatus::Cancelled, "FALSE"),
+    let status = match inv.method {
+        IcsMethod::Request => EventStatus::Confirmed,
+        IcsMethod::Cancel => EventStatus::Cancelled,
     };
 
     let mut event = icalendar::Event::new();
@@ -107,9 +109,13 @@ pub fn hearing_ics(inv: &HearingInvite) -> String {
 
     // ORGANIZER and ATTENDEE are written here rather than as `icalendar::Property`: its
     // parameters live in a HashMap, so their order would change from run to run.
+    let organizer: Vec<(&str, String)> = match inv.organizer_name.trim() {
+        "" => Vec::new(),
+        name => vec![("CN", name.to_owned())],
+    };
     let mut people = content_line(
         "ORGANIZER",
-        &[("CN", "Local Dispute Resolution service".to_owned())],
+        &organizer,
         &format!("mailto:{}", inv.organizer_email.trim()),
     );
     for (name, email) in &inv.attendees {
@@ -121,7 +127,9 @@ pub fn hearing_ics(inv: &HearingInvite) -> String {
             ("CUTYPE", "INDIVIDUAL".to_owned()),
             ("ROLE", "REQ-PARTICIPANT".to_owned()),
             ("PARTSTAT", "NEEDS-ACTION".to_owned()),
-            ("RSVP", rsvp.to_owned()),
+            // Attendance is not a calendar reply: the hearing notice asks the parties to tell
+            // the panel secretary who will attend, and the hearing happens whoever accepts.
+            ("RSVP", "FALSE".to_owned()),
         ]);
         people.push_str(&content_line(
             "ATTENDEE",
@@ -229,7 +237,8 @@ mod tests {
             venue: "Room 2.14, Riverside House, 2 Bridge Street, Leeds LS1 4AP".into(),
             summary: "LDR panel hearing: LDR-1A2B3C4D".into(),
             description: "Local Dispute Resolution Panel hearing for case LDR-1A2B3C4D.\nBring the document bundle; questions to the panel secretary.".into(),
-            organizer_email: "ldr-noreply@ldr.example.nhs.uk".into(),
+            organizer_name: "Angela Price".into(),
+            organizer_email: "angela.price@nhs.example.nhs.uk".into(),
             attendees: vec![
                 ("Dr Priya O'Brien".into(), "p.obrien@riverside.example.nhs.uk".into()),
                 ("Jones, Mark".into(), "mark.jones@icb.example.nhs.uk".into()),
@@ -309,6 +318,18 @@ mod tests {
             organizer.val.as_str(),
             format!("mailto:{}", inv.organizer_email)
         );
+        assert_eq!(
+            param(organizer, "CN").map(|n| n.trim_matches('"')),
+            Some(inv.organizer_name.as_str())
+        );
+        // Nobody is asked to reply.
+        for p in ev
+            .properties
+            .iter()
+            .filter(|p| p.name.as_str() == "ATTENDEE")
+        {
+            assert_eq!(param(p, "RSVP"), Some("FALSE"));
+        }
 
         let attendees: Vec<(String, String)> = ev
             .properties
@@ -358,26 +379,16 @@ mod tests {
     }
 
     #[test]
-    fn request_in_british_summer_time() {
-        let inv = invite(
-            IcsMethod::Request,
-            NaiveDate::from_ymd_opt(2026, 7, 16).unwrap(),
-            0,
-        );
-        let utc = check(&inv, "20260716T100000", "20260716T123000");
-        // 10:00 BST is 09:00 UTC.
-        assert_eq!(utc, Utc.with_ymd_and_hms(2026, 7, 16, 9, 0, 0).unwrap());
-    }
-
-    #[test]
-    fn request_in_greenwich_mean_time() {
-        let inv = invite(
-            IcsMethod::Request,
-            NaiveDate::from_ymd_opt(2026, 3, 12).unwrap(),
-            0,
-        );
-        let utc = check(&inv, "20260312T100000", "20260312T123000");
-        assert_eq!(utc, Utc.with_ymd_and_hms(2026, 3, 12, 10, 0, 0).unwrap());
+    fn requests_in_british_summer_time_and_greenwich_mean_time() {
+        // 10:00 BST is 09:00 UTC; 10:00 GMT is 10:00 UTC.
+        for ((y, m, d), start, end, utc_hour) in [
+            ((2026, 7, 16), "20260716T100000", "20260716T123000", 9),
+            ((2026, 3, 12), "20260312T100000", "20260312T123000", 10),
+        ] {
+            let date = NaiveDate::from_ymd_opt(y, m, d).unwrap();
+            let utc = check(&invite(IcsMethod::Request, date, 0), start, end);
+            assert_eq!(utc, Utc.with_ymd_and_hms(y, m, d, utc_hour, 0, 0).unwrap());
+        }
     }
 
     #[test]

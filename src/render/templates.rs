@@ -94,6 +94,8 @@ macro_rules! notice_templates {
 
 notice_templates!(
     "dispute_filed",
+    "dispute_acknowledged",
+    "awaiting_panel",
     "mediator_assigned",
     "informal_resolved",
     "informal_exhausted",
@@ -268,12 +270,11 @@ impl Templates {
         html.set_strict_mode(true);
         html.register_escape_fn(html_escape);
         for reg in [&mut plain, &mut html] {
-            reg.register_helper("long_date", Box::new(LongDate));
-            reg.register_helper("clock_time", Box::new(ClockTime));
-            reg.register_helper("expect_one_of", Box::new(ExpectOneOf));
-            reg.register_helper("is_list", Box::new(IsList));
+            for (name, helper) in ValueHelper::ALL {
+                reg.register_helper(name, Box::new(helper));
+            }
         }
-        html.register_helper("multiline", Box::new(Multiline));
+        html.register_helper("multiline", Box::new(multiline));
         Templates {
             plain,
             html,
@@ -415,81 +416,74 @@ fn str_param<'a>(h: &'a Helper<'_>, helper: &str) -> Result<&'a str, RenderError
     })
 }
 
-struct LongDate;
-
-impl HelperDef for LongDate {
-    fn call_inner<'reg: 'rc, 'rc>(
-        &self,
-        h: &Helper<'rc>,
-        _: &'reg Handlebars<'reg>,
-        _: &'rc Context,
-        _: &mut RenderContext<'reg, 'rc>,
-    ) -> Result<ScopedJson<'rc>, RenderError> {
-        let s = str_param(h, "long_date")?;
-        let d = NaiveDate::parse_from_str(s, "%Y-%m-%d").map_err(|_| {
-            helper_error(format!(
-                "long_date: {s:?} is not a date in the form YYYY-MM-DD"
-            ))
-        })?;
-        Ok(ScopedJson::Derived(Value::String(long_date(d))))
-    }
+/// The helpers that compute a value: `long_date` and `clock_time` write their one string
+/// parameter in words (or fail the render naming the form they expected), `expect_one_of`
+/// writes nothing unless its first parameter is not one of the others, `is_list` tells a list.
+#[derive(Clone, Copy)]
+enum ValueHelper {
+    LongDate,
+    ClockTime,
+    ExpectOneOf,
+    IsList,
 }
 
-struct ClockTime;
+impl ValueHelper {
+    const ALL: [(&'static str, ValueHelper); 4] = [
+        ("long_date", ValueHelper::LongDate),
+        ("clock_time", ValueHelper::ClockTime),
+        ("expect_one_of", ValueHelper::ExpectOneOf),
+        ("is_list", ValueHelper::IsList),
+    ];
 
-impl HelperDef for ClockTime {
-    fn call_inner<'reg: 'rc, 'rc>(
-        &self,
-        h: &Helper<'rc>,
-        _: &'reg Handlebars<'reg>,
-        _: &'rc Context,
-        _: &mut RenderContext<'reg, 'rc>,
-    ) -> Result<ScopedJson<'rc>, RenderError> {
-        let s = str_param(h, "clock_time")?;
-        let t = NaiveTime::parse_from_str(s, "%H:%M").map_err(|_| {
-            helper_error(format!("clock_time: {s:?} is not a time in the form HH:MM"))
-        })?;
-        Ok(ScopedJson::Derived(Value::String(clock_time(t))))
+    /// `long_date` and `clock_time`: the value in words, or the form that was expected.
+    fn words(self, s: &str) -> Result<String, &'static str> {
+        match self {
+            ValueHelper::LongDate => NaiveDate::parse_from_str(s, "%Y-%m-%d")
+                .map(long_date)
+                .map_err(|_| "a date in the form YYYY-MM-DD"),
+            _ => NaiveTime::parse_from_str(s, "%H:%M")
+                .map(clock_time)
+                .map_err(|_| "a time in the form HH:MM"),
+        }
     }
-}
 
-struct ExpectOneOf;
-
-impl HelperDef for ExpectOneOf {
-    fn call<'reg: 'rc, 'rc>(
-        &self,
-        h: &Helper<'rc>,
-        _: &'reg Handlebars<'reg>,
-        _: &'rc Context,
-        _: &mut RenderContext<'reg, 'rc>,
-        _: &mut dyn Output,
-    ) -> HelperResult {
-        let value = str_param(h, "expect_one_of")?;
-        let allowed: Vec<&str> = h
-            .params()
-            .iter()
-            .skip(1)
-            .filter_map(|p| p.value().as_str())
-            .collect();
-        if allowed.contains(&value) {
-            Ok(())
-        } else {
-            let what = h
-                .param(0)
-                .and_then(|p| p.relative_path())
-                .map(String::as_str)
-                .unwrap_or("value");
-            Err(helper_error(format!(
-                "{what} is {value:?}, expected one of {}",
-                allowed.join(", ")
-            )))
+    fn value(self, name: &str, h: &Helper<'_>) -> Result<Value, RenderError> {
+        match self {
+            ValueHelper::IsList => Ok(Value::Bool(
+                h.param(0).is_some_and(|p| p.value().is_array()),
+            )),
+            ValueHelper::ExpectOneOf => {
+                let value = str_param(h, name)?;
+                let allowed: Vec<&str> = h
+                    .params()
+                    .iter()
+                    .skip(1)
+                    .filter_map(|p| p.value().as_str())
+                    .collect();
+                if allowed.contains(&value) {
+                    return Ok(Value::String(String::new()));
+                }
+                let what = h
+                    .param(0)
+                    .and_then(|p| p.relative_path())
+                    .map(String::as_str)
+                    .unwrap_or("value");
+                Err(helper_error(format!(
+                    "{what} is {value:?}, expected one of {}",
+                    allowed.join(", ")
+                )))
+            }
+            ValueHelper::LongDate | ValueHelper::ClockTime => {
+                let s = str_param(h, name)?;
+                self.words(s)
+                    .map(Value::String)
+                    .map_err(|form| helper_error(format!("{name}: {s:?} is not {form}")))
+            }
         }
     }
 }
 
-struct IsList;
-
-impl HelperDef for IsList {
+impl HelperDef for ValueHelper {
     fn call_inner<'reg: 'rc, 'rc>(
         &self,
         h: &Helper<'rc>,
@@ -497,29 +491,24 @@ impl HelperDef for IsList {
         _: &'rc Context,
         _: &mut RenderContext<'reg, 'rc>,
     ) -> Result<ScopedJson<'rc>, RenderError> {
-        let is_list = h.param(0).is_some_and(|p| p.value().is_array());
-        Ok(ScopedJson::Derived(Value::Bool(is_list)))
+        Ok(ScopedJson::Derived(self.value(h.name(), h)?))
     }
 }
 
-/// HTML only: escape, then keep the author's line breaks.
-struct Multiline;
-
-impl HelperDef for Multiline {
-    fn call<'reg: 'rc, 'rc>(
-        &self,
-        h: &Helper<'rc>,
-        _: &'reg Handlebars<'reg>,
-        _: &'rc Context,
-        _: &mut RenderContext<'reg, 'rc>,
-        out: &mut dyn Output,
-    ) -> HelperResult {
-        let s = str_param(h, "multiline")?;
-        let normalised = s.replace("\r\n", "\n").replace('\r', "\n");
-        let lines: Vec<String> = normalised.trim().lines().map(html_escape).collect();
-        out.write(&lines.join("<br>\n"))?;
-        Ok(())
-    }
+/// HTML only: escape, then keep the author's line breaks (a helper function: it writes HTML
+/// that must not be escaped again).
+fn multiline(
+    h: &Helper<'_>,
+    _: &Handlebars<'_>,
+    _: &Context,
+    _: &mut RenderContext<'_, '_>,
+    out: &mut dyn Output,
+) -> HelperResult {
+    let s = str_param(h, "multiline")?;
+    let normalised = s.replace("\r\n", "\n").replace('\r', "\n");
+    let lines: Vec<String> = normalised.trim().lines().map(html_escape).collect();
+    out.write(&lines.join("<br>\n"))?;
+    Ok(())
 }
 
 #[cfg(test)]

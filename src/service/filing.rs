@@ -155,7 +155,7 @@ fn file_new(
         appellant,
         respondent,
     };
-    let rendered = notices::render(c, ctx, &dispute, &parties, vec![intents::filed(&dispute)])?;
+    let rendered = notices::render(c, ctx, &dispute, &parties, intents::filed(&dispute))?;
     let rows: Vec<_> = rendered.iter().map(|n| n.row(&dispute.id)).collect();
     transition::file(
         c,

@@ -140,12 +140,19 @@ pub fn render_after(
     if intents.is_empty() {
         return Ok(Vec::new());
     }
-    let base = notices::base_context(
+    let mut base = notices::base_context(
         d,
         &parties.appellant.name,
         &parties.respondent.name,
         ctx.today,
+        ctx.public_url,
     );
+    // Whom to send documents to and ask about the hearing: the panel's secretary, by name
+    // and address.
+    if let Some(o) = base.as_object_mut() {
+        let secretary = secretary(c, d)?.map(|(name, email)| json!({"name": name, "email": email}));
+        o.insert("secretary".into(), secretary.unwrap_or(Value::Null));
+    }
     let mut out = Vec::with_capacity(intents.len());
     for intent in intents {
         let n = intent.notice;
@@ -158,28 +165,50 @@ pub fn render_after(
             tracing::warn!(template = n.template, dispute_id = %d.id, "notice has no recipient; not queued");
             continue;
         }
-        let ics = match n.calendar {
-            Some(m) => Some(hearing_ics(c, ctx.mail_from, d, parties, m)?),
-            None => None,
-        };
-        let rendered = ctx
-            .templates
-            .render_owned(n.template, with(&base, intent.context))
-            .map_err(|e| ServiceError::Internal(format!("rendering {}: {e}", n.template)))?;
-        out.push(Rendered {
-            id: uuid::Uuid::new_v4().to_string(),
-            template: n.template,
-            recipients: serde_json::to_string(&to).unwrap_or_default(),
-            subject: rendered.subject,
-            text: rendered.text,
-            html: rendered.html,
-            ics_method: n.calendar.map(|m| ics_method(m).as_str()),
-            ics,
-            attachment: None,
-            queued_at: now(),
-        });
+        let mut rendered = render_one(ctx, n.template, &to, with(&base, intent.context))?;
+        if let Some(m) = n.calendar {
+            rendered.ics = Some(hearing_ics(c, ctx.mail_from, d, parties, m)?);
+            rendered.ics_method = Some(ics_method(m).as_str());
+        }
+        out.push(rendered);
     }
     Ok(out)
+}
+
+/// The notice `template` rendered with `context` for the addresses `to`, with nothing attached.
+fn render_one(
+    ctx: &Ctx,
+    template: &'static str,
+    to: &[String],
+    context: Value,
+) -> Result<Rendered, ServiceError> {
+    let rendered = ctx
+        .templates
+        .render_owned(template, context)
+        .map_err(|e| ServiceError::Internal(format!("rendering {template}: {e}")))?;
+    Ok(Rendered {
+        id: uuid::Uuid::new_v4().to_string(),
+        template,
+        recipients: serde_json::to_string(to).unwrap_or_default(),
+        subject: rendered.subject,
+        text: rendered.text,
+        html: rendered.html,
+        ics: None,
+        ics_method: None,
+        attachment: None,
+        queued_at: now(),
+    })
+}
+
+/// The name and address of the case's panel secretary, while their account is active.
+fn secretary(c: &mut DbConn, d: &Dispute) -> Result<Option<(String, String)>, ServiceError> {
+    let Some(id) = d.secretary_id() else {
+        return Ok(None);
+    };
+    Ok(directory::contacts(c, &[id])?
+        .remove(id)
+        .filter(|u| u.active)
+        .map(|u| (u.name, u.email)))
 }
 
 /// The addresses of `to` on the case `d`, trimmed, lower-cased and de-duplicated.
@@ -274,25 +303,12 @@ fn referral(
             o.insert("for_fhsu".into(), json!(for_fhsu));
             o.insert("pack".into(), about.clone());
         }
-        let rendered = ctx
-            .templates
-            .render_owned(n.template, context)
-            .map_err(|e| ServiceError::Internal(format!("rendering {}: {e}", n.template)))?;
-        out.push(Rendered {
-            id: uuid::Uuid::new_v4().to_string(),
-            template: n.template,
-            recipients: serde_json::to_string(&to).unwrap_or_default(),
-            subject: rendered.subject,
-            text: rendered.text,
-            html: rendered.html,
-            ics: None,
-            ics_method: None,
-            attachment: attach
-                .as_ref()
-                .filter(|_| for_fhsu)
-                .map(|b| (name.clone(), b.clone())),
-            queued_at: now(),
-        });
+        let mut rendered = render_one(ctx, n.template, &to, context)?;
+        rendered.attachment = attach
+            .as_ref()
+            .filter(|_| for_fhsu)
+            .map(|b| (name.clone(), b.clone()));
+        out.push(rendered);
     }
     Ok(out)
 }
@@ -347,6 +363,7 @@ fn addresses(
                     .into_iter()
                     .filter(|e| !e.trim().is_empty()),
             ),
+            Recipient::PanelSecretaries => out.extend(directory::panel_secretary_emails(c)?),
         }
     }
     Ok(out)
@@ -388,9 +405,16 @@ fn lmc(c: &mut DbConn, d: &Dispute) -> Result<Option<OrgRow>, ServiceError> {
     Ok(directory::orgs(c, &[id])?.pop())
 }
 
+/// How long a hearing invitation blocks in the calendars: three hours from its start (a panel
+/// hearing hears both parties and the panel's questions; `schedule_hearing` has no end time).
+pub const HEARING_MINUTES: u32 = 180;
+
 /// The hearing's calendar invitation (or its cancellation) with everyone concerned as
 /// attendees: what the hearing's notices carry, and what `GET /disputes/{id}/hearing.ics`
-/// serves. The organiser is `mail_from`'s address.
+/// serves. The organiser is the panel's secretary (name and address); `mail_from` only while
+/// the secretary's account is inactive. Nobody is asked to reply (`RSVP=FALSE`): who attends
+/// is told to the secretary, as the notice says. The hearing has a start and no end in the
+/// procedure, so the invitation blocks [`HEARING_MINUTES`].
 pub fn hearing_ics(
     c: &mut DbConn,
     mail_from: &str,
@@ -422,17 +446,20 @@ pub fn hearing_ics(
     }
     attendees.extend(lmc(c, d)?.map(|l| (l.name, l.email)));
     attendees.retain(|(_, e)| !e.is_empty());
-    let organizer = mail_from
-        .parse::<lettre::message::Mailbox>()
-        .map(|m| m.email.to_string())
-        .unwrap_or_else(|_| "ldr@localhost".into());
+    let (organizer_name, organizer_email) = match secretary(c, d)? {
+        Some(s) => s,
+        None => mail_from
+            .parse::<lettre::message::Mailbox>()
+            .map(|m| (m.name.unwrap_or_default(), m.email.to_string()))
+            .unwrap_or_else(|_| (String::new(), "ldr@localhost".into())),
+    };
     let invite = HearingInvite {
         uid: format!("hearing-{}@ldr", d.id),
         sequence: h.sequence.max(0) as u32,
         method: ics_method(method),
         date: h.date,
         time: h.time,
-        duration_minutes: 180,
+        duration_minutes: HEARING_MINUTES,
         venue: h.venue.clone(),
         summary: format!(
             "[{}] Local Dispute Resolution Panel hearing: {}",
@@ -444,7 +471,8 @@ pub fn hearing_ics(
             d.case_ref(),
             d.title
         ),
-        organizer_email: organizer,
+        organizer_name,
+        organizer_email,
         attendees,
         stamp: chrono::Utc::now(),
     };

@@ -40,14 +40,8 @@ pub fn stage(s: State) -> &'static str {
 }
 
 pub fn category(c: &str) -> &'static str {
-    match c {
-        "referral_management" => "Referral management",
-        "prescribing" => "Prescribing",
-        "objectives" => "Objectives",
-        "quality_premium" => "Quality premium",
-        "contract" => "Contract",
-        _ => "Other",
-    }
+    c.parse::<crate::domain::dispute::Category>()
+        .map_or("Other", |c| c.words())
 }
 
 pub fn mediator_mode(m: Option<&str>) -> &'static str {

@@ -46,7 +46,7 @@ pub(super) fn refer_to_fhsu(s: &mut Step, e: &ReferToFhsu) -> Result<(), Refusal
     let parts = match referral_parts(s, e) {
         Ok(parts) => Some(parts),
         Err(missing) => {
-            let message = format!("The referral is missing: {}.", missing.join("; "));
+            let message = format!("The referral is incomplete: {}.", missing.join("; "));
             push("referral_incomplete", message);
             None
         }
@@ -82,16 +82,29 @@ pub(super) fn refer_to_fhsu(s: &mut Step, e: &ReferToFhsu) -> Result<(), Refusal
 fn referral_parts<'e>(s: &Step, e: &'e ReferToFhsu) -> Result<(&'e str, &'e str), Vec<String>> {
     let mut missing = Vec::new();
     if e.statement.is_none() {
-        missing.push("a statement".to_string());
+        missing.push("statement (what the FHSU is asked to determine)".to_string());
     }
-    let contract = e.contract_document_id.as_deref().filter(|id| {
+    let named = e.contract_document_id.as_deref();
+    let contract = named.filter(|id| {
         s.facts
             .documents
             .iter()
             .any(|d| d.id == *id && d.kind == DocumentKind::Contract)
     });
-    if contract.is_none() {
-        missing.push("a document of kind contract uploaded to this dispute".to_string());
+    match (named, contract) {
+        (_, Some(_)) => {}
+        (None, None) => missing.push(
+            "contract_document_id (the id of a document of kind contract uploaded to this \
+             dispute)"
+                .to_string(),
+        ),
+        (Some(id), None) => missing.push(match s.facts.documents.iter().find(|d| d.id == id) {
+            Some(d) => format!(
+                "contract_document_id: {id} ({}) is a document of kind {}, not contract",
+                d.name, d.kind
+            ),
+            None => format!("contract_document_id: {id} is not a document of this dispute"),
+        }),
     }
     for (label, org) in [
         ("appellant", &s.facts.appellant),
@@ -124,9 +137,11 @@ pub(super) fn record_fhsu_determination(
     refuse_if(e.determined_on > s.today, "determined_on", FUTURE)?;
     s.d.detail.fhsu_determination = Some(FhsuDetermination {
         determined_on: e.determined_on,
-        outcome: e.outcome.clone(),
+        outcome: Some(e.outcome),
+        summary: e.summary.clone(),
     });
-    let fields = json!({"determined_on": e.determined_on, "outcome": e.outcome});
+    let fields = json!({"determined_on": e.determined_on, "outcome": e.outcome,
+        "summary": e.summary});
     s.record(fields.clone());
     s.notify(fields);
     Ok(())

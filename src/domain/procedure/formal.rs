@@ -5,10 +5,10 @@ use serde_json::json;
 use uuid::Uuid;
 
 use super::{refuse_if, Refusal, Step, FUTURE};
-use crate::domain::deadlines;
 use crate::domain::dispute::{LmcConsultation, Panel, ScreenOutcome, Screening};
 use crate::domain::event::{AppointPanel, RecordLmcConsultation, RequestFormal, Screen};
 use crate::domain::panel::{self, PanelRequest};
+use crate::domain::{deadlines, notices};
 
 /// Lodging sets the hearing deadline (rule 3: 20 working days) and the notice and bundle days
 /// that deadline implies.
@@ -74,6 +74,12 @@ pub(super) fn screen(s: &mut Step, e: &Screen) -> Result<(), Refusal> {
     s.record(json!({"outcome": e.outcome, "reason": e.reason}));
     let hearing_by = s.d.deadlines.hearing_by.filter(|_| proceeds);
     s.notify(json!({"outcome": e.outcome, "reason": e.reason, "hearing_by": hearing_by}));
+    if let Some(by) = hearing_by {
+        // The case now awaits a panel: every panel secretary sees it, and is told.
+        s.notices
+            .push(notices::AWAITING_PANEL.with(json!({"hearing_by": by,
+            "lodged_on": s.d.lodged_on, "notice_by": s.d.deadlines.notice_by})));
+    }
     Ok(())
 }
 

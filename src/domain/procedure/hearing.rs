@@ -95,7 +95,7 @@ pub(super) fn distribute_bundle(s: &mut Step, e: &DistributeBundle) -> Result<()
         .documents
         .iter()
         .filter(|d| e.document_ids.contains(&d.id))
-        .map(|d| json!({"name": d.name, "kind": d.kind}))
+        .map(|d| json!({"id": d.id, "name": d.name, "kind": d.kind}))
         .collect();
     s.notify(json!({"hearing_date": hearing_on, "documents": documents}));
     Ok(())

@@ -26,6 +26,26 @@ pub(super) fn long(d: NaiveDate) -> String {
     d.format("%A %-d %B %Y").to_string()
 }
 
+/// What a refusal under an overridable rule adds, saying who may override it and how: the
+/// case's panel secretary, with `override_reason` (unless `message` already says so).
+fn how_to_override(reason_sent: bool, sender: &Sender, message: &str) -> &'static str {
+    match (reason_sent, sender.case_secretary) {
+        (true, _) => {
+            " Only the panel's secretary may override this (with override_reason), recorded as \
+             a breach."
+        }
+        (false, _) if message.contains("override_reason") => "",
+        (false, true) => {
+            " To go ahead anyway, send override_reason saying why: it is recorded as an \
+             overridden breach."
+        }
+        (false, false) => {
+            " Only the panel's secretary may go ahead anyway, by sending override_reason saying \
+             why (recorded as a breach)."
+        }
+    }
+}
+
 /// The date rules one event broke: (code, message, the date that was due).
 #[derive(Debug, Default)]
 pub(super) struct DateRules {
@@ -72,9 +92,7 @@ impl DateRules {
                 .collect()),
             _ => {
                 let mut detail = first.clone();
-                if override_reason.is_some() {
-                    detail.push_str(" Only the panel secretary may override this.");
-                }
+                detail.push_str(how_to_override(override_reason.is_some(), sender, first));
                 Err(Refusal::Rules {
                     code,
                     detail,
@@ -254,7 +272,19 @@ mod tests {
         assert_eq!(
             detail,
             "At least 7 working days' notice is needed: with notice sent today the earliest \
-             hearing date is Thursday 12 March 2026. Only the panel secretary may override this."
+             hearing date is Thursday 12 March 2026. Only the panel's secretary may override \
+             this (with override_reason), recorded as a breach."
+        );
+        let Err(Refusal::Rules { detail, .. }) = broken().resolve(None, &secretary(true), today)
+        else {
+            panic!("refused");
+        };
+        assert!(
+            detail.ends_with(
+                "Thursday 12 March 2026. To go ahead anyway, send override_reason saying why: it \
+                 is recorded as an overridden breach."
+            ),
+            "{detail}"
         );
         assert_eq!(violations[1].rule, "panel_member_unavailable");
         assert_eq!(

@@ -127,6 +127,7 @@ fn person(n: u128) -> Person {
         name: name.into(),
         candidate: Candidate {
             id: Uuid::from_u128(n),
+            name: name.into(),
             active: true,
             roles: strings(roles),
             panel_roles: strings(panel_roles),
@@ -323,7 +324,7 @@ fn walk_steps() -> Vec<(Value, Sender, &'static str)> {
             HEARING,
         ),
         (
-            json!({"type": "record_fhsu_determination", "determined_on": HEARING, "outcome": "Upheld"}),
+            json!({"type": "record_fhsu_determination", "determined_on": HEARING, "outcome": "appellant", "summary": "Upheld"}),
             secretary(),
             HEARING,
         ),
@@ -361,10 +362,14 @@ fn the_main_path_visits_every_state_and_each_event_adds_one_version() {
         assert_eq!(decision.dispute.version, d.version + 1);
         // Each event sends the notice of its row in the table, and no other.
         let sent: Vec<&str> = decision.notices.iter().map(|n| n.notice.template).collect();
-        let expected: Vec<&str> = notices::of_event(event)
+        let mut expected: Vec<&str> = notices::of_event(event)
             .map(|n| n.template)
             .into_iter()
             .collect();
+        // A request screened to proceed awaits a panel: the panel secretaries are told too.
+        if event == EventType::Screen {
+            expected.push(notices::AWAITING_PANEL.template);
+        }
         assert_eq!(sent, expected, "{event}");
         d = decision.dispute;
         states.push(d.state);
@@ -392,7 +397,14 @@ fn the_main_path_visits_every_state_and_each_event_adds_one_version() {
     // The detail written reads back.
     let detail = crate::domain::dispute::Detail::decode(&d.detail.encode()).unwrap();
     assert_eq!(detail, d.detail);
-    assert_eq!(detail.fhsu_determination.unwrap().outcome, "Upheld");
+    let determination = detail.fhsu_determination.unwrap();
+    assert_eq!(
+        (determination.outcome, determination.summary.as_str()),
+        (
+            Some(crate::domain::dispute::FhsuOutcome::Appellant),
+            "Upheld"
+        )
+    );
 }
 
 // ------------------------------------------------------------------------------ stage 1
@@ -562,9 +574,17 @@ fn screening_out_needs_the_lmc_consulted_first() {
     let rejected = ok(&consulted.dispute, screen("vexatious"), &officer, MONDAY);
     assert_eq!(rejected.dispute.state, State::Rejected);
     assert_eq!(rejected.notices[0].context["hearing_by"], Value::Null);
+    assert_eq!(rejected.notices.len(), 1);
     let proceeds = ok(&consulted.dispute, screen("proceed"), &officer, MONDAY);
     assert_eq!(proceeds.dispute.state, State::PanelForming);
     assert_eq!(proceeds.notices[0].context["hearing_by"], "2026-03-30");
+    // The panel secretaries are told that the case awaits a panel.
+    let awaiting = &proceeds.notices[1];
+    assert_eq!(
+        (awaiting.notice.template, awaiting.notice.to),
+        ("awaiting_panel", &[Recipient::PanelSecretaries][..])
+    );
+    assert_eq!(awaiting.context["hearing_by"], "2026-03-30");
     assert_eq!(
         Value::Object(proceeds.data),
         json!({"outcome": "proceed", "reason": "r"})
@@ -671,7 +691,7 @@ fn the_hearing_deadline_and_its_override() {
     let late = schedule_body("2026-03-31");
     let (code, detail, _) = rule(try_event(&d, late.clone(), &secretary(), MONDAY));
     assert_eq!(code, "hearing_after_deadline");
-    assert_eq!(detail, "The hearing must be on or before Monday 30 March 2026 (20 working days after the formal request).");
+    assert_eq!(detail, "The hearing must be on or before Monday 30 March 2026 (20 working days after the formal request). To go ahead anyway, send override_reason saying why: it is recorded as an overridden breach.");
     ok(&d, schedule_body("2026-03-30"), &secretary(), MONDAY);
     let mut with_reason = late.clone();
     with_reason["override_reason"] = json!("Chair unavailable until then; parties agreed");
@@ -683,7 +703,7 @@ fn the_hearing_deadline_and_its_override() {
         MONDAY,
     ));
     assert!(
-        detail.ends_with(" Only the panel secretary may override this."),
+        detail.ends_with(" Only the panel's secretary may override this (with override_reason), recorded as a breach."),
         "{detail}"
     );
     let dec = ok(&d, with_reason, &secretary(), MONDAY);
@@ -725,7 +745,7 @@ fn an_unavailable_panel_member_blocks_the_date_unless_overridden() {
         MONDAY,
     ));
     assert_eq!(code, "panel_member_unavailable");
-    assert_eq!(detail, "1 of the panel recorded that they cannot sit on Tuesday 17 March 2026: Lee Representative.");
+    assert_eq!(detail, "1 of the panel recorded that they cannot sit on Tuesday 17 March 2026: Lee Representative. To go ahead anyway, send override_reason saying why: it is recorded as an overridden breach.");
     let mut body = schedule_body("2026-03-31");
     body["override_reason"] = json!("agreed");
     let dec = decide_with(&d, body, &secretary(), &f, MONDAY).unwrap();
@@ -763,7 +783,7 @@ fn the_bundle_goes_five_clear_working_days_before_the_hearing() {
     let body = json!({"type": "distribute_bundle", "document_ids": [EVIDENCE]});
     let (code, detail, _) = rule(try_event(&d, body.clone(), &secretary(), "2026-03-05"));
     assert_eq!(code, "bundle_too_late");
-    assert_eq!(detail, "The bundle must reach everyone at least 5 working days before the hearing on Thursday 12 March 2026: the last day was Wednesday 4 March 2026.");
+    assert_eq!(detail, "The bundle must reach everyone at least 5 working days before the hearing on Thursday 12 March 2026: the last day was Wednesday 4 March 2026. To go ahead anyway, send override_reason saying why: it is recorded as an overridden breach.");
     let dec = ok(&d, body, &secretary(), "2026-03-04");
     assert_eq!(dec.dispute.bundle_distributed_on, Some(date("2026-03-04")));
     assert_eq!(
@@ -772,7 +792,7 @@ fn the_bundle_goes_five_clear_working_days_before_the_hearing() {
     );
     assert_eq!(
         dec.notices[0].context,
-        json!({"hearing_date": "2026-03-12", "documents": [{"name": "bundle.pdf", "kind": "evidence"}]})
+        json!({"hearing_date": "2026-03-12", "documents": [{"id": EVIDENCE, "name": "bundle.pdf", "kind": "evidence"}]})
     );
     assert_eq!(
         fields(try_event(
@@ -816,7 +836,8 @@ fn the_hearing_is_recorded_within_the_deadline_and_sets_the_decision_date() {
         (code, detail.as_str()),
         (
             "hearing_after_deadline",
-            "The hearing had to be held on or before Monday 30 March 2026."
+            "The hearing had to be held on or before Monday 30 March 2026. To go ahead anyway, \
+             send override_reason saying why: it is recorded as an overridden breach."
         )
     );
     let dec = ok(&d, body(HEARING), &secretary(), HEARING);
@@ -863,7 +884,7 @@ fn the_hearing_is_recorded_on_its_scheduled_day_unless_the_secretary_says_why() 
         HEARING,
     ));
     assert_eq!(code, "held_not_as_scheduled");
-    assert!(detail.ends_with("Only the panel secretary may override this."));
+    assert!(detail.ends_with("Only the panel's secretary may override this (with override_reason), recorded as a breach."));
     // With the secretary's reason: held that day, recorded as an override, the decision due
     // seven days after the day it was held.
     let dec = ok(
@@ -1002,7 +1023,7 @@ fn the_written_decision_within_seven_days_unless_the_secretary_overrides() {
     let with_reason = json!({"type": "notify_decision", "override_reason": "x"});
     // Hearing on Monday 16 March: due by Monday 23 March, inclusive.
     let (code, detail, _) = rule(try_event(&d, notify.clone(), &chair, "2026-03-24"));
-    assert_eq!((code, detail.as_str()), ("decision_late", "The written decision had to be sent by Monday 23 March 2026 (7 days after the hearing)."));
+    assert_eq!((code, detail.as_str()), ("decision_late", "The written decision had to be sent by Monday 23 March 2026 (7 days after the hearing). Only the panel's secretary may go ahead anyway, by sending override_reason saying why (recorded as a breach)."));
     assert_eq!(
         rule(try_event(&d, with_reason.clone(), &chair, "2026-03-24")).0,
         "decision_late"
@@ -1038,11 +1059,14 @@ fn an_fhsu_referral_must_be_referable_in_time_and_complete() {
         HEARING,
     ));
     assert_eq!(code, "referral_incomplete");
-    assert_eq!(violations[0].message, "The referral is missing: a statement; a document of kind contract uploaded to this dispute.");
+    assert_eq!(violations[0].message, "The referral is incomplete: statement (what the FHSU is asked to determine); contract_document_id (the id of a document of kind contract uploaded to this dispute).");
     let evidence = json!({"type": "refer_to_fhsu", "statement": "s", "contract_document_id": EVIDENCE, "referred_on": HEARING});
-    assert_eq!(
-        rule(try_event(&d, evidence, &practice(), HEARING)).0,
-        "referral_incomplete"
+    let (code, detail, _) = rule(try_event(&d, evidence, &practice(), HEARING));
+    assert_eq!(code, "referral_incomplete");
+    assert!(
+        detail.contains("contract_document_id: doc-evidence (")
+            && detail.ends_with("is a document of kind evidence, not contract."),
+        "{detail}"
     );
     // No FHSU in the directory: refused with what an admin must do.
     let mut no_fhsu = facts();
@@ -1124,7 +1148,7 @@ fn only_a_contract_matter_between_practice_and_commissioner_is_referable() {
 #[test]
 fn the_determination_closes_the_case() {
     let d = dispute_at(State::ReferredToFhsu);
-    let body = |on: &str| json!({"type": "record_fhsu_determination", "determined_on": on, "outcome": "Upheld"});
+    let body = |on: &str| json!({"type": "record_fhsu_determination", "determined_on": on, "outcome": "partly", "summary": "Upheld in part"});
     assert_eq!(
         fields(try_event(&d, body("2026-03-17"), &secretary(), HEARING)),
         [("determined_on".into(), "must not be in the future".into())]
@@ -1136,7 +1160,7 @@ fn the_determination_closes_the_case() {
     );
     assert_eq!(
         dec.notices[0].context,
-        json!({"determined_on": HEARING, "outcome": "Upheld"})
+        json!({"determined_on": HEARING, "outcome": "partly", "summary": "Upheld in part"})
     );
 }
 
