@@ -105,7 +105,7 @@ async fn case_page(
                         Some(_) => json!({"text": words::action(e),
                             "href": format!("/disputes/{}/actions/{}", d.id, e.as_str())}),
                         None => json!({"text": words::action(e),
-                            "note": "on the panel secretary's pages, to come; through the API until then"}),
+                            "note": "not on these pages yet: through the API for now"}),
                     })
                     .collect();
             if !d.state.is_terminal() {
