@@ -72,9 +72,13 @@ impl Field {
 /// The values a form was sent with (a urlencoded body, or a multipart upload's short fields).
 pub type Sent = HashMap<String, String>;
 
+/// Three boxes of the date input that do not make a real date.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct NotADate;
+
 /// The NHS.UK date input's three boxes as `YYYY-MM-DD`: `Ok(None)` when all are empty,
 /// `Err` when they do not make a real date.
-pub fn date_of(sent: &Sent, name: &str) -> Result<Option<String>, ()> {
+pub fn date_of(sent: &Sent, name: &str) -> Result<Option<String>, NotADate> {
     let part = |p: &str| {
         sent.get(&format!("{name}-{p}"))
             .map(|v| v.trim().to_string())
@@ -84,17 +88,17 @@ pub fn date_of(sent: &Sent, name: &str) -> Result<Option<String>, ()> {
     if d.is_empty() && m.is_empty() && y.is_empty() {
         return Ok(None);
     }
-    let num = |s: &str, max_len: usize| -> Result<u32, ()> {
+    let num = |s: &str, max_len: usize| -> Result<u32, NotADate> {
         if s.is_empty() || s.len() > max_len || !s.bytes().all(|b| b.is_ascii_digit()) {
-            return Err(());
+            return Err(NotADate);
         }
-        s.parse().map_err(|_| ())
+        s.parse().map_err(|_| NotADate)
     };
     let (d, m, y) = (num(&d, 2)?, num(&m, 2)?, num(&y, 4)?);
     if y < 1000 {
-        return Err(());
+        return Err(NotADate);
     }
-    let date = chrono::NaiveDate::from_ymd_opt(y as i32, m, d).ok_or(())?;
+    let date = chrono::NaiveDate::from_ymd_opt(y as i32, m, d).ok_or(NotADate)?;
     Ok(Some(date.format("%Y-%m-%d").to_string()))
 }
 
@@ -118,7 +122,7 @@ pub fn body_of(fields: &[Field], sent: &Sent) -> (Map<String, Value>, Vec<Proble
                     body.insert(f.name.into(), json!(d));
                 }
                 Ok(None) => {}
-                Err(()) => problems.push(Problem {
+                Err(NotADate) => problems.push(Problem {
                     field: Some(f.name.into()),
                     text: format!("{} must be a real date", f.noun),
                 }),
@@ -355,7 +359,7 @@ mod tests {
             ("1", "1", "+2026"),
         ] {
             let s = sent(&[("d-day", d), ("d-month", m), ("d-year", y)]);
-            assert_eq!(date_of(&s, "d"), Err(()), "{d} {m} {y}");
+            assert_eq!(date_of(&s, "d"), Err(NotADate), "{d} {m} {y}");
         }
     }
 
