@@ -267,7 +267,384 @@ fn the_bootstrap_admin_signs_in_on_loopback_with_the_default_cookies(db: Db) {
     b.check("all-cases");
 }
 
+/// The dispute's state and version as the API gives them to `who`.
+fn state_of(app: &TestApp, w: &World, who: &str, id: &str) -> (String, i64) {
+    let d = app
+        .get(&format!("/api/v1/disputes/{id}"), Some(w.t(who)))
+        .expect(200);
+    (
+        d["state"].as_str().unwrap().to_string(),
+        d["version"].as_i64().unwrap(),
+    )
+}
+
+/// Presses Tab until the element `#id` has the focus.
+fn tab_to(b: &Browser, id: &str) {
+    let mut tabs = 0;
+    while b.focused_id() != id {
+        b.keys(TAB);
+        tabs += 1;
+        assert!(tabs < 40, "#{id} is not reached with Tab");
+    }
+}
+
+fn a_mediator_takes_a_case_adds_a_note_with_the_keyboard_and_exhausts_it(db: Db) {
+    let Some(app) = app(db) else { return };
+    let w = World::new(&app);
+    let id = w.file(&app, true);
+    let later = w.file_inter_practice(&app, false);
+    let Some(mut b) = browser(&app, "mediator-acts", db) else {
+        return;
+    };
+    when_i_sign_in(&mut b, &email(MEDIATOR), PASSWORD);
+    b.wait_for_text("h1", "Stage 1 cases");
+    then_i_see(&b, &["Cases are listed oldest first."]);
+    // Sorted by age without JavaScript: a link.
+    let titles = |b: &Browser| {
+        b.execute(
+            "return [...document.querySelectorAll('tbody a')].map(a => a.textContent.trim());",
+        )
+    };
+    assert_eq!(
+        titles(&b),
+        json!(["Prescribing budget 2025/26", "Patient list boundary"])
+    );
+    b.click_link("Show the newest first");
+    b.wait_for_text("main p + p", "Cases are listed newest first.");
+    assert_eq!(
+        titles(&b),
+        json!(["Patient list boundary", "Prescribing budget 2025/26"])
+    );
+    b.check("stage-1-cases-newest");
+    let _ = later;
+
+    // Take the case: first without choosing how, then as mediator.
+    b.open(&format!("/disputes/{id}"));
+    b.click_link("Take the case, as adviser or mediator");
+    b.wait_for_text("h1", "Take the case");
+    b.check("take-the-case");
+    b.click("form button[type=submit]");
+    b.wait_for_text(
+        ".nhsuk-error-summary",
+        "How you will work on the case is required",
+    );
+    assert!(
+        b.title().starts_with("Error: Take the case"),
+        "{}",
+        b.title()
+    );
+    assert!(b.has("#mode-error"), "the message is beside the radios");
+    b.check("take-the-case-error");
+    b.click("#mode-2");
+    b.click("form button[type=submit]");
+    b.wait_for_text(".nhsuk-notification-banner", "You have taken the case");
+    then_i_see(
+        &b,
+        &[
+            "With the LMC mediator",
+            "Mia Mediator took the case as mediator.",
+            "Mia Mediator (mediation)",
+        ],
+    );
+    b.check("case-taken");
+
+    // A note, with the keyboard only: Tab to the link, Enter; Tab to the field, type; Tab to
+    // the button, Enter.
+    b.execute("document.activeElement.blur(); window.scrollTo(0, 0);");
+    let mut tabs = 0;
+    loop {
+        b.keys(TAB);
+        tabs += 1;
+        let text = b.execute("return document.activeElement.textContent.trim();");
+        if text == json!("Add a note") {
+            break;
+        }
+        assert!(tabs < 60, "the “Add a note” link is not reached with Tab");
+    }
+    b.keys(ENTER);
+    b.wait_for_text("h1", "Add a note");
+    tab_to(&b, "text");
+    b.keys("Both sides met on 2 March; the CCG will send its figures.");
+    b.keys(TAB);
+    assert_eq!(b.focused_tag(), "button", "the button follows the field");
+    b.keys(ENTER);
+    b.wait_for_text(".nhsuk-notification-banner", "Note added");
+    then_i_see(
+        &b,
+        &["Mia Mediator added a note: “Both sides met on 2 March; the CCG will send its figures.”"],
+    );
+    b.check("note-added");
+
+    // A stale form: the practice adds a note while the exhaust form is open.
+    b.click_link("Record that the informal stage is exhausted");
+    b.wait_for_text("h1", "Record that the informal stage is exhausted");
+    b.fill("#reason", "No agreement after two meetings.");
+    w.ok(
+        &app,
+        PRACTICE,
+        &id,
+        json!({"type": "add_note", "text": "We have sent our figures."}),
+    );
+    let before = state_of(&app, &w, MEDIATOR, &id);
+    b.click("form button[type=submit]");
+    b.wait_for_text(
+        ".nhsuk-error-summary",
+        "Someone else acted on this case first",
+    );
+    then_i_see(
+        &b,
+        &[
+            "Pat Practice added a note: “We have sent our figures.”",
+            "Nothing you entered has been saved. Check the case and try again.",
+        ],
+    );
+    assert_eq!(
+        b.value("#reason"),
+        "No agreement after two meetings.",
+        "what was typed is kept"
+    );
+    b.check("stale-form");
+    assert_eq!(state_of(&app, &w, MEDIATOR, &id), before, "nothing changed");
+    // The form now carries the new version: sent again, it applies.
+    b.click("form button[type=submit]");
+    b.wait_for_text(
+        ".nhsuk-notification-banner",
+        "Recorded: the informal stage is exhausted",
+    );
+    then_i_see(
+        &b,
+        &[
+            "Informal stage ended without agreement",
+            "Mia Mediator recorded that the informal stage was exhausted: “No agreement after two meetings.”",
+        ],
+    );
+    b.check("exhausted");
+    assert_eq!(state_of(&app, &w, MEDIATOR, &id).0, "informal_exhausted");
+
+    // An action form without its token changes nothing.
+    let (_, version) = state_of(&app, &w, MEDIATOR, &id);
+    b.execute(&format!(
+        "const f = document.createElement('form'); f.method = 'post';\
+         f.action = '/disputes/{later}/actions/add_note';\
+         const t = document.createElement('textarea'); t.name = 'text'; t.value = 'forged';\
+         f.appendChild(t); document.body.appendChild(f); f.submit();"
+    ));
+    b.wait_for_text("h1", "Your form could not be sent");
+    b.check("action-csrf-refused");
+    assert_eq!(state_of(&app, &w, MEDIATOR, &id).1, version);
+    let events = app
+        .get(
+            &format!("/api/v1/disputes/{later}/events"),
+            Some(w.t(MEDIATOR)),
+        )
+        .expect(200);
+    assert_eq!(events.as_array().unwrap().len(), 1, "no note was added");
+}
+
+fn a_practice_manager_files_uploads_requests_formal_resolution_and_withdraws(db: Db) {
+    let Some(app) = app(db) else { return };
+    let w = World::new(&app);
+    let other = w.file(&app, false);
+    let Some(mut b) = browser(&app, "practice-acts", db) else {
+        return;
+    };
+    when_i_sign_in(&mut b, &email(PRACTICE), PASSWORD);
+    b.wait_for_text("h1", "Our disputes");
+    b.click_link("File a dispute");
+    b.wait_for_text("h1", "File a dispute");
+    b.check("filing-form");
+    // Only a title and a date that is no date: every other problem is listed too.
+    b.fill("#title", "Enhanced services payments 2026");
+    b.fill("#matter_arose_on-day", "31");
+    b.fill("#matter_arose_on-month", "2");
+    b.fill("#matter_arose_on-year", "2026");
+    b.click("form button[type=submit]");
+    b.wait_for_text(".nhsuk-error-summary", "There is a problem");
+    let summary = b.text(".nhsuk-error-summary");
+    for line in [
+        "The other party is required",
+        "What the dispute is about is required",
+        "The description is required",
+        "The date the matter arose must be a real date",
+        "Whether the dispute relates to your contract is required (true or false)",
+    ] {
+        assert!(summary.contains(line), "{line:?} not in {summary}");
+    }
+    assert!(!summary.contains("Title"), "the title was given: {summary}");
+    assert_eq!(b.value("#title"), "Enhanced services payments 2026");
+    assert_eq!(b.value("#matter_arose_on-day"), "31");
+    assert!(
+        b.has("#respondent_id-error"),
+        "the message is beside the field"
+    );
+    b.check("filing-form-errors");
+    // A date in the future: the API's own words.
+    b.fill("#matter_arose_on-day", "1");
+    b.fill("#matter_arose_on-month", "6");
+    b.fill("#matter_arose_on-year", "2030");
+    b.select("#respondent_id", "North CCG (commissioning group)");
+    b.select("#category", "Contract");
+    b.fill(
+        "#summary",
+        "The CCG has not paid for the enhanced services we provided.",
+    );
+    b.click("#contract_related");
+    b.click("form button[type=submit]");
+    b.wait_for_text(
+        ".nhsuk-error-summary",
+        "The date the matter arose must not be in the future",
+    );
+    b.fill("#matter_arose_on-year", "2025");
+    b.click("form button[type=submit]");
+    b.wait_for_text(".nhsuk-notification-banner", "Dispute filed");
+    then_i_see(
+        &b,
+        &[
+            "Enhanced services payments 2026",
+            "Waiting for the LMC to take the case",
+            "Pat Practice filed the dispute.",
+            "North CCG",
+        ],
+    );
+    b.check("filed");
+    let id = b.path().trim_start_matches("/disputes/").to_string();
+    assert_eq!(state_of(&app, &w, PRACTICE, &id).0, "informal");
+
+    // A document: kind and file; its checksum shown after.
+    b.click_link("Add a document");
+    b.wait_for_text("h1", "Add a document");
+    b.click("form button[type=submit]");
+    b.wait_for_text(".nhsuk-error-summary", "The kind of document is required");
+    then_i_see(&b, &["The file is required"]);
+    b.check("upload-errors");
+    let dir = tempfile::tempdir().unwrap();
+    let file = dir.path().join("payments-letter.pdf");
+    let bytes = b"%PDF-1.4 the payments letter";
+    std::fs::write(&file, bytes).unwrap();
+    b.select("#kind", "Evidence");
+    b.fill("#file", file.to_str().unwrap());
+    b.click("form button[type=submit]");
+    b.wait_for_text(".nhsuk-notification-banner", "Document added");
+    use sha2::Digest;
+    let sha = hex::encode(sha2::Sha256::digest(bytes));
+    then_i_see(
+        &b,
+        &[
+            &format!("payments-letter.pdf was added. Its SHA-256 checksum is {sha}."),
+            "payments-letter.pdf",
+        ],
+    );
+    b.check("uploaded");
+
+    // The mediator exhausts stage 1; the practice asks for a panel.
+    w.walk(&app, id.clone(), "informal_exhausted");
+    b.open(&format!("/disputes/{id}"));
+    b.click_link("Request formal resolution by a panel");
+    b.wait_for_text("h1", "Request formal resolution by a panel");
+    b.fill(
+        "#grounds",
+        "The CCG withheld payment for services delivered.",
+    );
+    b.fill("#lodged_on-day", "2");
+    b.fill("#lodged_on-month", "3");
+    b.fill("#lodged_on-year", "2026");
+    b.check("request-formal");
+    b.click("form button[type=submit]");
+    b.wait_for_text(".nhsuk-notification-banner", "Formal resolution requested");
+    then_i_see(
+        &b,
+        &[
+            "Formal resolution requested: to be screened",
+            "Pat Practice requested formal resolution by a panel.",
+            "Hearing to be held by",
+        ],
+    );
+    b.check("formal-requested");
+
+    // Another case, withdrawn: the reason is needed.
+    b.open(&format!("/disputes/{other}"));
+    b.click_link("Withdraw the dispute");
+    b.wait_for_text("h1", "Withdraw the dispute");
+    b.click("form button[type=submit]");
+    b.wait_for_text(
+        ".nhsuk-error-summary",
+        "Why you are withdrawing the dispute is required",
+    );
+    b.check("withdraw-error");
+    b.fill("#reason", "We agreed with the CCG directly.");
+    b.click("form button[type=submit]");
+    b.wait_for_text(".nhsuk-notification-banner", "Dispute withdrawn");
+    then_i_see(&b, &["Withdrawn", "Pat Practice withdrew the dispute."]);
+    b.check("withdrawn");
+    assert_eq!(state_of(&app, &w, PRACTICE, &other).0, "withdrawn");
+}
+
+fn the_referral_pack_link_is_for_the_parties_once_referred(db: Db) {
+    let Some(app) = app(db) else { return };
+    let w = World::new(&app);
+    let early = w.case_at(&app, "informal_mediation");
+    let id = w.case_at(&app, "referred_to_fhsu");
+    let Some(mut b) = browser(&app, "pack", db) else {
+        return;
+    };
+    when_i_sign_in(&mut b, &email(PRACTICE), PASSWORD);
+    b.wait_for_text("h1", "Our disputes");
+    b.open(&format!("/disputes/{early}"));
+    b.wait_for_text("h1", "Prescribing budget 2025/26");
+    assert!(
+        !b.body().contains("Download the referral pack"),
+        "not before the referral"
+    );
+    b.open(&format!("/disputes/{id}"));
+    b.wait_for_text("h1", "Prescribing budget 2025/26");
+    then_i_see(
+        &b,
+        &[
+            "Referred to NHS Resolution (FHSU)",
+            "Download the referral pack",
+        ],
+    );
+    b.check("case-referred");
+    let href = b.execute(
+        "return [...document.querySelectorAll('a')].find(a => a.textContent.trim() === 'Download the referral pack').getAttribute('href');",
+    );
+    assert_eq!(href, json!(format!("/disputes/{id}/referral-pack")));
+    let session = b.cookie("ldr_session").unwrap();
+    let (status, _, zip) = get_with_cookie(
+        &app.base,
+        &format!("/disputes/{id}/referral-pack"),
+        &format!("ldr_session={session}"),
+    );
+    assert_eq!(status, 200);
+    assert!(zip.starts_with(b"PK\x03\x04"), "a zip");
+    let (status, location, _) = get_with_cookie(
+        &app.base,
+        &format!("/disputes/{id}/referral-pack"),
+        "ldr_session=0000",
+    );
+    assert_eq!(
+        (status, location.as_str()),
+        (303, "/sign-in"),
+        "not signed in"
+    );
+    b.click("button.nhsuk-header__account-button");
+    b.wait_for_text("h1", "Sign in");
+
+    when_i_sign_in(&mut b, &email(MEDIATOR), PASSWORD);
+    b.wait_for_text("h1", "Stage 1 cases");
+    b.open(&format!("/disputes/{id}"));
+    b.wait_for_text("h1", "Prescribing budget 2025/26");
+    assert!(
+        !b.body().contains("Download the referral pack"),
+        "the mediator is not sent the pack"
+    );
+    b.check("case-referred-mediator");
+}
+
 both_dbs!(
+    a_mediator_takes_a_case_adds_a_note_with_the_keyboard_and_exhausts_it,
+    a_practice_manager_files_uploads_requests_formal_resolution_and_withdraws,
+    the_referral_pack_link_is_for_the_parties_once_referred,
     the_bootstrap_admin_signs_in_on_loopback_with_the_default_cookies,
     a_mediator_signs_in_with_the_keyboard_reads_a_case_and_signs_out,
     a_practice_user_sees_our_disputes_and_another_practice_gets_the_404_page,

@@ -453,7 +453,293 @@ fn pages_answer_errors_as_pages_and_the_api_keeps_problems(db: Db) {
     assert_eq!(request(&app, "GET", "/", &jar, None).status, 303);
 }
 
+/// A multipart form posted as a browser does: the fields, then a file part `file`.
+fn multipart(
+    app: &TestApp,
+    path: &str,
+    jar: &HashMap<String, String>,
+    fields: &[(&str, &str)],
+    file: &[u8],
+) -> Answer {
+    let boundary = "----pagesBoundary7MA4YWxk";
+    let mut body = Vec::new();
+    for (k, v) in fields {
+        body.extend_from_slice(
+            format!("--{boundary}\r\nContent-Disposition: form-data; name=\"{k}\"\r\n\r\n{v}\r\n")
+                .as_bytes(),
+        );
+    }
+    body.extend_from_slice(
+        format!("--{boundary}\r\nContent-Disposition: form-data; name=\"file\"; filename=\"a.pdf\"\r\nContent-Type: application/pdf\r\n\r\n").as_bytes(),
+    );
+    body.extend_from_slice(file);
+    body.extend_from_slice(format!("\r\n--{boundary}--\r\n").as_bytes());
+    let agent: ureq::Agent = ureq::Agent::config_builder()
+        .http_status_as_error(false)
+        .max_redirects(0)
+        .build()
+        .into();
+    let cookie = jar
+        .iter()
+        .map(|(k, v)| format!("{k}={v}"))
+        .collect::<Vec<_>>()
+        .join("; ");
+    let req = ureq::http::Request::builder()
+        .method("POST")
+        .uri(app.url(path))
+        .header("Accept", "text/html")
+        .header("Cookie", cookie)
+        .header(
+            "Content-Type",
+            format!("multipart/form-data; boundary={boundary}"),
+        )
+        .body(body)
+        .unwrap();
+    let mut res = agent.run(req).expect("request");
+    let bytes = res.body_mut().read_to_vec().unwrap_or_default();
+    Answer {
+        status: res.status().as_u16(),
+        headers: res
+            .headers()
+            .iter()
+            .map(|(k, v)| (k.as_str().to_string(), v.to_str().unwrap_or("").to_string()))
+            .collect(),
+        body: String::from_utf8_lossy(&bytes).into_owned(),
+        bytes,
+    }
+}
+
+/// The session cookie of `email`, signed in through the form.
+fn jar_of(app: &TestApp, email: &str) -> HashMap<String, String> {
+    let signed = sign_in(app, "", email, common::PASSWORD);
+    HashMap::from([(
+        "ldr_session".to_string(),
+        set_cookie(&signed, "ldr_session").expect("signed in"),
+    )])
+}
+
+fn action_forms_refuse_what_they_must_change_nothing_and_never_fail(db: Db) {
+    use common::world::*;
+    let Some(app) = TestApp::spawn_with(
+        db,
+        &[
+            ("LDR_TODAY", "2026-03-02"),
+            ("LDR_INSECURE_COOKIES", "true"),
+        ],
+    ) else {
+        return;
+    };
+    let w = World::new(&app);
+    let id = w.file(&app, true);
+    let events = |app: &TestApp| {
+        app.get(
+            &format!("/api/v1/disputes/{id}/events"),
+            Some(w.t(PRACTICE)),
+        )
+        .expect(200)
+        .as_array()
+        .unwrap()
+        .len()
+    };
+    let jar = jar_of(&app, "pat.practice@ldr.test");
+    let home = request(&app, "GET", "/", &jar, None);
+    let token = form_token(&home.body);
+    assert!(
+        home.body.contains("href=\"/disputes/new\""),
+        "File a dispute"
+    );
+
+    // Forms that are not there, or not the viewer's now.
+    for (path, status) in [
+        (format!("/disputes/{id}/actions/nonsense"), 404),
+        (format!("/disputes/{id}/actions/appoint_panel"), 404),
+        ("/disputes/not-a-uuid/actions/add_note".to_string(), 404),
+        (format!("/disputes/{id}/actions/assign_mediator"), 409),
+        (format!("/disputes/{id}/actions/add_note"), 200),
+    ] {
+        let a = request(&app, "GET", &path, &jar, None);
+        assert_eq!(a.status, status, "{path}: {}", a.body);
+        assert!(a.header("content-type").unwrap().starts_with("text/html"));
+        if status == 409 {
+            assert!(a.body.contains("You cannot do this now"), "{}", a.body);
+            assert!(!a.body.contains("<textarea"), "no form to send");
+        }
+    }
+    let note = format!("/disputes/{id}/actions/add_note");
+    // No token, a wrong token: refused, nothing added.
+    for form in [
+        "text=forged&version=1",
+        "text=forged&version=1&csrf_token=nope",
+    ] {
+        let a = request(&app, "POST", &note, &jar, Some(form));
+        assert_eq!(a.status, 403, "{form}");
+        assert!(a.body.contains("Your form could not be sent"));
+    }
+    assert_eq!(events(&app), 1);
+    // The API's words, beside the field; what was typed kept.
+    let a = request(
+        &app,
+        "POST",
+        &note,
+        &jar,
+        Some(&format!("csrf_token={token}&version=1&text=")),
+    );
+    assert_eq!(a.status, 422);
+    assert!(a.body.contains("Note is required"), "{}", a.body);
+    assert!(a.body.contains("id=\"text-error\""));
+    let long = "x".repeat(10_001);
+    let a = request(
+        &app,
+        "POST",
+        &note,
+        &jar,
+        Some(&format!("csrf_token={token}&version=1&text={long}")),
+    );
+    assert_eq!(a.status, 422);
+    assert!(a.body.contains("Note must be at most 10000 characters"));
+    assert!(a.body.contains(&long), "kept");
+    // Hostile values never make a 500.
+    for form in [
+        format!("csrf_token={token}&version=-99999999999999999999&text=%00%FF"),
+        format!("csrf_token={token}&version=1&text=ok&type=withdraw&expected_version=0"),
+        format!("csrf_token={token}&version=1&lodged_on-day=99&text=%E2%80%AE"),
+    ] {
+        let a = request(&app, "POST", &note, &jar, Some(&form));
+        assert!(a.status < 500, "{form}: {}", a.status);
+    }
+    // A note, then a withdrawal drawn before it: stale, nothing changed.
+    let before = events(&app);
+    let a = request(
+        &app,
+        "POST",
+        &note,
+        &jar,
+        Some(&format!(
+            "csrf_token={token}&version={before}&text=Our+figures"
+        )),
+    );
+    assert_eq!(
+        (a.status, a.header("location").map(str::to_string)),
+        (303, Some(format!("/disputes/{id}?done=add_note")))
+    );
+    let a = request(
+        &app,
+        "POST",
+        &format!("/disputes/{id}/actions/withdraw"),
+        &jar,
+        Some(&format!(
+            "csrf_token={token}&version={before}&reason=Settled"
+        )),
+    );
+    assert_eq!(a.status, 409);
+    assert!(
+        a.body.contains("Someone else acted on this case first"),
+        "{}",
+        a.body
+    );
+    assert!(a.body.contains("Pat Practice added a note: “Our figures”"));
+    let d = app
+        .get(&format!("/api/v1/disputes/{id}"), Some(w.t(PRACTICE)))
+        .expect(200);
+    assert_eq!(d["state"], "informal");
+
+    // Filing: hostile values are refused in words, never a 500, nothing filed.
+    let filed = |app: &TestApp| {
+        app.get("/api/v1/disputes", Some(w.t(PRACTICE))).expect(200)["items"]
+            .as_array()
+            .map_or(0, Vec::len)
+    };
+    let n = filed(&app);
+    let a = request(
+        &app,
+        "POST",
+        "/disputes/new",
+        &jar,
+        Some(&format!(
+            "csrf_token={token}&title=t&respondent_id=..%2Fx&category=nonsense&summary=s\
+             &matter_arose_on-day=99&matter_arose_on-month=99&matter_arose_on-year=99999\
+             &contract_related=maybe&appellant_id=someone-else"
+        )),
+    );
+    assert_eq!(a.status, 422, "{}", a.body);
+    for text in [
+        "The date the matter arose must be a real date",
+        "Whether the dispute relates to your contract must be true or false",
+        "What the dispute is about must be one of",
+    ] {
+        assert!(a.body.contains(text), "{text}: {}", a.body);
+    }
+    assert_eq!(filed(&app), n);
+    let a = request(&app, "POST", "/disputes/new", &jar, Some("title=t"));
+    assert_eq!(a.status, 403, "no token");
+
+    // Uploads: without the token nothing is stored; not multipart is said in words.
+    let docs = |app: &TestApp| {
+        app.get(
+            &format!("/api/v1/disputes/{id}/documents"),
+            Some(w.t(PRACTICE)),
+        )
+        .expect(200)
+        .as_array()
+        .unwrap()
+        .len()
+    };
+    let up = format!("/disputes/{id}/documents");
+    let a = multipart(&app, &up, &jar, &[("kind", "evidence")], b"%PDF-1.4 x");
+    assert_eq!(a.status, 403);
+    let a = multipart(
+        &app,
+        &up,
+        &jar,
+        &[("csrf_token", &token), ("kind", "record")],
+        b"%PDF-1.4 x",
+    );
+    assert_eq!(a.status, 422, "a record is the panel's");
+    assert!(a.body.contains("The kind of document"), "{}", a.body);
+    assert_eq!(docs(&app), 0);
+    let a = request(
+        &app,
+        "POST",
+        &up,
+        &jar,
+        Some(&format!("csrf_token={token}")),
+    );
+    assert_eq!(a.status, 415);
+    assert!(a.body.contains("multipart/form-data"));
+    let a = multipart(
+        &app,
+        &up,
+        &jar,
+        &[("csrf_token", &token), ("kind", "evidence")],
+        b"%PDF-1.4 x",
+    );
+    assert_eq!(a.status, 303);
+    assert_eq!(docs(&app), 1);
+
+    // A mediator does not file, and is not offered the form.
+    let jar = jar_of(&app, "mia.mediator@ldr.test");
+    let a = request(&app, "GET", "/disputes/new", &jar, None);
+    assert_eq!(a.status, 403);
+    assert!(a
+        .body
+        .contains("Only practice users and commissioners file disputes"));
+    assert!(!a.body.contains("name=\"title\""));
+    let a = request(
+        &app,
+        "GET",
+        &format!("/disputes/{id}/referral-pack"),
+        &jar,
+        None,
+    );
+    assert!(
+        a.status >= 400 && a.status < 500,
+        "no pack before the referral: {}",
+        a.status
+    );
+}
+
 both_dbs!(
+    action_forms_refuse_what_they_must_change_nothing_and_never_fail,
     cookies_are_secure_by_default_and_assets_are_served_hashed_and_immutable,
     a_session_ends_when_idle_too_long_or_too_old,
     sign_in_refusals_change_nothing_and_share_the_apis_throttle,

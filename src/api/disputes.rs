@@ -346,13 +346,8 @@ pub async fn create_dispute(
     let limits = state.clone();
     let (out, filed) = state
         .db_as(who, move |c, caller| {
-            // Each filing e-mails the respondent and the LMC: throttled per user and
-            // organisation, before anything is read or written.
-            limits
-                .limits
-                .check(Action::File, &caller.user_id, &caller.org_id)?;
             let key = key.as_ref().map(|k| k.as_bytes());
-            let f = filing::file(c, &parts.ctx(), caller, key, &body)?;
+            let f = file_dispute(&limits.limits, c, &parts.ctx(), caller, key, &body)?;
             let out = represent(c, caller, &f.dispute, &f.parties)?;
             Ok((
                 out,
@@ -365,6 +360,42 @@ pub async fn create_dispute(
         tracing::info!(dispute_id = %id, actor = %actor, "dispute filed");
     }
     Ok(json_answer(StatusCode::CREATED, out))
+}
+
+/// Files a dispute as `caller`: the API's `POST /disputes` and the filing page alike. Each
+/// filing e-mails the respondent and the LMC, so it is throttled per user and organisation
+/// before anything is read or written.
+pub fn file_dispute(
+    limits: &super::limits::Limits,
+    c: &mut DbConn,
+    ctx: &service::Ctx,
+    caller: &Caller,
+    key: Option<&[u8]>,
+    body: &Value,
+) -> ApiResult<filing::Filed> {
+    limits.check(Action::File, &caller.user_id, &caller.org_id)?;
+    Ok(filing::file(c, ctx, caller, key, body)?)
+}
+
+/// Applies the event `body` to the dispute `id` as `caller`: the API's
+/// `POST /disputes/{id}/events` and the pages' action forms alike. An event that e-mails
+/// people is throttled per user and organisation first.
+pub fn apply_event(
+    limits: &super::limits::Limits,
+    c: &mut DbConn,
+    ctx: &service::Ctx,
+    caller: &Caller,
+    id: &str,
+    body: &Value,
+) -> ApiResult<events::Applied> {
+    let event = body
+        .get("type")
+        .and_then(Value::as_str)
+        .and_then(EventType::parse);
+    if event.is_some_and(notifies) {
+        limits.check(Action::Notify, &caller.user_id, &caller.org_id)?;
+    }
+    Ok(events::apply(c, ctx, caller, id, body)?)
 }
 
 // ------------------------------------------------------------------ listing
@@ -657,17 +688,11 @@ pub async fn post_event(
     let throttle = state.clone();
     let (out, applied) = state
         .db_as(who, move |c, caller| {
-            // An event that e-mails people is throttled per user and organisation.
             let event = body
                 .get("type")
                 .and_then(Value::as_str)
                 .and_then(EventType::parse);
-            if event.is_some_and(notifies) {
-                throttle
-                    .limits
-                    .check(Action::Notify, &caller.user_id, &caller.org_id)?;
-            }
-            let applied = events::apply(c, &parts.ctx(), caller, &id, &body)?;
+            let applied = apply_event(&throttle.limits, c, &parts.ctx(), caller, &id, &body)?;
             let out = represent(c, caller, &applied.dispute, &applied.parties)?;
             Ok((out, (applied, event, caller.user_id.clone())))
         })
@@ -799,7 +824,41 @@ pub async fn upload_document(
     req: HttpRequest,
     payload: web::Payload,
 ) -> ApiResult<HttpResponse> {
-    let id = id.into_inner();
+    let received = receive_upload(&state, &caller, id.into_inner(), &req, payload).await?;
+    let stored = store_upload(&state, &caller, received).await?;
+    Ok(
+        HttpResponse::Created().json(json!({"id": stored.id, "name": stored.name,
+        "kind": stored.kind, "size": stored.size, "sha256": stored.sha256})),
+    )
+}
+
+/// An upload received and spooled, not yet checked or stored (see [`receive_upload`]).
+pub struct Received {
+    pub dispute: Dispute,
+    pub upload: docs::Upload,
+    /// Held until the document is stored: uploads at once are bounded.
+    _permit: tokio::sync::OwnedSemaphorePermit,
+}
+
+/// A document stored.
+pub struct Stored {
+    pub id: String,
+    pub name: String,
+    pub kind: DocumentKind,
+    pub size: i64,
+    pub sha256: String,
+}
+
+/// The first half of an upload (the API's and the upload page's): throttled, the dispute
+/// visible and open for documents before a byte is read, then the multipart body spooled
+/// within `LDR_UPLOAD_TIMEOUT_SECONDS` under one of the upload permits.
+pub async fn receive_upload(
+    state: &AppState,
+    caller: &Caller,
+    id: String,
+    req: &HttpRequest,
+    payload: web::Payload,
+) -> ApiResult<Received> {
     state
         .limits
         .check(Action::Upload, &caller.user_id, &caller.org_id)?;
@@ -827,7 +886,7 @@ pub async fn upload_document(
             "A document may be at most 20 MiB.".into(),
         ));
     }
-    let _permit = docs::upload_permit(&state).await?;
+    let permit = docs::upload_permit(state).await?;
     let secs = state.cfg.upload_timeout_seconds;
     let dir = state.cfg.data_dir.join("uploads");
     let upload = match tokio::time::timeout(
@@ -844,6 +903,26 @@ pub async fn upload_document(
             )));
         }
     };
+    Ok(Received {
+        dispute: d,
+        upload,
+        _permit: permit,
+    })
+}
+
+/// The second half of an upload: its `kind` and `file` checked (every problem listed), then
+/// the document written, decided again under the dispute's row.
+pub async fn store_upload(
+    state: &AppState,
+    caller: &Caller,
+    received: Received,
+) -> ApiResult<Stored> {
+    let Received {
+        dispute: d,
+        upload,
+        _permit,
+    } = received;
+    let id = d.id.clone();
     let mut errs = Vec::new();
     match &upload.kind {
         Some(k) if DOCUMENT_KINDS.contains(&k.as_str()) => {}
@@ -873,7 +952,7 @@ pub async fn upload_document(
             "an upload passed validation without its parts".into(),
         ));
     };
-    if !visibility::can_see_document(&caller, &d, kind) {
+    if !visibility::can_see_document(caller, &d, kind) {
         return Err(panel_kind_refused(kind));
     }
     let doc_id = uuid::Uuid::new_v4().to_string();
@@ -917,8 +996,13 @@ pub async fn upload_document(
         })
         .await?;
     tracing::info!(document_id = %doc_id, dispute_id = %d.id, size, "document uploaded");
-    Ok(HttpResponse::Created()
-        .json(json!({"id": doc_id, "name": name, "kind": kind, "size": size, "sha256": sha})))
+    Ok(Stored {
+        id: doc_id,
+        name,
+        kind,
+        size,
+        sha256: sha,
+    })
 }
 
 /// The dispute's documents (metadata) that the caller may see: a `record` only the panel, its

@@ -143,6 +143,18 @@ pub struct Spooled {
 pub struct Upload {
     pub kind: Option<String>,
     pub file: Option<Spooled>,
+    /// Every other short field, by name (the upload page's `csrf_token`).
+    pub fields: Vec<(String, String)>,
+}
+
+impl Upload {
+    /// The value of the other field `name`.
+    pub fn field(&self, name: &str) -> Option<&str> {
+        self.fields
+            .iter()
+            .find(|(n, _)| n == name)
+            .map(|(_, v)| v.as_str())
+    }
 }
 
 /// A file being spooled: written and hashed on the blocking pool, a chunk at a time.
@@ -220,6 +232,7 @@ pub async fn read_upload(
     let mut mp = actix_multipart::Multipart::new(headers, payload);
     let mut kind: Option<String> = None;
     let mut file: Option<Spooled> = None;
+    let mut fields = Vec::new();
     let mut parts = 0;
     while let Some(field) = mp.next().await {
         let mut field = field.map_err(malformed)?;
@@ -236,6 +249,10 @@ pub async fn read_upload(
                     "One file per upload: this request has a second file part. Send each document in a request of its own.".into(),
                 ));
             }
+            // A browser's form with no file chosen sends a file part with an empty name.
+            let unnamed = field.content_disposition().is_none_or(|cd| {
+                cd.get_filename().is_none_or(str::is_empty) && cd.get_filename_ext().is_none()
+            });
             let fname = part_file_name(field.content_disposition());
             let content_type =
                 served_type(field.content_type().map(|m| m.essence_str()).unwrap_or(""));
@@ -258,6 +275,9 @@ pub async fn read_upload(
             if !buf.is_empty() {
                 (spool, _) = spool.write(buf).await?;
             }
+            if unnamed && spool.size == 0 {
+                continue;
+            }
             file = Some(Spooled {
                 file: spool.file,
                 size: spool.size,
@@ -274,12 +294,16 @@ pub async fn read_upload(
                 }
                 buf.extend_from_slice(&chunk);
             }
+            let value = String::from_utf8_lossy(&buf).trim().to_string();
             if name == "kind" {
-                kind = Some(String::from_utf8_lossy(&buf).trim().to_string());
+                // An empty kind (a form's unchosen select) is no kind.
+                kind = Some(value).filter(|v| !v.is_empty());
+            } else {
+                fields.push((name, value));
             }
         }
     }
-    Ok(Upload { kind, file })
+    Ok(Upload { kind, file, fields })
 }
 
 /// Copies a spooled file into the database as chunks `0..` of `document_id` (inside the

@@ -84,7 +84,27 @@ pub async fn referral_pack(
     id: web::Path<String>,
     req: HttpRequest,
 ) -> ApiResult<HttpResponse> {
-    let id = id.into_inner();
+    let built = build(&state, caller, id.into_inner()).await?;
+    built.respond(&req)
+}
+
+/// A referral pack built into its temporary file, ready to be sent.
+pub struct Built {
+    file: std::fs::File,
+    name: String,
+}
+
+/// May `caller` download the referral pack of `d` now: a party, the panel's secretary or an
+/// admin, once the dispute has been referred (the rule of `GET /disputes/{id}/referral-pack`,
+/// which the case page's link follows).
+pub fn may_download(caller: &Caller, d: &Dispute) -> bool {
+    reader_for(caller, d).is_ok() && pack::available(d)
+}
+
+/// Builds the pack of the dispute `id` for `caller` (the API's route and the pages' alike):
+/// 404 when the caller may not see the dispute, 403 when they may see it but are not one of
+/// the pack's readers, 409 before the referral.
+pub async fn build(state: &AppState, caller: Caller, id: String) -> ApiResult<Built> {
     let dir = state.cfg.data_dir.clone();
     let (file, name, size) = state
         .db(move |c| {
@@ -105,14 +125,21 @@ pub async fn referral_pack(
         })
         .await?;
     tracing::info!(file = %name, size, "referral pack built");
-    let named = actix_files::NamedFile::from_file(file, &name)
-        .map_err(ApiError::internal)?
-        .set_content_type("application/zip".parse().map_err(ApiError::internal)?)
-        .set_content_disposition(ContentDisposition {
-            disposition: DispositionType::Attachment,
-            parameters: vec![DispositionParam::Filename(name)],
-        })
-        .use_etag(false)
-        .use_last_modified(false);
-    Ok(named.respond_to(&req).map_into_boxed_body())
+    Ok(Built { file, name })
+}
+
+impl Built {
+    /// The pack as an attachment, streamed from its file.
+    pub fn respond(self, req: &HttpRequest) -> ApiResult<HttpResponse> {
+        let named = actix_files::NamedFile::from_file(self.file, &self.name)
+            .map_err(ApiError::internal)?
+            .set_content_type("application/zip".parse().map_err(ApiError::internal)?)
+            .set_content_disposition(ContentDisposition {
+                disposition: DispositionType::Attachment,
+                parameters: vec![DispositionParam::Filename(self.name)],
+            })
+            .use_etag(false)
+            .use_last_modified(false);
+        Ok(named.respond_to(req).map_into_boxed_body())
+    }
 }

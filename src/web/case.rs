@@ -23,7 +23,7 @@ fn uuid(id: &str) -> PageResult<String> {
         .map_err(|_| PageError::NotFound)
 }
 
-fn timestamp(t: &chrono::NaiveDateTime) -> String {
+pub fn timestamp(t: &chrono::NaiveDateTime) -> String {
     let local = t.and_utc().with_timezone(&chrono_tz::Europe::London);
     format!(
         "{} at {}",
@@ -41,16 +41,27 @@ fn size(bytes: i64) -> String {
 }
 
 /// `GET /disputes/{id}`.
+/// `?done=` names what was just done (an event, `upload`, `file`): the page opens with a
+/// banner saying so; `&document=` names the document just added, whose checksum it shows.
 pub async fn page_handler(
     state: web::Data<AppState>,
     who: SignedIn,
     id: web::Path<String>,
+    req: actix_web::HttpRequest,
 ) -> HttpResponse {
-    let res = case_page(&state, &who, &id).await;
+    let query = web::Query::<HashMap<String, String>>::from_query(req.query_string())
+        .map(|q| q.into_inner())
+        .unwrap_or_default();
+    let res = case_page(&state, &who, &id, &query).await;
     super::answer(&who, res)
 }
 
-async fn case_page(state: &AppState, who: &SignedIn, id: &str) -> PageResult<HttpResponse> {
+async fn case_page(
+    state: &AppState,
+    who: &SignedIn,
+    id: &str,
+    query: &HashMap<String, String>,
+) -> PageResult<HttpResponse> {
     let id = uuid(id)?;
     let caller = who.caller.clone();
     let read = state
@@ -87,11 +98,23 @@ async fn case_page(state: &AppState, who: &SignedIn, id: &str) -> PageResult<Htt
                     }))
                 })
                 .collect::<Result<_, ApiError>>()?;
-            let actions: Vec<&str> =
+            let mut actions: Vec<Value> =
                 workflow::allowed(d.state, &visibility::relations(&caller, &d))
                     .into_iter()
-                    .map(words::action)
+                    .map(|e| match super::actions::event_form(e) {
+                        Some(_) => json!({"text": words::action(e),
+                            "href": format!("/disputes/{}/actions/{}", d.id, e.as_str())}),
+                        None => json!({"text": words::action(e),
+                            "note": "not on these pages yet: through the API for now"}),
+                    })
                     .collect();
+            if !d.state.is_terminal() {
+                actions.push(json!({"text": "Add a document", "href": format!("/disputes/{}/documents/new", d.id)}));
+            }
+            if crate::api::referral_pack::may_download(&caller, &d) {
+                actions.push(json!({"text": "Download the referral pack",
+                    "href": format!("/disputes/{}/referral-pack", d.id), "download": true}));
+            }
             let documents: Vec<Value> = documents
                 .iter()
                 .map(|m| {
@@ -170,7 +193,24 @@ async fn case_page(state: &AppState, who: &SignedIn, id: &str) -> PageResult<Htt
             json!({"subject": n["subject"], "to": to.join(", "), "status": status, "when": queued})
         })
         .collect();
+    let banner = query
+        .get("done")
+        .and_then(|done| super::actions::done_banner(done))
+        .map(|heading| {
+            let text = query
+                .get("document")
+                .and_then(|doc| documents.iter().find(|m| m["id"] == doc.as_str()))
+                .map(|m| {
+                    format!(
+                        "{} was added. Its SHA-256 checksum is {}.",
+                        m["name"].as_str().unwrap_or(""),
+                        m["sha256"].as_str().unwrap_or("")
+                    )
+                });
+            json!({"heading": heading, "text": text})
+        });
     let data = json!({
+        "banner": banner,
         "title": d.title,
         "user": who.layout(),
         "csrf": who.csrf,

@@ -47,17 +47,34 @@ fn heading(c: &Caller) -> (&'static str, &'static str) {
     }
 }
 
-/// `GET /`.
-pub async fn home(state: web::Data<AppState>, who: SignedIn) -> PageResult<HttpResponse> {
+/// `GET /`; `?sort=newest` lists the newest cases first (the default is the oldest first,
+/// the ones open longest at the top).
+pub async fn home(
+    state: web::Data<AppState>,
+    who: SignedIn,
+    req: actix_web::HttpRequest,
+) -> PageResult<HttpResponse> {
+    let newest =
+        web::Query::<std::collections::HashMap<String, String>>::from_query(req.query_string())
+            .ok()
+            .and_then(|q| q.get("sort").cloned())
+            .is_some_and(|s| s == "newest");
     let caller = who.caller.clone();
     let (rows, names, total) = state
         .db(move |c| {
-            let stored: Vec<DisputeRow> = disputes::table
+            let query = disputes::table
                 .select(DisputeRow::as_select())
                 .filter(visibility::visible_condition(&caller))
-                .order((disputes::created_at.asc(), disputes::id.asc()))
-                .limit(MAX_CASES)
-                .load(c)?;
+                .limit(MAX_CASES);
+            let stored: Vec<DisputeRow> = if newest {
+                query
+                    .order((disputes::created_at.desc(), disputes::id.desc()))
+                    .load(c)?
+            } else {
+                query
+                    .order((disputes::created_at.asc(), disputes::id.asc()))
+                    .load(c)?
+            };
             // A stored dispute that does not read is an error, never a default.
             let rows = stored
                 .into_iter()
@@ -119,9 +136,17 @@ pub async fn home(state: web::Data<AppState>, who: SignedIn) -> PageResult<HttpR
         "heading": title,
         "intro": intro,
         "mediator": mediator,
+        "may_file": who.caller.has(Role::PracticeUser) || who.caller.has(Role::Commissioner),
+        "sort": if newest {
+            json!({"aria": "ascending", "href": "/?sort=oldest", "now": "newest first",
+                   "other": "Show the oldest first"})
+        } else {
+            json!({"aria": "descending", "href": "/?sort=newest", "now": "oldest first",
+                   "other": "Show the newest first"})
+        },
         "cases": cases,
         "more": (total > rows.len() as i64).then(|| format!(
-            "Showing the oldest {} of {total} cases.", rows.len()
+            "Showing the {} {} of {total} cases.", if newest { "newest" } else { "oldest" }, rows.len()
         )),
     });
     Ok(page(StatusCode::OK, "home", &data))

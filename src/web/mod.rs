@@ -8,7 +8,10 @@
 //! - [`session`]: sign-in sessions (a random id in a cookie, its hash in `sessions`), the
 //!   [`session::SignedIn`] extractor and the forms' CSRF tokens;
 //! - [`signin`], [`home`], [`case`]: the pages; [`words`]: every state, event, action and
-//!   deadline in the words people use, in one place.
+//!   deadline in the words people use, in one place;
+//! - [`actions`]: the case's action forms, the upload form and the referral pack's download;
+//!   [`filing`]: filing a dispute; [`forms`]: what every form shares (fields, the date input,
+//!   refusals as the error summary).
 //!
 //! An action form (take a case, add a note, …) is a `POST` handler that takes
 //! [`session::SignedIn`] and the form, checks the form's token with
@@ -16,8 +19,11 @@
 //! the one service function `POST /api/v1/disputes/{id}/events` calls; a refusal renders the
 //! same page with the error summary, success redirects (`303`) to the case page.
 
+pub mod actions;
 pub mod assets;
 pub mod case;
+pub mod filing;
+pub mod forms;
 pub mod home;
 pub mod session;
 pub mod signin;
@@ -47,7 +53,24 @@ pub fn routes(cfg: &mut web::ServiceConfig) {
             .route(web::post().to(signin::submit)),
     )
     .service(web::resource("/sign-out").route(web::post().to(signin::sign_out)))
+    .service(
+        web::resource("/disputes/new")
+            .route(web::get().to(filing::form))
+            .route(web::post().to(filing::submit)),
+    )
     .service(web::resource("/disputes/{id}").route(web::get().to(case::page_handler)))
+    .service(
+        web::resource("/disputes/{id}/actions/{event}")
+            .route(web::get().to(actions::form))
+            .route(web::post().to(actions::submit)),
+    )
+    .service(
+        web::resource("/disputes/{id}/documents/new").route(web::get().to(actions::upload_page)),
+    )
+    .service(web::resource("/disputes/{id}/documents").route(web::post().to(actions::upload)))
+    .service(
+        web::resource("/disputes/{id}/referral-pack").route(web::get().to(actions::referral_pack)),
+    )
     .service(web::resource("/documents/{id}").route(web::get().to(case::download)))
     .service(
         web::resource("/assets/{name:.+}")

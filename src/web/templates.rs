@@ -105,7 +105,7 @@ mod tests {
     fn every_page_template_compiles() {
         let t = super::templates();
         assert!(t.broken.is_empty(), "{:?}", t.broken);
-        for page in ["sign_in", "home", "case", "error"] {
+        for page in ["sign_in", "home", "case", "error", "form"] {
             assert!(t.names().iter().any(|n| n == page), "{page}");
         }
     }

@@ -218,6 +218,34 @@ impl Browser {
             .unwrap_or_else(|e| panic!("{css}: {e}"));
     }
 
+    /// Chooses the option shown as `label` of the select `css`.
+    pub fn select(&self, css: &str, label: &str) {
+        let c = self.c();
+        self.block(async {
+            c.find(Locator::Css(css))
+                .await?
+                .select_by_label(label)
+                .await
+        })
+        .unwrap_or_else(|e| panic!("{css} {label:?}: {e}"));
+    }
+
+    /// Whether an element matches `css` on the page in view.
+    pub fn has(&self, css: &str) -> bool {
+        let c = self.c();
+        self.block(async { c.find_all(Locator::Css(css)).await })
+            .map(|v| !v.is_empty())
+            .unwrap_or(false)
+    }
+
+    /// The tag name of the focused element, lower case.
+    pub fn focused_tag(&self) -> String {
+        self.execute("return document.activeElement.tagName.toLowerCase();")
+            .as_str()
+            .unwrap_or("")
+            .to_string()
+    }
+
     /// Follows the link whose text is `text`.
     pub fn click_link(&self, text: &str) {
         let c = self.c();

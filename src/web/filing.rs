@@ -1,0 +1,236 @@
+//! `/disputes/new`: filing a dispute, for practice users and commissioners, through the API's
+//! own code (`api::disputes::file_dispute`: the same throttle, then `service::filing::file`).
+//! The other party is chosen by name from the organisations that can be one; the matter's
+//! date is the NHS.UK date input. The form carries an idempotency key drawn with it, so that
+//! sending it twice (a double click, a reload) files one dispute.
+
+use super::forms::{self, Field, Input, Problem, Sent};
+use super::session::{self, SignedIn};
+use super::{words, PageResult};
+use crate::api::disputes::file_dispute;
+use crate::api::AppState;
+use crate::db::schema::organisations;
+use crate::domain::dispute::Category;
+use crate::domain::fields::Choice;
+use crate::domain::roles::Role;
+use actix_web::http::StatusCode;
+use actix_web::{web, HttpResponse};
+use diesel::prelude::*;
+use serde_json::{json, Value};
+
+/// The API's fields the form does not show, named for their messages.
+const HIDDEN_LABELS: [(&str, &str); 1] = [("appellant_id", "Your organisation")];
+
+/// Whether `who` may file (the service's own rule: a practice user or a commissioner).
+fn may_file(who: &SignedIn) -> bool {
+    who.caller.has(Role::PracticeUser) || who.caller.has(Role::Commissioner)
+}
+
+/// The organisations that can be the other party of a dispute filed by `who`'s organisation:
+/// active practices and commissioning groups (a commissioner's dispute is with a practice),
+/// never their own, by name.
+async fn other_parties(state: &AppState, who: &SignedIn) -> PageResult<Vec<(String, String)>> {
+    let own = who.caller.org_id.clone();
+    let rows: Vec<(String, String, String)> = state
+        .db(move |c| {
+            let own_kind: Option<String> = organisations::table
+                .find(&own)
+                .select(organisations::kind)
+                .first(c)
+                .optional()?;
+            let kinds: Vec<&str> = match own_kind.as_deref() {
+                Some("commissioner") => vec!["practice"],
+                _ => vec!["commissioner", "practice"],
+            };
+            Ok(organisations::table
+                .filter(organisations::active.eq(true))
+                .filter(organisations::kind.eq_any(kinds))
+                .filter(organisations::id.ne(&own))
+                .order((organisations::name.asc(), organisations::id.asc()))
+                .select((organisations::id, organisations::name, organisations::kind))
+                .load(c)?)
+        })
+        .await?;
+    Ok(rows
+        .into_iter()
+        .map(|(id, name, kind)| {
+            let what = if kind == "practice" {
+                "practice"
+            } else {
+                "commissioning group"
+            };
+            (id, format!("{name} ({what})"))
+        })
+        .collect())
+}
+
+fn fields(parties: Vec<(String, String)>) -> Vec<Field> {
+    let categories = <Category as Choice>::NAMES
+        .iter()
+        .map(|c| (c.to_string(), words::category(c).to_string()))
+        .collect();
+    vec![
+        Field::new(
+            "title",
+            "Title",
+            "A few words that name the dispute, for example “Prescribing budget 2025/26”.",
+            Input::Text,
+        ),
+        Field::new(
+            "respondent_id",
+            "The other party",
+            "The commissioning group or practice your organisation is in dispute with.",
+            Input::Select(parties),
+        ),
+        Field::new("category", "What is it about?", "", Input::Select(categories))
+            .called("What the dispute is about"),
+        Field::new(
+            "summary",
+            "Describe the dispute",
+            "What happened, and what you want to happen. The other party and the LMC will read this.",
+            Input::Textarea,
+        )
+        .called("The description"),
+        Field::new(
+            "matter_arose_on",
+            "The date the matter arose",
+            "For example, 1 6 2025. The time limit for referring the dispute to NHS Resolution runs from it.",
+            Input::Date,
+        ),
+        Field::new(
+            "contract_related",
+            "Does the dispute relate directly to your GMS, PMS or APMS contract?",
+            "",
+            Input::Radios(vec![
+                ("true".into(), "Yes".into(), String::new()),
+                ("false".into(), "No".into(), String::new()),
+            ]),
+        )
+        .called("Whether the dispute relates to your contract"),
+    ]
+}
+
+fn render(
+    who: &SignedIn,
+    fields: &[Field],
+    sent: &Sent,
+    problems: &[Problem],
+    status: StatusCode,
+) -> HttpResponse {
+    let allowed = may_file(who);
+    let intro = if allowed {
+        vec![
+            "The dispute starts at stage 1: the LMC of the practice's area is told, and one of its \
+             mediators takes the case to help the parties agree."
+                .to_string(),
+        ]
+    } else {
+        vec!["Only practice users and commissioners file disputes.".to_string()]
+    };
+    let key = sent
+        .get("idempotency_key")
+        .filter(|k| !k.is_empty() && k.len() <= 200)
+        .cloned()
+        .unwrap_or_else(session::random_token);
+    forms::render_form(
+        forms::FormPage {
+            who,
+            heading: "File a dispute",
+            caption: None,
+            breadcrumbs: json!([{"href": "/", "text": "Your cases"}]),
+            back: ("/".into(), "Back to your cases".into()),
+            intro,
+            action: "/disputes/new".into(),
+            button: "File the dispute",
+            warning: false,
+            multipart: false,
+            allowed,
+            hidden: vec![("idempotency_key", key)],
+        },
+        fields,
+        sent,
+        problems,
+        status,
+    )
+}
+
+/// `GET /disputes/new`.
+pub async fn form(state: web::Data<AppState>, who: SignedIn) -> HttpResponse {
+    let res = async {
+        let parties = other_parties(&state, &who).await?;
+        let status = if may_file(&who) {
+            StatusCode::OK
+        } else {
+            StatusCode::FORBIDDEN
+        };
+        Ok(render(&who, &fields(parties), &Sent::new(), &[], status))
+    }
+    .await;
+    super::answer(&who, res)
+}
+
+/// `POST /disputes/new`.
+pub async fn submit(
+    state: web::Data<AppState>,
+    who: SignedIn,
+    sent: web::Form<Sent>,
+) -> HttpResponse {
+    let res = async {
+        let sent = sent.into_inner();
+        who.check_csrf(sent.get("csrf_token").map_or("", String::as_str))?;
+        let fields = fields(other_parties(&state, &who).await?);
+        let (mut body, own) = forms::body_of(&fields, &sent);
+        body.insert("appellant_id".into(), json!(who.caller.org_id));
+        // The radios' "true"/"false" are the API's booleans; anything else is sent as it is,
+        // and refused as the API refuses it.
+        if let Some(v) = body.get("contract_related").and_then(Value::as_str) {
+            let b = match v {
+                "true" => json!(true),
+                "false" => json!(false),
+                other => json!(other),
+            };
+            body.insert("contract_related".into(), b);
+        }
+        for p in &own {
+            if let Some(f) = &p.field {
+                body.insert(f.clone(), json!("not a date"));
+            }
+        }
+        let body = Value::Object(body);
+        let key = sent
+            .get("idempotency_key")
+            .map(|k| k.as_bytes().to_vec())
+            .filter(|k| !k.is_empty());
+        let (caller, parts, limits) = (who.caller.clone(), state.ctx_parts(), state.clone());
+        let filed = state
+            .db(move |c| {
+                let f = file_dispute(
+                    &limits.limits,
+                    c,
+                    &parts.ctx(),
+                    &caller,
+                    key.as_deref(),
+                    &body,
+                )?;
+                Ok((f.dispute.id, f.created))
+            })
+            .await;
+        match filed {
+            Ok((id, created)) => {
+                if created {
+                    state.mail_wakeup.notify_one();
+                    tracing::info!(dispute_id = %id, actor = %who.caller.user_id, "dispute filed (web)");
+                }
+                Ok(super::signin::see_other(&format!("/disputes/{id}?done=file")))
+            }
+            Err(e) => {
+                let status = actix_web::ResponseError::status_code(&e);
+                let api = forms::problems_of(e, &fields, &HIDDEN_LABELS)?;
+                let problems = forms::merge(&fields, own, api);
+                Ok(render(&who, &fields, &sent, &problems, status))
+            }
+        }
+    }
+    .await;
+    super::answer(&who, res)
+}

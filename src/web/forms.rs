@@ -1,0 +1,407 @@
+//! What every form page shares: its fields as the templates draw them (the NHS.UK text input,
+//! textarea, date input, radios, select and file upload, each with its hint and its error
+//! beside it), the NHS.UK date input's three boxes read into the `YYYY-MM-DD` the API takes,
+//! and a refusal of the API's code turned into the error summary's lines.
+//!
+//! A refused form keeps what was typed, lists every problem at the top (each linked to its
+//! field) and says each again beside its field, in the words the API uses ("Reason is
+//! required", "The date the matter arose must not be in the future").
+
+use super::session::SignedIn;
+use super::{page, PageError};
+use crate::api::error::ApiError;
+use actix_web::http::StatusCode;
+use actix_web::HttpResponse;
+use serde_json::{json, Map, Value};
+use std::collections::HashMap;
+
+/// How a field is entered.
+#[derive(Debug, Clone)]
+pub enum Input {
+    /// One line of text.
+    Text,
+    /// Several lines.
+    Textarea,
+    /// The NHS.UK date input: `NAME-day`, `NAME-month`, `NAME-year`.
+    Date,
+    /// One of several choices: (value, label, hint).
+    Radios(Vec<(String, String, String)>),
+    /// A select: (value, label); the first option is an empty "Choose" line.
+    Select(Vec<(String, String)>),
+    /// A file (multipart forms only).
+    File,
+}
+
+/// One field of a form. `name` is the API's field name, also the input's `name` and `id`.
+#[derive(Debug, Clone)]
+pub struct Field {
+    pub name: &'static str,
+    pub label: &'static str,
+    /// The field as its error messages name it (the label, unless that is a question).
+    pub noun: &'static str,
+    pub hint: &'static str,
+    pub input: Input,
+}
+
+impl Field {
+    pub fn new(name: &'static str, label: &'static str, hint: &'static str, input: Input) -> Field {
+        Field {
+            name,
+            label,
+            noun: label,
+            hint,
+            input,
+        }
+    }
+
+    /// Names the field `noun` in its error messages ("Mode is required").
+    pub fn called(mut self, noun: &'static str) -> Field {
+        self.noun = noun;
+        self
+    }
+
+    /// The id the error summary links to: the field's input (a date's day box).
+    pub fn anchor(&self) -> String {
+        match self.input {
+            Input::Date => format!("{}-day", self.name),
+            _ => self.name.to_string(),
+        }
+    }
+}
+
+/// The values a form was sent with (a urlencoded body, or a multipart upload's short fields).
+pub type Sent = HashMap<String, String>;
+
+/// Three boxes of the date input that do not make a real date.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct NotADate;
+
+/// The NHS.UK date input's three boxes as `YYYY-MM-DD`: `Ok(None)` when all are empty,
+/// `Err` when they do not make a real date.
+pub fn date_of(sent: &Sent, name: &str) -> Result<Option<String>, NotADate> {
+    let part = |p: &str| {
+        sent.get(&format!("{name}-{p}"))
+            .map(|v| v.trim().to_string())
+            .unwrap_or_default()
+    };
+    let (d, m, y) = (part("day"), part("month"), part("year"));
+    if d.is_empty() && m.is_empty() && y.is_empty() {
+        return Ok(None);
+    }
+    let num = |s: &str, max_len: usize| -> Result<u32, NotADate> {
+        if s.is_empty() || s.len() > max_len || !s.bytes().all(|b| b.is_ascii_digit()) {
+            return Err(NotADate);
+        }
+        s.parse().map_err(|_| NotADate)
+    };
+    let (d, m, y) = (num(&d, 2)?, num(&m, 2)?, num(&y, 4)?);
+    if y < 1000 {
+        return Err(NotADate);
+    }
+    let date = chrono::NaiveDate::from_ymd_opt(y as i32, m, d).ok_or(NotADate)?;
+    Ok(Some(date.format("%Y-%m-%d").to_string()))
+}
+
+/// One line of the error summary, and the message beside its field.
+#[derive(Debug, Clone)]
+pub struct Problem {
+    /// The form field it belongs to (a field of the form), if any.
+    pub field: Option<String>,
+    pub text: String,
+}
+
+/// The fields' values as the API body takes them; problems the page finds itself (a date
+/// that is not a real date) are returned to be shown with the API's.
+pub fn body_of(fields: &[Field], sent: &Sent) -> (Map<String, Value>, Vec<Problem>) {
+    let mut body = Map::new();
+    let mut problems = Vec::new();
+    for f in fields {
+        match &f.input {
+            Input::Date => match date_of(sent, f.name) {
+                Ok(Some(d)) => {
+                    body.insert(f.name.into(), json!(d));
+                }
+                Ok(None) => {}
+                Err(NotADate) => problems.push(Problem {
+                    field: Some(f.name.into()),
+                    text: format!("{} must be a real date", f.noun),
+                }),
+            },
+            Input::File => {}
+            Input::Radios(_) | Input::Select(_) | Input::Text | Input::Textarea => {
+                if let Some(v) = sent.get(f.name).filter(|v| !v.trim().is_empty()) {
+                    body.insert(f.name.into(), json!(v));
+                }
+            }
+        }
+    }
+    (body, problems)
+}
+
+/// A refusal as the summary's lines, or the error page when it is not the form's to show
+/// (not found, signed out, too many requests, a failure). `labels` names the API's fields that
+/// are not on the form (e.g. `appellant_id`: "Your organisation").
+pub fn problems_of(
+    e: ApiError,
+    fields: &[Field],
+    labels: &[(&str, &str)],
+) -> Result<Vec<Problem>, PageError> {
+    Ok(match e {
+        ApiError::Validation(errs) => errs
+            .into_iter()
+            .map(|fe| {
+                let on_form = fields.iter().find(|f| f.name == fe.field);
+                let label = on_form
+                    .map(|f| f.noun)
+                    .or_else(|| labels.iter().find(|(n, _)| *n == fe.field).map(|(_, l)| *l));
+                Problem {
+                    field: on_form.map(|f| f.name.to_string()),
+                    text: match label {
+                        Some(l) => format!("{l} {}", fe.message),
+                        None => format!("{} {}", fe.field, fe.message),
+                    },
+                }
+            })
+            .collect(),
+        ApiError::Rule { violations, .. } => violations
+            .into_iter()
+            .map(|v| Problem {
+                field: None,
+                text: v.message,
+            })
+            .collect(),
+        e @ (ApiError::NotFound
+        | ApiError::Unauthorized(_)
+        | ApiError::TooManyRequests { .. }
+        | ApiError::Internal(_)
+        | ApiError::Unavailable(_)) => return Err(e.into()),
+        // 400, 403, 409, 408, 413, 415: one sentence saying what to do.
+        other => vec![Problem {
+            field: None,
+            text: other.to_string(),
+        }],
+    })
+}
+
+/// A problem of the page's own (a real date) replaces the API's about the same field (it
+/// was left out of the body, so the API says it "is required"); the lines follow the form's
+/// order, problems of no field last.
+pub fn merge(fields: &[Field], mut own: Vec<Problem>, api: Vec<Problem>) -> Vec<Problem> {
+    for p in api {
+        let dup = p.field.is_some() && own.iter().any(|o| o.field == p.field);
+        if !dup {
+            own.push(p);
+        }
+    }
+    own.sort_by_key(|p| {
+        p.field
+            .as_deref()
+            .and_then(|n| fields.iter().position(|f| f.name == n))
+            .unwrap_or(fields.len())
+    });
+    own
+}
+
+/// The template data of `fields`, with the values sent and the problems beside them.
+pub fn render_fields(fields: &[Field], sent: &Sent, problems: &[Problem]) -> Vec<Value> {
+    fields
+        .iter()
+        .map(|f| {
+            let error = problems
+                .iter()
+                .find(|p| p.field.as_deref() == Some(f.name))
+                .map(|p| p.text.clone());
+            let mut described = Vec::new();
+            if !f.hint.is_empty() {
+                described.push(format!("{}-hint", f.name));
+            }
+            if error.is_some() {
+                described.push(format!("{}-error", f.name));
+            }
+            let value = sent.get(f.name).cloned().unwrap_or_default();
+            let mut v = json!({
+                "id": f.name, "name": f.name, "label": f.label, "hint": f.hint,
+                "error": error, "value": value, "describedby": described.join(" "),
+            });
+            match &f.input {
+                Input::Text => v["is_text"] = json!(true),
+                Input::Textarea => v["is_textarea"] = json!(true),
+                Input::File => v["is_file"] = json!(true),
+                Input::Date => {
+                    v["is_date"] = json!(true);
+                    for p in ["day", "month", "year"] {
+                        v[p] = json!(sent
+                            .get(&format!("{}-{p}", f.name))
+                            .cloned()
+                            .unwrap_or_default());
+                    }
+                }
+                Input::Radios(options) => {
+                    v["is_radios"] = json!(true);
+                    v["options"] = options
+                        .iter()
+                        .enumerate()
+                        .map(|(i, (val, label, hint))| {
+                            let id = if i == 0 {
+                                f.name.to_string()
+                            } else {
+                                format!("{}-{}", f.name, i + 1)
+                            };
+                            json!({"id": id, "value": val, "label": label, "hint": hint,
+                                   "checked": *val == value})
+                        })
+                        .collect();
+                }
+                Input::Select(options) => {
+                    v["is_select"] = json!(true);
+                    v["options"] = options
+                        .iter()
+                        .map(|(val, label)| {
+                            json!({"value": val, "label": label, "selected": *val == value})
+                        })
+                        .collect();
+                }
+            }
+            v
+        })
+        .collect()
+}
+
+/// The error summary's lines: each linked to its field when it has one.
+pub fn summary(fields: &[Field], problems: &[Problem]) -> Vec<Value> {
+    problems
+        .iter()
+        .map(|p| {
+            let href = p
+                .field
+                .as_deref()
+                .and_then(|n| fields.iter().find(|f| f.name == n))
+                .map(|f| format!("#{}", f.anchor()));
+            json!({"href": href, "text": p.text})
+        })
+        .collect()
+}
+
+/// Everything a form page shows besides its fields.
+pub struct FormPage<'a> {
+    pub who: &'a SignedIn,
+    pub heading: &'a str,
+    /// Above the heading (the case's reference).
+    pub caption: Option<String>,
+    pub breadcrumbs: Value,
+    /// The link under the form: (href, text).
+    pub back: (String, String),
+    pub intro: Vec<String>,
+    pub action: String,
+    pub button: &'a str,
+    /// A red button (withdraw, close).
+    pub warning: bool,
+    pub multipart: bool,
+    /// The form can be sent (false: only the message and the way back).
+    pub allowed: bool,
+    /// Hidden fields besides the CSRF token.
+    pub hidden: Vec<(&'static str, String)>,
+}
+
+/// The form page `p` with `fields`, the values `sent` and the `problems` found.
+pub fn render_form(
+    p: FormPage,
+    fields: &[Field],
+    sent: &Sent,
+    problems: &[Problem],
+    status: StatusCode,
+) -> HttpResponse {
+    let mut hidden = vec![json!({"name": "csrf_token", "value": p.who.csrf})];
+    hidden.extend(p.hidden.iter().map(|(n, v)| json!({"name": n, "value": v})));
+    let data = json!({
+        "title": p.heading,
+        "user": p.who.layout(),
+        "csrf": p.who.csrf,
+        "breadcrumbs": p.breadcrumbs,
+        "caption": p.caption,
+        "heading": p.heading,
+        "intro": p.intro,
+        "errors": summary(fields, problems),
+        "action": p.action,
+        "multipart": p.multipart,
+        "allowed": p.allowed,
+        "hidden": hidden,
+        "fields": render_fields(fields, sent, problems),
+        "button": p.button,
+        "warning": p.warning,
+        "back": {"href": p.back.0, "text": p.back.1},
+    });
+    page(status, "form", &data)
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn sent(pairs: &[(&str, &str)]) -> Sent {
+        pairs
+            .iter()
+            .map(|(k, v)| (k.to_string(), v.to_string()))
+            .collect()
+    }
+
+    #[test]
+    fn the_date_input_makes_a_date_or_says_it_is_not_one() {
+        let s = sent(&[("d-day", "1"), ("d-month", "6"), ("d-year", "2025")]);
+        assert_eq!(date_of(&s, "d"), Ok(Some("2025-06-01".into())));
+        assert_eq!(date_of(&sent(&[]), "d"), Ok(None));
+        for (d, m, y) in [
+            ("31", "2", "2026"),
+            ("x", "1", "2026"),
+            ("1", "13", "2026"),
+            ("1", "1", "26"),
+            ("", "1", "2026"),
+            ("1", "1", "+2026"),
+        ] {
+            let s = sent(&[("d-day", d), ("d-month", m), ("d-year", y)]);
+            assert_eq!(date_of(&s, "d"), Err(NotADate), "{d} {m} {y}");
+        }
+    }
+
+    #[test]
+    fn refusals_read_as_sentences_beside_their_fields() {
+        let fields = vec![
+            Field::new("reason", "Reason", "", Input::Textarea),
+            Field::new("on", "The date", "", Input::Date),
+        ];
+        let e = ApiError::Validation(vec![
+            crate::api::error::FieldError {
+                field: "reason".into(),
+                message: "is required".into(),
+            },
+            crate::api::error::FieldError {
+                field: "on".into(),
+                message: "is required".into(),
+            },
+            crate::api::error::FieldError {
+                field: "appellant_id".into(),
+                message: "must be your own organisation".into(),
+            },
+        ]);
+        let api = problems_of(e, &fields, &[("appellant_id", "Your organisation")]).unwrap();
+        let own = vec![Problem {
+            field: Some("on".into()),
+            text: "The date must be a real date".into(),
+        }];
+        let all = merge(&fields, own, api);
+        let texts: Vec<&str> = all.iter().map(|p| p.text.as_str()).collect();
+        assert_eq!(
+            texts,
+            [
+                "Reason is required",
+                "The date must be a real date",
+                "Your organisation must be your own organisation"
+            ]
+        );
+        let lines = summary(&fields, &all);
+        assert_eq!(lines[0]["href"], "#reason");
+        assert_eq!(lines[1]["href"], "#on-day");
+        assert_eq!(lines[2]["href"], Value::Null);
+        assert!(problems_of(ApiError::NotFound, &fields, &[]).is_err());
+    }
+}
