@@ -76,7 +76,7 @@ pub struct AddQuery {
 /// The Nth working day after `from` (before it when N is negative; `from` itself when 0).
 #[utoipa::path(get, path = "/api/v1/calendar/working-days/add", tag = "calendar", params(AddQuery),
     security(("bearer" = [])),
-    responses((status = 200, body = super::openapi::WorkingDay),
+    responses((status = 200, body = WorkingDay),
         (status = 401, body = super::error::Problem), (status = 422, body = super::error::Problem)))]
 pub async fn add_working_days(
     state: web::Data<AppState>,
@@ -111,5 +111,11 @@ pub async fn add_working_days(
             format!("the result falls outside the supported years {MIN_YEAR}–{MAX_YEAR}"),
         )
     })?;
-    Ok(HttpResponse::Ok().json(serde_json::json!({"date": date.to_string()})))
+    Ok(HttpResponse::Ok().json(WorkingDay { date }))
+}
+
+/// The result of `GET /calendar/working-days/add`.
+#[derive(Debug, Serialize, utoipa::ToSchema)]
+pub struct WorkingDay {
+    pub date: chrono::NaiveDate,
 }

@@ -154,7 +154,7 @@ pub struct PeopleQuery {
     pub q: Option<String>,
     #[param(required = false, value_type = Option<crate::domain::roles::Role>)]
     pub role: Option<String>,
-    #[param(required = false, value_type = Option<super::openapi::PanelRole>)]
+    #[param(required = false, value_type = Option<super::directory::PanelRole>)]
     pub panel_role: Option<String>,
     #[param(required = false, max_length = 64)]
     pub organisation_id: Option<String>,

@@ -48,6 +48,16 @@ pub fn parse_date(field: &str, v: &str) -> Result<NaiveDate, FieldProblem> {
         .ok_or_else(|| FieldProblem::new(field, "must be a date YYYY-MM-DD between 1900 and 2200"))
 }
 
+/// The days `from`–`to` (fields `from` and `to`, dates as [`parse_date`] reads them), `to` not
+/// before `from`; every problem listed.
+pub fn parse_range(from: &str, to: &str) -> Result<(NaiveDate, NaiveDate), Vec<FieldProblem>> {
+    match (parse_date("from", from), parse_date("to", to)) {
+        (Ok(f), Ok(t)) if t < f => Err(vec![FieldProblem::new("to", "must not be before from")]),
+        (Ok(f), Ok(t)) => Ok((f, t)),
+        (from, to) => Err(from.err().into_iter().chain(to.err()).collect()),
+    }
+}
+
 /// Reads the fields of one JSON object.
 pub struct Fields<'a> {
     map: &'a Map<String, Value>,

@@ -16,6 +16,7 @@
 //! `notify::sweep`}. The service renders notices with `notify::templates` and `notify::ics`,
 //! which are pure and use nothing of the service.
 
+pub mod directory;
 pub mod events;
 pub mod filing;
 pub mod notices;
