@@ -184,9 +184,8 @@ pub fn find_organisation(c: &mut DbConn, id: &str) -> ApiResult<Option<Organisat
 /// Create an organisation (admin).
 #[utoipa::path(post, path = "/api/v1/organisations", tag = "directory", request_body = NewOrganisation,
     security(("bearer" = [])),
-    responses((status = 201, body = Organisation), (status = 400, body = super::error::Problem),
-        (status = 401, body = super::error::Problem), (status = 403, body = super::error::Problem),
-        (status = 409, body = super::error::Problem), (status = 422, body = super::error::Problem)))]
+    responses((status = 201, body = Organisation), (status = 400), (status = 403),
+        (status = 409), (status = 422)))]
 pub async fn create_organisation(
     state: web::Data<AppState>,
     caller: Caller,
@@ -376,10 +375,8 @@ pub struct PatchOrganisation {
 /// codes are unique.
 #[utoipa::path(patch, path = "/api/v1/organisations/{id}", tag = "directory", request_body = PatchOrganisation,
     params(("id" = String, Path)), security(("bearer" = [])),
-    responses((status = 200, body = Organisation), (status = 400, body = super::error::Problem),
-        (status = 401, body = super::error::Problem), (status = 403, body = super::error::Problem),
-        (status = 404, body = super::error::Problem), (status = 409, body = super::error::Problem),
-        (status = 422, body = super::error::Problem)))]
+    responses((status = 200, body = Organisation), (status = 400), (status = 403),
+        (status = 404), (status = 409), (status = 422)))]
 pub async fn patch_organisation(
     state: web::Data<AppState>,
     caller: Caller,
@@ -461,8 +458,7 @@ pub struct OrgQuery {
 /// practice needs to name the other party).
 #[utoipa::path(get, path = "/api/v1/organisations", tag = "directory", params(OrgQuery),
     security(("bearer" = [])),
-    responses((status = 200, body = [Organisation]), (status = 401, body = super::error::Problem),
-        (status = 422, body = super::error::Problem)))]
+    responses((status = 200, body = [Organisation]), (status = 422)))]
 pub async fn list_organisations(
     state: web::Data<AppState>,
     caller: Caller,
@@ -509,8 +505,7 @@ pub async fn list_organisations(
 /// One organisation.
 #[utoipa::path(get, path = "/api/v1/organisations/{id}", tag = "directory",
     params(("id" = String, Path)), security(("bearer" = [])),
-    responses((status = 200, body = Organisation), (status = 401, body = super::error::Problem),
-        (status = 404, body = super::error::Problem)))]
+    responses((status = 200, body = Organisation), (status = 404)))]
 pub async fn get_organisation(
     state: web::Data<AppState>,
     caller: Caller,
@@ -696,9 +691,7 @@ pub fn insert_user(
 /// Create a user (admin). The password is stored as an argon2id hash and never returned.
 #[utoipa::path(post, path = "/api/v1/users", tag = "directory", request_body = NewUser,
     security(("bearer" = [])),
-    responses((status = 201, body = User), (status = 400, body = super::error::Problem),
-        (status = 401, body = super::error::Problem), (status = 403, body = super::error::Problem),
-        (status = 409, body = super::error::Problem), (status = 422, body = super::error::Problem)))]
+    responses((status = 201, body = User), (status = 400), (status = 403), (status = 409), (status = 422)))]
 pub async fn create_user(
     state: web::Data<AppState>,
     caller: Caller,
@@ -765,8 +758,7 @@ fn may_see_user(caller: &Caller, id: &str) -> bool {
 /// One user (admin, or the user themself).
 #[utoipa::path(get, path = "/api/v1/users/{id}", tag = "directory",
     params(("id" = String, Path)), security(("bearer" = [])),
-    responses((status = 200, body = User), (status = 401, body = super::error::Problem),
-        (status = 404, body = super::error::Problem)))]
+    responses((status = 200, body = User), (status = 404)))]
 pub async fn get_user(
     state: web::Data<AppState>,
     caller: Caller,
@@ -805,9 +797,7 @@ pub struct PatchUser {
 /// Change a user (admin): `{"active": false}` deactivates it, and its tokens stop working at once.
 #[utoipa::path(patch, path = "/api/v1/users/{id}", tag = "directory", request_body = PatchUser,
     params(("id" = String, Path)), security(("bearer" = [])),
-    responses((status = 200, body = User), (status = 400, body = super::error::Problem),
-        (status = 401, body = super::error::Problem), (status = 403, body = super::error::Problem),
-        (status = 404, body = super::error::Problem), (status = 422, body = super::error::Problem)))]
+    responses((status = 200, body = User), (status = 400), (status = 403), (status = 404), (status = 422)))]
 pub async fn patch_user(
     state: web::Data<AppState>,
     caller: Caller,
@@ -922,9 +912,8 @@ pub struct NewInterest {
 /// Record an entry in the register of interests (admin).
 #[utoipa::path(post, path = "/api/v1/users/{id}/interests", tag = "directory", request_body = NewInterest,
     params(("id" = String, Path)), security(("bearer" = [])),
-    responses((status = 201, body = Interest), (status = 400, body = super::error::Problem),
-        (status = 401, body = super::error::Problem), (status = 403, body = super::error::Problem),
-        (status = 404, body = super::error::Problem), (status = 422, body = super::error::Problem)))]
+    responses((status = 201, body = Interest), (status = 400), (status = 403),
+        (status = 404), (status = 422)))]
 pub async fn add_interest(
     state: web::Data<AppState>,
     caller: Caller,
@@ -973,8 +962,7 @@ where
 /// The user's register of interests (admin, or the user themself).
 #[utoipa::path(get, path = "/api/v1/users/{id}/interests", tag = "directory",
     params(("id" = String, Path)), security(("bearer" = [])),
-    responses((status = 200, body = [Interest]), (status = 401, body = super::error::Problem),
-        (status = 404, body = super::error::Problem)))]
+    responses((status = 200, body = [Interest]), (status = 404)))]
 pub async fn list_interests(
     state: web::Data<AppState>,
     caller: Caller,
@@ -998,9 +986,8 @@ pub struct NewUnavailability {
 /// Record dates a panelist cannot sit (inclusive): admin, or the panelist themself.
 #[utoipa::path(post, path = "/api/v1/users/{id}/unavailability", tag = "directory",
     request_body = NewUnavailability, params(("id" = String, Path)), security(("bearer" = [])),
-    responses((status = 201, body = Unavailability), (status = 400, body = super::error::Problem),
-        (status = 401, body = super::error::Problem), (status = 403, body = super::error::Problem),
-        (status = 404, body = super::error::Problem), (status = 422, body = super::error::Problem)))]
+    responses((status = 201, body = Unavailability), (status = 400), (status = 403),
+        (status = 404), (status = 422)))]
 pub async fn add_unavailability(
     state: web::Data<AppState>,
     caller: Caller,
@@ -1033,8 +1020,7 @@ pub async fn add_unavailability(
 /// A panelist's unavailable periods (admin, or the user themself).
 #[utoipa::path(get, path = "/api/v1/users/{id}/unavailability", tag = "directory",
     params(("id" = String, Path)), security(("bearer" = [])),
-    responses((status = 200, body = [Unavailability]), (status = 401, body = super::error::Problem),
-        (status = 404, body = super::error::Problem)))]
+    responses((status = 200, body = [Unavailability]), (status = 404)))]
 pub async fn list_unavailability(
     state: web::Data<AppState>,
     caller: Caller,

@@ -352,9 +352,8 @@ fn json_answer(status: StatusCode, body: Vec<u8>) -> HttpResponse {
 #[utoipa::path(post, path = "/api/v1/disputes", tag = "disputes", request_body = Filing,
     params(("Idempotency-Key" = Option<String>, Header, description = "same key and body → the same dispute")),
     security(("bearer" = [])),
-    responses((status = 201, description = "the dispute, in state informal", body = DisputeOut), (status = 400, body = super::error::Problem),
-        (status = 401, body = super::error::Problem), (status = 403, body = super::error::Problem),
-        (status = 409, body = super::error::Problem), (status = 422, body = super::error::Problem), (status = 429, body = super::error::Problem)))]
+    responses((status = 201, description = "the dispute, in state informal", body = DisputeOut), (status = 400),
+        (status = 403), (status = 409), (status = 422), (status = 429)))]
 pub async fn create_dispute(
     state: web::Data<AppState>,
     who: Bearer,
@@ -427,8 +426,7 @@ fn encode_cursor(t: &NaiveDateTime, id: &str) -> String {
 
 /// The disputes the caller may see, oldest first, with filters and cursor pagination.
 #[utoipa::path(get, path = "/api/v1/disputes", tag = "disputes", params(ListQuery), security(("bearer" = [])),
-    responses((status = 200, body = PageOut), (status = 401, body = super::error::Problem),
-        (status = 422, body = super::error::Problem)))]
+    responses((status = 200, body = PageOut), (status = 422)))]
 pub async fn list_disputes(
     state: web::Data<AppState>,
     who: Bearer,
@@ -645,8 +643,7 @@ fn summary<'a>(names: &'a HashMap<String, String>, d: &'a Dispute) -> SummaryOut
 /// One dispute.
 #[utoipa::path(get, path = "/api/v1/disputes/{id}", tag = "disputes", params(("id" = String, Path)),
     security(("bearer" = [])),
-    responses((status = 200, body = DisputeOut), (status = 401, body = super::error::Problem),
-        (status = 404, body = super::error::Problem)))]
+    responses((status = 200, body = DisputeOut), (status = 404)))]
 pub async fn get_dispute(
     state: web::Data<AppState>,
     who: Bearer,
@@ -671,10 +668,8 @@ pub async fn get_dispute(
     request_body(content = Object, description = "The event: `type`, optionally the `expected_version` \
         the sender read, and the event type's own fields (one schema per event type)."),
     security(("bearer" = [])),
-    responses((status = 200, description = "the updated dispute", body = DisputeOut), (status = 400, body = super::error::Problem),
-        (status = 401, body = super::error::Problem), (status = 403, body = super::error::Problem),
-        (status = 404, body = super::error::Problem), (status = 409, body = super::error::Problem),
-        (status = 422, body = super::error::Problem), (status = 429, body = super::error::Problem)))]
+    responses((status = 200, description = "the updated dispute", body = DisputeOut), (status = 400),
+        (status = 403), (status = 404), (status = 409), (status = 422), (status = 429)))]
 pub async fn post_event(
     state: web::Data<AppState>,
     who: Bearer,
@@ -776,8 +771,7 @@ where
 /// The dispute's history, oldest first. Append-only.
 #[utoipa::path(get, path = "/api/v1/disputes/{id}/events", tag = "disputes", params(("id" = String, Path)),
     security(("bearer" = [])),
-    responses((status = 200, body = [EventOut]), (status = 401, body = super::error::Problem),
-        (status = 404, body = super::error::Problem)))]
+    responses((status = 200, body = [EventOut]), (status = 404)))]
 pub async fn list_events(
     state: web::Data<AppState>,
     caller: Caller,
@@ -806,8 +800,7 @@ pub async fn list_events(
 /// The event types the caller may apply now.
 #[utoipa::path(get, path = "/api/v1/disputes/{id}/actions", tag = "disputes", params(("id" = String, Path)),
     security(("bearer" = [])),
-    responses((status = 200, body = [EventType]), (status = 401, body = super::error::Problem),
-        (status = 404, body = super::error::Problem)))]
+    responses((status = 200, body = [EventType]), (status = 404)))]
 pub async fn list_actions(
     state: web::Data<AppState>,
     caller: Caller,
@@ -862,12 +855,8 @@ pub struct DocumentUpload {
 /// secretary and admins.
 #[utoipa::path(post, path = "/api/v1/disputes/{id}/documents", tag = "documents", params(("id" = String, Path)),
     request_body(content = DocumentUpload, content_type = "multipart/form-data"), security(("bearer" = [])),
-    responses((status = 201, body = UploadedDocument), (status = 400, body = super::error::Problem),
-        (status = 401, body = super::error::Problem), (status = 404, body = super::error::Problem),
-        (status = 408, body = super::error::Problem),
-        (status = 409, body = super::error::Problem), (status = 413, body = super::error::Problem),
-        (status = 415, body = super::error::Problem), (status = 422, body = super::error::Problem),
-        (status = 429, body = super::error::Problem)))]
+    responses((status = 201, body = UploadedDocument), (status = 400), (status = 404), (status = 408),
+        (status = 409), (status = 413), (status = 415), (status = 422), (status = 429)))]
 pub async fn upload_document(
     state: web::Data<AppState>,
     caller: Caller,
@@ -1035,8 +1024,7 @@ pub struct DocumentOut {
 /// secretary and admins; a `decision` the parties too once it is notified.
 #[utoipa::path(get, path = "/api/v1/disputes/{id}/documents", tag = "documents", params(("id" = String, Path)),
     security(("bearer" = [])),
-    responses((status = 200, body = [DocumentOut]),
-        (status = 401, body = super::error::Problem), (status = 404, body = super::error::Problem)))]
+    responses((status = 200, body = [DocumentOut]), (status = 404)))]
 pub async fn list_documents(
     state: web::Data<AppState>,
     caller: Caller,
@@ -1070,8 +1058,7 @@ pub async fn list_documents(
 /// Download a document (as an attachment, streamed). A document the caller may not see is 404.
 #[utoipa::path(get, path = "/api/v1/documents/{id}", tag = "documents", params(("id" = String, Path)),
     security(("bearer" = [])),
-    responses((status = 200, description = "the file"), (status = 401, body = super::error::Problem),
-        (status = 404, body = super::error::Problem)))]
+    responses((status = 200, description = "the file"), (status = 404)))]
 pub async fn download_document(
     state: web::Data<AppState>,
     caller: Caller,
@@ -1125,8 +1112,7 @@ pub fn document_answer(state: web::Data<AppState>, meta: store::DocumentMeta) ->
 /// Every e-mail notice of the case.
 #[utoipa::path(get, path = "/api/v1/disputes/{id}/notices", tag = "notices", params(("id" = String, Path)),
     security(("bearer" = [])),
-    responses((status = 200, body = [Notice]),
-        (status = 401, body = super::error::Problem), (status = 404, body = super::error::Problem)))]
+    responses((status = 200, body = [Notice]), (status = 404)))]
 pub async fn list_notices(
     state: web::Data<AppState>,
     caller: Caller,
@@ -1251,8 +1237,7 @@ pub fn notices_of(c: &mut DbConn, caller: &Caller, d: &Dispute) -> ApiResult<Vec
 #[utoipa::path(get, path = "/api/v1/disputes/{id}/hearing.ics", tag = "disputes", params(("id" = String, Path)),
     security(("bearer" = [])),
     responses((status = 200, description = "the invitation", content_type = "text/calendar", body = String),
-        (status = 401, body = super::error::Problem), (status = 404, body = super::error::Problem),
-        (status = 409, description = "no hearing is scheduled", body = super::error::Problem)))]
+        (status = 404), (status = 409, description = "no hearing is scheduled")))]
 pub async fn hearing_ics(
     state: web::Data<AppState>,
     caller: Caller,
@@ -1311,8 +1296,7 @@ pub async fn hearing_ics(
 /// member's availability: working days only.
 #[utoipa::path(get, path = "/api/v1/disputes/{id}/hearing-options", tag = "disputes", params(("id" = String, Path)),
     security(("bearer" = [])),
-    responses((status = 200, body = HearingOptions), (status = 401, body = super::error::Problem),
-        (status = 404, body = super::error::Problem)))]
+    responses((status = 200, body = HearingOptions), (status = 404)))]
 pub async fn hearing_options(
     state: web::Data<AppState>,
     caller: Caller,
@@ -1374,8 +1358,7 @@ pub struct RangeQuery {
 
 /// Timeliness over the formal requests lodged in [from, to] (admin, panel secretary).
 #[utoipa::path(get, path = "/api/v1/reports/timeliness", tag = "reports", params(RangeQuery), security(("bearer" = [])),
-    responses((status = 200, body = Timeliness), (status = 401, body = super::error::Problem),
-        (status = 403, body = super::error::Problem), (status = 422, body = super::error::Problem)))]
+    responses((status = 200, body = Timeliness), (status = 403), (status = 422)))]
 pub async fn timeliness(
     state: web::Data<AppState>,
     caller: Caller,

@@ -136,7 +136,7 @@ pub struct Status {
 
 /// The database answers.
 #[utoipa::path(get, path = "/readyz", tag = "operations",
-    responses((status = 200, description = "ready", body = Status), (status = 503, body = error::Problem)))]
+    responses((status = 200, description = "ready", body = Status), (status = 503)))]
 pub async fn readyz(state: web::Data<AppState>) -> HttpResponse {
     let ok = state
         .db(|c| {

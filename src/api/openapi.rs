@@ -37,8 +37,10 @@ impl Modify for Bearer {
 }
 
 /// Errors are `application/problem+json`, and some come from the extractors and the middleware
-/// rather than the handler, so the annotations leave them out. This makes the document say what
-/// the server answers: every error response is problem+json, and each operation lists
+/// rather than the handler, so the annotations leave them out; the others an annotation names
+/// by status alone. This makes the document say what the server answers: every error response
+/// is problem+json (the `Problem` schema, with a description of its status), and each
+/// operation lists
 /// - 401 when it needs a token (the `Caller` extractor),
 /// - 400, 413 and 415 when it takes a JSON body (`JsonConfig`'s error handler),
 /// - 422 when it takes query parameters (`QueryConfig`'s error handler),
