@@ -262,6 +262,22 @@ mod tests {
     }
 
     #[test]
+    fn a_range_lists_every_bad_date_and_refuses_to_before_from() {
+        let d = |s| NaiveDate::parse_from_str(s, "%Y-%m-%d").unwrap();
+        assert_eq!(
+            parse_range("2026-03-02", "2026-03-02"),
+            Ok((d("2026-03-02"), d("2026-03-02")))
+        );
+        let fields = |r: Result<_, Vec<FieldProblem>>| -> Vec<String> {
+            r.unwrap_err().into_iter().map(|p| p.field).collect()
+        };
+        assert_eq!(fields(parse_range("2026-3-2", "x")), ["from", "to"]);
+        assert_eq!(fields(parse_range("2026-03-02", "")), ["to"]);
+        let before = parse_range("2026-03-03", "2026-03-02").unwrap_err();
+        assert_eq!(before, [FieldProblem::new("to", "must not be before from")]);
+    }
+
+    #[test]
     fn every_problem_is_collected_with_todays_wording() {
         let m = obj(json!({
             "a": "x".repeat(11), "b": 5, "c": "  ", "d": "2026-02-30", "e": "yes",
