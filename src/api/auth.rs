@@ -296,9 +296,8 @@ pub struct TokenResponse {
 
 /// Log in with e-mail and password; returns a bearer token.
 #[utoipa::path(post, path = "/api/v1/auth/login", tag = "auth", request_body = LoginRequest,
-    responses((status = 200, body = TokenResponse), (status = 400, body = super::error::Problem),
-              (status = 401, body = super::error::Problem), (status = 422, body = super::error::Problem),
-              (status = 429, body = super::error::Problem)))]
+    responses((status = 200, body = TokenResponse), (status = 400), (status = 401, description = "Wrong e-mail or password"),
+              (status = 422), (status = 429)))]
 pub async fn login(
     state: web::Data<AppState>,
     req: HttpRequest,

@@ -32,8 +32,7 @@ pub struct Holiday {
 /// England and Wales bank holidays of a year.
 #[utoipa::path(get, path = "/api/v1/calendar/bank-holidays", tag = "calendar", params(YearQuery),
     security(("bearer" = [])),
-    responses((status = 200, body = [Holiday]), (status = 401, body = super::error::Problem),
-        (status = 422, body = super::error::Problem)))]
+    responses((status = 200, body = [Holiday]), (status = 422)))]
 pub async fn bank_holidays(
     state: web::Data<AppState>,
     _caller: Caller,
@@ -76,8 +75,7 @@ pub struct AddQuery {
 /// The Nth working day after `from` (before it when N is negative; `from` itself when 0).
 #[utoipa::path(get, path = "/api/v1/calendar/working-days/add", tag = "calendar", params(AddQuery),
     security(("bearer" = [])),
-    responses((status = 200, body = super::openapi::WorkingDay),
-        (status = 401, body = super::error::Problem), (status = 422, body = super::error::Problem)))]
+    responses((status = 200, body = WorkingDay), (status = 422)))]
 pub async fn add_working_days(
     state: web::Data<AppState>,
     _caller: Caller,
@@ -111,5 +109,11 @@ pub async fn add_working_days(
             format!("the result falls outside the supported years {MIN_YEAR}–{MAX_YEAR}"),
         )
     })?;
-    Ok(HttpResponse::Ok().json(serde_json::json!({"date": date.to_string()})))
+    Ok(HttpResponse::Ok().json(WorkingDay { date }))
+}
+
+/// The result of `GET /calendar/working-days/add`.
+#[derive(Debug, Serialize, utoipa::ToSchema)]
+pub struct WorkingDay {
+    pub date: chrono::NaiveDate,
 }

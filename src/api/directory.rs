@@ -4,9 +4,13 @@
 use super::auth::{hash_password, Caller};
 use super::error::{ApiError, ApiResult, FieldError};
 use super::AppState;
-use crate::db::schema::{interests, organisations, unavailability, users};
+use crate::db::schema::{organisations, users};
 use crate::db::{now, write_tx, DbConn};
 use crate::domain::roles::{self, Role, ORG_KINDS, PANEL_ROLES};
+use crate::service::{
+    self,
+    directory::{Interest, Unavailability},
+};
 use actix_web::{web, HttpResponse};
 use chrono::{NaiveDate, NaiveDateTime};
 use diesel::prelude::*;
@@ -72,21 +76,37 @@ fn not_blank(v: &str) -> Result<(), ValidationError> {
 }
 
 /// A date exactly `YYYY-MM-DD` (RFC 3339 full-date, as the OpenAPI document's `format: date`
-/// says; chrono alone would also take `2026-3-2`), in 1900–2200.
+/// says; chrono alone would also take `2026-3-2`), in 1900–2200: `domain::fields::parse_date`
+/// as the API's field error.
 pub fn parse_date(field: &str, v: &str) -> Result<NaiveDate, FieldError> {
-    let shape = v.len() == 10
-        && v.bytes().enumerate().all(|(i, b)| match i {
-            4 | 7 => b == b'-',
-            _ => b.is_ascii_digit(),
-        });
-    Some(v)
-        .filter(|_| shape)
-        .and_then(|v| NaiveDate::parse_from_str(v, "%Y-%m-%d").ok())
-        .filter(|d| (1900..=2200).contains(&chrono::Datelike::year(d)))
-        .ok_or_else(|| FieldError {
-            field: field.into(),
-            message: "must be a date YYYY-MM-DD between 1900 and 2200".into(),
-        })
+    crate::domain::fields::parse_date(field, v).map_err(|p| FieldError {
+        field: p.field,
+        message: p.message,
+    })
+}
+
+// Enumerations of the document: each must list exactly the values the handlers accept
+// (tests/openapi.rs compares them with the constants they are checked against). The handlers
+// read these fields as text and check them against `roles::ORG_KINDS` and
+// `roles::PANEL_ROLES`, so that a wrong one is a 422 that names the field.
+
+/// `roles::ORG_KINDS`
+#[derive(Debug, Serialize, Deserialize, utoipa::ToSchema)]
+#[serde(rename_all = "snake_case")]
+pub enum OrgKind {
+    Practice,
+    Commissioner,
+    Lmc,
+    Fhsu,
+}
+
+/// `roles::PANEL_ROLES`
+#[derive(Debug, Serialize, Deserialize, utoipa::ToSchema)]
+#[serde(rename_all = "snake_case")]
+pub enum PanelRole {
+    ClinicalBoardMember,
+    GpConciliator,
+    LmcRepresentative,
 }
 
 // ---------------------------------------------------------------- organisations
@@ -98,7 +118,7 @@ pub struct NewOrganisation {
     #[schema(required = true, value_type = String, min_length = 1, max_length = 200)]
     pub name: Option<String>,
     #[validate(required, custom(function = "org_kind"))]
-    #[schema(required = true, value_type = super::openapi::OrgKind)]
+    #[schema(required = true, value_type = OrgKind)]
     pub kind: Option<String>,
     #[validate(required, length(min = 1, max = 100), custom(function = "not_blank"))]
     #[schema(required = true, value_type = String, min_length = 1, max_length = 100)]
@@ -135,35 +155,22 @@ pub struct Organisation {
     pub address: String,
     pub ods_code: Option<String>,
     pub commissioner_id: Option<String>,
-    #[schema(value_type = String)]
+    #[serde(serialize_with = "rfc3339")]
+    #[schema(value_type = String, format = DateTime)]
     pub created_at: NaiveDateTime,
     /// False once the organisation closed (ODS status `C`, or a commissioner's close date, set
     /// by `ldr import-organisations`); it is kept with its disputes, never deleted.
     pub active: bool,
 }
 
-fn rfc3339(t: &NaiveDateTime) -> String {
+/// A time as the API writes it: RFC 3339 in UTC, to the microsecond.
+pub fn timestamp(t: &NaiveDateTime) -> String {
     t.and_utc()
         .to_rfc3339_opts(chrono::SecondsFormat::Micros, true)
 }
 
-impl Organisation {
-    pub fn to_json(&self) -> serde_json::Value {
-        serde_json::json!({
-            "id": self.id, "name": self.name, "kind": self.kind, "area": self.area,
-            "region": self.region, "email": self.email, "address": self.address,
-            "ods_code": self.ods_code, "commissioner_id": self.commissioner_id,
-            "created_at": rfc3339(&self.created_at), "active": self.active,
-        })
-    }
-}
-
-/// The organisations of `ids` that exist, in one statement (in no particular order).
-pub fn find_organisations(c: &mut DbConn, ids: &[&str]) -> ApiResult<Vec<Organisation>> {
-    Ok(organisations::table
-        .filter(organisations::id.eq_any(ids))
-        .select(Organisation::as_select())
-        .load(c)?)
+fn rfc3339<S: serde::Serializer>(t: &NaiveDateTime, s: S) -> Result<S::Ok, S::Error> {
+    s.serialize_str(&timestamp(t))
 }
 
 pub fn find_organisation(c: &mut DbConn, id: &str) -> ApiResult<Option<Organisation>> {
@@ -177,9 +184,8 @@ pub fn find_organisation(c: &mut DbConn, id: &str) -> ApiResult<Option<Organisat
 /// Create an organisation (admin).
 #[utoipa::path(post, path = "/api/v1/organisations", tag = "directory", request_body = NewOrganisation,
     security(("bearer" = [])),
-    responses((status = 201, body = Organisation), (status = 400, body = super::error::Problem),
-        (status = 401, body = super::error::Problem), (status = 403, body = super::error::Problem),
-        (status = 409, body = super::error::Problem), (status = 422, body = super::error::Problem)))]
+    responses((status = 201, body = Organisation), (status = 400), (status = 403),
+        (status = 409), (status = 422)))]
 pub async fn create_organisation(
     state: web::Data<AppState>,
     caller: Caller,
@@ -234,7 +240,7 @@ pub async fn create_organisation(
         })
         .await?;
     tracing::info!(org_id = %org.id, actor = %caller.user_id, "organisation created");
-    Ok(HttpResponse::Created().json(org.to_json()))
+    Ok(HttpResponse::Created().json(org))
 }
 
 /// Where an organisation sits must leave every dispute with an LMC and a commissioning group:
@@ -342,7 +348,7 @@ pub struct PatchOrganisation {
     #[schema(min_length = 1, max_length = 200)]
     pub name: Option<String>,
     /// Cannot be changed: create the organisation anew instead.
-    #[schema(value_type = Option<super::openapi::OrgKind>)]
+    #[schema(value_type = Option<OrgKind>)]
     pub kind: Option<serde_json::Value>,
     #[validate(length(min = 1, max = 100), custom(function = "not_blank"))]
     #[schema(min_length = 1, max_length = 100)]
@@ -370,10 +376,8 @@ pub struct PatchOrganisation {
 /// codes are unique.
 #[utoipa::path(patch, path = "/api/v1/organisations/{id}", tag = "directory", request_body = PatchOrganisation,
     params(("id" = String, Path)), security(("bearer" = [])),
-    responses((status = 200, body = Organisation), (status = 400, body = super::error::Problem),
-        (status = 401, body = super::error::Problem), (status = 403, body = super::error::Problem),
-        (status = 404, body = super::error::Problem), (status = 409, body = super::error::Problem),
-        (status = 422, body = super::error::Problem)))]
+    responses((status = 200, body = Organisation), (status = 400), (status = 403),
+        (status = 404), (status = 409), (status = 422)))]
 pub async fn patch_organisation(
     state: web::Data<AppState>,
     caller: Caller,
@@ -437,12 +441,12 @@ pub async fn patch_organisation(
         })
         .await?;
     tracing::info!(org_id = %org.id, actor = %caller.user_id, "organisation changed");
-    Ok(HttpResponse::Ok().json(org.to_json()))
+    Ok(HttpResponse::Ok().json(org))
 }
 
 #[derive(Debug, Deserialize, utoipa::IntoParams)]
 pub struct OrgQuery {
-    #[param(required = false, value_type = super::openapi::OrgKind)]
+    #[param(required = false, value_type = OrgKind)]
     pub kind: Option<String>,
     /// Default 500.
     #[param(required = false, value_type = i64, minimum = 1, maximum = 1000)]
@@ -455,8 +459,7 @@ pub struct OrgQuery {
 /// practice needs to name the other party).
 #[utoipa::path(get, path = "/api/v1/organisations", tag = "directory", params(OrgQuery),
     security(("bearer" = [])),
-    responses((status = 200, body = [Organisation]), (status = 401, body = super::error::Problem),
-        (status = 422, body = super::error::Problem)))]
+    responses((status = 200, body = [Organisation]), (status = 422)))]
 pub async fn list_organisations(
     state: web::Data<AppState>,
     caller: Caller,
@@ -497,14 +500,13 @@ pub async fn list_organisations(
             Ok(query.load(c)?)
         })
         .await?;
-    Ok(HttpResponse::Ok().json(rows.iter().map(Organisation::to_json).collect::<Vec<_>>()))
+    Ok(HttpResponse::Ok().json(rows))
 }
 
 /// One organisation.
 #[utoipa::path(get, path = "/api/v1/organisations/{id}", tag = "directory",
     params(("id" = String, Path)), security(("bearer" = [])),
-    responses((status = 200, body = Organisation), (status = 401, body = super::error::Problem),
-        (status = 404, body = super::error::Problem)))]
+    responses((status = 200, body = Organisation), (status = 404)))]
 pub async fn get_organisation(
     state: web::Data<AppState>,
     caller: Caller,
@@ -516,7 +518,7 @@ pub async fn get_organisation(
         .await?
         .filter(|o| o.kind != SERVICE_KIND || caller.has(Role::Admin))
         .ok_or(ApiError::NotFound)?;
-    Ok(HttpResponse::Ok().json(org.to_json()))
+    Ok(HttpResponse::Ok().json(org))
 }
 
 /// The kind of the organisation the bootstrap admin belongs to: the service itself.
@@ -582,7 +584,7 @@ pub struct NewUser {
     pub roles: Option<Vec<String>>,
     /// Only with the role panelist.
     #[validate(length(max = 3), custom(function = "panel_role_list"))]
-    #[schema(value_type = Option<Vec<super::openapi::PanelRole>>, max_items = 3)]
+    #[schema(value_type = Option<Vec<PanelRole>>, max_items = 3)]
     pub panel_roles: Option<Vec<String>>,
 }
 
@@ -624,8 +626,8 @@ impl From<&UserRow> for User {
             roles: roles::split(&u.roles),
             panel_roles: roles::split(&u.panel_roles),
             active: u.active,
-            created_at: rfc3339(&u.created_at),
-            updated_at: rfc3339(&u.updated_at),
+            created_at: timestamp(&u.created_at),
+            updated_at: timestamp(&u.updated_at),
         }
     }
 }
@@ -690,9 +692,7 @@ pub fn insert_user(
 /// Create a user (admin). The password is stored as an argon2id hash and never returned.
 #[utoipa::path(post, path = "/api/v1/users", tag = "directory", request_body = NewUser,
     security(("bearer" = [])),
-    responses((status = 201, body = User), (status = 400, body = super::error::Problem),
-        (status = 401, body = super::error::Problem), (status = 403, body = super::error::Problem),
-        (status = 409, body = super::error::Problem), (status = 422, body = super::error::Problem)))]
+    responses((status = 201, body = User), (status = 400), (status = 403), (status = 409), (status = 422)))]
 pub async fn create_user(
     state: web::Data<AppState>,
     caller: Caller,
@@ -759,8 +759,7 @@ fn may_see_user(caller: &Caller, id: &str) -> bool {
 /// One user (admin, or the user themself).
 #[utoipa::path(get, path = "/api/v1/users/{id}", tag = "directory",
     params(("id" = String, Path)), security(("bearer" = [])),
-    responses((status = 200, body = User), (status = 401, body = super::error::Problem),
-        (status = 404, body = super::error::Problem)))]
+    responses((status = 200, body = User), (status = 404)))]
 pub async fn get_user(
     state: web::Data<AppState>,
     caller: Caller,
@@ -790,7 +789,7 @@ pub struct PatchUser {
     #[schema(value_type = Option<Vec<crate::domain::roles::Role>>, min_items = 1, max_items = 7)]
     pub roles: Option<Vec<String>>,
     #[validate(length(max = 3), custom(function = "panel_role_list"))]
-    #[schema(value_type = Option<Vec<super::openapi::PanelRole>>, max_items = 3)]
+    #[schema(value_type = Option<Vec<PanelRole>>, max_items = 3)]
     pub panel_roles: Option<Vec<String>>,
     /// Move the user to another organisation (their roles must fit its kind).
     #[validate(length(max = 64))]
@@ -801,9 +800,7 @@ pub struct PatchUser {
 /// Change a user (admin): `{"active": false}` deactivates it, and its tokens stop working at once.
 #[utoipa::path(patch, path = "/api/v1/users/{id}", tag = "directory", request_body = PatchUser,
     params(("id" = String, Path)), security(("bearer" = [])),
-    responses((status = 200, body = User), (status = 400, body = super::error::Problem),
-        (status = 401, body = super::error::Problem), (status = 403, body = super::error::Problem),
-        (status = 404, body = super::error::Problem), (status = 422, body = super::error::Problem)))]
+    responses((status = 200, body = User), (status = 400), (status = 403), (status = 404), (status = 422)))]
 pub async fn patch_user(
     state: web::Data<AppState>,
     caller: Caller,
@@ -918,9 +915,8 @@ pub struct NewInterest {
 /// Record an entry in the register of interests (admin).
 #[utoipa::path(post, path = "/api/v1/users/{id}/interests", tag = "directory", request_body = NewInterest,
     params(("id" = String, Path)), security(("bearer" = [])),
-    responses((status = 201, body = super::openapi::Interest), (status = 400, body = super::error::Problem),
-        (status = 401, body = super::error::Problem), (status = 403, body = super::error::Problem),
-        (status = 404, body = super::error::Problem), (status = 422, body = super::error::Problem)))]
+    responses((status = 201, body = Interest), (status = 400), (status = 403),
+        (status = 404), (status = 422)))]
 pub async fn add_interest(
     state: web::Data<AppState>,
     caller: Caller,
@@ -930,77 +926,52 @@ pub async fn add_interest(
     caller.require(&[Role::Admin])?;
     let b = body.into_inner();
     b.validate()?;
-    let declared_on = parse_date("declared_on", b.declared_on.as_deref().unwrap_or(""))
-        .map_err(|e| ApiError::Validation(vec![e]))?;
-    let user_id = id.into_inner();
     let today = state.clock.today();
-    if declared_on > today {
-        return Err(ApiError::field("declared_on", "must not be in the future"));
-    }
     let out = state
         .db(move |c| {
-            write_tx(c, |c| {
-                find_user(c, &user_id)?.ok_or(ApiError::NotFound)?;
-                let org_id = b.organisation_id.unwrap_or_default();
-                find_organisation(c, &org_id)?.ok_or_else(|| {
-                    ApiError::field("organisation_id", "does not name an organisation")
-                })?;
-                let iid = uuid::Uuid::new_v4().to_string();
-                let nature = b.nature.unwrap_or_default().trim().to_string();
-                diesel::insert_into(interests::table)
-                    .values((
-                        interests::id.eq(&iid),
-                        interests::user_id.eq(&user_id),
-                        interests::organisation_id.eq(&org_id),
-                        interests::nature.eq(&nature),
-                        interests::declared_on.eq(declared_on),
-                        interests::created_at.eq(now()),
-                    ))
-                    .execute(c)?;
-                Ok(
-                    serde_json::json!({"id": iid, "user_id": user_id, "organisation_id": org_id,
-                    "nature": nature, "declared_on": declared_on}),
-                )
-            })
+            Ok(service::directory::add_interest(
+                c,
+                today,
+                &id,
+                b.organisation_id.as_deref().unwrap_or_default(),
+                b.nature.as_deref().unwrap_or_default(),
+                b.declared_on.as_deref().unwrap_or_default(),
+            )?)
         })
         .await?;
     Ok(HttpResponse::Created().json(out))
 }
 
+/// Runs `read` on the blocking pool for the user `id` if the caller may see them (admins
+/// anyone, a user themself; 404 otherwise), and answers with what it returns as JSON.
+async fn about_user<T, F>(
+    state: web::Data<AppState>,
+    caller: Caller,
+    id: web::Path<String>,
+    read: F,
+) -> ApiResult<HttpResponse>
+where
+    T: Serialize + Send + 'static,
+    F: FnOnce(&mut DbConn, &str) -> Result<T, service::ServiceError> + Send + 'static,
+{
+    let user_id = id.into_inner();
+    if !may_see_user(&caller, &user_id) {
+        return Err(ApiError::NotFound);
+    }
+    let out = state.db(move |c| Ok(read(c, &user_id)?)).await?;
+    Ok(HttpResponse::Ok().json(out))
+}
+
 /// The user's register of interests (admin, or the user themself).
 #[utoipa::path(get, path = "/api/v1/users/{id}/interests", tag = "directory",
     params(("id" = String, Path)), security(("bearer" = [])),
-    responses((status = 200, body = [super::openapi::Interest]), (status = 401, body = super::error::Problem),
-        (status = 404, body = super::error::Problem)))]
+    responses((status = 200, body = [Interest]), (status = 404)))]
 pub async fn list_interests(
     state: web::Data<AppState>,
     caller: Caller,
     id: web::Path<String>,
 ) -> ApiResult<HttpResponse> {
-    let user_id = id.into_inner();
-    if !may_see_user(&caller, &user_id) {
-        return Err(ApiError::NotFound);
-    }
-    let rows = state
-        .db(move |c| {
-            find_user(c, &user_id)?.ok_or(ApiError::NotFound)?;
-            Ok(interests::table
-                .filter(interests::user_id.eq(&user_id))
-                .order(interests::created_at.asc())
-                .select((
-                    interests::id,
-                    interests::organisation_id,
-                    interests::nature,
-                    interests::declared_on,
-                ))
-                .load::<(String, String, String, NaiveDate)>(c)?)
-        })
-        .await?;
-    Ok(HttpResponse::Ok().json(
-        rows.into_iter()
-            .map(|(id, o, n, d)| serde_json::json!({"id": id, "organisation_id": o, "nature": n, "declared_on": d}))
-            .collect::<Vec<_>>(),
-    ))
+    about_user(state, caller, id, service::directory::interests_of).await
 }
 
 #[derive(Debug, Deserialize, Validate, utoipa::ToSchema)]
@@ -1018,9 +989,8 @@ pub struct NewUnavailability {
 /// Record dates a panelist cannot sit (inclusive): admin, or the panelist themself.
 #[utoipa::path(post, path = "/api/v1/users/{id}/unavailability", tag = "directory",
     request_body = NewUnavailability, params(("id" = String, Path)), security(("bearer" = [])),
-    responses((status = 201, body = super::openapi::Unavailability), (status = 400, body = super::error::Problem),
-        (status = 401, body = super::error::Problem), (status = 403, body = super::error::Problem),
-        (status = 404, body = super::error::Problem), (status = 422, body = super::error::Problem)))]
+    responses((status = 201, body = Unavailability), (status = 400), (status = 403),
+        (status = 404), (status = 422)))]
 pub async fn add_unavailability(
     state: web::Data<AppState>,
     caller: Caller,
@@ -1037,46 +1007,14 @@ pub async fn add_unavailability(
     }
     let b = body.into_inner();
     b.validate()?;
-    let mut errs = Vec::new();
-    let from = parse_date("from", b.from.as_deref().unwrap_or(""))
-        .map_err(|e| errs.push(e))
-        .ok();
-    let to = parse_date("to", b.to.as_deref().unwrap_or(""))
-        .map_err(|e| errs.push(e))
-        .ok();
-    if let (Some(f), Some(t)) = (from, to) {
-        if t < f {
-            errs.push(FieldError {
-                field: "to".into(),
-                message: "must not be before from".into(),
-            });
-        } else if (t - f).num_days() > 366 {
-            errs.push(FieldError {
-                field: "to".into(),
-                message: "a period may span at most one year".into(),
-            });
-        }
-    }
-    if !errs.is_empty() {
-        return Err(ApiError::Validation(errs));
-    }
-    let (from, to) = (from.unwrap_or_default(), to.unwrap_or_default());
     let out = state
         .db(move |c| {
-            write_tx(c, |c| {
-                find_user(c, &user_id)?.ok_or(ApiError::NotFound)?;
-                let uid = uuid::Uuid::new_v4().to_string();
-                diesel::insert_into(unavailability::table)
-                    .values((
-                        unavailability::id.eq(&uid),
-                        unavailability::user_id.eq(&user_id),
-                        unavailability::from_date.eq(from),
-                        unavailability::to_date.eq(to),
-                        unavailability::created_at.eq(now()),
-                    ))
-                    .execute(c)?;
-                Ok(serde_json::json!({"id": uid, "user_id": user_id, "from": from, "to": to}))
-            })
+            Ok(service::directory::add_unavailability(
+                c,
+                &user_id,
+                b.from.as_deref().unwrap_or_default(),
+                b.to.as_deref().unwrap_or_default(),
+            )?)
         })
         .await?;
     Ok(HttpResponse::Created().json(out))
@@ -1085,34 +1023,11 @@ pub async fn add_unavailability(
 /// A panelist's unavailable periods (admin, or the user themself).
 #[utoipa::path(get, path = "/api/v1/users/{id}/unavailability", tag = "directory",
     params(("id" = String, Path)), security(("bearer" = [])),
-    responses((status = 200, body = [super::openapi::Unavailability]), (status = 401, body = super::error::Problem),
-        (status = 404, body = super::error::Problem)))]
+    responses((status = 200, body = [Unavailability]), (status = 404)))]
 pub async fn list_unavailability(
     state: web::Data<AppState>,
     caller: Caller,
     id: web::Path<String>,
 ) -> ApiResult<HttpResponse> {
-    let user_id = id.into_inner();
-    if !may_see_user(&caller, &user_id) {
-        return Err(ApiError::NotFound);
-    }
-    let rows = state
-        .db(move |c| {
-            find_user(c, &user_id)?.ok_or(ApiError::NotFound)?;
-            Ok(unavailability::table
-                .filter(unavailability::user_id.eq(&user_id))
-                .order(unavailability::from_date.asc())
-                .select((
-                    unavailability::id,
-                    unavailability::from_date,
-                    unavailability::to_date,
-                ))
-                .load::<(String, NaiveDate, NaiveDate)>(c)?)
-        })
-        .await?;
-    Ok(HttpResponse::Ok().json(
-        rows.into_iter()
-            .map(|(id, f, t)| serde_json::json!({"id": id, "from": f, "to": t}))
-            .collect::<Vec<_>>(),
-    ))
+    about_user(state, caller, id, service::directory::unavailability_of).await
 }

@@ -3,6 +3,7 @@
 //! (`service::filing`, `service::events`); the handlers here read requests and write answers.
 
 use super::auth::{Bearer, Caller};
+use super::directory::timestamp as ts;
 use super::documents as docs;
 use super::error::{ApiError, ApiResult, FieldError};
 use super::limits::Action;
@@ -17,6 +18,7 @@ use crate::domain::dispute::{
     Screening, Side, Vote,
 };
 use crate::domain::fields::Choice;
+use crate::domain::filing::Filing;
 use crate::domain::notices::{notifies, CalendarMethod};
 use crate::domain::roles::Role;
 use crate::domain::workflow::{self, EventType, State};
@@ -61,11 +63,6 @@ pub fn routes(cfg: &mut web::ServiceConfig) {
     .service(web::resource("/reports/timeliness").route(web::get().to(timeliness)));
 }
 
-fn ts(t: &NaiveDateTime) -> String {
-    t.and_utc()
-        .to_rfc3339_opts(chrono::SecondsFormat::Micros, true)
-}
-
 /// Loads a dispute the caller may see; otherwise 404 (never revealing that it exists).
 /// The dispute `id` if `caller` may see it; otherwise 404 (never saying that it exists).
 pub fn visible(c: &mut DbConn, caller: &Caller, id: &str) -> ApiResult<Dispute> {
@@ -81,63 +78,76 @@ pub fn document_kind(stored: &str) -> ApiResult<DocumentKind> {
 
 // ------------------------------------------------------------------ representation
 
-// The representation of a dispute, serialised straight from the dispute it was read into.
-// The fields of each struct are in alphabetical order, the order in which a `Value`'s keys
-// are written. Each struct's schema for the OpenAPI document is its twin in `super::openapi`.
+// The representation of a dispute, serialised straight from the dispute it was read into
+// (borrowing its text, never copying it). Each struct is the answer's one type: it derives the
+// schema of the OpenAPI document too, under the component name in its `#[schema(as = …)]`.
+// Fields are in alphabetical order, the order the answers have always had.
 
-#[derive(Serialize)]
-struct DisputeOut<'a> {
+/// A dispute as the caller may see it.
+#[derive(Serialize, utoipa::ToSchema)]
+#[schema(as = Dispute)]
+pub struct DisputeOut<'a> {
     appellant: PartyOut<'a>,
     breaches: Vec<BreachOut>,
     case_ref: String,
     category: Category,
     contract_related: bool,
+    #[schema(format = DateTime)]
     created_at: String,
     deadlines: DeadlinesOut,
     decision: Option<DecisionOut<'a>>,
-    fhsu_determination: &'a Option<FhsuDetermination>,
-    fhsu_referral: &'a Option<FhsuReferral>,
+    fhsu_determination: Option<&'a FhsuDetermination>,
+    #[schema(value_type = Option<Object>)]
+    fhsu_referral: Option<&'a FhsuReferral>,
     formal_request: Option<FormalRequestOut<'a>>,
     hearing: Option<HearingOut<'a>>,
     id: &'a str,
     inter_practice: bool,
-    lmc_id: &'a Option<String>,
+    lmc_id: Option<&'a str>,
     matter_arose_on: NaiveDate,
     mediator: Option<MediatorOut<'a>>,
     panel: Option<PanelOut<'a>>,
     respondent: PartyOut<'a>,
     screening_organisation_id: &'a str,
+    /// 1, 2 or 3; null when closed or withdrawn.
     stage: Option<u8>,
     state: State,
     summary: &'a str,
     title: &'a str,
+    #[schema(format = DateTime)]
     updated_at: String,
     version: i64,
 }
 
-#[derive(Serialize)]
-struct PartyOut<'a> {
+/// An organisation as a dispute names it.
+#[derive(Serialize, utoipa::ToSchema)]
+#[schema(as = OrgRef)]
+pub struct PartyOut<'a> {
     address: &'a str,
     id: &'a str,
     kind: &'a str,
     name: &'a str,
 }
 
-#[derive(Serialize)]
-struct UserOut<'a> {
+/// A user as a dispute names it.
+#[derive(Serialize, utoipa::ToSchema)]
+#[schema(as = UserRef)]
+pub struct UserOut<'a> {
     id: &'a str,
     name: Option<&'a str>,
 }
 
-#[derive(Serialize)]
-struct MediatorOut<'a> {
+#[derive(Serialize, utoipa::ToSchema)]
+#[schema(as = Mediator)]
+pub struct MediatorOut<'a> {
     id: &'a str,
     mode: MediatorMode,
     name: Option<&'a str>,
 }
 
-#[derive(Serialize)]
-struct PanelOut<'a> {
+#[derive(Serialize, utoipa::ToSchema)]
+#[schema(as = Panel)]
+pub struct PanelOut<'a> {
     chair_id: &'a str,
     clinical_member: UserOut<'a>,
     gp_conciliator: UserOut<'a>,
@@ -145,22 +155,27 @@ struct PanelOut<'a> {
     secretary: UserOut<'a>,
 }
 
-#[derive(Serialize)]
-struct HearingOut<'a> {
+#[derive(Serialize, utoipa::ToSchema)]
+#[schema(as = Hearing)]
+pub struct HearingOut<'a> {
     bundle_distributed_on: Option<NaiveDate>,
     date: NaiveDate,
     held_on: Option<NaiveDate>,
     notice_sent_on: NaiveDate,
-    /// For the panel only: absent for others, `null` for the panel before it is recorded.
+    /// The panel's record of the hearing: only for the panel (absent for others, `null` for
+    /// the panel before it is recorded).
     #[serde(skip_serializing_if = "Option::is_none")]
+    #[schema(value_type = Option<Object>)]
     record: Option<Option<&'a HearingRecord>>,
     sequence: i32,
+    /// HH:MM
     time: String,
     venue: &'a str,
 }
 
-#[derive(Serialize)]
-struct DeadlinesOut {
+#[derive(Serialize, utoipa::ToSchema)]
+#[schema(as = Deadlines)]
+pub struct DeadlinesOut {
     bundle_by: Option<NaiveDate>,
     decision_by: Option<NaiveDate>,
     fhsu_by: Option<NaiveDate>,
@@ -181,30 +196,35 @@ impl DeadlinesOut {
     }
 }
 
-#[derive(Serialize)]
-struct FormalRequestOut<'a> {
-    grounds: &'a Option<String>,
+#[derive(Serialize, utoipa::ToSchema)]
+#[schema(as = FormalRequest)]
+pub struct FormalRequestOut<'a> {
+    grounds: Option<&'a str>,
     lmc_consulted_on: Option<NaiveDate>,
     lodged_on: NaiveDate,
-    requested_by: &'a Option<String>,
-    screening: &'a Option<Screening>,
+    requested_by: Option<&'a str>,
+    #[schema(value_type = Option<Object>)]
+    screening: Option<&'a Screening>,
 }
 
-/// The parties see the outcome and recommendations once notified; the votes and the recording
-/// date are the panel's alone (absent for others).
-#[derive(Serialize)]
-struct DecisionOut<'a> {
+/// The decision: outcome and recommendations for the parties once notified; votes and the
+/// recording date for the panel only (absent for others).
+#[derive(Serialize, utoipa::ToSchema)]
+#[schema(as = Decision)]
+pub struct DecisionOut<'a> {
     notified_on: Option<NaiveDate>,
     outcome: Side,
     recommendations: &'a str,
     #[serde(skip_serializing_if = "Option::is_none")]
     recorded_on: Option<NaiveDate>,
     #[serde(skip_serializing_if = "Option::is_none")]
+    #[schema(value_type = Option<Vec<Vote>>)]
     votes: Option<&'a [Vote]>,
 }
 
-#[derive(Serialize)]
-struct BreachOut {
+#[derive(Serialize, utoipa::ToSchema)]
+#[schema(as = Breach)]
+pub struct BreachOut {
     detail: String,
     detected_on: NaiveDate,
     due_on: NaiveDate,
@@ -270,14 +290,14 @@ pub fn represent(
                 votes: panel_sees.then_some(dec.votes.as_slice()),
             })
         }),
-        fhsu_determination: &detail.fhsu_determination,
-        fhsu_referral: &detail.fhsu_referral,
+        fhsu_determination: detail.fhsu_determination.as_ref(),
+        fhsu_referral: detail.fhsu_referral.as_ref(),
         formal_request: d.lodged_on.map(|lodged_on| FormalRequestOut {
-            grounds: &detail.grounds,
+            grounds: detail.grounds.as_deref(),
             lmc_consulted_on: d.lmc_consulted_on,
             lodged_on,
-            requested_by: &detail.requested_by_org,
-            screening: &detail.screening,
+            requested_by: detail.requested_by_org.as_deref(),
+            screening: detail.screening.as_ref(),
         }),
         hearing: d.hearing.as_ref().map(|h| HearingOut {
             bundle_distributed_on: d.bundle_distributed_on,
@@ -291,7 +311,7 @@ pub fn represent(
         }),
         id: &d.id,
         inter_practice: d.inter_practice,
-        lmc_id: &d.lmc_id,
+        lmc_id: d.lmc_id.as_deref(),
         matter_arose_on: d.matter_arose_on,
         mediator: d.mediator.as_ref().map(|m| MediatorOut {
             id: &m.id,
@@ -328,12 +348,11 @@ fn json_answer(status: StatusCode, body: Vec<u8>) -> HttpResponse {
 // ------------------------------------------------------------------ filing
 
 /// File a dispute (practice user or commissioner of the appellant organisation).
-#[utoipa::path(post, path = "/api/v1/disputes", tag = "disputes", request_body = super::openapi::NewDispute,
+#[utoipa::path(post, path = "/api/v1/disputes", tag = "disputes", request_body = Filing,
     params(("Idempotency-Key" = Option<String>, Header, description = "same key and body → the same dispute")),
     security(("bearer" = [])),
-    responses((status = 201, description = "the dispute, in state informal", body = super::openapi::Dispute), (status = 400, body = super::error::Problem),
-        (status = 401, body = super::error::Problem), (status = 403, body = super::error::Problem),
-        (status = 409, body = super::error::Problem), (status = 422, body = super::error::Problem), (status = 429, body = super::error::Problem)))]
+    responses((status = 201, description = "the dispute, in state informal", body = DisputeOut), (status = 400),
+        (status = 403), (status = 409), (status = 422), (status = 429)))]
 pub async fn create_dispute(
     state: web::Data<AppState>,
     who: Bearer,
@@ -437,8 +456,7 @@ fn encode_cursor(t: &NaiveDateTime, id: &str) -> String {
 
 /// The disputes the caller may see, oldest first, with filters and cursor pagination.
 #[utoipa::path(get, path = "/api/v1/disputes", tag = "disputes", params(ListQuery), security(("bearer" = [])),
-    responses((status = 200, body = super::openapi::DisputePage), (status = 401, body = super::error::Problem),
-        (status = 422, body = super::error::Problem)))]
+    responses((status = 200, body = PageOut), (status = 422)))]
 pub async fn list_disputes(
     state: web::Data<AppState>,
     who: Bearer,
@@ -582,19 +600,25 @@ pub async fn list_disputes(
     Ok(json_answer(StatusCode::OK, page))
 }
 
-/// A page of the list, serialised as [`DisputeOut`] is (fields in alphabetical order).
-#[derive(Serialize)]
-struct PageOut<'a> {
+// Serialised as [`DisputeOut`] is (fields in alphabetical order).
+/// A page of the list.
+#[derive(Serialize, utoipa::ToSchema)]
+#[schema(as = DisputePage)]
+pub struct PageOut<'a> {
     items: Vec<SummaryOut<'a>>,
+    /// Pass as `cursor` for the next page; null on the last one.
     next_cursor: Option<String>,
 }
 
-#[derive(Serialize)]
-struct SummaryOut<'a> {
+/// A dispute in the list.
+#[derive(Serialize, utoipa::ToSchema)]
+#[schema(as = DisputeSummary)]
+pub struct SummaryOut<'a> {
     appellant: OrgNameOut<'a>,
     case_ref: String,
     category: Category,
     contract_related: bool,
+    #[schema(format = DateTime)]
     created_at: String,
     deadlines: DeadlinesOut,
     hearing_date: Option<NaiveDate>,
@@ -606,12 +630,15 @@ struct SummaryOut<'a> {
     stage: Option<u8>,
     state: State,
     title: &'a str,
+    #[schema(format = DateTime)]
     updated_at: String,
     version: i64,
 }
 
-#[derive(Serialize)]
-struct OrgNameOut<'a> {
+/// An organisation as the dispute list names it.
+#[derive(Serialize, utoipa::ToSchema)]
+#[schema(as = OrgName)]
+pub struct OrgNameOut<'a> {
     id: &'a str,
     name: Option<&'a str>,
 }
@@ -646,8 +673,7 @@ fn summary<'a>(names: &'a HashMap<String, String>, d: &'a Dispute) -> SummaryOut
 /// One dispute.
 #[utoipa::path(get, path = "/api/v1/disputes/{id}", tag = "disputes", params(("id" = String, Path)),
     security(("bearer" = [])),
-    responses((status = 200, body = super::openapi::Dispute), (status = 401, body = super::error::Problem),
-        (status = 404, body = super::error::Problem)))]
+    responses((status = 200, body = DisputeOut), (status = 404)))]
 pub async fn get_dispute(
     state: web::Data<AppState>,
     who: Bearer,
@@ -672,10 +698,8 @@ pub async fn get_dispute(
     request_body(content = Object, description = "The event: `type`, optionally the `expected_version` \
         the sender read, and the event type's own fields (one schema per event type)."),
     security(("bearer" = [])),
-    responses((status = 200, description = "the updated dispute", body = super::openapi::Dispute), (status = 400, body = super::error::Problem),
-        (status = 401, body = super::error::Problem), (status = 403, body = super::error::Problem),
-        (status = 404, body = super::error::Problem), (status = 409, body = super::error::Problem),
-        (status = 422, body = super::error::Problem), (status = 429, body = super::error::Problem)))]
+    responses((status = 200, description = "the updated dispute", body = DisputeOut), (status = 400),
+        (status = 403), (status = 404), (status = 409), (status = 422), (status = 429)))]
 pub async fn post_event(
     state: web::Data<AppState>,
     who: Bearer,
@@ -727,58 +751,92 @@ pub fn redact(caller: &Caller, d: &Dispute, ev: &EventRow) -> ApiResult<Value> {
     })
 }
 
-/// The dispute's history, oldest first. Append-only.
-#[utoipa::path(get, path = "/api/v1/disputes/{id}/events", tag = "disputes", params(("id" = String, Path)),
-    security(("bearer" = [])),
-    responses((status = 200, body = [super::openapi::Event]), (status = 401, body = super::error::Problem),
-        (status = 404, body = super::error::Problem)))]
-pub async fn list_events(
+/// One event of the history.
+#[derive(Serialize, utoipa::ToSchema)]
+#[schema(as = Event)]
+pub struct EventOut {
+    actor_id: String,
+    /// Who did it, by name (a deleted user's name is empty).
+    actor_name: String,
+    #[schema(format = DateTime)]
+    at: String,
+    /// The event's fields (what the caller may see of them).
+    #[schema(value_type = Object)]
+    data: Value,
+    seq: i64,
+    /// An event type, or `file` for the filing.
+    #[serde(rename = "type")]
+    type_: String,
+}
+
+/// Reads, on the blocking pool, what `read` makes of the dispute `id` if the caller may see it
+/// (404 otherwise, never saying that it exists), and answers with it as JSON: every `GET` of
+/// a dispute's parts.
+async fn about_visible<T, F>(
     state: web::Data<AppState>,
     caller: Caller,
     id: web::Path<String>,
-) -> ApiResult<HttpResponse> {
+    read: F,
+) -> ApiResult<HttpResponse>
+where
+    T: Serialize + Send + 'static,
+    F: FnOnce(&mut DbConn, &Caller, Dispute) -> ApiResult<T> + Send + 'static,
+{
     let id = id.into_inner();
     let out = state
         .db(move |c| {
             let d = visible(c, &caller, &id)?;
-            let events = store::events_of(c, &id)?;
-            let names = store::user_names(c, events.iter().map(|e| &e.actor_id))?;
-            events
-                .iter()
-                .map(|e| {
-                    Ok(
-                        json!({"seq": e.seq, "type": e.event_type, "actor_id": e.actor_id,
-                    "actor_name": names.get(&e.actor_id).cloned().unwrap_or_default(),
-                    "at": ts(&e.at), "data": redact(&caller, &d, e)?}),
-                    )
-                })
-                .collect::<ApiResult<Vec<_>>>()
+            read(c, &caller, d)
         })
         .await?;
     Ok(HttpResponse::Ok().json(out))
 }
 
+/// The dispute's history, oldest first. Append-only.
+#[utoipa::path(get, path = "/api/v1/disputes/{id}/events", tag = "disputes", params(("id" = String, Path)),
+    security(("bearer" = [])),
+    responses((status = 200, body = [EventOut]), (status = 404)))]
+pub async fn list_events(
+    state: web::Data<AppState>,
+    caller: Caller,
+    id: web::Path<String>,
+) -> ApiResult<HttpResponse> {
+    about_visible(state, caller, id, |c, caller, d| {
+        let events = store::events_of(c, &d.id)?;
+        let names = store::user_names(c, events.iter().map(|e| &e.actor_id))?;
+        events
+            .into_iter()
+            .map(|e| {
+                Ok(EventOut {
+                    data: redact(caller, &d, &e)?,
+                    actor_name: names.get(&e.actor_id).cloned().unwrap_or_default(),
+                    actor_id: e.actor_id,
+                    at: ts(&e.at),
+                    seq: e.seq,
+                    type_: e.event_type,
+                })
+            })
+            .collect::<ApiResult<Vec<_>>>()
+    })
+    .await
+}
+
 /// The event types the caller may apply now.
 #[utoipa::path(get, path = "/api/v1/disputes/{id}/actions", tag = "disputes", params(("id" = String, Path)),
     security(("bearer" = [])),
-    responses((status = 200, body = [EventType]), (status = 401, body = super::error::Problem),
-        (status = 404, body = super::error::Problem)))]
+    responses((status = 200, body = [EventType]), (status = 404)))]
 pub async fn list_actions(
     state: web::Data<AppState>,
     caller: Caller,
     id: web::Path<String>,
 ) -> ApiResult<HttpResponse> {
-    let id = id.into_inner();
-    let out = state
-        .db(move |c| {
-            let d = visible(c, &caller, &id)?;
-            Ok(workflow::allowed(
-                d.state,
-                &visibility::relations(&caller, &d),
-            ))
-        })
-        .await?;
-    Ok(HttpResponse::Ok().json(out))
+    about_visible(state, caller, id, |_, caller, d| {
+        Ok(workflow::allowed(
+            d.state,
+            &visibility::relations(caller, &d),
+        ))
+    })
+    .await
 }
 
 // ------------------------------------------------------------------ documents
@@ -805,18 +863,24 @@ fn panel_kind_refused(kind: DocumentKind) -> ApiError {
     )
 }
 
+// Read part by part as it arrives (`api::documents::read_upload`); this type documents it.
+/// The multipart body of `POST /disputes/{id}/documents`.
+#[derive(Debug, utoipa::ToSchema)]
+pub struct DocumentUpload {
+    /// The file, at most 20 MiB.
+    #[schema(value_type = String, format = Binary)]
+    pub file: Vec<u8>,
+    pub kind: DocumentKind,
+}
+
 /// Upload a document (multipart: one `file` part and `kind`), at most 20 MiB. Received as it
 /// arrives (a few at a time per process, each within `LDR_UPLOAD_TIMEOUT_SECONDS`) and stored
 /// in chunks; a `record`, and a `decision` until it is notified, only by the panel, its
 /// secretary and admins.
 #[utoipa::path(post, path = "/api/v1/disputes/{id}/documents", tag = "documents", params(("id" = String, Path)),
-    request_body(content = super::openapi::DocumentUpload, content_type = "multipart/form-data"), security(("bearer" = [])),
-    responses((status = 201, body = super::openapi::UploadedDocument), (status = 400, body = super::error::Problem),
-        (status = 401, body = super::error::Problem), (status = 404, body = super::error::Problem),
-        (status = 408, body = super::error::Problem),
-        (status = 409, body = super::error::Problem), (status = 413, body = super::error::Problem),
-        (status = 415, body = super::error::Problem), (status = 422, body = super::error::Problem),
-        (status = 429, body = super::error::Problem)))]
+    request_body(content = DocumentUpload, content_type = "multipart/form-data"), security(("bearer" = [])),
+    responses((status = 201, body = UploadedDocument), (status = 400), (status = 404), (status = 408),
+        (status = 409), (status = 413), (status = 415), (status = 422), (status = 429)))]
 pub async fn upload_document(
     state: web::Data<AppState>,
     caller: Caller,
@@ -826,10 +890,7 @@ pub async fn upload_document(
 ) -> ApiResult<HttpResponse> {
     let received = receive_upload(&state, &caller, id.into_inner(), &req, payload).await?;
     let stored = store_upload(&state, &caller, received).await?;
-    Ok(
-        HttpResponse::Created().json(json!({"id": stored.id, "name": stored.name,
-        "kind": stored.kind, "size": stored.size, "sha256": stored.sha256})),
-    )
+    Ok(HttpResponse::Created().json(stored))
 }
 
 /// An upload received and spooled, not yet checked or stored (see [`receive_upload`]).
@@ -840,13 +901,14 @@ pub struct Received {
     _permit: tokio::sync::OwnedSemaphorePermit,
 }
 
-/// A document stored.
-pub struct Stored {
+/// A document stored: the answer to an upload (the API's and the upload page's).
+#[derive(Serialize, utoipa::ToSchema)]
+pub struct UploadedDocument {
     pub id: String,
-    pub name: String,
     pub kind: DocumentKind,
-    pub size: i64,
+    pub name: String,
     pub sha256: String,
+    pub size: i64,
 }
 
 /// The first half of an upload (the API's and the upload page's): throttled, the dispute
@@ -916,7 +978,7 @@ pub async fn store_upload(
     state: &AppState,
     caller: &Caller,
     received: Received,
-) -> ApiResult<Stored> {
+) -> ApiResult<UploadedDocument> {
     let Received {
         dispute: d,
         upload,
@@ -996,52 +1058,73 @@ pub async fn store_upload(
         })
         .await?;
     tracing::info!(document_id = %doc_id, dispute_id = %d.id, size, "document uploaded");
-    Ok(Stored {
+    Ok(UploadedDocument {
         id: doc_id,
-        name,
         kind,
-        size,
+        name,
         sha256: sha,
+        size,
     })
+}
+
+/// A stored document (metadata).
+#[derive(Serialize, utoipa::ToSchema)]
+#[schema(as = DocumentMeta)]
+pub struct DocumentOut {
+    /// As served: the uploaded type when it is on the allow-list (PDF, images, text, CSV, office
+    /// formats, `message/rfc822`), otherwise `application/octet-stream`
+    content_type: &'static str,
+    #[schema(format = DateTime)]
+    created_at: String,
+    id: String,
+    kind: DocumentKind,
+    name: String,
+    sha256: String,
+    size: i64,
+    uploaded_by: String,
+    /// Who uploaded it, by name.
+    uploaded_by_name: String,
 }
 
 /// The dispute's documents (metadata) that the caller may see: a `record` only the panel, its
 /// secretary and admins; a `decision` the parties too once it is notified.
 #[utoipa::path(get, path = "/api/v1/disputes/{id}/documents", tag = "documents", params(("id" = String, Path)),
     security(("bearer" = [])),
-    responses((status = 200, body = [super::openapi::DocumentMeta]),
-        (status = 401, body = super::error::Problem), (status = 404, body = super::error::Problem)))]
+    responses((status = 200, body = [DocumentOut]), (status = 404)))]
 pub async fn list_documents(
     state: web::Data<AppState>,
     caller: Caller,
     id: web::Path<String>,
 ) -> ApiResult<HttpResponse> {
-    let id = id.into_inner();
-    let out = state
-        .db(move |c| {
-            let d = visible(c, &caller, &id)?;
-            let docs_meta = store::documents_of(c, &id)?;
-            let names = store::user_names(c, docs_meta.iter().map(|m| &m.uploaded_by))?;
-            let mut out = Vec::new();
-            for m in docs_meta {
-                if visibility::can_see_document(&caller, &d, document_kind(&m.kind)?) {
-                    out.push(json!({"id": m.id, "name": docs::clean_name(&m.name), "kind": m.kind, "size": m.size,
-                        "sha256": m.sha256, "content_type": docs::served_type(&m.content_type),
-                        "uploaded_by_name": names.get(&m.uploaded_by).cloned().unwrap_or_default(),
-                        "uploaded_by": m.uploaded_by, "created_at": ts(&m.created_at)}));
-                }
+    about_visible(state, caller, id, |c, caller, d| {
+        let docs_meta = store::documents_of(c, &d.id)?;
+        let names = store::user_names(c, docs_meta.iter().map(|m| &m.uploaded_by))?;
+        let mut out = Vec::new();
+        for m in docs_meta {
+            let kind = document_kind(&m.kind)?;
+            if visibility::can_see_document(caller, &d, kind) {
+                out.push(DocumentOut {
+                    content_type: docs::served_type(&m.content_type),
+                    created_at: ts(&m.created_at),
+                    id: m.id,
+                    kind,
+                    name: docs::clean_name(&m.name),
+                    sha256: m.sha256,
+                    size: m.size,
+                    uploaded_by_name: names.get(&m.uploaded_by).cloned().unwrap_or_default(),
+                    uploaded_by: m.uploaded_by,
+                });
             }
-            Ok(out)
-        })
-        .await?;
-    Ok(HttpResponse::Ok().json(out))
+        }
+        Ok(out)
+    })
+    .await
 }
 
 /// Download a document (as an attachment, streamed). A document the caller may not see is 404.
 #[utoipa::path(get, path = "/api/v1/documents/{id}", tag = "documents", params(("id" = String, Path)),
     security(("bearer" = [])),
-    responses((status = 200, description = "the file"), (status = 401, body = super::error::Problem),
-        (status = 404, body = super::error::Problem)))]
+    responses((status = 200, description = "the file"), (status = 404)))]
 pub async fn download_document(
     state: web::Data<AppState>,
     caller: Caller,
@@ -1095,27 +1178,51 @@ pub fn document_answer(state: web::Data<AppState>, meta: store::DocumentMeta) ->
 /// Every e-mail notice of the case.
 #[utoipa::path(get, path = "/api/v1/disputes/{id}/notices", tag = "notices", params(("id" = String, Path)),
     security(("bearer" = [])),
-    responses((status = 200, body = [super::openapi::Notice]),
-        (status = 401, body = super::error::Problem), (status = 404, body = super::error::Problem)))]
+    responses((status = 200, body = [Notice]), (status = 404)))]
 pub async fn list_notices(
     state: web::Data<AppState>,
     caller: Caller,
     id: web::Path<String>,
 ) -> ApiResult<HttpResponse> {
-    let id = id.into_inner();
-    let out = state
-        .db(move |c| {
-            let d = visible(c, &caller, &id)?;
-            notices_seen_by(c, &caller, &d)
-        })
-        .await?;
-    Ok(HttpResponse::Ok().json(out))
+    about_visible(state, caller, id, |c, caller, d| notices_of(c, caller, &d)).await
+}
+
+/// An e-mail notice of the case.
+#[derive(Serialize, utoipa::ToSchema)]
+pub struct Notice {
+    /// The name of the file the notice carries (the FHSU's referral pack), if any.
+    pub attachment: Option<String>,
+    pub attempts: i32,
+    /// The iCalendar method of an attached invitation (`REQUEST`, `CANCEL`).
+    pub calendar: Option<String>,
+    pub id: String,
+    /// The delivery error, for the case's secretary and admins only.
+    pub last_error: Option<String>,
+    #[schema(format = DateTime)]
+    pub queued_at: String,
+    #[schema(format = DateTime)]
+    pub sent_at: Option<String>,
+    /// `queued`, `sent` or `failed`
+    pub status: String,
+    pub subject: String,
+    pub template: String,
+    /// The addresses, or for a caller who is not the case's secretary or an admin, other
+    /// people by name.
+    pub to: Vec<String>,
+}
+
+/// [`notices_of`] as JSON values (what the case page reads).
+pub fn notices_seen_by(c: &mut DbConn, caller: &Caller, d: &Dispute) -> ApiResult<Vec<Value>> {
+    notices_of(c, caller, d)?
+        .iter()
+        .map(|n| serde_json::to_value(n).map_err(ApiError::internal))
+        .collect()
 }
 
 /// The case's notices as `caller` may see them: the case's secretary and admins every address
 /// and delivery error; anyone else organisations' addresses and their own, other people by
 /// name only, and no delivery errors.
-pub fn notices_seen_by(c: &mut DbConn, caller: &Caller, d: &Dispute) -> ApiResult<Vec<Value>> {
+pub fn notices_of(c: &mut DbConn, caller: &Caller, d: &Dispute) -> ApiResult<Vec<Notice>> {
     let full = caller.has(Role::Admin) || d.secretary_id() == Some(caller.user_id.as_str());
     type Row = (
         String,
@@ -1170,13 +1277,21 @@ pub fn notices_seen_by(c: &mut DbConn, caller: &Caller, d: &Dispute) -> ApiResul
     Ok(rows
         .into_iter()
         .zip(recipients)
-        .map(|((id, t, _, s, st, q, sent, a, err, ics, file), to)| {
-            let to: Vec<String> = to.into_iter().map(&shown).collect();
-            json!({"id": id, "template": t, "to": to,
-                "subject": s, "status": st, "queued_at": ts(&q), "sent_at": sent.as_ref().map(ts),
-                "attempts": a, "last_error": if full { err } else { None }, "calendar": ics,
-                "attachment": file})
-        })
+        .map(
+            |((id, t, _, s, st, q, sent, a, err, ics, file), to)| Notice {
+                attachment: file,
+                attempts: a,
+                calendar: ics,
+                id,
+                last_error: if full { err } else { None },
+                queued_at: ts(&q),
+                sent_at: sent.as_ref().map(ts),
+                status: st,
+                subject: s,
+                template: t,
+                to: to.into_iter().map(&shown).collect(),
+            },
+        )
         .collect())
 }
 
@@ -1188,8 +1303,7 @@ pub fn notices_seen_by(c: &mut DbConn, caller: &Caller, d: &Dispute) -> ApiResul
 #[utoipa::path(get, path = "/api/v1/disputes/{id}/hearing.ics", tag = "disputes", params(("id" = String, Path)),
     security(("bearer" = [])),
     responses((status = 200, description = "the invitation", content_type = "text/calendar", body = String),
-        (status = 401, body = super::error::Problem), (status = 404, body = super::error::Problem),
-        (status = 409, description = "no hearing is scheduled", body = super::error::Problem)))]
+        (status = 404), (status = 409, description = "no hearing is scheduled")))]
 pub async fn hearing_ics(
     state: web::Data<AppState>,
     caller: Caller,
@@ -1248,43 +1362,53 @@ pub async fn hearing_ics(
 /// member's availability: working days only.
 #[utoipa::path(get, path = "/api/v1/disputes/{id}/hearing-options", tag = "disputes", params(("id" = String, Path)),
     security(("bearer" = [])),
-    responses((status = 200, body = super::openapi::HearingOptions), (status = 401, body = super::error::Problem),
-        (status = 404, body = super::error::Problem)))]
+    responses((status = 200, body = HearingOptions), (status = 404)))]
 pub async fn hearing_options(
     state: web::Data<AppState>,
     caller: Caller,
     id: web::Path<String>,
 ) -> ApiResult<HttpResponse> {
-    let id = id.into_inner();
     let today = state.clock.today();
     let cal = state.calendar.clone();
-    let out = state
-        .db(move |c| {
-            let d = visible(c, &caller, &id)?;
-            let earliest = deadlines::earliest_hearing_after_notice(&cal, today);
-            let mut dates = Vec::new();
-            let hearing_by = d.deadlines.hearing_by;
-            if let (Some(by), Some(mut day)) = (hearing_by, earliest) {
-                let panel = d.panel.as_ref().map(|p| p.everyone());
-                let ids = panel.as_ref().map_or(&[][..], |p| p.as_slice());
-                let periods = directory::unavailable_between(c, ids, day, by)?;
-                while day <= by && dates.len() < 60 {
-                    if !periods.iter().any(|(f, t)| *f <= day && day <= *t) {
-                        dates.push(day);
-                    }
-                    match cal.next_working_day(day) {
-                        Some(n) => day = n,
-                        None => break,
-                    }
+    about_visible(state, caller, id, move |c, _, d| {
+        let earliest = deadlines::earliest_hearing_after_notice(&cal, today);
+        let mut dates = Vec::new();
+        let hearing_by = d.deadlines.hearing_by;
+        if let (Some(by), Some(mut day)) = (hearing_by, earliest) {
+            let panel = d.panel.as_ref().map(|p| p.everyone());
+            let ids = panel.as_ref().map_or(&[][..], |p| p.as_slice());
+            let periods = directory::unavailable_between(c, ids, day, by)?;
+            while day <= by && dates.len() < 60 {
+                if !periods.iter().any(|(f, t)| *f <= day && day <= *t) {
+                    dates.push(day);
+                }
+                match cal.next_working_day(day) {
+                    Some(n) => day = n,
+                    None => break,
                 }
             }
-            Ok(
-                json!({"dates": dates, "hearing_by": hearing_by, "earliest": earliest,
-                "notice_on": today}),
-            )
+        }
+        Ok(HearingOptions {
+            dates,
+            earliest,
+            hearing_by,
+            notice_on: today,
         })
-        .await?;
-    Ok(HttpResponse::Ok().json(out))
+    })
+    .await
+}
+
+/// The days a hearing may be scheduled on.
+#[derive(Serialize, utoipa::ToSchema)]
+pub struct HearingOptions {
+    /// Working days that satisfy every rule, at most 60.
+    dates: Vec<NaiveDate>,
+    /// The first working day a hearing may be on with its notice sent today.
+    earliest: Option<NaiveDate>,
+    /// The dispute's hearing deadline, if it has one.
+    hearing_by: Option<NaiveDate>,
+    /// Today: the day the notice is taken to be sent.
+    notice_on: NaiveDate,
 }
 
 // ------------------------------------------------------------------ report
@@ -1300,33 +1424,18 @@ pub struct RangeQuery {
 
 /// Timeliness over the formal requests lodged in [from, to] (admin, panel secretary).
 #[utoipa::path(get, path = "/api/v1/reports/timeliness", tag = "reports", params(RangeQuery), security(("bearer" = [])),
-    responses((status = 200, body = super::openapi::Timeliness), (status = 401, body = super::error::Problem),
-        (status = 403, body = super::error::Problem), (status = 422, body = super::error::Problem)))]
+    responses((status = 200, body = Timeliness), (status = 403), (status = 422)))]
 pub async fn timeliness(
     state: web::Data<AppState>,
     caller: Caller,
     q: web::Query<RangeQuery>,
 ) -> ApiResult<HttpResponse> {
     caller.require(&[Role::Admin, Role::PanelSecretary])?;
-    let mut errs = Vec::new();
-    let from = super::directory::parse_date("from", q.from.as_deref().unwrap_or(""))
-        .map_err(|e| errs.push(e))
-        .ok();
-    let to = super::directory::parse_date("to", q.to.as_deref().unwrap_or(""))
-        .map_err(|e| errs.push(e))
-        .ok();
-    if let (Some(f), Some(t)) = (from, to) {
-        if t < f {
-            errs.push(FieldError {
-                field: "to".into(),
-                message: "must not be before from".into(),
-            });
-        }
-    }
-    if !errs.is_empty() {
-        return Err(ApiError::Validation(errs));
-    }
-    let (from, to) = (from.unwrap_or_default(), to.unwrap_or_default());
+    let (from, to) = crate::domain::fields::parse_range(
+        q.from.as_deref().unwrap_or(""),
+        q.to.as_deref().unwrap_or(""),
+    )
+    .map_err(service::ServiceError::Fields)?;
     let cal = state.calendar.clone();
     let today = state.clock.today();
     let out = state
@@ -1402,25 +1511,41 @@ pub async fn timeliness(
                 }
             }
             spans.sort_unstable();
-            let median = if spans.is_empty() {
-                Value::Null
-            } else if spans.len() % 2 == 1 {
-                json!(spans[spans.len() / 2])
-            } else {
-                json!((spans[spans.len() / 2 - 1] + spans[spans.len() / 2]) as f64 / 2.0)
+            // A whole number of days when there is a middle one; halves otherwise.
+            let median = match spans.len() {
+                0 => None,
+                n if n % 2 == 1 => Some(serde_json::Number::from(spans[n / 2])),
+                n => serde_json::Number::from_f64((spans[n / 2 - 1] + spans[n / 2]) as f64 / 2.0),
             };
-            Ok(json!({
-                "from": from, "to": to,
-                "formal_requests": rows.len(),
-                "hearings_within_deadline": within,
-                "hearings_late": late,
-                "notices_short": count("insufficient_notice"),
-                "bundles_late": count("bundle_too_late"),
-                "decisions_late": count("decision_late"),
-                "overrides": overrides,
-                "median_working_days_to_hearing": median,
-            }))
+            Ok(Timeliness {
+                bundles_late: count("bundle_too_late"),
+                decisions_late: count("decision_late"),
+                formal_requests: rows.len(),
+                from,
+                hearings_late: late,
+                hearings_within_deadline: within,
+                median_working_days_to_hearing: median,
+                notices_short: count("insufficient_notice"),
+                overrides,
+                to,
+            })
         })
         .await?;
     Ok(HttpResponse::Ok().json(out))
+}
+
+/// Timeliness over the formal requests lodged in a range of days.
+#[derive(Serialize, utoipa::ToSchema)]
+pub struct Timeliness {
+    bundles_late: usize,
+    decisions_late: usize,
+    formal_requests: usize,
+    from: NaiveDate,
+    hearings_late: usize,
+    hearings_within_deadline: usize,
+    #[schema(value_type = Option<f64>)]
+    median_working_days_to_hearing: Option<serde_json::Number>,
+    notices_short: usize,
+    overrides: usize,
+    to: NaiveDate,
 }

@@ -45,9 +45,8 @@ pub enum ApiError {
     NotFound,
     #[error("{0}")]
     InvalidTransition(String),
-    #[error("{0}")]
-    VersionConflict(String),
-    /// 409 with its own code, e.g. `email_taken`, `idempotency_key_reused`.
+    /// 409 with its own code, e.g. `email_taken`, `idempotency_key_reused`,
+    /// `version_conflict` (the caller read another version of the dispute).
     #[error("{detail}")]
     Conflict { code: &'static str, detail: String },
     #[error("{0}")]
@@ -105,7 +104,6 @@ impl ApiError {
             ApiError::Forbidden(_) => "forbidden",
             ApiError::NotFound => "not_found",
             ApiError::InvalidTransition(_) => "invalid_transition",
-            ApiError::VersionConflict(_) => "version_conflict",
             ApiError::Conflict { code, .. } => code,
             ApiError::PayloadTooLarge(_) => "payload_too_large",
             ApiError::RequestTimeout(_) => "request_timeout",
@@ -125,7 +123,10 @@ impl ApiError {
             ApiError::Forbidden(_) => "Not allowed",
             ApiError::NotFound => "Not found",
             ApiError::InvalidTransition(_) => "Not allowed in the current state",
-            ApiError::VersionConflict(_) => "Version conflict",
+            ApiError::Conflict {
+                code: VERSION_CONFLICT,
+                ..
+            } => "Version conflict",
             ApiError::Conflict { .. } => "Conflict",
             ApiError::PayloadTooLarge(_) => "Request too large",
             ApiError::RequestTimeout(_) => "Request timeout",
@@ -190,9 +191,7 @@ impl ResponseError for ApiError {
             ApiError::Unauthorized(_) => StatusCode::UNAUTHORIZED,
             ApiError::Forbidden(_) => StatusCode::FORBIDDEN,
             ApiError::NotFound => StatusCode::NOT_FOUND,
-            ApiError::InvalidTransition(_)
-            | ApiError::VersionConflict(_)
-            | ApiError::Conflict { .. } => StatusCode::CONFLICT,
+            ApiError::InvalidTransition(_) | ApiError::Conflict { .. } => StatusCode::CONFLICT,
             ApiError::PayloadTooLarge(_) => StatusCode::PAYLOAD_TOO_LARGE,
             ApiError::RequestTimeout(_) => StatusCode::REQUEST_TIMEOUT,
             ApiError::UnsupportedMediaType(_) => StatusCode::UNSUPPORTED_MEDIA_TYPE,
@@ -273,7 +272,10 @@ impl From<ServiceError> for ApiError {
             ServiceError::Malformed(m) => ApiError::BadRequest(m),
             ServiceError::Forbidden(m) => ApiError::Forbidden(m),
             ServiceError::InvalidTransition(m) => ApiError::InvalidTransition(m),
-            ServiceError::VersionConflict(m) => ApiError::VersionConflict(m),
+            ServiceError::VersionConflict(detail) => ApiError::Conflict {
+                code: VERSION_CONFLICT,
+                detail,
+            },
             ServiceError::Conflict { code, detail } => ApiError::Conflict { code, detail },
             ServiceError::Fields(problems) => ApiError::Validation(
                 problems
@@ -408,3 +410,6 @@ pub fn path_error(
 }
 
 pub type ApiResult<T> = Result<T, ApiError>;
+
+/// The code of the 409 for an event that names a version the dispute is no longer at.
+pub const VERSION_CONFLICT: &str = "version_conflict";

@@ -123,14 +123,20 @@ impl AppState {
 }
 
 /// The process is up.
-#[utoipa::path(get, path = "/healthz", tag = "operations", responses((status = 200, description = "up", body = openapi::Status)))]
+#[utoipa::path(get, path = "/healthz", tag = "operations", responses((status = 200, description = "up", body = Status)))]
 pub async fn healthz() -> HttpResponse {
-    HttpResponse::Ok().json(serde_json::json!({"status": "ok"}))
+    HttpResponse::Ok().json(Status { status: "ok" })
+}
+
+/// `{"status": "ok"}` / `{"status": "ready"}`
+#[derive(serde::Serialize, utoipa::ToSchema)]
+pub struct Status {
+    pub status: &'static str,
 }
 
 /// The database answers.
 #[utoipa::path(get, path = "/readyz", tag = "operations",
-    responses((status = 200, description = "ready", body = openapi::Status), (status = 503, body = error::Problem)))]
+    responses((status = 200, description = "ready", body = Status), (status = 503)))]
 pub async fn readyz(state: web::Data<AppState>) -> HttpResponse {
     let ok = state
         .db(|c| {
@@ -139,7 +145,7 @@ pub async fn readyz(state: web::Data<AppState>) -> HttpResponse {
         })
         .await;
     match ok {
-        Ok(()) => HttpResponse::Ok().json(serde_json::json!({"status": "ready"})),
+        Ok(()) => HttpResponse::Ok().json(Status { status: "ready" }),
         Err(e) => {
             tracing::warn!(error = %e, "readiness check failed");
             HttpResponse::ServiceUnavailable()

@@ -3,10 +3,12 @@
 
 use super::{auth, calendar, directory, disputes, error, people};
 use crate::domain::dispute::{
-    Category, DocumentKind, FhsuOutcome, MediatorMode, ScreenOutcome, Side, Vote, VoteChoice,
+    Category, DocumentKind, FhsuDetermination, FhsuOutcome, MediatorMode, ScreenOutcome, Side, Vote,
+    VoteChoice,
 };
 use crate::domain::event;
 use crate::domain::workflow::{self, EventType, State};
+use crate::service::directory::{Interest, Unavailability};
 use serde_json::Value;
 use utoipa::openapi::path::{Operation, ParameterIn};
 use utoipa::openapi::request_body::RequestBodyBuilder;
@@ -17,383 +19,6 @@ use utoipa::openapi::schema::{
 use utoipa::openapi::security::{HttpAuthScheme, HttpBuilder, SecurityScheme};
 use utoipa::openapi::{ContentBuilder, Ref, RefOr, Required, ResponseBuilder};
 use utoipa::{Modify, OpenApi};
-
-/// The body of `POST /disputes` (documented shape; the handler validates every field and lists
-/// each bad one in a 422). Text fields must not be blank.
-#[derive(Debug, serde::Deserialize, utoipa::ToSchema)]
-pub struct NewDispute {
-    #[schema(min_length = 1, max_length = 200)]
-    pub title: String,
-    pub category: Category,
-    /// The caller's own organisation.
-    #[schema(min_length = 1, max_length = 64)]
-    pub appellant_id: String,
-    #[schema(min_length = 1, max_length = 64)]
-    pub respondent_id: String,
-    #[schema(min_length = 1, max_length = 20000)]
-    pub summary: String,
-    /// Not in the future.
-    #[schema(format = Date, example = "2026-01-15")]
-    pub matter_arose_on: String,
-    pub contract_related: bool,
-}
-
-// Enumerations of the document: each must list exactly the values the handlers accept
-// (tests/openapi.rs compares them with the constants they are checked against). Roles are
-// `Role` itself; categories, document kinds and the events' choices are the domain's own enums.
-
-/// `roles::ORG_KINDS`
-#[derive(Debug, serde::Serialize, serde::Deserialize, utoipa::ToSchema)]
-#[serde(rename_all = "snake_case")]
-pub enum OrgKind {
-    Practice,
-    Commissioner,
-    Lmc,
-    Fhsu,
-}
-
-/// `roles::PANEL_ROLES`
-#[derive(Debug, serde::Serialize, serde::Deserialize, utoipa::ToSchema)]
-#[serde(rename_all = "snake_case")]
-pub enum PanelRole {
-    ClinicalBoardMember,
-    GpConciliator,
-    LmcRepresentative,
-}
-
-/// The multipart body of `POST /disputes/{id}/documents`.
-#[derive(Debug, utoipa::ToSchema)]
-pub struct DocumentUpload {
-    /// The file, at most 20 MiB.
-    #[schema(value_type = String, format = Binary)]
-    pub file: Vec<u8>,
-    pub kind: DocumentKind,
-}
-
-// ------------------------------------------------------------------ response bodies
-//
-// The handlers build most answers with `json!`; these structs only document them, so that
-// schemathesis' response_schema_conformance checks what the server sends. Keys the server always
-// sends are required; `Option` means the value may be null (or, where noted, the key absent).
-
-/// `{"status": "ok"}` / `{"status": "ready"}`
-#[derive(utoipa::ToSchema)]
-pub struct Status {
-    pub status: String,
-}
-
-/// The result of `GET /calendar/working-days/add`.
-#[derive(utoipa::ToSchema)]
-pub struct WorkingDay {
-    #[schema(format = Date)]
-    pub date: String,
-}
-
-/// An organisation as a dispute names it.
-#[derive(utoipa::ToSchema)]
-pub struct OrgRef {
-    pub id: String,
-    pub name: String,
-    pub kind: String,
-    pub address: String,
-}
-
-/// An organisation as the dispute list names it.
-#[derive(utoipa::ToSchema)]
-pub struct OrgName {
-    pub id: String,
-    pub name: Option<String>,
-}
-
-/// A user as a dispute names it.
-#[derive(utoipa::ToSchema)]
-pub struct UserRef {
-    pub id: String,
-    pub name: Option<String>,
-}
-
-#[derive(utoipa::ToSchema)]
-pub struct Mediator {
-    pub id: String,
-    pub name: Option<String>,
-    /// `advisory` or `mediation`
-    pub mode: Option<String>,
-}
-
-#[derive(utoipa::ToSchema)]
-pub struct Panel {
-    pub clinical_member: Option<UserRef>,
-    pub gp_conciliator: Option<UserRef>,
-    pub lmc_representative: Option<UserRef>,
-    pub secretary: Option<UserRef>,
-    pub chair_id: Option<String>,
-}
-
-#[derive(utoipa::ToSchema)]
-pub struct Hearing {
-    #[schema(format = Date)]
-    pub date: Option<String>,
-    /// HH:MM
-    pub time: Option<String>,
-    pub venue: Option<String>,
-    pub sequence: i32,
-    #[schema(format = Date)]
-    pub notice_sent_on: Option<String>,
-    #[schema(format = Date)]
-    pub bundle_distributed_on: Option<String>,
-    #[schema(format = Date)]
-    pub held_on: Option<String>,
-    /// The panel's record of the hearing: only for the panel (absent for others).
-    #[schema(value_type = Option<Object>)]
-    pub record: Option<serde_json::Value>,
-}
-
-#[derive(utoipa::ToSchema)]
-pub struct Deadlines {
-    #[schema(format = Date)]
-    pub hearing_by: Option<String>,
-    #[schema(format = Date)]
-    pub notice_by: Option<String>,
-    #[schema(format = Date)]
-    pub bundle_by: Option<String>,
-    #[schema(format = Date)]
-    pub decision_by: Option<String>,
-    #[schema(format = Date)]
-    pub fhsu_by: Option<String>,
-}
-
-#[derive(utoipa::ToSchema)]
-pub struct Breach {
-    pub kind: String,
-    #[schema(format = Date)]
-    pub due_on: String,
-    #[schema(format = Date)]
-    pub detected_on: String,
-    pub overridden: bool,
-    pub detail: String,
-}
-
-/// The decision: outcome and recommendations for the parties once notified; votes and the
-/// recording date for the panel only (absent for others).
-#[derive(utoipa::ToSchema)]
-pub struct Decision {
-    pub outcome: String,
-    pub recommendations: Option<String>,
-    pub votes: Option<Vec<Vote>>,
-    #[schema(format = Date)]
-    pub recorded_on: Option<String>,
-    #[schema(format = Date)]
-    pub notified_on: Option<String>,
-}
-
-#[derive(utoipa::ToSchema)]
-pub struct FormalRequest {
-    #[schema(format = Date)]
-    pub lodged_on: String,
-    pub grounds: Option<String>,
-    pub requested_by: Option<String>,
-    #[schema(format = Date)]
-    pub lmc_consulted_on: Option<String>,
-    #[schema(value_type = Option<Object>)]
-    pub screening: Option<serde_json::Value>,
-}
-
-/// A dispute as the caller may see it.
-#[derive(utoipa::ToSchema)]
-pub struct Dispute {
-    pub id: String,
-    pub case_ref: String,
-    pub title: String,
-    pub category: String,
-    pub summary: String,
-    pub appellant: OrgRef,
-    pub respondent: OrgRef,
-    pub inter_practice: bool,
-    pub contract_related: bool,
-    #[schema(format = Date)]
-    pub matter_arose_on: String,
-    pub state: State,
-    /// 1, 2 or 3; null when closed or withdrawn.
-    pub stage: Option<u8>,
-    pub version: i64,
-    pub screening_organisation_id: String,
-    pub lmc_id: Option<String>,
-    pub mediator: Option<Mediator>,
-    pub formal_request: Option<FormalRequest>,
-    pub panel: Option<Panel>,
-    pub hearing: Option<Hearing>,
-    pub deadlines: Deadlines,
-    pub breaches: Vec<Breach>,
-    pub decision: Option<Decision>,
-    #[schema(value_type = Option<Object>)]
-    pub fhsu_referral: Option<serde_json::Value>,
-    pub fhsu_determination: Option<FhsuDetermination>,
-    #[schema(format = DateTime)]
-    pub created_at: String,
-    #[schema(format = DateTime)]
-    pub updated_at: String,
-}
-
-/// The FHSU's determination (`record_fhsu_determination`).
-#[derive(utoipa::ToSchema)]
-#[schema(example = json!({"determined_on": "2026-06-01", "outcome": "appellant",
-    "summary": "The ICB is to pay the 2025/26 incentive payment in full."}))]
-pub struct FhsuDetermination {
-    pub determined_on: chrono::NaiveDate,
-    /// Whom the FHSU found for: `appellant`, `respondent` or `partly` (null only for a
-    /// determination recorded before the outcome was one of these; its text is the summary).
-    pub outcome: Option<FhsuOutcome>,
-    pub summary: String,
-}
-
-/// A dispute in the list.
-#[derive(utoipa::ToSchema)]
-pub struct DisputeSummary {
-    pub id: String,
-    pub case_ref: String,
-    pub title: String,
-    pub category: String,
-    pub appellant: OrgName,
-    pub respondent: OrgName,
-    pub inter_practice: bool,
-    pub contract_related: bool,
-    pub state: State,
-    pub stage: Option<u8>,
-    pub version: i64,
-    pub mediator_id: Option<String>,
-    pub secretary_id: Option<String>,
-    #[schema(format = Date)]
-    pub hearing_date: Option<String>,
-    pub deadlines: Deadlines,
-    #[schema(format = DateTime)]
-    pub created_at: String,
-    #[schema(format = DateTime)]
-    pub updated_at: String,
-}
-
-#[derive(utoipa::ToSchema)]
-pub struct DisputePage {
-    pub items: Vec<DisputeSummary>,
-    /// Pass as `cursor` for the next page; null on the last one.
-    pub next_cursor: Option<String>,
-}
-
-/// One event of the history.
-#[derive(serde::Serialize, utoipa::ToSchema)]
-pub struct Event {
-    pub seq: i64,
-    /// An event type, or `file` for the filing.
-    #[serde(rename = "type")]
-    pub type_: String,
-    pub actor_id: String,
-    /// Who did it, by name (a deleted user's name is empty).
-    pub actor_name: String,
-    #[schema(format = DateTime)]
-    pub at: String,
-    /// The event's fields (what the caller may see of them).
-    #[schema(value_type = Object)]
-    pub data: serde_json::Value,
-}
-
-/// A stored document (metadata).
-#[derive(utoipa::ToSchema)]
-pub struct DocumentMeta {
-    pub id: String,
-    pub name: String,
-    pub kind: DocumentKind,
-    pub size: i64,
-    pub sha256: String,
-    /// As served: the uploaded type when it is on the allow-list (PDF, images, text, CSV, office
-    /// formats, `message/rfc822`), otherwise `application/octet-stream`
-    pub content_type: String,
-    pub uploaded_by: String,
-    /// Who uploaded it, by name.
-    pub uploaded_by_name: String,
-    #[schema(format = DateTime)]
-    pub created_at: String,
-}
-
-/// The answer to an upload.
-#[derive(utoipa::ToSchema)]
-pub struct UploadedDocument {
-    pub id: String,
-    pub name: String,
-    pub kind: DocumentKind,
-    pub size: i64,
-    pub sha256: String,
-}
-
-/// An e-mail notice of the case.
-#[derive(utoipa::ToSchema)]
-pub struct Notice {
-    pub id: String,
-    pub template: String,
-    pub to: Vec<String>,
-    pub subject: String,
-    /// `queued`, `sent` or `failed`
-    pub status: String,
-    #[schema(format = DateTime)]
-    pub queued_at: String,
-    #[schema(format = DateTime)]
-    pub sent_at: Option<String>,
-    pub attempts: i32,
-    pub last_error: Option<String>,
-    /// The iCalendar method of an attached invitation (`REQUEST`, `CANCEL`).
-    pub calendar: Option<String>,
-    /// The name of the file the notice carries (the FHSU's referral pack), if any.
-    pub attachment: Option<String>,
-}
-
-#[derive(utoipa::ToSchema)]
-pub struct HearingOptions {
-    /// Working days that satisfy every rule, at most 60.
-    #[schema(value_type = Vec<String>)]
-    pub dates: Vec<String>,
-    #[schema(format = Date)]
-    pub hearing_by: Option<String>,
-    #[schema(format = Date)]
-    pub earliest: Option<String>,
-    #[schema(format = Date)]
-    pub notice_on: String,
-}
-
-#[derive(utoipa::ToSchema)]
-pub struct Timeliness {
-    #[schema(format = Date)]
-    pub from: String,
-    #[schema(format = Date)]
-    pub to: String,
-    pub formal_requests: i64,
-    pub hearings_within_deadline: i64,
-    pub hearings_late: i64,
-    pub notices_short: i64,
-    pub bundles_late: i64,
-    pub decisions_late: i64,
-    pub overrides: i64,
-    pub median_working_days_to_hearing: Option<f64>,
-}
-
-/// An entry of the register of interests (`user_id` in the answer to its creation).
-#[derive(utoipa::ToSchema)]
-pub struct Interest {
-    pub id: String,
-    pub user_id: Option<String>,
-    pub organisation_id: String,
-    pub nature: String,
-    #[schema(format = Date)]
-    pub declared_on: String,
-}
-
-/// A period a panelist cannot sit, inclusive (`user_id` in the answer to its creation).
-#[derive(utoipa::ToSchema)]
-pub struct Unavailability {
-    pub id: String,
-    pub user_id: Option<String>,
-    #[schema(format = Date)]
-    pub from: String,
-    #[schema(format = Date)]
-    pub to: String,
-}
 
 struct Bearer;
 
@@ -413,8 +38,10 @@ impl Modify for Bearer {
 }
 
 /// Errors are `application/problem+json`, and some come from the extractors and the middleware
-/// rather than the handler, so the annotations leave them out. This makes the document say what
-/// the server answers: every error response is problem+json, and each operation lists
+/// rather than the handler, so the annotations leave them out; the others an annotation names
+/// by status alone. This makes the document say what the server answers: every error response
+/// is problem+json (the `Problem` schema, with a description of its status), and each
+/// operation lists
 /// - 401 when it needs a token (the `Caller` extractor),
 /// - 400, 413 and 415 when it takes a JSON body (`JsonConfig`'s error handler),
 /// - 422 when it takes query parameters (`QueryConfig`'s error handler),
@@ -662,13 +289,18 @@ impl Modify for EventSchemas {
         auth::LoginRequest, auth::TokenResponse,
         directory::NewOrganisation, directory::Organisation, directory::NewUser, directory::User, directory::PatchUser,
         directory::NewInterest, directory::NewUnavailability, directory::PatchOrganisation,
+        directory::OrgKind, directory::PanelRole, Interest, Unavailability,
         people::Person, people::PersonOrganisation, people::DeclaredInterest, people::PeoplePage,
-        calendar::Holiday, NewDispute, EventType, State,
-        Category, OrgKind, crate::domain::roles::Role, PanelRole, DocumentKind, DocumentUpload,
-        Status, WorkingDay, OrgRef, OrgName, UserRef, Mediator, Panel, Hearing, Deadlines, Breach, Vote,
-        VoteChoice, Side, MediatorMode, ScreenOutcome, FhsuOutcome, FhsuDetermination,
-        Decision, FormalRequest, Dispute, DisputeSummary, DisputePage, Event, DocumentMeta,
-        UploadedDocument, Notice, HearingOptions, Timeliness, Interest, Unavailability,
+        calendar::Holiday, calendar::WorkingDay, super::Status,
+        crate::domain::filing::Filing, EventType, State,
+        Category, crate::domain::roles::Role, DocumentKind, Vote, VoteChoice, Side, MediatorMode, ScreenOutcome,
+        FhsuOutcome, FhsuDetermination,
+        disputes::DisputeOut, disputes::PartyOut, disputes::OrgNameOut, disputes::UserOut,
+        disputes::MediatorOut, disputes::PanelOut, disputes::HearingOut, disputes::DeadlinesOut,
+        disputes::BreachOut, disputes::DecisionOut, disputes::FormalRequestOut,
+        disputes::SummaryOut, disputes::PageOut, disputes::EventOut,
+        disputes::DocumentUpload, disputes::UploadedDocument, disputes::DocumentOut,
+        disputes::Notice, disputes::HearingOptions, disputes::Timeliness,
     )),
     modifiers(&Bearer, &EventSchemas, &ProblemResponses),
     tags(

@@ -145,7 +145,7 @@ macro_rules! person_columns {
 /// The caller: their own record, organisation, roles and panel roles (every role). This is
 /// where an API client learns its own user id and its organisation's id.
 #[utoipa::path(get, path = "/api/v1/me", tag = "directory", security(("bearer" = [])),
-    responses((status = 200, body = Person), (status = 401, body = super::error::Problem)))]
+    responses((status = 200, body = Person)))]
 pub async fn me(state: web::Data<AppState>, caller: Caller) -> ApiResult<HttpResponse> {
     let person = state
         .db(move |c| {
@@ -170,7 +170,7 @@ pub struct PeopleQuery {
     pub q: Option<String>,
     #[param(required = false, value_type = Option<crate::domain::roles::Role>)]
     pub role: Option<String>,
-    #[param(required = false, value_type = Option<super::openapi::PanelRole>)]
+    #[param(required = false, value_type = Option<super::directory::PanelRole>)]
     pub panel_role: Option<String>,
     #[param(required = false, max_length = 64)]
     pub organisation_id: Option<String>,
@@ -206,8 +206,7 @@ fn decode_cursor(s: &str) -> Option<(String, String)> {
 /// The people of the directory (admins and panel secretaries), by name: who can be appointed,
 /// with their organisation, roles, panel roles and declared interests. Filters combine.
 #[utoipa::path(get, path = "/api/v1/users", tag = "directory", params(PeopleQuery), security(("bearer" = [])),
-    responses((status = 200, body = PeoplePage), (status = 401, body = super::error::Problem),
-        (status = 403, body = super::error::Problem), (status = 422, body = super::error::Problem)))]
+    responses((status = 200, body = PeoplePage), (status = 403), (status = 422)))]
 pub async fn list_users(
     state: web::Data<AppState>,
     caller: Caller,

@@ -74,10 +74,8 @@ pub fn temp_file(dir: &std::path::Path) -> std::io::Result<std::fs::File> {
     security(("bearer" = [])),
     responses((status = 200, description = "the pack, as an attachment named referral-pack-<case ref>.zip",
             content_type = "application/zip", body = Vec<u8>),
-        (status = 401, body = super::error::Problem),
-        (status = 403, description = "the caller may see the case but is neither a party, its panel's secretary nor an admin", body = super::error::Problem),
-        (status = 404, body = super::error::Problem),
-        (status = 409, description = "the dispute has not been referred to the FHSU", body = super::error::Problem)))]
+        (status = 403, description = "the caller may see the case but is neither a party, its panel's secretary nor an admin"),
+        (status = 404), (status = 409, description = "the dispute has not been referred to the FHSU")))]
 pub async fn referral_pack(
     state: web::Data<AppState>,
     caller: Caller,

@@ -387,9 +387,11 @@ pub struct FhsuReferral {
     pub referred_by_org: String,
 }
 
-/// `record_fhsu_determination`
-#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+/// `record_fhsu_determination`: the FHSU's determination.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize, utoipa::ToSchema)]
 #[serde(deny_unknown_fields)]
+#[schema(example = json!({"determined_on": "2026-06-01", "outcome": "appellant",
+    "summary": "The ICB is to pay the 2025/26 incentive payment in full."}))]
 pub struct FhsuDetermination {
     pub determined_on: NaiveDate,
     /// Whom the FHSU found for; `None` only for a determination recorded before the outcome

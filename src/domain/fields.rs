@@ -48,6 +48,16 @@ pub fn parse_date(field: &str, v: &str) -> Result<NaiveDate, FieldProblem> {
         .ok_or_else(|| FieldProblem::new(field, "must be a date YYYY-MM-DD between 1900 and 2200"))
 }
 
+/// The days `from`–`to` (fields `from` and `to`, dates as [`parse_date`] reads them), `to` not
+/// before `from`; every problem listed.
+pub fn parse_range(from: &str, to: &str) -> Result<(NaiveDate, NaiveDate), Vec<FieldProblem>> {
+    match (parse_date("from", from), parse_date("to", to)) {
+        (Ok(f), Ok(t)) if t < f => Err(vec![FieldProblem::new("to", "must not be before from")]),
+        (Ok(f), Ok(t)) => Ok((f, t)),
+        (from, to) => Err(from.err().into_iter().chain(to.err()).collect()),
+    }
+}
+
 /// Reads the fields of one JSON object.
 pub struct Fields<'a> {
     map: &'a Map<String, Value>,
@@ -249,6 +259,22 @@ mod tests {
 
     fn obj(v: Value) -> Map<String, Value> {
         v.as_object().unwrap().clone()
+    }
+
+    #[test]
+    fn a_range_lists_every_bad_date_and_refuses_to_before_from() {
+        let d = |s| NaiveDate::parse_from_str(s, "%Y-%m-%d").unwrap();
+        assert_eq!(
+            parse_range("2026-03-02", "2026-03-02"),
+            Ok((d("2026-03-02"), d("2026-03-02")))
+        );
+        let fields = |r: Result<_, Vec<FieldProblem>>| -> Vec<String> {
+            r.unwrap_err().into_iter().map(|p| p.field).collect()
+        };
+        assert_eq!(fields(parse_range("2026-3-2", "x")), ["from", "to"]);
+        assert_eq!(fields(parse_range("2026-03-02", "")), ["to"]);
+        let before = parse_range("2026-03-03", "2026-03-02").unwrap_err();
+        assert_eq!(before, [FieldProblem::new("to", "must not be before from")]);
     }
 
     #[test]

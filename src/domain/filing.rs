@@ -16,22 +16,27 @@ use super::notices;
 use super::panel::OrgKind;
 use super::workflow::State;
 
-/// The body of `POST /disputes`, checked.
+/// The body of `POST /disputes`, checked: text fields must not be blank, and every problem is
+/// listed in the 422.
 #[derive(Debug, Clone, PartialEq, Eq, utoipa::ToSchema)]
-#[schema(example = json!({"title": "Prescribing budget 2025/26", "category": "prescribing",
+#[schema(as = NewDispute, example = json!({"title": "Prescribing budget 2025/26", "category": "prescribing",
     "appellant_id": "3f1c2a9e-2b7d-4c55-9a10-6d2f0c1b8e47",
     "respondent_id": "8a0e4f61-93d2-4b7a-b5c3-1e9f7d2a6c08",
     "summary": "The ICB cut the practice's prescribing budget by 12% without consultation.",
     "matter_arose_on": "2025-06-01", "contract_related": true}))]
 pub struct Filing {
     /// At most 200 characters.
+    #[schema(min_length = 1, max_length = 200)]
     pub title: String,
     pub category: Category,
     /// The caller's own organisation (a practice, or a commissioning group against a practice).
+    #[schema(min_length = 1, max_length = 64)]
     pub appellant_id: String,
     /// A commissioning group, or (for a practice appellant) another practice.
+    #[schema(min_length = 1, max_length = 64)]
     pub respondent_id: String,
     /// At most 20,000 characters.
+    #[schema(min_length = 1, max_length = 20000)]
     pub summary: String,
     /// Not in the future; the FHSU time limit runs from it (rule 7).
     pub matter_arose_on: NaiveDate,

@@ -1,0 +1,188 @@
+//! A panelist's register of interests and the days they cannot sit: recorded and read the
+//! same way for the API and the pages. Who may do it is the caller's to check (admins, and
+//! the person themself); the fields are checked here, every problem listed.
+
+use super::ServiceError;
+use crate::db::schema::{interests, organisations, unavailability, users};
+use crate::db::{now, write_tx, DbConn};
+use crate::domain::fields::{parse_date, parse_range, FieldProblem};
+use chrono::NaiveDate;
+use diesel::prelude::*;
+use serde::Serialize;
+
+/// An entry of the register of interests (`user_id` in the answer to its creation).
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, utoipa::ToSchema)]
+pub struct Interest {
+    pub declared_on: NaiveDate,
+    pub id: String,
+    pub nature: String,
+    pub organisation_id: String,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub user_id: Option<String>,
+}
+
+/// A period a panelist cannot sit, inclusive (`user_id` in the answer to its creation).
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, utoipa::ToSchema)]
+pub struct Unavailability {
+    pub from: NaiveDate,
+    pub id: String,
+    pub to: NaiveDate,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub user_id: Option<String>,
+}
+
+/// The longest period one entry of unavailability may span, in days.
+pub const MAX_UNAVAILABLE_DAYS: i64 = 366;
+
+/// `ServiceError::NotFound` unless the user `id` exists.
+fn user_exists(c: &mut DbConn, id: &str) -> Result<(), ServiceError> {
+    let found: i64 = users::table.find(id).count().get_result(c)?;
+    if found == 0 {
+        return Err(ServiceError::NotFound);
+    }
+    Ok(())
+}
+
+/// Records that the user `user_id` declared an interest in the organisation `organisation_id`
+/// on `declared_on` (a date, not after `today`).
+pub fn add_interest(
+    c: &mut DbConn,
+    today: NaiveDate,
+    user_id: &str,
+    organisation_id: &str,
+    nature: &str,
+    declared_on: &str,
+) -> Result<Interest, ServiceError> {
+    let declared_on =
+        parse_date("declared_on", declared_on).map_err(|p| ServiceError::Fields(vec![p]))?;
+    if declared_on > today {
+        return Err(ServiceError::field(
+            "declared_on",
+            "must not be in the future",
+        ));
+    }
+    write_tx(c, |c| {
+        user_exists(c, user_id)?;
+        let org: i64 = organisations::table
+            .find(organisation_id)
+            .count()
+            .get_result(c)?;
+        if org == 0 {
+            return Err(ServiceError::field(
+                "organisation_id",
+                "does not name an organisation",
+            ));
+        }
+        let entry = Interest {
+            declared_on,
+            id: uuid::Uuid::new_v4().to_string(),
+            nature: nature.trim().to_string(),
+            organisation_id: organisation_id.to_string(),
+            user_id: Some(user_id.to_string()),
+        };
+        diesel::insert_into(interests::table)
+            .values((
+                interests::id.eq(&entry.id),
+                interests::user_id.eq(user_id),
+                interests::organisation_id.eq(&entry.organisation_id),
+                interests::nature.eq(&entry.nature),
+                interests::declared_on.eq(declared_on),
+                interests::created_at.eq(now()),
+            ))
+            .execute(c)?;
+        Ok(entry)
+    })
+}
+
+/// The register of interests of the user `user_id`, in the order it was recorded.
+pub fn interests_of(c: &mut DbConn, user_id: &str) -> Result<Vec<Interest>, ServiceError> {
+    user_exists(c, user_id)?;
+    let rows: Vec<(String, String, String, NaiveDate)> = interests::table
+        .filter(interests::user_id.eq(user_id))
+        .order(interests::created_at.asc())
+        .select((
+            interests::id,
+            interests::organisation_id,
+            interests::nature,
+            interests::declared_on,
+        ))
+        .load(c)?;
+    Ok(rows
+        .into_iter()
+        .map(|(id, organisation_id, nature, declared_on)| Interest {
+            declared_on,
+            id,
+            nature,
+            organisation_id,
+            user_id: None,
+        })
+        .collect())
+}
+
+/// The period `from`–`to` (dates, inclusive) read and checked: `to` not before `from`, and at
+/// most [`MAX_UNAVAILABLE_DAYS`] after it.
+fn period(from: &str, to: &str) -> Result<(NaiveDate, NaiveDate), Vec<FieldProblem>> {
+    let (from, to) = parse_range(from, to)?;
+    if (to - from).num_days() > MAX_UNAVAILABLE_DAYS {
+        return Err(vec![FieldProblem::new(
+            "to",
+            "a period may span at most one year",
+        )]);
+    }
+    Ok((from, to))
+}
+
+/// Records that the user `user_id` cannot sit from `from` to `to` (dates, inclusive).
+pub fn add_unavailability(
+    c: &mut DbConn,
+    user_id: &str,
+    from: &str,
+    to: &str,
+) -> Result<Unavailability, ServiceError> {
+    let (from, to) = period(from, to).map_err(ServiceError::Fields)?;
+    write_tx(c, |c| {
+        user_exists(c, user_id)?;
+        let entry = Unavailability {
+            from,
+            id: uuid::Uuid::new_v4().to_string(),
+            to,
+            user_id: Some(user_id.to_string()),
+        };
+        diesel::insert_into(unavailability::table)
+            .values((
+                unavailability::id.eq(&entry.id),
+                unavailability::user_id.eq(user_id),
+                unavailability::from_date.eq(from),
+                unavailability::to_date.eq(to),
+                unavailability::created_at.eq(now()),
+            ))
+            .execute(c)?;
+        Ok(entry)
+    })
+}
+
+/// The periods the user `user_id` cannot sit, earliest first.
+pub fn unavailability_of(
+    c: &mut DbConn,
+    user_id: &str,
+) -> Result<Vec<Unavailability>, ServiceError> {
+    user_exists(c, user_id)?;
+    let rows: Vec<(String, NaiveDate, NaiveDate)> = unavailability::table
+        .filter(unavailability::user_id.eq(user_id))
+        .order(unavailability::from_date.asc())
+        .select((
+            unavailability::id,
+            unavailability::from_date,
+            unavailability::to_date,
+        ))
+        .load(c)?;
+    Ok(rows
+        .into_iter()
+        .map(|(id, from, to)| Unavailability {
+            from,
+            id,
+            to,
+            user_id: None,
+        })
+        .collect())
+}
