@@ -11,7 +11,7 @@ import os
 import sys
 
 HERE = os.environ.get("CG_WORK", "/tmp/ldr-callgrind")
-PW = "load-user-password-1"  # benches/load.rs: PW
+PW = "load-user-password-1"  # benches/load/: PW
 port, mode = int(sys.argv[1]), sys.argv[2]
 conn = http.client.HTTPConnection("127.0.0.1", port)
 

@@ -1,4 +1,4 @@
--- transition.sql with a real notice, for pgbench (benches/load.rs runs it right after each
+-- transition.sql with a real notice, for pgbench (benches/load/ runs it right after each
 -- `assign` phase, against the same copy of the database): the same lock, event, update and
 -- commit, but the notice is one the service rendered (a `mediator_assigned` notice read from
 -- the seeded database, passed in with -D: recipients, subject, body_text about 1.3 KB,

@@ -1,4 +1,4 @@
--- The minimal SQL of one dispute transition, for pgbench (benches/load.rs runs it against a
+-- The minimal SQL of one dispute transition, for pgbench (benches/load/ runs it against a
 -- copy of the database the service was load-tested on): lock the dispute row, append the
 -- event, update the dispute (version, timestamps), queue a notice, commit.
 -- `bench_ids(n, dispute_id)` maps 1..:ndisputes to the seeded disputes (the load tool creates it
