@@ -367,10 +367,14 @@ fn filed_notices_go_through_notify_one_request_per_recipient(db: Db) {
         let mut to: Vec<String> = reqs.iter().map(|r| r.email.clone()).collect();
         to.sort();
         assert_eq!(to, recipients(n), "one request per recipient: {reqs:#?}");
-        assert!(
-            to.len() >= 2,
-            "the filing notice goes to the commissioner and the LMC: {n}"
-        );
+        // The filing notice goes to the commissioner and the LMC; the filing party's
+        // acknowledgement to the practice.
+        let least = if n["template"] == "dispute_filed" {
+            2
+        } else {
+            1
+        };
+        assert!(to.len() >= least, "{n}");
         for r in &reqs {
             assert_eq!(r.status, 201);
             assert_eq!(r.subject, n["subject"].as_str().unwrap());
@@ -461,6 +465,17 @@ fn a_temporary_refusal_is_retried_without_sending_twice(db: Db) {
         return;
     };
     let w = World::new(&app);
+    // Only the filing notice, to two recipients, meets the script: the practice has no address
+    // yet (as one imported from ODS data), so its acknowledgement is not queued.
+    {
+        use diesel::prelude::*;
+        use ldr::db::schema::organisations::dsl as o;
+        let mut c = ldr::db::checkout(&app.state.pool).unwrap();
+        diesel::update(o::organisations.find(&w.elm))
+            .set(o::email.eq(""))
+            .execute(&mut **c)
+            .unwrap();
+    }
     let id = w.file(&app, true);
     let all = settled(&app, &w, &id);
     assert_eq!(all.len(), 1, "{all:#?}");
