@@ -16,3 +16,4 @@ pub mod pack;
 pub mod server;
 pub mod service;
 pub mod web;
+pub mod webhooks;

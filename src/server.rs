@@ -42,6 +42,10 @@ pub fn prepare(cfg: Config) -> Result<web::Data<AppState>, String> {
     if cfg.metrics_bind.is_some() && crate::metrics::install().is_none() {
         return Err("LDR_METRICS_BIND: the metrics recorder could not be installed".into());
     }
+    let webhook_box = crate::webhooks::sign::SecretBox::derive(match &cfg.webhook_key {
+        Some(k) => k.as_bytes(),
+        None => &secret,
+    })?;
     let dummy_hash = auth::hash_password(&uuid::Uuid::new_v4().to_string())?;
     let state = AppState {
         pool,
@@ -54,6 +58,7 @@ pub fn prepare(cfg: Config) -> Result<web::Data<AppState>, String> {
         dummy_hash,
         mail_wakeup: Arc::new(tokio::sync::Notify::new()),
         uploads: Arc::new(tokio::sync::Semaphore::new(cfg.upload_concurrency)),
+        webhook_box: Arc::new(webhook_box),
         cfg: Arc::new(cfg),
     };
     bootstrap_admin(&state)?;

@@ -32,6 +32,8 @@ pub struct Jobs {
     pub calendar: Calendar,
     pub templates: Arc<Templates>,
     pub mail_wakeup: Arc<tokio::sync::Notify>,
+    /// Opens the webhook secrets for signing (`crate::webhooks`).
+    pub webhook_box: Arc<crate::webhooks::sign::SecretBox>,
 }
 
 impl Jobs {
@@ -48,8 +50,10 @@ impl Jobs {
     }
 }
 
-/// Starts the mail worker and the deadline sweep on the current actix system.
+/// Starts the webhook deliveries' worker, the mail worker and the deadline sweep on the
+/// current actix system.
 pub fn start_background(jobs: Jobs) {
+    actix_web::rt::spawn(crate::webhooks::worker::run(jobs.clone()));
     let transport = match worker::Transport::from_config(&jobs.cfg) {
         Ok(t) => t,
         Err(e) => {
