@@ -19,7 +19,8 @@ pub fn prepare(cfg: Config) -> Result<web::Data<AppState>, String> {
     // waiting on `busy_timeout` (which wakes a long waiter last) delivered less under load, not
     // more (in git history: BENCHMARKS.md, fourth round).
     let background_pool = match &cfg.database {
-        db::DbTarget::Postgres(_) => db::connect(&cfg.database, 2)?,
+        // Three: the mail worker, the webhook worker and the deadline sweep.
+        db::DbTarget::Postgres(_) => db::connect(&cfg.database, 3)?,
         db::DbTarget::Sqlite(_) => pool.clone(),
     };
     {

@@ -584,13 +584,16 @@ fn two_replicas_deliver_each_once_in_order_and_lose_none(db: Db) {
     };
     let replica = app.replica(&FAST);
     let w = World::new(&app);
-    // A slow receiver widens the window in which a second replica could post the same one.
-    let rx = Receiver::start(Duration::from_millis(40));
-    register(&app, &w, PRACTICE, &rx.url("/elm-1"));
-    register(&app, &w, PRACTICE, &rx.url("/elm-2"));
-    register(&app, &w, COMMISSIONER, &rx.url("/ccg"));
+    // A slow receiver widens the window in which a second replica could post the same one;
+    // 20 endpoints (more than one claim takes) keep both replicas' workers busy at once.
+    let rx = Receiver::start(Duration::from_millis(20));
+    let paths: Vec<String> = (0..20).map(|i| format!("/e{i}")).collect();
+    for (i, p) in paths.iter().enumerate() {
+        let who = if i < 10 { PRACTICE } else { COMMISSIONER };
+        register(&app, &w, who, &rx.url(p));
+    }
     let mut disputes = Vec::new();
-    for i in 0..6 {
+    for i in 0..4 {
         let id = w.file(&app, true);
         let on = if i % 2 == 0 { &app } else { &replica };
         w.ok(on, MEDIATOR, &id, assign(&w));
@@ -602,15 +605,16 @@ fn two_replicas_deliver_each_once_in_order_and_lose_none(db: Db) {
         );
         disputes.push(id);
     }
-    for path in ["/elm-1", "/elm-2", "/ccg"] {
-        within(90, "every delivery at each endpoint", || {
-            Some(rx.on(path)).filter(|g| g.len() >= 18)
-        });
-        std::thread::sleep(Duration::from_millis(300));
+    within(120, "every delivery at every endpoint", || {
+        (rx.got().len() >= 20 * 12).then_some(())
+    });
+    std::thread::sleep(Duration::from_millis(500));
+    assert_eq!(rx.got().len(), 240, "none twice");
+    for path in &paths {
         let got = rx.on(path);
-        assert_eq!(got.len(), 18, "{path}: none twice");
+        assert_eq!(got.len(), 12, "{path}");
         let ids: std::collections::HashSet<&str> = got.iter().map(|r| r.h("webhook-id")).collect();
-        assert_eq!(ids.len(), 18, "{path}: a webhook-id twice");
+        assert_eq!(ids.len(), 12, "{path}: a webhook-id twice");
         let evs = events(&got);
         for d in &disputes {
             let mine: Vec<i64> = evs
@@ -626,6 +630,20 @@ fn two_replicas_deliver_each_once_in_order_and_lose_none(db: Db) {
         1,
         "two posts at once to one endpoint, or of one delivery"
     );
+    // Both replicas' workers took part (the last claim of each delivery names its worker).
+    let workers: Vec<String> = {
+        use diesel::prelude::*;
+        use ldr::db::schema::webhook_deliveries as d;
+        let mut pooled = ldr::db::checkout(&app.state.pool).unwrap();
+        let c: &mut ldr::db::DbConn = &mut pooled;
+        d::table
+            .filter(d::status.eq("delivered"))
+            .select(d::locked_by.assume_not_null())
+            .distinct()
+            .load(c)
+            .unwrap()
+    };
+    assert_eq!(workers.len(), 2, "{workers:?}");
     drop(replica);
 }
 

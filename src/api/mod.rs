@@ -48,7 +48,8 @@ impl CtxParts {
 /// Everything a handler needs; cheap to clone.
 pub struct AppState {
     pub pool: DbPool,
-    /// On PostgreSQL, the mail worker's and the deadline sweep's own connections (two), so that
+    /// On PostgreSQL, the mail worker's, the webhook worker's and the deadline sweep's own
+    /// connections (three), so that
     /// neither waits behind the requests for one of `pool`'s: under a burst of requests,
     /// notices still go out while it lasts rather than after. On SQLite, `pool` itself.
     pub background_pool: DbPool,

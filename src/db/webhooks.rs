@@ -197,6 +197,22 @@ pub fn claim(
     claim_leased(c, &DELIVERIES, worker, now, until, limit)
 }
 
+/// Gives up the deliveries `seqs` that `worker` claimed for an endpoint that is no longer
+/// active (an event queued while it was being disabled). Returns how many.
+pub fn abandon(c: &mut DbConn, worker: &str, seqs: &[i64]) -> QueryResult<usize> {
+    diesel::update(
+        webhook_deliveries::table
+            .filter(webhook_deliveries::seq.eq_any(seqs))
+            .filter(webhook_deliveries::locked_by.eq(worker))
+            .filter(webhook_deliveries::status.eq(PENDING)),
+    )
+    .set((
+        webhook_deliveries::status.eq(ABANDONED),
+        webhook_deliveries::locked_until.eq(None::<NaiveDateTime>),
+    ))
+    .execute(c)
+}
+
 /// One attempt's outcome, to record.
 #[derive(Debug, Clone)]
 pub struct Attempt {

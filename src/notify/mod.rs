@@ -24,7 +24,8 @@ use templates::Templates;
 /// when they queued notices.
 #[derive(Clone)]
 pub struct Jobs {
-    /// On PostgreSQL, connections of their own (two), so that neither job waits behind the
+    /// On PostgreSQL, connections of their own (three: mail, webhooks, sweep), so that no job
+    /// waits behind the
     /// requests for a connection; on SQLite, the requests' pool.
     pub pool: DbPool,
     pub cfg: Arc<Config>,

@@ -173,10 +173,18 @@ fn claim(
     let mut ids: Vec<String> = batch.iter().map(|d| d.webhook_id.clone()).collect();
     ids.sort();
     ids.dedup();
-    let hooks = store::list_by_ids(c, &ids)?
+    let hooks: HashMap<String, WebhookRow> = store::list_by_ids(c, &ids)?
         .into_iter()
         .map(|w| (w.id.clone(), w))
         .collect();
+    // An event queued while its endpoint was being disabled: given up, not posted.
+    let (batch, gone): (Vec<_>, Vec<_>) = batch
+        .into_iter()
+        .partition(|d| hooks.get(&d.webhook_id).is_some_and(|w| w.active));
+    if !gone.is_empty() {
+        let seqs: Vec<i64> = gone.iter().map(|d| d.seq).collect();
+        write_one(c, |c| store::abandon(c, worker, &seqs))?;
+    }
     Ok((batch, hooks))
 }
 
