@@ -82,11 +82,12 @@ fn handle(conn: TcpStream, got: &Mutex<Got>) {
     }
     let mut body = vec![0u8; len];
     let _ = r.read_exact(&mut body);
-    got.lock().unwrap().requests.push((path, id, Instant::now()));
+    got.lock()
+        .unwrap()
+        .requests
+        .push((path, id, Instant::now()));
     let mut conn = conn;
-    let _ = conn.write_all(
-        b"HTTP/1.1 200 OK\r\ncontent-length: 2\r\nconnection: close\r\n\r\nok",
-    );
+    let _ = conn.write_all(b"HTTP/1.1 200 OK\r\ncontent-length: 2\r\nconnection: close\r\n\r\nok");
 }
 
 // ------------------------------------------------------------------ the service
@@ -118,7 +119,10 @@ fn start(db_url: &str, dir: &std::path::Path) -> Server {
     c.env("LDR_DATABASE_URL", db_url)
         .env("LDR_BIND", format!("127.0.0.1:{port}"))
         .env("LDR_DATA_DIR", dir)
-        .env("LDR_JWT_SECRET", "webhook-bench-secret-webhook-bench-secret-0123")
+        .env(
+            "LDR_JWT_SECRET",
+            "webhook-bench-secret-webhook-bench-secret-0123",
+        )
         .env("LDR_BOOTSTRAP_ADMIN_EMAIL", ADMIN)
         .env("LDR_BOOTSTRAP_ADMIN_PASSWORD", ADMIN_PW)
         .env("LDR_TODAY", "2026-03-02")
@@ -132,14 +136,26 @@ fn start(db_url: &str, dir: &std::path::Path) -> Server {
     let base = format!("http://127.0.0.1:{port}");
     let a = agent();
     let t0 = Instant::now();
-    while a.get(format!("{base}/healthz")).call().map(|r| r.status()) != Ok(200.into()) {
+    while a
+        .get(format!("{base}/healthz"))
+        .call()
+        .ok()
+        .map(|r| r.status().as_u16())
+        != Some(200)
+    {
         assert!(t0.elapsed() < Duration::from_secs(60), "ldr did not answer");
         std::thread::sleep(Duration::from_millis(20));
     }
     Server { child, base }
 }
 
-fn call(a: &ureq::Agent, method: &str, url: &str, token: Option<&str>, body: &Value) -> (u16, Value) {
+fn call(
+    a: &ureq::Agent,
+    method: &str,
+    url: &str,
+    token: Option<&str>,
+    body: &Value,
+) -> (u16, Value) {
     let req = ureq::http::Request::builder()
         .method(method)
         .uri(url)
@@ -174,32 +190,66 @@ struct World {
 fn seed(base: &str) -> World {
     let a = agent();
     let url = |p: &str| format!("{base}/api/v1{p}");
-    let admin = ok(&a, "POST", &url("/auth/login"), None, &json!({"email": ADMIN, "password": ADMIN_PW}))
-        ["access_token"].as_str().unwrap().to_string();
+    let admin = ok(
+        &a,
+        "POST",
+        &url("/auth/login"),
+        None,
+        &json!({"email": ADMIN, "password": ADMIN_PW}),
+    )["access_token"]
+        .as_str()
+        .unwrap()
+        .to_string();
     let org = |name: &str, kind: &str, commissioner: Option<&str>| {
         let mut b = json!({"name": name, "kind": kind, "area": "North", "region": "East",
             "email": format!("{}@wh.test", name.replace(' ', ".")), "address": "1 Road"});
         if let Some(c) = commissioner {
             b["commissioner_id"] = json!(c);
         }
-        ok(&a, "POST", &url("/organisations"), Some(&admin), &b)["id"].as_str().unwrap().to_string()
+        ok(&a, "POST", &url("/organisations"), Some(&admin), &b)["id"]
+            .as_str()
+            .unwrap()
+            .to_string()
     };
     let ccg = org("North CCG", "commissioner", None);
     let lmc = org("North LMC", "lmc", None);
     let elm = org("Elm Practice", "practice", Some(&ccg));
     let user = |name: &str, org: &str, role: &str| {
         let email = format!("{}@wh.test", name.replace(' ', "."));
-        let id = ok(&a, "POST", &url("/users"), Some(&admin), &json!({"name": name, "email": email,
-            "password": PW, "organisation_id": org, "roles": [role], "panel_roles": []}))["id"]
-            .as_str().unwrap().to_string();
-        let t = ok(&a, "POST", &url("/auth/login"), None, &json!({"email": email, "password": PW}))
-            ["access_token"].as_str().unwrap().to_string();
+        let id = ok(
+            &a,
+            "POST",
+            &url("/users"),
+            Some(&admin),
+            &json!({"name": name, "email": email,
+            "password": PW, "organisation_id": org, "roles": [role], "panel_roles": []}),
+        )["id"]
+            .as_str()
+            .unwrap()
+            .to_string();
+        let t = ok(
+            &a,
+            "POST",
+            &url("/auth/login"),
+            None,
+            &json!({"email": email, "password": PW}),
+        )["access_token"]
+            .as_str()
+            .unwrap()
+            .to_string();
         (id, t)
     };
     let (_, practice) = user("Pat Practice", &elm, "practice_user");
     let (_, commissioner) = user("Cara Commissioner", &ccg, "commissioner");
     let (mediator_id, mediator) = user("Mia Mediator", &lmc, "lmc_mediator");
-    World { practice, commissioner, mediator, mediator_id, elm, ccg }
+    World {
+        practice,
+        commissioner,
+        mediator,
+        mediator_id,
+        elm,
+        ccg,
+    }
 }
 
 /// Files `n` disputes (setup, not measured); returns their ids.
@@ -211,11 +261,18 @@ fn file(base: &str, w: &World, n: usize, clients: usize) -> Vec<String> {
             s.spawn(move || {
                 let a = agent();
                 for _ in 0..n / clients {
-                    let v = ok(&a, "POST", &format!("{base}/api/v1/disputes"), Some(&w.practice),
+                    let v = ok(
+                        &a,
+                        "POST",
+                        &format!("{base}/api/v1/disputes"),
+                        Some(&w.practice),
                         &json!({"title": "Budget", "category": "other", "appellant_id": w.elm,
                             "respondent_id": w.ccg, "summary": "s", "matter_arose_on": "2026-01-05",
-                            "contract_related": false}));
-                    out.lock().unwrap().push(v["id"].as_str().unwrap().to_string());
+                            "contract_related": false}),
+                    );
+                    out.lock()
+                        .unwrap()
+                        .push(v["id"].as_str().unwrap().to_string());
                 }
             });
         }
@@ -266,9 +323,18 @@ fn run(db: &'static str, db_url: &str, n: usize, clients: usize, bound: Duration
     // Filing queued no deliveries (no endpoint yet).
     let (off, _) = transitions(&server.base, &w, &ids[..n], clients);
     let a = agent();
-    for (token, path) in [(&w.practice, "/elm-1"), (&w.practice, "/elm-2"), (&w.commissioner, "/ccg")] {
-        ok(&a, "POST", &format!("{}/api/v1/webhooks", server.base), Some(token),
-            &json!({"url": format!("http://127.0.0.1:{port}{path}")}));
+    for (token, path) in [
+        (&w.practice, "/elm-1"),
+        (&w.practice, "/elm-2"),
+        (&w.commissioner, "/ccg"),
+    ] {
+        ok(
+            &a,
+            "POST",
+            &format!("{}/api/v1/webhooks", server.base),
+            Some(token),
+            &json!({"url": format!("http://127.0.0.1:{port}{path}")}),
+        );
     }
     let (on, started) = transitions(&server.base, &w, &ids[n..], clients);
     let last = started + on;
@@ -318,7 +384,9 @@ fn main() {
     if which == "both" || which == "postgres" {
         let name = format!("ldr_wh_{}", uuid::Uuid::new_v4().simple());
         let mut admin = diesel::PgConnection::establish(&pg_admin).expect("PostgreSQL (WH_PG_URL)");
-        admin.batch_execute(&format!("CREATE DATABASE {name}")).unwrap();
+        admin
+            .batch_execute(&format!("CREATE DATABASE {name}"))
+            .unwrap();
         let mut u = url::Url::parse(&pg_admin).unwrap();
         u.set_path(&name);
         let r = std::panic::catch_unwind(|| run("postgres", u.as_str(), n, clients, bound));
@@ -336,7 +404,11 @@ fn main() {
             r.off,
             r.on,
             change,
-            if change >= -15.0 { "(within 15%)" } else { "(MORE THAN 15% slower)" },
+            if change >= -15.0 {
+                "(within 15%)"
+            } else {
+                "(MORE THAN 15% slower)"
+            },
             r.all_in.as_secs_f64(),
             r.delivered,
             r.after_last.as_secs_f64()
