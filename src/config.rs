@@ -104,6 +104,19 @@ pub struct Config {
     pub log_format: LogFormat,
     /// `LDR_INSECURE_COOKIES=true`: the pages' cookies without `Secure`, for plain-http local use.
     pub insecure_cookies: bool,
+    /// `LDR_WEBHOOKS_ALLOW_PRIVATE=true`: webhooks may go to `http` URLs and to private,
+    /// loopback and link-local addresses (tests, intranets).
+    pub webhooks_allow_private: bool,
+    /// `LDR_WEBHOOK_KEY`: the key material the webhook secrets are sealed with at rest; `None`:
+    /// the JWT secret's. Never logged.
+    pub webhook_key: Option<String>,
+    /// `LDR_WEBHOOK_TIMEOUT_SECONDS`: the bound on one delivery attempt (connect to answer).
+    pub webhook_timeout_seconds: u64,
+    /// `LDR_WEBHOOK_RETRY_BASE_SECONDS`: the first retry's delay (doubling, with jitter).
+    pub webhook_retry_base_seconds: u64,
+    /// `LDR_WEBHOOK_DISABLE_AFTER_SECONDS`: how long an endpoint may keep failing before it is
+    /// disabled (3 days).
+    pub webhook_disable_after_seconds: u64,
 }
 
 /// The default of `LDR_NOTIFY_BASE_URL`.
@@ -500,6 +513,34 @@ impl Config {
                 ))
             }
         };
+        let webhooks_allow_private = match get("LDR_WEBHOOKS_ALLOW_PRIVATE").as_deref() {
+            None | Some("false") => false,
+            Some("true") => true,
+            Some(v) => {
+                return Err(format!(
+                    "LDR_WEBHOOKS_ALLOW_PRIVATE must be true or false, not {v:?}"
+                ))
+            }
+        };
+        let webhook_key = match get("LDR_WEBHOOK_KEY") {
+            Some(k) if k.trim().len() < 32 => {
+                return Err("LDR_WEBHOOK_KEY: must be at least 32 characters".into())
+            }
+            Some(k) => Some(k.trim().to_string()),
+            None => None,
+        };
+        let webhook_timeout_seconds = match get("LDR_WEBHOOK_TIMEOUT_SECONDS") {
+            Some(v) => parse_num("LDR_WEBHOOK_TIMEOUT_SECONDS", &v, 1, 120)?,
+            None => 10,
+        };
+        let webhook_retry_base_seconds = match get("LDR_WEBHOOK_RETRY_BASE_SECONDS") {
+            Some(v) => parse_num("LDR_WEBHOOK_RETRY_BASE_SECONDS", &v, 1, 3_600)?,
+            None => 10,
+        };
+        let webhook_disable_after_seconds = match get("LDR_WEBHOOK_DISABLE_AFTER_SECONDS") {
+            Some(v) => parse_num("LDR_WEBHOOK_DISABLE_AFTER_SECONDS", &v, 1, 30 * 86_400)?,
+            None => 3 * 86_400,
+        };
         Ok(Config {
             database,
             bind,
@@ -528,6 +569,11 @@ impl Config {
             metrics_bind,
             log_format,
             insecure_cookies,
+            webhooks_allow_private,
+            webhook_key,
+            webhook_timeout_seconds,
+            webhook_retry_base_seconds,
+            webhook_disable_after_seconds,
         })
     }
 
@@ -544,7 +590,8 @@ impl Config {
         };
         format!(
             "database={db} bind={} public_url={} mail={smtp} mail_from={} bank_holidays_file={} \
-             today={} jwt_secret={} bootstrap_admin={} workers={} pool={} metrics={} log_format={}",
+             today={} jwt_secret={} bootstrap_admin={} workers={} pool={} metrics={} log_format={} \
+             webhooks_allow_private={} webhook_key={}",
             self.bind,
             self.public_url,
             self.mail_from,
@@ -570,6 +617,12 @@ impl Config {
                 .map(|a| a.to_string())
                 .unwrap_or_else(|| "(off)".into()),
             self.log_format.as_str(),
+            self.webhooks_allow_private,
+            if self.webhook_key.is_some() {
+                "(set)"
+            } else {
+                "(the JWT secret's)"
+            },
         )
     }
 }

@@ -17,3 +17,4 @@ pub mod render;
 pub mod server;
 pub mod service;
 pub mod web;
+pub mod webhooks;

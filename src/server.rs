@@ -19,7 +19,8 @@ pub fn prepare(cfg: Config) -> Result<web::Data<AppState>, String> {
     // waiting on `busy_timeout` (which wakes a long waiter last) delivered less under load, not
     // more (in git history: BENCHMARKS.md, fourth round).
     let background_pool = match &cfg.database {
-        db::DbTarget::Postgres(_) => db::connect(&cfg.database, 2)?,
+        // Three: the mail worker, the webhook worker and the deadline sweep.
+        db::DbTarget::Postgres(_) => db::connect(&cfg.database, 3)?,
         db::DbTarget::Sqlite(_) => pool.clone(),
     };
     {
@@ -42,6 +43,10 @@ pub fn prepare(cfg: Config) -> Result<web::Data<AppState>, String> {
     if cfg.metrics_bind.is_some() && crate::metrics::install().is_none() {
         return Err("LDR_METRICS_BIND: the metrics recorder could not be installed".into());
     }
+    let webhook_box = crate::webhooks::sign::SecretBox::derive(match &cfg.webhook_key {
+        Some(k) => k.as_bytes(),
+        None => &secret,
+    })?;
     let dummy_hash = auth::hash_password(&uuid::Uuid::new_v4().to_string())?;
     let state = AppState {
         pool,
@@ -54,6 +59,7 @@ pub fn prepare(cfg: Config) -> Result<web::Data<AppState>, String> {
         dummy_hash,
         mail_wakeup: Arc::new(tokio::sync::Notify::new()),
         uploads: Arc::new(tokio::sync::Semaphore::new(cfg.upload_concurrency)),
+        webhook_box: Arc::new(webhook_box),
         cfg: Arc::new(cfg),
     };
     bootstrap_admin(&state)?;

@@ -61,13 +61,37 @@ const MATRIX: &[(&str, &str, [u16; 9])] = &[
     ("get",   "/api/v1/me",                            [401, 200, 200, 200, 200, 200, 200, 200, 200]),
     ("get",   "/api/v1/users",                         [401, 403, 403, 403, 403, 200, 403, 200, 403]),
     ("patch", "/api/v1/organisations/{id}",            [401, 403, 403, 403, 403, 403, 403, 200, 403]),
+    // Webhooks: {id} is an endpoint of the practice (Elm); every user may have their own
+    // organisation's (the body `{}` lacks `url`: 422). Deleted by its practice user, so the
+    // later columns find nothing.
+    ("post",  "/api/v1/webhooks",                      [401, 422, 422, 422, 422, 422, 422, 422, 422]),
+    ("get",   "/api/v1/webhooks",                      [401, 200, 200, 200, 200, 200, 200, 200, 200]),
+    ("post",  "/api/v1/webhooks/{id}/rotate-secret",   [401, 200, 404, 404, 404, 404, 404, 200, 404]),
+    ("get",   "/api/v1/webhooks/{id}/deliveries",      [401, 200, 404, 404, 404, 404, 404, 200, 404]),
+    ("delete", "/api/v1/webhooks/{id}",                [401, 204, 404, 404, 404, 404, 404, 404, 404]),
 ];
 
 fn every_route_every_role(db: Db) {
-    let Some(app) = TestApp::spawn_with(db, &[("LDR_TODAY", "2026-03-02")]) else {
+    let Some(app) = TestApp::spawn_with(
+        db,
+        &[
+            ("LDR_TODAY", "2026-03-02"),
+            ("LDR_WEBHOOKS_ALLOW_PRIVATE", "true"),
+        ],
+    ) else {
         return;
     };
     let w = World::new(&app);
+    let hook = app
+        .post(
+            "/api/v1/webhooks",
+            Some(w.t(PRACTICE)),
+            &json!({"url": "http://127.0.0.1:9/hook"}),
+        )
+        .expect(201)["id"]
+        .as_str()
+        .unwrap()
+        .to_string();
     let case = w.case_at(&app, "panel_appointed");
     let doc = w
         .upload(&app, PRACTICE, &case, "evidence", "e.pdf", b"e")
@@ -105,6 +129,7 @@ fn every_route_every_role(db: Db) {
                 p if p.starts_with("/api/v1/organisations/") => w.elm.clone(),
                 p if p.starts_with("/api/v1/users/") => w.id(GP),
                 p if p.starts_with("/api/v1/documents/") => doc.clone(),
+                p if p.starts_with("/api/v1/webhooks/") => hook.clone(),
                 _ => case.clone(),
             };
             let mut url = path.replace("{id}", &id);

@@ -13,6 +13,7 @@ pub mod observe;
 pub mod openapi;
 pub mod people;
 pub mod referral_pack;
+pub mod webhooks;
 
 use crate::clock::Clock;
 use crate::config::Config;
@@ -47,7 +48,8 @@ impl CtxParts {
 /// Everything a handler needs; cheap to clone.
 pub struct AppState {
     pub pool: DbPool,
-    /// On PostgreSQL, the mail worker's and the deadline sweep's own connections (two), so that
+    /// On PostgreSQL, the mail worker's, the webhook worker's and the deadline sweep's own
+    /// connections (three), so that
     /// neither waits behind the requests for one of `pool`'s: under a burst of requests,
     /// notices still go out while it lasts rather than after. On SQLite, `pool` itself.
     pub background_pool: DbPool,
@@ -64,6 +66,8 @@ pub struct AppState {
     pub mail_wakeup: Arc<tokio::sync::Notify>,
     /// One permit per upload being received (`LDR_UPLOAD_CONCURRENCY`), see `api::documents`.
     pub uploads: Arc<tokio::sync::Semaphore>,
+    /// Seals and opens the webhook secrets (`LDR_WEBHOOK_KEY`, or the JWT secret's).
+    pub webhook_box: Arc<crate::webhooks::sign::SecretBox>,
 }
 
 impl AppState {
@@ -98,6 +102,7 @@ impl AppState {
             calendar: self.calendar.clone(),
             templates: self.templates.clone(),
             mail_wakeup: self.mail_wakeup.clone(),
+            webhook_box: self.webhook_box.clone(),
         }
     }
 
@@ -185,7 +190,8 @@ pub fn configure(cfg: &mut web::ServiceConfig) {
             .configure(directory::routes)
             .configure(calendar::routes)
             .configure(disputes::routes)
-            .configure(referral_pack::routes),
+            .configure(referral_pack::routes)
+            .configure(webhooks::routes),
     )
     .default_service(web::to(not_found));
 }

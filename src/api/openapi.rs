@@ -283,6 +283,8 @@ impl Modify for EventSchemas {
         disputes::upload_document, disputes::list_documents, disputes::download_document,
         disputes::list_notices, disputes::hearing_options, disputes::hearing_ics, disputes::timeliness,
         super::referral_pack::referral_pack,
+        super::webhooks::create_webhook, super::webhooks::list_webhooks, super::webhooks::delete_webhook,
+        super::webhooks::rotate_secret, super::webhooks::list_deliveries,
     ),
     components(schemas(
         error::Problem, error::FieldError, error::RuleViolation,
@@ -301,11 +303,14 @@ impl Modify for EventSchemas {
         disputes::SummaryOut, disputes::PageOut, disputes::EventOut,
         disputes::DocumentUpload, disputes::UploadedDocument, disputes::DocumentOut,
         disputes::Notice, disputes::HearingOptions, disputes::Timeliness,
+        super::webhooks::NewWebhook, super::webhooks::Webhook, super::webhooks::WebhookWithSecret,
+        super::webhooks::DeliveryAttempt, super::webhooks::Deliveries,
     )),
     modifiers(&Bearer, &EventSchemas, &ProblemResponses),
     tags(
         (name = "auth"), (name = "directory"), (name = "calendar"), (name = "disputes"),
-        (name = "documents"), (name = "notices"), (name = "reports"), (name = "operations")
+        (name = "documents"), (name = "notices"), (name = "reports"), (name = "operations"),
+        (name = "webhooks", description = "Signed event deliveries to an organisation's endpoints (Standard Webhooks 1.0)")
     )
 )]
 pub struct ApiDoc;

@@ -12,6 +12,7 @@ pub mod outbox;
 pub mod schema;
 pub mod stats;
 pub mod transition;
+pub mod webhooks;
 
 use diesel::connection::SimpleConnection;
 use diesel::prelude::*;

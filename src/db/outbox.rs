@@ -1,8 +1,9 @@
 //! The notices table as the outbox: a notice row is written in the same transaction as the
 //! event that causes it, then claimed, sent and recorded by the mail worker
-//! (`notify::worker`). Only the claim differs between the backends: on PostgreSQL its rows
-//! are picked `FOR UPDATE SKIP LOCKED`, so two replicas never hold the same one; on SQLite the
-//! claim runs inside `BEGIN IMMEDIATE`, which already keeps every other writer out.
+//! (`notify::worker`). The claim ([`claim_leased`], shared with the webhook deliveries) is the
+//! one part that differs between the backends: on PostgreSQL its rows are picked `FOR UPDATE
+//! SKIP LOCKED`, so two replicas never hold the same one; on SQLite the claim runs inside
+//! `BEGIN IMMEDIATE`, which already keeps every other writer out.
 
 use super::schema::notices;
 use super::DbConn;
@@ -76,25 +77,52 @@ pub struct Claimed {
     pub attachment: Option<Vec<u8>>,
 }
 
-/// Leases up to `limit` due notices (queued, due by `now`, not leased to anyone or leased
-/// until before `now`) to `worker` until `until`, oldest first. One statement; on SQLite the
-/// caller runs it inside `write_tx`.
-pub fn claim(
+/// A table worked as a leased queue: rows with `next_attempt_at`, `locked_until` and
+/// `locked_by` columns, claimed by [`claim_leased`]. The notices (here) and the webhook
+/// deliveries (`db::webhooks`) are both claimed through it.
+#[derive(Debug, Clone, Copy)]
+pub struct LeasedQueue {
+    pub table: &'static str,
+    /// The key column (`IN (SELECT key …)`).
+    pub key: &'static str,
+    /// What else makes a row claimable, over the alias `t` (e.g. `t.status = 'queued'`); no
+    /// bind parameters.
+    pub due: &'static str,
+    /// The claim's order, over `t`.
+    pub order: &'static str,
+    /// The `RETURNING` list.
+    pub returning: &'static str,
+}
+
+/// Leases up to `limit` rows of `q` that are due (`q.due`, `next_attempt_at <= now`, not
+/// leased to anyone or leased until before `now`) to `worker` until `until`, in `q.order`.
+/// One statement: on PostgreSQL its rows are picked `FOR UPDATE SKIP LOCKED`, so two replicas
+/// never hold the same one; on SQLite the caller runs it inside `write_tx` (`BEGIN
+/// IMMEDIATE`, which keeps every other writer out).
+pub fn claim_leased<T>(
     c: &mut DbConn,
+    q: &LeasedQueue,
     worker: &str,
     now: NaiveDateTime,
     until: NaiveDateTime,
     limit: i64,
-) -> QueryResult<Vec<Claimed>> {
-    const RETURNING: &str = "RETURNING id, recipients, subject, body_text, body_html, ics, \
-                             ics_method, attempts, dispute_id, sent_to, attachment_name, \
-                             attachment";
+) -> QueryResult<Vec<T>>
+where
+    T: QueryableByName<diesel::pg::Pg> + QueryableByName<diesel::sqlite::Sqlite> + 'static,
+{
+    let LeasedQueue {
+        table,
+        key,
+        due,
+        order,
+        returning,
+    } = q;
     match c {
         DbConn::Pg(pg) => diesel::sql_query(format!(
-            "UPDATE notices SET locked_until = $1, locked_by = $2 WHERE id IN (SELECT id FROM \
-             notices WHERE status = 'queued' AND next_attempt_at <= $3 AND (locked_until IS NULL \
-             OR locked_until < $3) ORDER BY next_attempt_at, id LIMIT $4 FOR UPDATE SKIP LOCKED) \
-             {RETURNING}"
+            "UPDATE {table} SET locked_until = $1, locked_by = $2 WHERE {key} IN (SELECT t.{key} \
+             FROM {table} AS t WHERE {due} AND t.next_attempt_at <= $3 AND (t.locked_until IS \
+             NULL OR t.locked_until < $3) ORDER BY {order} LIMIT $4 FOR UPDATE OF t SKIP \
+             LOCKED) RETURNING {returning}"
         ))
         .bind::<Timestamp, _>(until)
         .bind::<Text, _>(worker)
@@ -102,9 +130,9 @@ pub fn claim(
         .bind::<BigInt, _>(limit)
         .load(pg),
         DbConn::Sqlite(sq) => diesel::sql_query(format!(
-            "UPDATE notices SET locked_until = ?, locked_by = ? WHERE id IN (SELECT id FROM \
-             notices WHERE status = 'queued' AND next_attempt_at <= ? AND (locked_until IS NULL \
-             OR locked_until < ?) ORDER BY next_attempt_at, id LIMIT ?) {RETURNING}"
+            "UPDATE {table} SET locked_until = ?, locked_by = ? WHERE {key} IN (SELECT t.{key} \
+             FROM {table} AS t WHERE {due} AND t.next_attempt_at <= ? AND (t.locked_until IS \
+             NULL OR t.locked_until < ?) ORDER BY {order} LIMIT ?) RETURNING {returning}"
         ))
         .bind::<Timestamp, _>(until)
         .bind::<Text, _>(worker)
@@ -113,6 +141,29 @@ pub fn claim(
         .bind::<BigInt, _>(limit)
         .load(sq),
     }
+}
+
+/// The notices as a [`LeasedQueue`]: queued ones, oldest first.
+const NOTICES: LeasedQueue = LeasedQueue {
+    table: "notices",
+    key: "id",
+    due: "t.status = 'queued'",
+    order: "t.next_attempt_at, t.id",
+    returning: "id, recipients, subject, body_text, body_html, ics, ics_method, attempts, \
+                dispute_id, sent_to, attachment_name, attachment",
+};
+
+/// Leases up to `limit` due notices (queued, due by `now`, not leased to anyone or leased
+/// until before `now`) to `worker` until `until`, oldest first ([`claim_leased`]). One
+/// statement; on SQLite the caller runs it inside `write_tx`.
+pub fn claim(
+    c: &mut DbConn,
+    worker: &str,
+    now: NaiveDateTime,
+    until: NaiveDateTime,
+    limit: i64,
+) -> QueryResult<Vec<Claimed>> {
+    claim_leased(c, &NOTICES, worker, now, until, limit)
 }
 
 /// Records that the transport accepted the notices `ids`, in one statement for a whole batch:

@@ -1,5 +1,6 @@
 //! What one event writes, in one place: the dispute's new row, the event appended to its
-//! history, the breaches it records and the notices it queues. The service
+//! history, the breaches it records, the notices it queues and its webhook deliveries
+//! (`db::webhooks::queue_for_event`, one per endpoint of an organisation that sees it). The service
 //! (`service::events`) runs [`write`] inside [`super::write_tx`], after reading the dispute
 //! under its row lock, so all of it is written or none of it.
 
@@ -36,6 +37,7 @@ pub fn write(c: &mut DbConn, t: &Transition) -> QueryResult<Option<usize>> {
         return Ok(None);
     }
     disputes::append_event(c, t.event)?;
+    super::webhooks::queue_for_event(c, t.dispute, t.event)?;
     let mut recorded = 0;
     for (i, b) in t.breaches.iter().enumerate() {
         // One breach of each kind, the first, as recording them one by one would keep.
@@ -75,6 +77,7 @@ pub fn file(c: &mut DbConn, f: &Filing, now: NaiveDateTime) -> QueryResult<()> {
             .execute(c)?;
     }
     disputes::append_event(c, f.event)?;
+    super::webhooks::queue_for_event(c, f.dispute, f.event)?;
     for n in f.notices {
         outbox::insert_notice(c, n)?;
     }

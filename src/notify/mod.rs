@@ -22,7 +22,8 @@ use std::time::Duration;
 /// when they queued notices.
 #[derive(Clone)]
 pub struct Jobs {
-    /// On PostgreSQL, connections of their own (two), so that neither job waits behind the
+    /// On PostgreSQL, connections of their own (three: mail, webhooks, sweep), so that no job
+    /// waits behind the
     /// requests for a connection; on SQLite, the requests' pool.
     pub pool: DbPool,
     pub cfg: Arc<Config>,
@@ -30,6 +31,8 @@ pub struct Jobs {
     pub calendar: Calendar,
     pub templates: Arc<Templates>,
     pub mail_wakeup: Arc<tokio::sync::Notify>,
+    /// Opens the webhook secrets for signing (`crate::webhooks`).
+    pub webhook_box: Arc<crate::webhooks::sign::SecretBox>,
 }
 
 impl Jobs {
@@ -46,8 +49,10 @@ impl Jobs {
     }
 }
 
-/// Starts the mail worker and the deadline sweep on the current actix system.
+/// Starts the webhook deliveries' worker, the mail worker and the deadline sweep on the
+/// current actix system.
 pub fn start_background(jobs: Jobs) {
+    actix_web::rt::spawn(crate::webhooks::worker::run(jobs.clone()));
     let transport = match worker::Transport::from_config(&jobs.cfg) {
         Ok(t) => t,
         Err(e) => {

@@ -21,6 +21,7 @@ pub mod filing;
 pub mod notices;
 pub mod sweep;
 pub mod visibility;
+pub mod webhooks;
 
 use crate::db::{self, DbConn};
 use crate::domain::calendar::Calendar;
