@@ -37,8 +37,8 @@ fn seed(c: &mut DbConn) -> DisputeRow {
     .ok();
     let ts = "'2026-03-02 09:00:00'";
     c.batch_execute(&format!(
-        "INSERT INTO organisations VALUES ('ccg','North CCG','commissioner','A','R','ccg@x.test','1 Road, Northtown NT1 1AA',NULL,NULL,{ts});
-         INSERT INTO organisations VALUES ('prac','Elm Practice','practice','A','R','p@x.test','2 Road, Northtown NT1 2BB','F81001','ccg',{ts});
+        "INSERT INTO organisations (id,name,kind,area,region,email,address,ods_code,commissioner_id,created_at) VALUES ('ccg','North CCG','commissioner','A','R','ccg@x.test','1 Road, Northtown NT1 1AA',NULL,NULL,{ts});
+         INSERT INTO organisations (id,name,kind,area,region,email,address,ods_code,commissioner_id,created_at) VALUES ('prac','Elm Practice','practice','A','R','p@x.test','2 Road, Northtown NT1 2BB','F81001','ccg',{ts});
          INSERT INTO users VALUES ('u','Pat Practice','u@x.test','h','prac','practice_user','',true,{ts},{ts});"
     ))
     .unwrap();
