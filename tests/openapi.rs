@@ -41,6 +41,9 @@ const ROUTES: &[(&str, &str)] = &[
     ("get", "/api/v1/me"),
     ("get", "/api/v1/users"),
     ("patch", "/api/v1/organisations/{id}"),
+    ("post", "/api/v1/api-keys"),
+    ("get", "/api/v1/api-keys"),
+    ("delete", "/api/v1/api-keys/{id}"),
 ];
 
 #[test]

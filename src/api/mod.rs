@@ -1,5 +1,6 @@
 //! The HTTP API: thin actix handlers over the domain and the database.
 
+pub mod api_keys;
 pub mod auth;
 pub mod body;
 pub mod calendar;
@@ -176,6 +177,7 @@ pub fn configure(cfg: &mut web::ServiceConfig) {
     .service(
         web::scope("/api/v1")
             .service(web::resource("/auth/login").route(web::post().to(auth::login)))
+            .configure(api_keys::routes)
             .configure(directory::routes)
             .configure(calendar::routes)
             .configure(disputes::routes)

@@ -203,6 +203,22 @@ diesel::table! {
 
 diesel::joinable!(sessions -> users (user_id));
 
+diesel::table! {
+    /// An organisation's integration key (issue #38): only its sha256 is kept.
+    api_keys (id) {
+        id -> Text,
+        organisation_id -> Text,
+        user_id -> Text,
+        name -> Text,
+        key_hash -> Text,
+        created_by -> Text,
+        created_at -> Timestamp,
+        expires_on -> Nullable<Date>,
+        last_used_at -> Nullable<Timestamp>,
+        revoked_at -> Nullable<Timestamp>,
+    }
+}
+
 diesel::allow_tables_to_appear_in_same_query!(
     organisations,
     users,
@@ -217,4 +233,5 @@ diesel::allow_tables_to_appear_in_same_query!(
     document_chunks,
     notices,
     sessions,
+    api_keys,
 );
