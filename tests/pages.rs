@@ -738,7 +738,58 @@ fn action_forms_refuse_what_they_must_change_nothing_and_never_fail(db: Db) {
     );
 }
 
+/// A dispute filed with an API key (issue #38) names the integration in the case page's history.
+fn the_case_page_names_an_api_keys_integration(db: Db) {
+    use common::world::*;
+    let Some(app) = TestApp::spawn_with(
+        db,
+        &[
+            ("LDR_TODAY", "2026-03-02"),
+            ("LDR_INSECURE_COOKIES", "true"),
+        ],
+    ) else {
+        return;
+    };
+    let w = World::new(&app);
+    let key = app
+        .post(
+            "/api/v1/api-keys",
+            Some(w.t(PRACTICE)),
+            &serde_json::json!({"name": "EMIS connector"}),
+        )
+        .expect(201)["key"]
+        .as_str()
+        .unwrap()
+        .to_string();
+    let id = app
+        .post(
+            "/api/v1/disputes",
+            Some(&key),
+            &serde_json::json!({"title": "Prescribing budget 2025/26", "category": "prescribing",
+                "appellant_id": w.elm, "respondent_id": w.north_ccg,
+                "summary": "The CCG reduced our prescribing budget.",
+                "matter_arose_on": "2025-06-01", "contract_related": false}),
+        )
+        .expect(201)["id"]
+        .as_str()
+        .unwrap()
+        .to_string();
+    let jar = jar_of(&app, "cara.commissioner@ldr.test");
+    let page = request(&app, "GET", &format!("/disputes/{id}"), &jar, None);
+    assert_eq!(page.status, 200, "{}", page.body);
+    assert!(
+        page.body
+            .contains("Elm Practice&#x27;s integration &#x27;EMIS connector&#x27;")
+            || page
+                .body
+                .contains("Elm Practice's integration 'EMIS connector'"),
+        "{}",
+        page.body
+    );
+}
+
 both_dbs!(
+    the_case_page_names_an_api_keys_integration,
     action_forms_refuse_what_they_must_change_nothing_and_never_fail,
     cookies_are_secure_by_default_and_assets_are_served_hashed_and_immutable,
     a_session_ends_when_idle_too_long_or_too_old,
