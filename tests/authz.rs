@@ -66,6 +66,7 @@ const MATRIX: &[(&str, &str, [u16; 9])] = &[
     ("get",   "/api/v1/api-keys",                      [401, 200, 200, 200, 200, 200, 200, 200, 200]),
     // {id} is the case's id here: no such key for anyone.
     ("delete", "/api/v1/api-keys/{id}",                [401, 404, 404, 404, 404, 404, 404, 404, 404]),
+    ("get",   "/api/v1/access-log",                    [401, 403, 403, 403, 403, 403, 403, 200, 403]),
 ];
 
 fn every_route_every_role(db: Db) {

@@ -44,6 +44,7 @@ const ROUTES: &[(&str, &str)] = &[
     ("post", "/api/v1/api-keys"),
     ("get", "/api/v1/api-keys"),
     ("delete", "/api/v1/api-keys/{id}"),
+    ("get", "/api/v1/access-log"),
 ];
 
 #[test]

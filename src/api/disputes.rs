@@ -650,17 +650,21 @@ fn summary<'a>(names: &'a HashMap<String, String>, d: &'a Dispute) -> SummaryOut
         (status = 404, body = super::error::Problem)))]
 pub async fn get_dispute(
     state: web::Data<AppState>,
+    req: HttpRequest,
     who: Bearer,
     id: web::Path<String>,
 ) -> ApiResult<HttpResponse> {
     let id = id.into_inner();
+    let user_id = who.user_id.clone();
+    let read = id.clone();
     let out = state
         .db_as(who, move |c, caller| {
-            let d = visible(c, caller, &id)?;
+            let d = visible(c, caller, &read)?;
             let parties = Parties::of(c, &d)?;
             represent(c, caller, &d, &parties)
         })
         .await?;
+    state.record_read(&req, &user_id, &id, "dispute", None);
     Ok(json_answer(StatusCode::OK, out))
 }
 
@@ -734,12 +738,15 @@ pub fn redact(caller: &Caller, d: &Dispute, ev: &EventRow) -> ApiResult<Value> {
         (status = 404, body = super::error::Problem)))]
 pub async fn list_events(
     state: web::Data<AppState>,
+    req: HttpRequest,
     caller: Caller,
     id: web::Path<String>,
 ) -> ApiResult<HttpResponse> {
     let id = id.into_inner();
+    let (user_id, read) = (caller.user_id.clone(), id.clone());
     let out = state
         .db(move |c| {
+            let id = read;
             let d = visible(c, &caller, &id)?;
             let events = store::events_of(c, &id)?;
             let names = store::user_names(c, events.iter().map(|e| &e.actor_id))?;
@@ -755,6 +762,7 @@ pub async fn list_events(
                 .collect::<ApiResult<Vec<_>>>()
         })
         .await?;
+    state.record_read(&req, &user_id, &id, "events", None);
     Ok(HttpResponse::Ok().json(out))
 }
 
@@ -1013,12 +1021,15 @@ pub async fn store_upload(
         (status = 401, body = super::error::Problem), (status = 404, body = super::error::Problem)))]
 pub async fn list_documents(
     state: web::Data<AppState>,
+    req: HttpRequest,
     caller: Caller,
     id: web::Path<String>,
 ) -> ApiResult<HttpResponse> {
     let id = id.into_inner();
+    let (user_id, read) = (caller.user_id.clone(), id.clone());
     let out = state
         .db(move |c| {
+            let id = read;
             let d = visible(c, &caller, &id)?;
             let docs_meta = store::documents_of(c, &id)?;
             let names = store::user_names(c, docs_meta.iter().map(|m| &m.uploaded_by))?;
@@ -1034,6 +1045,7 @@ pub async fn list_documents(
             Ok(out)
         })
         .await?;
+    state.record_read(&req, &user_id, &id, "documents", None);
     Ok(HttpResponse::Ok().json(out))
 }
 
@@ -1044,11 +1056,14 @@ pub async fn list_documents(
         (status = 404, body = super::error::Problem)))]
 pub async fn download_document(
     state: web::Data<AppState>,
+    req: HttpRequest,
     caller: Caller,
     id: web::Path<String>,
 ) -> ApiResult<HttpResponse> {
     let id = id.into_inner();
+    let user_id = caller.user_id.clone();
     let meta = state.db(move |c| document_for(c, &caller, &id)).await?;
+    state.record_read(&req, &user_id, &meta.dispute_id, "document", Some(&meta.id));
     Ok(document_answer(state, meta))
 }
 
@@ -1099,16 +1114,20 @@ pub fn document_answer(state: web::Data<AppState>, meta: store::DocumentMeta) ->
         (status = 401, body = super::error::Problem), (status = 404, body = super::error::Problem)))]
 pub async fn list_notices(
     state: web::Data<AppState>,
+    req: HttpRequest,
     caller: Caller,
     id: web::Path<String>,
 ) -> ApiResult<HttpResponse> {
     let id = id.into_inner();
+    let (user_id, read) = (caller.user_id.clone(), id.clone());
     let out = state
         .db(move |c| {
+            let id = read;
             let d = visible(c, &caller, &id)?;
             notices_seen_by(c, &caller, &d)
         })
         .await?;
+    state.record_read(&req, &user_id, &id, "notices", None);
     Ok(HttpResponse::Ok().json(out))
 }
 

@@ -219,6 +219,19 @@ diesel::table! {
     }
 }
 
+diesel::table! {
+    /// Who read which dispute, when, from where (issue #38).
+    access_log (id) {
+        id -> Text,
+        at -> Timestamp,
+        user_id -> Text,
+        dispute_id -> Text,
+        kind -> Text,
+        document_id -> Nullable<Text>,
+        client_address -> Nullable<Text>,
+    }
+}
+
 diesel::allow_tables_to_appear_in_same_query!(
     organisations,
     users,
@@ -234,4 +247,5 @@ diesel::allow_tables_to_appear_in_same_query!(
     notices,
     sessions,
     api_keys,
+    access_log,
 );

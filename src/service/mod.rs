@@ -15,6 +15,7 @@
 //! Layering: `domain` (pure) ← `db` ← `service` ← {`api`, `web`, `notify`}. The service
 //! renders notices with `render::templates` and `render::ics`, which are pure and sit below it.
 
+pub mod access_log;
 pub mod events;
 pub mod filing;
 pub mod notices;
