@@ -12,6 +12,7 @@ both_dbs!(
     reads_by_three_roles_appear_with_who_and_when,
     only_admins_see_the_access_log,
     pruning_removes_entries_past_the_limit,
+    a_batch_is_held_and_retried_while_the_database_refuses_it,
 );
 
 fn app(db: Db) -> Option<(TestApp, World)> {
@@ -220,4 +221,25 @@ fn pruning_removes_entries_past_the_limit(db: Db) {
         .as_str()
         .unwrap()
         .starts_with(&recent.date().to_string()));
+}
+
+fn a_batch_is_held_and_retried_while_the_database_refuses_it(db: Db) {
+    let Some((app, w)) = app(db) else { return };
+    let id = w.file(&app, false);
+    let sql = |q: &str| {
+        use diesel::connection::SimpleConnection;
+        let mut c = app.state.pool.get().unwrap();
+        c.batch_execute(q).unwrap();
+    };
+    // The log's table goes away: reads are still served, their entries wait.
+    sql("ALTER TABLE access_log RENAME TO access_log_away");
+    for _ in 0..3 {
+        app.get(&format!("/api/v1/disputes/{id}"), Some(w.t(PRACTICE)))
+            .expect(200);
+    }
+    std::thread::sleep(Duration::from_millis(2_500));
+    sql("ALTER TABLE access_log_away RENAME TO access_log");
+    let items = log_with(&app, &w, &format!("dispute_id={id}"), 3);
+    assert_eq!(items.len(), 3, "{items:?}");
+    assert_eq!(app.state.access_log.dropped(), 0);
 }

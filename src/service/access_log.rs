@@ -189,3 +189,17 @@ async fn prune(pool: &DbPool, keep_days: u32) {
         Err(e) => tracing::warn!(error = %e, "access log pruning task failed"),
     }
 }
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn a_full_queue_drops_and_counts_without_waiting() {
+        let log = AccessLog::new();
+        for _ in 0..QUEUE + 5 {
+            log.record("u", "d", "dispute", None, None);
+        }
+        assert_eq!(log.dropped(), 5);
+    }
+}
