@@ -99,6 +99,8 @@ pub struct Config {
     pub upload_timeout_seconds: u64,
     /// Uploads received at once by this process (`LDR_UPLOAD_CONCURRENCY`).
     pub upload_concurrency: usize,
+    /// `LDR_ACCESS_LOG_DAYS`: how long the access log keeps an entry (default 2,555 ≈ 7 years).
+    pub access_log_days: u32,
     /// `LDR_METRICS_BIND`: where `GET /metrics` is served; `None`: nowhere (the default).
     pub metrics_bind: Option<SocketAddr>,
     pub log_format: LogFormat,
@@ -488,6 +490,10 @@ impl Config {
             Some(v) => parse_num("LDR_UPLOAD_CONCURRENCY", &v, 1, 256)?,
             None => 4,
         };
+        let access_log_days = match get("LDR_ACCESS_LOG_DAYS") {
+            Some(v) => parse_num("LDR_ACCESS_LOG_DAYS", &v, 1, 36_500)?,
+            None => 2_555,
+        };
         let metrics_bind = match get("LDR_METRICS_BIND") {
             Some(v) => {
                 let a: SocketAddr = v.trim().parse().map_err(|_| {
@@ -566,6 +572,7 @@ impl Config {
             public_url,
             upload_timeout_seconds,
             upload_concurrency,
+            access_log_days,
             metrics_bind,
             log_format,
             insecure_cookies,

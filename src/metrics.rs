@@ -69,6 +69,10 @@ pub fn install() -> Option<&'static PrometheusHandle> {
 
 fn describe() {
     metrics::describe_counter!(
+        "ldr_access_log_dropped_total",
+        "reads served but not recorded in the access log because its queue was full"
+    );
+    metrics::describe_counter!(
         HTTP_REQUESTS,
         "HTTP requests answered, by method, route pattern and status"
     );

@@ -60,6 +60,7 @@ pub fn prepare(cfg: Config) -> Result<web::Data<AppState>, String> {
         mail_wakeup: Arc::new(tokio::sync::Notify::new()),
         uploads: Arc::new(tokio::sync::Semaphore::new(cfg.upload_concurrency)),
         webhook_box: Arc::new(webhook_box),
+        access_log: Arc::new(crate::service::access_log::AccessLog::new()),
         cfg: Arc::new(cfg),
     };
     bootstrap_admin(&state)?;
@@ -150,7 +151,16 @@ pub async fn serve(
     listener: TcpListener,
     signals: bool,
 ) -> std::io::Result<()> {
-    serve_with_handle(state, listener, signals)?.await
+    serve_with_handle(state.clone(), listener, signals)?.await?;
+    // The reads recorded in the last second are still queued: write them before exiting.
+    if !state
+        .access_log
+        .flush(std::time::Duration::from_secs(10))
+        .await
+    {
+        tracing::warn!("the access log could not be flushed at shutdown");
+    }
+    Ok(())
 }
 
 /// Builds the server (to be awaited inside an actix system) and starts the background work
@@ -212,5 +222,8 @@ pub fn serve_with_handle(
     }
     let server = server.run();
     crate::notify::start_background(state.jobs());
+    state
+        .access_log
+        .start(state.pool.clone(), state.cfg.access_log_days);
     Ok(server)
 }

@@ -69,6 +69,12 @@ const MATRIX: &[(&str, &str, [u16; 9])] = &[
     ("post",  "/api/v1/webhooks/{id}/rotate-secret",   [401, 200, 404, 404, 404, 404, 404, 200, 404]),
     ("get",   "/api/v1/webhooks/{id}/deliveries",      [401, 200, 404, 404, 404, 404, 404, 200, 404]),
     ("delete", "/api/v1/webhooks/{id}",                [401, 204, 404, 404, 404, 404, 404, 404, 404]),
+    // Keys are for practices and commissioners; the LMC's and the service's own are refused.
+    ("post",  "/api/v1/api-keys",                      [401, 201, 201, 201, 422, 201, 201, 422, 201]),
+    ("get",   "/api/v1/api-keys",                      [401, 200, 200, 200, 200, 200, 200, 200, 200]),
+    // {id} is the case's id here: no such key for anyone.
+    ("delete", "/api/v1/api-keys/{id}",                [401, 404, 404, 404, 404, 404, 404, 404, 404]),
+    ("get",   "/api/v1/access-log",                    [401, 403, 403, 403, 403, 403, 403, 200, 403]),
 ];
 
 fn every_route_every_role(db: Db) {
@@ -159,6 +165,7 @@ fn every_route_every_role(db: Db) {
                 ("post", "/api/v1/disputes/{id}/events") => {
                     json!({"type": "add_note", "text": "n"})
                 }
+                ("post", "/api/v1/api-keys") => json!({"name": format!("Integration {n}")}),
                 _ => json!({}),
             };
             match *path {

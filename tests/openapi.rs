@@ -46,6 +46,10 @@ const ROUTES: &[(&str, &str)] = &[
     ("delete", "/api/v1/webhooks/{id}"),
     ("post", "/api/v1/webhooks/{id}/rotate-secret"),
     ("get", "/api/v1/webhooks/{id}/deliveries"),
+    ("post", "/api/v1/api-keys"),
+    ("get", "/api/v1/api-keys"),
+    ("delete", "/api/v1/api-keys/{id}"),
+    ("get", "/api/v1/access-log"),
 ];
 
 #[test]

@@ -738,7 +738,109 @@ fn action_forms_refuse_what_they_must_change_nothing_and_never_fail(db: Db) {
     );
 }
 
+/// A dispute filed with an API key (issue #38) names the integration in the case page's history;
+/// an admin's case page (only) lists who has looked at the case, from the access log.
+fn the_case_page_names_an_api_keys_integration_and_shows_admins_who_looked(db: Db) {
+    use common::world::*;
+    let Some(app) = TestApp::spawn_with(
+        db,
+        &[
+            ("LDR_TODAY", "2026-03-02"),
+            ("LDR_INSECURE_COOKIES", "true"),
+        ],
+    ) else {
+        return;
+    };
+    let w = World::new(&app);
+    let key = app
+        .post(
+            "/api/v1/api-keys",
+            Some(w.t(PRACTICE)),
+            &serde_json::json!({"name": "EMIS connector"}),
+        )
+        .expect(201)["key"]
+        .as_str()
+        .unwrap()
+        .to_string();
+    let id = app
+        .post(
+            "/api/v1/disputes",
+            Some(&key),
+            &serde_json::json!({"title": "Prescribing budget 2025/26", "category": "prescribing",
+                "appellant_id": w.elm, "respondent_id": w.north_ccg,
+                "summary": "The CCG reduced our prescribing budget.",
+                "matter_arose_on": "2025-06-01", "contract_related": false}),
+        )
+        .expect(201)["id"]
+        .as_str()
+        .unwrap()
+        .to_string();
+    let jar = jar_of(&app, "cara.commissioner@ldr.test");
+    let page = request(&app, "GET", &format!("/disputes/{id}"), &jar, None);
+    assert_eq!(page.status, 200, "{}", page.body);
+    assert!(
+        page.body
+            .contains("Elm Practice&#x27;s integration &#x27;EMIS connector&#x27;")
+            || page
+                .body
+                .contains("Elm Practice's integration 'EMIS connector'"),
+        "{}",
+        page.body
+    );
+    // Only an admin's case page says who has looked at the case (the access log).
+    assert!(!page.body.contains("Who has looked at this case"));
+    let signed = sign_in(&app, "", ADMIN_EMAIL, ADMIN_PASSWORD);
+    let admin = HashMap::from([(
+        "ldr_session".to_string(),
+        set_cookie(&signed, "ldr_session").expect("signed in"),
+    )]);
+    let start = std::time::Instant::now();
+    let looked = loop {
+        let page = request(&app, "GET", &format!("/disputes/{id}"), &admin, None);
+        assert_eq!(page.status, 200);
+        let at = page
+            .body
+            .find("Who has looked at this case")
+            .expect("the admin's section");
+        let section = page.body[at..].to_string();
+        if section.contains("Cara Commissioner")
+            || start.elapsed() > std::time::Duration::from_secs(15)
+        {
+            break section;
+        }
+        std::thread::sleep(std::time::Duration::from_millis(200));
+    };
+    assert!(looked.contains("Cara Commissioner"), "{looked}");
+    assert!(looked.contains("Opened the case page"), "{looked}");
+    assert!(looked.contains("127.0.0.1"), "{looked}");
+    // The API key's own reads are named as its integration.
+    app.get(&format!("/api/v1/disputes/{id}"), Some(&key))
+        .expect(200);
+    let start = std::time::Instant::now();
+    loop {
+        let page = request(&app, "GET", &format!("/disputes/{id}"), &admin, None);
+        let at = page.body.find("Who has looked at this case").unwrap();
+        if page.body[at..].contains("integration")
+            || start.elapsed() > std::time::Duration::from_secs(15)
+        {
+            assert!(
+                page.body[at..].contains("Read the case (API)"),
+                "{}",
+                &page.body[at..]
+            );
+            assert!(
+                page.body[at..].contains("integration"),
+                "{}",
+                &page.body[at..]
+            );
+            break;
+        }
+        std::thread::sleep(std::time::Duration::from_millis(200));
+    }
+}
+
 both_dbs!(
+    the_case_page_names_an_api_keys_integration_and_shows_admins_who_looked,
     action_forms_refuse_what_they_must_change_nothing_and_never_fail,
     cookies_are_secure_by_default_and_assets_are_served_hashed_and_immutable,
     a_session_ends_when_idle_too_long_or_too_old,

@@ -202,7 +202,14 @@ pub struct Bearer {
     pub user_id: String,
 }
 
-fn bearer(req: &HttpRequest) -> Result<(web::Data<AppState>, Bearer), ApiError> {
+/// What the Authorization header carries: a JWT already verified, or an API key still to be
+/// looked up.
+enum Credential {
+    Jwt(String),
+    ApiKey(String),
+}
+
+fn credential(req: &HttpRequest) -> Result<(web::Data<AppState>, Credential), ApiError> {
     let state = req
         .app_data::<web::Data<AppState>>()
         .cloned()
@@ -213,7 +220,9 @@ fn bearer(req: &HttpRequest) -> Result<(web::Data<AppState>, Bearer), ApiError> 
         .and_then(|h| h.to_str().ok())
         .ok_or_else(|| {
             ApiError::Unauthorized(
-                "Send Authorization: Bearer <token> (see POST /api/v1/auth/login).".into(),
+                "Send Authorization: Bearer <token> (see POST /api/v1/auth/login) or \
+                 Bearer <API key> (see POST /api/v1/api-keys)."
+                    .into(),
             )
         })?;
     let token = header
@@ -223,10 +232,31 @@ fn bearer(req: &HttpRequest) -> Result<(web::Data<AppState>, Bearer), ApiError> 
             ApiError::Unauthorized("The Authorization header must be 'Bearer <token>'.".into())
         })?
         .trim();
+    if token.starts_with(super::api_keys::PREFIX) {
+        return Ok((state, Credential::ApiKey(token.to_string())));
+    }
     let user_id = state
         .jwt
         .verify(token)
         .ok_or_else(|| ApiError::Unauthorized("The token is invalid or has expired.".into()))?;
+    Ok((state, Credential::Jwt(user_id)))
+}
+
+/// The bearer's user id: a JWT's `sub`, or the service user of an API key that is neither
+/// revoked nor expired (one database lookup).
+async fn bearer(
+    checked: Result<(web::Data<AppState>, Credential), ApiError>,
+) -> Result<(web::Data<AppState>, Bearer), ApiError> {
+    let (state, cred) = checked?;
+    let user_id = match cred {
+        Credential::Jwt(user_id) => user_id,
+        Credential::ApiKey(key) => {
+            let today = state.clock.today();
+            state
+                .db(move |c| super::api_keys::resolve(c, &key, today))
+                .await?
+        }
+    };
     Ok((state, Bearer { user_id }))
 }
 
@@ -236,10 +266,11 @@ pub fn user_gone() -> ApiError {
 
 impl FromRequest for Bearer {
     type Error = actix_web::Error;
-    type Future = std::future::Ready<Result<Bearer, actix_web::Error>>;
+    type Future = Pin<Box<dyn Future<Output = Result<Bearer, actix_web::Error>>>>;
 
     fn from_request(req: &HttpRequest, _: &mut actix_web::dev::Payload) -> Self::Future {
-        std::future::ready(bearer(req).map(|(_, b)| b).map_err(Into::into))
+        let checked = credential(req);
+        Box::pin(async move { bearer(checked).await.map(|(_, b)| b).map_err(Into::into) })
     }
 }
 
@@ -248,9 +279,9 @@ impl FromRequest for Caller {
     type Future = Pin<Box<dyn Future<Output = Result<Caller, actix_web::Error>>>>;
 
     fn from_request(req: &HttpRequest, _: &mut actix_web::dev::Payload) -> Self::Future {
-        let checked = bearer(req);
+        let checked = credential(req);
         Box::pin(async move {
-            let (state, token) = checked?;
+            let (state, token) = bearer(checked).await?;
             let caller = state.active_caller(&token.user_id).await?;
             caller.ok_or_else(|| user_gone().into())
         })

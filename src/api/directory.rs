@@ -821,6 +821,7 @@ pub async fn patch_user(
         .db(move |c| {
             write_tx(c, |c| {
                 let current = find_user(c, &id)?.ok_or(ApiError::NotFound)?;
+                super::api_keys::not_a_key_user(c, &current.id)?;
                 // The roles the user will have must fit their organisation's kind, as on create.
                 let roles_v = b
                     .roles

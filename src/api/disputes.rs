@@ -676,17 +676,21 @@ fn summary<'a>(names: &'a HashMap<String, String>, d: &'a Dispute) -> SummaryOut
     responses((status = 200, body = DisputeOut), (status = 404)))]
 pub async fn get_dispute(
     state: web::Data<AppState>,
+    req: HttpRequest,
     who: Bearer,
     id: web::Path<String>,
 ) -> ApiResult<HttpResponse> {
     let id = id.into_inner();
+    let user_id = who.user_id.clone();
+    let read = id.clone();
     let out = state
         .db_as(who, move |c, caller| {
-            let d = visible(c, caller, &id)?;
+            let d = visible(c, caller, &read)?;
             let parties = Parties::of(c, &d)?;
             represent(c, caller, &d, &parties)
         })
         .await?;
+    state.record_read(&req, &user_id, &id, "dispute", None);
     Ok(json_answer(StatusCode::OK, out))
 }
 
@@ -776,6 +780,7 @@ async fn about_visible<T, F>(
     state: web::Data<AppState>,
     caller: Caller,
     id: web::Path<String>,
+    logged: Option<(HttpRequest, &'static str)>,
     read: F,
 ) -> ApiResult<HttpResponse>
 where
@@ -783,12 +788,16 @@ where
     F: FnOnce(&mut DbConn, &Caller, Dispute) -> ApiResult<T> + Send + 'static,
 {
     let id = id.into_inner();
+    let (user_id, dispute_id) = (caller.user_id.clone(), id.clone());
     let out = state
         .db(move |c| {
             let d = visible(c, &caller, &id)?;
             read(c, &caller, d)
         })
         .await?;
+    if let Some((req, kind)) = logged {
+        state.record_read(&req, &user_id, &dispute_id, kind, None);
+    }
     Ok(HttpResponse::Ok().json(out))
 }
 
@@ -798,10 +807,11 @@ where
     responses((status = 200, body = [EventOut]), (status = 404)))]
 pub async fn list_events(
     state: web::Data<AppState>,
+    req: HttpRequest,
     caller: Caller,
     id: web::Path<String>,
 ) -> ApiResult<HttpResponse> {
-    about_visible(state, caller, id, |c, caller, d| {
+    about_visible(state, caller, id, Some((req, "events")), |c, caller, d| {
         let events = store::events_of(c, &d.id)?;
         let names = store::user_names(c, events.iter().map(|e| &e.actor_id))?;
         events
@@ -830,7 +840,7 @@ pub async fn list_actions(
     caller: Caller,
     id: web::Path<String>,
 ) -> ApiResult<HttpResponse> {
-    about_visible(state, caller, id, |_, caller, d| {
+    about_visible(state, caller, id, None, |_, caller, d| {
         Ok(workflow::allowed(
             d.state,
             &visibility::relations(caller, &d),
@@ -1093,10 +1103,11 @@ pub struct DocumentOut {
     responses((status = 200, body = [DocumentOut]), (status = 404)))]
 pub async fn list_documents(
     state: web::Data<AppState>,
+    req: HttpRequest,
     caller: Caller,
     id: web::Path<String>,
 ) -> ApiResult<HttpResponse> {
-    about_visible(state, caller, id, |c, caller, d| {
+    about_visible(state, caller, id, Some((req, "documents")), |c, caller, d| {
         let docs_meta = store::documents_of(c, &d.id)?;
         let names = store::user_names(c, docs_meta.iter().map(|m| &m.uploaded_by))?;
         let mut out = Vec::new();
@@ -1127,11 +1138,14 @@ pub async fn list_documents(
     responses((status = 200, description = "the file"), (status = 404)))]
 pub async fn download_document(
     state: web::Data<AppState>,
+    req: HttpRequest,
     caller: Caller,
     id: web::Path<String>,
 ) -> ApiResult<HttpResponse> {
     let id = id.into_inner();
+    let user_id = caller.user_id.clone();
     let meta = state.db(move |c| document_for(c, &caller, &id)).await?;
+    state.record_read(&req, &user_id, &meta.dispute_id, "document", Some(&meta.id));
     Ok(document_answer(state, meta))
 }
 
@@ -1181,10 +1195,14 @@ pub fn document_answer(state: web::Data<AppState>, meta: store::DocumentMeta) ->
     responses((status = 200, body = [Notice]), (status = 404)))]
 pub async fn list_notices(
     state: web::Data<AppState>,
+    req: HttpRequest,
     caller: Caller,
     id: web::Path<String>,
 ) -> ApiResult<HttpResponse> {
-    about_visible(state, caller, id, |c, caller, d| notices_of(c, caller, &d)).await
+    about_visible(state, caller, id, Some((req, "notices")), |c, caller, d| {
+        notices_of(c, caller, &d)
+    })
+    .await
 }
 
 /// An e-mail notice of the case.
@@ -1370,7 +1388,7 @@ pub async fn hearing_options(
 ) -> ApiResult<HttpResponse> {
     let today = state.clock.today();
     let cal = state.calendar.clone();
-    about_visible(state, caller, id, move |c, _, d| {
+    about_visible(state, caller, id, None, move |c, _, d| {
         let earliest = deadlines::earliest_hearing_after_notice(&cal, today);
         let mut dates = Vec::new();
         let hearing_by = d.deadlines.hearing_by;

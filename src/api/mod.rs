@@ -1,5 +1,7 @@
 //! The HTTP API: thin actix handlers over the domain and the database.
 
+pub mod access_log;
+pub mod api_keys;
 pub mod auth;
 pub mod body;
 pub mod calendar;
@@ -68,6 +70,8 @@ pub struct AppState {
     pub uploads: Arc<tokio::sync::Semaphore>,
     /// Seals and opens the webhook secrets (`LDR_WEBHOOK_KEY`, or the JWT secret's).
     pub webhook_box: Arc<crate::webhooks::sign::SecretBox>,
+    /// The access log's queue of reads (issue #38), see `service::access_log`.
+    pub access_log: Arc<service::access_log::AccessLog>,
 }
 
 impl AppState {
@@ -119,6 +123,33 @@ impl AppState {
             f(c, &caller)
         })
         .await
+    }
+
+    /// Records that `user_id` read `kind` of dispute `dispute_id` (queued, never waits).
+    pub fn record_read(
+        &self,
+        req: &actix_web::HttpRequest,
+        user_id: &str,
+        dispute_id: &str,
+        kind: &str,
+        document_id: Option<&str>,
+    ) {
+        let forwarded = req
+            .headers()
+            .get("x-forwarded-for")
+            .and_then(|v| v.to_str().ok());
+        let ip = limits::client_address(
+            req.peer_addr().map(|a| a.ip()),
+            forwarded,
+            &self.cfg.trusted_proxies,
+        );
+        self.access_log.record(
+            user_id,
+            dispute_id,
+            kind,
+            document_id,
+            ip.map(|a| a.to_string()),
+        );
     }
 
     pub async fn active_caller(&self, user_id: &str) -> ApiResult<Option<auth::Caller>> {
@@ -187,6 +218,8 @@ pub fn configure(cfg: &mut web::ServiceConfig) {
     .service(
         web::scope("/api/v1")
             .service(web::resource("/auth/login").route(web::post().to(auth::login)))
+            .configure(api_keys::routes)
+            .configure(access_log::routes)
             .configure(directory::routes)
             .configure(calendar::routes)
             .configure(disputes::routes)

@@ -272,6 +272,8 @@ impl Modify for EventSchemas {
     paths(
         super::healthz, super::readyz,
         auth::login,
+        super::api_keys::create_key, super::api_keys::list_keys, super::api_keys::revoke_key,
+        super::access_log::list,
         directory::create_organisation, directory::list_organisations, directory::get_organisation,
         directory::patch_organisation,
         directory::create_user, directory::get_user, directory::patch_user,
@@ -289,6 +291,8 @@ impl Modify for EventSchemas {
     components(schemas(
         error::Problem, error::FieldError, error::RuleViolation,
         auth::LoginRequest, auth::TokenResponse,
+        super::api_keys::NewApiKey, super::api_keys::ApiKey, super::api_keys::CreatedApiKey,
+        super::access_log::AccessEntry, super::access_log::AccessPage,
         directory::NewOrganisation, directory::Organisation, directory::NewUser, directory::User, directory::PatchUser,
         directory::NewInterest, directory::NewUnavailability, directory::PatchOrganisation,
         directory::OrgKind, directory::PanelRole, Interest, Unavailability,

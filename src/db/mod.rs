@@ -5,6 +5,7 @@
 //! SQLite (a `host=… dbname=…` string would create an SQLite file of that name), which must
 //! never happen here.
 
+pub mod access_log;
 pub mod directory;
 pub mod disputes;
 pub mod ods;

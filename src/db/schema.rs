@@ -257,6 +257,35 @@ diesel::table! {
 
 diesel::joinable!(sessions -> users (user_id));
 
+diesel::table! {
+    /// An organisation's integration key (issue #38): only its sha256 is kept.
+    api_keys (id) {
+        id -> Text,
+        organisation_id -> Text,
+        user_id -> Text,
+        name -> Text,
+        key_hash -> Text,
+        created_by -> Text,
+        created_at -> Timestamp,
+        expires_on -> Nullable<Date>,
+        last_used_at -> Nullable<Timestamp>,
+        revoked_at -> Nullable<Timestamp>,
+    }
+}
+
+diesel::table! {
+    /// Who read which dispute, when, from where (issue #38).
+    access_log (id) {
+        id -> Text,
+        at -> Timestamp,
+        user_id -> Text,
+        dispute_id -> Text,
+        kind -> Text,
+        document_id -> Nullable<Text>,
+        client_address -> Nullable<Text>,
+    }
+}
+
 diesel::allow_tables_to_appear_in_same_query!(
     organisations,
     users,
@@ -274,4 +303,6 @@ diesel::allow_tables_to_appear_in_same_query!(
     webhooks,
     webhook_deliveries,
     webhook_attempts,
+    api_keys,
+    access_log,
 );

@@ -16,6 +16,7 @@
 //! renders notices with `render::templates` and `render::ics`, which are pure and sit below it.
 
 pub mod directory;
+pub mod access_log;
 pub mod events;
 pub mod filing;
 pub mod notices;

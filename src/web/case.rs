@@ -53,6 +53,9 @@ pub async fn page_handler(
         .map(|q| q.into_inner())
         .unwrap_or_default();
     let res = case_page(&state, &who, &id, &query).await;
+    if res.is_ok() {
+        state.record_read(&req, &who.caller.user_id, &id, "case_page", None);
+    }
     super::answer(&who, res)
 }
 
@@ -193,6 +196,34 @@ async fn case_page(
             json!({"subject": n["subject"], "to": to.join(", "), "status": status, "when": queued})
         })
         .collect();
+    // Admins only: the last 50 reads of the case (the access log; the newest second may not be
+    // written yet).
+    let looked = if who.caller.has(crate::domain::roles::Role::Admin) {
+        let case_id = d.id.clone();
+        let (entries, names) = state
+            .db(move |c| {
+                let f = crate::db::access_log::Filter {
+                    dispute_id: Some(case_id),
+                    ..Default::default()
+                };
+                let entries = crate::db::access_log::find(c, &f, 0, 50)?;
+                let names = store::user_names(c, entries.iter().map(|e| &e.user_id))?;
+                Ok((entries, names))
+            })
+            .await?;
+        let entries: Vec<Value> = entries
+            .iter()
+            .map(|e| {
+                json!({"when": timestamp(&e.at),
+                       "who": names.get(&e.user_id).cloned().unwrap_or_else(|| e.user_id.clone()),
+                       "what": words::read_kind(&e.kind),
+                       "from": e.client_address.clone().unwrap_or_default()})
+            })
+            .collect();
+        json!({"entries": entries})
+    } else {
+        Value::Null
+    };
     let banner = query
         .get("done")
         .and_then(|done| super::actions::done_banner(done))
@@ -225,6 +256,7 @@ async fn case_page(
         "timeline": timeline,
         "documents": documents,
         "notices": notices,
+        "looked": looked,
     });
     Ok(page(StatusCode::OK, "case", &data))
 }
@@ -234,11 +266,14 @@ pub async fn download(
     state: web::Data<AppState>,
     who: SignedIn,
     id: web::Path<String>,
+    req: actix_web::HttpRequest,
 ) -> HttpResponse {
     let caller = who.caller.clone();
     let res = async move {
         let id = uuid(&id)?;
+        let user_id = caller.user_id.clone();
         let meta = state.db(move |c| document_for(c, &caller, &id)).await?;
+        state.record_read(&req, &user_id, &meta.dispute_id, "document", Some(&meta.id));
         Ok(document_answer(state, meta))
     }
     .await;

@@ -252,6 +252,19 @@ pub fn days_open(cal: &Calendar, today: NaiveDate, filed: NaiveDate) -> String {
     working_days(cal.working_days_between(filed, today).max(0))
 }
 
+/// A kind of read in the access log, as the case page says it.
+pub fn read_kind(kind: &str) -> &'static str {
+    match kind {
+        "case_page" => "Opened the case page",
+        "dispute" => "Read the case (API)",
+        "events" => "Read the history (API)",
+        "documents" => "Listed the documents (API)",
+        "document" => "Downloaded a document",
+        "notices" => "Read the notices (API)",
+        _ => "Read the case",
+    }
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
