@@ -1107,28 +1107,34 @@ pub async fn list_documents(
     caller: Caller,
     id: web::Path<String>,
 ) -> ApiResult<HttpResponse> {
-    about_visible(state, caller, id, Some((req, "documents")), |c, caller, d| {
-        let docs_meta = store::documents_of(c, &d.id)?;
-        let names = store::user_names(c, docs_meta.iter().map(|m| &m.uploaded_by))?;
-        let mut out = Vec::new();
-        for m in docs_meta {
-            let kind = document_kind(&m.kind)?;
-            if visibility::can_see_document(caller, &d, kind) {
-                out.push(DocumentOut {
-                    content_type: docs::served_type(&m.content_type),
-                    created_at: ts(&m.created_at),
-                    id: m.id,
-                    kind,
-                    name: docs::clean_name(&m.name),
-                    sha256: m.sha256,
-                    size: m.size,
-                    uploaded_by_name: names.get(&m.uploaded_by).cloned().unwrap_or_default(),
-                    uploaded_by: m.uploaded_by,
-                });
+    about_visible(
+        state,
+        caller,
+        id,
+        Some((req, "documents")),
+        |c, caller, d| {
+            let docs_meta = store::documents_of(c, &d.id)?;
+            let names = store::user_names(c, docs_meta.iter().map(|m| &m.uploaded_by))?;
+            let mut out = Vec::new();
+            for m in docs_meta {
+                let kind = document_kind(&m.kind)?;
+                if visibility::can_see_document(caller, &d, kind) {
+                    out.push(DocumentOut {
+                        content_type: docs::served_type(&m.content_type),
+                        created_at: ts(&m.created_at),
+                        id: m.id,
+                        kind,
+                        name: docs::clean_name(&m.name),
+                        sha256: m.sha256,
+                        size: m.size,
+                        uploaded_by_name: names.get(&m.uploaded_by).cloned().unwrap_or_default(),
+                        uploaded_by: m.uploaded_by,
+                    });
+                }
             }
-        }
-        Ok(out)
-    })
+            Ok(out)
+        },
+    )
     .await
 }
 

@@ -3,8 +3,8 @@
 
 use super::{auth, calendar, directory, disputes, error, people};
 use crate::domain::dispute::{
-    Category, DocumentKind, FhsuDetermination, FhsuOutcome, MediatorMode, ScreenOutcome, Side, Vote,
-    VoteChoice,
+    Category, DocumentKind, FhsuDetermination, FhsuOutcome, MediatorMode, ScreenOutcome, Side,
+    Vote, VoteChoice,
 };
 use crate::domain::event;
 use crate::domain::workflow::{self, EventType, State};

@@ -15,8 +15,8 @@
 //! Layering: `domain` (pure) ← `db` ← `service` ← {`api`, `web`, `notify`}. The service
 //! renders notices with `render::templates` and `render::ics`, which are pure and sit below it.
 
-pub mod directory;
 pub mod access_log;
+pub mod directory;
 pub mod events;
 pub mod filing;
 pub mod notices;
