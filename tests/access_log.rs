@@ -96,11 +96,10 @@ fn reads_by_three_roles_appear_with_who_and_when(db: Db) {
         assert!(!seen.iter().any(|s| s.0 == OUTSIDER));
         assert_eq!(e["dispute_id"], id.as_str());
         assert_eq!(e["client_address"], "127.0.0.1", "{e}");
-        let at = chrono::NaiveDateTime::parse_from_str(
-            e["at"].as_str().unwrap(),
-            "%Y-%m-%dT%H:%M:%S%.f",
-        )
-        .unwrap();
+        // RFC 3339 with its `Z`, as every time the API answers with.
+        let at = chrono::DateTime::parse_from_rfc3339(e["at"].as_str().unwrap())
+            .unwrap()
+            .naive_utc();
         assert!(
             at >= before - chrono::Duration::seconds(1) && at <= after,
             "{e}"

@@ -34,9 +34,10 @@ pub struct AccessQuery {
 }
 
 #[derive(Debug, Serialize, utoipa::ToSchema)]
-#[schema(example = json!({"at": "2026-03-02T09:15:00", "user_id": "9a2d…", "user_name": "Cara Commissioner",
+#[schema(example = json!({"at": "2026-03-02T09:15:00.000000Z", "user_id": "9a2d…", "user_name": "Cara Commissioner",
     "dispute_id": "3c5e…", "kind": "document", "document_id": "77b0…", "client_address": "10.0.0.7"}))]
 pub struct AccessEntry {
+    #[serde(serialize_with = "super::directory::rfc3339")]
     pub at: chrono::NaiveDateTime,
     pub user_id: String,
     pub user_name: String,

@@ -134,7 +134,7 @@ pub struct NewApiKey {
 #[derive(Debug, Serialize, utoipa::ToSchema)]
 #[schema(example = json!({"id": "6f1c…", "organisation_id": "0b7e…", "name": "EMIS connector",
     "acts_as": "Riverside Surgery's integration 'EMIS connector'", "user_id": "9a2d…",
-    "created_at": "2026-03-02T09:00:00", "expires_on": "2027-12-31", "last_used_at": null,
+    "created_at": "2026-03-02T09:00:00.000000Z", "expires_on": "2027-12-31", "last_used_at": null,
     "revoked_at": null}))]
 pub struct ApiKey {
     pub id: String,
@@ -144,10 +144,13 @@ pub struct ApiKey {
     pub acts_as: String,
     /// The service user the key acts as (the `actor_id` of its events).
     pub user_id: String,
+    #[serde(serialize_with = "super::directory::rfc3339")]
     pub created_at: NaiveDateTime,
     pub expires_on: Option<NaiveDate>,
     /// Updated at most once a minute.
+    #[serde(serialize_with = "super::directory::rfc3339_opt")]
     pub last_used_at: Option<NaiveDateTime>,
+    #[serde(serialize_with = "super::directory::rfc3339_opt")]
     pub revoked_at: Option<NaiveDateTime>,
 }
 
@@ -155,7 +158,7 @@ pub struct ApiKey {
 #[schema(example = json!({"key": "ldr_3f9a…(64 hex digits)", "api_key": {"id": "6f1c…",
     "organisation_id": "0b7e…", "name": "EMIS connector",
     "acts_as": "Riverside Surgery's integration 'EMIS connector'", "user_id": "9a2d…",
-    "created_at": "2026-03-02T09:00:00", "expires_on": null, "last_used_at": null,
+    "created_at": "2026-03-02T09:00:00.000000Z", "expires_on": null, "last_used_at": null,
     "revoked_at": null}}))]
 pub struct CreatedApiKey {
     /// The key itself: shown this once, never again. Send it as `Authorization: Bearer <key>`.

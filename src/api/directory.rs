@@ -169,8 +169,20 @@ pub fn timestamp(t: &NaiveDateTime) -> String {
         .to_rfc3339_opts(chrono::SecondsFormat::Micros, true)
 }
 
-fn rfc3339<S: serde::Serializer>(t: &NaiveDateTime, s: S) -> Result<S::Ok, S::Error> {
+/// Serialises a stored UTC time as RFC 3339 with its `Z` (`#[serde(serialize_with = …)]`).
+pub fn rfc3339<S: serde::Serializer>(t: &NaiveDateTime, s: S) -> Result<S::Ok, S::Error> {
     s.serialize_str(&timestamp(t))
+}
+
+/// [`rfc3339`] for a time that may be missing (`null`).
+pub fn rfc3339_opt<S: serde::Serializer>(
+    t: &Option<NaiveDateTime>,
+    s: S,
+) -> Result<S::Ok, S::Error> {
+    match t {
+        Some(t) => s.serialize_str(&timestamp(t)),
+        None => s.serialize_none(),
+    }
 }
 
 pub fn find_organisation(c: &mut DbConn, id: &str) -> ApiResult<Option<Organisation>> {

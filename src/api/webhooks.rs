@@ -24,8 +24,7 @@ pub fn routes(cfg: &mut web::ServiceConfig) {
 }
 
 fn ts(t: &NaiveDateTime) -> String {
-    t.and_utc()
-        .to_rfc3339_opts(chrono::SecondsFormat::Micros, true)
+    super::directory::timestamp(t)
 }
 
 /// The body of `POST /webhooks`.
