@@ -16,72 +16,22 @@
 //! ```
 //! The target (issue #32): p99 ≤ 20 ms for each page, a first visit ≤ 250 KB compressed.
 
-#[path = "../tests/common/process.rs"]
-mod process;
+#[path = "support/mod.rs"]
+mod support;
 
-use process::{free_port, ldr_command};
 use serde_json::{json, Value};
 use std::io::{Read, Write};
-use std::process::{Child, Stdio};
 use std::sync::{Arc, Barrier};
 use std::time::{Duration, Instant};
+use support::server::{Server, ADMIN, ADMIN_PW};
 
-const ADMIN: &str = "admin@pages.test";
-const ADMIN_PW: &str = "pages-admin-password-1";
 const PW: &str = "pages-user-password-1";
-const SECRET: &str = "pages-bench-secret-pages-bench-secret-0123456789";
 
 fn env_or<T: std::str::FromStr>(k: &str, default: T) -> T {
     std::env::var(k)
         .ok()
         .and_then(|v| v.trim().parse().ok())
         .unwrap_or(default)
-}
-
-struct Server {
-    child: Child,
-    base: String,
-    addr: std::net::SocketAddr,
-}
-
-impl Server {
-    fn start(db_url: &str, dir: &std::path::Path) -> Server {
-        let port = free_port();
-        let log = std::fs::File::create(dir.join("ldr.log")).unwrap();
-        let mut c = ldr_command();
-        c.env("LDR_DATABASE_URL", db_url)
-            .env("LDR_BIND", format!("127.0.0.1:{port}"))
-            .env("LDR_DATA_DIR", dir)
-            .env("LDR_MAIL_DIR", dir.join("mail"))
-            .env("LDR_JWT_SECRET", SECRET)
-            .env("LDR_BOOTSTRAP_ADMIN_EMAIL", ADMIN)
-            .env("LDR_BOOTSTRAP_ADMIN_PASSWORD", ADMIN_PW)
-            .env("LDR_TODAY", "2026-03-02")
-            .env("LDR_INSECURE_COOKIES", "true")
-            .env("LDR_FILINGS_PER_HOUR", "1000000")
-            .env("LDR_NOTICE_EVENTS_PER_HOUR", "1000000")
-            .stdout(Stdio::from(log.try_clone().unwrap()))
-            .stderr(Stdio::from(log));
-        let child = c.spawn().expect("start ldr");
-        let base = format!("http://127.0.0.1:{port}");
-        let t0 = Instant::now();
-        while ureq::get(format!("{base}/healthz")).call().is_err() {
-            assert!(t0.elapsed() < Duration::from_secs(60), "ldr did not answer");
-            std::thread::sleep(Duration::from_millis(20));
-        }
-        Server {
-            child,
-            addr: format!("127.0.0.1:{port}").parse().unwrap(),
-            base,
-        }
-    }
-}
-
-impl Drop for Server {
-    fn drop(&mut self) {
-        let _ = self.child.kill();
-        let _ = self.child.wait();
-    }
 }
 
 fn agent() -> ureq::Agent {
@@ -301,7 +251,13 @@ fn main() {
     let work = tempfile::tempdir().unwrap();
     let db_url = std::env::var("PAGES_PG_URL")
         .unwrap_or_else(|_| format!("sqlite://{}", work.path().join("ldr.sqlite3").display()));
-    let s = Server::start(&db_url, work.path());
+    let s = Server::start(
+        &db_url,
+        work.path(),
+        &work.path().join("mail"),
+        &[("LDR_INSECURE_COOKIES".into(), "true".into())],
+    );
+    let addr: std::net::SocketAddr = s.base.trim_start_matches("http://").parse().unwrap();
     let t0 = Instant::now();
     let case = seed(&s, cases);
     println!(
@@ -319,7 +275,7 @@ fn main() {
 
     // A first visit: the sign-in page and everything it loads, compressed as a browser asks.
     let gzip = "Accept-Encoding: gzip, deflate, br\r\nAccept: text/html\r\n";
-    let (status, _, html) = raw_get(s.addr, "/sign-in", gzip);
+    let (status, _, html) = raw_get(addr, "/sign-in", gzip);
     assert_eq!(status, 200);
     let mut total = html.len();
     let text = String::from_utf8_lossy(&html).into_owned();
@@ -339,7 +295,7 @@ fn main() {
     }
     println!("first visit: /sign-in {} bytes", html.len());
     for u in &urls {
-        let (status, head, body) = raw_get(s.addr, u, gzip);
+        let (status, head, body) = raw_get(addr, u, gzip);
         assert_eq!(status, 200, "{u}");
         let enc = head
             .lines()

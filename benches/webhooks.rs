@@ -18,22 +18,19 @@
 //! `WH_BOUND_SECONDS`, `WH_PG_URL` (`postgres://postgres@127.0.0.1:5432/postgres`, a role that
 //! may create databases).
 
-#[path = "../tests/common/process.rs"]
-mod process;
+#[path = "support/mod.rs"]
+mod support;
 
 use diesel::connection::SimpleConnection;
 use diesel::Connection;
-use process::{free_port, ldr_command};
 use serde_json::{json, Value};
 use std::collections::HashSet;
 use std::io::{BufRead, BufReader, Read, Write};
 use std::net::{TcpListener, TcpStream};
-use std::process::{Child, Stdio};
 use std::sync::{Arc, Mutex};
 use std::time::{Duration, Instant};
+use support::server::{agent, Server, ADMIN, ADMIN_PW};
 
-const ADMIN: &str = "admin@wh.test";
-const ADMIN_PW: &str = "webhook-admin-password-1";
 const PW: &str = "webhook-user-password-1";
 
 fn env_or<T: std::str::FromStr>(k: &str, default: T) -> T {
@@ -91,63 +88,6 @@ fn handle(conn: TcpStream, got: &Mutex<Got>) {
 }
 
 // ------------------------------------------------------------------ the service
-
-struct Server {
-    child: Child,
-    base: String,
-}
-
-impl Drop for Server {
-    fn drop(&mut self) {
-        let _ = self.child.kill();
-        let _ = self.child.wait();
-    }
-}
-
-fn agent() -> ureq::Agent {
-    ureq::Agent::config_builder()
-        .http_status_as_error(false)
-        .timeout_global(Some(Duration::from_secs(60)))
-        .build()
-        .into()
-}
-
-fn start(db_url: &str, dir: &std::path::Path) -> Server {
-    let port = free_port();
-    let log = std::fs::File::create(dir.join("ldr.log")).unwrap();
-    let mut c = ldr_command();
-    c.env("LDR_DATABASE_URL", db_url)
-        .env("LDR_BIND", format!("127.0.0.1:{port}"))
-        .env("LDR_DATA_DIR", dir)
-        .env(
-            "LDR_JWT_SECRET",
-            "webhook-bench-secret-webhook-bench-secret-0123",
-        )
-        .env("LDR_BOOTSTRAP_ADMIN_EMAIL", ADMIN)
-        .env("LDR_BOOTSTRAP_ADMIN_PASSWORD", ADMIN_PW)
-        .env("LDR_TODAY", "2026-03-02")
-        .env("LDR_WEBHOOKS_ALLOW_PRIVATE", "true")
-        .env("LDR_LOG", "warn")
-        .env("LDR_FILINGS_PER_HOUR", "1000000")
-        .env("LDR_NOTICE_EVENTS_PER_HOUR", "1000000")
-        .stdout(Stdio::from(log.try_clone().unwrap()))
-        .stderr(Stdio::from(log));
-    let child = c.spawn().expect("start ldr");
-    let base = format!("http://127.0.0.1:{port}");
-    let a = agent();
-    let t0 = Instant::now();
-    while a
-        .get(format!("{base}/healthz"))
-        .call()
-        .ok()
-        .map(|r| r.status().as_u16())
-        != Some(200)
-    {
-        assert!(t0.elapsed() < Duration::from_secs(60), "ldr did not answer");
-        std::thread::sleep(Duration::from_millis(20));
-    }
-    Server { child, base }
-}
 
 fn call(
     a: &ureq::Agent,
@@ -309,7 +249,15 @@ struct Report {
 
 fn run(db: &'static str, db_url: &str, n: usize, clients: usize, bound: Duration) -> Report {
     let dir = tempfile::tempdir().unwrap();
-    let server = start(db_url, dir.path());
+    let server = Server::start(
+        db_url,
+        dir.path(),
+        &dir.path().join("mail"),
+        &[
+            ("LDR_WEBHOOKS_ALLOW_PRIVATE".into(), "true".into()),
+            ("LDR_LOG".into(), "warn".into()),
+        ],
+    );
     let w = seed(&server.base);
     let listener = TcpListener::bind("127.0.0.1:0").unwrap();
     let port = listener.local_addr().unwrap().port();
