@@ -5,60 +5,10 @@
 mod common;
 
 use common::browser::{get_with_cookie, Browser};
+use common::journey::*;
 use common::world::*;
 use common::{Db, TestApp, PASSWORD};
 use serde_json::json;
-
-const TAB: &str = "\u{E004}";
-const ENTER: &str = "\u{E007}";
-
-fn email(name: &str) -> String {
-    format!("{}@ldr.test", name.to_lowercase().replace(' ', "."))
-}
-
-/// The app with today pinned to a Monday (World's walks need it) and plain-http cookies.
-fn app(db: Db) -> Option<TestApp> {
-    TestApp::spawn_with(
-        db,
-        &[
-            ("LDR_TODAY", "2026-03-02"),
-            ("LDR_INSECURE_COOKIES", "true"),
-        ],
-    )
-}
-
-fn browser(app: &TestApp, journey: &str, db: Db) -> Option<Browser> {
-    Browser::start(&app.base, &format!("{journey}-{db:?}").to_lowercase())
-}
-
-fn when_i_sign_in(b: &mut Browser, who: &str, password: &str) {
-    b.open("/sign-in");
-    b.fill("#email", who);
-    b.fill("#password", password);
-    b.click("form[action='/sign-in'] button");
-}
-
-/// Tab from the top of the sign-in page to the e-mail field, type, Tab, type, Enter.
-fn when_i_sign_in_with_the_keyboard_only(b: &mut Browser, who: &str, password: &str) {
-    let mut tabs = 0;
-    while b.focused_id() != "email" {
-        b.keys(TAB);
-        tabs += 1;
-        assert!(tabs < 15, "the e-mail field is not reached with Tab");
-    }
-    b.keys(who);
-    b.keys(TAB);
-    assert_eq!(b.focused_id(), "password");
-    b.keys(password);
-    b.keys(ENTER);
-}
-
-fn then_i_see(b: &Browser, texts: &[&str]) {
-    let body = b.body();
-    for t in texts {
-        assert!(body.contains(t), "{t:?} is not on {}:\n{body}", b.path());
-    }
-}
 
 fn a_mediator_signs_in_with_the_keyboard_reads_a_case_and_signs_out(db: Db) {
     let Some(app) = app(db) else { return };
@@ -265,27 +215,6 @@ fn the_bootstrap_admin_signs_in_on_loopback_with_the_default_cookies(db: Db) {
         &["Administrator", "There are no cases for you at the moment."],
     );
     b.check("all-cases");
-}
-
-/// The dispute's state and version as the API gives them to `who`.
-fn state_of(app: &TestApp, w: &World, who: &str, id: &str) -> (String, i64) {
-    let d = app
-        .get(&format!("/api/v1/disputes/{id}"), Some(w.t(who)))
-        .expect(200);
-    (
-        d["state"].as_str().unwrap().to_string(),
-        d["version"].as_i64().unwrap(),
-    )
-}
-
-/// Presses Tab until the element `#id` has the focus.
-fn tab_to(b: &Browser, id: &str) {
-    let mut tabs = 0;
-    while b.focused_id() != id {
-        b.keys(TAB);
-        tabs += 1;
-        assert!(tabs < 40, "#{id} is not reached with Tab");
-    }
 }
 
 fn a_mediator_takes_a_case_adds_a_note_with_the_keyboard_and_exhausts_it(db: Db) {
