@@ -139,9 +139,11 @@ pub fn queue_for_event(c: &mut DbConn, d: &DisputeRow, e: &EventRow) -> QueryRes
     }
     let body = payload(d, e);
     let now = super::now();
-    for w in &targets {
-        diesel::insert_into(webhook_deliveries::table)
-            .values((
+    // One statement for all the endpoints.
+    let rows: Vec<_> = targets
+        .iter()
+        .map(|w| {
+            (
                 webhook_deliveries::id.eq(format!("msg_{}", uuid::Uuid::new_v4().simple())),
                 webhook_deliveries::webhook_id.eq(w),
                 webhook_deliveries::dispute_id.eq(&d.id),
@@ -152,9 +154,15 @@ pub fn queue_for_event(c: &mut DbConn, d: &DisputeRow, e: &EventRow) -> QueryRes
                 webhook_deliveries::attempts.eq(0),
                 webhook_deliveries::next_attempt_at.eq(now),
                 webhook_deliveries::created_at.eq(now),
-            ))
-            .execute(c)?;
-    }
+            )
+        })
+        .collect();
+    // A multi-row insert is backend-specific in diesel: each backend runs its own.
+    let insert = diesel::insert_into(webhook_deliveries::table).values(&rows);
+    match c {
+        DbConn::Pg(pg) => insert.execute(pg)?,
+        DbConn::Sqlite(lite) => insert.execute(lite)?,
+    };
     Ok(targets.len())
 }
 
@@ -292,8 +300,13 @@ pub fn note_health(
     now: NaiveDateTime,
 ) -> QueryResult<Option<NaiveDateTime>> {
     if ok {
-        diesel::update(webhooks::table.find(webhook_id))
-            .set(webhooks::failing_since.eq(None::<NaiveDateTime>))
+        // Only an endpoint in a failing spell is written to: the usual success writes nothing.
+        diesel::update(
+            webhooks::table
+                .find(webhook_id)
+                .filter(webhooks::failing_since.is_not_null()),
+        )
+        .set(webhooks::failing_since.eq(None::<NaiveDateTime>))
             .execute(c)?;
         return Ok(None);
     }

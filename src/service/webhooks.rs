@@ -176,11 +176,30 @@ pub enum Recorded {
     LeaseLost,
 }
 
-/// Records an attempt at `d` in one transaction: the delivery's outcome and the attempt
+/// One attempt to record: the delivery, its outcome, and when to retry it if it failed.
+pub type Outcome = (ClaimedDelivery, Attempt, NaiveDateTime);
+
+/// Records a batch of attempts in one transaction, each as [`record_one`] says; answers in
+/// the batch's order.
+pub fn record_attempts(
+    c: &mut DbConn,
+    worker: &str,
+    outcomes: &[Outcome],
+    disable_after: Duration,
+) -> Result<Vec<Recorded>, ServiceError> {
+    write_tx(c, |c| {
+        outcomes
+            .iter()
+            .map(|(d, a, retry_at)| record_one(c, worker, d, a, *retry_at, disable_after))
+            .collect()
+    })
+}
+
+/// Records an attempt at `d`: the delivery's outcome and the attempt
 /// (`db::webhooks::record_attempt`), the endpoint's failing spell, and, when it has failed
 /// for `disable_after` or longer, the endpoint disabled, its pending deliveries given up and
-/// a notice queued to its organisation.
-pub fn record_attempt(
+/// a notice queued to its organisation. Runs inside the caller's transaction.
+fn record_one(
     c: &mut DbConn,
     worker: &str,
     d: &ClaimedDelivery,
@@ -188,31 +207,29 @@ pub fn record_attempt(
     retry_at: NaiveDateTime,
     disable_after: Duration,
 ) -> Result<Recorded, ServiceError> {
-    write_tx(c, |c| {
-        if !store::record_attempt(c, worker, d, a, retry_at)? {
-            return Ok(Recorded::LeaseLost);
-        }
-        let Some(since) = store::note_health(c, &d.webhook_id, a.delivered, a.at)? else {
-            return Ok(Recorded::Yes);
-        };
-        if a.at - since < disable_after {
-            return Ok(Recorded::Yes);
-        }
-        let reason = format!(
-            "Every delivery failed from {} to {} (the last: {}).",
-            since.and_utc().format("%Y-%m-%d %H:%M UTC"),
-            a.at.and_utc().format("%Y-%m-%d %H:%M UTC"),
-            a.error
-                .clone()
-                .or_else(|| a.status_code.map(|s| format!("HTTP {s}")))
-                .unwrap_or_else(|| "no answer".into())
-        );
-        if !store::disable(c, &d.webhook_id, &reason, a.at)? {
-            return Ok(Recorded::Yes);
-        }
-        queue_disabled_notice(c, &d.webhook_id, &reason, a.at)?;
-        Ok(Recorded::Disabled)
-    })
+    if !store::record_attempt(c, worker, d, a, retry_at)? {
+        return Ok(Recorded::LeaseLost);
+    }
+    let Some(since) = store::note_health(c, &d.webhook_id, a.delivered, a.at)? else {
+        return Ok(Recorded::Yes);
+    };
+    if a.at - since < disable_after {
+        return Ok(Recorded::Yes);
+    }
+    let reason = format!(
+        "Every delivery failed from {} to {} (the last: {}).",
+        since.and_utc().format("%Y-%m-%d %H:%M UTC"),
+        a.at.and_utc().format("%Y-%m-%d %H:%M UTC"),
+        a.error
+            .clone()
+            .or_else(|| a.status_code.map(|s| format!("HTTP {s}")))
+            .unwrap_or_else(|| "no answer".into())
+    );
+    if !store::disable(c, &d.webhook_id, &reason, a.at)? {
+        return Ok(Recorded::Yes);
+    }
+    queue_disabled_notice(c, &d.webhook_id, &reason, a.at)?;
+    Ok(Recorded::Disabled)
 }
 
 /// Queues the notice that tells an organisation its endpoint was disabled.

@@ -11,7 +11,7 @@
 //!   `LDR_WEBHOOK_RETRY_BASE_SECONDS` × 2^(attempts − 1), at most an hour, with jitter (a random
 //!   point in the second half of that delay), for as long as the endpoint is enabled.
 //! - An endpoint whose deliveries have all failed for `LDR_WEBHOOK_DISABLE_AFTER_SECONDS`
-//!   (3 days) is disabled and its organisation told (`service::webhooks::record_attempt`).
+//!   (3 days) is disabled and its organisation told (`service::webhooks::record_attempts`).
 //! - A post is bounded by `LDR_WEBHOOK_TIMEOUT_SECONDS`; redirects are not followed (a 3xx is a
 //!   failure); no proxy is used; the host is resolved and checked at each attempt
 //!   (`target::GuardedResolver`).
@@ -235,23 +235,25 @@ pub async fn run(jobs: Jobs) {
             .flatten()
             .collect();
         let (w, base) = (worker.clone(), cfg.webhook_retry_base_seconds);
+        let outcomes: Vec<service::Outcome> = outcomes
+            .into_iter()
+            .map(|(d, a)| {
+                let retry_at = a.at
+                    + ChronoDuration::from_std(backoff(base, d.attempts + 1, rand::random()))
+                        .unwrap_or(ChronoDuration::seconds(MAX_BACKOFF_SECONDS as i64));
+                (d, a, retry_at)
+            })
+            .collect();
         let recorded = jobs
             .db(move |c| {
-                let mut out = Vec::new();
-                for (d, a) in &outcomes {
-                    let retry_at = a.at
-                        + ChronoDuration::from_std(backoff(base, d.attempts + 1, rand::random()))
-                            .unwrap_or(ChronoDuration::seconds(MAX_BACKOFF_SECONDS as i64));
-                    let r = service::record_attempt(c, &w, d, a, retry_at, disable_after);
-                    out.push((d.id.clone(), d.webhook_id.clone(), a.clone(), r));
-                }
-                Ok(out)
+                let r = service::record_attempts(c, &w, &outcomes, disable_after)?;
+                Ok((outcomes, r))
             })
             .await;
         match recorded {
-            Ok(list) => {
-                for (id, webhook_id, a, r) in list {
-                    log_outcome(&jobs, &id, &webhook_id, &a, r);
+            Ok((outcomes, list)) => {
+                for ((d, a, _), r) in outcomes.iter().zip(list) {
+                    log_outcome(&jobs, &d.id, &d.webhook_id, a, r);
                 }
             }
             Err(e) => tracing::error!(error = %e,
@@ -265,10 +267,10 @@ fn log_outcome(
     id: &str,
     webhook_id: &str,
     a: &Attempt,
-    r: Result<Recorded, ServiceError>,
+    r: Recorded,
 ) {
     match r {
-        Ok(Recorded::Yes) if a.delivered => {
+        Recorded::Yes if a.delivered => {
             tracing::info!(
                 delivery_id = id,
                 webhook_id,
@@ -276,25 +278,23 @@ fn log_outcome(
                 "webhook delivered"
             )
         }
-        Ok(Recorded::Yes) => tracing::warn!(
+        Recorded::Yes => tracing::warn!(
             delivery_id = id,
             webhook_id,
             status = a.status_code,
             error = a.error.as_deref().unwrap_or(""),
             "webhook delivery failed; will retry"
         ),
-        Ok(Recorded::Disabled) => {
+        Recorded::Disabled => {
             tracing::error!(webhook_id, error = a.error.as_deref().unwrap_or(""),
                 "ALERT: a webhook endpoint kept failing and was disabled; its organisation was told");
             jobs.mail_wakeup.notify_one();
         }
-        Ok(Recorded::LeaseLost) => tracing::warn!(
+        Recorded::LeaseLost => tracing::warn!(
             delivery_id = id,
             webhook_id,
             "a webhook was posted after its lease ran out; another worker may post it again"
         ),
-        Err(e) => tracing::error!(delivery_id = id, error = %e,
-            "cannot record a webhook attempt; its lease will run out and it is retried"),
     }
 }
 
