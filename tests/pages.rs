@@ -839,7 +839,76 @@ fn the_case_page_names_an_api_keys_integration_and_shows_admins_who_looked(db: D
     }
 }
 
+/// 53 disputes: the list shows 50 a page, oldest first, with links to the next and previous
+/// pages; a page number that is no page (past the last, zero, words) shows a real page.
+fn the_list_of_cases_is_paged_at_fifty(db: Db) {
+    use common::world::*;
+    let Some(app) = TestApp::spawn_with(
+        db,
+        &[
+            ("LDR_TODAY", "2026-03-02"),
+            ("LDR_INSECURE_COOKIES", "true"),
+            ("LDR_FILINGS_PER_HOUR", "1000"),
+        ],
+    ) else {
+        return;
+    };
+    let w = World::new(&app);
+    for n in 1..=53 {
+        app.post(
+            "/api/v1/disputes",
+            Some(w.t(PRACTICE)),
+            &serde_json::json!({"title": format!("Paged case {n:02}"), "category": "prescribing",
+                "appellant_id": w.elm, "respondent_id": w.north_ccg,
+                "summary": "The CCG reduced our prescribing budget.",
+                "matter_arose_on": "2025-06-01", "contract_related": false}),
+        )
+        .expect(201);
+    }
+    let jar = jar_of(&app, "pat.practice@ldr.test");
+    let first = request(&app, "GET", "/", &jar, None);
+    assert_eq!(first.status, 200, "{}", first.body);
+    assert!(
+        first.body.contains("Cases 1 to 50 of 53."),
+        "{}",
+        first.body
+    );
+    assert!(first.body.contains("Paged case 01") && first.body.contains("Paged case 50"));
+    assert!(!first.body.contains("Paged case 51"));
+    assert!(
+        first.body.contains("page&#x3D;2\" rel=\"next\"")
+            && first.body.contains("Cases 51 to 53</span>"),
+        "{}",
+        first.body
+    );
+    assert!(!first.body.contains("rel=\"prev\""));
+    let second = request(&app, "GET", "/?sort=oldest&page=2", &jar, None);
+    assert!(
+        second.body.contains("Cases 51 to 53 of 53."),
+        "{}",
+        second.body
+    );
+    assert!(second.body.contains("Paged case 53") && !second.body.contains("Paged case 50"));
+    assert!(second.body.contains("rel=\"prev\"") && !second.body.contains("rel=\"next\""));
+    let newest = request(&app, "GET", "/?sort=newest", &jar, None);
+    assert!(newest.body.contains("Paged case 53") && !newest.body.contains("Paged case 03"));
+    for odd in [
+        "/?page=99",
+        "/?page=0",
+        "/?page=two",
+        "/?page=-1&sort=sideways",
+    ] {
+        let p = request(&app, "GET", odd, &jar, None);
+        assert_eq!(p.status, 200, "{odd}");
+        assert!(p.body.contains("Paged case"), "{odd}");
+    }
+    assert!(request(&app, "GET", "/?page=99", &jar, None)
+        .body
+        .contains("Cases 51 to 53 of 53."));
+}
+
 both_dbs!(
+    the_list_of_cases_is_paged_at_fifty,
     the_case_page_names_an_api_keys_integration_and_shows_admins_who_looked,
     action_forms_refuse_what_they_must_change_nothing_and_never_fail,
     cookies_are_secure_by_default_and_assets_are_served_hashed_and_immutable,

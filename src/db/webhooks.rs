@@ -307,7 +307,7 @@ pub fn note_health(
                 .filter(webhooks::failing_since.is_not_null()),
         )
         .set(webhooks::failing_since.eq(None::<NaiveDateTime>))
-            .execute(c)?;
+        .execute(c)?;
         return Ok(None);
     }
     diesel::update(

@@ -12,10 +12,12 @@ use crate::service::visibility;
 use actix_web::http::StatusCode;
 use actix_web::{web, HttpResponse};
 use diesel::prelude::*;
-use serde_json::{json, Value};
+use serde::{Deserialize, Serialize};
+use serde_json::Value;
 
-/// The most cases the page lists (the oldest first); more are counted, not shown.
-pub const MAX_CASES: i64 = 500;
+/// How many cases a page of the list shows (as the API pages `GET /disputes`); the others
+/// are on the next pages, linked with the NHS.UK pagination component.
+pub const PAGE_SIZE: i64 = 50;
 
 /// The heading and the sentence under it, by the first of the person's roles that names
 /// a caseload (an admin sees everything).
@@ -47,25 +49,104 @@ fn heading(c: &Caller) -> (&'static str, &'static str) {
     }
 }
 
-/// `GET /`; `?sort=newest` lists the newest cases first (the default is the oldest first,
-/// the ones open longest at the top).
+/// One row of the list, as the template reads it: borrowed from the loaded disputes and their
+/// parties' names, so the page's data is built once and not copied into `serde_json` values.
+#[derive(Serialize)]
+struct CaseRow<'a> {
+    id: &'a str,
+    case_ref: String,
+    title: &'a str,
+    appellant: &'a str,
+    respondent: &'a str,
+    state: Tag,
+    mode: &'static str,
+    days_open: String,
+    deadline: Option<NextDeadline>,
+}
+
+#[derive(Serialize)]
+struct Tag {
+    text: &'static str,
+    colour: &'static str,
+}
+
+#[derive(Serialize)]
+struct NextDeadline {
+    label: &'static str,
+    date: String,
+    left: String,
+}
+
+/// The order links: which order the list is in and the link to the other one.
+#[derive(Serialize)]
+struct Sort {
+    aria: &'static str,
+    href: &'static str,
+    now: &'static str,
+    other: &'static str,
+}
+
+/// A link of the pagination component.
+#[derive(Serialize)]
+struct PageLink {
+    href: String,
+    label: String,
+}
+
+#[derive(Serialize)]
+struct HomePage<'a> {
+    title: &'static str,
+    user: Value,
+    csrf: &'a str,
+    heading: &'static str,
+    intro: &'static str,
+    mediator: bool,
+    may_file: bool,
+    sort: Sort,
+    cases: Vec<CaseRow<'a>>,
+    /// "Cases 51 to 100 of 200", when there is more than one page.
+    range: Option<String>,
+    previous: Option<PageLink>,
+    next: Option<PageLink>,
+}
+
+/// The query of `/`: `sort=newest|oldest` and `page=N` (from 1). Anything else, or nothing,
+/// is the first page oldest first; a page past the last is the last.
+#[derive(Deserialize, Default)]
+struct ListQuery {
+    sort: Option<String>,
+    page: Option<String>,
+}
+
+/// `GET /`: the person's cases, oldest first (the ones open longest at the top) or with
+/// `?sort=newest` the newest first, [`PAGE_SIZE`] a page (`?page=2`).
 pub async fn home(
     state: web::Data<AppState>,
     who: SignedIn,
     req: actix_web::HttpRequest,
 ) -> PageResult<HttpResponse> {
-    let newest =
-        web::Query::<std::collections::HashMap<String, String>>::from_query(req.query_string())
-            .ok()
-            .and_then(|q| q.get("sort").cloned())
-            .is_some_and(|s| s == "newest");
+    let q = web::Query::<ListQuery>::from_query(req.query_string())
+        .map(|q| q.into_inner())
+        .unwrap_or_default();
+    let newest = q.sort.as_deref() == Some("newest");
+    let asked = q
+        .page
+        .and_then(|p| p.trim().parse::<i64>().ok())
+        .unwrap_or(1);
     let caller = who.caller.clone();
-    let (rows, names, total) = state
+    let (rows, names, total, page_no) = state
         .db(move |c| {
+            let total: i64 = disputes::table
+                .filter(visibility::visible_condition(&caller))
+                .count()
+                .get_result(c)?;
+            let last = ((total + PAGE_SIZE - 1) / PAGE_SIZE).max(1);
+            let page_no = asked.clamp(1, last);
             let query = disputes::table
                 .select(DisputeRow::as_select())
                 .filter(visibility::visible_condition(&caller))
-                .limit(MAX_CASES);
+                .limit(PAGE_SIZE)
+                .offset((page_no - 1) * PAGE_SIZE);
             let stored: Vec<DisputeRow> = if newest {
                 query
                     .order((disputes::created_at.desc(), disputes::id.desc()))
@@ -87,67 +168,82 @@ pub async fn home(
                     })
                 })
                 .collect::<Result<Vec<_>, _>>()?;
-            let total: i64 = if rows.len() as i64 == MAX_CASES {
-                disputes::table
-                    .filter(visibility::visible_condition(&caller))
-                    .count()
-                    .get_result(c)?
-            } else {
-                rows.len() as i64
-            };
             let names = store::org_names(
                 c,
                 rows.iter()
                     .flat_map(|d| [&d.appellant_id, &d.respondent_id]),
             )?;
-            Ok((rows, names, total))
+            Ok((rows, names, total, page_no))
         })
         .await?;
     let today = state.clock.today();
     let cal = &state.calendar;
     let mediator = who.caller.has(Role::LmcMediator) && !who.caller.has(Role::Admin);
-    let org = |id: &str| names.get(id).cloned().unwrap_or_else(|| "(unknown)".into());
-    let cases: Vec<Value> = rows
+    let org = |id: &str| names.get(id).map_or("(unknown)", String::as_str);
+    let cases = rows
         .iter()
         .map(|d| {
-            let (state_text, colour) = words::state(d.state);
-            let deadline = words::next_deadline(d).map(|n| {
-                json!({"label": n.label, "date": n.date.to_string(),
-                       "left": words::days_left(cal, today, n.date)})
-            });
-            json!({
-                "id": d.id,
-                "case_ref": d.case_ref(),
-                "title": d.title,
-                "appellant": org(&d.appellant_id),
-                "respondent": org(&d.respondent_id),
-                "state": {"text": state_text, "colour": colour},
-                "mode": words::mediator_mode(d.mediator.as_ref().map(|m| m.mode.as_str())),
-                "days_open": words::days_open(cal, today, d.created_at.date()),
-                "deadline": deadline,
-            })
+            let (text, colour) = words::state(d.state);
+            CaseRow {
+                id: &d.id,
+                case_ref: d.case_ref(),
+                title: &d.title,
+                appellant: org(&d.appellant_id),
+                respondent: org(&d.respondent_id),
+                state: Tag { text, colour },
+                mode: words::mediator_mode(d.mediator.as_ref().map(|m| m.mode.as_str())),
+                days_open: words::days_open(cal, today, d.created_at.date()),
+                deadline: words::next_deadline(d).map(|n| NextDeadline {
+                    label: n.label,
+                    date: n.date.to_string(),
+                    left: words::days_left(cal, today, n.date),
+                }),
+            }
         })
         .collect();
+    let order = if newest { "newest" } else { "oldest" };
+    let link = |n: i64, label: &str| PageLink {
+        href: format!("/?sort={order}&page={n}"),
+        label: format!(
+            "{label} {} to {}",
+            (n - 1) * PAGE_SIZE + 1,
+            (n * PAGE_SIZE).min(total)
+        ),
+    };
+    let first_shown = (page_no - 1) * PAGE_SIZE + 1;
     let (title, intro) = heading(&who.caller);
-    let data = json!({
-        "title": title,
-        "user": who.layout(),
-        "csrf": who.csrf,
-        "heading": title,
-        "intro": intro,
-        "mediator": mediator,
-        "may_file": who.caller.has(Role::PracticeUser) || who.caller.has(Role::Commissioner),
-        "sort": if newest {
-            json!({"aria": "ascending", "href": "/?sort=oldest", "now": "newest first",
-                   "other": "Show the oldest first"})
+    let data = HomePage {
+        title,
+        user: who.layout(),
+        csrf: &who.csrf,
+        heading: title,
+        intro,
+        mediator,
+        may_file: who.caller.has(Role::PracticeUser) || who.caller.has(Role::Commissioner),
+        sort: if newest {
+            Sort {
+                aria: "ascending",
+                href: "/?sort=oldest",
+                now: "newest first",
+                other: "Show the oldest first",
+            }
         } else {
-            json!({"aria": "descending", "href": "/?sort=newest", "now": "oldest first",
-                   "other": "Show the newest first"})
+            Sort {
+                aria: "descending",
+                href: "/?sort=newest",
+                now: "oldest first",
+                other: "Show the newest first",
+            }
         },
-        "cases": cases,
-        "more": (total > rows.len() as i64).then(|| format!(
-            "Showing the {} {} of {total} cases.", if newest { "newest" } else { "oldest" }, rows.len()
-        )),
-    });
+        cases,
+        range: (total > PAGE_SIZE).then(|| {
+            format!(
+                "Cases {first_shown} to {} of {total}.",
+                first_shown - 1 + rows.len() as i64
+            )
+        }),
+        previous: (page_no > 1).then(|| link(page_no - 1, "Cases")),
+        next: (page_no * PAGE_SIZE < total).then(|| link(page_no + 1, "Cases")),
+    };
     Ok(page(StatusCode::OK, "home", &data))
 }

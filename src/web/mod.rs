@@ -33,7 +33,7 @@ pub mod words;
 use crate::api::error::ApiError;
 use actix_web::http::{header, StatusCode};
 use actix_web::{web, HttpRequest, HttpResponse, ResponseError};
-use serde_json::{json, Value};
+use serde_json::json;
 
 /// Mounts the pages. `server.rs` mounts them before the API, and [`fallback`] as the default.
 pub fn routes(cfg: &mut web::ServiceConfig) {
@@ -232,7 +232,7 @@ pub fn answer(who: &session::SignedIn, result: PageResult<HttpResponse>) -> Http
 
 /// Page `name` rendered with `data`, answered with `status`; a template that fails to render
 /// is logged and answered with a plain 500 (it never can in a build that passed its tests).
-pub fn page(status: StatusCode, name: &str, data: &Value) -> HttpResponse {
+pub fn page<T: serde::Serialize>(status: StatusCode, name: &str, data: &T) -> HttpResponse {
     match templates::templates().render(name, data) {
         Ok(html) => HttpResponse::build(status)
             .content_type("text/html; charset=utf-8")

@@ -9,10 +9,9 @@
 //! - `{{long_date d}}`: `"2027-03-15"` → `"Monday 15 March 2027"`.
 
 use handlebars::{
-    html_escape, Context, Handlebars, Helper, HelperResult, Output, RenderContext, RenderError,
-    RenderErrorReason,
+    html_escape, Context, Handlebars, Helper, HelperDef, HelperResult, Output, RenderContext,
+    RenderError, RenderErrorReason,
 };
-use serde_json::Value;
 use std::sync::OnceLock;
 
 #[derive(rust_embed::Embed)]
@@ -27,33 +26,37 @@ pub struct PageTemplates {
     pub broken: Vec<(String, String)>,
 }
 
-fn asset_helper(
-    h: &Helper,
-    _: &Handlebars,
-    _: &Context,
-    _: &mut RenderContext,
-    out: &mut dyn Output,
-) -> HelperResult {
-    let name = h.param(0).and_then(|v| v.value().as_str()).unwrap_or("");
-    let url = super::assets::assets()
-        .url(name)
-        .ok_or_else(|| RenderError::from(RenderErrorReason::Other(format!("no asset {name:?}"))))?;
-    out.write(url)?;
-    Ok(())
+/// A helper of one string parameter that writes what `f` makes of it, or fails the render
+/// with `f`'s message.
+struct OneString(fn(&str) -> Result<String, String>);
+
+impl HelperDef for OneString {
+    fn call<'reg: 'rc, 'rc>(
+        &self,
+        h: &Helper<'rc>,
+        _: &'reg Handlebars<'reg>,
+        _: &'rc Context,
+        _: &mut RenderContext<'reg, 'rc>,
+        out: &mut dyn Output,
+    ) -> HelperResult {
+        let raw = h.param(0).and_then(|v| v.value().as_str()).unwrap_or("");
+        let text = (self.0)(raw).map_err(|m| RenderError::from(RenderErrorReason::Other(m)))?;
+        out.write(&text)?;
+        Ok(())
+    }
 }
 
-fn long_date_helper(
-    h: &Helper,
-    _: &Handlebars,
-    _: &Context,
-    _: &mut RenderContext,
-    out: &mut dyn Output,
-) -> HelperResult {
-    let raw = h.param(0).and_then(|v| v.value().as_str()).unwrap_or("");
-    let d = chrono::NaiveDate::parse_from_str(raw, "%Y-%m-%d")
-        .map_err(|_| RenderError::from(RenderErrorReason::Other(format!("not a date: {raw:?}"))))?;
-    out.write(&crate::render::templates::long_date(d))?;
-    Ok(())
+fn asset_url(name: &str) -> Result<String, String> {
+    super::assets::assets()
+        .url(name)
+        .map(str::to_string)
+        .ok_or_else(|| format!("no asset {name:?}"))
+}
+
+fn long_date(raw: &str) -> Result<String, String> {
+    chrono::NaiveDate::parse_from_str(raw, "%Y-%m-%d")
+        .map(crate::render::templates::long_date)
+        .map_err(|_| format!("not a date: {raw:?}"))
 }
 
 impl PageTemplates {
@@ -61,8 +64,8 @@ impl PageTemplates {
         let mut registry = Handlebars::new();
         registry.set_strict_mode(true);
         registry.register_escape_fn(html_escape);
-        registry.register_helper("asset", Box::new(asset_helper));
-        registry.register_helper("long_date", Box::new(long_date_helper));
+        registry.register_helper("asset", Box::new(OneString(asset_url)));
+        registry.register_helper("long_date", Box::new(OneString(long_date)));
         let mut broken = Vec::new();
         for file in Embedded::iter() {
             let Some(source) = Embedded::get(&file) else {
@@ -82,7 +85,7 @@ impl PageTemplates {
     }
 
     /// Renders page `name` with `data`.
-    pub fn render(&self, name: &str, data: &Value) -> Result<String, String> {
+    pub fn render<T: serde::Serialize>(&self, name: &str, data: &T) -> Result<String, String> {
         self.registry
             .render(name, data)
             .map_err(|e| format!("page template {name}: {e}"))

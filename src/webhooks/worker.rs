@@ -262,13 +262,7 @@ pub async fn run(jobs: Jobs) {
     }
 }
 
-fn log_outcome(
-    jobs: &Jobs,
-    id: &str,
-    webhook_id: &str,
-    a: &Attempt,
-    r: Recorded,
-) {
+fn log_outcome(jobs: &Jobs, id: &str, webhook_id: &str, a: &Attempt, r: Recorded) {
     match r {
         Recorded::Yes if a.delivered => {
             tracing::info!(
