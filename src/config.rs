@@ -119,6 +119,102 @@ pub struct Config {
     /// `LDR_WEBHOOK_DISABLE_AFTER_SECONDS`: how long an endpoint may keep failing before it is
     /// disabled (3 days).
     pub webhook_disable_after_seconds: u64,
+    /// `LDR_OIDC_*`: people sign in with their identity provider (OpenID Connect).
+    pub oidc: Option<OidcConfig>,
+    /// `LDR_PASSWORD_LOGIN=false`: no sign-in with an e-mail and password, on the pages or
+    /// through `POST /auth/login` (API keys still work).
+    pub password_login: bool,
+}
+
+/// The OpenID provider people sign in with (`LDR_OIDC_*`). `Debug` leaves the secret out.
+#[derive(Clone)]
+pub struct OidcConfig {
+    /// `LDR_OIDC_ISSUER`: the provider's issuer URL, as its discovery document and ID tokens
+    /// give it (`/.well-known/openid-configuration` is read below it).
+    pub issuer: String,
+    /// `LDR_OIDC_CLIENT_ID`: the service's client id at the provider (the ID tokens' audience).
+    pub client_id: String,
+    /// `LDR_OIDC_CLIENT_SECRET`: the client secret, when the provider gave one.
+    client_secret: Option<String>,
+    /// `LDR_OIDC_LABEL`: the sign-in button's words, e.g. "Sign in with NHSmail".
+    pub label: String,
+    /// Where the provider sends the browser back: `LDR_PUBLIC_URL` + [`OIDC_CALLBACK`].
+    pub redirect_url: String,
+}
+
+/// The path the provider redirects to after sign-in (register `LDR_PUBLIC_URL` + this).
+pub const OIDC_CALLBACK: &str = "/sign-in/oidc/callback";
+
+impl OidcConfig {
+    pub fn client_secret(&self) -> Option<&str> {
+        self.client_secret.as_deref()
+    }
+}
+
+impl std::fmt::Debug for OidcConfig {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        write!(
+            f,
+            "OpenID provider {} (client {}, secret {}, label {:?})",
+            self.issuer,
+            self.client_id,
+            if self.client_secret.is_some() {
+                "(set)"
+            } else {
+                "(none)"
+            },
+            self.label
+        )
+    }
+}
+
+/// `LDR_OIDC_*` (none set: no OpenID Connect sign-in).
+fn oidc_config(
+    get: &impl Fn(&str) -> Option<String>,
+    public_url: Option<&str>,
+) -> Result<Option<OidcConfig>, String> {
+    let Some(issuer) = get("LDR_OIDC_ISSUER") else {
+        for k in [
+            "LDR_OIDC_CLIENT_ID",
+            "LDR_OIDC_CLIENT_SECRET",
+            "LDR_OIDC_LABEL",
+        ] {
+            if get(k).is_some() {
+                return Err(format!(
+                    "{k} is set but LDR_OIDC_ISSUER is not: set the provider's issuer URL to let \
+                     people sign in with it, or unset {k}"
+                ));
+            }
+        }
+        return Ok(None);
+    };
+    let issuer = issuer.trim().to_string();
+    let u = url::Url::parse(&issuer)
+        .map_err(|e| format!("LDR_OIDC_ISSUER: {issuer:?} is not a URL ({e})"))?;
+    if u.scheme() != "https" && !(u.scheme() == "http" && loopback(&u)) {
+        return Err(
+            "LDR_OIDC_ISSUER: must be https:// (http:// only for a loopback host, in tests)".into(),
+        );
+    }
+    let client_id = get("LDR_OIDC_CLIENT_ID").ok_or(
+        "LDR_OIDC_CLIENT_ID: required with LDR_OIDC_ISSUER (the service's client id, from its \
+         registration at the provider)",
+    )?;
+    let Some(public_url) = public_url else {
+        return Err(format!(
+            "LDR_OIDC_ISSUER needs LDR_PUBLIC_URL: the provider sends people back to \
+             LDR_PUBLIC_URL{OIDC_CALLBACK}, which must be registered with it as a redirect URI"
+        ));
+    };
+    Ok(Some(OidcConfig {
+        issuer,
+        client_id: client_id.trim().to_string(),
+        client_secret: get("LDR_OIDC_CLIENT_SECRET").map(|s| s.trim().to_string()),
+        label: get("LDR_OIDC_LABEL")
+            .map(|s| s.trim().to_string())
+            .unwrap_or_else(|| "Sign in with your NHS account".into()),
+        redirect_url: format!("{public_url}{OIDC_CALLBACK}"),
+    }))
 }
 
 /// The default of `LDR_NOTIFY_BASE_URL`.
@@ -547,6 +643,29 @@ impl Config {
             Some(v) => parse_num("LDR_WEBHOOK_DISABLE_AFTER_SECONDS", &v, 1, 30 * 86_400)?,
             None => 3 * 86_400,
         };
+        let oidc = oidc_config(
+            &get,
+            get("LDR_PUBLIC_URL")
+                .is_some()
+                .then_some(public_url.as_str()),
+        )?;
+        let password_login = match get("LDR_PASSWORD_LOGIN").as_deref() {
+            None | Some("true") => true,
+            Some("false") => false,
+            Some(v) => {
+                return Err(format!(
+                    "LDR_PASSWORD_LOGIN must be true or false, not {v:?}"
+                ))
+            }
+        };
+        if !password_login && oidc.is_none() {
+            return Err(
+                "LDR_PASSWORD_LOGIN=false needs LDR_OIDC_ISSUER (and LDR_OIDC_CLIENT_ID): \
+                        without password sign-in, people sign in with the OpenID provider, and \
+                        without one nobody could"
+                    .into(),
+            );
+        }
         Ok(Config {
             database,
             bind,
@@ -581,6 +700,8 @@ impl Config {
             webhook_timeout_seconds,
             webhook_retry_base_seconds,
             webhook_disable_after_seconds,
+            oidc,
+            password_login,
         })
     }
 
@@ -598,7 +719,7 @@ impl Config {
         format!(
             "database={db} bind={} public_url={} mail={smtp} mail_from={} bank_holidays_file={} \
              today={} jwt_secret={} bootstrap_admin={} workers={} pool={} metrics={} log_format={} \
-             webhooks_allow_private={} webhook_key={}",
+             webhooks_allow_private={} webhook_key={} oidc={} password_login={}",
             self.bind,
             self.public_url,
             self.mail_from,
@@ -630,6 +751,11 @@ impl Config {
             } else {
                 "(the JWT secret's)"
             },
+            self.oidc
+                .as_ref()
+                .map(|o| format!("{o:?}"))
+                .unwrap_or_else(|| "(off)".into()),
+            self.password_login,
         )
     }
 }
@@ -686,6 +812,54 @@ mod tests {
             let e = cfg(&[(k, v)]).unwrap_err();
             assert!(e.contains(k), "{k}={v} gave {e}");
         }
+    }
+
+    #[test]
+    fn openid_connect_and_password_sign_in() {
+        let ok = [
+            ("LDR_OIDC_ISSUER", "https://login.example.test/tenant/v2.0"),
+            ("LDR_OIDC_CLIENT_ID", "client-1"),
+            ("LDR_OIDC_CLIENT_SECRET", "very-secret-value"),
+            ("LDR_PUBLIC_URL", "https://ldr.example.nhs.uk/"),
+            ("LDR_PASSWORD_LOGIN", "false"),
+        ];
+        let c = cfg(&ok).unwrap();
+        let o = c.oidc.as_ref().unwrap();
+        assert_eq!(
+            o.redirect_url,
+            "https://ldr.example.nhs.uk/sign-in/oidc/callback"
+        );
+        assert_eq!(o.label, "Sign in with your NHS account");
+        assert_eq!(o.client_secret(), Some("very-secret-value"));
+        assert!(!c.password_login);
+        assert!(
+            !c.summary().contains("very-secret-value"),
+            "{}",
+            c.summary()
+        );
+        assert!(cfg(&[]).unwrap().password_login && cfg(&[]).unwrap().oidc.is_none());
+        let without = |k: &str| -> Vec<(&str, &str)> {
+            ok.iter().copied().filter(|(n, _)| *n != k).collect()
+        };
+        for (pairs, named) in [
+            (without("LDR_OIDC_CLIENT_ID"), "LDR_OIDC_CLIENT_ID"),
+            (without("LDR_PUBLIC_URL"), "LDR_PUBLIC_URL"),
+            (without("LDR_OIDC_ISSUER"), "LDR_OIDC_ISSUER"),
+            (
+                vec![("LDR_OIDC_LABEL", "Sign in with NHSmail")],
+                "LDR_OIDC_ISSUER",
+            ),
+            (vec![("LDR_PASSWORD_LOGIN", "no")], "LDR_PASSWORD_LOGIN"),
+        ] {
+            let e = cfg(&pairs).unwrap_err();
+            assert!(e.contains(named), "{pairs:?}: {e}");
+        }
+        let mut plain = without("LDR_OIDC_ISSUER");
+        plain.push(("LDR_OIDC_ISSUER", "http://login.example.test"));
+        assert!(cfg(&plain).unwrap_err().contains("https://"));
+        let mut local = without("LDR_OIDC_ISSUER");
+        local.push(("LDR_OIDC_ISSUER", "http://127.0.0.1:9999"));
+        assert!(cfg(&local).is_ok());
     }
 
     #[test]

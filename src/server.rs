@@ -61,6 +61,10 @@ pub fn prepare(cfg: Config) -> Result<web::Data<AppState>, String> {
         uploads: Arc::new(tokio::sync::Semaphore::new(cfg.upload_concurrency)),
         webhook_box: Arc::new(webhook_box),
         access_log: Arc::new(crate::service::access_log::AccessLog::new()),
+        oidc: cfg
+            .oidc
+            .clone()
+            .map(|o| Arc::new(crate::service::oidc::Provider::new(o))),
         cfg: Arc::new(cfg),
     };
     bootstrap_admin(&state)?;

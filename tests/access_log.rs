@@ -13,6 +13,7 @@ both_dbs!(
     only_admins_see_the_access_log,
     pruning_removes_entries_past_the_limit,
     a_batch_is_held_and_retried_while_the_database_refuses_it,
+    the_queue_is_written_when_the_binary_stops_on_sigterm,
 );
 
 fn app(db: Db) -> Option<(TestApp, World)> {
@@ -241,4 +242,75 @@ fn a_batch_is_held_and_retried_while_the_database_refuses_it(db: Db) {
     let items = log_with(&app, &w, &format!("dispute_id={id}"), 3);
     assert_eq!(items.len(), 3, "{items:?}");
     assert_eq!(app.state.access_log.dropped(), 0);
+}
+
+/// The real binary, on the same database, serves reads and is stopped with SIGTERM at once,
+/// well within the writer's one-second wait for a batch: the reads still queued are written
+/// before the process exits (`server::serve` flushes the log after the server stops).
+fn the_queue_is_written_when_the_binary_stops_on_sigterm(db: Db) {
+    let Some((app, w)) = app(db) else { return };
+    let id = w.file(&app, false);
+    let port = common::process::free_port();
+    let data = tempfile::tempdir().unwrap();
+    let mut child = common::process::ldr_command()
+        .env("LDR_DATABASE_URL", &app.db_url)
+        .env("LDR_JWT_SECRET", common::JWT_SECRET)
+        .env("LDR_DATA_DIR", data.path())
+        .env("LDR_BIND", format!("127.0.0.1:{port}"))
+        .env("LDR_TODAY", "2026-03-02")
+        .env("LDR_WORKERS", "1")
+        .stdout(std::process::Stdio::piped())
+        .stderr(std::process::Stdio::piped())
+        .spawn()
+        .unwrap();
+    let agent: ureq::Agent = ureq::Agent::config_builder()
+        .http_status_as_error(false)
+        .build()
+        .into();
+    let base = format!("http://127.0.0.1:{port}");
+    let start = Instant::now();
+    while agent.get(&format!("{base}/readyz")).call().is_err() {
+        assert!(
+            start.elapsed() < Duration::from_secs(30),
+            "the binary did not start"
+        );
+        std::thread::sleep(Duration::from_millis(50));
+    }
+    let reads = 5;
+    for _ in 0..reads {
+        let r = agent
+            .get(&format!("{base}/api/v1/disputes/{id}"))
+            .header("Authorization", &format!("Bearer {}", w.t(COMMISSIONER)))
+            .call()
+            .unwrap();
+        assert_eq!(r.status().as_u16(), 200);
+    }
+    let term = std::process::Command::new("kill")
+        .args(["-TERM", &child.id().to_string()])
+        .status()
+        .unwrap();
+    assert!(term.success());
+    let started = Instant::now();
+    let status = loop {
+        if let Some(s) = child.try_wait().unwrap() {
+            break s;
+        }
+        assert!(
+            started.elapsed() < Duration::from_secs(40),
+            "no exit after SIGTERM"
+        );
+        std::thread::sleep(Duration::from_millis(20));
+    };
+    let out = child.wait_with_output().unwrap();
+    let log = format!(
+        "{}{}",
+        String::from_utf8_lossy(&out.stdout),
+        String::from_utf8_lossy(&out.stderr)
+    );
+    assert_eq!(status.code(), Some(0), "{log}");
+    assert!(!log.contains("could not be flushed"), "{log}");
+    // Written by the binary before it exited: the admin sees them through this instance.
+    let query = format!("dispute_id={id}&user_id={}", w.id(COMMISSIONER));
+    let items = log_with(&app, &w, &query, reads);
+    assert_eq!(items.len(), reads, "{items:?}");
 }

@@ -328,6 +328,7 @@ pub struct TokenResponse {
 /// Log in with e-mail and password; returns a bearer token.
 #[utoipa::path(post, path = "/api/v1/auth/login", tag = "auth", request_body = LoginRequest,
     responses((status = 200, body = TokenResponse), (status = 400), (status = 401, description = "Wrong e-mail or password"),
+              (status = 403, description = "Password sign-in is turned off (LDR_PASSWORD_LOGIN=false)"),
               (status = 422), (status = 429)))]
 pub async fn login(
     state: web::Data<AppState>,
@@ -335,6 +336,9 @@ pub async fn login(
     body: super::body::Body<LoginRequest>,
 ) -> ApiResult<HttpResponse> {
     let body = body.into_inner();
+    if !state.cfg.password_login {
+        return Err(password_login_off(&state));
+    }
     let user = check_password(&state, &req, &body.email, body.password).await?;
     let roles: Vec<String> = user.roles.iter().map(|r| r.as_str().to_string()).collect();
     let token = state
@@ -352,6 +356,22 @@ pub async fn login(
         token_type: "Bearer",
         expires_in: state.jwt.ttl_seconds,
     }))
+}
+
+/// The answer to a password sign-in when `LDR_PASSWORD_LOGIN=false`: how to sign in instead.
+fn password_login_off(state: &AppState) -> ApiError {
+    let people = match &state.cfg.oidc {
+        Some(o) => format!(
+            "People sign in on the web pages (/sign-in) with \"{}\". ",
+            o.label
+        ),
+        None => String::new(),
+    };
+    ApiError::Forbidden(format!(
+        "Password sign-in is turned off on this service. {people}An integration uses its \
+         organisation's API key (Authorization: Bearer ldr_…), which a person of the \
+         organisation creates on the API keys page (/api-keys) after signing in there."
+    ))
 }
 
 /// The one password check, for `POST /auth/login` and the pages' sign-in: throttled per client

@@ -72,6 +72,8 @@ pub struct AppState {
     pub webhook_box: Arc<crate::webhooks::sign::SecretBox>,
     /// The access log's queue of reads (issue #38), see `service::access_log`.
     pub access_log: Arc<service::access_log::AccessLog>,
+    /// The OpenID provider people sign in with (`LDR_OIDC_*`), see `service::oidc`.
+    pub oidc: Option<Arc<service::oidc::Provider>>,
 }
 
 impl AppState {

@@ -286,6 +286,29 @@ diesel::table! {
     }
 }
 
+diesel::table! {
+    /// A person's identity at the OpenID provider, linked to one user (issue #38).
+    oidc_identities (issuer, subject) {
+        issuer -> Text,
+        subject -> Text,
+        user_id -> Text,
+        linked_at -> Timestamp,
+    }
+}
+
+diesel::table! {
+    /// An OpenID Connect sign-in under way: its `state`'s sha256, nonce and PKCE verifier.
+    oidc_logins (state_hash) {
+        state_hash -> Text,
+        browser_hash -> Text,
+        nonce -> Text,
+        pkce_verifier -> Text,
+        created_at -> Timestamp,
+    }
+}
+
+diesel::joinable!(oidc_identities -> users (user_id));
+
 diesel::allow_tables_to_appear_in_same_query!(
     organisations,
     users,
@@ -305,4 +328,6 @@ diesel::allow_tables_to_appear_in_same_query!(
     webhook_attempts,
     api_keys,
     access_log,
+    oidc_identities,
+    oidc_logins,
 );

@@ -20,6 +20,7 @@ pub mod directory;
 pub mod events;
 pub mod filing;
 pub mod notices;
+pub mod oidc;
 pub mod sweep;
 pub mod visibility;
 pub mod webhooks;

@@ -20,11 +20,13 @@
 //! same page with the error summary, success redirects (`303`) to the case page.
 
 pub mod actions;
+pub mod api_keys;
 pub mod assets;
 pub mod case;
 pub mod filing;
 pub mod forms;
 pub mod home;
+pub mod oidc;
 pub mod session;
 pub mod signin;
 pub mod templates;
@@ -53,6 +55,14 @@ pub fn routes(cfg: &mut web::ServiceConfig) {
             .route(web::post().to(signin::submit)),
     )
     .service(web::resource("/sign-out").route(web::post().to(signin::sign_out)))
+    .service(
+        web::resource("/api-keys")
+            .route(web::get().to(api_keys::list))
+            .route(web::post().to(api_keys::create)),
+    )
+    .service(web::resource("/api-keys/{id}/revoke").route(web::post().to(api_keys::revoke)))
+    .service(web::resource("/sign-in/oidc").route(web::get().to(oidc::start)))
+    .service(web::resource(crate::config::OIDC_CALLBACK).route(web::get().to(oidc::callback)))
     .service(
         web::resource("/disputes/new")
             .route(web::get().to(filing::form))

@@ -40,6 +40,8 @@ fn render(state: &AppState, status: StatusCode, email: &str, errors: Vec<Value>)
         "title": "Sign in",
         "csrf": token,
         "email": email,
+        "password_login": state.cfg.password_login,
+        "oidc_label": state.oidc.as_ref().map(|o| o.cfg.label.clone()),
         "email_error": field("email"),
         "password_error": field("password"),
         "errors": errors,
@@ -74,12 +76,25 @@ pub async fn submit(
     form: web::Form<SignInForm>,
 ) -> PageResult<HttpResponse> {
     let form = form.into_inner();
-    let cookie = req
-        .cookie(session::signin_cookie(&state))
-        .map(|c| c.value().to_string())
-        .unwrap_or_default();
-    if !session::same_token(&cookie, &form.csrf_token) {
+    if !form_token_ok(&state, &req, &form.csrf_token) {
         return Err(PageError::Csrf);
+    }
+    if !state.cfg.password_login {
+        let title = "Sign in with a password is turned off";
+        let how = match &state.oidc {
+            Some(o) => format!(
+                "This service does not take passwords. Go back to the sign-in page and choose \
+                 \"{}\".",
+                o.cfg.label
+            ),
+            None => "This service does not take passwords.".into(),
+        };
+        return Ok(page(
+            StatusCode::FORBIDDEN,
+            "error",
+            &json!({"title": title, "heading": title, "paragraphs": [how,
+                "Nothing was sent to anyone: the password you typed was not checked or kept."]}),
+        ));
     }
     let email = form.email.trim().to_string();
     let mut errors = Vec::new();
@@ -107,15 +122,29 @@ pub async fn submit(
         }
         Err(e) => return Err(e.into()),
     };
-    let id = session::start(&state, user.user_id.clone()).await?;
     tracing::info!(user_id = %user.user_id, "signed in (web)");
-    let mut res = see_other("/");
-    let _ = res.add_cookie(&session::cookie(
-        &state,
-        session::session_cookie(&state),
-        id,
-    ));
-    let _ = res.add_cookie(&session::removal(&state, session::signin_cookie(&state)));
+    with_session(&state, user.user_id, see_other("/")).await
+}
+
+/// Whether `token` is the sign-in form's token (the one in its own cookie).
+pub fn form_token_ok(state: &AppState, req: &HttpRequest, token: &str) -> bool {
+    let cookie = req
+        .cookie(session::signin_cookie(state))
+        .map(|c| c.value().to_string())
+        .unwrap_or_default();
+    session::same_token(&cookie, token)
+}
+
+/// `res` with a new session for `user_id` in its cookie (and the sign-in form's cookie gone):
+/// the end of every way of signing in.
+pub async fn with_session(
+    state: &AppState,
+    user_id: String,
+    mut res: HttpResponse,
+) -> PageResult<HttpResponse> {
+    let id = session::start(state, user_id).await?;
+    let _ = res.add_cookie(&session::cookie(state, session::session_cookie(state), id));
+    let _ = res.add_cookie(&session::removal(state, session::signin_cookie(state)));
     Ok(res)
 }
 
@@ -128,7 +157,15 @@ pub async fn sign_out(
     who.check_csrf(&form.csrf_token)?;
     session::end(&state, who.id_hash.clone()).await?;
     tracing::info!(user_id = %who.caller.user_id, "signed out (web)");
-    let mut res = see_other("/sign-in");
+    // With a provider that offers its own sign-out, a page says so; otherwise, the sign-in page.
+    let mut res = match (super::oidc::end_session_url(&state).await, &state.oidc) {
+        (Some(url), Some(o)) => page(
+            StatusCode::OK,
+            "signed_out",
+            &json!({"title": "You have signed out", "label": o.cfg.label, "end_session": url}),
+        ),
+        _ => see_other("/sign-in"),
+    };
     let _ = res.add_cookie(&session::removal(&state, session::session_cookie(&state)));
     Ok(res)
 }

@@ -241,7 +241,9 @@ impl TestApp {
         let env = Self::env(&db_url, dir.path(), extra);
         let cfg = ldr::config::Config::from_lookup(|k| env.get(k).cloned()).expect("test config");
         let state = ldr::server::prepare(cfg).expect("prepare app");
-        let listener = TcpListener::bind("127.0.0.1:0").expect("bind");
+        // LDR_BIND is 127.0.0.1:0 unless the test names a port (one it must know before start,
+        // e.g. for LDR_PUBLIC_URL).
+        let listener = TcpListener::bind(env["LDR_BIND"].as_str()).expect("bind");
         let port = listener.local_addr().unwrap().port();
         let (tx, rx) = std::sync::mpsc::channel();
         let st = state.clone();

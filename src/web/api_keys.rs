@@ -1,0 +1,192 @@
+//! `/api-keys`: an organisation's API keys for its integrations (issue #38), through the API's
+//! own code (`api::api_keys::{list, create, revoke}`, as `GET`, `POST` and `DELETE
+//! /api/v1/api-keys`):
+//!
+//! - `GET /api-keys`: the keys of the person's organisation (name, created, last day, last used,
+//!   revoked), a form to create one (a name and an optional last day, the NHS.UK date input) and
+//!   a "Revoke" button for each key still working;
+//! - `POST /api-keys`: creates a key and shows it, this once, with a warning to copy it now;
+//!   a refusal shows the form again with the error summary;
+//! - `POST /api-keys/{id}/revoke`: revokes the key and goes back to the list.
+
+use super::forms::{self, Field, Input, Problem, Sent};
+use super::session::SignedIn;
+use super::{page, PageResult};
+use crate::api::api_keys::{self, ApiKey, NewApiKey};
+use crate::api::AppState;
+use crate::db::schema::organisations;
+use actix_web::http::StatusCode;
+use actix_web::{web, HttpResponse};
+use diesel::prelude::*;
+use serde_json::{json, Value};
+
+fn fields() -> Vec<Field> {
+    vec![
+        Field::new(
+            "name",
+            "Name of the integration",
+            "What uses the key, as your cases' history will name it, for example “EMIS connector”.",
+            Input::Text,
+        )
+        .called("The name"),
+        Field::new(
+            "expires_on",
+            "Last day the key works (optional)",
+            "For example, 31 12 2027. Leave it empty for a key that works until it is revoked.",
+            Input::Date,
+        )
+        .called("The last day"),
+    ]
+}
+
+fn when(t: Option<chrono::NaiveDateTime>) -> Value {
+    t.map(|t| json!(t.format("%-d %B %Y %H:%M UTC").to_string()))
+        .unwrap_or(Value::Null)
+}
+
+fn row(k: &ApiKey) -> Value {
+    json!({
+        "id": k.id,
+        "name": k.name,
+        "acts_as": k.acts_as,
+        "created": when(Some(k.created_at)),
+        "expires_on": k.expires_on.map(|d| d.format("%Y-%m-%d").to_string()),
+        "last_used": when(k.last_used_at),
+        "revoked": when(k.revoked_at),
+    })
+}
+
+/// The page: the keys, the form (with what was sent and its problems), and a new key's secret.
+async fn render(
+    state: &AppState,
+    who: &SignedIn,
+    sent: &Sent,
+    problems: &[Problem],
+    created: Option<(String, ApiKey)>,
+    status: StatusCode,
+) -> PageResult<HttpResponse> {
+    let keys = api_keys::list(state, &who.caller, None).await?;
+    let org = who.caller.org_id.clone();
+    let kind: Option<String> = state
+        .db(move |c| {
+            Ok(organisations::table
+                .find(&org)
+                .select(organisations::kind)
+                .first(c)
+                .optional()?)
+        })
+        .await?;
+    let allowed = kind.as_deref().and_then(api_keys::key_role).is_some();
+    let fields = fields();
+    let data = json!({
+        "title": "API keys",
+        "user": who.layout(),
+        "csrf": who.csrf,
+        "breadcrumbs": [{"href": "/", "text": "Your cases"}],
+        "errors": forms::summary(&fields, problems),
+        "fields": forms::render_fields(&fields, sent, problems),
+        "allowed": allowed,
+        "keys": keys.iter().map(row).collect::<Vec<_>>(),
+        "created": created.map(|(key, k)| json!({"key": key, "name": k.name, "acts_as": k.acts_as})),
+    });
+    Ok(page(status, "api_keys", &data))
+}
+
+/// `GET /api-keys`.
+pub async fn list(state: web::Data<AppState>, who: SignedIn) -> HttpResponse {
+    let res = render(&state, &who, &Sent::new(), &[], None, StatusCode::OK).await;
+    super::answer(&who, res)
+}
+
+/// `POST /api-keys`.
+pub async fn create(
+    state: web::Data<AppState>,
+    who: SignedIn,
+    sent: web::Form<Sent>,
+) -> HttpResponse {
+    let res = async {
+        let sent = sent.into_inner();
+        who.check_csrf(sent.get("csrf_token").map_or("", String::as_str))?;
+        let fields = fields();
+        let (body, own) = forms::body_of(&fields, &sent);
+        let name = body
+            .get("name")
+            .and_then(Value::as_str)
+            .unwrap_or_default()
+            .to_string();
+        let expires_on = body
+            .get("expires_on")
+            .and_then(Value::as_str)
+            .and_then(|d| chrono::NaiveDate::parse_from_str(d, "%Y-%m-%d").ok());
+        let wanted = NewApiKey {
+            name,
+            expires_on,
+            organisation_id: None,
+        };
+        let mut own = own;
+        let chars = wanted.name.trim().chars().count();
+        if chars == 0 || chars > 80 {
+            own.insert(
+                0,
+                Problem {
+                    field: Some("name".into()),
+                    text: if chars == 0 {
+                        "Enter a name for the integration".into()
+                    } else {
+                        "The name must be 80 characters or fewer".into()
+                    },
+                },
+            );
+        }
+        if !own.is_empty() {
+            return render(
+                &state,
+                &who,
+                &sent,
+                &own,
+                None,
+                StatusCode::UNPROCESSABLE_ENTITY,
+            )
+            .await;
+        }
+        match api_keys::create(&state, who.caller.clone(), wanted).await {
+            Ok(c) => {
+                tracing::info!(key_id = %c.api_key.id, "api key created (web)");
+                let created = Some((c.key, c.api_key));
+                render(
+                    &state,
+                    &who,
+                    &Sent::new(),
+                    &[],
+                    created,
+                    StatusCode::CREATED,
+                )
+                .await
+            }
+            Err(e) => {
+                let status = actix_web::ResponseError::status_code(&e);
+                let problems = forms::problems_of(e, &fields, &[])?;
+                render(&state, &who, &sent, &problems, None, status).await
+            }
+        }
+    }
+    .await;
+    super::answer(&who, res)
+}
+
+/// `POST /api-keys/{id}/revoke`.
+pub async fn revoke(
+    state: web::Data<AppState>,
+    who: SignedIn,
+    id: web::Path<String>,
+    form: web::Form<super::signin::TokenOnly>,
+) -> HttpResponse {
+    let res = async {
+        who.check_csrf(&form.csrf_token)?;
+        let key = api_keys::revoke(&state, who.caller.clone(), id.into_inner()).await?;
+        tracing::info!(key_id = %key.id, "api key revoked (web)");
+        Ok(super::signin::see_other("/api-keys"))
+    }
+    .await;
+    super::answer(&who, res)
+}
