@@ -286,6 +286,18 @@ diesel::table! {
     }
 }
 
+diesel::table! {
+    /// A person's calendar feed of their hearings (issue #33): only the token's sha256 is kept.
+    calendar_feeds (id) {
+        id -> Text,
+        user_id -> Text,
+        token_hash -> Text,
+        created_at -> Timestamp,
+        last_used_at -> Nullable<Timestamp>,
+        revoked_at -> Nullable<Timestamp>,
+    }
+}
+
 diesel::allow_tables_to_appear_in_same_query!(
     organisations,
     users,
@@ -305,4 +317,5 @@ diesel::allow_tables_to_appear_in_same_query!(
     webhook_attempts,
     api_keys,
     access_log,
+    calendar_feeds,
 );
