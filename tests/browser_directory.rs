@@ -75,13 +75,19 @@ fn the_timeliness_report_counts_a_decided_case_and_downloads_as_csv(db: Db) {
     b.click("form[action='/reports/timeliness'] button");
     b.wait_for_text(".nhsuk-error-summary", "There is a problem");
     then_i_see(&b, &["The last day must be a real date"]);
-    assert!(!b.has("svg.app-chart[role='img']"), "no report for a refused range");
+    assert!(
+        !b.has("svg.app-chart[role='img']"),
+        "no report for a refused range"
+    );
     b.check("timeliness-errors");
 
     fill_date(&b, "from", "2026-03-01");
     fill_date(&b, "to", "2026-03-31");
     b.click("form[action='/reports/timeliness'] button");
-    b.wait_for_text("h2", "Formal requests lodged from Sunday 1 March 2026 to Tuesday 31 March 2026");
+    b.wait_for_text(
+        "h2",
+        "Formal requests lodged from Sunday 1 March 2026 to Tuesday 31 March 2026",
+    );
     let rows = report_rows(&b);
     let number = |what: &str| {
         rows.iter()
@@ -98,7 +104,8 @@ fn the_timeliness_report_counts_a_decided_case_and_downloads_as_csv(db: Db) {
         api["median_working_days_to_hearing"].to_string()
     );
     // The chart: an image with its title and description, the figures in words.
-    let described = b.execute("return document.querySelector('svg.app-chart[role=img] desc').textContent;");
+    let described =
+        b.execute("return document.querySelector('svg.app-chart[role=img] desc').textContent;");
     assert!(
         described
             .as_str()
@@ -110,7 +117,10 @@ fn the_timeliness_report_counts_a_decided_case_and_downloads_as_csv(db: Db) {
 
     // The CSV: the same figures, with the session.
     let href = b.execute("return document.querySelector('a[download]').getAttribute('href');");
-    assert_eq!(href, "/reports/timeliness.csv?from=2026-03-01&to=2026-03-31");
+    assert_eq!(
+        href,
+        "/reports/timeliness.csv?from=2026-03-01&to=2026-03-31"
+    );
     let cookie = format!("ldr_session={}", b.cookie("ldr_session").unwrap());
     let (status, _, body) = get_with_cookie(&app.base, href.as_str().unwrap(), &cookie);
     assert_eq!(status, 200);
@@ -133,16 +143,20 @@ fn the_timeliness_report_counts_a_decided_case_and_downloads_as_csv(db: Db) {
         assert_eq!(field(name), api[name].to_string(), "{name}");
     }
     // A range that does not read is refused with a page, not a file.
-    let (status, _, _) = get_with_cookie(
+    let (status, _, body) = get_with_cookie(
         &app.base,
         "/reports/timeliness.csv?from=2026-03-31&to=2026-03-01",
         &cookie,
     );
-    assert_eq!(status, 422);
+    assert_eq!(status, 400);
+    assert!(String::from_utf8_lossy(&body).contains("To must not be before from"));
     // Someone who is neither admin nor panel secretary does not find the report.
     let practice = app.login_as(PRACTICE);
-    app.get("/api/v1/reports/timeliness?from=2026-03-01&to=2026-03-31", Some(&practice))
-        .expect(403);
+    app.get(
+        "/api/v1/reports/timeliness?from=2026-03-01&to=2026-03-31",
+        Some(&practice),
+    )
+    .expect(403);
     assert_eq!(state_of(&app, &w, SECRETARY, &id).0, "decided");
 }
 
@@ -174,7 +188,12 @@ fn a_panelist_marks_unavailability_and_the_hearing_options_stop_offering_it(db: 
     b.wait_for_text("h1", "My hearings");
     then_i_see(
         &b,
-        &["Prescribing budget 2025/26", "Clinical member", "Not scheduled yet", "Not distributed yet"],
+        &[
+            "Prescribing budget 2025/26",
+            "Clinical member",
+            "Not scheduled yet",
+            "Not distributed yet",
+        ],
     );
     b.check("my-hearings");
 
@@ -208,7 +227,7 @@ fn a_panelist_marks_unavailability_and_the_hearing_options_stop_offering_it(db: 
     fill_date(&b, "from", &day);
     fill_date(&b, "to", &day);
     b.click("form[action='/my/unavailability'] button");
-    b.wait_for_text(".nhsuk-notification-banner", "Added");
+    b.wait_for_text(".nhsuk-notification-banner", "Days added");
     let long = chrono::NaiveDate::parse_from_str(&day, "%Y-%m-%d")
         .unwrap()
         .format("%A %-d %B %Y")
@@ -221,7 +240,7 @@ fn a_panelist_marks_unavailability_and_the_hearing_options_stop_offering_it(db: 
 
     // Removed again: the day is offered again.
     b.click("form[action$='/remove'] button");
-    b.wait_for_text(".nhsuk-notification-banner", "Removed");
+    b.wait_for_text(".nhsuk-notification-banner", "Days removed");
     b.check("unavailability-removed");
     assert_eq!(options(&app), before);
 
@@ -230,14 +249,24 @@ fn a_panelist_marks_unavailability_and_the_hearing_options_stop_offering_it(db: 
     b.wait_for_text("h1", "My register of interests");
     b.click("form[action='/my/interests'] button");
     b.wait_for_text(".nhsuk-error-summary", "There is a problem");
-    then_i_see(&b, &["The organisation is required", "The interest is required"]);
+    then_i_see(
+        &b,
+        &["The organisation is required", "The interest is required"],
+    );
     b.check("interests-errors");
     b.select("#organisation_id", "Oak Practice");
     b.fill("#nature", "Partner at the practice until 2024");
     fill_date(&b, "declared_on", "2026-02-02");
     b.click("form[action='/my/interests'] button");
-    b.wait_for_text(".nhsuk-notification-banner", "Added");
-    then_i_see(&b, &["Oak Practice", "Partner at the practice until 2024", "Monday 2 February 2026"]);
+    b.wait_for_text(".nhsuk-notification-banner", "Interest declared");
+    then_i_see(
+        &b,
+        &[
+            "Oak Practice",
+            "Partner at the practice until 2024",
+            "Monday 2 February 2026",
+        ],
+    );
     b.check("interests-added");
     let declared = app
         .get(
@@ -335,7 +364,10 @@ fn an_admin_keeps_organisations_and_is_refused_a_user_whose_roles_do_not_fit(db:
     b.fill("#password", "a-long-password-2");
     b.click("form[action='/admin/users/new'] button");
     b.wait_for_text(".nhsuk-notification-banner", "User added");
-    then_i_see(&b, &["Lou Mismatch", "Practice user", "Active: can sign in"]);
+    then_i_see(
+        &b,
+        &["Lou Mismatch", "Practice user", "Active: can sign in"],
+    );
     b.check("user-added");
     app.login("lou.mismatch@ldr.test", "a-long-password-2");
     b.click("form[action$='/active'] button");
@@ -357,7 +389,10 @@ fn an_admin_keeps_organisations_and_is_refused_a_user_whose_roles_do_not_fit(db:
     .expect(201);
     b.click_link("Register of interests");
     b.wait_for_text("h1", "Register of interests");
-    then_i_see(&b, &["Dr Conciliator", "North CCG", "Sessional GP for the CCG"]);
+    then_i_see(
+        &b,
+        &["Dr Conciliator", "North CCG", "Sessional GP for the CCG"],
+    );
     b.check("register-of-interests");
 }
 
@@ -390,11 +425,8 @@ fn the_calendar_feed_lists_the_hearing_and_a_revoked_address_is_gone(db: Db) {
     assert_eq!(status, 200);
     let text = String::from_utf8(body).unwrap();
     let cal: icalendar::Calendar = text.parse().expect("the feed parses");
-    let events: Vec<&icalendar::Event> = cal
-        .components
-        .iter()
-        .filter_map(|c| c.as_event())
-        .collect();
+    let events: Vec<&icalendar::Event> =
+        cal.components.iter().filter_map(|c| c.as_event()).collect();
     assert_eq!(events.len(), 1, "{text}");
     let ev = events[0];
     assert_eq!(
@@ -409,7 +441,12 @@ fn the_calendar_feed_lists_the_hearing_and_a_revoked_address_is_gone(db: Db) {
         "{text}"
     );
     // Nothing of the case beyond its title, date, time and venue.
-    for secret in ["Elm Practice", "North CCG", "budget without consultation", "Conciliator"] {
+    for secret in [
+        "Elm Practice",
+        "North CCG",
+        "budget without consultation",
+        "Conciliator",
+    ] {
         assert!(!text.contains(secret), "{secret:?} in the feed:\n{text}");
     }
     for line in text.lines().filter(|l| !l.starts_with("UID:")) {
@@ -436,7 +473,10 @@ fn the_calendar_feed_lists_the_hearing_and_a_revoked_address_is_gone(db: Db) {
 
     // Stopped: the address answers 404.
     b.click("form[action='/calendar-feed/revoke'] button");
-    b.wait_for_text(".nhsuk-notification-banner", "Your calendar feed is stopped");
+    b.wait_for_text(
+        ".nhsuk-notification-banner",
+        "Your calendar feed is stopped",
+    );
     b.check("feed-stopped");
     assert_eq!(fetch(new_path).0, 404);
     assert_eq!(fetch("/calendar/not-a-token.ics").0, 404);

@@ -50,8 +50,7 @@ pub fn routes(cfg: &mut web::ServiceConfig) {
             .route(web::get().to(list_unavailability)),
     )
     .service(
-        web::resource("/users/{id}/interests/{entry_id}")
-            .route(web::delete().to(delete_interest)),
+        web::resource("/users/{id}/interests/{entry_id}").route(web::delete().to(delete_interest)),
     )
     .service(
         web::resource("/users/{id}/unavailability/{entry_id}")

@@ -218,7 +218,11 @@ pub async fn list_users(
 
 /// The people `q` asks for, for `caller` (admins and panel secretaries): `GET /users` and the
 /// admin's users page.
-pub async fn find_people(state: &AppState, caller: &Caller, q: PeopleQuery) -> ApiResult<PeoplePage> {
+pub async fn find_people(
+    state: &AppState,
+    caller: &Caller,
+    q: PeopleQuery,
+) -> ApiResult<PeoplePage> {
     caller.require(&[Role::Admin, Role::PanelSecretary])?;
     let mut errs = Vec::new();
     if let Some(r) = &q.role {

@@ -461,7 +461,7 @@ mod tests {
             cancelled: false,
             stamp: Utc.with_ymd_and_hms(2026, 3, 2, 9, 0, 0).unwrap(),
         };
-        let ics = feed_ics("My hearings", &[hearing.clone()]);
+        let ics = feed_ics("My hearings", std::slice::from_ref(&hearing));
         assert!(ics.split("\r\n").all(|l| l.len() <= 75), "{ics}");
         let unfolded = unfold(&ics);
         let cal = read_calendar(&unfolded).expect("parses");

@@ -236,7 +236,11 @@ pub fn register(c: &mut DbConn, limit: i64) -> Result<Vec<RegisterEntry>, Servic
     let rows: Vec<Row> = interests::table
         .inner_join(users::table.on(users::id.eq(interests::user_id)))
         .inner_join(organisations::table.on(organisations::id.eq(interests::organisation_id)))
-        .order((users::name.asc(), users::id.asc(), interests::created_at.asc()))
+        .order((
+            users::name.asc(),
+            users::id.asc(),
+            interests::created_at.asc(),
+        ))
         .limit(limit)
         .select((
             interests::id,

@@ -45,7 +45,12 @@ pub fn panel_cases_of(c: &mut DbConn, user_id: &str) -> Result<Vec<Dispute>, Ser
         .map(super::decode)
         .collect::<Result<_, _>>()?;
     // NULLs sort differently on the two databases: the cases without a hearing go first.
-    out.sort_by_key(|d| (d.hearing.is_some(), std::cmp::Reverse(d.hearing.as_ref().map(|h| h.date))));
+    out.sort_by_key(|d| {
+        (
+            d.hearing.is_some(),
+            std::cmp::Reverse(d.hearing.as_ref().map(|h| h.date)),
+        )
+    });
     Ok(out)
 }
 
@@ -131,12 +136,7 @@ pub fn feed_text(c: &mut DbConn, token: &str) -> Result<Option<String>, ServiceE
         .inner_join(users::table.on(users::id.eq(calendar_feeds::user_id)))
         .filter(calendar_feeds::token_hash.eq(hash(&token.to_ascii_lowercase())))
         .filter(calendar_feeds::revoked_at.is_null())
-        .select((
-            calendar_feeds::id,
-            users::id,
-            users::roles,
-            users::active,
-        ))
+        .select((calendar_feeds::id, users::id, users::roles, users::active))
         .first(c)
         .optional()?;
     let Some((feed_id, user_id, user_roles, active)) = found else {
@@ -153,13 +153,11 @@ pub fn feed_text(c: &mut DbConn, token: &str) -> Result<Option<String>, ServiceE
     // When it was last read, at most once a minute (a calendar client polls).
     let t = now();
     diesel::update(
-        calendar_feeds::table
-            .find(&feed_id)
-            .filter(
-                calendar_feeds::last_used_at
-                    .is_null()
-                    .or(calendar_feeds::last_used_at.lt(t - chrono::Duration::minutes(1))),
-            ),
+        calendar_feeds::table.find(&feed_id).filter(
+            calendar_feeds::last_used_at
+                .is_null()
+                .or(calendar_feeds::last_used_at.lt(t - chrono::Duration::minutes(1))),
+        ),
     )
     .set(calendar_feeds::last_used_at.eq(t))
     .execute(c)?;

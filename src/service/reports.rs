@@ -32,7 +32,11 @@ impl Timeliness {
     /// The counts in the report's order, each with its name in the API and in words.
     pub fn counts(&self) -> [(&'static str, &'static str, usize); 7] {
         [
-            ("formal_requests", "Formal requests lodged", self.formal_requests),
+            (
+                "formal_requests",
+                "Formal requests lodged",
+                self.formal_requests,
+            ),
             (
                 "hearings_within_deadline",
                 "Hearings within the 20-working-day limit",
@@ -58,7 +62,11 @@ impl Timeliness {
                 "Decisions sent more than 7 days after the hearing",
                 self.decisions_late,
             ),
-            ("overrides", "Rules overridden by the panel secretary", self.overrides),
+            (
+                "overrides",
+                "Rules overridden by the panel secretary",
+                self.overrides,
+            ),
         ]
     }
 
@@ -150,9 +158,8 @@ pub fn timeliness(
                 }
             }
             (None, Some(b)) => {
-                let s = crate::domain::dispute::decode_state(st).map_err(|e| {
-                    ServiceError::Internal(format!("the timeliness report: {e}"))
-                })?;
+                let s = crate::domain::dispute::decode_state(st)
+                    .map_err(|e| ServiceError::Internal(format!("the timeliness report: {e}")))?;
                 let open = !s.is_terminal() && s != State::Rejected;
                 if open && today > *b {
                     late += 1;

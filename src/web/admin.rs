@@ -105,12 +105,11 @@ pub async fn organisations(
             .db(move |c| {
                 let filter = |text: &str| {
                     let pattern = format!("%{}%", people::like_literal(&text.to_lowercase()));
-                    lower(organisations::name)
-                        .like(pattern)
-                        .escape('\\')
-                        .or(organisations::ods_code
+                    lower(organisations::name).like(pattern).escape('\\').or(
+                        organisations::ods_code
                             .eq(text.to_uppercase())
-                            .assume_not_null())
+                            .assume_not_null(),
+                    )
                 };
                 let mut query = organisations::table
                     .select(Organisation::as_select())
@@ -171,8 +170,12 @@ pub async fn organisations(
             add_link: Some(("/admin/organisations/new", "Add an organisation")),
             caption: "Organisations",
             head: vec!["Name", "Kind", "Area and region", "Status", "Change"],
-            more: (total > rows.len() as i64)
-                .then(|| format!("Showing {} of {total}: search to find the others.", rows.len())),
+            more: (total > rows.len() as i64).then(|| {
+                format!(
+                    "Showing {} of {total}: search to find the others.",
+                    rows.len()
+                )
+            }),
             rows,
             empty: "No organisation matches.",
             ..Register::new(&who, "Organisations", crumbs(&[]))
@@ -308,7 +311,14 @@ pub async fn new_organisation(state: web::Data<AppState>, who: SignedIn) -> Http
         admin(&who)?;
         let ccgs = state.db(|c| Ok(commissioners(c)?)).await?;
         let fields = organisation_fields(ccgs, true, false);
-        Ok(organisation_form(&who, None, &fields, &Sent::new(), &[], StatusCode::OK))
+        Ok(organisation_form(
+            &who,
+            None,
+            &fields,
+            &Sent::new(),
+            &[],
+            StatusCode::OK,
+        ))
     }
     .await;
     super::answer(&who, res)
@@ -330,7 +340,9 @@ pub async fn create_organisation(
         })
         .await?;
         match outcome {
-            Ok(_) => Ok(super::signin::see_other("/admin/organisations?done=created")),
+            Ok(_) => Ok(super::signin::see_other(
+                "/admin/organisations?done=created",
+            )),
             Err((status, problems)) => Ok(organisation_form(
                 &who, None, &fields, &sent, &problems, status,
             )),
@@ -379,7 +391,14 @@ pub async fn edit_organisation(
                 sent.insert(k.to_string(), v.clone());
             }
         }
-        Ok(organisation_form(&who, Some(&org), &fields, &sent, &[], StatusCode::OK))
+        Ok(organisation_form(
+            &who,
+            Some(&org),
+            &fields,
+            &sent,
+            &[],
+            StatusCode::OK,
+        ))
     }
     .await;
     super::answer(&who, res)
@@ -403,7 +422,9 @@ pub async fn change_organisation(
         })
         .await?;
         match outcome {
-            Ok(_) => Ok(super::signin::see_other("/admin/organisations?done=changed")),
+            Ok(_) => Ok(super::signin::see_other(
+                "/admin/organisations?done=changed",
+            )),
             Err((status, problems)) => Ok(organisation_form(
                 &who,
                 Some(&org),
@@ -508,12 +529,7 @@ fn user_fields(orgs: Vec<(String, String)>) -> Vec<Field> {
             "At least 12 characters. Give it to them in person or by phone, never by email.",
             Input::Password,
         ),
-        Field::new(
-            "organisation_id",
-            "Organisation",
-            "",
-            Input::Select(orgs),
-        ),
+        Field::new("organisation_id", "Organisation", "", Input::Select(orgs)),
         Field::new(
             "roles",
             "Roles",
@@ -576,7 +592,13 @@ pub async fn new_user(state: web::Data<AppState>, who: SignedIn) -> HttpResponse
     let res = async {
         admin(&who)?;
         let orgs = state.db(|c| Ok(all_organisations(c)?)).await?;
-        Ok(user_form(&who, &user_fields(orgs), &Sent::new(), &[], StatusCode::OK))
+        Ok(user_form(
+            &who,
+            &user_fields(orgs),
+            &Sent::new(),
+            &[],
+            StatusCode::OK,
+        ))
     }
     .await;
     super::answer(&who, res)
@@ -594,9 +616,10 @@ pub async fn create_user(
         admin(&who)?;
         let orgs = state.db(|c| Ok(all_organisations(c)?)).await?;
         let fields = user_fields(orgs);
-        let outcome =
-            register::through_api(&fields, &sent, &[], |b| dir::new_user(&state, &who.caller, b))
-                .await?;
+        let outcome = register::through_api(&fields, &sent, &[], |b| {
+            dir::new_user(&state, &who.caller, b)
+        })
+        .await?;
         match outcome {
             Ok(u) => Ok(super::signin::see_other(&format!(
                 "/admin/users/{}?done=created",
@@ -640,7 +663,11 @@ async fn user_page(
         .map(|i| {
             let o = org_name(&i.organisation_id);
             row(
-                vec![cell(o.clone()), cell(i.nature.clone()), cell(long_date(i.declared_on))],
+                vec![
+                    cell(o.clone()),
+                    cell(i.nature.clone()),
+                    cell(long_date(i.declared_on)),
+                ],
                 Some((
                     format!("/admin/users/{id}/interests/{}/remove", i.id),
                     format!("the interest in {o}"),
@@ -717,7 +744,16 @@ pub async fn user(
             Some("removed") => Some("Interest removed"),
             _ => None,
         };
-        user_page(&state, &who, &id, banner, &Sent::new(), Vec::new(), StatusCode::OK).await
+        user_page(
+            &state,
+            &who,
+            &id,
+            banner,
+            &Sent::new(),
+            Vec::new(),
+            StatusCode::OK,
+        )
+        .await
     }
     .await;
     super::answer(&who, res)
@@ -744,7 +780,11 @@ pub async fn toggle_active(
         match dir::change_user(&state, &who.caller, id.clone(), change).await {
             Ok(u) => Ok(super::signin::see_other(&format!(
                 "/admin/users/{id}?done={}",
-                if u.active { "reactivated" } else { "deactivated" }
+                if u.active {
+                    "reactivated"
+                } else {
+                    "deactivated"
+                }
             ))),
             Err(e) => {
                 let status = actix_web::ResponseError::status_code(&e);
@@ -774,7 +814,9 @@ pub async fn add_interest(
         })
         .await?;
         match outcome {
-            Ok(_) => Ok(super::signin::see_other(&format!("/admin/users/{id}?done=added"))),
+            Ok(_) => Ok(super::signin::see_other(&format!(
+                "/admin/users/{id}?done=added"
+            ))),
             Err((status, problems)) => {
                 user_page(&state, &who, &id, None, &sent, problems, status).await
             }
@@ -797,7 +839,9 @@ pub async fn remove_interest(
         let (id, entry) = path.into_inner();
         let (id, entry) = (super::actions::uuid(&id)?, super::actions::uuid(&entry)?);
         dir::remove_entry(&state, &who.caller, id.clone(), entry, Entry::Interest).await?;
-        Ok(super::signin::see_other(&format!("/admin/users/{id}?done=removed")))
+        Ok(super::signin::see_other(&format!(
+            "/admin/users/{id}?done=removed"
+        )))
     }
     .await;
     super::answer(&who, res)
@@ -808,9 +852,7 @@ pub async fn remove_interest(
 pub async fn interests(state: web::Data<AppState>, who: SignedIn) -> HttpResponse {
     let res = async {
         admin(&who)?;
-        let entries = state
-            .db(|c| Ok(directory::register(c, 1000)?))
-            .await?;
+        let entries = state.db(|c| Ok(directory::register(c, 1000)?)).await?;
         let rows: Vec<Value> = entries
             .iter()
             .map(|e| {

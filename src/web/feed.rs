@@ -36,9 +36,7 @@ async fn feed_page(
     banner: Option<&str>,
 ) -> PageResult<HttpResponse> {
     let me = who.caller.user_id.clone();
-    let feed = state
-        .db(move |c| Ok(hearings::feed_of(c, &me)?))
-        .await?;
+    let feed = state.db(move |c| Ok(hearings::feed_of(c, &me)?)).await?;
     let data = json!({
         "title": "Your calendar feed of hearings",
         "user": who.layout(),

@@ -108,12 +108,8 @@ fn directory_routes(cfg: &mut web::ServiceConfig) {
                 .route(web::get().to(panelist::interests))
                 .route(web::post().to(panelist::add_interest)),
         )
-        .service(
-            web::resource("/my/{list}/{entry}/remove").route(web::post().to(panelist::remove)),
-        )
-        .service(
-            web::resource("/admin/organisations").route(web::get().to(admin::organisations)),
-        )
+        .service(web::resource("/my/{list}/{entry}/remove").route(web::post().to(panelist::remove)))
+        .service(web::resource("/admin/organisations").route(web::get().to(admin::organisations)))
         .service(
             web::resource("/admin/organisations/new")
                 .route(web::get().to(admin::new_organisation))
@@ -135,8 +131,7 @@ fn directory_routes(cfg: &mut web::ServiceConfig) {
             web::resource("/admin/users/{id}/active").route(web::post().to(admin::toggle_active)),
         )
         .service(
-            web::resource("/admin/users/{id}/interests")
-                .route(web::post().to(admin::add_interest)),
+            web::resource("/admin/users/{id}/interests").route(web::post().to(admin::add_interest)),
         )
         .service(
             web::resource("/admin/users/{id}/interests/{entry}/remove")

@@ -186,10 +186,11 @@ async fn unavailability_page(
     .render(status))
 }
 
-fn banner_of(req: &HttpRequest) -> Option<&'static str> {
+/// The banner after `?done=added` or `?done=removed`: `words.0` or `words.1`.
+fn banner_of(req: &HttpRequest, words: (&'static str, &'static str)) -> Option<&'static str> {
     match register::done(req).as_deref() {
-        Some("added") => Some("Added"),
-        Some("removed") => Some("Removed"),
+        Some("added") => Some(words.0),
+        Some("removed") => Some(words.1),
         _ => None,
     }
 }
@@ -202,8 +203,15 @@ pub async fn unavailability(
 ) -> HttpResponse {
     let res = async {
         panelist(&who)?;
-        unavailability_page(&state, &who, banner_of(&req), &Sent::new(), &[], StatusCode::OK)
-            .await
+        unavailability_page(
+            &state,
+            &who,
+            banner_of(&req, ("Days added", "Days removed")),
+            &Sent::new(),
+            &[],
+            StatusCode::OK,
+        )
+        .await
     }
     .await;
     super::answer(&who, res)
@@ -252,8 +260,17 @@ pub async fn remove(
             _ => return Err(PageError::NotFound),
         };
         let entry = super::actions::uuid(&entry)?;
-        dir::remove_entry(&state, &who.caller, who.caller.user_id.clone(), entry, which).await?;
-        Ok(super::signin::see_other(&format!("/my/{list}?done=removed")))
+        dir::remove_entry(
+            &state,
+            &who.caller,
+            who.caller.user_id.clone(),
+            entry,
+            which,
+        )
+        .await?;
+        Ok(super::signin::see_other(&format!(
+            "/my/{list}?done=removed"
+        )))
     }
     .await;
     super::answer(&who, res)
@@ -331,7 +348,11 @@ async fn interests_page(
         .map(|i| {
             let org = name(&i.organisation_id);
             row(
-                vec![cell(org.clone()), cell(i.nature.clone()), cell(long_date(i.declared_on))],
+                vec![
+                    cell(org.clone()),
+                    cell(i.nature.clone()),
+                    cell(long_date(i.declared_on)),
+                ],
                 Some((
                     format!("/my/interests/{}/remove", i.id),
                     format!("your interest in {org}"),
@@ -366,10 +387,22 @@ async fn interests_page(
 }
 
 /// `GET /my/interests`.
-pub async fn interests(state: web::Data<AppState>, who: SignedIn, req: HttpRequest) -> HttpResponse {
+pub async fn interests(
+    state: web::Data<AppState>,
+    who: SignedIn,
+    req: HttpRequest,
+) -> HttpResponse {
     let res = async {
         panelist(&who)?;
-        interests_page(&state, &who, banner_of(&req), &Sent::new(), &[], StatusCode::OK).await
+        interests_page(
+            &state,
+            &who,
+            banner_of(&req, ("Interest declared", "Interest removed")),
+            &Sent::new(),
+            &[],
+            StatusCode::OK,
+        )
+        .await
     }
     .await;
     super::answer(&who, res)
