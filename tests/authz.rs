@@ -38,10 +38,13 @@ const MATRIX: &[(&str, &str, [u16; 9])] = &[
     ("post",  "/api/v1/users",                         [401, 403, 403, 403, 403, 403, 403, 201, 403]),
     ("get",   "/api/v1/users/{id}",                    [401, 404, 404, 404, 404, 404, 200, 200, 404]),
     ("patch", "/api/v1/users/{id}",                    [401, 403, 403, 403, 403, 403, 403, 200, 403]),
-    ("post",  "/api/v1/users/{id}/interests",          [401, 403, 403, 403, 403, 403, 403, 201, 403]),
+    ("post",  "/api/v1/users/{id}/interests",          [401, 403, 403, 403, 403, 403, 201, 201, 403]),
     ("get",   "/api/v1/users/{id}/interests",          [401, 404, 404, 404, 404, 404, 200, 200, 404]),
     ("post",  "/api/v1/users/{id}/unavailability",     [401, 403, 403, 403, 403, 403, 201, 201, 403]),
     ("get",   "/api/v1/users/{id}/unavailability",     [401, 404, 404, 404, 404, 404, 200, 200, 404]),
+    // {entry_id} names no entry: the panelist's own and an admin find nothing to remove.
+    ("delete", "/api/v1/users/{id}/interests/{entry_id}",      [401, 403, 403, 403, 403, 403, 404, 404, 403]),
+    ("delete", "/api/v1/users/{id}/unavailability/{entry_id}", [401, 403, 403, 403, 403, 403, 404, 404, 403]),
     ("get",   "/api/v1/calendar/bank-holidays",        [401, 200, 200, 200, 200, 200, 200, 200, 200]),
     ("get",   "/api/v1/calendar/working-days/add",     [401, 200, 200, 200, 200, 200, 200, 200, 200]),
     ("post",  "/api/v1/disputes",                      [401, 201, 422, 403, 403, 403, 403, 403, 422]),
@@ -138,7 +141,9 @@ fn every_route_every_role(db: Db) {
                 p if p.starts_with("/api/v1/webhooks/") => hook.clone(),
                 _ => case.clone(),
             };
-            let mut url = path.replace("{id}", &id);
+            let mut url = path
+                .replace("{id}", &id)
+                .replace("{entry_id}", "00000000-0000-4000-8000-000000000000");
             let body: Value = match (*method, *path) {
                 ("post", "/api/v1/auth/login") => {
                     json!({"email": "nobody@ldr.test", "password": "wrong-password"})

@@ -22,6 +22,8 @@ const ROUTES: &[(&str, &str)] = &[
     ("get", "/api/v1/users/{id}/interests"),
     ("post", "/api/v1/users/{id}/unavailability"),
     ("get", "/api/v1/users/{id}/unavailability"),
+    ("delete", "/api/v1/users/{id}/interests/{entry_id}"),
+    ("delete", "/api/v1/users/{id}/unavailability/{entry_id}"),
     ("get", "/api/v1/calendar/bank-holidays"),
     ("get", "/api/v1/calendar/working-days/add"),
     ("post", "/api/v1/disputes"),

@@ -48,6 +48,13 @@ pub fn routes(cfg: &mut web::ServiceConfig) {
         web::resource("/users/{id}/unavailability")
             .route(web::post().to(add_unavailability))
             .route(web::get().to(list_unavailability)),
+    )
+    .service(
+        web::resource("/users/{id}/interests/{entry_id}").route(web::delete().to(delete_interest)),
+    )
+    .service(
+        web::resource("/users/{id}/unavailability/{entry_id}")
+            .route(web::delete().to(delete_unavailability)),
     );
 }
 
@@ -203,8 +210,18 @@ pub async fn create_organisation(
     caller: Caller,
     body: super::body::Body<NewOrganisation>,
 ) -> ApiResult<HttpResponse> {
+    let org = new_organisation(&state, &caller, body.into_inner()).await?;
+    Ok(HttpResponse::Created().json(org))
+}
+
+/// Creates the organisation `b` for `caller` (admin): `POST /organisations` and the admin's
+/// page.
+pub async fn new_organisation(
+    state: &AppState,
+    caller: &Caller,
+    b: NewOrganisation,
+) -> ApiResult<Organisation> {
     caller.require(&[Role::Admin])?;
-    let b = body.into_inner();
     b.validate()?;
     let kind = b.kind.clone().unwrap_or_default();
     let mut errs = Vec::new();
@@ -252,7 +269,7 @@ pub async fn create_organisation(
         })
         .await?;
     tracing::info!(org_id = %org.id, actor = %caller.user_id, "organisation created");
-    Ok(HttpResponse::Created().json(org))
+    Ok(org)
 }
 
 /// Where an organisation sits must leave every dispute with an LMC and a commissioning group:
@@ -396,8 +413,19 @@ pub async fn patch_organisation(
     id: web::Path<String>,
     body: super::body::Body<PatchOrganisation>,
 ) -> ApiResult<HttpResponse> {
+    let org = change_organisation(&state, &caller, id.into_inner(), body.into_inner()).await?;
+    Ok(HttpResponse::Ok().json(org))
+}
+
+/// Changes the organisation `id` as `b` says, for `caller` (admin): `PATCH /organisations/{id}`
+/// and the admin's page.
+pub async fn change_organisation(
+    state: &AppState,
+    caller: &Caller,
+    id: String,
+    b: PatchOrganisation,
+) -> ApiResult<Organisation> {
     caller.require(&[Role::Admin])?;
-    let b = body.into_inner();
     b.validate()?;
     if b.kind.is_some() {
         return Err(ApiError::field(
@@ -405,7 +433,6 @@ pub async fn patch_organisation(
             "cannot be changed: create an organisation of the right kind and move its users to it",
         ));
     }
-    let id = id.into_inner();
     let org = state
         .db(move |c| {
             write_tx(c, |c| {
@@ -453,7 +480,7 @@ pub async fn patch_organisation(
         })
         .await?;
     tracing::info!(org_id = %org.id, actor = %caller.user_id, "organisation changed");
-    Ok(HttpResponse::Ok().json(org))
+    Ok(org)
 }
 
 #[derive(Debug, Deserialize, utoipa::IntoParams)]
@@ -710,8 +737,14 @@ pub async fn create_user(
     caller: Caller,
     body: super::body::Body<NewUser>,
 ) -> ApiResult<HttpResponse> {
+    let user = new_user(&state, &caller, body.into_inner()).await?;
+    Ok(HttpResponse::Created().json(user))
+}
+
+/// Creates the user `b` for `caller` (admin): `POST /users` and the admin's page. The roles
+/// must fit the organisation's kind (`roles::fit_problems`).
+pub async fn new_user(state: &AppState, caller: &Caller, b: NewUser) -> ApiResult<User> {
     caller.require(&[Role::Admin])?;
-    let b = body.into_inner();
     b.validate()?;
     let password = b.password.clone().unwrap_or_default();
     let hash = web::block(move || hash_password(&password))
@@ -749,7 +782,7 @@ pub async fn create_user(
         })
         .await?;
     tracing::info!(user_id = %row.id, actor = %caller.user_id, "user created");
-    Ok(HttpResponse::Created().json(User::from(&row)))
+    Ok(User::from(&row))
 }
 
 /// [`roles::fit_problems`] as the API's field errors.
@@ -819,10 +852,20 @@ pub async fn patch_user(
     id: web::Path<String>,
     body: super::body::Body<PatchUser>,
 ) -> ApiResult<HttpResponse> {
+    let user = change_user(&state, &caller, id.into_inner(), body.into_inner()).await?;
+    Ok(HttpResponse::Ok().json(user))
+}
+
+/// Changes the user `id` as `b` says, for `caller` (admin): `PATCH /users/{id}` and the
+/// admin's page (deactivating a user ends their sessions).
+pub async fn change_user(
+    state: &AppState,
+    caller: &Caller,
+    id: String,
+    b: PatchUser,
+) -> ApiResult<User> {
     caller.require(&[Role::Admin])?;
-    let b = body.into_inner();
     b.validate()?;
-    let id = id.into_inner();
     if b.active == Some(false) && id == caller.user_id {
         return Err(ApiError::field(
             "active",
@@ -905,7 +948,7 @@ pub async fn patch_user(
         })
         .await?;
     tracing::info!(user_id = %row.id, actor = %caller.user_id, active = row.active, "user changed");
-    Ok(HttpResponse::Ok().json(User::from(&row)))
+    Ok(User::from(&row))
 }
 
 // ---------------------------------------------------------------- interests, unavailability
@@ -925,7 +968,7 @@ pub struct NewInterest {
     pub declared_on: Option<String>,
 }
 
-/// Record an entry in the register of interests (admin).
+/// Record an entry in the register of interests: admin, or a panelist declaring their own.
 #[utoipa::path(post, path = "/api/v1/users/{id}/interests", tag = "directory", request_body = NewInterest,
     params(("id" = String, Path)), security(("bearer" = [])),
     responses((status = 201, body = Interest), (status = 400), (status = 403),
@@ -936,23 +979,107 @@ pub async fn add_interest(
     id: web::Path<String>,
     body: super::body::Body<NewInterest>,
 ) -> ApiResult<HttpResponse> {
-    caller.require(&[Role::Admin])?;
-    let b = body.into_inner();
+    let out = record_interest(&state, &caller, id.into_inner(), body.into_inner()).await?;
+    Ok(HttpResponse::Created().json(out))
+}
+
+/// Records the interest `b` of the user `user_id`, for `caller`: `POST /users/{id}/interests`
+/// and the pages (the admin's register, a panelist's own).
+pub async fn record_interest(
+    state: &AppState,
+    caller: &Caller,
+    user_id: String,
+    b: NewInterest,
+) -> ApiResult<Interest> {
+    own_or_admin(caller, &user_id)?;
     b.validate()?;
     let today = state.clock.today();
-    let out = state
+    state
         .db(move |c| {
             Ok(service::directory::add_interest(
                 c,
                 today,
-                &id,
+                &user_id,
                 b.organisation_id.as_deref().unwrap_or_default(),
                 b.nature.as_deref().unwrap_or_default(),
                 b.declared_on.as_deref().unwrap_or_default(),
             )?)
         })
+        .await
+}
+
+/// An admin may keep anyone's interests and unavailability; a panelist their own; anyone
+/// else is refused (403).
+fn own_or_admin(caller: &Caller, user_id: &str) -> ApiResult<()> {
+    if caller.has(Role::Admin) {
+        return Ok(());
+    }
+    if caller.user_id == user_id {
+        caller.require(&[Role::Panelist, Role::Admin])
+    } else {
+        caller.require(&[Role::Admin])
+    }
+}
+
+/// Which of a user's lists an entry is removed from.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Entry {
+    Interest,
+    Unavailability,
+}
+
+/// Removes the entry `entry_id` of the user `user_id`'s register of interests or
+/// unavailability, for `caller` (admin, or the panelist themself): the `DELETE` routes and the
+/// pages. An entry that is not that user's is not found.
+pub async fn remove_entry(
+    state: &AppState,
+    caller: &Caller,
+    user_id: String,
+    entry_id: String,
+    which: Entry,
+) -> ApiResult<()> {
+    own_or_admin(caller, &user_id)?;
+    state
+        .db(move |c| {
+            match which {
+                Entry::Interest => service::directory::remove_interest(c, &user_id, &entry_id)?,
+                Entry::Unavailability => {
+                    service::directory::remove_unavailability(c, &user_id, &entry_id)?
+                }
+            }
+            Ok(())
+        })
         .await?;
-    Ok(HttpResponse::Created().json(out))
+    tracing::info!(actor = %caller.user_id, ?which, "directory entry removed");
+    Ok(())
+}
+
+/// Remove an entry of the register of interests (admin, or the panelist themself).
+#[utoipa::path(delete, path = "/api/v1/users/{id}/interests/{entry_id}", tag = "directory",
+    params(("id" = String, Path), ("entry_id" = String, Path)), security(("bearer" = [])),
+    responses((status = 204), (status = 403), (status = 404)))]
+pub async fn delete_interest(
+    state: web::Data<AppState>,
+    caller: Caller,
+    path: web::Path<(String, String)>,
+) -> ApiResult<HttpResponse> {
+    let (user_id, entry_id) = path.into_inner();
+    remove_entry(&state, &caller, user_id, entry_id, Entry::Interest).await?;
+    Ok(HttpResponse::NoContent().finish())
+}
+
+/// Remove a period of unavailability (admin, or the panelist themself).
+#[utoipa::path(delete, path = "/api/v1/users/{id}/unavailability/{entry_id}", tag = "directory",
+    params(("id" = String, Path), ("entry_id" = String, Path)), security(("bearer" = [])),
+    responses((status = 204), (status = 403), (status = 404)))]
+pub async fn delete_unavailability(
+    state: web::Data<AppState>,
+    caller: Caller,
+    path: web::Path<(String, String)>,
+) -> ApiResult<HttpResponse> {
+    let (user_id, entry_id) = path.into_inner();
+    remove_entry(&state, &caller, user_id, entry_id, Entry::Unavailability).await?;
+    Ok(HttpResponse::NoContent().finish())
 }
 
 /// Runs `read` on the blocking pool for the user `id` if the caller may see them (admins
@@ -1010,17 +1137,21 @@ pub async fn add_unavailability(
     id: web::Path<String>,
     body: super::body::Body<NewUnavailability>,
 ) -> ApiResult<HttpResponse> {
-    let user_id = id.into_inner();
-    if !caller.has(Role::Admin) {
-        if caller.user_id == user_id {
-            caller.require(&[Role::Panelist, Role::Admin])?;
-        } else {
-            caller.require(&[Role::Admin])?;
-        }
-    }
-    let b = body.into_inner();
+    let out = record_unavailability(&state, &caller, id.into_inner(), body.into_inner()).await?;
+    Ok(HttpResponse::Created().json(out))
+}
+
+/// Records that the user `user_id` cannot sit from `b.from` to `b.to`, for `caller` (admin, or
+/// the panelist themself): `POST /users/{id}/unavailability` and the panelist's page.
+pub async fn record_unavailability(
+    state: &AppState,
+    caller: &Caller,
+    user_id: String,
+    b: NewUnavailability,
+) -> ApiResult<Unavailability> {
+    own_or_admin(caller, &user_id)?;
     b.validate()?;
-    let out = state
+    state
         .db(move |c| {
             Ok(service::directory::add_unavailability(
                 c,
@@ -1029,8 +1160,7 @@ pub async fn add_unavailability(
                 b.to.as_deref().unwrap_or_default(),
             )?)
         })
-        .await?;
-    Ok(HttpResponse::Created().json(out))
+        .await
 }
 
 /// A panelist's unavailable periods (admin, or the user themself).

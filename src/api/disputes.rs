@@ -10,7 +10,7 @@ use super::limits::Action;
 use super::AppState;
 use crate::db::directory;
 use crate::db::disputes::{self as store, DisputeRow, EventRow};
-use crate::db::schema::{breaches, disputes, documents, events as history, notices, users};
+use crate::db::schema::{disputes, documents, notices, users};
 use crate::db::{now, write_tx, DbConn};
 use crate::domain::deadlines;
 use crate::domain::dispute::{
@@ -1454,122 +1454,33 @@ pub async fn timeliness(
     caller: Caller,
     q: web::Query<RangeQuery>,
 ) -> ApiResult<HttpResponse> {
-    caller.require(&[Role::Admin, Role::PanelSecretary])?;
-    let (from, to) = crate::domain::fields::parse_range(
+    let out = timeliness_report(
+        &state,
+        &caller,
         q.from.as_deref().unwrap_or(""),
         q.to.as_deref().unwrap_or(""),
     )
-    .map_err(service::ServiceError::Fields)?;
-    let cal = state.calendar.clone();
-    let today = state.clock.today();
-    let out = state
-        .db(move |c| {
-            type Row = (
-                String,
-                String,
-                Option<NaiveDate>,
-                Option<NaiveDate>,
-                Option<NaiveDate>,
-            );
-            let rows: Vec<Row> = disputes::table
-                .filter(disputes::lodged_on.ge(from))
-                .filter(disputes::lodged_on.le(to))
-                .select((
-                    disputes::id,
-                    disputes::state,
-                    disputes::lodged_on,
-                    disputes::hearing_by,
-                    disputes::held_on,
-                ))
-                .load(c)?;
-            // The range's disputes as a subquery, not a list of ids: SQLite allows at most
-            // 32,766 bound values in one statement.
-            let in_range = || {
-                disputes::table
-                    .filter(disputes::lodged_on.ge(from))
-                    .filter(disputes::lodged_on.le(to))
-                    .select(disputes::id)
-            };
-            let br: Vec<String> = breaches::table
-                .filter(breaches::dispute_id.eq_any(in_range()))
-                .select(breaches::kind)
-                .load(c)?;
-            let count = |k: &str| br.iter().filter(|kind| *kind == k).count();
-            // Every override, counted from the history (each rule an event overrode), so that
-            // overriding a rule the sweep had already recorded as breached counts too.
-            let override_data: Vec<String> = history::table
-                .filter(history::dispute_id.eq_any(in_range()))
-                .filter(history::data.like("%\"override\":%"))
-                .select(history::data)
-                .load(c)?;
-            let overrides: usize = override_data
-                .iter()
-                .filter_map(|d| serde_json::from_str::<Value>(d).ok())
-                .filter_map(|d| d["override"]["rules"].as_array().map(Vec::len))
-                .sum();
-            let mut within = 0;
-            let mut late = 0;
-            let mut spans = Vec::new();
-            for (_, st, lodged, by, held) in &rows {
-                match (held, by) {
-                    (Some(h), Some(b)) => {
-                        if h <= b {
-                            within += 1
-                        } else {
-                            late += 1
-                        }
-                        if let Some(l) = lodged {
-                            spans.push(cal.working_days_between(*l, *h));
-                        }
-                    }
-                    (None, Some(b)) => {
-                        let s = crate::domain::dispute::decode_state(st).map_err(|e| {
-                            ApiError::Internal(format!("the timeliness report: {e}"))
-                        })?;
-                        let open = !s.is_terminal() && s != State::Rejected;
-                        if open && today > *b {
-                            late += 1;
-                        }
-                    }
-                    _ => {}
-                }
-            }
-            spans.sort_unstable();
-            // A whole number of days when there is a middle one; halves otherwise.
-            let median = match spans.len() {
-                0 => None,
-                n if n % 2 == 1 => Some(serde_json::Number::from(spans[n / 2])),
-                n => serde_json::Number::from_f64((spans[n / 2 - 1] + spans[n / 2]) as f64 / 2.0),
-            };
-            Ok(Timeliness {
-                bundles_late: count("bundle_too_late"),
-                decisions_late: count("decision_late"),
-                formal_requests: rows.len(),
-                from,
-                hearings_late: late,
-                hearings_within_deadline: within,
-                median_working_days_to_hearing: median,
-                notices_short: count("insufficient_notice"),
-                overrides,
-                to,
-            })
-        })
-        .await?;
+    .await?;
     Ok(HttpResponse::Ok().json(out))
 }
 
-/// Timeliness over the formal requests lodged in a range of days.
-#[derive(Serialize, utoipa::ToSchema)]
-pub struct Timeliness {
-    bundles_late: usize,
-    decisions_late: usize,
-    formal_requests: usize,
-    from: NaiveDate,
-    hearings_late: usize,
-    hearings_within_deadline: usize,
-    #[schema(value_type = Option<f64>)]
-    median_working_days_to_hearing: Option<serde_json::Number>,
-    notices_short: usize,
-    overrides: usize,
-    to: NaiveDate,
+/// The timeliness report from `from` to `to` (`YYYY-MM-DD`) for `caller` (admin, panel
+/// secretary): the API's answer, the page's table and chart, and its CSV.
+pub async fn timeliness_report(
+    state: &AppState,
+    caller: &Caller,
+    from: &str,
+    to: &str,
+) -> ApiResult<Timeliness> {
+    caller.require(&[Role::Admin, Role::PanelSecretary])?;
+    let (from, to) =
+        crate::domain::fields::parse_range(from, to).map_err(service::ServiceError::Fields)?;
+    let cal = state.calendar.clone();
+    let today = state.clock.today();
+    state
+        .db(move |c| Ok(service::reports::timeliness(c, &cal, today, from, to)?))
+        .await
 }
+
+/// The report's answer (its own module, shared with the pages).
+pub use crate::service::reports::Timeliness;

@@ -53,7 +53,7 @@ pub async fn observe(
     let route = req
         .match_pattern()
         .unwrap_or_else(|| "unmatched".to_string());
-    let path = req.path().to_string();
+    let path = loggable_path(req.path());
     let peer = req
         .peer_addr()
         .map(|a| a.ip().to_string())
@@ -92,6 +92,14 @@ pub async fn observe(
         }
     }
     res.map_err(actix_web::Error::from)
+}
+
+/// The path as the access log keeps it: a calendar feed's secret token is not written down.
+pub fn loggable_path(path: &str) -> String {
+    match path.strip_prefix("/calendar/") {
+        Some(rest) if rest.ends_with(".ics") => "/calendar/[token].ics".to_string(),
+        _ => path.to_string(),
+    }
 }
 
 /// An error on its way out, answered with the request's id.

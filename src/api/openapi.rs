@@ -279,6 +279,7 @@ impl Modify for EventSchemas {
         directory::create_user, directory::get_user, directory::patch_user,
         people::me, people::list_users,
         directory::add_interest, directory::list_interests, directory::add_unavailability, directory::list_unavailability,
+        directory::delete_interest, directory::delete_unavailability,
         calendar::bank_holidays, calendar::add_working_days,
         disputes::create_dispute, disputes::list_disputes, disputes::get_dispute,
         disputes::post_event, disputes::list_events, disputes::list_actions,

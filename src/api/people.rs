@@ -191,7 +191,7 @@ macro_rules! lists {
 }
 
 /// `%`, `_` and `\` taken literally in a LIKE pattern.
-fn like_literal(s: &str) -> String {
+pub fn like_literal(s: &str) -> String {
     s.replace('\\', "\\\\")
         .replace('%', "\\%")
         .replace('_', "\\_")
@@ -212,8 +212,18 @@ pub async fn list_users(
     caller: Caller,
     q: web::Query<PeopleQuery>,
 ) -> ApiResult<HttpResponse> {
+    let page = find_people(&state, &caller, q.into_inner()).await?;
+    Ok(HttpResponse::Ok().json(page))
+}
+
+/// The people `q` asks for, for `caller` (admins and panel secretaries): `GET /users` and the
+/// admin's users page.
+pub async fn find_people(
+    state: &AppState,
+    caller: &Caller,
+    q: PeopleQuery,
+) -> ApiResult<PeoplePage> {
     caller.require(&[Role::Admin, Role::PanelSecretary])?;
-    let q = q.into_inner();
     let mut errs = Vec::new();
     if let Some(r) = &q.role {
         if Role::parse(r).is_none() {
@@ -271,7 +281,7 @@ pub async fn list_users(
     }
     let admin = caller.has(Role::Admin);
     let me = caller.user_id.clone();
-    let page = state
+    state
         .db(move |c| {
             let mut query = users::table
                 .inner_join(organisations::table.on(organisations::id.eq(users::organisation_id)))
@@ -316,6 +326,5 @@ pub async fn list_users(
             let items = people(c, rows, |id| admin || id == me)?;
             Ok(PeoplePage { items, next_cursor })
         })
-        .await?;
-    Ok(HttpResponse::Ok().json(page))
+        .await
 }

@@ -309,6 +309,18 @@ diesel::table! {
 
 diesel::joinable!(oidc_identities -> users (user_id));
 
+diesel::table! {
+    /// A person's calendar feed of their hearings (issue #33): only the token's sha256 is kept.
+    calendar_feeds (id) {
+        id -> Text,
+        user_id -> Text,
+        token_hash -> Text,
+        created_at -> Timestamp,
+        last_used_at -> Nullable<Timestamp>,
+        revoked_at -> Nullable<Timestamp>,
+    }
+}
+
 diesel::allow_tables_to_appear_in_same_query!(
     organisations,
     users,
@@ -330,4 +342,5 @@ diesel::allow_tables_to_appear_in_same_query!(
     access_log,
     oidc_identities,
     oidc_logins,
+    calendar_feeds,
 );

@@ -158,6 +158,76 @@ pub fn hearing_ics(inv: &HearingInvite) -> String {
     text
 }
 
+/// One hearing in a person's calendar feed: nothing of the case beyond its title, and the
+/// hearing's date, time and venue.
+#[derive(Debug, Clone)]
+pub struct FeedHearing {
+    /// The hearing's UID, the same as its invitation's: stable across every fetch.
+    pub uid: String,
+    /// The invitation's SEQUENCE: one more at each change.
+    pub sequence: u32,
+    pub title: String,
+    pub date: NaiveDate,
+    pub time: NaiveTime,
+    pub duration_minutes: u32,
+    pub venue: String,
+    /// The case was withdrawn after the hearing was set: shown as cancelled.
+    pub cancelled: bool,
+    /// `DTSTAMP`: when the case last changed (stable while nothing changes).
+    pub stamp: DateTime<Utc>,
+}
+
+/// A subscribed calendar (`METHOD:PUBLISH`) of `hearings`, named `name`, asking clients to
+/// fetch it again every hour. Always carries the Europe/London `VTIMEZONE`, so that even a
+/// feed with no hearing yet is a valid calendar (RFC 5545 wants one component at least).
+pub fn feed_ics(name: &str, hearings: &[FeedHearing]) -> String {
+    let mut calendar = Calendar::empty();
+    calendar
+        .append_property(Property::new("PRODID", PRODID))
+        .append_property(Property::new("VERSION", "2.0"))
+        .append_property(Property::new("CALSCALE", "GREGORIAN"))
+        .append_property(Property::new("METHOD", "PUBLISH"))
+        .append_property(Property::new("X-WR-CALNAME", one_line(name)))
+        .append_property(Property::new("X-WR-TIMEZONE", TZID))
+        .append_property(
+            Property::new("REFRESH-INTERVAL", "PT1H")
+                .add_parameter("VALUE", "DURATION")
+                .done(),
+        )
+        .append_property(Property::new("X-PUBLISHED-TTL", "PT1H"));
+    for h in hearings {
+        let start = h.date.and_time(h.time);
+        let end = start + Duration::minutes(i64::from(h.duration_minutes));
+        let local = |date_time| CalendarDateTime::WithTimezone {
+            date_time,
+            tzid: TZID.to_owned(),
+        };
+        let mut event = icalendar::Event::new();
+        event
+            .uid(&h.uid)
+            .sequence(h.sequence)
+            .timestamp(h.stamp)
+            .starts(local(start))
+            .ends(local(end))
+            .summary(&one_line(&format!("Panel hearing: {}", h.title)))
+            .location(&one_line(&h.venue))
+            .status(if h.cancelled {
+                EventStatus::Cancelled
+            } else {
+                EventStatus::Confirmed
+            })
+            .append_property(Property::new("TRANSP", "OPAQUE"));
+        calendar.push(event.done());
+    }
+    let mut text = calendar.to_string();
+    let at = text
+        .find("BEGIN:VEVENT\r\n")
+        .or_else(|| text.find("END:VCALENDAR\r\n"))
+        .unwrap_or(text.len());
+    text.insert_str(at, VTIMEZONE_EUROPE_LONDON);
+    text
+}
+
 /// One content line `NAME;K=V;...:value` with CRLF, folded at 75 octets (RFC 5545 3.1).
 /// Parameter values are made safe with [`param_value`]; `value` is a CAL-ADDRESS (URI).
 fn content_line(name: &str, params: &[(&str, String)], value: &str) -> String {
@@ -376,6 +446,55 @@ mod tests {
             .single()
             .expect("unambiguous local time")
             .with_timezone(&Utc)
+    }
+
+    #[test]
+    fn a_feed_is_a_published_calendar_of_its_hearings() {
+        let hearing = FeedHearing {
+            uid: "hearing-1@ldr".into(),
+            sequence: 2,
+            title: "Prescribing budget 2025/26".into(),
+            date: NaiveDate::from_ymd_opt(2026, 3, 12).unwrap(),
+            time: NaiveTime::from_hms_opt(10, 0, 0).unwrap(),
+            duration_minutes: 150,
+            venue: "Room 1,\nCounty Hall".into(),
+            cancelled: false,
+            stamp: Utc.with_ymd_and_hms(2026, 3, 2, 9, 0, 0).unwrap(),
+        };
+        let ics = feed_ics("My hearings", std::slice::from_ref(&hearing));
+        assert!(ics.split("\r\n").all(|l| l.len() <= 75), "{ics}");
+        let unfolded = unfold(&ics);
+        let cal = read_calendar(&unfolded).expect("parses");
+        let names: Vec<&str> = cal.components.iter().map(|c| c.name.as_str()).collect();
+        assert_eq!(names, ["VTIMEZONE", "VEVENT"]);
+        let ev = &cal.components[1];
+        assert_eq!(prop(ev, "UID").val.as_str(), "hearing-1@ldr");
+        assert_eq!(prop(ev, "SEQUENCE").val.as_str(), "2");
+        assert_eq!(prop(ev, "DTSTAMP").val.as_str(), "20260302T090000Z");
+        assert_eq!(prop(ev, "DTSTART").val.as_str(), "20260312T100000");
+        assert_eq!(
+            prop(ev, "SUMMARY").val.clone().unescape_text().as_str(),
+            "Panel hearing: Prescribing budget 2025/26"
+        );
+        assert_eq!(
+            prop(ev, "LOCATION").val.clone().unescape_text().as_str(),
+            "Room 1, County Hall"
+        );
+        assert!(ev.find_prop("DESCRIPTION").is_none() && ev.find_prop("ATTENDEE").is_none());
+        assert!(ics.contains("METHOD:PUBLISH\r\n") && ics.contains("X-WR-CALNAME:My hearings"));
+        // No hearing yet: still a calendar with one component.
+        let empty = feed_ics("My hearings", &[]);
+        let unfolded = unfold(&empty);
+        let cal = read_calendar(&unfolded).expect("parses");
+        assert_eq!(cal.components.len(), 1);
+        let cancelled = feed_ics(
+            "x",
+            &[FeedHearing {
+                cancelled: true,
+                ..hearing
+            }],
+        );
+        assert!(cancelled.contains("STATUS:CANCELLED"));
     }
 
     #[test]

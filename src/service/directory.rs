@@ -186,3 +186,88 @@ pub fn unavailability_of(
         })
         .collect())
 }
+
+/// Removes the entry `entry_id` of `user_id`'s register of interests; `NotFound` when it is
+/// not one of theirs.
+pub fn remove_interest(c: &mut DbConn, user_id: &str, entry_id: &str) -> Result<(), ServiceError> {
+    let gone = diesel::delete(
+        interests::table
+            .filter(interests::id.eq(entry_id))
+            .filter(interests::user_id.eq(user_id)),
+    )
+    .execute(c)?;
+    if gone == 0 {
+        return Err(ServiceError::NotFound);
+    }
+    Ok(())
+}
+
+/// Removes the period `entry_id` of `user_id`'s unavailability; `NotFound` when it is not one
+/// of theirs.
+pub fn remove_unavailability(
+    c: &mut DbConn,
+    user_id: &str,
+    entry_id: &str,
+) -> Result<(), ServiceError> {
+    let gone = diesel::delete(
+        unavailability::table
+            .filter(unavailability::id.eq(entry_id))
+            .filter(unavailability::user_id.eq(user_id)),
+    )
+    .execute(c)?;
+    if gone == 0 {
+        return Err(ServiceError::NotFound);
+    }
+    Ok(())
+}
+
+/// An entry of the whole register, with the names of its person and organisation.
+#[derive(Debug, Clone)]
+pub struct RegisterEntry {
+    pub user_name: String,
+    pub organisation_name: String,
+    pub interest: Interest,
+}
+
+/// The whole register of interests (at most `limit` entries), by person's name, then in the
+/// order each declared.
+pub fn register(c: &mut DbConn, limit: i64) -> Result<Vec<RegisterEntry>, ServiceError> {
+    type Row = (String, String, String, String, String, String, NaiveDate);
+    let rows: Vec<Row> = interests::table
+        .inner_join(users::table.on(users::id.eq(interests::user_id)))
+        .inner_join(organisations::table.on(organisations::id.eq(interests::organisation_id)))
+        .order((
+            users::name.asc(),
+            users::id.asc(),
+            interests::created_at.asc(),
+        ))
+        .limit(limit)
+        .select((
+            interests::id,
+            interests::user_id,
+            users::name,
+            organisations::name,
+            interests::organisation_id,
+            interests::nature,
+            interests::declared_on,
+        ))
+        .load(c)?;
+    Ok(rows
+        .into_iter()
+        .map(
+            |(id, user_id, user_name, organisation_name, organisation_id, nature, declared_on)| {
+                RegisterEntry {
+                    user_name,
+                    organisation_name,
+                    interest: Interest {
+                        declared_on,
+                        id,
+                        nature,
+                        organisation_id,
+                        user_id: Some(user_id),
+                    },
+                }
+            },
+        )
+        .collect())
+}

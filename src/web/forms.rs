@@ -30,6 +30,10 @@ pub enum Input {
     Select(Vec<(String, String)>),
     /// A file (multipart forms only).
     File,
+    /// A password: never drawn again with what was typed.
+    Password,
+    /// Any number of choices (value, label, hint), sent as a list.
+    Checkboxes(Vec<(String, String, String)>),
 }
 
 /// One field of a form. `name` is the API's field name, also the input's `name` and `id`.
@@ -71,6 +75,28 @@ impl Field {
 
 /// The values a form was sent with (a urlencoded body, or a multipart upload's short fields).
 pub type Sent = HashMap<String, String>;
+
+/// A urlencoded body read as pairs (a field may come several times: ticked checkboxes) made
+/// into [`Sent`], the values of a repeated field joined by newlines.
+pub fn sent_of(pairs: Vec<(String, String)>) -> Sent {
+    let mut sent = Sent::new();
+    for (k, v) in pairs {
+        sent.entry(k)
+            .and_modify(|all: &mut String| {
+                all.push('\n');
+                all.push_str(&v);
+            })
+            .or_insert(v);
+    }
+    sent
+}
+
+/// The values of a field sent several times (see [`sent_of`]).
+fn ticked<'a>(sent: &'a Sent, name: &str) -> Vec<&'a str> {
+    sent.get(name)
+        .map(|v| v.split('\n').filter(|s| !s.is_empty()).collect())
+        .unwrap_or_default()
+}
 
 /// Three boxes of the date input that do not make a real date.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -128,7 +154,14 @@ pub fn body_of(fields: &[Field], sent: &Sent) -> (Map<String, Value>, Vec<Proble
                 }),
             },
             Input::File => {}
-            Input::Radios(_) | Input::Select(_) | Input::Text | Input::Textarea => {
+            Input::Checkboxes(_) => {
+                body.insert(f.name.into(), json!(ticked(sent, f.name)));
+            }
+            Input::Radios(_)
+            | Input::Select(_)
+            | Input::Text
+            | Input::Password
+            | Input::Textarea => {
                 if let Some(v) = sent.get(f.name).filter(|v| !v.trim().is_empty()) {
                     body.insert(f.name.into(), json!(v));
                 }
@@ -225,6 +258,11 @@ pub fn render_fields(fields: &[Field], sent: &Sent, problems: &[Problem]) -> Vec
             });
             match &f.input {
                 Input::Text => v["is_text"] = json!(true),
+                Input::Password => {
+                    v["is_text"] = json!(true);
+                    v["password"] = json!(true);
+                    v["value"] = json!("");
+                }
                 Input::Textarea => v["is_textarea"] = json!(true),
                 Input::File => v["is_file"] = json!(true),
                 Input::Date => {
@@ -236,21 +274,14 @@ pub fn render_fields(fields: &[Field], sent: &Sent, problems: &[Problem]) -> Vec
                             .unwrap_or_default());
                     }
                 }
+                Input::Checkboxes(options) => {
+                    v["is_checkboxes"] = json!(true);
+                    let on = ticked(sent, f.name);
+                    v["options"] = choices(f.name, options, |val| on.contains(&val));
+                }
                 Input::Radios(options) => {
                     v["is_radios"] = json!(true);
-                    v["options"] = options
-                        .iter()
-                        .enumerate()
-                        .map(|(i, (val, label, hint))| {
-                            let id = if i == 0 {
-                                f.name.to_string()
-                            } else {
-                                format!("{}-{}", f.name, i + 1)
-                            };
-                            json!({"id": id, "value": val, "label": label, "hint": hint,
-                                   "checked": *val == value})
-                        })
-                        .collect();
+                    v["options"] = choices(f.name, options, |val| val == value);
                 }
                 Input::Select(options) => {
                     v["is_select"] = json!(true);
@@ -263,6 +294,23 @@ pub fn render_fields(fields: &[Field], sent: &Sent, problems: &[Problem]) -> Vec
                 }
             }
             v
+        })
+        .collect()
+}
+
+/// Radios' or checkboxes' options: the first's id is the field's (the error summary links to
+/// it), the others' the field's and their place.
+fn choices(name: &str, options: &[(String, String, String)], on: impl Fn(&str) -> bool) -> Value {
+    options
+        .iter()
+        .enumerate()
+        .map(|(i, (val, label, hint))| {
+            let id = if i == 0 {
+                name.to_string()
+            } else {
+                format!("{name}-{}", i + 1)
+            };
+            json!({"id": id, "value": val, "label": label, "hint": hint, "checked": on(val)})
         })
         .collect()
 }

@@ -21,12 +21,17 @@
 
 pub mod actions;
 pub mod api_keys;
+pub mod admin;
 pub mod assets;
 pub mod case;
+pub mod feed;
 pub mod filing;
 pub mod forms;
 pub mod home;
 pub mod oidc;
+pub mod panelist;
+pub mod register;
+pub mod report;
 pub mod session;
 pub mod signin;
 pub mod templates;
@@ -82,11 +87,67 @@ pub fn routes(cfg: &mut web::ServiceConfig) {
         web::resource("/disputes/{id}/referral-pack").route(web::get().to(actions::referral_pack)),
     )
     .service(web::resource("/documents/{id}").route(web::get().to(case::download)))
+    .configure(directory_routes)
     .service(
         web::resource("/assets/{name:.+}")
             .route(web::get().to(assets::serve))
             .route(web::head().to(assets::serve)),
     );
+}
+
+/// The pages of issue #33's items 5, 6, 8 and 9: the timeliness report, the calendar feed, the
+/// panelist's pages and the admin's.
+fn directory_routes(cfg: &mut web::ServiceConfig) {
+    cfg.service(web::resource("/reports/timeliness").route(web::get().to(report::page_handler)))
+        .service(web::resource("/reports/timeliness.csv").route(web::get().to(report::csv)))
+        .service(
+            web::resource("/calendar-feed")
+                .route(web::get().to(feed::page_handler))
+                .route(web::post().to(feed::create)),
+        )
+        .service(web::resource("/calendar-feed/revoke").route(web::post().to(feed::revoke)))
+        .service(web::resource("/calendar/{token}.ics").route(web::get().to(feed::feed)))
+        .service(web::resource("/my/hearings").route(web::get().to(panelist::my_hearings)))
+        .service(
+            web::resource("/my/unavailability")
+                .route(web::get().to(panelist::unavailability))
+                .route(web::post().to(panelist::add_unavailability)),
+        )
+        .service(
+            web::resource("/my/interests")
+                .route(web::get().to(panelist::interests))
+                .route(web::post().to(panelist::add_interest)),
+        )
+        .service(web::resource("/my/{list}/{entry}/remove").route(web::post().to(panelist::remove)))
+        .service(web::resource("/admin/organisations").route(web::get().to(admin::organisations)))
+        .service(
+            web::resource("/admin/organisations/new")
+                .route(web::get().to(admin::new_organisation))
+                .route(web::post().to(admin::create_organisation)),
+        )
+        .service(
+            web::resource("/admin/organisations/{id}")
+                .route(web::get().to(admin::edit_organisation))
+                .route(web::post().to(admin::change_organisation)),
+        )
+        .service(web::resource("/admin/users").route(web::get().to(admin::users)))
+        .service(
+            web::resource("/admin/users/new")
+                .route(web::get().to(admin::new_user))
+                .route(web::post().to(admin::create_user)),
+        )
+        .service(web::resource("/admin/users/{id}").route(web::get().to(admin::user)))
+        .service(
+            web::resource("/admin/users/{id}/active").route(web::post().to(admin::toggle_active)),
+        )
+        .service(
+            web::resource("/admin/users/{id}/interests").route(web::post().to(admin::add_interest)),
+        )
+        .service(
+            web::resource("/admin/users/{id}/interests/{entry}/remove")
+                .route(web::post().to(admin::remove_interest)),
+        )
+        .service(web::resource("/admin/interests").route(web::get().to(admin::interests)));
 }
 
 /// The default service: the 404 page for a browser's request outside the API, problem+json

@@ -154,7 +154,7 @@ impl SignedIn {
 
     /// What the layout shows of the person (the header's name and sign-out form).
     pub fn layout(&self) -> serde_json::Value {
-        serde_json::json!({"name": self.name})
+        serde_json::json!({"name": self.name, "links": super::register::nav_links(&self.caller)})
     }
 }
 

@@ -1,0 +1,889 @@
+//! The admin's pages: organisations (`/admin/organisations`: list, search by name or ODS code,
+//! create, edit), users (`/admin/users`: list and search, create with roles that fit the
+//! organisation's kind, deactivate and reactivate, each user's register of interests) and the
+//! whole register of interests (`/admin/interests`). Every change goes through the API's own
+//! function (`api::directory::new_organisation`, `change_organisation`, `new_user`,
+//! `change_user`, `record_interest`, `remove_entry`), so a page refuses what the API refuses,
+//! in its words, and changes nothing.
+
+use super::forms::{self, Field, Input, Problem, Sent};
+use super::panelist::{interest_fields, organisation_choices};
+use super::register::{self, cell, link, row, two_lines, AddForm, Register};
+use super::session::SignedIn;
+use super::{PageError, PageResult};
+use crate::api::directory::{self as dir, Entry, Organisation, PatchUser};
+use crate::api::people::{self, PeopleQuery};
+use crate::api::AppState;
+use crate::db::schema::organisations;
+use crate::domain::roles::{self, Role, ORG_KINDS, PANEL_ROLES};
+use crate::render::templates::long_date;
+use crate::service::directory;
+use actix_web::http::StatusCode;
+use actix_web::{web, HttpRequest, HttpResponse};
+use diesel::prelude::*;
+use serde_json::{json, Value};
+
+diesel::define_sql_function!(fn lower(x: diesel::sql_types::Text) -> diesel::sql_types::Text);
+
+/// The most rows a list shows; a search finds the others.
+const MAX_ROWS: i64 = 200;
+
+fn admin(who: &SignedIn) -> PageResult<()> {
+    if who.caller.has(Role::Admin) {
+        Ok(())
+    } else {
+        Err(PageError::NotFound)
+    }
+}
+
+fn crumbs(extra: &[(&str, &str)]) -> Value {
+    let mut all = vec![json!({"href": "/", "text": "Your cases"})];
+    all.extend(extra.iter().map(|(h, t)| json!({"href": h, "text": t})));
+    Value::Array(all)
+}
+
+/// An organisation's kind in words.
+pub fn kind_words(kind: &str) -> &'static str {
+    match kind {
+        "practice" => "GP practice",
+        "commissioner" => "Commissioning group (ICB)",
+        "lmc" => "Local medical committee (LMC)",
+        "fhsu" => "NHS Resolution (FHSU)",
+        _ => "The service itself",
+    }
+}
+
+/// A role in words.
+pub fn role_words(role: &str) -> &'static str {
+    match role {
+        "admin" => "Admin",
+        "practice_user" => "Practice user",
+        "commissioner" => "Commissioner staff",
+        "accountable_officer" => "Accountable officer",
+        "lmc_mediator" => "LMC mediator",
+        "panel_secretary" => "Panel secretary",
+        "panelist" => "Panelist",
+        "clinical_board_member" => "Clinical board member",
+        "gp_conciliator" => "GP conciliator",
+        "lmc_representative" => "LMC representative",
+        _ => "Other",
+    }
+}
+
+fn words_of(list: &[String]) -> String {
+    if list.is_empty() {
+        return "None".into();
+    }
+    list.iter()
+        .map(|r| role_words(r))
+        .collect::<Vec<_>>()
+        .join(", ")
+}
+
+/// The `?q=` of a search, trimmed (at most 200 characters, as the API takes it).
+fn search_text(req: &HttpRequest) -> String {
+    register::query(req)
+        .remove("q")
+        .map(|q| q.trim().chars().take(200).collect())
+        .unwrap_or_default()
+}
+
+// ------------------------------------------------------------------ organisations
+
+/// `GET /admin/organisations?q=`: by name, those whose name holds `q` (any case) or whose ODS
+/// code is `q`.
+pub async fn organisations(
+    state: web::Data<AppState>,
+    who: SignedIn,
+    req: HttpRequest,
+) -> HttpResponse {
+    let res = async {
+        admin(&who)?;
+        let q = search_text(&req);
+        let text = q.clone();
+        let (orgs, total): (Vec<Organisation>, i64) = state
+            .db(move |c| {
+                let filter = |text: &str| {
+                    let pattern = format!("%{}%", people::like_literal(&text.to_lowercase()));
+                    lower(organisations::name).like(pattern).escape('\\').or(
+                        organisations::ods_code
+                            .eq(text.to_uppercase())
+                            .assume_not_null(),
+                    )
+                };
+                let mut query = organisations::table
+                    .select(Organisation::as_select())
+                    .order((organisations::name.asc(), organisations::id.asc()))
+                    .limit(MAX_ROWS)
+                    .into_boxed();
+                let mut count = organisations::table.count().into_boxed();
+                if !text.is_empty() {
+                    query = query.filter(filter(&text));
+                    count = count.filter(filter(&text));
+                }
+                Ok((query.load(c)?, count.get_result(c)?))
+            })
+            .await?;
+        let rows = orgs
+            .iter()
+            .map(|o| {
+                let name = match &o.ods_code {
+                    Some(code) => two_lines(o.name.clone(), format!("ODS code {code}")),
+                    None => cell(o.name.clone()),
+                };
+                let mut cells = vec![
+                    name,
+                    cell(kind_words(&o.kind)),
+                    two_lines(o.area.clone(), o.region.clone()),
+                    cell(if o.active { "Open" } else { "Closed" }),
+                ];
+                if o.kind != dir::SERVICE_KIND {
+                    cells.push(link(
+                        format!("Change {}", o.name),
+                        format!("/admin/organisations/{}", o.id),
+                    ));
+                } else {
+                    cells.push(cell(""));
+                }
+                row(cells, None)
+            })
+            .collect::<Vec<_>>();
+        let banner = match register::done(&req).as_deref() {
+            Some("created") => Some("Organisation added"),
+            Some("changed") => Some("Organisation changed"),
+            _ => None,
+        };
+        Ok(Register {
+            intro: vec![
+                "Every practice, commissioning group, LMC and the FHSU the service knows. A \
+                 practice's area must be the area of its LMC, so create an area's LMC before \
+                 its practices."
+                    .into(),
+            ],
+            banner,
+            search: Some((
+                "/admin/organisations",
+                "Search organisations",
+                "Part of the name, or the ODS code",
+                q,
+            )),
+            add_link: Some(("/admin/organisations/new", "Add an organisation")),
+            caption: "Organisations",
+            head: vec!["Name", "Kind", "Area and region", "Status", "Change"],
+            more: (total > rows.len() as i64).then(|| {
+                format!(
+                    "Showing {} of {total}: search to find the others.",
+                    rows.len()
+                )
+            }),
+            rows,
+            empty: "No organisation matches.",
+            ..Register::new(&who, "Organisations", crumbs(&[]))
+        }
+        .render(StatusCode::OK))
+    }
+    .await;
+    super::answer(&who, res)
+}
+
+/// The fields of an organisation; `kind` only when it is created, `commissioner_id` only for
+/// a practice (or when created).
+fn organisation_fields(
+    commissioners: Vec<(String, String)>,
+    new: bool,
+    practice: bool,
+) -> Vec<Field> {
+    let text = |name, label, hint| Field::new(name, label, hint, Input::Text);
+    let mut fields = vec![text("name", "Name", "")];
+    if new {
+        fields.push(
+            Field::new(
+                "kind",
+                "What kind of organisation is it?",
+                "",
+                Input::Radios(
+                    ORG_KINDS
+                        .iter()
+                        .map(|k| (k.to_string(), kind_words(k).to_string(), String::new()))
+                        .collect(),
+                ),
+            )
+            .called("Kind"),
+        );
+    }
+    fields.extend([
+        text(
+            "area",
+            "Area",
+            "The LMC's area, for example North Essex. A practice's area must be its LMC's, exactly.",
+        ),
+        text("region", "Region", "For example, East of England"),
+        text("email", "Email address", "Notices to the organisation go here."),
+        Field::new("address", "Postal address", "", Input::Textarea),
+        text(
+            "ods_code",
+            "ODS code (optional)",
+            "The NHS Organisation Data Service code, for example F81001",
+        )
+        .called("ODS code"),
+    ]);
+    if new || practice {
+        fields.push(
+            Field::new(
+                "commissioner_id",
+                "Commissioning group (practices only)",
+                "The commissioning group (ICB) the practice belongs to.",
+                Input::Select(commissioners),
+            )
+            .called("Commissioning group"),
+        );
+    }
+    fields
+}
+
+fn commissioners(c: &mut crate::db::DbConn) -> QueryResult<Vec<(String, String)>> {
+    organisations::table
+        .filter(organisations::kind.eq("commissioner"))
+        .order(organisations::name.asc())
+        .select((organisations::id, organisations::name))
+        .load(c)
+}
+
+/// The organisation form (new, or the organisation `current`).
+fn organisation_form(
+    who: &SignedIn,
+    current: Option<&Organisation>,
+    fields: &[Field],
+    sent: &Sent,
+    problems: &[Problem],
+    status: StatusCode,
+) -> HttpResponse {
+    let (heading, action, button) = match current {
+        None => (
+            "Add an organisation",
+            "/admin/organisations/new".to_string(),
+            "Add the organisation",
+        ),
+        Some(o) => (
+            "Change an organisation",
+            format!("/admin/organisations/{}", o.id),
+            "Save the changes",
+        ),
+    };
+    let intro = match current {
+        None => "Admins add organisations; practices can also be loaded from NHS ODS files \
+                 (ldr import-organisations)."
+            .to_string(),
+        Some(o) => format!(
+            "{} is a {}. Its kind cannot be changed. An ODS code cannot be removed once set.",
+            o.name,
+            kind_words(&o.kind).to_lowercase()
+        ),
+    };
+    forms::render_form(
+        forms::FormPage {
+            who,
+            heading,
+            caption: current.map(|o| o.name.clone()),
+            breadcrumbs: crumbs(&[("/admin/organisations", "Organisations")]),
+            back: (
+                "/admin/organisations".into(),
+                "Back to the organisations".into(),
+            ),
+            intro: vec![intro],
+            action,
+            button,
+            warning: false,
+            multipart: false,
+            allowed: true,
+            hidden: vec![],
+        },
+        fields,
+        sent,
+        problems,
+        status,
+    )
+}
+
+/// `GET /admin/organisations/new`.
+pub async fn new_organisation(state: web::Data<AppState>, who: SignedIn) -> HttpResponse {
+    let res = async {
+        admin(&who)?;
+        let ccgs = state.db(|c| Ok(commissioners(c)?)).await?;
+        let fields = organisation_fields(ccgs, true, false);
+        Ok(organisation_form(
+            &who,
+            None,
+            &fields,
+            &Sent::new(),
+            &[],
+            StatusCode::OK,
+        ))
+    }
+    .await;
+    super::answer(&who, res)
+}
+
+/// `POST /admin/organisations/new`: `api::directory::new_organisation`.
+pub async fn create_organisation(
+    state: web::Data<AppState>,
+    who: SignedIn,
+    form: web::Form<Vec<(String, String)>>,
+) -> HttpResponse {
+    let res = async {
+        let sent = register::checked(&who, form.into_inner())?;
+        admin(&who)?;
+        let ccgs = state.db(|c| Ok(commissioners(c)?)).await?;
+        let fields = organisation_fields(ccgs, true, false);
+        let outcome = register::through_api(&fields, &sent, &[], |b| {
+            dir::new_organisation(&state, &who.caller, b)
+        })
+        .await?;
+        match outcome {
+            Ok(_) => Ok(super::signin::see_other(
+                "/admin/organisations?done=created",
+            )),
+            Err((status, problems)) => Ok(organisation_form(
+                &who, None, &fields, &sent, &problems, status,
+            )),
+        }
+    }
+    .await;
+    super::answer(&who, res)
+}
+
+/// The organisation `id` (not the service's own) and the commissioning groups.
+async fn organisation_and_ccgs(
+    state: &AppState,
+    id: &str,
+) -> PageResult<(Organisation, Vec<(String, String)>)> {
+    let id = super::actions::uuid(id)?;
+    let (org, ccgs) = state
+        .db(move |c| Ok((dir::find_organisation(c, &id)?, commissioners(c)?)))
+        .await?;
+    let org = org
+        .filter(|o| o.kind != dir::SERVICE_KIND)
+        .ok_or(PageError::NotFound)?;
+    Ok((org, ccgs))
+}
+
+/// `GET /admin/organisations/{id}`: the form, filled in with the organisation as it is.
+pub async fn edit_organisation(
+    state: web::Data<AppState>,
+    who: SignedIn,
+    id: web::Path<String>,
+) -> HttpResponse {
+    let res = async {
+        admin(&who)?;
+        let (org, ccgs) = organisation_and_ccgs(&state, &id).await?;
+        let fields = organisation_fields(ccgs, false, org.kind == "practice");
+        let mut sent = Sent::new();
+        for (k, v) in [
+            ("name", Some(&org.name)),
+            ("area", Some(&org.area)),
+            ("region", Some(&org.region)),
+            ("email", Some(&org.email)),
+            ("address", Some(&org.address)),
+            ("ods_code", org.ods_code.as_ref()),
+            ("commissioner_id", org.commissioner_id.as_ref()),
+        ] {
+            if let Some(v) = v {
+                sent.insert(k.to_string(), v.clone());
+            }
+        }
+        Ok(organisation_form(
+            &who,
+            Some(&org),
+            &fields,
+            &sent,
+            &[],
+            StatusCode::OK,
+        ))
+    }
+    .await;
+    super::answer(&who, res)
+}
+
+/// `POST /admin/organisations/{id}`: `api::directory::change_organisation` (a field left
+/// empty stays as it was, as a field not sent to the API).
+pub async fn change_organisation(
+    state: web::Data<AppState>,
+    who: SignedIn,
+    id: web::Path<String>,
+    form: web::Form<Vec<(String, String)>>,
+) -> HttpResponse {
+    let res = async {
+        let sent = register::checked(&who, form.into_inner())?;
+        admin(&who)?;
+        let (org, ccgs) = organisation_and_ccgs(&state, &id).await?;
+        let fields = organisation_fields(ccgs, false, org.kind == "practice");
+        let outcome = register::through_api(&fields, &sent, &[], |b| {
+            dir::change_organisation(&state, &who.caller, org.id.clone(), b)
+        })
+        .await?;
+        match outcome {
+            Ok(_) => Ok(super::signin::see_other(
+                "/admin/organisations?done=changed",
+            )),
+            Err((status, problems)) => Ok(organisation_form(
+                &who,
+                Some(&org),
+                &fields,
+                &sent,
+                &problems,
+                status,
+            )),
+        }
+    }
+    .await;
+    super::answer(&who, res)
+}
+
+// ------------------------------------------------------------------ users
+
+/// `GET /admin/users?q=`: by name, those whose name or e-mail address holds `q`, through the
+/// API's `GET /users` code.
+pub async fn users(state: web::Data<AppState>, who: SignedIn, req: HttpRequest) -> HttpResponse {
+    let res = async {
+        admin(&who)?;
+        let q = search_text(&req);
+        let found = people::find_people(
+            &state,
+            &who.caller,
+            PeopleQuery {
+                q: Some(q.clone()),
+                role: None,
+                panel_role: None,
+                organisation_id: None,
+                limit: Some(MAX_ROWS),
+                cursor: None,
+            },
+        )
+        .await?;
+        let rows: Vec<Value> = found
+            .items
+            .iter()
+            .map(|p| {
+                row(
+                    vec![
+                        two_lines(p.name.clone(), p.email.clone().unwrap_or_default()),
+                        cell(p.organisation.name.clone()),
+                        cell(words_of(&p.roles)),
+                        cell(if p.active { "Active" } else { "Deactivated" }),
+                        link(format!("View {}", p.name), format!("/admin/users/{}", p.id)),
+                    ],
+                    None,
+                )
+            })
+            .collect();
+        let banner = match register::done(&req).as_deref() {
+            Some("created") => Some("User added"),
+            _ => None,
+        };
+        Ok(Register {
+            intro: vec![
+                "Everyone who can sign in. A user's roles must fit their organisation's kind: \
+                 practice users belong to practices, commissioner staff and accountable \
+                 officers to commissioning groups, LMC mediators to LMCs."
+                    .into(),
+            ],
+            banner,
+            search: Some((
+                "/admin/users",
+                "Search users",
+                "Part of the name or e-mail address",
+                q,
+            )),
+            add_link: Some(("/admin/users/new", "Add a user")),
+            caption: "Users",
+            head: vec!["Name", "Organisation", "Roles", "Status", "Details"],
+            more: found
+                .next_cursor
+                .is_some()
+                .then(|| format!("Showing the first {MAX_ROWS}: search to find the others.")),
+            rows,
+            empty: "No user matches.",
+            ..Register::new(&who, "Users", crumbs(&[]))
+        }
+        .render(StatusCode::OK))
+    }
+    .await;
+    super::answer(&who, res)
+}
+
+fn user_fields(orgs: Vec<(String, String)>) -> Vec<Field> {
+    let text = |name, label, hint| Field::new(name, label, hint, Input::Text);
+    let ticks = |names: &[&str]| -> Vec<(String, String, String)> {
+        names
+            .iter()
+            .map(|r| (r.to_string(), role_words(r).to_string(), String::new()))
+            .collect()
+    };
+    let all_roles: Vec<&str> = Role::ALL.iter().map(|r| r.as_str()).collect();
+    vec![
+        text("name", "Full name", ""),
+        text("email", "Email address", "They sign in with it."),
+        Field::new(
+            "password",
+            "Password",
+            "At least 12 characters. Give it to them in person or by phone, never by email.",
+            Input::Password,
+        ),
+        Field::new("organisation_id", "Organisation", "", Input::Select(orgs)),
+        Field::new(
+            "roles",
+            "Roles",
+            "Select every role. They must fit the organisation's kind.",
+            Input::Checkboxes(ticks(&all_roles)),
+        ),
+        Field::new(
+            "panel_roles",
+            "Panel roles (panelists only)",
+            "The seats of a panel they may take.",
+            Input::Checkboxes(ticks(&PANEL_ROLES)),
+        )
+        .called("Panel roles"),
+    ]
+}
+
+/// Every organisation, by name (the service's own for admins).
+fn all_organisations(c: &mut crate::db::DbConn) -> QueryResult<Vec<(String, String)>> {
+    let rows: Vec<(String, String, String)> = organisations::table
+        .order((organisations::name.asc(), organisations::id.asc()))
+        .select((organisations::id, organisations::name, organisations::kind))
+        .load(c)?;
+    Ok(rows
+        .into_iter()
+        .map(|(id, name, kind)| (id, format!("{name} ({})", kind_words(&kind))))
+        .collect())
+}
+
+fn user_form(
+    who: &SignedIn,
+    fields: &[Field],
+    sent: &Sent,
+    problems: &[Problem],
+    status: StatusCode,
+) -> HttpResponse {
+    forms::render_form(
+        forms::FormPage {
+            who,
+            heading: "Add a user",
+            caption: None,
+            breadcrumbs: crumbs(&[("/admin/users", "Users")]),
+            back: ("/admin/users".into(), "Back to the users".into()),
+            intro: vec![],
+            action: "/admin/users/new".into(),
+            button: "Add the user",
+            warning: false,
+            multipart: false,
+            allowed: true,
+            hidden: vec![],
+        },
+        fields,
+        sent,
+        problems,
+        status,
+    )
+}
+
+/// `GET /admin/users/new`.
+pub async fn new_user(state: web::Data<AppState>, who: SignedIn) -> HttpResponse {
+    let res = async {
+        admin(&who)?;
+        let orgs = state.db(|c| Ok(all_organisations(c)?)).await?;
+        Ok(user_form(
+            &who,
+            &user_fields(orgs),
+            &Sent::new(),
+            &[],
+            StatusCode::OK,
+        ))
+    }
+    .await;
+    super::answer(&who, res)
+}
+
+/// `POST /admin/users/new`: `api::directory::new_user` (roles that do not fit the
+/// organisation are refused in the API's words, and nobody is created).
+pub async fn create_user(
+    state: web::Data<AppState>,
+    who: SignedIn,
+    form: web::Form<Vec<(String, String)>>,
+) -> HttpResponse {
+    let res = async {
+        let sent = register::checked(&who, form.into_inner())?;
+        admin(&who)?;
+        let orgs = state.db(|c| Ok(all_organisations(c)?)).await?;
+        let fields = user_fields(orgs);
+        let outcome = register::through_api(&fields, &sent, &[], |b| {
+            dir::new_user(&state, &who.caller, b)
+        })
+        .await?;
+        match outcome {
+            Ok(u) => Ok(super::signin::see_other(&format!(
+                "/admin/users/{}?done=created",
+                u.id
+            ))),
+            Err((status, problems)) => Ok(user_form(&who, &fields, &sent, &problems, status)),
+        }
+    }
+    .await;
+    super::answer(&who, res)
+}
+
+/// A user's page: who they are, the button that deactivates (or reactivates) them, and their
+/// register of interests with the form to add to it.
+async fn user_page(
+    state: &AppState,
+    who: &SignedIn,
+    id: &str,
+    banner: Option<&str>,
+    sent: &Sent,
+    problems: Vec<Problem>,
+    status: StatusCode,
+) -> PageResult<HttpResponse> {
+    let id = super::actions::uuid(id)?;
+    let key = id.clone();
+    let (user, org, entries, orgs) = state
+        .db(move |c| {
+            let user = dir::find_user(c, &key)?.ok_or(crate::api::error::ApiError::NotFound)?;
+            let org = dir::find_organisation(c, &user.organisation_id)?;
+            let entries = directory::interests_of(c, &key)?;
+            Ok((user, org, entries, organisation_choices(c)?))
+        })
+        .await?;
+    let org_name = |oid: &str| {
+        orgs.iter()
+            .find(|(i, _)| i == oid)
+            .map_or_else(|| "(unknown)".to_string(), |(_, n)| n.clone())
+    };
+    let rows = entries
+        .iter()
+        .map(|i| {
+            let o = org_name(&i.organisation_id);
+            row(
+                vec![
+                    cell(o.clone()),
+                    cell(i.nature.clone()),
+                    cell(long_date(i.declared_on)),
+                ],
+                Some((
+                    format!("/admin/users/{id}/interests/{}/remove", i.id),
+                    format!("the interest in {o}"),
+                )),
+            )
+        })
+        .collect();
+    let (field_problems, other): (Vec<Problem>, Vec<Problem>) =
+        problems.into_iter().partition(|p| p.field.is_some());
+    let fields = interest_fields(orgs.clone());
+    let action = format!("/admin/users/{id}/interests");
+    let toggle = format!("/admin/users/{id}/active");
+    let summary = vec![
+        ("Email address", user.email.clone()),
+        (
+            "Organisation",
+            org.map_or_else(
+                || "(unknown)".to_string(),
+                |o| format!("{} ({})", o.name, kind_words(&o.kind)),
+            ),
+        ),
+        ("Roles", words_of(&roles::split(&user.roles))),
+        ("Panel roles", words_of(&roles::split(&user.panel_roles))),
+        (
+            "Status",
+            if user.active {
+                "Active: can sign in".to_string()
+            } else {
+                "Deactivated: cannot sign in".to_string()
+            },
+        ),
+    ];
+    let button = if user.active {
+        (toggle, "Deactivate this user", true)
+    } else {
+        (toggle, "Reactivate this user", false)
+    };
+    Ok(Register {
+        banner,
+        summary,
+        buttons: vec![button],
+        problems: other,
+        caption: "Register of interests",
+        head: vec!["Organisation", "Interest", "Declared on"],
+        rows,
+        empty: "No interests declared.",
+        form: Some(AddForm {
+            heading: "Record an interest",
+            action: &action,
+            button: "Record the interest",
+            fields: &fields,
+            sent,
+            problems: &field_problems,
+        }),
+        ..Register::new(who, &user.name, crumbs(&[("/admin/users", "Users")]))
+    }
+    .render(status))
+}
+
+/// `GET /admin/users/{id}`.
+pub async fn user(
+    state: web::Data<AppState>,
+    who: SignedIn,
+    id: web::Path<String>,
+    req: HttpRequest,
+) -> HttpResponse {
+    let res = async {
+        admin(&who)?;
+        let banner = match register::done(&req).as_deref() {
+            Some("created") => Some("User added"),
+            Some("deactivated") => Some("User deactivated: they are signed out and cannot sign in"),
+            Some("reactivated") => Some("User reactivated"),
+            Some("added") => Some("Interest recorded"),
+            Some("removed") => Some("Interest removed"),
+            _ => None,
+        };
+        user_page(
+            &state,
+            &who,
+            &id,
+            banner,
+            &Sent::new(),
+            Vec::new(),
+            StatusCode::OK,
+        )
+        .await
+    }
+    .await;
+    super::answer(&who, res)
+}
+
+/// `POST /admin/users/{id}/active`: `api::directory::change_user` with `active` turned over.
+pub async fn toggle_active(
+    state: web::Data<AppState>,
+    who: SignedIn,
+    id: web::Path<String>,
+    form: web::Form<Vec<(String, String)>>,
+) -> HttpResponse {
+    let res = async {
+        register::checked(&who, form.into_inner())?;
+        admin(&who)?;
+        let id = super::actions::uuid(&id)?;
+        let key = id.clone();
+        let current = state
+            .db(move |c| dir::find_user(c, &key))
+            .await?
+            .ok_or(PageError::NotFound)?;
+        let change: PatchUser = serde_json::from_value(json!({"active": !current.active}))
+            .map_err(|e| PageError::Internal(e.to_string()))?;
+        match dir::change_user(&state, &who.caller, id.clone(), change).await {
+            Ok(u) => Ok(super::signin::see_other(&format!(
+                "/admin/users/{id}?done={}",
+                if u.active {
+                    "reactivated"
+                } else {
+                    "deactivated"
+                }
+            ))),
+            Err(e) => {
+                let status = actix_web::ResponseError::status_code(&e);
+                let problems = forms::problems_of(e, &[], &[("active", "Deactivating:")])?;
+                user_page(&state, &who, &id, None, &Sent::new(), problems, status).await
+            }
+        }
+    }
+    .await;
+    super::answer(&who, res)
+}
+
+/// `POST /admin/users/{id}/interests`: `api::directory::record_interest`.
+pub async fn add_interest(
+    state: web::Data<AppState>,
+    who: SignedIn,
+    id: web::Path<String>,
+    form: web::Form<Vec<(String, String)>>,
+) -> HttpResponse {
+    let res = async {
+        let sent = register::checked(&who, form.into_inner())?;
+        admin(&who)?;
+        let id = super::actions::uuid(&id)?;
+        let fields = interest_fields(Vec::new());
+        let outcome = register::through_api(&fields, &sent, &[], |b| {
+            dir::record_interest(&state, &who.caller, id.clone(), b)
+        })
+        .await?;
+        match outcome {
+            Ok(_) => Ok(super::signin::see_other(&format!(
+                "/admin/users/{id}?done=added"
+            ))),
+            Err((status, problems)) => {
+                user_page(&state, &who, &id, None, &sent, problems, status).await
+            }
+        }
+    }
+    .await;
+    super::answer(&who, res)
+}
+
+/// `POST /admin/users/{id}/interests/{entry}/remove`: `api::directory::remove_entry`.
+pub async fn remove_interest(
+    state: web::Data<AppState>,
+    who: SignedIn,
+    path: web::Path<(String, String)>,
+    form: web::Form<Vec<(String, String)>>,
+) -> HttpResponse {
+    let res = async {
+        register::checked(&who, form.into_inner())?;
+        admin(&who)?;
+        let (id, entry) = path.into_inner();
+        let (id, entry) = (super::actions::uuid(&id)?, super::actions::uuid(&entry)?);
+        dir::remove_entry(&state, &who.caller, id.clone(), entry, Entry::Interest).await?;
+        Ok(super::signin::see_other(&format!(
+            "/admin/users/{id}?done=removed"
+        )))
+    }
+    .await;
+    super::answer(&who, res)
+}
+
+/// `GET /admin/interests`: the whole register of interests, each entry linking to its
+/// person's page (where entries are recorded and removed).
+pub async fn interests(state: web::Data<AppState>, who: SignedIn) -> HttpResponse {
+    let res = async {
+        admin(&who)?;
+        let entries = state.db(|c| Ok(directory::register(c, 1000)?)).await?;
+        let rows: Vec<Value> = entries
+            .iter()
+            .map(|e| {
+                let uid = e.interest.user_id.clone().unwrap_or_default();
+                row(
+                    vec![
+                        link(e.user_name.clone(), format!("/admin/users/{uid}")),
+                        cell(e.organisation_name.clone()),
+                        cell(e.interest.nature.clone()),
+                        cell(long_date(e.interest.declared_on)),
+                    ],
+                    None,
+                )
+            })
+            .collect();
+        Ok(Register {
+            intro: vec![
+                "Every interest declared by the people who sit on panels. Nobody may sit on \
+                 the panel of a dispute in which a party is an organisation they have an \
+                 interest in. To record or remove an entry, open the person's page."
+                    .into(),
+            ],
+            add_link: Some(("/admin/users", "Find a person")),
+            caption: "Register of interests",
+            head: vec!["Person", "Organisation", "Interest", "Declared on"],
+            rows,
+            empty: "Nobody has declared an interest.",
+            ..Register::new(&who, "Register of interests", crumbs(&[]))
+        }
+        .render(StatusCode::OK))
+    }
+    .await;
+    super::answer(&who, res)
+}

@@ -1,0 +1,436 @@
+//! A panelist's pages: "My hearings" (`/my/hearings`: the cases of my panels, each hearing's
+//! date, time and venue, and the bundle's documents to download), "My unavailability"
+//! (`/my/unavailability`: the days I cannot sit, added and removed) and "My register of
+//! interests" (`/my/interests`). Each change goes through the API's own function
+//! (`api::directory::record_unavailability`, `record_interest`, `remove_entry`), so the
+//! pages refuse what the API refuses, in its words; the dates a panelist cannot sit leave
+//! `GET /disputes/{id}/hearing-options` at once.
+
+use super::forms::{Field, Input, Problem, Sent};
+use super::register::{self, cell, row, AddForm, Register};
+use super::session::SignedIn;
+use super::{page, PageError, PageResult};
+use crate::api::directory::{self as dir, Entry};
+use crate::api::AppState;
+use crate::db::disputes as store;
+use crate::db::schema::organisations;
+use crate::domain::dispute::Dispute;
+use crate::domain::roles::Role;
+use crate::render::templates::{clock_time, long_date};
+use crate::service::{directory, hearings, visibility};
+use actix_web::http::StatusCode;
+use actix_web::{web, HttpRequest, HttpResponse};
+use diesel::prelude::*;
+use serde_json::{json, Value};
+
+/// Panelists' pages: a panelist (or, for the hearings, a panel secretary) only.
+fn panelist(who: &SignedIn) -> PageResult<()> {
+    if who.caller.has(Role::Panelist) {
+        Ok(())
+    } else {
+        Err(PageError::NotFound)
+    }
+}
+
+fn crumbs() -> Value {
+    json!([{"href": "/", "text": "Your cases"}])
+}
+
+/// Where `user_id` sits on the panel of `d`, in words.
+fn seat(d: &Dispute, user_id: &str) -> String {
+    let Some(p) = &d.panel else {
+        return String::new();
+    };
+    let mut seats = Vec::new();
+    if p.chair_id == user_id {
+        seats.push("Chair");
+    }
+    for (id, words) in [
+        (&p.clinical_member_id, "Clinical member"),
+        (&p.gp_conciliator_id, "GP conciliator"),
+        (&p.lmc_representative_id, "LMC representative"),
+        (&p.secretary_id, "Secretary (not voting)"),
+    ] {
+        if id == user_id {
+            seats.push(words);
+        }
+    }
+    seats.join(", ")
+}
+
+/// `GET /my/hearings`: the cases of my panels (a panelist's, or a panel secretary's).
+pub async fn my_hearings(state: web::Data<AppState>, who: SignedIn) -> HttpResponse {
+    let res = async {
+        if !hearings::may_have_feed(&who.caller.roles) {
+            return Err(PageError::NotFound);
+        }
+        let caller = who.caller.clone();
+        let cases = state
+            .db(move |c| {
+                let mut out = Vec::new();
+                for d in hearings::panel_cases_of(c, &caller.user_id)? {
+                    let bundle_ids = d.detail.bundle_document_ids.clone().unwrap_or_default();
+                    let mut bundle = Vec::new();
+                    for m in store::documents_of(c, &d.id)? {
+                        let kind = crate::api::disputes::document_kind(&m.kind)?;
+                        if bundle_ids.contains(&m.id)
+                            && visibility::can_see_document(&caller, &d, kind)
+                        {
+                            bundle.push(json!({"href": format!("/documents/{}", m.id),
+                                               "name": m.name}));
+                        }
+                    }
+                    out.push((d, bundle));
+                }
+                Ok(out)
+            })
+            .await?;
+        let me = who.caller.user_id.as_str();
+        let cases: Vec<Value> = cases
+            .into_iter()
+            .map(|(d, bundle)| {
+                let (state_text, colour) = super::words::state(d.state);
+                json!({
+                    "id": d.id,
+                    "case_ref": d.case_ref(),
+                    "title": d.title,
+                    "seat": seat(&d, me),
+                    "state": {"text": state_text, "colour": colour},
+                    "hearing": d.hearing.as_ref().map(|h| json!({
+                        "date": long_date(h.date), "time": clock_time(h.time), "venue": h.venue})),
+                    "bundle": bundle,
+                    "bundle_sent": d.bundle_distributed_on.map(long_date),
+                })
+            })
+            .collect();
+        let data = json!({
+            "title": "My hearings",
+            "user": who.layout(),
+            "csrf": who.csrf,
+            "breadcrumbs": crumbs(),
+            "cases": cases,
+        });
+        Ok(page(StatusCode::OK, "hearings", &data))
+    }
+    .await;
+    super::answer(&who, res)
+}
+
+// ------------------------------------------------------------------ unavailability
+
+fn unavailability_fields() -> Vec<Field> {
+    vec![
+        Field::new(
+            "from",
+            "The first day you cannot sit",
+            "For example, 16 3 2026",
+            Input::Date,
+        ),
+        Field::new(
+            "to",
+            "The last day you cannot sit",
+            "The same day again for a single day",
+            Input::Date,
+        ),
+    ]
+}
+
+async fn unavailability_page(
+    state: &AppState,
+    who: &SignedIn,
+    banner: Option<&str>,
+    sent: &Sent,
+    problems: &[Problem],
+    status: StatusCode,
+) -> PageResult<HttpResponse> {
+    let me = who.caller.user_id.clone();
+    let periods = state
+        .db(move |c| Ok(directory::unavailability_of(c, &me)?))
+        .await?;
+    let rows = periods
+        .iter()
+        .map(|p| {
+            let when = if p.from == p.to {
+                long_date(p.from)
+            } else {
+                format!("{} to {}", long_date(p.from), long_date(p.to))
+            };
+            row(
+                vec![cell(when.clone())],
+                Some((format!("/my/unavailability/{}/remove", p.id), when)),
+            )
+        })
+        .collect();
+    let fields = unavailability_fields();
+    Ok(Register {
+        intro: vec![
+            "The days you cannot sit on a panel. A hearing is not offered on them to the \
+             secretary of any panel you sit on."
+                .into(),
+        ],
+        banner,
+        caption: "Days you cannot sit",
+        head: vec!["Days"],
+        rows,
+        empty: "You have not recorded any days you cannot sit.",
+        form: Some(AddForm {
+            heading: "Add days you cannot sit",
+            action: "/my/unavailability",
+            button: "Add these days",
+            fields: &fields,
+            sent,
+            problems,
+        }),
+        ..Register::new(who, "My unavailability", crumbs())
+    }
+    .render(status))
+}
+
+/// The banner after `?done=added` or `?done=removed`: `words.0` or `words.1`.
+fn banner_of(req: &HttpRequest, words: (&'static str, &'static str)) -> Option<&'static str> {
+    match register::done(req).as_deref() {
+        Some("added") => Some(words.0),
+        Some("removed") => Some(words.1),
+        _ => None,
+    }
+}
+
+/// `GET /my/unavailability`.
+pub async fn unavailability(
+    state: web::Data<AppState>,
+    who: SignedIn,
+    req: HttpRequest,
+) -> HttpResponse {
+    let res = async {
+        panelist(&who)?;
+        unavailability_page(
+            &state,
+            &who,
+            banner_of(&req, ("Days added", "Days removed")),
+            &Sent::new(),
+            &[],
+            StatusCode::OK,
+        )
+        .await
+    }
+    .await;
+    super::answer(&who, res)
+}
+
+/// `POST /my/unavailability`: `api::directory::record_unavailability` for myself.
+pub async fn add_unavailability(
+    state: web::Data<AppState>,
+    who: SignedIn,
+    form: web::Form<Vec<(String, String)>>,
+) -> HttpResponse {
+    let res = async {
+        let sent = register::checked(&who, form.into_inner())?;
+        panelist(&who)?;
+        let fields = unavailability_fields();
+        let me = who.caller.user_id.clone();
+        let outcome = register::through_api(&fields, &sent, &[], |b| {
+            dir::record_unavailability(&state, &who.caller, me, b)
+        })
+        .await?;
+        match outcome {
+            Ok(_) => Ok(super::signin::see_other("/my/unavailability?done=added")),
+            Err((status, problems)) => {
+                unavailability_page(&state, &who, None, &sent, &problems, status).await
+            }
+        }
+    }
+    .await;
+    super::answer(&who, res)
+}
+
+/// `POST /my/{list}/{entry}/remove`: removes an entry of my unavailability or my interests.
+pub async fn remove(
+    state: web::Data<AppState>,
+    who: SignedIn,
+    path: web::Path<(String, String)>,
+    form: web::Form<Vec<(String, String)>>,
+) -> HttpResponse {
+    let res = async {
+        register::checked(&who, form.into_inner())?;
+        panelist(&who)?;
+        let (list, entry) = path.into_inner();
+        let which = match list.as_str() {
+            "unavailability" => Entry::Unavailability,
+            "interests" => Entry::Interest,
+            _ => return Err(PageError::NotFound),
+        };
+        let entry = super::actions::uuid(&entry)?;
+        dir::remove_entry(
+            &state,
+            &who.caller,
+            who.caller.user_id.clone(),
+            entry,
+            which,
+        )
+        .await?;
+        Ok(super::signin::see_other(&format!(
+            "/my/{list}?done=removed"
+        )))
+    }
+    .await;
+    super::answer(&who, res)
+}
+
+// ------------------------------------------------------------------ interests
+
+/// The organisations one may declare an interest in (every one but the service's own), by
+/// name, with their ODS code when they have one.
+pub fn organisation_choices(c: &mut crate::db::DbConn) -> QueryResult<Vec<(String, String)>> {
+    let rows: Vec<(String, String, Option<String>)> = organisations::table
+        .filter(organisations::kind.ne(dir::SERVICE_KIND))
+        .order((organisations::name.asc(), organisations::id.asc()))
+        .select((
+            organisations::id,
+            organisations::name,
+            organisations::ods_code,
+        ))
+        .load(c)?;
+    Ok(rows
+        .into_iter()
+        .map(|(id, name, ods)| match ods {
+            Some(code) => (id, format!("{name} ({code})")),
+            None => (id, name),
+        })
+        .collect())
+}
+
+/// The fields of an entry of the register of interests (the organisation among `orgs`).
+pub fn interest_fields(orgs: Vec<(String, String)>) -> Vec<Field> {
+    vec![
+        Field::new(
+            "organisation_id",
+            "The organisation",
+            "The practice, commissioning group or LMC the interest is in.",
+            Input::Select(orgs),
+        ),
+        Field::new(
+            "nature",
+            "The interest",
+            "For example, partner at the practice until 2024, or a family member works there.",
+            Input::Textarea,
+        ),
+        Field::new(
+            "declared_on",
+            "The day it was declared",
+            "For example, 2 3 2026",
+            Input::Date,
+        ),
+    ]
+}
+
+async fn interests_page(
+    state: &AppState,
+    who: &SignedIn,
+    banner: Option<&str>,
+    sent: &Sent,
+    problems: &[Problem],
+    status: StatusCode,
+) -> PageResult<HttpResponse> {
+    let me = who.caller.user_id.clone();
+    let (entries, orgs) = state
+        .db(move |c| {
+            let entries = directory::interests_of(c, &me)?;
+            Ok((entries, organisation_choices(c)?))
+        })
+        .await?;
+    let name = |id: &str| {
+        orgs.iter()
+            .find(|(i, _)| i == id)
+            .map_or_else(|| "(unknown)".to_string(), |(_, n)| n.clone())
+    };
+    let rows = entries
+        .iter()
+        .map(|i| {
+            let org = name(&i.organisation_id);
+            row(
+                vec![
+                    cell(org.clone()),
+                    cell(i.nature.clone()),
+                    cell(long_date(i.declared_on)),
+                ],
+                Some((
+                    format!("/my/interests/{}/remove", i.id),
+                    format!("your interest in {org}"),
+                )),
+            )
+        })
+        .collect();
+    let fields = interest_fields(orgs.clone());
+    Ok(Register {
+        intro: vec![
+            "Your interests in practices, commissioning groups and LMCs. You cannot sit on the \
+             panel of a dispute in which a party is an organisation you have declared an \
+             interest in."
+                .into(),
+        ],
+        banner,
+        caption: "Interests you have declared",
+        head: vec!["Organisation", "Interest", "Declared on"],
+        rows,
+        empty: "You have not declared any interests.",
+        form: Some(AddForm {
+            heading: "Declare an interest",
+            action: "/my/interests",
+            button: "Declare the interest",
+            fields: &fields,
+            sent,
+            problems,
+        }),
+        ..Register::new(who, "My register of interests", crumbs())
+    }
+    .render(status))
+}
+
+/// `GET /my/interests`.
+pub async fn interests(
+    state: web::Data<AppState>,
+    who: SignedIn,
+    req: HttpRequest,
+) -> HttpResponse {
+    let res = async {
+        panelist(&who)?;
+        interests_page(
+            &state,
+            &who,
+            banner_of(&req, ("Interest declared", "Interest removed")),
+            &Sent::new(),
+            &[],
+            StatusCode::OK,
+        )
+        .await
+    }
+    .await;
+    super::answer(&who, res)
+}
+
+/// `POST /my/interests`: `api::directory::record_interest` for myself.
+pub async fn add_interest(
+    state: web::Data<AppState>,
+    who: SignedIn,
+    form: web::Form<Vec<(String, String)>>,
+) -> HttpResponse {
+    let res = async {
+        let sent = register::checked(&who, form.into_inner())?;
+        panelist(&who)?;
+        // The options do not matter to what is sent, only to how the form is drawn.
+        let fields = interest_fields(Vec::new());
+        let me = who.caller.user_id.clone();
+        let outcome = register::through_api(&fields, &sent, &[], |b| {
+            dir::record_interest(&state, &who.caller, me, b)
+        })
+        .await?;
+        match outcome {
+            Ok(_) => Ok(super::signin::see_other("/my/interests?done=added")),
+            Err((status, problems)) => {
+                interests_page(&state, &who, None, &sent, &problems, status).await
+            }
+        }
+    }
+    .await;
+    super::answer(&who, res)
+}
