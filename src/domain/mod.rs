@@ -5,6 +5,7 @@ pub mod deadlines;
 pub mod dispute;
 pub mod event;
 pub mod fields;
+pub mod hearing_days;
 pub mod filing;
 pub mod notices;
 pub mod ods;

@@ -13,6 +13,7 @@ use crate::api::error::ApiError;
 use actix_web::http::StatusCode;
 use actix_web::HttpResponse;
 use serde_json::{json, Map, Value};
+use std::borrow::Cow;
 use std::collections::HashMap;
 
 /// How a field is entered.
@@ -30,40 +31,55 @@ pub enum Input {
     Select(Vec<(String, String)>),
     /// A file (multipart forms only).
     File,
+    /// Yes or no, as two radios; sent to the API as `true` / `false`.
+    YesNo,
+    /// Any of several choices: (value, label, hint); each box is named `NAME-VALUE`, and the
+    /// API gets the array of the values ticked.
+    Checkboxes(Vec<(String, String, String)>),
 }
 
 /// One field of a form. `name` is the API's field name, also the input's `name` and `id`.
 #[derive(Debug, Clone)]
 pub struct Field {
     pub name: &'static str,
-    pub label: &'static str,
+    pub label: Cow<'static, str>,
     /// The field as its error messages name it (the label, unless that is a question).
-    pub noun: &'static str,
-    pub hint: &'static str,
+    pub noun: Cow<'static, str>,
+    pub hint: Cow<'static, str>,
     pub input: Input,
 }
 
 impl Field {
-    pub fn new(name: &'static str, label: &'static str, hint: &'static str, input: Input) -> Field {
+    pub fn new(
+        name: &'static str,
+        label: impl Into<Cow<'static, str>>,
+        hint: impl Into<Cow<'static, str>>,
+        input: Input,
+    ) -> Field {
+        let label = label.into();
         Field {
             name,
+            noun: label.clone(),
             label,
-            noun: label,
-            hint,
+            hint: hint.into(),
             input,
         }
     }
 
     /// Names the field `noun` in its error messages ("Mode is required").
-    pub fn called(mut self, noun: &'static str) -> Field {
-        self.noun = noun;
+    pub fn called(mut self, noun: impl Into<Cow<'static, str>>) -> Field {
+        self.noun = noun.into();
         self
     }
 
     /// The id the error summary links to: the field's input (a date's day box).
     pub fn anchor(&self) -> String {
-        match self.input {
+        match &self.input {
             Input::Date => format!("{}-day", self.name),
+            Input::Checkboxes(options) => match options.first() {
+                Some((value, ..)) => format!("{}-{value}", self.name),
+                None => self.name.to_string(),
+            },
             _ => self.name.to_string(),
         }
     }
@@ -128,6 +144,25 @@ pub fn body_of(fields: &[Field], sent: &Sent) -> (Map<String, Value>, Vec<Proble
                 }),
             },
             Input::File => {}
+            Input::YesNo => match sent.get(f.name).map(|v| v.trim()) {
+                Some("yes") => {
+                    body.insert(f.name.into(), json!(true));
+                }
+                Some("no") => {
+                    body.insert(f.name.into(), json!(false));
+                }
+                _ => {}
+            },
+            Input::Checkboxes(options) => {
+                let ticked: Vec<&String> = options
+                    .iter()
+                    .filter(|(value, ..)| sent.contains_key(&format!("{}-{value}", f.name)))
+                    .map(|(value, ..)| value)
+                    .collect();
+                if !ticked.is_empty() {
+                    body.insert(f.name.into(), json!(ticked));
+                }
+            }
             Input::Radios(_) | Input::Select(_) | Input::Text | Input::Textarea => {
                 if let Some(v) = sent.get(f.name).filter(|v| !v.trim().is_empty()) {
                     body.insert(f.name.into(), json!(v));
@@ -152,7 +187,7 @@ pub fn problems_of(
             .map(|fe| {
                 let on_form = fields.iter().find(|f| f.name == fe.field);
                 let label = on_form
-                    .map(|f| f.noun)
+                    .map(|f| f.noun.as_ref())
                     .or_else(|| labels.iter().find(|(n, _)| *n == fe.field).map(|(_, l)| *l));
                 Problem {
                     field: on_form.map(|f| f.name.to_string()),
@@ -238,17 +273,23 @@ pub fn render_fields(fields: &[Field], sent: &Sent, problems: &[Problem]) -> Vec
                 }
                 Input::Radios(options) => {
                     v["is_radios"] = json!(true);
+                    v["options"] = radios(f.name, options, &value);
+                }
+                Input::YesNo => {
+                    v["is_radios"] = json!(true);
+                    v["inline"] = json!(true);
+                    let options = [("yes", "Yes"), ("no", "No")]
+                        .map(|(v, l)| (v.to_string(), l.to_string(), String::new()));
+                    v["options"] = radios(f.name, &options, &value);
+                }
+                Input::Checkboxes(options) => {
+                    v["is_checkboxes"] = json!(true);
                     v["options"] = options
                         .iter()
-                        .enumerate()
-                        .map(|(i, (val, label, hint))| {
-                            let id = if i == 0 {
-                                f.name.to_string()
-                            } else {
-                                format!("{}-{}", f.name, i + 1)
-                            };
-                            json!({"id": id, "value": val, "label": label, "hint": hint,
-                                   "checked": *val == value})
+                        .map(|(val, label, hint)| {
+                            let id = format!("{}-{val}", f.name);
+                            json!({"id": id, "name": id, "value": "on", "label": label,
+                                   "hint": hint, "checked": sent.contains_key(&id)})
                         })
                         .collect();
                 }
@@ -263,6 +304,23 @@ pub fn render_fields(fields: &[Field], sent: &Sent, problems: &[Problem]) -> Vec
                 }
             }
             v
+        })
+        .collect()
+}
+
+/// The radios of `options` named `name`, the one sent as `value` checked; the first radio's id
+/// is the field's (the error summary links to it).
+fn radios(name: &str, options: &[(String, String, String)], value: &str) -> Value {
+    options
+        .iter()
+        .enumerate()
+        .map(|(i, (val, label, hint))| {
+            let id = if i == 0 {
+                name.to_string()
+            } else {
+                format!("{name}-{}", i + 1)
+            };
+            json!({"id": id, "value": val, "label": label, "hint": hint, "checked": *val == value})
         })
         .collect()
 }
@@ -311,6 +369,30 @@ pub fn render_form(
     problems: &[Problem],
     status: StatusCode,
 ) -> HttpResponse {
+    render_form_with(p, fields, sent, problems, status, Extras::default())
+}
+
+/// What some forms show besides the common parts.
+#[derive(Debug, Default)]
+pub struct Extras {
+    /// Rules shown in inset text above the form ("A request may be screened out …").
+    pub rules: Vec<String>,
+    /// A second button that checks the form without sending it (its words), posted with
+    /// `check=1`.
+    pub check: Option<&'static str>,
+    /// The result of such a check when it found nothing wrong: (heading, text).
+    pub checked: Option<(String, String)>,
+}
+
+/// [`render_form`] with [`Extras`].
+pub fn render_form_with(
+    p: FormPage,
+    fields: &[Field],
+    sent: &Sent,
+    problems: &[Problem],
+    status: StatusCode,
+    extras: Extras,
+) -> HttpResponse {
     let mut hidden = vec![json!({"name": "csrf_token", "value": p.who.csrf})];
     hidden.extend(p.hidden.iter().map(|(n, v)| json!({"name": n, "value": v})));
     let data = json!({
@@ -330,6 +412,9 @@ pub fn render_form(
         "button": p.button,
         "warning": p.warning,
         "back": {"href": p.back.0, "text": p.back.1},
+        "rules": extras.rules,
+        "check": extras.check,
+        "checked": extras.checked.map(|(heading, text)| json!({"heading": heading, "text": text})),
     });
     page(status, "form", &data)
 }

@@ -54,6 +54,12 @@ pub async fn home(
     who: SignedIn,
     req: actix_web::HttpRequest,
 ) -> PageResult<HttpResponse> {
+    if super::workbench::secretary_home(&who.caller) {
+        return super::workbench::deadlines(&state, &who, &req).await;
+    }
+    if super::workbench::officer_home(&who.caller) {
+        return super::workbench::screening(&state, &who).await;
+    }
     let newest =
         web::Query::<std::collections::HashMap<String, String>>::from_query(req.query_string())
             .ok()
