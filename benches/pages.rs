@@ -177,7 +177,11 @@ fn seed_workbench(s: &Server, db_url: &str, open: usize) -> String {
     let (elm, north, pat): (String, String, String) = {
         use ldr::db::schema::{organisations as o, users as u};
         let mut org = |name: &str| -> String {
-            o::table.filter(o::name.eq(name)).select(o::id).first(c).unwrap()
+            o::table
+                .filter(o::name.eq(name))
+                .select(o::id)
+                .first(c)
+                .unwrap()
         };
         let elm = org("Elm Practice");
         let north = org("North CCG");

@@ -5,6 +5,7 @@
 
 mod common;
 
+use common::browser::{get_with_cookie, Browser};
 use common::journey::*;
 use common::world::*;
 use common::{Db, PASSWORD};
@@ -16,13 +17,27 @@ fn day(s: &str) -> chrono::NaiveDate {
     chrono::NaiveDate::parse_from_str(s, "%Y-%m-%d").unwrap()
 }
 
+/// From the case page, the action `link`, which opens the page headed `heading`.
+fn when_i_choose_on_the_case(b: &Browser, id: &str, link: &str, heading: &str) {
+    b.open(&format!("/disputes/{id}"));
+    b.click_link(link);
+    b.wait_for_text("h1", heading);
+}
+
 fn a_secretary_runs_stage_2_from_the_pages(db: Db) {
     let Some(app) = app(db) else { return };
     let w = World::new(&app);
     // Today is Monday 2 March 2026; both requests were lodged today: hearings by 30 March.
     let id = w.case_at(&app, "panel_forming");
+    // A request lodged on Wednesday 18 February: its hearing is due by 18 March, the notice
+    // by Friday 6 March.
+    app.state.clock.set_today(Some(day("2026-02-18")));
     let other = w.file_inter_practice(&app, false);
-    w.walk(&app, other, "formal_requested");
+    w.walk(&app, other, "panel_forming");
+    app.state.clock.set_today(Some(day("2026-03-02")));
+    // A request still to be screened is not the secretary's.
+    let unscreened = w.file_inter_practice(&app, false);
+    w.walk(&app, unscreened, "formal_requested");
     // A second GP conciliator, who declared an interest in the appellant practice.
     let grey = app.user(&w.admin, GREY, &w.birch, &["panelist"], &["gp_conciliator"]);
     app.post(
@@ -42,7 +57,8 @@ fn a_secretary_runs_stage_2_from_the_pages(db: Db) {
         (PRACTICE, "evidence", "budget-letter.pdf"),
         (COMMISSIONER, "evidence", "ccg-response.pdf"),
     ] {
-        w.upload(&app, who, &id, kind, name, b"%PDF-1.4 text").expect(201);
+        w.upload(&app, who, &id, kind, name, b"%PDF-1.4 text")
+            .expect(201);
     }
     let Some(mut b) = browser(&app, "secretary", db) else {
         return;
@@ -54,16 +70,19 @@ fn a_secretary_runs_stage_2_from_the_pages(db: Db) {
     then_i_see(
         &b,
         &[
+            "2 cases: 0 with a deadline breached, 0 due within 2 working days.",
             "Prescribing budget 2025/26",
+            "Patient list boundary",
             "Waiting for a panel to be appointed",
             "Hearing to be held by: Monday 30 March 2026",
             "20 working days left",
             "On track",
         ],
     );
+    let body = b.body();
     assert!(
-        !b.body().contains("Patient list boundary"),
-        "a case still to be screened is not the secretary's"
+        body.find("Patient list boundary") < body.find("Prescribing budget 2025/26"),
+        "the case whose next deadline comes first is at the top"
     );
     b.check("deadlines");
 
@@ -78,10 +97,17 @@ fn a_secretary_runs_stage_2_from_the_pages(db: Db) {
     b.click("#chair_id-2");
     b.click("button[name=check]");
     b.wait_for_text(".nhsuk-error-summary", "Dr Grey, proposed as the GP conciliator, has an interest in the appellant on the interests register");
-    assert_eq!(state_of(&app, &w, SECRETARY, &id).0, "panel_forming", "a check writes nothing");
+    assert_eq!(
+        state_of(&app, &w, SECRETARY, &id).0,
+        "panel_forming",
+        "a check writes nothing"
+    );
     b.check("panel-check-conflict");
     b.click("form button[type=submit]:not([name])");
-    b.wait_for_text(".nhsuk-error-summary", "Dr Grey, proposed as the GP conciliator, has an interest in the appellant");
+    b.wait_for_text(
+        ".nhsuk-error-summary",
+        "Dr Grey, proposed as the GP conciliator, has an interest in the appellant",
+    );
     assert_eq!(b.value("#gp_conciliator_id"), grey, "the choice is kept");
     assert_eq!(state_of(&app, &w, SECRETARY, &id).0, "panel_forming");
     b.select("#gp_conciliator_id", "Dr Conciliator (Birch Practice)");
@@ -109,9 +135,12 @@ fn a_secretary_runs_stage_2_from_the_pages(db: Db) {
     b.check("schedule-refused");
 
     // The calendar: offered days and the reasons for the others.
-    b.open(&format!("/disputes/{id}"));
-    b.click_link("Schedule or move the hearing");
-    b.wait_for_text("h1", "Choose the hearing date");
+    when_i_choose_on_the_case(
+        &b,
+        &id,
+        "Schedule or move the hearing",
+        "Choose the hearing date",
+    );
     then_i_see(
         &b,
         &[
@@ -122,9 +151,18 @@ fn a_secretary_runs_stage_2_from_the_pages(db: Db) {
             "after the hearing deadline",
         ],
     );
-    assert!(b.has("#day-2026-03-12"), "the first day with notice enough is offered");
-    assert!(!b.has("#day-2026-03-13"), "the clinical member's day is not offered");
-    assert!(!b.has("#day-2026-03-11"), "too late for notice: not offered");
+    assert!(
+        b.has("#day-2026-03-12"),
+        "the first day with notice enough is offered"
+    );
+    assert!(
+        !b.has("#day-2026-03-13"),
+        "the clinical member's day is not offered"
+    );
+    assert!(
+        !b.has("#day-2026-03-11"),
+        "too late for notice: not offered"
+    );
     b.check("hearing-calendar");
     b.click(".nhsuk-pagination__link--next");
     b.wait_for_text("caption", "April 2026");
@@ -150,22 +188,49 @@ fn a_secretary_runs_stage_2_from_the_pages(db: Db) {
     app.state.clock.set_today(Some(day("2026-03-04")));
     b.open("/deadlines");
     b.wait_for_text("h1", "Deadlines");
-    then_i_see(&b, &["Bundle to be distributed by: Wednesday 4 March 2026", "Due today", "Due soon"]);
+    then_i_see(
+        &b,
+        &[
+            "Bundle to be distributed by: Wednesday 4 March 2026",
+            "Due today",
+            "Due soon",
+        ],
+    );
     app.state.clock.set_today(Some(day("2026-03-05")));
     b.open("/deadlines");
-    then_i_see(&b, &["Overdue by 1 working day", "Breached", "1 with a deadline breached"]);
+    then_i_see(
+        &b,
+        &[
+            "Overdue by 1 working day",
+            "Breached",
+            "2 cases: 1 with a deadline breached, 1 due within 2 working days.",
+            "Notice of the hearing to be sent by: Friday 6 March 2026",
+            "1 working day left",
+        ],
+    );
     b.check("deadlines-breached");
     // Filters, without JavaScript: a GET form.
-    b.open("/deadlines?state=panel_appointed");
+    b.open("/deadlines?state=panel_forming");
+    then_i_see(&b, &["1 case:", "Patient list boundary"]);
     assert!(!b.body().contains("Prescribing budget 2025/26"));
     b.open("/deadlines?stage=9");
     b.wait_for_text(".nhsuk-error-summary", "Choose a stage from the list");
     b.check("deadlines-filter-error");
+    // Odd addresses are pages, never failures.
+    let cookie = format!("ldr_session={}", b.cookie("ldr_session").unwrap());
+    for path in [
+        format!("/disputes/{id}/hearing-calendar?month=262143-12"),
+        format!("/disputes/{id}/hearing-calendar?month=2200-12"),
+        format!("/disputes/{id}/hearing-calendar?month=nonsense"),
+        format!("/disputes/{id}/actions/schedule_hearing?date=99999-01-01"),
+        "/deadlines?state=closed&stage=%FF".to_string(),
+    ] {
+        let (status, _, _) = get_with_cookie(&app.base, &path, &cookie);
+        assert_eq!(status, 200, "{path}");
+    }
 
     // The bundle, late: refused, then sent with a reason for the override.
-    b.open(&format!("/disputes/{id}"));
-    b.click_link("Distribute the bundle");
-    b.wait_for_text("h1", "Distribute the bundle");
+    when_i_choose_on_the_case(&b, &id, "Distribute the bundle", "Distribute the bundle");
     then_i_see(
         &b,
         &[
@@ -177,9 +242,15 @@ fn a_secretary_runs_stage_2_from_the_pages(db: Db) {
     );
     b.execute("document.querySelectorAll('input[type=checkbox]').forEach(c => c.checked = true);");
     b.click("form button[type=submit]");
-    b.wait_for_text(".nhsuk-error-summary", "The bundle must reach everyone at least 5 working days before the hearing");
+    b.wait_for_text(
+        ".nhsuk-error-summary",
+        "The bundle must reach everyone at least 5 working days before the hearing",
+    );
     b.check("bundle-refused");
-    b.fill("#override_reason", "The CCG's response arrived late; both parties agreed.");
+    b.fill(
+        "#override_reason",
+        "The CCG's response arrived late; both parties agreed.",
+    );
     b.click("form button[type=submit]");
     b.wait_for_text(".nhsuk-notification-banner", "Bundle distributed");
     let events = app
@@ -193,19 +264,30 @@ fn a_secretary_runs_stage_2_from_the_pages(db: Db) {
 
     // The hearing day: record the hearing and the decision, and send it.
     app.state.clock.set_today(Some(day("2026-03-12")));
-    b.open(&format!("/disputes/{id}"));
-    b.click_link("Record the hearing");
-    b.wait_for_text("h1", "Record the hearing");
-    assert_eq!(b.value("#held_on-day"), "12", "the scheduled day is the default");
+    when_i_choose_on_the_case(&b, &id, "Record the hearing", "Record the hearing");
+    assert_eq!(
+        b.value("#held_on-day"),
+        "12",
+        "the scheduled day is the default"
+    );
     b.click("#appellant_presented");
     b.click("#respondent_presented");
-    b.fill("#record", "Both parties presented; the panel asked about the budget letter.");
+    b.fill(
+        "#record",
+        "Both parties presented; the panel asked about the budget letter.",
+    );
     b.check("record-hearing");
     b.click("form button[type=submit]");
     b.wait_for_text(".nhsuk-notification-banner", "Hearing recorded");
     b.click_link("Record the panel's decision");
     b.wait_for_text("h1", "Record the panel's decision");
-    then_i_see(&b, &["Vote of Dr Clinical, the clinical member", "For the appellant, Elm Practice"]);
+    then_i_see(
+        &b,
+        &[
+            "Vote of Dr Clinical, the clinical member",
+            "For the appellant, Elm Practice",
+        ],
+    );
     b.click("#vote_clinical");
     b.click("#vote_gp-2");
     b.click("#vote_lmc-2");
@@ -214,12 +296,18 @@ fn a_secretary_runs_stage_2_from_the_pages(db: Db) {
     b.wait_for_text(".nhsuk-error-summary", "majority");
     b.check("decision-refused");
     b.click("#outcome-2");
-    b.fill("#recommendations", "The practice and the CCG review the budget together.");
+    b.fill(
+        "#recommendations",
+        "The practice and the CCG review the budget together.",
+    );
     b.click("form button[type=submit]");
     b.wait_for_text(".nhsuk-notification-banner", "Decision recorded");
     b.click_link("Send the decision to the parties");
     b.wait_for_text("h1", "Send the decision to the parties");
-    then_i_see(&b, &["within 7 days after the hearing on Thursday 12 March 2026: by Thursday 19 March 2026"]);
+    then_i_see(
+        &b,
+        &["within 7 days after the hearing on Thursday 12 March 2026: by Thursday 19 March 2026"],
+    );
     b.check("notify");
     b.click("form button[type=submit]");
     b.wait_for_text(".nhsuk-notification-banner", "Decision sent to the parties");
@@ -266,7 +354,10 @@ fn an_accountable_officer_screens_from_the_pages(db: Db) {
     b.fill("#consulted_on-year", "2026");
     b.fill("#summary", "The LMC sees a substantive dispute.");
     b.click("form button[type=submit]");
-    b.wait_for_text(".nhsuk-notification-banner", "Consultation with the LMC recorded");
+    b.wait_for_text(
+        ".nhsuk-notification-banner",
+        "Consultation with the LMC recorded",
+    );
     b.open("/");
     then_i_see(&b, &["Consulted on Monday 2 March 2026"]);
     b.click("a[href$='/actions/screen']");
@@ -279,7 +370,13 @@ fn an_accountable_officer_screens_from_the_pages(db: Db) {
     b.wait_for_text(".nhsuk-notification-banner", "Screening recorded");
     assert_eq!(state_of(&app, &w, OFFICER, &id).0, "panel_forming");
     b.open("/");
-    then_i_see(&b, &["There is no request for you to screen at the moment.", "Waiting for a panel to be appointed"]);
+    then_i_see(
+        &b,
+        &[
+            "There is no request for you to screen at the moment.",
+            "Waiting for a panel to be appointed",
+        ],
+    );
 }
 
 both_dbs!(

@@ -12,7 +12,6 @@ use crate::db::directory;
 use crate::db::disputes::{self as store, DisputeRow, EventRow};
 use crate::db::schema::{breaches, disputes, documents, events as history, notices, users};
 use crate::db::{now, write_tx, DbConn};
-use crate::domain::{deadlines, hearing_days};
 use crate::domain::dispute::{
     Category, Dispute, DocumentKind, FhsuDetermination, FhsuReferral, HearingRecord, MediatorMode,
     Screening, Side, Vote,
@@ -22,6 +21,7 @@ use crate::domain::filing::Filing;
 use crate::domain::notices::{notifies, CalendarMethod};
 use crate::domain::roles::Role;
 use crate::domain::workflow::{self, EventType, State};
+use crate::domain::{deadlines, hearing_days};
 use crate::service::notices::Parties;
 use crate::service::{self, events, filing, visibility};
 use actix_web::http::StatusCode;

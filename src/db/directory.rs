@@ -173,16 +173,23 @@ pub fn unavailable_between(
         .filter(unavailability::to_date.ge(from))
         .filter(unavailability::from_date.le(to))
         .order((unavailability::from_date.asc(), users::name.asc()))
-        .select((users::name, unavailability::from_date, unavailability::to_date))
+        .select((
+            users::name,
+            unavailability::from_date,
+            unavailability::to_date,
+        ))
         .load::<(String, NaiveDate, NaiveDate)>(c)?
         .into_iter()
         .map(|(name, from, to)| crate::domain::hearing_days::Unavailable { name, from, to })
         .collect())
 }
 
+/// Someone who may be appointed: (id, name, roles, panel roles, organisation's name).
+pub type Appointable = (String, String, String, String, String);
+
 /// The active people who may sit on a panel or be its secretary (role `panelist` or
-/// `panel_secretary`), by name: (id, name, roles, panel roles, organisation's name).
-pub fn appointable(c: &mut DbConn) -> QueryResult<Vec<(String, String, String, String, String)>> {
+/// `panel_secretary`), by name.
+pub fn appointable(c: &mut DbConn) -> QueryResult<Vec<Appointable>> {
     users::table
         .inner_join(organisations::table.on(organisations::id.eq(users::organisation_id)))
         .filter(users::active.eq(true))

@@ -159,9 +159,15 @@ mod tests {
         assert_eq!(j("2026-03-11"), vec![Why::TooLateForNotice]);
         assert!(j("2026-03-12").is_empty());
         assert_eq!(j("2026-03-14"), vec![Why::Weekend, Why::TooLateForNotice]);
-        assert_eq!(j("2026-03-16"), vec![Why::Unavailable(vec!["Dr Shah".into()])]);
+        assert_eq!(
+            j("2026-03-16"),
+            vec![Why::Unavailable(vec!["Dr Shah".into()])]
+        );
         assert_eq!(j("2026-03-16")[0].words(), "Dr Shah unavailable");
-        assert_eq!(j("2026-04-03"), vec![Why::BankHoliday("Good Friday".into())]);
+        assert_eq!(
+            j("2026-04-03"),
+            vec![Why::BankHoliday("Good Friday".into())]
+        );
         assert_eq!(j("2026-04-15"), vec![Why::AfterDeadline]);
         assert_eq!(
             j("2026-03-09")[0].words(),

@@ -112,26 +112,16 @@ pub async fn home(
     let today = state.clock.today();
     let cal = &state.calendar;
     let mediator = who.caller.has(Role::LmcMediator) && !who.caller.has(Role::Admin);
-    let org = |id: &str| names.get(id).cloned().unwrap_or_else(|| "(unknown)".into());
     let cases: Vec<Value> = rows
         .iter()
         .map(|d| {
-            let (state_text, colour) = words::state(d.state);
-            let deadline = words::next_deadline(d).map(|n| {
-                json!({"label": n.label, "date": n.date.to_string(),
-                       "left": words::days_left(cal, today, n.date)})
-            });
-            json!({
-                "id": d.id,
-                "case_ref": d.case_ref(),
-                "title": d.title,
-                "appellant": org(&d.appellant_id),
-                "respondent": org(&d.respondent_id),
-                "state": {"text": state_text, "colour": colour},
-                "mode": words::mediator_mode(d.mediator.as_ref().map(|m| m.mode.as_str())),
-                "days_open": words::days_open(cal, today, d.created_at.date()),
-                "deadline": deadline,
-            })
+            let mut case = super::workbench::case_row(d, &names);
+            case["mode"] = json!(words::mediator_mode(
+                d.mediator.as_ref().map(|m| m.mode.as_str())
+            ));
+            case["days_open"] = json!(words::days_open(cal, today, d.created_at.date()));
+            case["deadline"] = super::workbench::next_deadline(cal, today, d);
+            case
         })
         .collect();
     let (title, intro) = heading(&who.caller);

@@ -78,9 +78,7 @@ pub fn routes(cfg: &mut web::ServiceConfig) {
     .service(web::resource("/documents/{id}").route(web::get().to(case::download)))
     .service(web::resource("/deadlines").route(web::get().to(workbench::deadlines_page)))
     .service(web::resource("/screening").route(web::get().to(workbench::screening_page)))
-    .service(
-        web::resource("/disputes/{id}/hearing-calendar").route(web::get().to(panel::calendar)),
-    )
+    .service(web::resource("/disputes/{id}/hearing-calendar").route(web::get().to(panel::calendar)))
     .service(
         web::resource("/assets/{name:.+}")
             .route(web::get().to(assets::serve))

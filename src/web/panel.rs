@@ -17,11 +17,11 @@ use super::{page, words, PageResult};
 use crate::api::disputes::{hearing_unavailability, visible};
 use crate::api::AppState;
 use crate::db::{directory, disputes as store};
+use crate::domain::deadlines;
 use crate::domain::dispute::{Dispute, DocumentKind};
 use crate::domain::hearing_days::{self, Why};
 use crate::domain::roles;
 use crate::domain::workflow::{self, EventType};
-use crate::domain::deadlines;
 use crate::render::templates::long_date;
 use crate::service::visibility;
 use actix_web::http::StatusCode;
@@ -52,8 +52,16 @@ fn override_field(hint: &'static str) -> Field {
 
 fn sides() -> Input {
     Input::Radios(vec![
-        ("appellant".into(), "For the appellant".into(), String::new()),
-        ("respondent".into(), "For the respondent".into(), String::new()),
+        (
+            "appellant".into(),
+            "For the appellant".into(),
+            String::new(),
+        ),
+        (
+            "respondent".into(),
+            "For the respondent".into(),
+            String::new(),
+        ),
     ])
 }
 
@@ -292,12 +300,23 @@ pub async fn complete(
                         .collect(),
                 )
             };
-            let panel_role = |role: &'static str| {
-                move |_: &[String], p: &[String]| p.iter().any(|x| x == role)
-            };
-            set_options(&mut form, "clinical_member_id", of(&panel_role("clinical_board_member")));
-            set_options(&mut form, "gp_conciliator_id", of(&panel_role("gp_conciliator")));
-            set_options(&mut form, "lmc_representative_id", of(&panel_role("lmc_representative")));
+            let panel_role =
+                |role: &'static str| move |_: &[String], p: &[String]| p.iter().any(|x| x == role);
+            set_options(
+                &mut form,
+                "clinical_member_id",
+                of(&panel_role("clinical_board_member")),
+            );
+            set_options(
+                &mut form,
+                "gp_conciliator_id",
+                of(&panel_role("gp_conciliator")),
+            );
+            set_options(
+                &mut form,
+                "lmc_representative_id",
+                of(&panel_role("lmc_representative")),
+            );
             set_options(
                 &mut form,
                 "secretary_id",
@@ -342,7 +361,8 @@ pub async fn complete(
                 .iter()
                 .filter_map(|m| {
                     let kind: DocumentKind = m.kind.parse().ok()?;
-                    let fits = !d.panel_only(kind) && visibility::can_see_document(&caller, d, kind);
+                    let fits =
+                        !d.panel_only(kind) && visibility::can_see_document(&caller, d, kind);
                     fits.then(|| {
                         (
                             m.id.clone(),
@@ -366,7 +386,10 @@ pub async fn complete(
                     long_date(h.date)
                 );
                 if let Some(last) = last {
-                    rule.push_str(&format!(": distribute it on or before {}.", long_date(last)));
+                    rule.push_str(&format!(
+                        ": distribute it on or before {}.",
+                        long_date(last)
+                    ));
                     if today > last {
                         rule.push_str(
                             " That day has passed: the bundle can go now only with a reason for \
@@ -505,7 +528,10 @@ fn put_date(sent: &mut Sent, name: &str, day: NaiveDate) {
 pub fn adapt(event: EventType, d: &Dispute, body: &mut Map<String, Value>) {
     match event {
         EventType::AppointPanel => {
-            let seat = body.get("chair_id").and_then(Value::as_str).map(String::from);
+            let seat = body
+                .get("chair_id")
+                .and_then(Value::as_str)
+                .map(String::from);
             if let Some(seat) = seat {
                 let chosen = SEATS
                     .iter()
@@ -571,11 +597,11 @@ pub async fn calendar(
     id: web::Path<String>,
     req: HttpRequest,
 ) -> HttpResponse {
+    let query = web::Query::<HashMap<String, String>>::from_query(req.query_string())
+        .map(|q| q.into_inner())
+        .unwrap_or_default();
     let res = async {
         let id = uuid(&id)?;
-        let query = web::Query::<HashMap<String, String>>::from_query(req.query_string())
-            .map(|q| q.into_inner())
-            .unwrap_or_default();
         let today = state.clock.today();
         let cal = state.calendar.clone();
         let caller = who.caller.clone();

@@ -77,8 +77,35 @@ fn load(
         .into_iter()
         .map(|r| Ok(crate::service::decode(r)?))
         .collect::<Result<_, ApiError>>()?;
-    let names = store::org_names(c, rows.iter().flat_map(|d| [&d.appellant_id, &d.respondent_id]))?;
+    let names = store::org_names(
+        c,
+        rows.iter()
+            .flat_map(|d| [&d.appellant_id, &d.respondent_id]),
+    )?;
     Ok((rows, names))
+}
+
+/// A case as a row of a list: its link, reference, title, parties (named from `names`) and
+/// state as a tag.
+pub fn case_row(d: &Dispute, names: &HashMap<String, String>) -> Value {
+    let org = |id: &str| names.get(id).cloned().unwrap_or_else(|| "(unknown)".into());
+    let (state_text, colour) = words::state(d.state);
+    json!({
+        "id": d.id,
+        "case_ref": d.case_ref(),
+        "title": d.title,
+        "appellant": org(&d.appellant_id),
+        "respondent": org(&d.respondent_id),
+        "state": {"text": state_text, "colour": colour},
+    })
+}
+
+/// The case's next deadline to meet (label, date, time left), or null.
+pub fn next_deadline(cal: &Calendar, today: NaiveDate, d: &Dispute) -> Value {
+    json!(words::next_deadline(d).map(|n| {
+        json!({"label": n.label, "date": n.date.to_string(),
+               "left": words::days_left(cal, today, n.date)})
+    }))
 }
 
 /// How a deadline due on `due` stands today: (words, tag colour).
@@ -175,12 +202,13 @@ pub async fn deadlines(
     let (rows, names) = state.db(move |c| load(c, &caller, states)).await?;
     let today = state.clock.today();
     let cal = &state.calendar;
-    let org = |id: &str| names.get(id).cloned().unwrap_or_else(|| "(unknown)".into());
     let mut cases: Vec<(Option<NaiveDate>, Value)> = rows
         .iter()
         .map(|d| {
-            let pending: Vec<words::Deadline> =
-                words::deadlines(d).into_iter().filter(|x| x.pending).collect();
+            let pending: Vec<words::Deadline> = words::deadlines(d)
+                .into_iter()
+                .filter(|x| x.pending)
+                .collect();
             let next = pending.first().map(|x| x.date);
             let deadlines: Vec<Value> = pending
                 .iter()
@@ -191,16 +219,8 @@ pub async fn deadlines(
                            "tag": {"text": text, "colour": colour}})
                 })
                 .collect();
-            let (state_text, colour) = words::state(d.state);
-            let case = json!({
-                "id": d.id,
-                "case_ref": d.case_ref(),
-                "title": d.title,
-                "appellant": org(&d.appellant_id),
-                "respondent": org(&d.respondent_id),
-                "state": {"text": state_text, "colour": colour},
-                "deadlines": deadlines,
-            });
+            let mut case = case_row(d, &names);
+            case["deadlines"] = json!(deadlines);
             (next, case)
         })
         .collect();
@@ -255,20 +275,11 @@ pub async fn screening(state: &AppState, who: &SignedIn) -> PageResult<HttpRespo
     let (rows, names) = state.db(move |c| load(c, &caller, open)).await?;
     let today = state.clock.today();
     let cal = &state.calendar;
-    let org = |id: &str| names.get(id).cloned().unwrap_or_else(|| "(unknown)".into());
     let mut to_screen = Vec::new();
     let mut others = Vec::new();
     for d in &rows {
         let allowed = workflow::allowed(d.state, &visibility::relations(&who.caller, d));
-        let (state_text, colour) = words::state(d.state);
-        let mut case = json!({
-            "id": d.id,
-            "case_ref": d.case_ref(),
-            "title": d.title,
-            "appellant": org(&d.appellant_id),
-            "respondent": org(&d.respondent_id),
-            "state": {"text": state_text, "colour": colour},
-        });
+        let mut case = case_row(d, &names);
         if allowed.contains(&EventType::Screen) {
             case["lodged"] = json!(d.lodged_on.map(long_date));
             case["hearing_by"] = json!(d.deadlines.hearing_by.map(|by| format!(
@@ -285,16 +296,16 @@ pub async fn screening(state: &AppState, who: &SignedIn) -> PageResult<HttpRespo
                     json!({"href": super::actions::action_href(&d.id, e), "text": words::action(e)})
                 })
             };
-            case["actions"] = json!([link(EventType::RecordLmcConsultation), link(EventType::Screen)]
-                .into_iter()
-                .flatten()
-                .collect::<Vec<_>>());
+            case["actions"] = json!([
+                link(EventType::RecordLmcConsultation),
+                link(EventType::Screen)
+            ]
+            .into_iter()
+            .flatten()
+            .collect::<Vec<_>>());
             to_screen.push(case);
         } else {
-            case["deadline"] = json!(words::next_deadline(d).map(|n| {
-                json!({"label": n.label, "date": n.date.to_string(),
-                       "left": words::days_left(cal, today, n.date)})
-            }));
+            case["deadline"] = next_deadline(cal, today, d);
             others.push(case);
         }
     }
