@@ -158,7 +158,8 @@ mod tests {
         assert_eq!(j("2026-03-02"), vec![Why::Past]);
         assert_eq!(j("2026-03-11"), vec![Why::TooLateForNotice]);
         assert!(j("2026-03-12").is_empty());
-        assert_eq!(j("2026-03-14"), vec![Why::Weekend, Why::TooLateForNotice]);
+        assert_eq!(j("2026-03-14"), vec![Why::Weekend]);
+        assert_eq!(j("2026-03-07"), vec![Why::Weekend, Why::TooLateForNotice]);
         assert_eq!(
             j("2026-03-16"),
             vec![Why::Unavailable(vec!["Dr Shah".into()])]
