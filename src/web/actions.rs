@@ -310,7 +310,7 @@ pub async fn form(
         let id = uuid(&id)?;
         let (event, form) = parse_event(&event)?;
         let (d, allowed) = read(&state, &who, &id, event).await?;
-        let (form, rules) = super::panel::complete(&state, &who, &d, event, form).await?;
+        let (form, rules) = completed(&state, &who, &d, event, form, allowed).await?;
         let mut intro = vec![form.intro.to_string()];
         if !allowed {
             intro = vec![format!(
@@ -342,6 +342,23 @@ pub async fn form(
     }
     .await;
     super::answer(&who, res)
+}
+
+/// The form completed for the case (its people, documents and rules) when the viewer may
+/// send it now; otherwise as it is, since it is not shown.
+async fn completed(
+    state: &AppState,
+    who: &SignedIn,
+    d: &Dispute,
+    event: EventType,
+    form: EventForm,
+    allowed: bool,
+) -> PageResult<(EventForm, Vec<String>)> {
+    if allowed {
+        super::panel::complete(state, who, d, event, form).await
+    } else {
+        Ok((form, Vec::new()))
+    }
 }
 
 /// The version a form was drawn at (its hidden field), if it carries one that reads.
@@ -401,8 +418,8 @@ pub async fn submit(
         let (id, event_name) = path.into_inner();
         let id = uuid(&id)?;
         let (event, form) = parse_event(&event_name)?;
-        let (d, _) = read(&state, &who, &id, event).await?;
-        let (form, rules) = super::panel::complete(&state, &who, &d, event, form).await?;
+        let (d, allowed) = read(&state, &who, &id, event).await?;
+        let (form, rules) = completed(&state, &who, &d, event, form, allowed).await?;
         let (mut body, own) = forms::body_of(&form.fields, &sent);
         body.insert("type".into(), json!(event.as_str()));
         let version = form_version(&sent);
