@@ -51,15 +51,6 @@ impl Why {
             Why::OutsideCalendar => "outside the calendar".into(),
         }
     }
-
-    /// Whether the panel secretary may override this reason (rule 8: the deadline, the notice
-    /// and a member's availability; never a day that is past or not a working day).
-    pub fn overridable(&self) -> bool {
-        matches!(
-            self,
-            Why::TooLateForNotice | Why::AfterDeadline | Why::Unavailable(_)
-        )
-    }
 }
 
 /// Every reason a hearing cannot be on `day` with notice sent `today`; none: it may.

@@ -584,7 +584,6 @@ fn day_cell(
         "reasons": if weekend { "weekend".to_string() } else { reasons.join("; ") },
         "weekend": weekend,
         "current": hearing == Some(day),
-        "overridable": !why.is_empty() && why.iter().all(Why::overridable),
     })
 }
 
