@@ -3,6 +3,9 @@
 //!
 //! - `caseload`: `GET /` as an LMC mediator whose LMC has `PAGES_CASES` (200) open cases;
 //! - `case`: `GET /disputes/{id}` of a case with 50 events (filed, taken, 48 notes);
+//! - `deadlines`: `GET /deadlines` (a panel secretary's first page) with `PAGES_OPEN` (500)
+//!   open stage-2 cases, their deadlines spread over six weeks (breaches among them);
+//! - `calendar`: `GET /disputes/{id}/hearing-calendar` of a case whose panel is appointed;
 //!
 //! each at `PAGES_CLIENTS` (16) concurrent clients, each on its own keep-alive connection with
 //! the mediator's session cookie, for `PAGES_SECONDS` (10): requests a second, p50, p99, max.
@@ -19,6 +22,7 @@
 #[path = "support/mod.rs"]
 mod support;
 
+use diesel::prelude::*;
 use serde_json::{json, Value};
 use std::io::{Read, Write};
 use std::sync::{Arc, Barrier};
@@ -135,6 +139,95 @@ fn seed(s: &Server, cases: usize) -> String {
         ev(json!({"type": "add_note", "text": format!("Note {n}: both sides spoke to the LMC.")}));
     }
     first
+}
+
+/// A panel secretary, `open` cases awaiting a panel (stored as the service stores them, lodged
+/// over the last six weeks so that some deadlines are breached and some near), and one case
+/// of the secretary's own panel for the hearing calendar, which is returned.
+fn seed_workbench(s: &Server, db_url: &str, open: usize) -> String {
+    use ldr::domain::dispute::Panel;
+    use ldr::domain::workflow::State;
+    let a = agent();
+    let admin = login(&a, s, ADMIN, ADMIN_PW);
+    let ccg = api(
+        &a,
+        s,
+        "/organisations",
+        Some(&admin),
+        json!({"name": "South CCG", "kind": "commissioner", "area": "South Essex",
+               "region": "East", "email": "south@pages.test", "address": "2 High Street"}),
+    )["id"]
+        .as_str()
+        .unwrap()
+        .to_string();
+    let sec = api(
+        &a,
+        s,
+        "/users",
+        Some(&admin),
+        json!({"name": "Sam Secretary", "email": "sam@pages.test", "password": PW,
+               "organisation_id": ccg, "roles": ["panel_secretary"]}),
+    )["id"]
+        .as_str()
+        .unwrap()
+        .to_string();
+    let mut conn = support::pg::open(db_url);
+    let c: &mut ldr::db::DbConn = &mut conn;
+    // The parties of the cases seeded by `seed`.
+    let (elm, north, pat): (String, String, String) = {
+        use ldr::db::schema::{organisations as o, users as u};
+        let mut org = |name: &str| -> String {
+            o::table
+                .filter(o::name.eq(name))
+                .select(o::id)
+                .first(c)
+                .unwrap()
+        };
+        let elm = org("Elm Practice");
+        let north = org("North CCG");
+        let pat = u::table
+            .filter(u::email.eq("pat@pages.test"))
+            .select(u::id)
+            .first(c)
+            .unwrap();
+        (elm, north, pat)
+    };
+    let parties = support::rows::Parties {
+        appellant: &elm,
+        respondent: &north,
+        lmc: None,
+        filed_by: &pat,
+    };
+    let cal = ldr::domain::calendar::Calendar::computed();
+    let today: chrono::NaiveDate = support::server::TODAY.parse().unwrap();
+    let at = today.and_hms_opt(9, 0, 0).unwrap() - chrono::Duration::days(60);
+    let mut calendar_case = String::new();
+    for i in 0..open {
+        let id = uuid::Uuid::new_v4().to_string();
+        let mut d = support::rows::filed(id.clone(), format!("Panel case {i}"), &parties, at, &cal);
+        let lodged = cal.add_working_days(today, -((i % 30) as i64)).unwrap();
+        d.state = State::PanelForming;
+        d.lodged_on = Some(lodged);
+        d.next_sweep_on = None;
+        let by = ldr::domain::deadlines::hearing_by(&cal, lodged);
+        d.deadlines.hearing_by = by;
+        d.deadlines.notice_by = by.and_then(|b| ldr::domain::deadlines::latest_notice_day(&cal, b));
+        d.deadlines.bundle_by = by.and_then(|b| ldr::domain::deadlines::latest_bundle_day(&cal, b));
+        if i == 0 {
+            // The secretary's own panel (the members' names do not matter to the calendar).
+            d.state = State::PanelAppointed;
+            d.panel = Some(Panel {
+                clinical_member_id: pat.clone(),
+                gp_conciliator_id: pat.clone(),
+                lmc_representative_id: pat.clone(),
+                secretary_id: sec.clone(),
+                chair_id: pat.clone(),
+            });
+            calendar_case = id;
+        }
+        ldr::db::disputes::insert(c, &ldr::db::disputes::DisputeRow::of(&d)).unwrap();
+    }
+    calendar_case
 }
 
 /// Signs in through the sign-in page as a browser does; returns the session cookie.
@@ -272,6 +365,22 @@ fn main() {
     report("caseload", &caseload, seconds);
     let page = measure(&s, &format!("/disputes/{case}"), &cookie, clients, seconds);
     report("case", &page, seconds);
+
+    // The panel secretary's workbench.
+    let open: usize = env_or("PAGES_OPEN", 500);
+    let calendar_case = seed_workbench(&s, &db_url, open);
+    let secretary = page_session(&s, "sam@pages.test", PW);
+    measure(&s, "/deadlines", &secretary, 1, 1);
+    let deadlines = measure(&s, "/deadlines", &secretary, clients, seconds);
+    report("deadlines", &deadlines, seconds);
+    let calendar = measure(
+        &s,
+        &format!("/disputes/{calendar_case}/hearing-calendar"),
+        &secretary,
+        clients,
+        seconds,
+    );
+    report("calendar", &calendar, seconds);
 
     // A first visit: the sign-in page and everything it loads, compressed as a browser asks.
     let gzip = "Accept-Encoding: gzip, deflate, br\r\nAccept: text/html\r\n";

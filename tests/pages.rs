@@ -552,7 +552,8 @@ fn action_forms_refuse_what_they_must_change_nothing_and_never_fail(db: Db) {
     // Forms that are not there, or not the viewer's now.
     for (path, status) in [
         (format!("/disputes/{id}/actions/nonsense"), 404),
-        (format!("/disputes/{id}/actions/appoint_panel"), 404),
+        (format!("/disputes/{id}/actions/refer_to_fhsu"), 404),
+        (format!("/disputes/{id}/actions/appoint_panel"), 409),
         ("/disputes/not-a-uuid/actions/add_note".to_string(), 404),
         (format!("/disputes/{id}/actions/assign_mediator"), 409),
         (format!("/disputes/{id}/actions/add_note"), 200),
@@ -563,6 +564,10 @@ fn action_forms_refuse_what_they_must_change_nothing_and_never_fail(db: Db) {
         if status == 409 {
             assert!(a.body.contains("You cannot do this now"), "{}", a.body);
             assert!(!a.body.contains("<textarea"), "no form to send");
+            assert!(
+                !a.body.contains("<select") && !a.body.contains(CLINICAL),
+                "nobody is offered for a panel to someone who may not appoint one"
+            );
         }
     }
     let note = format!("/disputes/{id}/actions/add_note");

@@ -12,7 +12,6 @@ use crate::db::directory;
 use crate::db::disputes::{self as store, DisputeRow, EventRow};
 use crate::db::schema::{disputes, documents, notices, users};
 use crate::db::{now, write_tx, DbConn};
-use crate::domain::deadlines;
 use crate::domain::dispute::{
     Category, Dispute, DocumentKind, FhsuDetermination, FhsuReferral, HearingRecord, MediatorMode,
     Screening, Side, Vote,
@@ -22,6 +21,7 @@ use crate::domain::filing::Filing;
 use crate::domain::notices::{notifies, CalendarMethod};
 use crate::domain::roles::Role;
 use crate::domain::workflow::{self, EventType, State};
+use crate::domain::{deadlines, hearing_days};
 use crate::service::notices::Parties;
 use crate::service::{self, events, filing, visibility};
 use actix_web::http::StatusCode;
@@ -1396,22 +1396,9 @@ pub async fn hearing_options(
     let cal = state.calendar.clone();
     about_visible(state, caller, id, None, move |c, _, d| {
         let earliest = deadlines::earliest_hearing_after_notice(&cal, today);
-        let mut dates = Vec::new();
         let hearing_by = d.deadlines.hearing_by;
-        if let (Some(by), Some(mut day)) = (hearing_by, earliest) {
-            let panel = d.panel.as_ref().map(|p| p.everyone());
-            let ids = panel.as_ref().map_or(&[][..], |p| p.as_slice());
-            let periods = directory::unavailable_between(c, ids, day, by)?;
-            while day <= by && dates.len() < 60 {
-                if !periods.iter().any(|(f, t)| *f <= day && day <= *t) {
-                    dates.push(day);
-                }
-                match cal.next_working_day(day) {
-                    Some(n) => day = n,
-                    None => break,
-                }
-            }
-        }
+        let away = hearing_unavailability(c, &d, today, hearing_by)?;
+        let dates = hearing_days::offered(&cal, today, hearing_by, &away, 60);
         Ok(HearingOptions {
             dates,
             earliest,
@@ -1420,6 +1407,22 @@ pub async fn hearing_options(
         })
     })
     .await
+}
+
+/// When the panel members and the secretary of `d` cannot sit, from `today` to the hearing
+/// deadline (none without a panel or a deadline): what the hearing options and the hearing
+/// calendar take into account.
+pub fn hearing_unavailability(
+    c: &mut DbConn,
+    d: &Dispute,
+    today: NaiveDate,
+    until: Option<NaiveDate>,
+) -> ApiResult<Vec<hearing_days::Unavailable>> {
+    let (Some(panel), Some(until)) = (d.panel.as_ref(), until) else {
+        return Ok(Vec::new());
+    };
+    let everyone = panel.everyone();
+    Ok(directory::unavailable_between(c, &everyone, today, until)?)
 }
 
 /// The days a hearing may be scheduled on.

@@ -159,18 +159,53 @@ pub fn unavailable_on(c: &mut DbConn, ids: &[&str], date: NaiveDate) -> QueryRes
         .load(c)
 }
 
-/// The periods (from, to) in which any of `ids` cannot sit that overlap [`from`, `to`].
+/// The periods in which any of `ids` cannot sit that overlap [`from`, `to`], each with the
+/// person's name.
 pub fn unavailable_between(
     c: &mut DbConn,
     ids: &[&str],
     from: NaiveDate,
     to: NaiveDate,
-) -> QueryResult<Vec<(NaiveDate, NaiveDate)>> {
-    unavailability::table
+) -> QueryResult<Vec<crate::domain::hearing_days::Unavailable>> {
+    Ok(unavailability::table
+        .inner_join(users::table.on(users::id.eq(unavailability::user_id)))
         .filter(unavailability::user_id.eq_any(ids))
         .filter(unavailability::to_date.ge(from))
         .filter(unavailability::from_date.le(to))
-        .select((unavailability::from_date, unavailability::to_date))
+        .order((unavailability::from_date.asc(), users::name.asc()))
+        .select((
+            users::name,
+            unavailability::from_date,
+            unavailability::to_date,
+        ))
+        .load::<(String, NaiveDate, NaiveDate)>(c)?
+        .into_iter()
+        .map(|(name, from, to)| crate::domain::hearing_days::Unavailable { name, from, to })
+        .collect())
+}
+
+/// Someone who may be appointed: (id, name, roles, panel roles, organisation's name).
+pub type Appointable = (String, String, String, String, String);
+
+/// The active people who may sit on a panel or be its secretary (role `panelist` or
+/// `panel_secretary`), by name.
+pub fn appointable(c: &mut DbConn) -> QueryResult<Vec<Appointable>> {
+    users::table
+        .inner_join(organisations::table.on(organisations::id.eq(users::organisation_id)))
+        .filter(users::active.eq(true))
+        .filter(
+            users::roles
+                .like("%panelist%")
+                .or(users::roles.like("%panel_secretary%")),
+        )
+        .order((users::name.asc(), users::id.asc()))
+        .select((
+            users::id,
+            users::name,
+            users::roles,
+            users::panel_roles,
+            organisations::name,
+        ))
         .load(c)
 }
 

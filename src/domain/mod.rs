@@ -6,6 +6,7 @@ pub mod dispute;
 pub mod event;
 pub mod fields;
 pub mod filing;
+pub mod hearing_days;
 pub mod notices;
 pub mod ods;
 pub mod panel;

@@ -52,23 +52,7 @@ pub fn apply(
         if !visibility::can_see(caller, &d) {
             return Err(ServiceError::NotFound);
         }
-        let envelope = Envelope::parse(body).map_err(|e| match e {
-            EnvelopeError::NotAnObject => not_an_object(),
-            EnvelopeError::Field(p) => ServiceError::Fields(vec![p]),
-        })?;
-        let relations = visibility::relations(caller, &d);
-        workflow::check(envelope.event, d.state, &relations)?;
-        if let Some(v) = envelope.expected_version.filter(|v| *v != d.version) {
-            return Err(ServiceError::VersionConflict(format!(
-                "The dispute is at version {}, not {v}; reload it and try again.",
-                d.version
-            )));
-        }
-        let event = Event::parse(envelope.event, envelope.body).map_err(ServiceError::Fields)?;
-        let parties = Parties::of(c, &d)?;
-        let facts = facts(c, &d, &event, &parties)?;
-        let sender = Sender::new(&caller.org_id, &relations);
-        let mut decision = procedure::decide(&d, &event, &sender, &facts, ctx.today, ctx.calendar)?;
+        let (event, parties, mut decision) = decide_on(c, ctx, caller, &d, body)?;
         let at = now();
         decision.dispute.updated_at = at;
         let after = decision.dispute;
@@ -111,6 +95,55 @@ pub fn apply(
             notices: rendered.len(),
         })
     })
+}
+
+/// Everything [`apply`] checks and decides for `body` on the dispute `d` (already read, and
+/// visible to `caller`), short of writing: the event, the parties and the decision.
+fn decide_on(
+    c: &mut DbConn,
+    ctx: &Ctx,
+    caller: &Caller,
+    d: &Dispute,
+    body: &Value,
+) -> Result<(Event, Parties, procedure::Decision), ServiceError> {
+    let envelope = Envelope::parse(body).map_err(|e| match e {
+        EnvelopeError::NotAnObject => not_an_object(),
+        EnvelopeError::Field(p) => ServiceError::Fields(vec![p]),
+    })?;
+    let relations = visibility::relations(caller, d);
+    workflow::check(envelope.event, d.state, &relations)?;
+    if let Some(v) = envelope.expected_version.filter(|v| *v != d.version) {
+        return Err(ServiceError::VersionConflict(format!(
+            "The dispute is at version {}, not {v}; reload it and try again.",
+            d.version
+        )));
+    }
+    let event = Event::parse(envelope.event, envelope.body).map_err(ServiceError::Fields)?;
+    let parties = Parties::of(c, d)?;
+    let facts = facts(c, d, &event, &parties)?;
+    let sender = Sender::new(&caller.org_id, &relations);
+    let decision = procedure::decide(d, &event, &sender, &facts, ctx.today, ctx.calendar)?;
+    Ok((event, parties, decision))
+}
+
+/// Checks `body` as [`apply`] would, every refusal the same, and writes nothing: the pages'
+/// "Check the panel" (a panel's composition and conflicts before it is appointed).
+pub fn check(
+    c: &mut DbConn,
+    ctx: &Ctx,
+    caller: &Caller,
+    id: &str,
+    body: &Value,
+) -> Result<(), ServiceError> {
+    if !body.is_object() {
+        return Err(not_an_object());
+    }
+    let row = disputes::find(c, id)?.ok_or(ServiceError::NotFound)?;
+    let d = decode(row)?;
+    if !visibility::can_see(caller, &d) {
+        return Err(ServiceError::NotFound);
+    }
+    decide_on(c, ctx, caller, &d, body).map(|_| ())
 }
 
 /// The breach row of `b` for the dispute `dispute_id`.

@@ -123,6 +123,41 @@ pub fn event_form(event: EventType) -> Option<EventForm> {
                 text("summary", "What the LMC said", ""),
             ],
         ),
+        Screen => (
+            "Screen the request for formal resolution",
+            "Decide whether the request goes to a panel. Both parties and the LMC are told the \
+             outcome and your reasons.",
+            "Record the screening",
+            false,
+            vec![
+                Field::new(
+                    "outcome",
+                    "What is the outcome?",
+                    "",
+                    Input::Radios(vec![
+                        (
+                            "proceed".into(),
+                            "It goes to a panel".into(),
+                            "The request is substantive: a panel is appointed to hear it.".into(),
+                        ),
+                        (
+                            "frivolous".into(),
+                            "Screened out as frivolous".into(),
+                            "Only after the LMC has been consulted (rule 1).".into(),
+                        ),
+                        (
+                            "vexatious".into(),
+                            "Screened out as vexatious".into(),
+                            "Only after the LMC has been consulted (rule 1).".into(),
+                        ),
+                    ]),
+                )
+                .called("The outcome"),
+                text("reason", "Your reasons", "Both parties will read this."),
+            ],
+        ),
+        AppointPanel | ScheduleHearing | DistributeBundle | RecordHearing | RecordDecision
+        | NotifyDecision => return super::panel::event_form(event),
         Withdraw => (
             "Withdraw the dispute",
             "The dispute ends and cannot be taken up again. Everyone involved is told.",
@@ -163,6 +198,13 @@ pub fn done_banner(done: &str) -> Option<&'static str> {
         "exhaust_informal" => "Recorded: the informal stage is exhausted",
         "request_formal" => "Formal resolution requested",
         "record_lmc_consultation" => "Consultation with the LMC recorded",
+        "screen" => "Screening recorded",
+        "appoint_panel" => "Panel appointed",
+        "schedule_hearing" => "Hearing scheduled: everyone has been sent the notice",
+        "distribute_bundle" => "Bundle distributed",
+        "record_hearing" => "Hearing recorded",
+        "record_decision" => "Decision recorded",
+        "notify_decision" => "Decision sent to the parties",
         "withdraw" => "Dispute withdrawn",
         "close" => "Case closed",
         _ => return None,
@@ -170,9 +212,10 @@ pub fn done_banner(done: &str) -> Option<&'static str> {
 }
 
 /// The API's fields an event's form does not show, named for its messages.
-const HIDDEN_LABELS: [(&str, &str); 2] = [
+const HIDDEN_LABELS: [(&str, &str); 3] = [
     ("mediator_id", "The mediator"),
     ("expected_version", "The form"),
+    ("votes", "The votes"),
 ];
 
 fn parse_event(name: &str) -> PageResult<(EventType, EventForm)> {
@@ -200,8 +243,9 @@ fn case_form(
     sent: &Sent,
     problems: &[Problem],
     status: StatusCode,
+    extras: forms::Extras,
 ) -> HttpResponse {
-    forms::render_form(
+    forms::render_form_with(
         forms::FormPage {
             who,
             heading: form.heading,
@@ -220,7 +264,17 @@ fn case_form(
         sent,
         problems,
         status,
+        extras,
     )
+}
+
+/// Where the case page's link for `event` leads: the hearing calendar for scheduling, the
+/// event's form otherwise.
+pub fn action_href(id: &str, event: EventType) -> String {
+    match event {
+        EventType::ScheduleHearing => format!("/disputes/{id}/hearing-calendar"),
+        _ => format!("/disputes/{id}/actions/{}", event.as_str()),
+    }
 }
 
 /// The breadcrumbs of a page under a case.
@@ -243,17 +297,20 @@ async fn read(
     Ok((d, allowed))
 }
 
-/// `GET /disputes/{id}/actions/{event}`.
+/// `GET /disputes/{id}/actions/{event}`; the query may fill fields in (the hearing calendar
+/// sends `?date=YYYY-MM-DD`).
 pub async fn form(
     state: web::Data<AppState>,
     who: SignedIn,
     path: web::Path<(String, String)>,
+    req: HttpRequest,
 ) -> HttpResponse {
     let res = async {
         let (id, event) = path.into_inner();
         let id = uuid(&id)?;
         let (event, form) = parse_event(&event)?;
         let (d, allowed) = read(&state, &who, &id, event).await?;
+        let (form, rules) = completed(&state, &who, &d, event, form, allowed).await?;
         let mut intro = vec![form.intro.to_string()];
         if !allowed {
             intro = vec![format!(
@@ -266,6 +323,10 @@ pub async fn form(
         } else {
             StatusCode::CONFLICT
         };
+        let query = web::Query::<Sent>::from_query(req.query_string())
+            .map(|q| q.into_inner())
+            .unwrap_or_default();
+        let sent = super::panel::prefill(&who, &d, event, &query);
         Ok(case_form(
             &who,
             &d,
@@ -273,13 +334,31 @@ pub async fn form(
             event,
             intro,
             allowed,
-            &Sent::new(),
+            &sent,
             &[],
             status,
+            super::panel::extras(event, rules),
         ))
     }
     .await;
     super::answer(&who, res)
+}
+
+/// The form completed for the case (its people, documents and rules) when the viewer may
+/// send it now; otherwise as it is, since it is not shown.
+async fn completed(
+    state: &AppState,
+    who: &SignedIn,
+    d: &Dispute,
+    event: EventType,
+    form: EventForm,
+    allowed: bool,
+) -> PageResult<(EventForm, Vec<String>)> {
+    if allowed {
+        super::panel::complete(state, who, d, event, form).await
+    } else {
+        Ok((form, Vec::new()))
+    }
 }
 
 /// The version a form was drawn at (its hidden field), if it carries one that reads.
@@ -339,6 +418,8 @@ pub async fn submit(
         let (id, event_name) = path.into_inner();
         let id = uuid(&id)?;
         let (event, form) = parse_event(&event_name)?;
+        let (d, allowed) = read(&state, &who, &id, event).await?;
+        let (form, rules) = completed(&state, &who, &d, event, form, allowed).await?;
         let (mut body, own) = forms::body_of(&form.fields, &sent);
         body.insert("type".into(), json!(event.as_str()));
         let version = form_version(&sent);
@@ -349,6 +430,7 @@ pub async fn submit(
             // Taking a case: the mediator is the person taking it.
             body.insert("mediator_id".into(), json!(who.caller.user_id));
         }
+        super::panel::adapt(event, &d, &mut body);
         for p in &own {
             // A date that is no date is sent as one the service refuses, so nothing applies
             // and the service still lists every other problem.
@@ -356,6 +438,7 @@ pub async fn submit(
                 body.insert(f.clone(), json!("not a date"));
             }
         }
+        let checking = sent.contains_key("check") && super::panel::checks(event);
         let body = Value::Object(body);
         let (caller, parts, limits, key) = (
             who.caller.clone(),
@@ -365,10 +448,17 @@ pub async fn submit(
         );
         let result = state
             .db(move |c| {
+                if checking {
+                    crate::service::events::check(c, &parts.ctx(), &caller, &key, &body)?;
+                    return Ok(0);
+                }
                 let applied = apply_event(&limits.limits, c, &parts.ctx(), &caller, &key, &body)?;
                 Ok(applied.notices)
             })
             .await;
+        if checking {
+            return checked(&state, &who, (&d, &form, event, rules), &sent, own, result).await;
+        }
         match result {
             Ok(notices) => {
                 if notices > 0 {
@@ -394,6 +484,7 @@ pub async fn submit(
                                 &sent,
                                 &[problem],
                                 StatusCode::CONFLICT,
+                                super::panel::extras(event, rules),
                             ));
                         }
                     }
@@ -412,12 +503,50 @@ pub async fn submit(
                     &sent,
                     &problems,
                     status,
+                    super::panel::extras(event, rules),
                 ))
             }
         }
     }
     .await;
     super::answer(&who, res)
+}
+
+/// The form again after its "check" button: every problem the service finds, or that there
+/// is none; nothing is written either way.
+async fn checked(
+    state: &AppState,
+    who: &SignedIn,
+    (d, form, event, rules): (&Dispute, &EventForm, EventType, Vec<String>),
+    sent: &Sent,
+    own: Vec<Problem>,
+    result: Result<usize, ApiError>,
+) -> PageResult<HttpResponse> {
+    let (d, allowed) = read(state, who, &d.id, event).await?;
+    let mut extras = super::panel::extras(event, rules);
+    let problems = match result {
+        Ok(_) if own.is_empty() => {
+            extras.checked = Some(super::panel::check_passed(event));
+            Vec::new()
+        }
+        Ok(_) => own,
+        Err(e) => {
+            let api = forms::problems_of(e, &form.fields, &HIDDEN_LABELS)?;
+            forms::merge(&form.fields, own, api)
+        }
+    };
+    Ok(case_form(
+        who,
+        &d,
+        form,
+        event,
+        vec![form.intro.to_string()],
+        allowed,
+        sent,
+        &problems,
+        StatusCode::OK,
+        extras,
+    ))
 }
 
 // ------------------------------------------------------------------ documents

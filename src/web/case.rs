@@ -106,7 +106,7 @@ async fn case_page(
                     .into_iter()
                     .map(|e| match super::actions::event_form(e) {
                         Some(_) => json!({"text": words::action(e),
-                            "href": format!("/disputes/{}/actions/{}", d.id, e.as_str())}),
+                            "href": super::actions::action_href(&d.id, e)}),
                         None => json!({"text": words::action(e),
                             "note": "not on these pages yet: through the API for now"}),
                     })

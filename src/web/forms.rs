@@ -13,6 +13,7 @@ use crate::api::error::ApiError;
 use actix_web::http::StatusCode;
 use actix_web::HttpResponse;
 use serde_json::{json, Map, Value};
+use std::borrow::Cow;
 use std::collections::HashMap;
 
 /// How a field is entered.
@@ -32,7 +33,10 @@ pub enum Input {
     File,
     /// A password: never drawn again with what was typed.
     Password,
-    /// Any number of choices (value, label, hint), sent as a list.
+    /// Yes or no, as two radios; sent to the API as `true` / `false`.
+    YesNo,
+    /// Any of several choices: (value, label, hint); each box is named `NAME-VALUE`, and the
+    /// API gets the array of the values ticked.
     Checkboxes(Vec<(String, String, String)>),
 }
 
@@ -40,34 +44,44 @@ pub enum Input {
 #[derive(Debug, Clone)]
 pub struct Field {
     pub name: &'static str,
-    pub label: &'static str,
+    pub label: Cow<'static, str>,
     /// The field as its error messages name it (the label, unless that is a question).
-    pub noun: &'static str,
-    pub hint: &'static str,
+    pub noun: Cow<'static, str>,
+    pub hint: Cow<'static, str>,
     pub input: Input,
 }
 
 impl Field {
-    pub fn new(name: &'static str, label: &'static str, hint: &'static str, input: Input) -> Field {
+    pub fn new(
+        name: &'static str,
+        label: impl Into<Cow<'static, str>>,
+        hint: impl Into<Cow<'static, str>>,
+        input: Input,
+    ) -> Field {
+        let label = label.into();
         Field {
             name,
+            noun: label.clone(),
             label,
-            noun: label,
-            hint,
+            hint: hint.into(),
             input,
         }
     }
 
     /// Names the field `noun` in its error messages ("Mode is required").
-    pub fn called(mut self, noun: &'static str) -> Field {
-        self.noun = noun;
+    pub fn called(mut self, noun: impl Into<Cow<'static, str>>) -> Field {
+        self.noun = noun.into();
         self
     }
 
     /// The id the error summary links to: the field's input (a date's day box).
     pub fn anchor(&self) -> String {
-        match self.input {
+        match &self.input {
             Input::Date => format!("{}-day", self.name),
+            Input::Checkboxes(options) => match options.first() {
+                Some((value, ..)) => format!("{}-{value}", self.name),
+                None => self.name.to_string(),
+            },
             _ => self.name.to_string(),
         }
     }
@@ -89,13 +103,6 @@ pub fn sent_of(pairs: Vec<(String, String)>) -> Sent {
             .or_insert(v);
     }
     sent
-}
-
-/// The values of a field sent several times (see [`sent_of`]).
-fn ticked<'a>(sent: &'a Sent, name: &str) -> Vec<&'a str> {
-    sent.get(name)
-        .map(|v| v.split('\n').filter(|s| !s.is_empty()).collect())
-        .unwrap_or_default()
 }
 
 /// Three boxes of the date input that do not make a real date.
@@ -154,8 +161,24 @@ pub fn body_of(fields: &[Field], sent: &Sent) -> (Map<String, Value>, Vec<Proble
                 }),
             },
             Input::File => {}
-            Input::Checkboxes(_) => {
-                body.insert(f.name.into(), json!(ticked(sent, f.name)));
+            Input::YesNo => match sent.get(f.name).map(|v| v.trim()) {
+                Some("yes") => {
+                    body.insert(f.name.into(), json!(true));
+                }
+                Some("no") => {
+                    body.insert(f.name.into(), json!(false));
+                }
+                _ => {}
+            },
+            Input::Checkboxes(options) => {
+                let ticked: Vec<&String> = options
+                    .iter()
+                    .filter(|(value, ..)| sent.contains_key(&format!("{}-{value}", f.name)))
+                    .map(|(value, ..)| value)
+                    .collect();
+                if !ticked.is_empty() {
+                    body.insert(f.name.into(), json!(ticked));
+                }
             }
             Input::Radios(_)
             | Input::Select(_)
@@ -185,7 +208,7 @@ pub fn problems_of(
             .map(|fe| {
                 let on_form = fields.iter().find(|f| f.name == fe.field);
                 let label = on_form
-                    .map(|f| f.noun)
+                    .map(|f| f.noun.as_ref())
                     .or_else(|| labels.iter().find(|(n, _)| *n == fe.field).map(|(_, l)| *l));
                 Problem {
                     field: on_form.map(|f| f.name.to_string()),
@@ -274,14 +297,27 @@ pub fn render_fields(fields: &[Field], sent: &Sent, problems: &[Problem]) -> Vec
                             .unwrap_or_default());
                     }
                 }
-                Input::Checkboxes(options) => {
-                    v["is_checkboxes"] = json!(true);
-                    let on = ticked(sent, f.name);
-                    v["options"] = choices(f.name, options, |val| on.contains(&val));
-                }
                 Input::Radios(options) => {
                     v["is_radios"] = json!(true);
-                    v["options"] = choices(f.name, options, |val| val == value);
+                    v["options"] = radios(f.name, options, &value);
+                }
+                Input::YesNo => {
+                    v["is_radios"] = json!(true);
+                    v["inline"] = json!(true);
+                    let options = [("yes", "Yes"), ("no", "No")]
+                        .map(|(v, l)| (v.to_string(), l.to_string(), String::new()));
+                    v["options"] = radios(f.name, &options, &value);
+                }
+                Input::Checkboxes(options) => {
+                    v["is_checkboxes"] = json!(true);
+                    v["options"] = options
+                        .iter()
+                        .map(|(val, label, hint)| {
+                            let id = format!("{}-{val}", f.name);
+                            json!({"id": id, "name": id, "value": "on", "label": label,
+                                   "hint": hint, "checked": sent.contains_key(&id)})
+                        })
+                        .collect();
                 }
                 Input::Select(options) => {
                     v["is_select"] = json!(true);
@@ -298,9 +334,9 @@ pub fn render_fields(fields: &[Field], sent: &Sent, problems: &[Problem]) -> Vec
         .collect()
 }
 
-/// Radios' or checkboxes' options: the first's id is the field's (the error summary links to
-/// it), the others' the field's and their place.
-fn choices(name: &str, options: &[(String, String, String)], on: impl Fn(&str) -> bool) -> Value {
+/// The radios of `options` named `name`, the one sent as `value` checked; the first radio's id
+/// is the field's (the error summary links to it).
+fn radios(name: &str, options: &[(String, String, String)], value: &str) -> Value {
     options
         .iter()
         .enumerate()
@@ -310,7 +346,7 @@ fn choices(name: &str, options: &[(String, String, String)], on: impl Fn(&str) -
             } else {
                 format!("{name}-{}", i + 1)
             };
-            json!({"id": id, "value": val, "label": label, "hint": hint, "checked": on(val)})
+            json!({"id": id, "value": val, "label": label, "hint": hint, "checked": *val == value})
         })
         .collect()
 }
@@ -359,6 +395,30 @@ pub fn render_form(
     problems: &[Problem],
     status: StatusCode,
 ) -> HttpResponse {
+    render_form_with(p, fields, sent, problems, status, Extras::default())
+}
+
+/// What some forms show besides the common parts.
+#[derive(Debug, Default)]
+pub struct Extras {
+    /// Rules shown in inset text above the form ("A request may be screened out …").
+    pub rules: Vec<String>,
+    /// A second button that checks the form without sending it (its words), posted with
+    /// `check=1`.
+    pub check: Option<&'static str>,
+    /// The result of such a check when it found nothing wrong: (heading, text).
+    pub checked: Option<(String, String)>,
+}
+
+/// [`render_form`] with [`Extras`].
+pub fn render_form_with(
+    p: FormPage,
+    fields: &[Field],
+    sent: &Sent,
+    problems: &[Problem],
+    status: StatusCode,
+    extras: Extras,
+) -> HttpResponse {
     let mut hidden = vec![json!({"name": "csrf_token", "value": p.who.csrf})];
     hidden.extend(p.hidden.iter().map(|(n, v)| json!({"name": n, "value": v})));
     let data = json!({
@@ -378,6 +438,9 @@ pub fn render_form(
         "button": p.button,
         "warning": p.warning,
         "back": {"href": p.back.0, "text": p.back.1},
+        "rules": extras.rules,
+        "check": extras.check,
+        "checked": extras.checked.map(|(heading, text)| json!({"heading": heading, "text": text})),
     });
     page(status, "form", &data)
 }

@@ -125,6 +125,12 @@ pub async fn home(
     who: SignedIn,
     req: actix_web::HttpRequest,
 ) -> PageResult<HttpResponse> {
+    if super::workbench::secretary_home(&who.caller) {
+        return super::workbench::deadlines(&state, &who, &req).await;
+    }
+    if super::workbench::officer_home(&who.caller) {
+        return super::workbench::screening(&state, &who).await;
+    }
     let q = web::Query::<ListQuery>::from_query(req.query_string())
         .map(|q| q.into_inner())
         .unwrap_or_default();

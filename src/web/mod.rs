@@ -11,7 +11,9 @@
 //!   deadline in the words people use, in one place;
 //! - [`actions`]: the case's action forms, the upload form and the referral pack's download;
 //!   [`filing`]: filing a dispute; [`forms`]: what every form shares (fields, the date input,
-//!   refusals as the error summary).
+//!   refusals as the error summary);
+//! - [`workbench`]: the panel secretary's deadlines and the accountable officer's disputes to
+//!   screen (each their `/`); [`panel`]: the panel's forms and the hearing calendar.
 //!
 //! An action form (take a case, add a note, …) is a `POST` handler that takes
 //! [`session::SignedIn`] and the form, checks the form's token with
@@ -20,8 +22,8 @@
 //! same page with the error summary, success redirects (`303`) to the case page.
 
 pub mod actions;
-pub mod api_keys;
 pub mod admin;
+pub mod api_keys;
 pub mod assets;
 pub mod case;
 pub mod feed;
@@ -29,6 +31,7 @@ pub mod filing;
 pub mod forms;
 pub mod home;
 pub mod oidc;
+pub mod panel;
 pub mod panelist;
 pub mod register;
 pub mod report;
@@ -36,6 +39,7 @@ pub mod session;
 pub mod signin;
 pub mod templates;
 pub mod words;
+pub mod workbench;
 
 use crate::api::error::ApiError;
 use actix_web::http::{header, StatusCode};
@@ -88,6 +92,9 @@ pub fn routes(cfg: &mut web::ServiceConfig) {
     )
     .service(web::resource("/documents/{id}").route(web::get().to(case::download)))
     .configure(directory_routes)
+    .service(web::resource("/deadlines").route(web::get().to(workbench::deadlines_page)))
+    .service(web::resource("/screening").route(web::get().to(workbench::screening_page)))
+    .service(web::resource("/disputes/{id}/hearing-calendar").route(web::get().to(panel::calendar)))
     .service(
         web::resource("/assets/{name:.+}")
             .route(web::get().to(assets::serve))

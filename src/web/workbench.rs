@@ -1,0 +1,325 @@
+//! The first page of two people who keep stage 2 moving (SPEC "Web pages"):
+//!
+//! - the panel secretary's **Deadlines** (`/deadlines`, and their `/`): every open case of
+//!   their panels and every case awaiting a panel, the one whose next deadline comes first at
+//!   the top, with the working days left, and breaches and deadlines two working days away or
+//!   less marked in words and in colour; filtered by state and stage with a plain `GET` form;
+//! - the accountable officer's **Disputes to screen** (`/screening`, and their `/`): the
+//!   requests for formal resolution they must screen, with the LMC consultation's standing,
+//!   then the other disputes of their commissioning group.
+//!
+//! Both read what `GET /api/v1/disputes` gives the same person (`visibility::visible_condition`).
+
+use super::forms::{self, Field, Input, Problem, Sent};
+use super::session::SignedIn;
+use super::{page, words, PageResult};
+use crate::api::auth::Caller;
+use crate::api::error::ApiError;
+use crate::api::AppState;
+use crate::db::disputes::{self as store, DisputeRow};
+use crate::db::schema::disputes;
+use crate::db::DbConn;
+use crate::domain::calendar::Calendar;
+use crate::domain::dispute::Dispute;
+use crate::domain::roles::Role;
+use crate::domain::workflow::{self, EventType, State};
+use crate::render::templates::long_date;
+use crate::service::visibility;
+use actix_web::http::StatusCode;
+use actix_web::{web, HttpRequest, HttpResponse};
+use chrono::NaiveDate;
+use diesel::prelude::*;
+use serde_json::{json, Value};
+use std::collections::HashMap;
+
+/// The most cases a page lists.
+pub const MAX_CASES: i64 = 1000;
+
+/// A deadline this many working days away, or fewer, is near.
+pub const NEAR_WORKING_DAYS: i64 = 2;
+
+/// Whether the deadlines page is the person's first page (a panel secretary who is not also
+/// an admin or a mediator, whose own first pages come first).
+pub fn secretary_home(c: &Caller) -> bool {
+    c.has(Role::PanelSecretary) && !c.has(Role::Admin) && !c.has(Role::LmcMediator)
+}
+
+/// Whether the disputes to screen are the person's first page (an accountable officer with no
+/// other role that has a first page of its own).
+pub fn officer_home(c: &Caller) -> bool {
+    c.has(Role::AccountableOfficer)
+        && ![
+            Role::Admin,
+            Role::LmcMediator,
+            Role::PanelSecretary,
+            Role::PracticeUser,
+            Role::Commissioner,
+        ]
+        .iter()
+        .any(|r| c.has(*r))
+}
+
+/// The disputes `caller` may see whose state is one of `states`, oldest first, with the
+/// names of their parties.
+fn load(
+    c: &mut DbConn,
+    caller: &Caller,
+    states: Vec<&'static str>,
+) -> Result<(Vec<Dispute>, HashMap<String, String>), ApiError> {
+    let stored: Vec<DisputeRow> = disputes::table
+        .select(DisputeRow::as_select())
+        .filter(visibility::visible_condition(caller))
+        .filter(disputes::state.eq_any(states))
+        .order((disputes::created_at.asc(), disputes::id.asc()))
+        .limit(MAX_CASES)
+        .load(c)?;
+    let rows: Vec<Dispute> = stored
+        .into_iter()
+        .map(|r| Ok(crate::service::decode(r)?))
+        .collect::<Result<_, ApiError>>()?;
+    let names = store::org_names(
+        c,
+        rows.iter()
+            .flat_map(|d| [&d.appellant_id, &d.respondent_id]),
+    )?;
+    Ok((rows, names))
+}
+
+/// A case as a row of a list: its link, reference, title, parties (named from `names`) and
+/// state as a tag.
+pub fn case_row(d: &Dispute, names: &HashMap<String, String>) -> Value {
+    let org = |id: &str| names.get(id).cloned().unwrap_or_else(|| "(unknown)".into());
+    let (state_text, colour) = words::state(d.state);
+    json!({
+        "id": d.id,
+        "case_ref": d.case_ref(),
+        "title": d.title,
+        "appellant": org(&d.appellant_id),
+        "respondent": org(&d.respondent_id),
+        "state": {"text": state_text, "colour": colour},
+    })
+}
+
+/// The case's next deadline to meet (label, date, time left), or null.
+pub fn next_deadline(cal: &Calendar, today: NaiveDate, d: &Dispute) -> Value {
+    json!(words::next_deadline(d).map(|n| {
+        json!({"label": n.label, "date": n.date.to_string(),
+               "left": words::days_left(cal, today, n.date)})
+    }))
+}
+
+/// How a deadline due on `due` stands today: (words, tag colour).
+pub fn urgency(cal: &Calendar, today: NaiveDate, due: NaiveDate) -> (&'static str, &'static str) {
+    if due < today {
+        ("Breached", "red")
+    } else if cal.working_days_between(today, due) <= NEAR_WORKING_DAYS {
+        ("Due soon", "orange")
+    } else {
+        ("On track", "green")
+    }
+}
+
+/// The filters of the deadlines page, as its form draws them.
+fn filter_fields() -> Vec<Field> {
+    let states = State::ALL
+        .iter()
+        .filter(|s| !s.is_terminal())
+        .map(|s| (s.as_str().to_string(), words::state(*s).0.to_string()))
+        .collect();
+    vec![
+        Field::new("state", "State", "", Input::Select(states)),
+        Field::new(
+            "stage",
+            "Stage",
+            "",
+            Input::Select(vec![
+                ("1".into(), "Stage 1: informal".into()),
+                ("2".into(), "Stage 2: panel".into()),
+                ("3".into(), "Stage 3: NHS Resolution".into()),
+            ]),
+        ),
+    ]
+}
+
+/// The open states the filters leave, or the problems with the filters.
+fn filtered_states(q: &Sent) -> (Vec<&'static str>, Vec<Problem>) {
+    let mut problems = Vec::new();
+    let state = q.get("state").map(|s| s.trim()).filter(|s| !s.is_empty());
+    let state = match state.map(State::parse) {
+        Some(Some(s)) if !s.is_terminal() => Some(s),
+        Some(_) => {
+            problems.push(Problem {
+                field: Some("state".into()),
+                text: "Choose a state from the list".into(),
+            });
+            None
+        }
+        None => None,
+    };
+    let stage = q.get("stage").map(|s| s.trim()).filter(|s| !s.is_empty());
+    let stage = match stage.map(|s| s.parse::<u8>()) {
+        Some(Ok(n @ 1..=3)) => Some(n),
+        Some(_) => {
+            problems.push(Problem {
+                field: Some("stage".into()),
+                text: "Choose a stage from the list".into(),
+            });
+            None
+        }
+        None => None,
+    };
+    let states = State::ALL
+        .iter()
+        .filter(|s| !s.is_terminal())
+        .filter(|s| state.is_none_or(|x| x == **s))
+        .filter(|s| stage.is_none_or(|n| s.stage() == Some(n)))
+        .map(|s| s.as_str())
+        .collect();
+    (states, problems)
+}
+
+/// `GET /deadlines?state=&stage=`.
+pub async fn deadlines_page(
+    state: web::Data<AppState>,
+    who: SignedIn,
+    req: HttpRequest,
+) -> HttpResponse {
+    let res = deadlines(&state, &who, &req).await;
+    super::answer(&who, res)
+}
+
+/// The deadlines page (also the panel secretary's `/`).
+pub async fn deadlines(
+    state: &AppState,
+    who: &SignedIn,
+    req: &HttpRequest,
+) -> PageResult<HttpResponse> {
+    let q = web::Query::<Sent>::from_query(req.query_string())
+        .map(|q| q.into_inner())
+        .unwrap_or_default();
+    let (states, problems) = filtered_states(&q);
+    let caller = who.caller.clone();
+    let (rows, names) = state.db(move |c| load(c, &caller, states)).await?;
+    let today = state.clock.today();
+    let cal = &state.calendar;
+    let mut cases: Vec<(Option<NaiveDate>, Value)> = rows
+        .iter()
+        .map(|d| {
+            let pending: Vec<words::Deadline> = words::deadlines(d)
+                .into_iter()
+                .filter(|x| x.pending)
+                .collect();
+            let next = pending.first().map(|x| x.date);
+            let deadlines: Vec<Value> = pending
+                .iter()
+                .map(|x| {
+                    let (text, colour) = urgency(cal, today, x.date);
+                    json!({"label": x.label, "date": x.date.to_string(),
+                           "left": words::days_left(cal, today, x.date),
+                           "tag": {"text": text, "colour": colour}})
+                })
+                .collect();
+            let mut case = case_row(d, &names);
+            case["deadlines"] = json!(deadlines);
+            (next, case)
+        })
+        .collect();
+    // The next deadline first; cases with none at the end, oldest first (a stable sort).
+    cases.sort_by_key(|(next, _)| (next.is_none(), *next));
+    let count = |what: &str| {
+        cases
+            .iter()
+            .filter(|(next, _)| next.is_some_and(|n| urgency(cal, today, n).0 == what))
+            .count()
+    };
+    let (breached, soon) = (count("Breached"), count("Due soon"));
+    let fields = filter_fields();
+    let filtered = ["state", "stage"]
+        .iter()
+        .any(|k| q.get(*k).is_some_and(|v| !v.trim().is_empty()));
+    let data = json!({
+        "title": "Deadlines",
+        "user": who.layout(),
+        "csrf": who.csrf,
+        "heading": "Deadlines",
+        "intro": "Every open case of the panels you are secretary of and every case waiting for a \
+                  panel, the next deadline first. Working days leave out weekends and bank holidays.",
+        "today": long_date(today),
+        "errors": forms::summary(&fields, &problems),
+        "fields": forms::render_fields(&fields, &q, &problems),
+        "filtered": filtered,
+        "counts": format!(
+            "{} {}: {breached} with a deadline breached, {soon} due within {NEAR_WORKING_DAYS} working days.",
+            cases.len(),
+            if cases.len() == 1 { "case" } else { "cases" }
+        ),
+        "cases": cases.into_iter().map(|(_, c)| c).collect::<Vec<_>>(),
+    });
+    Ok(page(StatusCode::OK, "deadlines", &data))
+}
+
+/// `GET /screening`.
+pub async fn screening_page(state: web::Data<AppState>, who: SignedIn) -> HttpResponse {
+    let res = screening(&state, &who).await;
+    super::answer(&who, res)
+}
+
+/// The accountable officer's disputes to screen (also their `/`).
+pub async fn screening(state: &AppState, who: &SignedIn) -> PageResult<HttpResponse> {
+    let caller = who.caller.clone();
+    let open: Vec<&'static str> = State::ALL
+        .iter()
+        .filter(|s| !s.is_terminal())
+        .map(|s| s.as_str())
+        .collect();
+    let (rows, names) = state.db(move |c| load(c, &caller, open)).await?;
+    let today = state.clock.today();
+    let cal = &state.calendar;
+    let mut to_screen = Vec::new();
+    let mut others = Vec::new();
+    for d in &rows {
+        let allowed = workflow::allowed(d.state, &visibility::relations(&who.caller, d));
+        let mut case = case_row(d, &names);
+        if allowed.contains(&EventType::Screen) {
+            case["lodged"] = json!(d.lodged_on.map(long_date));
+            case["hearing_by"] = json!(d.deadlines.hearing_by.map(|by| format!(
+                "{} ({})",
+                long_date(by),
+                words::days_left(cal, today, by).to_lowercase()
+            )));
+            case["consulted"] = json!(match d.lmc_consulted_on {
+                Some(on) => format!("Consulted on {}", long_date(on)),
+                None => "Not consulted yet".into(),
+            });
+            let link = |e: EventType| {
+                allowed.contains(&e).then(|| {
+                    json!({"href": super::actions::action_href(&d.id, e), "text": words::action(e)})
+                })
+            };
+            case["actions"] = json!([
+                link(EventType::RecordLmcConsultation),
+                link(EventType::Screen)
+            ]
+            .into_iter()
+            .flatten()
+            .collect::<Vec<_>>());
+            to_screen.push(case);
+        } else {
+            case["deadline"] = next_deadline(cal, today, d);
+            others.push(case);
+        }
+    }
+    let data = json!({
+        "title": "Disputes to screen",
+        "user": who.layout(),
+        "csrf": who.csrf,
+        "heading": "Disputes to screen",
+        "intro": "Requests for formal resolution your commissioning group must screen: each goes \
+                  to a panel, or is screened out as frivolous or vexatious.",
+        "rule": "Rule 1: a request may be screened out as frivolous or vexatious only after the \
+                 LMC has been consulted. Record the consultation first.",
+        "to_screen": to_screen,
+        "others": others,
+    });
+    Ok(page(StatusCode::OK, "screening", &data))
+}
