@@ -60,7 +60,7 @@ fn the_timeliness_report_counts_a_decided_case_and_downloads_as_csv(db: Db) {
         return;
     };
     when_i_sign_in(&mut b, &email(SECRETARY), PASSWORD);
-    b.wait_for_text("h1", "Cases awaiting a panel");
+    b.wait_for_text("h1", "Deadlines");
     b.click_link("Timeliness report");
     b.wait_for_text("h1", "Timeliness report");
     // Without dates: the financial year so far, which holds the case.
@@ -345,7 +345,7 @@ fn an_admin_keeps_organisations_and_is_refused_a_user_whose_roles_do_not_fit(db:
     b.fill("#email", "lou.mismatch@ldr.test");
     b.fill("#password", "a-long-password-2");
     b.select("#organisation_id", "Elm Practice (GP practice)");
-    b.click("input[name='roles'][value='lmc_mediator']");
+    b.click("#roles-lmc_mediator");
     b.click("form[action='/admin/users/new'] button");
     b.wait_for_text(".nhsuk-error-summary", "There is a problem");
     then_i_see(
@@ -359,8 +359,8 @@ fn an_admin_keeps_organisations_and_is_refused_a_user_whose_roles_do_not_fit(db:
         .expect(200);
     assert_eq!(found["items"], serde_json::json!([]), "nobody was created");
 
-    b.click("input[name='roles'][value='lmc_mediator']");
-    b.click("input[name='roles'][value='practice_user']");
+    b.click("#roles-lmc_mediator");
+    b.click("#roles-practice_user");
     b.fill("#password", "a-long-password-2");
     b.click("form[action='/admin/users/new'] button");
     b.wait_for_text(".nhsuk-notification-banner", "User added");

@@ -871,6 +871,8 @@ fn the_api_keys_page_creates_and_revokes_a_key(db: Db) {
         return;
     };
     journey::when_i_sign_in(&mut b, PAT, PASSWORD);
+    // Signed in once the first page is there (the sign-in page has no "API keys" link).
+    b.wait_for_text("h1", "Our disputes");
     b.click_link("API keys");
     assert_eq!(b.path(), "/api-keys");
     then_i_see(&b, &["Your organisation has no API keys."]);

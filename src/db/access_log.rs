@@ -29,10 +29,25 @@ pub fn insert_batch(c: &mut DbConn, batch: &[Entry]) -> QueryResult<()> {
             .load::<String>(c)?
             .into_iter()
             .collect();
-        for e in batch.iter().filter(|e| !written.contains(&e.id)) {
-            diesel::insert_into(access_log::table)
-                .values(e)
-                .execute(c)?;
+        let fresh: Vec<&Entry> = batch.iter().filter(|e| !written.contains(&e.id)).collect();
+        if fresh.is_empty() {
+            return Ok(());
+        }
+        // PostgreSQL: one statement for the batch. SQLite (in-process, no round trips): a row
+        // at a time, as diesel would emulate it there with a transaction of its own inside ours.
+        match c {
+            DbConn::Pg(pg) => {
+                diesel::insert_into(access_log::table)
+                    .values(fresh)
+                    .execute(pg)?;
+            }
+            DbConn::Sqlite(lite) => {
+                for e in fresh {
+                    diesel::insert_into(access_log::table)
+                        .values(e)
+                        .execute(lite)?;
+                }
+            }
         }
         Ok(())
     })
