@@ -7,7 +7,7 @@
 //! in its words, and changes nothing.
 
 use super::forms::{self, Field, Input, Problem, Sent};
-use super::panelist::{interest_fields, organisation_choices};
+use super::panelist::{interest_fields, interest_rows, organisation_choices};
 use super::register::{self, cell, link, row, two_lines, AddForm, Register};
 use super::session::SignedIn;
 use super::{PageError, PageResult};
@@ -653,28 +653,12 @@ async fn user_page(
             Ok((user, org, entries, organisation_choices(c)?))
         })
         .await?;
-    let org_name = |oid: &str| {
-        orgs.iter()
-            .find(|(i, _)| i == oid)
-            .map_or_else(|| "(unknown)".to_string(), |(_, n)| n.clone())
-    };
-    let rows = entries
-        .iter()
-        .map(|i| {
-            let o = org_name(&i.organisation_id);
-            row(
-                vec![
-                    cell(o.clone()),
-                    cell(i.nature.clone()),
-                    cell(long_date(i.declared_on)),
-                ],
-                Some((
-                    format!("/admin/users/{id}/interests/{}/remove", i.id),
-                    format!("the interest in {o}"),
-                )),
-            )
-        })
-        .collect();
+    let rows = interest_rows(
+        &entries,
+        &orgs,
+        |e| format!("/admin/users/{id}/interests/{e}/remove"),
+        "the",
+    );
     let (field_problems, other): (Vec<Problem>, Vec<Problem>) =
         problems.into_iter().partition(|p| p.field.is_some());
     let fields = interest_fields(orgs.clone());

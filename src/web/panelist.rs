@@ -323,6 +323,33 @@ pub fn interest_fields(orgs: Vec<(String, String)>) -> Vec<Field> {
     ]
 }
 
+/// The register's rows of `entries` (organisations named from `orgs`), each with its remove
+/// button: posted to `remove_href(entry id)`, labelled "`whose` interest in ORGANISATION".
+pub fn interest_rows(
+    entries: &[directory::Interest],
+    orgs: &[(String, String)],
+    remove_href: impl Fn(&str) -> String,
+    whose: &str,
+) -> Vec<Value> {
+    entries
+        .iter()
+        .map(|i| {
+            let org = orgs
+                .iter()
+                .find(|(id, _)| *id == i.organisation_id)
+                .map_or_else(|| "(unknown)".to_string(), |(_, n)| n.clone());
+            row(
+                vec![
+                    cell(org.clone()),
+                    cell(i.nature.clone()),
+                    cell(long_date(i.declared_on)),
+                ],
+                Some((remove_href(&i.id), format!("{whose} interest in {org}"))),
+            )
+        })
+        .collect()
+}
+
 async fn interests_page(
     state: &AppState,
     who: &SignedIn,
@@ -338,28 +365,12 @@ async fn interests_page(
             Ok((entries, organisation_choices(c)?))
         })
         .await?;
-    let name = |id: &str| {
-        orgs.iter()
-            .find(|(i, _)| i == id)
-            .map_or_else(|| "(unknown)".to_string(), |(_, n)| n.clone())
-    };
-    let rows = entries
-        .iter()
-        .map(|i| {
-            let org = name(&i.organisation_id);
-            row(
-                vec![
-                    cell(org.clone()),
-                    cell(i.nature.clone()),
-                    cell(long_date(i.declared_on)),
-                ],
-                Some((
-                    format!("/my/interests/{}/remove", i.id),
-                    format!("your interest in {org}"),
-                )),
-            )
-        })
-        .collect();
+    let rows = interest_rows(
+        &entries,
+        &orgs,
+        |e| format!("/my/interests/{e}/remove"),
+        "your",
+    );
     let fields = interest_fields(orgs.clone());
     Ok(Register {
         intro: vec![
