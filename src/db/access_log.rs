@@ -21,30 +21,22 @@ pub struct Entry {
 /// Writes `batch` in one transaction: all of it, or (on an error) none of it.
 pub fn insert_batch(c: &mut DbConn, batch: &[Entry]) -> QueryResult<()> {
     super::write_tx(c, |c| {
-        // A batch retried after its commit's answer was lost is not written twice.
-        let ids: Vec<&String> = batch.iter().map(|e| &e.id).collect();
-        let written: std::collections::HashSet<String> = access_log::table
-            .filter(access_log::id.eq_any(ids))
-            .select(access_log::id)
-            .load::<String>(c)?
-            .into_iter()
-            .collect();
-        let fresh: Vec<&Entry> = batch.iter().filter(|e| !written.contains(&e.id)).collect();
-        if fresh.is_empty() {
-            return Ok(());
-        }
+        // A batch retried after its commit's answer was lost is not written twice: an entry
+        // already there (same id) is passed over.
         // PostgreSQL: one statement for the batch. SQLite (in-process, no round trips): a row
         // at a time, as diesel would emulate it there with a transaction of its own inside ours.
         match c {
             DbConn::Pg(pg) => {
                 diesel::insert_into(access_log::table)
-                    .values(fresh)
+                    .values(batch)
+                    .on_conflict_do_nothing()
                     .execute(pg)?;
             }
             DbConn::Sqlite(lite) => {
-                for e in fresh {
+                for e in batch {
                     diesel::insert_into(access_log::table)
                         .values(e)
+                        .on_conflict_do_nothing()
                         .execute(lite)?;
                 }
             }

@@ -21,7 +21,7 @@ use tokio::sync::{mpsc, oneshot};
 /// Entries the queue holds before it drops new ones.
 pub const QUEUE: usize = 10_000;
 /// Entries written per transaction at most.
-pub const BATCH: usize = 100;
+pub const BATCH: usize = 1_000;
 const DROPPED: &str = "ldr_access_log_dropped_total";
 
 enum Msg {
