@@ -846,19 +846,25 @@ fn the_case_page_names_an_api_keys_integration_and_shows_admins_who_looked(db: D
 
 /// 53 disputes: the list shows 50 a page, oldest first, with links to the next and previous
 /// pages; a page number that is no page (past the last, zero, words) shows a real page.
-fn the_list_of_cases_is_paged_at_fifty(db: Db) {
-    use common::world::*;
-    let Some(app) = TestApp::spawn_with(
+/// The app on 2 March 2026 with the world's people, allowing a practice many filings.
+fn many_filings(db: Db) -> Option<(TestApp, common::world::World)> {
+    let app = TestApp::spawn_with(
         db,
         &[
             ("LDR_TODAY", "2026-03-02"),
             ("LDR_INSECURE_COOKIES", "true"),
             ("LDR_FILINGS_PER_HOUR", "1000"),
         ],
-    ) else {
+    )?;
+    let w = common::world::World::new(&app);
+    Some((app, w))
+}
+
+fn the_list_of_cases_is_paged_at_fifty(db: Db) {
+    use common::world::*;
+    let Some((app, w)) = many_filings(db) else {
         return;
     };
-    let w = World::new(&app);
     for n in 1..=53 {
         app.post(
             "/api/v1/disputes",
@@ -912,8 +918,99 @@ fn the_list_of_cases_is_paged_at_fifty(db: Db) {
         .contains("Cases 51 to 53 of 53."));
 }
 
+fn the_deadlines_page_sorts_every_case_then_shows_fifty(db: Db) {
+    use common::world::*;
+    let Some((app, w)) = many_filings(db) else {
+        return;
+    };
+    let base = app.state.clock.today();
+    // Case n is lodged 53 - n working days after the first day, so the last filed has the
+    // earliest hearing deadline and the first filed the latest: the page's order is the
+    // deadlines' and not the filing's.
+    for n in 1..=53 {
+        let lodged = app.state.calendar.add_working_days(base, 53 - n).unwrap();
+        app.state.clock.set_today(Some(lodged));
+        let id = app
+            .post(
+                "/api/v1/disputes",
+                Some(w.t(PRACTICE)),
+                &serde_json::json!({"title": format!("Deadline case {n:02}"), "category": "prescribing",
+                    "appellant_id": w.elm, "respondent_id": w.north_ccg,
+                    "summary": "The CCG reduced our prescribing budget.",
+                    "matter_arose_on": "2025-06-01", "contract_related": true}),
+            )
+            .expect(201)["id"]
+            .as_str()
+            .unwrap()
+            .to_string();
+        w.walk(&app, id, "panel_forming");
+    }
+    app.state
+        .clock
+        .set_today(Some(app.state.calendar.add_working_days(base, 60).unwrap()));
+    let jar = jar_of(&app, "sam.secretary@ldr.test");
+    let first = request(&app, "GET", "/deadlines", &jar, None);
+    assert_eq!(first.status, 200, "{}", first.body);
+    let at = |body: &str, n: u32| body.find(&format!("Deadline case {n:02}"));
+    // The cases `ns` are all on the page, in this order.
+    let in_order = |body: &str, ns: &[u32]| {
+        let places: Vec<usize> = ns
+            .iter()
+            .map(|n| at(body, *n).unwrap_or_else(|| panic!("case {n} is not on the page")))
+            .collect();
+        assert!(places.windows(2).all(|w| w[0] < w[1]), "{ns:?}: {places:?}");
+    };
+    assert!(first.body.contains("53 cases:"), "{}", first.body);
+    assert!(
+        first.body.contains("Cases 1 to 50 of 53."),
+        "{}",
+        first.body
+    );
+    in_order(&first.body, &[53, 52, 30, 5, 4]);
+    assert!(at(&first.body, 3).is_none());
+    assert!(
+        first.body.contains("page&#x3D;2\" rel=\"next\""),
+        "{}",
+        first.body
+    );
+    let second = request(&app, "GET", "/deadlines?page=2", &jar, None);
+    assert!(
+        second.body.contains("Cases 51 to 53 of 53."),
+        "{}",
+        second.body
+    );
+    in_order(&second.body, &[3, 2, 1]);
+    assert!(at(&second.body, 4).is_none());
+    assert!(second.body.contains("rel=\"prev\"") && !second.body.contains("rel=\"next\""));
+    // A filter's links keep the filter; a filter that does not read is left out of them.
+    let filtered = request(&app, "GET", "/deadlines?state=panel_forming", &jar, None);
+    assert!(
+        filtered
+            .body
+            .contains("state&#x3D;panel_forming&amp;page&#x3D;2"),
+        "{}",
+        filtered.body
+    );
+    let other = request(&app, "GET", "/deadlines?state=panel_appointed", &jar, None);
+    assert!(other.body.contains("0 cases:") && at(&other.body, 1).is_none());
+    let wrong = request(&app, "GET", "/deadlines?state=nonsense&page=2", &jar, None);
+    assert_eq!(wrong.status, 200);
+    assert!(wrong.body.contains("Choose a state from the list"));
+    assert!(wrong.body.contains("Cases 51 to 53 of 53.") && !wrong.body.contains("nonsense&amp;"));
+    for odd in [
+        "/deadlines?page=99",
+        "/deadlines?page=-1",
+        "/deadlines?page=%FF",
+    ] {
+        let p = request(&app, "GET", odd, &jar, None);
+        assert_eq!(p.status, 200, "{odd}");
+        assert!(p.body.contains("Deadline case"), "{odd}");
+    }
+}
+
 both_dbs!(
     the_list_of_cases_is_paged_at_fifty,
+    the_deadlines_page_sorts_every_case_then_shows_fifty,
     the_case_page_names_an_api_keys_integration_and_shows_admins_who_looked,
     action_forms_refuse_what_they_must_change_nothing_and_never_fail,
     cookies_are_secure_by_default_and_assets_are_served_hashed_and_immutable,

@@ -197,6 +197,19 @@ pub struct Deadlines {
     pub fhsu_by: Option<NaiveDate>,
 }
 
+/// What a dispute's deadlines turn on: its state, the days they fall on and the days their
+/// steps were done. A list of many cases reads just these to sort them by the next deadline.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct DeadlineFacts {
+    pub state: State,
+    pub due: Deadlines,
+    pub notice_sent_on: Option<NaiveDate>,
+    pub bundle_distributed_on: Option<NaiveDate>,
+    pub held_on: Option<NaiveDate>,
+    pub decided_on: Option<NaiveDate>,
+    pub referred_on: Option<NaiveDate>,
+}
+
 /// A deadline passed unmet, or a date rule overridden (rule 8).
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct Breach {
@@ -223,6 +236,19 @@ impl Dispute {
     /// "LDR-1A2B3C4D": the reference people quote on the phone and in subjects.
     pub fn case_ref(&self) -> String {
         case_ref(&self.id)
+    }
+
+    /// What its deadlines turn on.
+    pub fn deadline_facts(&self) -> DeadlineFacts {
+        DeadlineFacts {
+            state: self.state,
+            due: self.deadlines.clone(),
+            notice_sent_on: self.hearing.as_ref().map(|h| h.notice_sent_on),
+            bundle_distributed_on: self.bundle_distributed_on,
+            held_on: self.held_on,
+            decided_on: self.decided_on,
+            referred_on: self.referred_on,
+        }
     }
 
     /// The voting members, in seat order (none before the panel is appointed).

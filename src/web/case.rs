@@ -134,7 +134,7 @@ async fn case_page(
     let today = state.clock.today();
     let name = |id: Option<&str>| id.and_then(|i| people.get(i)).cloned();
     let (state_text, colour) = words::state(d.state);
-    let deadlines: Vec<Value> = words::deadlines(&d)
+    let deadlines: Vec<Value> = words::deadlines(&d.deadline_facts())
         .iter()
         .map(|dl| {
             json!({"label": dl.label, "date": dl.date.to_string(),

@@ -1,6 +1,7 @@
 //! `/`: the signed-in person's cases: what `GET /api/v1/disputes` gives them (the same
 //! visibility condition), under a heading for their role.
 
+use super::list::{CaseCells, Paging, PAGE_SIZE};
 use super::session::SignedIn;
 use super::{page, words, PageResult};
 use crate::api::auth::Caller;
@@ -14,10 +15,6 @@ use actix_web::{web, HttpResponse};
 use diesel::prelude::*;
 use serde::{Deserialize, Serialize};
 use serde_json::Value;
-
-/// How many cases a page of the list shows (as the API pages `GET /disputes`); the others
-/// are on the next pages, linked with the NHS.UK pagination component.
-pub const PAGE_SIZE: i64 = 50;
 
 /// The heading and the sentence under it, by the first of the person's roles that names
 /// a caseload (an admin sees everything).
@@ -53,21 +50,11 @@ fn heading(c: &Caller) -> (&'static str, &'static str) {
 /// parties' names, so the page's data is built once and not copied into `serde_json` values.
 #[derive(Serialize)]
 struct CaseRow<'a> {
-    id: &'a str,
-    case_ref: String,
-    title: &'a str,
-    appellant: &'a str,
-    respondent: &'a str,
-    state: Tag,
+    #[serde(flatten)]
+    case: CaseCells<'a>,
     mode: &'static str,
     days_open: String,
     deadline: Option<NextDeadline>,
-}
-
-#[derive(Serialize)]
-struct Tag {
-    text: &'static str,
-    colour: &'static str,
 }
 
 #[derive(Serialize)]
@@ -86,13 +73,6 @@ struct Sort {
     other: &'static str,
 }
 
-/// A link of the pagination component.
-#[derive(Serialize)]
-struct PageLink {
-    href: String,
-    label: String,
-}
-
 #[derive(Serialize)]
 struct HomePage<'a> {
     title: &'static str,
@@ -104,10 +84,7 @@ struct HomePage<'a> {
     may_file: bool,
     sort: Sort,
     cases: Vec<CaseRow<'a>>,
-    /// "Cases 51 to 100 of 200", when there is more than one page.
-    range: Option<String>,
-    previous: Option<PageLink>,
-    next: Option<PageLink>,
+    paging: Paging,
 }
 
 /// The query of `/`: `sort=newest|oldest` and `page=N` (from 1). Anything else, or nothing,
@@ -135,24 +112,22 @@ pub async fn home(
         .map(|q| q.into_inner())
         .unwrap_or_default();
     let newest = q.sort.as_deref() == Some("newest");
-    let asked = q
-        .page
-        .and_then(|p| p.trim().parse::<i64>().ok())
-        .unwrap_or(1);
+    let order = if newest { "newest" } else { "oldest" };
     let caller = who.caller.clone();
-    let (rows, names, total, page_no) = state
+    let (rows, names, paging) = state
         .db(move |c| {
             let total: i64 = disputes::table
                 .filter(visibility::visible_condition(&caller))
                 .count()
                 .get_result(c)?;
-            let last = ((total + PAGE_SIZE - 1) / PAGE_SIZE).max(1);
-            let page_no = asked.clamp(1, last);
+            let paging = Paging::of(q.page.as_deref(), total, |n| {
+                format!("/?sort={order}&page={n}")
+            });
             let query = disputes::table
                 .select(DisputeRow::as_select())
                 .filter(visibility::visible_condition(&caller))
                 .limit(PAGE_SIZE)
-                .offset((page_no - 1) * PAGE_SIZE);
+                .offset(paging.offset());
             let stored: Vec<DisputeRow> = if newest {
                 query
                     .order((disputes::created_at.desc(), disputes::id.desc()))
@@ -165,58 +140,32 @@ pub async fn home(
             // A stored dispute that does not read is an error, never a default.
             let rows = stored
                 .into_iter()
-                .map(|r| {
-                    let id = r.id.clone();
-                    r.decode().map_err(|cause| {
-                        crate::api::error::ApiError::Internal(format!(
-                            "dispute {id} does not read: {cause}"
-                        ))
-                    })
-                })
+                .map(crate::service::decode)
                 .collect::<Result<Vec<_>, _>>()?;
             let names = store::org_names(
                 c,
                 rows.iter()
                     .flat_map(|d| [&d.appellant_id, &d.respondent_id]),
             )?;
-            Ok((rows, names, total, page_no))
+            Ok((rows, names, paging))
         })
         .await?;
     let today = state.clock.today();
     let cal = &state.calendar;
     let mediator = who.caller.has(Role::LmcMediator) && !who.caller.has(Role::Admin);
-    let org = |id: &str| names.get(id).map_or("(unknown)", String::as_str);
     let cases = rows
         .iter()
-        .map(|d| {
-            let (text, colour) = words::state(d.state);
-            CaseRow {
-                id: &d.id,
-                case_ref: d.case_ref(),
-                title: &d.title,
-                appellant: org(&d.appellant_id),
-                respondent: org(&d.respondent_id),
-                state: Tag { text, colour },
-                mode: words::mediator_mode(d.mediator.as_ref().map(|m| m.mode.as_str())),
-                days_open: words::days_open(cal, today, d.created_at.date()),
-                deadline: words::next_deadline(d).map(|n| NextDeadline {
-                    label: n.label,
-                    date: n.date.to_string(),
-                    left: words::days_left(cal, today, n.date),
-                }),
-            }
+        .map(|d| CaseRow {
+            case: CaseCells::of(d, &names),
+            mode: words::mediator_mode(d.mediator.as_ref().map(|m| m.mode.as_str())),
+            days_open: words::days_open(cal, today, d.created_at.date()),
+            deadline: words::next_deadline(&d.deadline_facts()).map(|n| NextDeadline {
+                label: n.label,
+                date: n.date.to_string(),
+                left: words::days_left(cal, today, n.date),
+            }),
         })
         .collect();
-    let order = if newest { "newest" } else { "oldest" };
-    let link = |n: i64, label: &str| PageLink {
-        href: format!("/?sort={order}&page={n}"),
-        label: format!(
-            "{label} {} to {}",
-            (n - 1) * PAGE_SIZE + 1,
-            (n * PAGE_SIZE).min(total)
-        ),
-    };
-    let first_shown = (page_no - 1) * PAGE_SIZE + 1;
     let (title, intro) = heading(&who.caller);
     let data = HomePage {
         title,
@@ -242,14 +191,7 @@ pub async fn home(
             }
         },
         cases,
-        range: (total > PAGE_SIZE).then(|| {
-            format!(
-                "Cases {first_shown} to {} of {total}.",
-                first_shown - 1 + rows.len() as i64
-            )
-        }),
-        previous: (page_no > 1).then(|| link(page_no - 1, "Cases")),
-        next: (page_no * PAGE_SIZE < total).then(|| link(page_no + 1, "Cases")),
+        paging,
     };
     Ok(page(StatusCode::OK, "home", &data))
 }

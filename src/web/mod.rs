@@ -30,6 +30,7 @@ pub mod feed;
 pub mod filing;
 pub mod forms;
 pub mod home;
+pub mod list;
 pub mod oidc;
 pub mod panel;
 pub mod panelist;

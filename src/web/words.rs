@@ -2,7 +2,7 @@
 //! stage, an event in the timeline, an action, a deadline), so that every page says it alike.
 
 use crate::domain::calendar::Calendar;
-use crate::domain::dispute::Dispute;
+use crate::domain::dispute::DeadlineFacts;
 use crate::domain::workflow::{EventType, State};
 use chrono::NaiveDate;
 use serde_json::Value;
@@ -155,7 +155,7 @@ pub struct Deadline {
 }
 
 /// Every deadline the dispute has, in date order.
-pub fn deadlines(d: &Dispute) -> Vec<Deadline> {
+pub fn deadlines(d: &DeadlineFacts) -> Vec<Deadline> {
     let s = d.state;
     use State::*;
     let before_hearing = matches!(
@@ -165,31 +165,31 @@ pub fn deadlines(d: &Dispute) -> Vec<Deadline> {
     let mut out: Vec<Deadline> = [
         (
             "Hearing to be held by",
-            d.deadlines.hearing_by,
+            d.due.hearing_by,
             d.held_on,
             before_hearing,
         ),
         (
             "Notice of the hearing to be sent by",
-            d.deadlines.notice_by,
-            d.hearing.as_ref().map(|h| h.notice_sent_on),
+            d.due.notice_by,
+            d.notice_sent_on,
             before_hearing,
         ),
         (
             "Bundle to be distributed by",
-            d.deadlines.bundle_by,
+            d.due.bundle_by,
             d.bundle_distributed_on,
             before_hearing,
         ),
         (
             "Decision to be issued by",
-            d.deadlines.decision_by,
+            d.due.decision_by,
             d.decided_on,
             s == HearingHeld,
         ),
         (
             "Last day to refer the dispute to NHS Resolution (FHSU)",
-            d.deadlines.fhsu_by,
+            d.due.fhsu_by,
             d.referred_on,
             !s.is_terminal() && s != ReferredToFhsu,
         ),
@@ -221,7 +221,7 @@ pub fn standing(cal: &Calendar, today: NaiveDate, dl: &Deadline) -> String {
 }
 
 /// The first deadline still to be met.
-pub fn next_deadline(d: &Dispute) -> Option<Deadline> {
+pub fn next_deadline(d: &DeadlineFacts) -> Option<Deadline> {
     deadlines(d).into_iter().find(|d| d.pending)
 }
 

@@ -11,12 +11,13 @@
 //! Both read what `GET /api/v1/disputes` gives the same person (`visibility::visible_condition`).
 
 use super::forms::{self, Field, Input, Problem, Sent};
+use super::list::{CaseCells, Paging, Tag, PAGE_SIZE};
 use super::session::SignedIn;
 use super::{page, words, PageResult};
 use crate::api::auth::Caller;
 use crate::api::error::ApiError;
 use crate::api::AppState;
-use crate::db::disputes::{self as store, DisputeRow};
+use crate::db::disputes::{self as store, DeadlineRow, DisputeRow};
 use crate::db::schema::disputes;
 use crate::db::DbConn;
 use crate::domain::calendar::Calendar;
@@ -24,11 +25,12 @@ use crate::domain::dispute::Dispute;
 use crate::domain::roles::Role;
 use crate::domain::workflow::{self, EventType, State};
 use crate::render::templates::long_date;
-use crate::service::visibility;
+use crate::service::{visibility, ServiceError};
 use actix_web::http::StatusCode;
 use actix_web::{web, HttpRequest, HttpResponse};
 use chrono::NaiveDate;
 use diesel::prelude::*;
+use serde::Serialize;
 use serde_json::{json, Value};
 use std::collections::HashMap;
 
@@ -85,24 +87,15 @@ fn load(
     Ok((rows, names))
 }
 
-/// A case as a row of a list: its link, reference, title, parties (named from `names`) and
-/// state as a tag.
+/// A case as a row of a list ([`CaseCells`]), as a JSON object to add to.
 pub fn case_row(d: &Dispute, names: &HashMap<String, String>) -> Value {
-    let org = |id: &str| names.get(id).cloned().unwrap_or_else(|| "(unknown)".into());
-    let (state_text, colour) = words::state(d.state);
-    json!({
-        "id": d.id,
-        "case_ref": d.case_ref(),
-        "title": d.title,
-        "appellant": org(&d.appellant_id),
-        "respondent": org(&d.respondent_id),
-        "state": {"text": state_text, "colour": colour},
-    })
+    // A struct of strings always serializes.
+    serde_json::to_value(CaseCells::of(d, names)).unwrap_or_default()
 }
 
 /// The case's next deadline to meet (label, date, time left), or null.
 pub fn next_deadline(cal: &Calendar, today: NaiveDate, d: &Dispute) -> Value {
-    json!(words::next_deadline(d).map(|n| {
+    json!(words::next_deadline(&d.deadline_facts()).map(|n| {
         json!({"label": n.label, "date": n.date.to_string(),
                "left": words::days_left(cal, today, n.date)})
     }))
@@ -141,12 +134,17 @@ fn filter_fields() -> Vec<Field> {
     ]
 }
 
-/// The open states the filters leave, or the problems with the filters.
-fn filtered_states(q: &Sent) -> (Vec<&'static str>, Vec<Problem>) {
+/// The open states the filters leave, the filters as a query string for the pagination's
+/// links (the ones that read, so a link never carries a mistake), and the problems with them.
+fn filtered_states(q: &Sent) -> (Vec<&'static str>, String, Vec<Problem>) {
     let mut problems = Vec::new();
+    let mut query = String::new();
     let state = q.get("state").map(|s| s.trim()).filter(|s| !s.is_empty());
     let state = match state.map(State::parse) {
-        Some(Some(s)) if !s.is_terminal() => Some(s),
+        Some(Some(s)) if !s.is_terminal() => {
+            query.push_str(&format!("state={}&", s.as_str()));
+            Some(s)
+        }
         Some(_) => {
             problems.push(Problem {
                 field: Some("state".into()),
@@ -158,7 +156,10 @@ fn filtered_states(q: &Sent) -> (Vec<&'static str>, Vec<Problem>) {
     };
     let stage = q.get("stage").map(|s| s.trim()).filter(|s| !s.is_empty());
     let stage = match stage.map(|s| s.parse::<u8>()) {
-        Some(Ok(n @ 1..=3)) => Some(n),
+        Some(Ok(n @ 1..=3)) => {
+            query.push_str(&format!("stage={n}&"));
+            Some(n)
+        }
         Some(_) => {
             problems.push(Problem {
                 field: Some("stage".into()),
@@ -175,10 +176,106 @@ fn filtered_states(q: &Sent) -> (Vec<&'static str>, Vec<Problem>) {
         .filter(|s| stage.is_none_or(|n| s.stage() == Some(n)))
         .map(|s| s.as_str())
         .collect();
-    (states, problems)
+    (states, query, problems)
 }
 
-/// `GET /deadlines?state=&stage=`.
+/// A case as a row of the deadlines page.
+#[derive(Serialize)]
+struct DeadlineCase<'a> {
+    #[serde(flatten)]
+    case: CaseCells<'a>,
+    deadlines: Vec<DeadlineCell>,
+}
+
+/// A deadline still to be met, with how it stands today.
+#[derive(Serialize)]
+struct DeadlineCell {
+    label: &'static str,
+    date: String,
+    left: String,
+    tag: Tag,
+}
+
+#[derive(Serialize)]
+struct DeadlinesPage<'a> {
+    title: &'static str,
+    user: Value,
+    csrf: &'a str,
+    heading: &'static str,
+    intro: &'static str,
+    today: String,
+    errors: Vec<Value>,
+    fields: Vec<Value>,
+    filtered: bool,
+    counts: String,
+    cases: Vec<DeadlineCase<'a>>,
+    paging: Paging,
+}
+
+/// The cases of the deadlines page, read in two steps so that a page costs the same with 50
+/// open cases or 1,000: the columns every case's deadlines turn on, for every case, to sort
+/// them all by the next deadline and count the breached and near ones; then the page's
+/// cases in full. Gives the page's disputes in order, their parties' names, the paging and
+/// the counts (breached, due soon, all).
+#[allow(clippy::type_complexity)]
+fn load_deadlines(
+    c: &mut DbConn,
+    caller: &Caller,
+    states: Vec<&'static str>,
+    cal: &Calendar,
+    today: NaiveDate,
+    asked: Option<String>,
+    href: impl Fn(i64) -> String,
+) -> Result<(Vec<Dispute>, HashMap<String, String>, Paging, [usize; 3]), ApiError> {
+    let stored: Vec<DeadlineRow> = disputes::table
+        .select(DeadlineRow::as_select())
+        .filter(visibility::visible_condition(caller))
+        .filter(disputes::state.eq_any(states))
+        .order((disputes::created_at.asc(), disputes::id.asc()))
+        .limit(MAX_CASES)
+        .load(c)?;
+    let mut open = stored
+        .into_iter()
+        .map(|r| {
+            let id = r.id.clone();
+            let (id, facts) = r
+                .decode()
+                .map_err(|cause| ServiceError::Corrupt { id, cause })?;
+            Ok((words::next_deadline(&facts).map(|n| n.date), id))
+        })
+        .collect::<Result<Vec<(Option<NaiveDate>, String)>, ApiError>>()?;
+    // The next deadline first; cases with none at the end, oldest first (a stable sort).
+    open.sort_by_key(|(next, _)| (next.is_none(), *next));
+    let count = |what: &str| {
+        open.iter()
+            .filter(|(next, _)| next.is_some_and(|n| urgency(cal, today, n).0 == what))
+            .count()
+    };
+    let counts = [count("Breached"), count("Due soon"), open.len()];
+    let paging = Paging::of(asked.as_deref(), open.len() as i64, href);
+    let ids: Vec<&String> = open
+        .iter()
+        .skip(paging.offset() as usize)
+        .take(PAGE_SIZE as usize)
+        .map(|(_, id)| id)
+        .collect();
+    let mut full: HashMap<String, Dispute> = disputes::table
+        .select(DisputeRow::as_select())
+        .filter(disputes::id.eq_any(&ids))
+        .load::<DisputeRow>(c)?
+        .into_iter()
+        .map(|r| Ok((r.id.clone(), crate::service::decode(r)?)))
+        .collect::<Result<_, ApiError>>()?;
+    let rows: Vec<Dispute> = ids.iter().filter_map(|id| full.remove(*id)).collect();
+    let names = store::org_names(
+        c,
+        rows.iter()
+            .flat_map(|d| [&d.appellant_id, &d.respondent_id]),
+    )?;
+    Ok((rows, names, paging, counts))
+}
+
+/// `GET /deadlines?state=&stage=&page=`.
 pub async fn deadlines_page(
     state: web::Data<AppState>,
     who: SignedIn,
@@ -188,7 +285,7 @@ pub async fn deadlines_page(
     super::answer(&who, res)
 }
 
-/// The deadlines page (also the panel secretary's `/`).
+/// The deadlines page (also the panel secretary's `/`), [`PAGE_SIZE`] cases a page.
 pub async fn deadlines(
     state: &AppState,
     who: &SignedIn,
@@ -197,64 +294,59 @@ pub async fn deadlines(
     let q = web::Query::<Sent>::from_query(req.query_string())
         .map(|q| q.into_inner())
         .unwrap_or_default();
-    let (states, problems) = filtered_states(&q);
+    let (states, query, problems) = filtered_states(&q);
     let caller = who.caller.clone();
-    let (rows, names) = state.db(move |c| load(c, &caller, states)).await?;
     let today = state.clock.today();
+    let cal = state.calendar.clone();
+    let asked = q.get("page").cloned();
+    let (rows, names, paging, [breached, soon, all]) = state
+        .db(move |c| {
+            let href = |n: i64| format!("/deadlines?{query}page={n}");
+            load_deadlines(c, &caller, states, &cal, today, asked, href)
+        })
+        .await?;
     let cal = &state.calendar;
-    let mut cases: Vec<(Option<NaiveDate>, Value)> = rows
+    let cases = rows
         .iter()
-        .map(|d| {
-            let pending: Vec<words::Deadline> = words::deadlines(d)
+        .map(|d| DeadlineCase {
+            case: CaseCells::of(d, &names),
+            deadlines: words::deadlines(&d.deadline_facts())
                 .into_iter()
                 .filter(|x| x.pending)
-                .collect();
-            let next = pending.first().map(|x| x.date);
-            let deadlines: Vec<Value> = pending
-                .iter()
                 .map(|x| {
                     let (text, colour) = urgency(cal, today, x.date);
-                    json!({"label": x.label, "date": x.date.to_string(),
-                           "left": words::days_left(cal, today, x.date),
-                           "tag": {"text": text, "colour": colour}})
+                    DeadlineCell {
+                        label: x.label,
+                        date: x.date.to_string(),
+                        left: words::days_left(cal, today, x.date),
+                        tag: Tag { text, colour },
+                    }
                 })
-                .collect();
-            let mut case = case_row(d, &names);
-            case["deadlines"] = json!(deadlines);
-            (next, case)
+                .collect(),
         })
         .collect();
-    // The next deadline first; cases with none at the end, oldest first (a stable sort).
-    cases.sort_by_key(|(next, _)| (next.is_none(), *next));
-    let count = |what: &str| {
-        cases
-            .iter()
-            .filter(|(next, _)| next.is_some_and(|n| urgency(cal, today, n).0 == what))
-            .count()
-    };
-    let (breached, soon) = (count("Breached"), count("Due soon"));
     let fields = filter_fields();
     let filtered = ["state", "stage"]
         .iter()
         .any(|k| q.get(*k).is_some_and(|v| !v.trim().is_empty()));
-    let data = json!({
-        "title": "Deadlines",
-        "user": who.layout(),
-        "csrf": who.csrf,
-        "heading": "Deadlines",
-        "intro": "Every open case of the panels you are secretary of and every case waiting for a \
-                  panel, the next deadline first. Working days leave out weekends and bank holidays.",
-        "today": long_date(today),
-        "errors": forms::summary(&fields, &problems),
-        "fields": forms::render_fields(&fields, &q, &problems),
-        "filtered": filtered,
-        "counts": format!(
-            "{} {}: {breached} with a deadline breached, {soon} due within {NEAR_WORKING_DAYS} working days.",
-            cases.len(),
-            if cases.len() == 1 { "case" } else { "cases" }
+    let data = DeadlinesPage {
+        title: "Deadlines",
+        user: who.layout(),
+        csrf: &who.csrf,
+        heading: "Deadlines",
+        intro: "Every open case of the panels you are secretary of and every case waiting for a \
+                panel, the next deadline first. Working days leave out weekends and bank holidays.",
+        today: long_date(today),
+        errors: forms::summary(&fields, &problems),
+        fields: forms::render_fields(&fields, &q, &problems),
+        filtered,
+        counts: format!(
+            "{all} {}: {breached} with a deadline breached, {soon} due within {NEAR_WORKING_DAYS} working days.",
+            if all == 1 { "case" } else { "cases" }
         ),
-        "cases": cases.into_iter().map(|(_, c)| c).collect::<Vec<_>>(),
-    });
+        cases,
+        paging,
+    };
     Ok(page(StatusCode::OK, "deadlines", &data))
 }
 
