@@ -513,7 +513,8 @@ pub async fn submit(
 }
 
 /// The form again after its "check" button: every problem the service finds, or that there
-/// is none; nothing is written either way.
+/// is none; nothing is written either way. A live check (the page's script, `check=live`) is
+/// answered with the result alone.
 async fn checked(
     state: &AppState,
     who: &SignedIn,
@@ -522,19 +523,21 @@ async fn checked(
     own: Vec<Problem>,
     result: Result<usize, ApiError>,
 ) -> PageResult<HttpResponse> {
-    let (d, allowed) = read(state, who, &d.id, event).await?;
-    let mut extras = super::panel::extras(event, rules);
-    let problems = match result {
-        Ok(_) if own.is_empty() => {
-            extras.checked = Some(super::panel::check_passed(event));
-            Vec::new()
-        }
-        Ok(_) => own,
+    let (passed, problems) = match result {
+        Ok(_) => (own.is_empty(), own),
         Err(e) => {
             let api = forms::problems_of(e, &form.fields, &HIDDEN_LABELS)?;
-            forms::merge(&form.fields, own, api)
+            (false, forms::merge(&form.fields, own, api))
         }
     };
+    if super::panel::live(sent) {
+        return Ok(super::panel::check_fragment(event, &form.fields, &problems));
+    }
+    let (d, allowed) = read(state, who, &d.id, event).await?;
+    let mut extras = super::panel::extras(event, rules);
+    if passed {
+        extras.checked = Some(super::panel::check_result(event, &form.fields, &[]));
+    }
     Ok(case_form(
         who,
         &d,

@@ -217,5 +217,12 @@ mod tests {
             js.contains(nhsuk_js),
             "app.js imports the hashed module: {js}"
         );
+        let check_url = a.url("check.js").expect("the live check's script");
+        let check = a.file(check_url.trim_start_matches("/assets/")).unwrap();
+        let check = String::from_utf8(check.bytes.clone()).unwrap();
+        assert!(
+            !check.contains("http://") && !check.contains("https://"),
+            "the live check posts to the form's own address only"
+        );
     }
 }

@@ -406,8 +406,9 @@ pub struct Extras {
     /// A second button that checks the form without sending it (its words), posted with
     /// `check=1`.
     pub check: Option<&'static str>,
-    /// The result of such a check when it found nothing wrong: (heading, text).
-    pub checked: Option<(String, String)>,
+    /// The result of such a check as the `check_result` partial draws it (on the full page,
+    /// only when it found nothing wrong: its problems are in the error summary).
+    pub checked: Option<Value>,
 }
 
 /// [`render_form`] with [`Extras`].
@@ -440,7 +441,7 @@ pub fn render_form_with(
         "back": {"href": p.back.0, "text": p.back.1},
         "rules": extras.rules,
         "check": extras.check,
-        "checked": extras.checked.map(|(heading, text)| json!({"heading": heading, "text": text})),
+        "checked": extras.checked,
     });
     page(status, "form", &data)
 }

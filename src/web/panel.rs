@@ -11,7 +11,7 @@
 //! into the API's body (the chair's seat into `chair_id`, the votes into `votes`).
 
 use super::actions::{case_crumbs, uuid, EventForm};
-use super::forms::{Extras, Field, Input, Sent};
+use super::forms::{self, Extras, Field, Input, Problem, Sent};
 use super::session::SignedIn;
 use super::{page, words, PageResult};
 use crate::api::disputes::{hearing_unavailability, visible};
@@ -247,12 +247,37 @@ pub fn extras(event: EventType, rules: Vec<String>) -> Extras {
     }
 }
 
-/// What a check that found nothing says.
-pub fn check_passed(_event: EventType) -> (String, String) {
-    (
-        "No problems found".into(),
-        "This panel meets every composition and conflict rule. Appoint it when you are ready."
-            .into(),
+/// Whether a check was sent by the page's script as the choices changed (`check=live`): it is
+/// answered with the `check_result` partial alone, not the whole page.
+pub fn live(sent: &Sent) -> bool {
+    sent.get("check").map(String::as_str) == Some("live")
+}
+
+/// What a check found, as the `check_result` partial draws it: "No problems found" and its
+/// sentence, or how many problems and each (linked to its field, as in the error summary).
+pub fn check_result(_event: EventType, fields: &[Field], problems: &[Problem]) -> Value {
+    match problems.len() {
+        0 => json!({
+            "heading": "No problems found",
+            "text": "This panel meets every composition and conflict rule. Appoint it when you \
+                     are ready.",
+            "problems": [],
+        }),
+        n => json!({
+            "heading": if n == 1 { "1 problem found".to_string() } else { format!("{n} problems found") },
+            "text": null,
+            "problems": forms::summary(fields, problems),
+        }),
+    }
+}
+
+/// The answer to a live check: the `check_result` partial alone (the full page draws the same
+/// partial in its `aria-live` region).
+pub fn check_fragment(event: EventType, fields: &[Field], problems: &[Problem]) -> HttpResponse {
+    page(
+        StatusCode::OK,
+        "check_result",
+        &json!({"checked": check_result(event, fields, problems)}),
     )
 }
 
@@ -726,4 +751,62 @@ pub async fn calendar(
     }
     .await;
     super::answer(&who, res)
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::web::templates::templates;
+
+    fn drawn(checked: Value) -> String {
+        templates()
+            .render("check_result", &json!({ "checked": checked }))
+            .unwrap()
+    }
+
+    #[test]
+    fn a_check_is_drawn_by_one_partial_for_the_page_and_the_live_region() {
+        let fields = event_form(EventType::AppointPanel).unwrap().fields;
+        let problems = [
+            Problem {
+                field: Some("gp_conciliator_id".into()),
+                text: "GP conciliator is required".into(),
+            },
+            Problem {
+                field: None,
+                text: "Dr <Grey>, proposed as the GP conciliator, has an interest".into(),
+            },
+        ];
+        let html = drawn(check_result(EventType::AppointPanel, &fields, &problems));
+        assert!(html.contains("app-check-result"), "{html}");
+        assert!(html.contains("2 problems found"), "{html}");
+        assert!(
+            html.contains(r##"<a href="#gp_conciliator_id">GP conciliator is required</a>"##),
+            "each problem links to its field, as in the error summary: {html}"
+        );
+        assert!(html.contains("<li>Dr &lt;Grey&gt;, proposed"), "{html}");
+        let one = drawn(check_result(
+            EventType::AppointPanel,
+            &fields,
+            &problems[1..],
+        ));
+        assert!(one.contains("1 problem found"), "{one}");
+        let passed = drawn(check_result(EventType::AppointPanel, &fields, &[]));
+        assert!(passed.contains("No problems found"), "{passed}");
+        assert!(passed.contains("meets every composition and conflict rule"));
+        assert!(!passed.contains("<ul"), "{passed}");
+        assert_eq!(
+            drawn(Value::Null).trim(),
+            "",
+            "nothing checked: nothing drawn"
+        );
+    }
+
+    #[test]
+    fn only_check_live_is_a_live_check() {
+        let sent = |v: &str| Sent::from([("check".to_string(), v.to_string())]);
+        assert!(live(&sent("live")));
+        assert!(!live(&sent("1")));
+        assert!(!live(&Sent::new()));
+    }
 }
