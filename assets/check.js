@@ -1,5 +1,7 @@
 // Checks a form as its choices change (the panel secretary's "Appoint the panel"): each time a
-// select or a radio changes, the form's values (with its CSRF token) are posted to the form's
+// select or a radio changes and every select and radio group of the form has a choice (the
+// service names conflicts only for a whole panel, so a half-chosen one would only announce
+// "… is required" at each change), the form's values (with its CSRF token) are posted to the form's
 // own address with `check=live`, which the server runs through the same dry run as the "Check
 // the panel" button, writing nothing, and answers with the result alone (the `check_result`
 // partial, src/web/panel.rs). The result replaces the `aria-live` region's content. Without
@@ -58,10 +60,22 @@ async function check() {
   }
 }
 
+// Whether every select and every group of radios in the form has a choice.
+function complete() {
+  const selects = [...form.querySelectorAll("select")];
+  const groups = new Set([...form.querySelectorAll("input[type=radio]")].map((r) => r.name));
+  return (
+    selects.every((s) => s.value !== "") &&
+    [...groups].every((name) => form.querySelector(`input[type=radio][name="${name}"]:checked`))
+  );
+}
+
 if (region && form) {
   form.addEventListener("change", (event) => {
     const t = event.target;
-    if (t instanceof HTMLSelectElement || (t instanceof HTMLInputElement && t.type === "radio")) {
+    const choice =
+      t instanceof HTMLSelectElement || (t instanceof HTMLInputElement && t.type === "radio");
+    if (choice && complete()) {
       check();
     }
   });
