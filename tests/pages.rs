@@ -1008,8 +1008,43 @@ fn the_deadlines_page_sorts_every_case_then_shows_fifty(db: Db) {
     }
 }
 
+fn the_deadlines_page_says_when_it_cannot_sort_every_case(db: Db) {
+    use common::world::*;
+    let Some((app, w)) = many_filings(db) else {
+        return;
+    };
+    let id = w.case_at(&app, "panel_forming");
+    let jar = jar_of(&app, "sam.secretary@ldr.test");
+    let one = request(&app, "GET", "/deadlines", &jar, None);
+    assert!(one.body.contains("1 case:") && !one.body.contains("Not every case is listed"));
+    // A thousand more like it, stored directly (filing them through the API would take minutes).
+    {
+        let mut c = app.state.pool.get().unwrap();
+        let row = ldr::db::disputes::find(&mut c, &id).unwrap().unwrap();
+        ldr::db::write_tx(&mut c, |c| {
+            for n in 0..ldr::web::workbench::MAX_CASES {
+                let mut copy = row.clone();
+                copy.id = format!("{n:08x}-0000-4000-8000-000000000000");
+                copy.created_at += chrono::Duration::seconds(n + 1);
+                diesel::insert_into(ldr::db::schema::disputes::table)
+                    .values(&copy)
+                    .execute(c)?;
+            }
+            Ok::<_, diesel::result::Error>(())
+        })
+        .unwrap();
+    }
+    let many = request(&app, "GET", "/deadlines", &jar, None);
+    assert_eq!(many.status, 200);
+    assert!(many.body.contains("1000 cases:"), "{}", many.body);
+    assert!(many.body.contains("Not every case is listed"));
+    assert!(many.body.contains("these are the 1000 filed first"));
+    assert!(many.body.contains("Cases 1 to 50 of 1000."));
+}
+
 both_dbs!(
     the_list_of_cases_is_paged_at_fifty,
+    the_deadlines_page_says_when_it_cannot_sort_every_case,
     the_deadlines_page_sorts_every_case_then_shows_fifty,
     the_case_page_names_an_api_keys_integration_and_shows_admins_who_looked,
     action_forms_refuse_what_they_must_change_nothing_and_never_fail,

@@ -34,7 +34,8 @@ use serde::Serialize;
 use serde_json::{json, Value};
 use std::collections::HashMap;
 
-/// The most cases a page lists.
+/// The most cases a list sorts (the oldest open ones); a page beyond them says so and asks for
+/// a filter.
 pub const MAX_CASES: i64 = 1000;
 
 /// A deadline this many working days away, or fewer, is near.
@@ -208,6 +209,8 @@ struct DeadlinesPage<'a> {
     fields: Vec<Value>,
     filtered: bool,
     counts: String,
+    /// Said when there are more open cases than [`MAX_CASES`].
+    more: Option<String>,
     cases: Vec<DeadlineCase<'a>>,
     paging: Paging,
 }
@@ -216,7 +219,7 @@ struct DeadlinesPage<'a> {
 /// open cases or 1,000: the columns every case's deadlines turn on, for every case, to sort
 /// them all by the next deadline and count the breached and near ones; then the page's
 /// cases in full. Gives the page's disputes in order, their parties' names, the paging and
-/// the counts (breached, due soon, all).
+/// the counts (breached, due soon, all sorted, and 1 when there are more than [`MAX_CASES`]).
 #[allow(clippy::type_complexity)]
 fn load_deadlines(
     c: &mut DbConn,
@@ -226,16 +229,18 @@ fn load_deadlines(
     today: NaiveDate,
     asked: Option<String>,
     href: impl Fn(i64) -> String,
-) -> Result<(Vec<Dispute>, HashMap<String, String>, Paging, [usize; 3]), ApiError> {
+) -> Result<(Vec<Dispute>, HashMap<String, String>, Paging, [usize; 4]), ApiError> {
     let stored: Vec<DeadlineRow> = disputes::table
         .select(DeadlineRow::as_select())
         .filter(visibility::visible_condition(caller))
         .filter(disputes::state.eq_any(states))
         .order((disputes::created_at.asc(), disputes::id.asc()))
-        .limit(MAX_CASES)
+        .limit(MAX_CASES + 1)
         .load(c)?;
+    let more = stored.len() as i64 > MAX_CASES;
     let mut open = stored
         .into_iter()
+        .take(MAX_CASES as usize)
         .map(|r| {
             let id = r.id.clone();
             let (id, facts) = r
@@ -251,7 +256,12 @@ fn load_deadlines(
             .filter(|(next, _)| next.is_some_and(|n| urgency(cal, today, n).0 == what))
             .count()
     };
-    let counts = [count("Breached"), count("Due soon"), open.len()];
+    let counts = [
+        count("Breached"),
+        count("Due soon"),
+        open.len(),
+        usize::from(more),
+    ];
     let paging = Paging::of(asked.as_deref(), open.len() as i64, href);
     let ids: Vec<&String> = open
         .iter()
@@ -299,7 +309,7 @@ pub async fn deadlines(
     let today = state.clock.today();
     let cal = state.calendar.clone();
     let asked = q.get("page").cloned();
-    let (rows, names, paging, [breached, soon, all]) = state
+    let (rows, names, paging, [breached, soon, all, more]) = state
         .db(move |c| {
             let href = |n: i64| format!("/deadlines?{query}page={n}");
             load_deadlines(c, &caller, states, &cal, today, asked, href)
@@ -344,6 +354,12 @@ pub async fn deadlines(
             "{all} {}: {breached} with a deadline breached, {soon} due within {NEAR_WORKING_DAYS} working days.",
             if all == 1 { "case" } else { "cases" }
         ),
+        more: (more == 1).then(|| {
+            format!(
+                "There are more than {MAX_CASES} open cases: these are the {MAX_CASES} filed \
+                 first. Filter by state or stage to see the others."
+            )
+        }),
         cases,
         paging,
     };
