@@ -1009,7 +1009,6 @@ fn the_deadlines_page_sorts_every_case_then_shows_fifty(db: Db) {
 }
 
 fn the_deadlines_page_says_when_it_cannot_sort_every_case(db: Db) {
-    use common::world::*;
     let Some((app, w)) = many_filings(db) else {
         return;
     };
@@ -1042,8 +1041,153 @@ fn the_deadlines_page_says_when_it_cannot_sort_every_case(db: Db) {
     assert!(many.body.contains("Cases 1 to 50 of 1000."));
 }
 
+fn stage_3_is_run_from_the_pages(db: Db) {
+    use common::world::*;
+    let Some((app, w)) = many_filings(db) else {
+        return;
+    };
+    let id = w.case_at(&app, "decision_notified");
+    let contract = w
+        .upload(
+            &app,
+            PRACTICE,
+            &id,
+            "contract",
+            "gms-contract.pdf",
+            b"%PDF-1.4 contract",
+        )
+        .expect(201)["id"]
+        .as_str()
+        .unwrap()
+        .to_string();
+    w.upload(
+        &app,
+        PRACTICE,
+        &id,
+        "evidence",
+        "letter.pdf",
+        b"%PDF-1.4 letter",
+    )
+    .expect(201);
+    let state = |app: &TestApp| {
+        app.get(&format!("/api/v1/disputes/{id}"), Some(w.t(PRACTICE)))
+            .expect(200)["state"]
+            .as_str()
+            .unwrap()
+            .to_string()
+    };
+    let today = app.state.clock.today();
+    let day = |name: &str| {
+        format!(
+            "{name}-day={}&{name}-month={}&{name}-year={}",
+            today.format("%-d"),
+            today.format("%-m"),
+            today.format("%Y")
+        )
+    };
+    // The practice: the case page offers the referral; its form offers the contract only.
+    let jar = jar_of(&app, "pat.practice@ldr.test");
+    let case = request(&app, "GET", &format!("/disputes/{id}"), &jar, None);
+    let refer = format!("/disputes/{id}/actions/refer_to_fhsu");
+    assert!(
+        case.body.contains(&format!("href=\"{refer}\"")),
+        "{}",
+        case.body
+    );
+    let form = request(&app, "GET", &refer, &jar, None);
+    assert_eq!(form.status, 200, "{}", form.body);
+    assert!(form.body.contains("Rule 7") && form.body.contains("The last day to refer it is"));
+    assert!(form.body.contains(&format!("value=\"{contract}\"")));
+    assert!(
+        !form.body.contains("letter.pdf"),
+        "only contracts are offered"
+    );
+    let token = form_token(&form.body);
+    let version = app
+        .get(&format!("/api/v1/disputes/{id}"), Some(w.t(PRACTICE)))
+        .expect(200)["version"]
+        .as_i64()
+        .unwrap();
+    // Without the contract: refused with what is missing, nothing changed.
+    let a = request(
+        &app,
+        "POST",
+        &refer,
+        &jar,
+        Some(&format!(
+            "csrf_token={token}&version={version}&statement=We+ask+for+a+determination.&{}",
+            day("referred_on")
+        )),
+    );
+    assert_eq!(a.status, 422, "{}", a.body);
+    assert!(a.body.contains("nhsuk-error-summary"), "{}", a.body);
+    assert!(a.body.contains("contract"), "{}", a.body);
+    assert_eq!(state(&app), "decision_notified");
+    let a = request(
+        &app,
+        "POST",
+        &refer,
+        &jar,
+        Some(&format!(
+            "csrf_token={token}&version={version}&statement=We+ask+for+a+determination.\
+             &contract_document_id={contract}&{}",
+            day("referred_on")
+        )),
+    );
+    assert_eq!(a.status, 303, "{}", a.body);
+    assert_eq!(state(&app), "referred_to_fhsu");
+    // The panel secretary records the determination, which closes the case.
+    let jar = jar_of(&app, "sam.secretary@ldr.test");
+    let record = format!("/disputes/{id}/actions/record_fhsu_determination");
+    let form = request(&app, "GET", &record, &jar, None);
+    assert_eq!(form.status, 200, "{}", form.body);
+    let token = form_token(&form.body);
+    let a = request(
+        &app,
+        "POST",
+        &record,
+        &jar,
+        Some(&format!(
+            "csrf_token={token}&version={}&{}&summary=",
+            version + 1,
+            day("determined_on")
+        )),
+    );
+    assert_eq!(a.status, 422, "{}", a.body);
+    assert!(a.body.contains("The outcome") && a.body.contains("id=\"summary-error\""));
+    assert_eq!(state(&app), "referred_to_fhsu");
+    let a = request(
+        &app,
+        "POST",
+        &record,
+        &jar,
+        Some(&format!(
+            "csrf_token={token}&version={}&{}&outcome=partly&summary=Half+the+payment+is+due.",
+            version + 1,
+            day("determined_on")
+        )),
+    );
+    assert_eq!(a.status, 303, "{}", a.body);
+    assert_eq!(state(&app), "closed");
+    let closed = request(
+        &app,
+        "GET",
+        &format!("/disputes/{id}?done=record_fhsu_determination"),
+        &jar,
+        None,
+    );
+    assert!(
+        closed
+            .body
+            .contains("Determination recorded: the case is closed"),
+        "{}",
+        closed.body
+    );
+}
+
 both_dbs!(
     the_list_of_cases_is_paged_at_fifty,
+    stage_3_is_run_from_the_pages,
     the_deadlines_page_says_when_it_cannot_sort_every_case,
     the_deadlines_page_sorts_every_case_then_shows_fifty,
     the_case_page_names_an_api_keys_integration_and_shows_admins_who_looked,

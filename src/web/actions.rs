@@ -35,8 +35,7 @@ pub struct EventForm {
     pub fields: Vec<Field>,
 }
 
-/// The form of `event`, for the events the pages offer (the panel's own events come with the
-/// panel secretary's pages).
+/// The form of `event` (every event has one; the panel's own come from `web::panel`).
 pub fn event_form(event: EventType) -> Option<EventForm> {
     use EventType::*;
     let text = |name, label, hint| Field::new(name, label, hint, Input::Textarea);
@@ -169,6 +168,63 @@ pub fn event_form(event: EventType) -> Option<EventForm> {
                 "Everyone involved will read this.",
             )],
         ),
+        ReferToFhsu => (
+            "Refer the dispute to NHS Resolution",
+            "The Family Health Services Unit of NHS Resolution (FHSU) determines the dispute. \
+             Everyone involved is told, and the referral pack can then be downloaded from the \
+             case page.",
+            "Refer the dispute",
+            false,
+            vec![
+                text(
+                    "statement",
+                    "Your statement for the FHSU",
+                    "What the dispute is about, what happened at each stage and what you ask the \
+                     FHSU to determine.",
+                ),
+                Field::new(
+                    "contract_document_id",
+                    "The contract",
+                    "A document of the case added as a contract. Add it to the case first if it \
+                     is not listed.",
+                    Input::Select(Vec::new()),
+                ),
+                date("referred_on", "The day of the referral"),
+            ],
+        ),
+        RecordFhsuDetermination => (
+            "Record the FHSU's determination",
+            "The determination closes the case. Everyone involved is told.",
+            "Record the determination",
+            true,
+            vec![
+                date("determined_on", "The day the FHSU determined the dispute"),
+                Field::new(
+                    "outcome",
+                    "Whom did the FHSU find for?",
+                    "",
+                    Input::Radios(vec![
+                        (
+                            "appellant".into(),
+                            "The appellant".into(),
+                            "The party that filed the dispute.".into(),
+                        ),
+                        (
+                            "respondent".into(),
+                            "The respondent".into(),
+                            "The other party.".into(),
+                        ),
+                        ("partly".into(), "Partly for each".into(), "".into()),
+                    ]),
+                )
+                .called("The outcome"),
+                text(
+                    "summary",
+                    "What the FHSU determined",
+                    "In a few words. Everyone involved will read this.",
+                ),
+            ],
+        ),
         Close => (
             "Close the case",
             "The case ends. Everyone involved is told.",
@@ -176,7 +232,6 @@ pub fn event_form(event: EventType) -> Option<EventForm> {
             true,
             vec![text("reason", "Why the case is closed", "")],
         ),
-        _ => return None,
     };
     Some(EventForm {
         heading,
@@ -205,6 +260,8 @@ pub fn done_banner(done: &str) -> Option<&'static str> {
         "record_hearing" => "Hearing recorded",
         "record_decision" => "Decision recorded",
         "notify_decision" => "Decision sent to the parties",
+        "refer_to_fhsu" => "Dispute referred to NHS Resolution (FHSU)",
+        "record_fhsu_determination" => "Determination recorded: the case is closed",
         "withdraw" => "Dispute withdrawn",
         "close" => "Case closed",
         _ => return None,
@@ -703,4 +760,17 @@ pub async fn referral_pack(
     }
     .await;
     super::answer(&who, res)
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn every_event_has_a_form_and_a_banner() {
+        for e in EventType::ALL {
+            assert!(event_form(*e).is_some(), "{e:?} has no form");
+            assert!(done_banner(e.as_str()).is_some(), "{e:?} has no banner");
+        }
+    }
 }

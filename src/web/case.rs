@@ -104,12 +104,8 @@ async fn case_page(
             let mut actions: Vec<Value> =
                 workflow::allowed(d.state, &visibility::relations(&caller, &d))
                     .into_iter()
-                    .map(|e| match super::actions::event_form(e) {
-                        Some(_) => json!({"text": words::action(e),
-                            "href": super::actions::action_href(&d.id, e)}),
-                        None => json!({"text": words::action(e),
-                            "note": "not on these pages yet: through the API for now"}),
-                    })
+                    .map(|e| json!({"text": words::action(e),
+                        "href": super::actions::action_href(&d.id, e)}))
                     .collect();
             if !d.state.is_terminal() {
                 actions.push(json!({"text": "Add a document", "href": format!("/disputes/{}/documents/new", d.id)}));

@@ -379,6 +379,31 @@ pub async fn complete(
                 ));
             }
         }
+        EventType::ReferToFhsu => {
+            let (id, caller) = (d.id.clone(), who.caller.clone());
+            let docs = state.db(move |c| Ok(store::documents_of(c, &id)?)).await?;
+            let contracts = docs
+                .iter()
+                .filter(|m| m.kind == DocumentKind::Contract.as_str())
+                .filter(|_| visibility::can_see_document(&caller, d, DocumentKind::Contract))
+                .map(|m| {
+                    let added = super::case::timestamp(&m.created_at);
+                    (m.id.clone(), format!("{}, added {added}", m.name))
+                })
+                .collect();
+            set_options(&mut form, "contract_document_id", Input::Select(contracts));
+            let mut rule = "Rule 7: only a dispute about a contract matter, and not one between \
+                            two practices, can be referred, with your statement and the contract."
+                .to_string();
+            if let Some(by) = d.deadlines.fhsu_by {
+                rule.push_str(&format!(
+                    " The last day to refer it is {} (the day before the third anniversary of \
+                     the matter).",
+                    long_date(by)
+                ));
+            }
+            rules.push(rule);
+        }
         EventType::DistributeBundle => {
             let (id, caller) = (d.id.clone(), who.caller.clone());
             let docs = state.db(move |c| Ok(store::documents_of(c, &id)?)).await?;
