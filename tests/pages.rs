@@ -552,7 +552,7 @@ fn action_forms_refuse_what_they_must_change_nothing_and_never_fail(db: Db) {
     // Forms that are not there, or not the viewer's now.
     for (path, status) in [
         (format!("/disputes/{id}/actions/nonsense"), 404),
-        (format!("/disputes/{id}/actions/refer_to_fhsu"), 404),
+        (format!("/disputes/{id}/actions/refer_to_fhsu"), 409),
         (format!("/disputes/{id}/actions/appoint_panel"), 409),
         ("/disputes/not-a-uuid/actions/add_note".to_string(), 404),
         (format!("/disputes/{id}/actions/assign_mediator"), 409),
