@@ -192,6 +192,7 @@ struct DeadlineCase<'a> {
 #[derive(Serialize)]
 struct DeadlineCell {
     label: &'static str,
+    /// In words ("Thursday 12 March 2026").
     date: String,
     left: String,
     tag: Tag,
@@ -327,7 +328,7 @@ pub async fn deadlines(
                     let (text, colour) = urgency(cal, today, x.date);
                     DeadlineCell {
                         label: x.label,
-                        date: x.date.to_string(),
+                        date: long_date(x.date),
                         left: words::days_left(cal, today, x.date),
                         tag: Tag { text, colour },
                     }
