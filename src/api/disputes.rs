@@ -1165,19 +1165,20 @@ pub fn document_for(c: &mut DbConn, caller: &Caller, id: &str) -> ApiResult<stor
     Ok(meta)
 }
 
+/// `text` with every character that is not `kept` replaced by `_` (a file name for a
+/// `Content-Disposition` header).
+fn replace_unless(text: &str, kept: impl Fn(char) -> bool) -> String {
+    text.chars()
+        .map(|c| if kept(c) { c } else { '_' })
+        .collect()
+}
+
 /// A document's bytes as an attachment, streamed from its chunks (the API's download and the
 /// pages' alike).
 pub fn document_answer(state: web::Data<AppState>, meta: store::DocumentMeta) -> HttpResponse {
-    let ascii: String = docs::clean_name(&meta.name)
-        .chars()
-        .map(|c| {
-            if c.is_ascii_graphic() || c == ' ' {
-                c
-            } else {
-                '_'
-            }
-        })
-        .collect();
+    let ascii = replace_unless(&docs::clean_name(&meta.name), |c| {
+        c.is_ascii_graphic() || c == ' '
+    });
     let size = u64::try_from(meta.size).unwrap_or(0);
     HttpResponse::Ok()
         .insert_header((
@@ -1360,16 +1361,7 @@ pub async fn hearing_ics(
             Ok((ics, d.case_ref()))
         })
         .await?;
-    let name: String = case_ref
-        .chars()
-        .map(|c| {
-            if c.is_ascii_alphanumeric() || c == '-' {
-                c
-            } else {
-                '_'
-            }
-        })
-        .collect();
+    let name = replace_unless(&case_ref, |c| c.is_ascii_alphanumeric() || c == '-');
     Ok(HttpResponse::Ok()
         .content_type("text/calendar; charset=utf-8")
         .insert_header((
@@ -1487,3 +1479,16 @@ pub async fn timeliness_report(
 
 /// The report's answer (its own module, shared with the pages).
 pub use crate::service::reports::Timeliness;
+
+#[cfg(test)]
+mod tests {
+    use super::replace_unless;
+
+    #[test]
+    fn attachment_names_keep_only_what_each_header_allows() {
+        let document = |c: char| c.is_ascii_graphic() || c == ' ';
+        assert_eq!(replace_unless("Résumé v2.pdf", document), "R_sum_ v2.pdf");
+        let calendar = |c: char| c.is_ascii_alphanumeric() || c == '-';
+        assert_eq!(replace_unless("LDR/2026 0001", calendar), "LDR_2026_0001");
+    }
+}

@@ -174,8 +174,7 @@ pub async fn submit(
     sent: web::Form<Sent>,
 ) -> HttpResponse {
     let res = async {
-        let sent = sent.into_inner();
-        who.check_csrf(sent.get("csrf_token").map_or("", String::as_str))?;
+        let sent = register::csrf_checked(&who, sent.into_inner())?;
         let fields = fields(other_parties(&state, &who).await?);
         let (mut body, own) = register::request_of(&fields, &sent);
         body.insert("appellant_id".into(), json!(who.caller.org_id));

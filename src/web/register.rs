@@ -208,7 +208,11 @@ pub fn query(req: &actix_web::HttpRequest) -> std::collections::HashMap<String, 
 
 /// A form's pairs as [`Sent`], after checking its CSRF token.
 pub fn checked(who: &SignedIn, pairs: Vec<(String, String)>) -> PageResult<Sent> {
-    let sent = forms::sent_of(pairs);
+    csrf_checked(who, forms::sent_of(pairs))
+}
+
+/// The form `sent`, after checking its CSRF token.
+pub fn csrf_checked(who: &SignedIn, sent: Sent) -> PageResult<Sent> {
     who.check_csrf(sent.get("csrf_token").map_or("", String::as_str))?;
     Ok(sent)
 }
