@@ -1249,39 +1249,14 @@ pub fn notices_seen_by(c: &mut DbConn, caller: &Caller, d: &Dispute) -> ApiResul
 /// name only, and no delivery errors.
 pub fn notices_of(c: &mut DbConn, caller: &Caller, d: &Dispute) -> ApiResult<Vec<Notice>> {
     let full = caller.has(Role::Admin) || d.secretary_id() == Some(caller.user_id.as_str());
-    type Row = (
-        String,
-        String,
-        String,
-        String,
-        String,
-        NaiveDateTime,
-        Option<NaiveDateTime>,
-        i32,
-        Option<String>,
-        Option<String>,
-        Option<String>,
-    );
-    let rows: Vec<Row> = notices::table
+    let rows: Vec<NoticeRow> = notices::table
         .filter(notices::dispute_id.eq(&d.id))
         .order((notices::queued_at.asc(), notices::id.asc()))
-        .select((
-            notices::id,
-            notices::template,
-            notices::recipients,
-            notices::subject,
-            notices::status,
-            notices::queued_at,
-            notices::sent_at,
-            notices::attempts,
-            notices::last_error,
-            notices::ics_method,
-            notices::attachment_name,
-        ))
+        .select(NoticeRow::as_select())
         .load(c)?;
     let recipients: Vec<Vec<String>> = rows
         .iter()
-        .map(|r| serde_json::from_str(&r.2).unwrap_or_default())
+        .map(|r| serde_json::from_str(&r.recipients).unwrap_or_default())
         .collect();
     let people: std::collections::HashMap<String, (String, String)> = if full {
         Default::default()
@@ -1302,22 +1277,37 @@ pub fn notices_of(c: &mut DbConn, caller: &Caller, d: &Dispute) -> ApiResult<Vec
     Ok(rows
         .into_iter()
         .zip(recipients)
-        .map(
-            |((id, t, _, s, st, q, sent, a, err, ics, file), to)| Notice {
-                attachment: file,
-                attempts: a,
-                calendar: ics,
-                id,
-                last_error: if full { err } else { None },
-                queued_at: ts(&q),
-                sent_at: sent.as_ref().map(ts),
-                status: st,
-                subject: s,
-                template: t,
-                to: to.into_iter().map(&shown).collect(),
-            },
-        )
+        .map(|(r, to)| Notice {
+            attachment: r.attachment_name,
+            attempts: r.attempts,
+            calendar: r.ics_method,
+            id: r.id,
+            last_error: if full { r.last_error } else { None },
+            queued_at: ts(&r.queued_at),
+            sent_at: r.sent_at.as_ref().map(ts),
+            status: r.status,
+            subject: r.subject,
+            template: r.template,
+            to: to.into_iter().map(&shown).collect(),
+        })
         .collect())
+}
+
+/// A notice as [`notices_of`] reads it.
+#[derive(Queryable, Selectable)]
+#[diesel(table_name = notices)]
+struct NoticeRow {
+    id: String,
+    template: String,
+    recipients: String,
+    subject: String,
+    status: String,
+    queued_at: NaiveDateTime,
+    sent_at: Option<NaiveDateTime>,
+    attempts: i32,
+    last_error: Option<String>,
+    ics_method: Option<String>,
+    attachment_name: Option<String>,
 }
 
 // ------------------------------------------------------------------ hearing invitation
