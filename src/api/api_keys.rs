@@ -166,66 +166,44 @@ pub struct CreatedApiKey {
     pub api_key: ApiKey,
 }
 
-type KeyRow = (
-    String,
-    String,
-    String,
-    String,
-    NaiveDateTime,
-    Option<NaiveDate>,
-    Option<NaiveDateTime>,
-    Option<NaiveDateTime>,
-    String,
-);
+/// A key as [`load_keys`] reads it (its organisation's name, for `acts_as`, beside it).
+#[derive(Queryable, Selectable)]
+#[diesel(table_name = api_keys)]
+struct KeyRow {
+    id: String,
+    organisation_id: String,
+    name: String,
+    user_id: String,
+    created_at: NaiveDateTime,
+    expires_on: Option<NaiveDate>,
+    last_used_at: Option<NaiveDateTime>,
+    revoked_at: Option<NaiveDateTime>,
+}
 
 fn load_keys(c: &mut DbConn, org_id: &str, id: Option<&str>) -> ApiResult<Vec<ApiKey>> {
     let mut q = api_keys::table
         .inner_join(organisations::table.on(organisations::id.eq(api_keys::organisation_id)))
         .filter(api_keys::organisation_id.eq(org_id))
-        .select((
-            api_keys::id,
-            api_keys::organisation_id,
-            api_keys::name,
-            api_keys::user_id,
-            api_keys::created_at,
-            api_keys::expires_on,
-            api_keys::last_used_at,
-            api_keys::revoked_at,
-            organisations::name,
-        ))
+        .select((KeyRow::as_select(), organisations::name))
         .order((api_keys::created_at.desc(), api_keys::id))
         .into_boxed();
     if let Some(id) = id {
         q = q.filter(api_keys::id.eq(id.to_string()));
     }
-    let rows: Vec<KeyRow> = q.load(c)?;
+    let rows: Vec<(KeyRow, String)> = q.load(c)?;
     Ok(rows
         .into_iter()
-        .map(
-            |(
-                id,
-                organisation_id,
-                name,
-                user_id,
-                created_at,
-                expires_on,
-                last_used,
-                revoked,
-                org,
-            )| {
-                ApiKey {
-                    acts_as: actor_name(&org, &name),
-                    id,
-                    organisation_id,
-                    name,
-                    user_id,
-                    created_at,
-                    expires_on,
-                    last_used_at: last_used,
-                    revoked_at: revoked,
-                }
-            },
-        )
+        .map(|(k, org)| ApiKey {
+            acts_as: actor_name(&org, &k.name),
+            id: k.id,
+            organisation_id: k.organisation_id,
+            name: k.name,
+            user_id: k.user_id,
+            created_at: k.created_at,
+            expires_on: k.expires_on,
+            last_used_at: k.last_used_at,
+            revoked_at: k.revoked_at,
+        })
         .collect())
 }
 

@@ -979,33 +979,88 @@ pub async fn add_interest(
     id: web::Path<String>,
     body: super::body::Body<NewInterest>,
 ) -> ApiResult<HttpResponse> {
-    let out = record_interest(&state, &caller, id.into_inner(), body.into_inner()).await?;
-    Ok(HttpResponse::Created().json(out))
+    add_entry(state, caller, id, body).await
 }
 
-/// Records the interest `b` of the user `user_id`, for `caller`: `POST /users/{id}/interests`
-/// and the pages (the admin's register, a panelist's own).
-pub async fn record_interest(
+/// A new entry of one of a user's lists, as the API takes it ([`NewInterest`],
+/// [`NewUnavailability`]): each is recorded by [`record_entry`].
+pub trait NewEntry: Validate + Send + 'static {
+    /// The entry as recorded.
+    type Recorded: Serialize + Send + 'static;
+    /// The list it goes in.
+    const ENTRY: Entry;
+    /// Records it for the user `user_id` (the service checks its fields and that they exist).
+    fn record(
+        self,
+        c: &mut DbConn,
+        today: NaiveDate,
+        user_id: &str,
+    ) -> Result<Self::Recorded, service::ServiceError>;
+}
+
+impl NewEntry for NewInterest {
+    type Recorded = Interest;
+    const ENTRY: Entry = Entry::Interest;
+    fn record(
+        self,
+        c: &mut DbConn,
+        today: NaiveDate,
+        user_id: &str,
+    ) -> Result<Interest, service::ServiceError> {
+        service::directory::add_interest(
+            c,
+            today,
+            user_id,
+            self.organisation_id.as_deref().unwrap_or_default(),
+            self.nature.as_deref().unwrap_or_default(),
+            self.declared_on.as_deref().unwrap_or_default(),
+        )
+    }
+}
+
+impl NewEntry for NewUnavailability {
+    type Recorded = Unavailability;
+    const ENTRY: Entry = Entry::Unavailability;
+    fn record(
+        self,
+        c: &mut DbConn,
+        _today: NaiveDate,
+        user_id: &str,
+    ) -> Result<Unavailability, service::ServiceError> {
+        service::directory::add_unavailability(
+            c,
+            user_id,
+            self.from.as_deref().unwrap_or_default(),
+            self.to.as_deref().unwrap_or_default(),
+        )
+    }
+}
+
+/// Records the entry `b` of the user `user_id` for `caller` (admin, or the panelist
+/// themself): `POST /users/{id}/interests`, `POST /users/{id}/unavailability` and the pages
+/// (the admin's register, a panelist's own lists).
+pub async fn record_entry<B: NewEntry>(
     state: &AppState,
     caller: &Caller,
     user_id: String,
-    b: NewInterest,
-) -> ApiResult<Interest> {
+    b: B,
+) -> ApiResult<B::Recorded> {
     own_or_admin(caller, &user_id)?;
     b.validate()?;
     let today = state.clock.today();
-    state
-        .db(move |c| {
-            Ok(service::directory::add_interest(
-                c,
-                today,
-                &user_id,
-                b.organisation_id.as_deref().unwrap_or_default(),
-                b.nature.as_deref().unwrap_or_default(),
-                b.declared_on.as_deref().unwrap_or_default(),
-            )?)
-        })
-        .await
+    state.db(move |c| Ok(b.record(c, today, &user_id)?)).await
+}
+
+/// `POST /users/{id}/interests` and `POST /users/{id}/unavailability`: the entry recorded
+/// (201).
+async fn add_entry<B: NewEntry>(
+    state: web::Data<AppState>,
+    caller: Caller,
+    id: web::Path<String>,
+    body: super::body::Body<B>,
+) -> ApiResult<HttpResponse> {
+    let out = record_entry(&state, &caller, id.into_inner(), body.into_inner()).await?;
+    Ok(HttpResponse::Created().json(out))
 }
 
 /// An admin may keep anyone's interests and unavailability; a panelist their own; anyone
@@ -1021,12 +1076,8 @@ fn own_or_admin(caller: &Caller, user_id: &str) -> ApiResult<()> {
     }
 }
 
-/// Which of a user's lists an entry is removed from.
-#[derive(Debug, Clone, Copy, PartialEq, Eq)]
-pub enum Entry {
-    Interest,
-    Unavailability,
-}
+/// Which of a user's lists an entry is in.
+pub use crate::service::directory::Entry;
 
 /// Removes the entry `entry_id` of the user `user_id`'s register of interests or
 /// unavailability, for `caller` (admin, or the panelist themself): the `DELETE` routes and the
@@ -1041,13 +1092,9 @@ pub async fn remove_entry(
     own_or_admin(caller, &user_id)?;
     state
         .db(move |c| {
-            match which {
-                Entry::Interest => service::directory::remove_interest(c, &user_id, &entry_id)?,
-                Entry::Unavailability => {
-                    service::directory::remove_unavailability(c, &user_id, &entry_id)?
-                }
-            }
-            Ok(())
+            Ok(service::directory::remove_entry(
+                c, which, &user_id, &entry_id,
+            )?)
         })
         .await?;
     tracing::info!(actor = %caller.user_id, ?which, "directory entry removed");
@@ -1137,30 +1184,7 @@ pub async fn add_unavailability(
     id: web::Path<String>,
     body: super::body::Body<NewUnavailability>,
 ) -> ApiResult<HttpResponse> {
-    let out = record_unavailability(&state, &caller, id.into_inner(), body.into_inner()).await?;
-    Ok(HttpResponse::Created().json(out))
-}
-
-/// Records that the user `user_id` cannot sit from `b.from` to `b.to`, for `caller` (admin, or
-/// the panelist themself): `POST /users/{id}/unavailability` and the panelist's page.
-pub async fn record_unavailability(
-    state: &AppState,
-    caller: &Caller,
-    user_id: String,
-    b: NewUnavailability,
-) -> ApiResult<Unavailability> {
-    own_or_admin(caller, &user_id)?;
-    b.validate()?;
-    state
-        .db(move |c| {
-            Ok(service::directory::add_unavailability(
-                c,
-                &user_id,
-                b.from.as_deref().unwrap_or_default(),
-                b.to.as_deref().unwrap_or_default(),
-            )?)
-        })
-        .await
+    add_entry(state, caller, id, body).await
 }
 
 /// A panelist's unavailable periods (admin, or the user themself).

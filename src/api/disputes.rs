@@ -1165,19 +1165,20 @@ pub fn document_for(c: &mut DbConn, caller: &Caller, id: &str) -> ApiResult<stor
     Ok(meta)
 }
 
+/// `text` with every character that is not `kept` replaced by `_` (a file name for a
+/// `Content-Disposition` header).
+fn replace_unless(text: &str, kept: impl Fn(char) -> bool) -> String {
+    text.chars()
+        .map(|c| if kept(c) { c } else { '_' })
+        .collect()
+}
+
 /// A document's bytes as an attachment, streamed from its chunks (the API's download and the
 /// pages' alike).
 pub fn document_answer(state: web::Data<AppState>, meta: store::DocumentMeta) -> HttpResponse {
-    let ascii: String = docs::clean_name(&meta.name)
-        .chars()
-        .map(|c| {
-            if c.is_ascii_graphic() || c == ' ' {
-                c
-            } else {
-                '_'
-            }
-        })
-        .collect();
+    let ascii = replace_unless(&docs::clean_name(&meta.name), |c| {
+        c.is_ascii_graphic() || c == ' '
+    });
     let size = u64::try_from(meta.size).unwrap_or(0);
     HttpResponse::Ok()
         .insert_header((
@@ -1248,39 +1249,14 @@ pub fn notices_seen_by(c: &mut DbConn, caller: &Caller, d: &Dispute) -> ApiResul
 /// name only, and no delivery errors.
 pub fn notices_of(c: &mut DbConn, caller: &Caller, d: &Dispute) -> ApiResult<Vec<Notice>> {
     let full = caller.has(Role::Admin) || d.secretary_id() == Some(caller.user_id.as_str());
-    type Row = (
-        String,
-        String,
-        String,
-        String,
-        String,
-        NaiveDateTime,
-        Option<NaiveDateTime>,
-        i32,
-        Option<String>,
-        Option<String>,
-        Option<String>,
-    );
-    let rows: Vec<Row> = notices::table
+    let rows: Vec<NoticeRow> = notices::table
         .filter(notices::dispute_id.eq(&d.id))
         .order((notices::queued_at.asc(), notices::id.asc()))
-        .select((
-            notices::id,
-            notices::template,
-            notices::recipients,
-            notices::subject,
-            notices::status,
-            notices::queued_at,
-            notices::sent_at,
-            notices::attempts,
-            notices::last_error,
-            notices::ics_method,
-            notices::attachment_name,
-        ))
+        .select(NoticeRow::as_select())
         .load(c)?;
     let recipients: Vec<Vec<String>> = rows
         .iter()
-        .map(|r| serde_json::from_str(&r.2).unwrap_or_default())
+        .map(|r| serde_json::from_str(&r.recipients).unwrap_or_default())
         .collect();
     let people: std::collections::HashMap<String, (String, String)> = if full {
         Default::default()
@@ -1301,22 +1277,37 @@ pub fn notices_of(c: &mut DbConn, caller: &Caller, d: &Dispute) -> ApiResult<Vec
     Ok(rows
         .into_iter()
         .zip(recipients)
-        .map(
-            |((id, t, _, s, st, q, sent, a, err, ics, file), to)| Notice {
-                attachment: file,
-                attempts: a,
-                calendar: ics,
-                id,
-                last_error: if full { err } else { None },
-                queued_at: ts(&q),
-                sent_at: sent.as_ref().map(ts),
-                status: st,
-                subject: s,
-                template: t,
-                to: to.into_iter().map(&shown).collect(),
-            },
-        )
+        .map(|(r, to)| Notice {
+            attachment: r.attachment_name,
+            attempts: r.attempts,
+            calendar: r.ics_method,
+            id: r.id,
+            last_error: if full { r.last_error } else { None },
+            queued_at: ts(&r.queued_at),
+            sent_at: r.sent_at.as_ref().map(ts),
+            status: r.status,
+            subject: r.subject,
+            template: r.template,
+            to: to.into_iter().map(&shown).collect(),
+        })
         .collect())
+}
+
+/// A notice as [`notices_of`] reads it.
+#[derive(Queryable, Selectable)]
+#[diesel(table_name = notices)]
+struct NoticeRow {
+    id: String,
+    template: String,
+    recipients: String,
+    subject: String,
+    status: String,
+    queued_at: NaiveDateTime,
+    sent_at: Option<NaiveDateTime>,
+    attempts: i32,
+    last_error: Option<String>,
+    ics_method: Option<String>,
+    attachment_name: Option<String>,
 }
 
 // ------------------------------------------------------------------ hearing invitation
@@ -1360,16 +1351,7 @@ pub async fn hearing_ics(
             Ok((ics, d.case_ref()))
         })
         .await?;
-    let name: String = case_ref
-        .chars()
-        .map(|c| {
-            if c.is_ascii_alphanumeric() || c == '-' {
-                c
-            } else {
-                '_'
-            }
-        })
-        .collect();
+    let name = replace_unless(&case_ref, |c| c.is_ascii_alphanumeric() || c == '-');
     Ok(HttpResponse::Ok()
         .content_type("text/calendar; charset=utf-8")
         .insert_header((
@@ -1487,3 +1469,16 @@ pub async fn timeliness_report(
 
 /// The report's answer (its own module, shared with the pages).
 pub use crate::service::reports::Timeliness;
+
+#[cfg(test)]
+mod tests {
+    use super::replace_unless;
+
+    #[test]
+    fn attachment_names_keep_only_what_each_header_allows() {
+        let document = |c: char| c.is_ascii_graphic() || c == ' ';
+        assert_eq!(replace_unless("Résumé v2.pdf", document), "R_sum_ v2.pdf");
+        let calendar = |c: char| c.is_ascii_alphanumeric() || c == '-';
+        assert_eq!(replace_unless("LDR/2026 0001", calendar), "LDR_2026_0001");
+    }
+}

@@ -6,6 +6,7 @@ use super::error::{ApiError, ApiResult};
 use super::AppState;
 use crate::db::schema::{interests, organisations, users};
 use crate::domain::roles::{self, Role, PANEL_ROLES};
+use crate::service::directory::InterestRow;
 use actix_web::{web, HttpResponse};
 use chrono::NaiveDate;
 use diesel::prelude::*;
@@ -32,16 +33,21 @@ pub struct DeclaredInterest {
     pub declared_on: NaiveDate,
 }
 
+/// The example of a [`Person`] in the API's documentation (alone, and in a [`PeoplePage`]).
+fn person_example() -> serde_json::Value {
+    serde_json::json!({"id": "5b7e2f1a-0c3d-4e8f-9a6b-1d2c3e4f5a6b", "name": "Dr Amir Shah",
+        "email": "amir.shah@nhs.net",
+        "organisation": {"id": "7c9e6679-7425-40de-944b-e07fc1f90ae7", "name": "Birch Practice",
+            "kind": "practice", "area": "South Essex"},
+        "roles": ["panelist"], "panel_roles": ["gp_conciliator"], "active": true,
+        "interests": [{"organisation_id": "0b6c1d2e-3f40-4a5b-8c6d-7e8f9a0b1c2d",
+            "organisation_name": "North CCG", "nature": "Sessional work",
+            "declared_on": "2025-01-01"}]})
+}
+
 /// A person as the directory shows them. `email` only to admins and to themselves.
 #[derive(Debug, Serialize, utoipa::ToSchema)]
-#[schema(example = json!({"id": "5b7e2f1a-0c3d-4e8f-9a6b-1d2c3e4f5a6b", "name": "Dr Amir Shah",
-    "email": "amir.shah@nhs.net",
-    "organisation": {"id": "7c9e6679-7425-40de-944b-e07fc1f90ae7", "name": "Birch Practice",
-        "kind": "practice", "area": "South Essex"},
-    "roles": ["panelist"], "panel_roles": ["gp_conciliator"], "active": true,
-    "interests": [{"organisation_id": "0b6c1d2e-3f40-4a5b-8c6d-7e8f9a0b1c2d",
-        "organisation_name": "North CCG", "nature": "Sessional work",
-        "declared_on": "2025-01-01"}]}))]
+#[schema(example = person_example)]
 pub struct Person {
     pub id: String,
     pub name: String,
@@ -55,14 +61,7 @@ pub struct Person {
 }
 
 #[derive(Debug, Serialize, utoipa::ToSchema)]
-#[schema(example = json!({"items": [{"id": "5b7e2f1a-0c3d-4e8f-9a6b-1d2c3e4f5a6b", "name": "Dr Amir Shah",
-    "email": "amir.shah@nhs.net",
-    "organisation": {"id": "7c9e6679-7425-40de-944b-e07fc1f90ae7", "name": "Birch Practice",
-        "kind": "practice", "area": "South Essex"},
-    "roles": ["panelist"], "panel_roles": ["gp_conciliator"], "active": true,
-    "interests": [{"organisation_id": "0b6c1d2e-3f40-4a5b-8c6d-7e8f9a0b1c2d",
-        "organisation_name": "North CCG", "nature": "Sessional work",
-        "declared_on": "2025-01-01"}]}], "next_cursor": null}))]
+#[schema(example = json!({"items": [person_example()], "next_cursor": null}))]
 pub struct PeoplePage {
     pub items: Vec<Person>,
     /// Pass as `cursor` for the next page; `null` on the last.
@@ -78,17 +77,11 @@ fn people(
     with_email: impl Fn(&str) -> bool,
 ) -> ApiResult<Vec<Person>> {
     let ids: Vec<&String> = rows.iter().map(|((id, ..), _)| id).collect();
-    let declared: Vec<(String, String, String, String, NaiveDate)> = interests::table
+    let declared: Vec<(InterestRow, String)> = interests::table
         .inner_join(organisations::table.on(organisations::id.eq(interests::organisation_id)))
         .filter(interests::user_id.eq_any(ids))
         .order(interests::declared_on.asc())
-        .select((
-            interests::user_id,
-            interests::organisation_id,
-            organisations::name,
-            interests::nature,
-            interests::declared_on,
-        ))
+        .select((InterestRow::as_select(), organisations::name))
         .load(c)?;
     Ok(rows
         .into_iter()
@@ -96,12 +89,12 @@ fn people(
             |((id, name, email, role_list, panel, active), (oid, oname, kind, area))| Person {
                 interests: declared
                     .iter()
-                    .filter(|d| d.0 == id)
-                    .map(|d| DeclaredInterest {
-                        organisation_id: d.1.clone(),
-                        organisation_name: d.2.clone(),
-                        nature: d.3.clone(),
-                        declared_on: d.4,
+                    .filter(|(d, _)| d.user_id == id)
+                    .map(|(d, organisation_name)| DeclaredInterest {
+                        organisation_id: d.organisation_id.clone(),
+                        organisation_name: organisation_name.clone(),
+                        nature: d.nature.clone(),
+                        declared_on: d.declared_on,
                     })
                     .collect(),
                 email: with_email(&id).then_some(email),

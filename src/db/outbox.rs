@@ -10,6 +10,7 @@ use super::DbConn;
 use chrono::NaiveDateTime;
 use diesel::prelude::*;
 use diesel::sql_types::{BigInt, Binary, Integer, Nullable, Text, Timestamp};
+use std::marker::PhantomData;
 
 /// One notice to queue (`queued`, no attempt yet, due at once).
 #[derive(Debug, Clone, Copy, Insertable)]
@@ -78,10 +79,9 @@ pub struct Claimed {
 }
 
 /// A table worked as a leased queue: rows with `next_attempt_at`, `locked_until` and
-/// `locked_by` columns, claimed by [`claim_leased`]. The notices (here) and the webhook
-/// deliveries (`db::webhooks`) are both claimed through it.
-#[derive(Debug, Clone, Copy)]
-pub struct LeasedQueue {
+/// `locked_by` columns, claimed by [`claim_leased`] as `T`s. The notices ([`NOTICES`]) and the
+/// webhook deliveries (`db::webhooks::DELIVERIES`) are both claimed through it.
+pub struct LeasedQueue<T> {
     pub table: &'static str,
     /// The key column (`IN (SELECT key …)`).
     pub key: &'static str,
@@ -90,8 +90,11 @@ pub struct LeasedQueue {
     pub due: &'static str,
     /// The claim's order, over `t`.
     pub order: &'static str,
-    /// The `RETURNING` list.
+    /// The `RETURNING` list: the columns of a `T`.
     pub returning: &'static str,
+    /// What a claimed row is read as: the queue names it once, so no caller can read it as
+    /// another type.
+    pub row: PhantomData<fn() -> T>,
 }
 
 /// Leases up to `limit` rows of `q` that are due (`q.due`, `next_attempt_at <= now`, not
@@ -101,7 +104,7 @@ pub struct LeasedQueue {
 /// IMMEDIATE`, which keeps every other writer out).
 pub fn claim_leased<T>(
     c: &mut DbConn,
-    q: &LeasedQueue,
+    q: &LeasedQueue<T>,
     worker: &str,
     now: NaiveDateTime,
     until: NaiveDateTime,
@@ -116,6 +119,7 @@ where
         due,
         order,
         returning,
+        ..
     } = q;
     match c {
         DbConn::Pg(pg) => diesel::sql_query(format!(
@@ -143,28 +147,18 @@ where
     }
 }
 
-/// The notices as a [`LeasedQueue`]: queued ones, oldest first.
-const NOTICES: LeasedQueue = LeasedQueue {
+/// The notices as a [`LeasedQueue`]: queued ones, oldest first. [`claim_leased`] leases up
+/// to `limit` due ones (queued, due by `now`, not leased to anyone or leased until before
+/// `now`) to a worker; on SQLite the caller runs it inside `write_tx`.
+pub const NOTICES: LeasedQueue<Claimed> = LeasedQueue {
     table: "notices",
     key: "id",
     due: "t.status = 'queued'",
     order: "t.next_attempt_at, t.id",
     returning: "id, recipients, subject, body_text, body_html, ics, ics_method, attempts, \
                 dispute_id, sent_to, attachment_name, attachment",
+    row: PhantomData,
 };
-
-/// Leases up to `limit` due notices (queued, due by `now`, not leased to anyone or leased
-/// until before `now`) to `worker` until `until`, oldest first ([`claim_leased`]). One
-/// statement; on SQLite the caller runs it inside `write_tx`.
-pub fn claim(
-    c: &mut DbConn,
-    worker: &str,
-    now: NaiveDateTime,
-    until: NaiveDateTime,
-    limit: i64,
-) -> QueryResult<Vec<Claimed>> {
-    claim_leased(c, &NOTICES, worker, now, until, limit)
-}
 
 /// Records that the transport accepted the notices `ids`, in one statement for a whole batch:
 /// `sent`, one more attempt, lease and error cleared; only the rows whose lease `worker` still

@@ -5,12 +5,13 @@
 //! in order) and every attempt at one.
 
 use super::disputes::{DisputeRow, EventRow};
-use super::outbox::{claim_leased, LeasedQueue};
+use super::outbox::LeasedQueue;
 use super::schema::{webhook_attempts, webhook_deliveries, webhooks};
 use super::DbConn;
 use chrono::NaiveDateTime;
 use diesel::prelude::*;
 use diesel::sql_types::{BigInt, Integer, Nullable, Text};
+use std::marker::PhantomData;
 
 /// Delivery statuses.
 pub const PENDING: &str = "pending";
@@ -183,27 +184,17 @@ pub struct ClaimedDelivery {
 
 /// Pending deliveries, due, with no earlier pending delivery to the same endpoint: an
 /// endpoint's deliveries go one at a time, in the order they were queued, and a later one
-/// waits while an earlier one is retried.
-const DELIVERIES: LeasedQueue = LeasedQueue {
+/// waits while an earlier one is retried. [`super::outbox::claim_leased`] leases them (at most one per
+/// endpoint) to a worker; on SQLite the caller runs it inside `write_tx`.
+pub const DELIVERIES: LeasedQueue<ClaimedDelivery> = LeasedQueue {
     table: "webhook_deliveries",
     key: "seq",
     due: "t.status = 'pending' AND NOT EXISTS (SELECT 1 FROM webhook_deliveries AS e \
           WHERE e.webhook_id = t.webhook_id AND e.status = 'pending' AND e.seq < t.seq)",
     order: "t.next_attempt_at, t.seq",
     returning: "seq, id, webhook_id, payload, attempts",
+    row: PhantomData,
 };
-
-/// Leases up to `limit` deliveries (at most one per endpoint, see [`DELIVERIES`]) to
-/// `worker` until `until`. One statement; on SQLite the caller runs it inside `write_tx`.
-pub fn claim(
-    c: &mut DbConn,
-    worker: &str,
-    now: NaiveDateTime,
-    until: NaiveDateTime,
-    limit: i64,
-) -> QueryResult<Vec<ClaimedDelivery>> {
-    claim_leased(c, &DELIVERIES, worker, now, until, limit)
-}
 
 /// Gives up the deliveries `seqs` that `worker` claimed for an endpoint that is no longer
 /// active (an event queued while it was being disabled). Returns how many.

@@ -143,7 +143,9 @@ pub fn claim(
     lease: Duration,
 ) -> QueryResult<Vec<Claimed>> {
     let lease = ChronoDuration::from_std(lease).unwrap_or(ChronoDuration::seconds(LEASE_SECONDS));
-    write_one(c, |c| outbox::claim(c, worker, now, now + lease, limit))
+    write_one(c, |c| {
+        outbox::claim_leased(c, &outbox::NOTICES, worker, now, now + lease, limit)
+    })
 }
 
 /// Records that the transport accepted `ids` (one statement for all); returns how many rows

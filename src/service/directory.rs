@@ -21,6 +21,30 @@ pub struct Interest {
     pub user_id: Option<String>,
 }
 
+/// An entry of the register of interests as stored: what every query of the register reads.
+#[derive(Debug, Queryable, Selectable)]
+#[diesel(table_name = interests)]
+pub struct InterestRow {
+    pub id: String,
+    pub user_id: String,
+    pub organisation_id: String,
+    pub nature: String,
+    pub declared_on: NaiveDate,
+}
+
+impl InterestRow {
+    /// The entry, naming its user when `with_user`.
+    pub fn entry(self, with_user: bool) -> Interest {
+        Interest {
+            declared_on: self.declared_on,
+            id: self.id,
+            nature: self.nature,
+            organisation_id: self.organisation_id,
+            user_id: with_user.then_some(self.user_id),
+        }
+    }
+}
+
 /// A period a panelist cannot sit, inclusive (`user_id` in the answer to its creation).
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, utoipa::ToSchema)]
 pub struct Unavailability {
@@ -97,26 +121,12 @@ pub fn add_interest(
 /// The register of interests of the user `user_id`, in the order it was recorded.
 pub fn interests_of(c: &mut DbConn, user_id: &str) -> Result<Vec<Interest>, ServiceError> {
     user_exists(c, user_id)?;
-    let rows: Vec<(String, String, String, NaiveDate)> = interests::table
+    let rows: Vec<InterestRow> = interests::table
         .filter(interests::user_id.eq(user_id))
         .order(interests::created_at.asc())
-        .select((
-            interests::id,
-            interests::organisation_id,
-            interests::nature,
-            interests::declared_on,
-        ))
+        .select(InterestRow::as_select())
         .load(c)?;
-    Ok(rows
-        .into_iter()
-        .map(|(id, organisation_id, nature, declared_on)| Interest {
-            declared_on,
-            id,
-            nature,
-            organisation_id,
-            user_id: None,
-        })
-        .collect())
+    Ok(rows.into_iter().map(|r| r.entry(false)).collect())
 }
 
 /// The period `from`–`to` (dates, inclusive) read and checked: `to` not before `from`, and at
@@ -187,34 +197,35 @@ pub fn unavailability_of(
         .collect())
 }
 
-/// Removes the entry `entry_id` of `user_id`'s register of interests; `NotFound` when it is
-/// not one of theirs.
-pub fn remove_interest(c: &mut DbConn, user_id: &str, entry_id: &str) -> Result<(), ServiceError> {
-    let gone = diesel::delete(
-        interests::table
-            .filter(interests::id.eq(entry_id))
-            .filter(interests::user_id.eq(user_id)),
-    )
-    .execute(c)?;
-    if gone == 0 {
-        return Err(ServiceError::NotFound);
-    }
-    Ok(())
+/// Which of a user's lists an entry is in.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Entry {
+    Interest,
+    Unavailability,
 }
 
-/// Removes the period `entry_id` of `user_id`'s unavailability; `NotFound` when it is not one
-/// of theirs.
-pub fn remove_unavailability(
+/// Removes the entry `entry_id` of `user_id`'s register of interests or unavailability;
+/// `NotFound` when it is not one of theirs.
+pub fn remove_entry(
     c: &mut DbConn,
+    which: Entry,
     user_id: &str,
     entry_id: &str,
 ) -> Result<(), ServiceError> {
-    let gone = diesel::delete(
-        unavailability::table
-            .filter(unavailability::id.eq(entry_id))
-            .filter(unavailability::user_id.eq(user_id)),
-    )
-    .execute(c)?;
+    let gone = match which {
+        Entry::Interest => diesel::delete(
+            interests::table
+                .filter(interests::id.eq(entry_id))
+                .filter(interests::user_id.eq(user_id)),
+        )
+        .execute(c)?,
+        Entry::Unavailability => diesel::delete(
+            unavailability::table
+                .filter(unavailability::id.eq(entry_id))
+                .filter(unavailability::user_id.eq(user_id)),
+        )
+        .execute(c)?,
+    };
     if gone == 0 {
         return Err(ServiceError::NotFound);
     }
@@ -232,8 +243,7 @@ pub struct RegisterEntry {
 /// The whole register of interests (at most `limit` entries), by person's name, then in the
 /// order each declared.
 pub fn register(c: &mut DbConn, limit: i64) -> Result<Vec<RegisterEntry>, ServiceError> {
-    type Row = (String, String, String, String, String, String, NaiveDate);
-    let rows: Vec<Row> = interests::table
+    let rows: Vec<(InterestRow, String, String)> = interests::table
         .inner_join(users::table.on(users::id.eq(interests::user_id)))
         .inner_join(organisations::table.on(organisations::id.eq(interests::organisation_id)))
         .order((
@@ -242,32 +252,14 @@ pub fn register(c: &mut DbConn, limit: i64) -> Result<Vec<RegisterEntry>, Servic
             interests::created_at.asc(),
         ))
         .limit(limit)
-        .select((
-            interests::id,
-            interests::user_id,
-            users::name,
-            organisations::name,
-            interests::organisation_id,
-            interests::nature,
-            interests::declared_on,
-        ))
+        .select((InterestRow::as_select(), users::name, organisations::name))
         .load(c)?;
     Ok(rows
         .into_iter()
-        .map(
-            |(id, user_id, user_name, organisation_name, organisation_id, nature, declared_on)| {
-                RegisterEntry {
-                    user_name,
-                    organisation_name,
-                    interest: Interest {
-                        declared_on,
-                        id,
-                        nature,
-                        organisation_id,
-                        user_id: Some(user_id),
-                    },
-                }
-            },
-        )
+        .map(|(row, user_name, organisation_name)| RegisterEntry {
+            user_name,
+            organisation_name,
+            interest: row.entry(true),
+        })
         .collect())
 }

@@ -3,7 +3,7 @@
 //! organisation's kind, deactivate and reactivate, each user's register of interests) and the
 //! whole register of interests (`/admin/interests`). Every change goes through the API's own
 //! function (`api::directory::new_organisation`, `change_organisation`, `new_user`,
-//! `change_user`, `record_interest`, `remove_entry`), so a page refuses what the API refuses,
+//! `change_user`, `record_entry`, `remove_entry`), so a page refuses what the API refuses,
 //! in its words, and changes nothing.
 
 use super::forms::{self, Field, Input, Problem, Sent};
@@ -11,7 +11,7 @@ use super::panelist::{interest_fields, interest_rows, organisation_choices};
 use super::register::{self, cell, link, row, two_lines, AddForm, Register};
 use super::session::SignedIn;
 use super::{PageError, PageResult};
-use crate::api::directory::{self as dir, Entry, Organisation, PatchUser};
+use crate::api::directory::{self as dir, Entry, NewInterest, Organisation, PatchUser};
 use crate::api::people::{self, PeopleQuery};
 use crate::api::AppState;
 use crate::db::schema::organisations;
@@ -282,8 +282,6 @@ fn organisation_form(
     };
     forms::render_form(
         forms::FormPage {
-            who,
-            heading,
             caption: current.map(|o| o.name.clone()),
             breadcrumbs: crumbs(&[("/admin/organisations", "Organisations")]),
             back: (
@@ -291,12 +289,7 @@ fn organisation_form(
                 "Back to the organisations".into(),
             ),
             intro: vec![intro],
-            action,
-            button,
-            warning: false,
-            multipart: false,
-            allowed: true,
-            hidden: vec![],
+            ..forms::FormPage::new(who, heading, action, button)
         },
         fields,
         sent,
@@ -567,18 +560,9 @@ fn user_form(
 ) -> HttpResponse {
     forms::render_form(
         forms::FormPage {
-            who,
-            heading: "Add a user",
-            caption: None,
             breadcrumbs: crumbs(&[("/admin/users", "Users")]),
             back: ("/admin/users".into(), "Back to the users".into()),
-            intro: vec![],
-            action: "/admin/users/new".into(),
-            button: "Add the user",
-            warning: false,
-            multipart: false,
-            allowed: true,
-            hidden: vec![],
+            ..forms::FormPage::new(who, "Add a user", "/admin/users/new".into(), "Add the user")
         },
         fields,
         sent,
@@ -781,7 +765,7 @@ pub async fn toggle_active(
     super::answer(&who, res)
 }
 
-/// `POST /admin/users/{id}/interests`: `api::directory::record_interest`.
+/// `POST /admin/users/{id}/interests`: `api::directory::record_entry`.
 pub async fn add_interest(
     state: web::Data<AppState>,
     who: SignedIn,
@@ -793,8 +777,8 @@ pub async fn add_interest(
         admin(&who)?;
         let id = super::actions::uuid(&id)?;
         let fields = interest_fields(Vec::new());
-        let outcome = register::through_api(&fields, &sent, &[], |b| {
-            dir::record_interest(&state, &who.caller, id.clone(), b)
+        let outcome = register::through_api(&fields, &sent, &[], |b: NewInterest| {
+            dir::record_entry(&state, &who.caller, id.clone(), b)
         })
         .await?;
         match outcome {

@@ -10,6 +10,7 @@
 //! - `POST /api-keys/{id}/revoke`: revokes the key and goes back to the list.
 
 use super::forms::{self, Field, Input, Problem, Sent};
+use super::register;
 use super::session::SignedIn;
 use super::{page, PageResult};
 use crate::api::api_keys::{self, ApiKey, NewApiKey};
@@ -105,8 +106,7 @@ pub async fn create(
     sent: web::Form<Sent>,
 ) -> HttpResponse {
     let res = async {
-        let sent = sent.into_inner();
-        who.check_csrf(sent.get("csrf_token").map_or("", String::as_str))?;
+        let sent = register::csrf_checked(&who, sent.into_inner())?;
         let fields = fields();
         let (body, own) = forms::body_of(&fields, &sent);
         let name = body

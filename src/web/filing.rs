@@ -5,6 +5,7 @@
 //! sending it twice (a double click, a reload) files one dispute.
 
 use super::forms::{self, Field, Input, Problem, Sent};
+use super::register;
 use super::session::{self, SignedIn};
 use super::{words, PageResult};
 use crate::api::disputes::file_dispute;
@@ -134,18 +135,15 @@ fn render(
         .unwrap_or_else(session::random_token);
     forms::render_form(
         forms::FormPage {
-            who,
-            heading: "File a dispute",
-            caption: None,
-            breadcrumbs: json!([{"href": "/", "text": "Your cases"}]),
-            back: ("/".into(), "Back to your cases".into()),
             intro,
-            action: "/disputes/new".into(),
-            button: "File the dispute",
-            warning: false,
-            multipart: false,
             allowed,
             hidden: vec![("idempotency_key", key)],
+            ..forms::FormPage::new(
+                who,
+                "File a dispute",
+                "/disputes/new".into(),
+                "File the dispute",
+            )
         },
         fields,
         sent,
@@ -176,10 +174,9 @@ pub async fn submit(
     sent: web::Form<Sent>,
 ) -> HttpResponse {
     let res = async {
-        let sent = sent.into_inner();
-        who.check_csrf(sent.get("csrf_token").map_or("", String::as_str))?;
+        let sent = register::csrf_checked(&who, sent.into_inner())?;
         let fields = fields(other_parties(&state, &who).await?);
-        let (mut body, own) = forms::body_of(&fields, &sent);
+        let (mut body, own) = register::request_of(&fields, &sent);
         body.insert("appellant_id".into(), json!(who.caller.org_id));
         // The radios' "true"/"false" are the API's booleans; anything else is sent as it is,
         // and refused as the API refuses it.
@@ -190,11 +187,6 @@ pub async fn submit(
                 other => json!(other),
             };
             body.insert("contract_related".into(), b);
-        }
-        for p in &own {
-            if let Some(f) = &p.field {
-                body.insert(f.clone(), json!("not a date"));
-            }
         }
         let body = Value::Object(body);
         let key = sent
@@ -224,9 +216,7 @@ pub async fn submit(
                 Ok(super::signin::see_other(&format!("/disputes/{id}?done=file")))
             }
             Err(e) => {
-                let status = actix_web::ResponseError::status_code(&e);
-                let api = forms::problems_of(e, &fields, &HIDDEN_LABELS)?;
-                let problems = forms::merge(&fields, own, api);
+                let (status, problems) = register::refused(e, &fields, &HIDDEN_LABELS, own)?;
                 Ok(render(&who, &fields, &sent, &problems, status))
             }
         }

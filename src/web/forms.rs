@@ -387,6 +387,27 @@ pub struct FormPage<'a> {
     pub hidden: Vec<(&'static str, String)>,
 }
 
+impl<'a> FormPage<'a> {
+    /// A form headed `heading`, sent to `action` by the green button `button`, under "Your
+    /// cases" and with the way back to them, with nothing else on it.
+    pub fn new(who: &'a SignedIn, heading: &'a str, action: String, button: &'a str) -> Self {
+        FormPage {
+            who,
+            heading,
+            caption: None,
+            breadcrumbs: json!([{"href": "/", "text": "Your cases"}]),
+            back: ("/".into(), "Back to your cases".into()),
+            intro: Vec::new(),
+            action,
+            button,
+            warning: false,
+            multipart: false,
+            allowed: true,
+            hidden: Vec::new(),
+        }
+    }
+}
+
 /// The form page `p` with `fields`, the values `sent` and the `problems` found.
 pub fn render_form(
     p: FormPage,

@@ -42,6 +42,7 @@ pub mod templates;
 pub mod words;
 pub mod workbench;
 
+use crate::api::directory::{NewInterest, NewUnavailability};
 use crate::api::error::ApiError;
 use actix_web::http::{header, StatusCode};
 use actix_web::{web, HttpRequest, HttpResponse, ResponseError};
@@ -118,13 +119,13 @@ fn directory_routes(cfg: &mut web::ServiceConfig) {
         .service(web::resource("/my/hearings").route(web::get().to(panelist::my_hearings)))
         .service(
             web::resource("/my/unavailability")
-                .route(web::get().to(panelist::unavailability))
-                .route(web::post().to(panelist::add_unavailability)),
+                .route(web::get().to(panelist::list::<NewUnavailability>))
+                .route(web::post().to(panelist::add::<NewUnavailability>)),
         )
         .service(
             web::resource("/my/interests")
-                .route(web::get().to(panelist::interests))
-                .route(web::post().to(panelist::add_interest)),
+                .route(web::get().to(panelist::list::<NewInterest>))
+                .route(web::post().to(panelist::add::<NewInterest>)),
         )
         .service(web::resource("/my/{list}/{entry}/remove").route(web::post().to(panelist::remove)))
         .service(web::resource("/admin/organisations").route(web::get().to(admin::organisations)))

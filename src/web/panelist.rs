@@ -2,15 +2,15 @@
 //! date, time and venue, and the bundle's documents to download), "My unavailability"
 //! (`/my/unavailability`: the days I cannot sit, added and removed) and "My register of
 //! interests" (`/my/interests`). Each change goes through the API's own function
-//! (`api::directory::record_unavailability`, `record_interest`, `remove_entry`), so the
-//! pages refuse what the API refuses, in its words; the dates a panelist cannot sit leave
-//! `GET /disputes/{id}/hearing-options` at once.
+//! (`api::directory::record_entry`, `remove_entry`), so the pages refuse what the API refuses,
+//! in its words; the dates a panelist cannot sit leave `GET /disputes/{id}/hearing-options` at
+//! once.
 
 use super::forms::{Field, Input, Problem, Sent};
 use super::register::{self, cell, row, AddForm, Register};
 use super::session::SignedIn;
 use super::{page, PageError, PageResult};
-use crate::api::directory::{self as dir, Entry};
+use crate::api::directory::{self as dir, Entry, NewEntry};
 use crate::api::AppState;
 use crate::db::disputes as store;
 use crate::db::schema::organisations;
@@ -21,6 +21,7 @@ use crate::service::{directory, hearings, visibility};
 use actix_web::http::StatusCode;
 use actix_web::{web, HttpRequest, HttpResponse};
 use diesel::prelude::*;
+use serde::de::DeserializeOwned;
 use serde_json::{json, Value};
 
 /// Panelists' pages: a panelist (or, for the hearings, a panel secretary) only.
@@ -116,97 +117,172 @@ pub async fn my_hearings(state: web::Data<AppState>, who: SignedIn) -> HttpRespo
     super::answer(&who, res)
 }
 
-// ------------------------------------------------------------------ unavailability
+// ------------------------------------------------------------------ my lists
 
-fn unavailability_fields() -> Vec<Field> {
-    vec![
-        Field::new(
-            "from",
-            "The first day you cannot sit",
-            "For example, 16 3 2026",
-            Input::Date,
-        ),
-        Field::new(
-            "to",
-            "The last day you cannot sit",
-            "The same day again for a single day",
-            Input::Date,
-        ),
-    ]
+/// What tells a panelist's two lists (`/my/unavailability`, `/my/interests`) apart on their
+/// pages.
+struct List {
+    /// Its address under `/my/`.
+    slug: &'static str,
+    title: &'static str,
+    intro: &'static str,
+    caption: &'static str,
+    head: &'static [&'static str],
+    empty: &'static str,
+    /// The form's heading and button.
+    heading: &'static str,
+    button: &'static str,
+    /// The banner after an entry is added, and after one is removed.
+    done: (&'static str, &'static str),
 }
 
-async fn unavailability_page(
+fn list_of(which: Entry) -> List {
+    match which {
+        Entry::Unavailability => List {
+            slug: "unavailability",
+            title: "My unavailability",
+            intro: "The days you cannot sit on a panel. A hearing is not offered on them to the \
+                    secretary of any panel you sit on.",
+            caption: "Days you cannot sit",
+            head: &["Days"],
+            empty: "You have not recorded any days you cannot sit.",
+            heading: "Add days you cannot sit",
+            button: "Add these days",
+            done: ("Days added", "Days removed"),
+        },
+        Entry::Interest => List {
+            slug: "interests",
+            title: "My register of interests",
+            intro: "Your interests in practices, commissioning groups and LMCs. You cannot sit on \
+                    the panel of a dispute in which a party is an organisation you have declared \
+                    an interest in.",
+            caption: "Interests you have declared",
+            head: &["Organisation", "Interest", "Declared on"],
+            empty: "You have not declared any interests.",
+            heading: "Declare an interest",
+            button: "Declare the interest",
+            done: ("Interest declared", "Interest removed"),
+        },
+    }
+}
+
+/// The form's fields of the list `which` (an interest's organisation one of `orgs`).
+fn fields_of(which: Entry, orgs: Vec<(String, String)>) -> Vec<Field> {
+    match which {
+        Entry::Unavailability => vec![
+            Field::new(
+                "from",
+                "The first day you cannot sit",
+                "For example, 16 3 2026",
+                Input::Date,
+            ),
+            Field::new(
+                "to",
+                "The last day you cannot sit",
+                "The same day again for a single day",
+                Input::Date,
+            ),
+        ],
+        Entry::Interest => interest_fields(orgs),
+    }
+}
+
+/// My entries of the list `which` as the table's rows, and the form's fields.
+async fn rows_and_fields(
+    state: &AppState,
+    me: String,
+    which: Entry,
+) -> PageResult<(Vec<Value>, Vec<Field>)> {
+    Ok(match which {
+        Entry::Unavailability => {
+            let periods = state
+                .db(move |c| Ok(directory::unavailability_of(c, &me)?))
+                .await?;
+            let rows = periods
+                .iter()
+                .map(|p| {
+                    let when = if p.from == p.to {
+                        long_date(p.from)
+                    } else {
+                        format!("{} to {}", long_date(p.from), long_date(p.to))
+                    };
+                    row(
+                        vec![cell(when.clone())],
+                        Some((format!("/my/unavailability/{}/remove", p.id), when)),
+                    )
+                })
+                .collect();
+            (rows, fields_of(which, Vec::new()))
+        }
+        Entry::Interest => {
+            let (entries, orgs) = state
+                .db(move |c| {
+                    let entries = directory::interests_of(c, &me)?;
+                    Ok((entries, organisation_choices(c)?))
+                })
+                .await?;
+            let rows = interest_rows(
+                &entries,
+                &orgs,
+                |e| format!("/my/interests/{e}/remove"),
+                "your",
+            );
+            (rows, fields_of(which, orgs))
+        }
+    })
+}
+
+/// My list `which`, with the form to add to it (showing `sent` and its `problems`).
+async fn list_page(
     state: &AppState,
     who: &SignedIn,
+    which: Entry,
     banner: Option<&str>,
     sent: &Sent,
     problems: &[Problem],
     status: StatusCode,
 ) -> PageResult<HttpResponse> {
-    let me = who.caller.user_id.clone();
-    let periods = state
-        .db(move |c| Ok(directory::unavailability_of(c, &me)?))
-        .await?;
-    let rows = periods
-        .iter()
-        .map(|p| {
-            let when = if p.from == p.to {
-                long_date(p.from)
-            } else {
-                format!("{} to {}", long_date(p.from), long_date(p.to))
-            };
-            row(
-                vec![cell(when.clone())],
-                Some((format!("/my/unavailability/{}/remove", p.id), when)),
-            )
-        })
-        .collect();
-    let fields = unavailability_fields();
+    let list = list_of(which);
+    let (rows, fields) = rows_and_fields(state, who.caller.user_id.clone(), which).await?;
+    let action = format!("/my/{}", list.slug);
     Ok(Register {
-        intro: vec![
-            "The days you cannot sit on a panel. A hearing is not offered on them to the \
-             secretary of any panel you sit on."
-                .into(),
-        ],
+        intro: vec![list.intro.into()],
         banner,
-        caption: "Days you cannot sit",
-        head: vec!["Days"],
+        caption: list.caption,
+        head: list.head.to_vec(),
         rows,
-        empty: "You have not recorded any days you cannot sit.",
+        empty: list.empty,
         form: Some(AddForm {
-            heading: "Add days you cannot sit",
-            action: "/my/unavailability",
-            button: "Add these days",
+            heading: list.heading,
+            action: &action,
+            button: list.button,
             fields: &fields,
             sent,
             problems,
         }),
-        ..Register::new(who, "My unavailability", crumbs())
+        ..Register::new(who, list.title, crumbs())
     }
     .render(status))
 }
 
-/// The banner after `?done=added` or `?done=removed`: `words.0` or `words.1`.
-fn banner_of(req: &HttpRequest, words: (&'static str, &'static str)) -> Option<&'static str> {
-    match register::done(req).as_deref() {
-        Some("added") => Some(words.0),
-        Some("removed") => Some(words.1),
-        _ => None,
-    }
-}
-
-/// `GET /my/unavailability`.
-pub async fn unavailability(
+/// `GET /my/unavailability`, `GET /my/interests`: my list of `B`s.
+pub async fn list<B: NewEntry>(
     state: web::Data<AppState>,
     who: SignedIn,
     req: HttpRequest,
 ) -> HttpResponse {
     let res = async {
         panelist(&who)?;
-        unavailability_page(
+        let banner = match register::done(&req).as_deref() {
+            Some("added") => Some(list_of(B::ENTRY).done.0),
+            Some("removed") => Some(list_of(B::ENTRY).done.1),
+            _ => None,
+        };
+        list_page(
             &state,
             &who,
-            banner_of(&req, ("Days added", "Days removed")),
+            B::ENTRY,
+            banner,
             &Sent::new(),
             &[],
             StatusCode::OK,
@@ -217,8 +293,8 @@ pub async fn unavailability(
     super::answer(&who, res)
 }
 
-/// `POST /my/unavailability`: `api::directory::record_unavailability` for myself.
-pub async fn add_unavailability(
+/// `POST /my/unavailability`, `POST /my/interests`: `api::directory::record_entry` for myself.
+pub async fn add<B: NewEntry + DeserializeOwned>(
     state: web::Data<AppState>,
     who: SignedIn,
     form: web::Form<Vec<(String, String)>>,
@@ -226,16 +302,20 @@ pub async fn add_unavailability(
     let res = async {
         let sent = register::checked(&who, form.into_inner())?;
         panelist(&who)?;
-        let fields = unavailability_fields();
+        // An interest's options do not matter to what is sent, only to how the form is drawn.
+        let fields = fields_of(B::ENTRY, Vec::new());
         let me = who.caller.user_id.clone();
-        let outcome = register::through_api(&fields, &sent, &[], |b| {
-            dir::record_unavailability(&state, &who.caller, me, b)
+        let outcome = register::through_api(&fields, &sent, &[], |b: B| {
+            dir::record_entry(&state, &who.caller, me, b)
         })
         .await?;
         match outcome {
-            Ok(_) => Ok(super::signin::see_other("/my/unavailability?done=added")),
+            Ok(_) => Ok(super::signin::see_other(&format!(
+                "/my/{}?done=added",
+                list_of(B::ENTRY).slug
+            ))),
             Err((status, problems)) => {
-                unavailability_page(&state, &who, None, &sent, &problems, status).await
+                list_page(&state, &who, B::ENTRY, None, &sent, &problems, status).await
             }
         }
     }
@@ -254,11 +334,10 @@ pub async fn remove(
         register::checked(&who, form.into_inner())?;
         panelist(&who)?;
         let (list, entry) = path.into_inner();
-        let which = match list.as_str() {
-            "unavailability" => Entry::Unavailability,
-            "interests" => Entry::Interest,
-            _ => return Err(PageError::NotFound),
-        };
+        let which = [Entry::Unavailability, Entry::Interest]
+            .into_iter()
+            .find(|w| list_of(*w).slug == list)
+            .ok_or(PageError::NotFound)?;
         let entry = super::actions::uuid(&entry)?;
         dir::remove_entry(
             &state,
@@ -348,100 +427,4 @@ pub fn interest_rows(
             )
         })
         .collect()
-}
-
-async fn interests_page(
-    state: &AppState,
-    who: &SignedIn,
-    banner: Option<&str>,
-    sent: &Sent,
-    problems: &[Problem],
-    status: StatusCode,
-) -> PageResult<HttpResponse> {
-    let me = who.caller.user_id.clone();
-    let (entries, orgs) = state
-        .db(move |c| {
-            let entries = directory::interests_of(c, &me)?;
-            Ok((entries, organisation_choices(c)?))
-        })
-        .await?;
-    let rows = interest_rows(
-        &entries,
-        &orgs,
-        |e| format!("/my/interests/{e}/remove"),
-        "your",
-    );
-    let fields = interest_fields(orgs.clone());
-    Ok(Register {
-        intro: vec![
-            "Your interests in practices, commissioning groups and LMCs. You cannot sit on the \
-             panel of a dispute in which a party is an organisation you have declared an \
-             interest in."
-                .into(),
-        ],
-        banner,
-        caption: "Interests you have declared",
-        head: vec!["Organisation", "Interest", "Declared on"],
-        rows,
-        empty: "You have not declared any interests.",
-        form: Some(AddForm {
-            heading: "Declare an interest",
-            action: "/my/interests",
-            button: "Declare the interest",
-            fields: &fields,
-            sent,
-            problems,
-        }),
-        ..Register::new(who, "My register of interests", crumbs())
-    }
-    .render(status))
-}
-
-/// `GET /my/interests`.
-pub async fn interests(
-    state: web::Data<AppState>,
-    who: SignedIn,
-    req: HttpRequest,
-) -> HttpResponse {
-    let res = async {
-        panelist(&who)?;
-        interests_page(
-            &state,
-            &who,
-            banner_of(&req, ("Interest declared", "Interest removed")),
-            &Sent::new(),
-            &[],
-            StatusCode::OK,
-        )
-        .await
-    }
-    .await;
-    super::answer(&who, res)
-}
-
-/// `POST /my/interests`: `api::directory::record_interest` for myself.
-pub async fn add_interest(
-    state: web::Data<AppState>,
-    who: SignedIn,
-    form: web::Form<Vec<(String, String)>>,
-) -> HttpResponse {
-    let res = async {
-        let sent = register::checked(&who, form.into_inner())?;
-        panelist(&who)?;
-        // The options do not matter to what is sent, only to how the form is drawn.
-        let fields = interest_fields(Vec::new());
-        let me = who.caller.user_id.clone();
-        let outcome = register::through_api(&fields, &sent, &[], |b| {
-            dir::record_interest(&state, &who.caller, me, b)
-        })
-        .await?;
-        match outcome {
-            Ok(_) => Ok(super::signin::see_other("/my/interests?done=added")),
-            Err((status, problems)) => {
-                interests_page(&state, &who, None, &sent, &problems, status).await
-            }
-        }
-    }
-    .await;
-    super::answer(&who, res)
 }

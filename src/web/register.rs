@@ -6,11 +6,11 @@
 use super::forms::{self, Field, Problem, Sent};
 use super::session::SignedIn;
 use super::{page, PageError, PageResult};
-use crate::api::error::ApiResult;
+use crate::api::error::{ApiError, ApiResult};
 use actix_web::http::StatusCode;
 use actix_web::{HttpResponse, ResponseError};
 use serde::de::DeserializeOwned;
-use serde_json::{json, Value};
+use serde_json::{json, Map, Value};
 use std::future::Future;
 
 /// A table cell: text, or a link.
@@ -141,9 +141,8 @@ impl<'a> Register<'a> {
 pub type Outcome<R> = Result<R, (StatusCode, Vec<Problem>)>;
 
 /// Sends the form's `fields` as `sent` to `call` (one of the API's functions, taking the
-/// API's request body `T`): a date that is no date is sent as one the API refuses, so that
-/// nothing is changed and the API still lists every other problem. `labels` names the API's
-/// fields that are not on the form.
+/// API's request body `T`), as [`request_of`] makes it and [`refused`] reads its refusal.
+/// `labels` names the API's fields that are not on the form.
 pub async fn through_api<T, R, F, Fut>(
     fields: &[Field],
     sent: &Sent,
@@ -155,24 +154,42 @@ where
     F: FnOnce(T) -> Fut,
     Fut: Future<Output = ApiResult<R>>,
 {
-    let (mut body, own) = forms::body_of(fields, sent);
-    for p in &own {
-        if let Some(f) = &p.field {
-            body.insert(f.clone(), json!("not a date"));
-        }
-    }
+    let (body, own) = request_of(fields, sent);
     let request: T = serde_json::from_value(Value::Object(body)).map_err(|e| {
         tracing::info!(error = %e, "form not read as the API's request");
         PageError::BadRequest("The form could not be read. Go back and try again.".into())
     })?;
     match call(request).await {
         Ok(r) => Ok(Ok(r)),
-        Err(e) => {
-            let status = e.status_code();
-            let api = forms::problems_of(e, fields, labels)?;
-            Ok(Err((status, forms::merge(fields, own, api))))
+        Err(e) => Ok(Err(refused(e, fields, labels, own)?)),
+    }
+}
+
+/// The API's request body of the form's `fields` as `sent`, and the form's own problems (a
+/// date that is no date): such a date is sent as one the API refuses, so that nothing is
+/// changed and the API still lists every other problem.
+pub fn request_of(fields: &[Field], sent: &Sent) -> (Map<String, Value>, Vec<Problem>) {
+    let (mut body, own) = forms::body_of(fields, sent);
+    for p in &own {
+        if let Some(f) = &p.field {
+            body.insert(f.clone(), json!("not a date"));
         }
     }
+    (body, own)
+}
+
+/// The API's refusal `e` of the form's `fields` as the status to answer with and the problems
+/// to show: the form's `own` with the API's (`labels` names the API's fields that are not on
+/// the form).
+pub fn refused(
+    e: ApiError,
+    fields: &[Field],
+    labels: &[(&str, &str)],
+    own: Vec<Problem>,
+) -> PageResult<(StatusCode, Vec<Problem>)> {
+    let status = e.status_code();
+    let api = forms::problems_of(e, fields, labels)?;
+    Ok((status, forms::merge(fields, own, api)))
 }
 
 /// The `?done=` of a page's address.
@@ -191,7 +208,11 @@ pub fn query(req: &actix_web::HttpRequest) -> std::collections::HashMap<String, 
 
 /// A form's pairs as [`Sent`], after checking its CSRF token.
 pub fn checked(who: &SignedIn, pairs: Vec<(String, String)>) -> PageResult<Sent> {
-    let sent = forms::sent_of(pairs);
+    csrf_checked(who, forms::sent_of(pairs))
+}
+
+/// The form `sent`, after checking its CSRF token.
+pub fn csrf_checked(who: &SignedIn, sent: Sent) -> PageResult<Sent> {
     who.check_csrf(sent.get("csrf_token").map_or("", String::as_str))?;
     Ok(sent)
 }

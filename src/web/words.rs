@@ -273,24 +273,17 @@ mod tests {
     fn working_days_left_skip_weekends_and_bank_holidays() {
         let cal = Calendar::computed();
         let d = |s: &str| NaiveDate::parse_from_str(s, "%Y-%m-%d").unwrap();
-        // Friday 19 March 2027 → Monday 22 March: one working day.
-        assert_eq!(
-            days_left(&cal, d("2027-03-19"), d("2027-03-22")),
-            "1 working day left"
-        );
-        assert_eq!(
-            days_left(&cal, d("2027-03-19"), d("2027-03-19")),
-            "Due today"
-        );
-        // Good Friday 26 March and Easter Monday 29 March 2027 are not working days.
-        assert_eq!(
-            days_left(&cal, d("2027-03-25"), d("2027-03-30")),
-            "1 working day left"
-        );
-        assert_eq!(
-            days_left(&cal, d("2027-03-24"), d("2027-03-22")),
-            "Overdue by 2 working days"
-        );
+        // (today, due, words)
+        for (today, due, words) in [
+            // Friday 19 March 2027 → Monday 22 March: one working day.
+            ("2027-03-19", "2027-03-22", "1 working day left"),
+            ("2027-03-19", "2027-03-19", "Due today"),
+            // Good Friday 26 March and Easter Monday 29 March 2027 are not working days.
+            ("2027-03-25", "2027-03-30", "1 working day left"),
+            ("2027-03-24", "2027-03-22", "Overdue by 2 working days"),
+        ] {
+            assert_eq!(days_left(&cal, d(today), d(due)), words, "{today} → {due}");
+        }
         assert_eq!(
             days_open(&cal, d("2027-03-22"), d("2027-03-15")),
             "5 working days"

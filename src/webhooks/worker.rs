@@ -18,6 +18,7 @@
 
 use super::sign::{self, SecretBox};
 use super::target::GuardedResolver;
+use crate::db::outbox::claim_leased;
 use crate::db::webhooks::{self as store, Attempt, ClaimedDelivery, WebhookRow};
 use crate::db::{write_one, DbConn};
 use crate::notify::Jobs;
@@ -166,7 +167,9 @@ fn claim(
     lease: ChronoDuration,
 ) -> Result<(Vec<ClaimedDelivery>, HashMap<String, WebhookRow>), ServiceError> {
     let now = crate::db::now();
-    let batch = write_one(c, |c| store::claim(c, worker, now, now + lease, BATCH))?;
+    let batch = write_one(c, |c| {
+        claim_leased(c, &store::DELIVERIES, worker, now, now + lease, BATCH)
+    })?;
     if batch.is_empty() {
         return Ok((batch, HashMap::new()));
     }
