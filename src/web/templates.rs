@@ -2,8 +2,12 @@
 //! engine as the e-mail notices, in strict mode (a field a template names but the page did not
 //! give is an error, not an empty string), every value HTML-escaped.
 //!
-//! `page_templates/partials/NAME.hbs` is the partial `NAME` (the layout is `{{#> layout}}`);
-//! every other `NAME.hbs` is the page `NAME`. Helpers:
+//! `page_templates/partials/NAME.hbs` is the partial `NAME`; every other `NAME.hbs` is the page
+//! `NAME`, its body: [`PageTemplates::render`] draws the body, then `partials/layout.hbs` around
+//! it (the NHS.UK header, skip link, breadcrumbs, footer) from the few things the layout reads
+//! ([`LAYOUT_KEYS`]). The layout is not a partial block around the page, and a page gives each
+//! of its partials just what it draws (`{{> form_fields fields}}`), because handlebars copies a
+//! partial's whole context: a page's data would be copied at each partial. Helpers:
 //! - `{{asset "nhsuk/nhsuk-frontend.min.css"}}`: the file's content-hashed URL (fails the render
 //!   for a name that is not an asset, so a typo cannot reach a page);
 //! - `{{long_date d}}`: `"2027-03-15"` → `"Monday 15 March 2027"`.
@@ -19,8 +23,13 @@ use std::sync::OnceLock;
 #[include = "*.hbs"]
 struct Embedded;
 
+/// What the layout reads of a page's data.
+pub const LAYOUT_KEYS: [&str; 6] = ["title", "errors", "refresh", "user", "csrf", "breadcrumbs"];
+
 pub struct PageTemplates {
     registry: Handlebars<'static>,
+    /// The pages' names (the other templates are partials).
+    pages: std::collections::HashSet<String>,
     /// Templates that failed to compile (file → message): never non-empty in a build that
     /// passed its tests (`every_page_template_compiles`); kept so that start-up never panics.
     pub broken: Vec<(String, String)>,
@@ -67,6 +76,7 @@ impl PageTemplates {
         registry.register_helper("asset", Box::new(OneString(asset_url)));
         registry.register_helper("long_date", Box::new(OneString(long_date)));
         let mut broken = Vec::new();
+        let mut pages = std::collections::HashSet::new();
         for file in Embedded::iter() {
             let Some(source) = Embedded::get(&file) else {
                 continue;
@@ -75,20 +85,46 @@ impl PageTemplates {
             let name = file.trim_end_matches(".hbs");
             let res = match name.strip_prefix("partials/") {
                 Some(partial) => registry.register_partial(partial, source),
-                None => registry.register_template_string(name, source),
+                None => {
+                    pages.insert(name.to_string());
+                    registry.register_template_string(name, source)
+                }
             };
             if let Err(e) = res {
                 broken.push((file.to_string(), e.to_string()));
             }
         }
-        PageTemplates { registry, broken }
+        PageTemplates {
+            registry,
+            pages,
+            broken,
+        }
     }
 
-    /// Renders page `name` with `data`.
+    /// Renders page `name` with `data`, in the layout; a partial's name (a fragment such as
+    /// `check_result`) is rendered alone.
     pub fn render<T: serde::Serialize>(&self, name: &str, data: &T) -> Result<String, String> {
+        let failed = |e: handlebars::RenderError| format!("page template {name}: {e}");
+        // A context made from the data itself (`render` would copy it once more).
+        let data = Context::from(
+            serde_json::to_value(data).map_err(|e| format!("page data {name}: {e}"))?,
+        );
+        let body = self
+            .registry
+            .render_with_context(name, &data)
+            .map_err(failed)?;
+        if !self.pages.contains(name) {
+            return Ok(body);
+        }
+        let mut frame: serde_json::Map<String, serde_json::Value> = LAYOUT_KEYS
+            .iter()
+            .filter_map(|k| data.data().get(*k).map(|v| (k.to_string(), v.clone())))
+            .collect();
+        frame.insert("body".into(), body.into());
+        let frame = Context::from(serde_json::Value::Object(frame));
         self.registry
-            .render(name, data)
-            .map_err(|e| format!("page template {name}: {e}"))
+            .render_with_context("layout", &frame)
+            .map_err(failed)
     }
 
     pub fn names(&self) -> Vec<String> {
