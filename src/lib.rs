@@ -3,6 +3,7 @@
 //! Resolution Panel, stage 3 referral to the FHSU (NHS Resolution).
 
 pub mod api;
+pub mod app;
 pub mod cli;
 pub mod clock;
 pub mod config;

@@ -1,6 +1,7 @@
 //! Start-up: configuration → pool → migrations → bootstrap → HTTP server + background work.
 
-use crate::api::{self, auth, AppState};
+use crate::api::{self, auth};
+use crate::app::AppState;
 use crate::clock::Clock;
 use crate::config::Config;
 use crate::db::{self, write_tx};

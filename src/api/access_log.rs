@@ -2,7 +2,7 @@
 
 use super::auth::Caller;
 use super::error::{ApiError, ApiResult};
-use super::AppState;
+use crate::app::AppState;
 use crate::db::access_log::{self as store, Filter};
 use crate::domain::roles::Role;
 use actix_web::{web, HttpResponse};

@@ -16,7 +16,7 @@
 
 use super::auth::Caller;
 use super::error::{ApiError, ApiResult};
-use super::AppState;
+use crate::app::AppState;
 use crate::db::schema::{api_keys, organisations, users};
 use crate::db::{now, write_tx, DbConn};
 use crate::domain::roles::Role;

@@ -6,7 +6,7 @@
 //! effect at once.
 
 use super::error::{ApiError, ApiResult};
-use super::AppState;
+use crate::app::AppState;
 use crate::db::schema::users;
 use crate::domain::roles::Role;
 use actix_web::{web, FromRequest, HttpRequest, HttpResponse};

@@ -2,7 +2,7 @@
 
 use super::auth::Caller;
 use super::error::{ApiError, ApiResult};
-use super::AppState;
+use crate::app::AppState;
 use crate::domain::calendar::{MAX_YEAR, MIN_YEAR};
 use actix_web::{web, HttpResponse};
 use serde::{Deserialize, Serialize};

@@ -3,7 +3,7 @@
 
 use super::auth::{hash_password, Caller};
 use super::error::{ApiError, ApiResult, FieldError};
-use super::AppState;
+use crate::app::AppState;
 use crate::db::schema::{organisations, users};
 use crate::db::{now, write_tx, DbConn};
 use crate::domain::roles::{self, Role, ORG_KINDS, PANEL_ROLES};

@@ -7,7 +7,7 @@ use super::directory::timestamp as ts;
 use super::documents as docs;
 use super::error::{ApiError, ApiResult, FieldError};
 use super::limits::Action;
-use super::AppState;
+use crate::app::AppState;
 use crate::db::directory;
 use crate::db::disputes::{self as store, DisputeRow, EventRow};
 use crate::db::schema::{disputes, documents, notices, users};

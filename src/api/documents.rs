@@ -14,7 +14,7 @@
 //! from names.
 
 use super::error::{ApiError, ApiResult};
-use super::AppState;
+use crate::app::AppState;
 use actix_web::web;
 use futures_util::StreamExt;
 use sha2::{Digest, Sha256};

@@ -3,7 +3,7 @@
 //! nothing else.
 
 use super::error::ApiError;
-use super::AppState;
+use crate::app::AppState;
 use actix_web::body::{BoxBody, MessageBody};
 use actix_web::dev::{ServiceRequest, ServiceResponse};
 use actix_web::http::header::{self, HeaderName, HeaderValue};

@@ -3,7 +3,7 @@
 
 use super::auth::Caller;
 use super::error::{ApiError, ApiResult};
-use super::AppState;
+use crate::app::AppState;
 use crate::db::schema::{interests, organisations, users};
 use crate::domain::roles::{self, Role, PANEL_ROLES};
 use crate::service::directory::InterestRow;

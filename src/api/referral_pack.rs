@@ -5,7 +5,7 @@
 
 use super::auth::Caller;
 use super::error::{ApiError, ApiResult};
-use super::AppState;
+use crate::app::AppState;
 use crate::domain::dispute::Dispute;
 use crate::domain::roles::Role;
 use crate::pack::{self, PackError, Reader};

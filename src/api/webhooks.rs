@@ -5,7 +5,7 @@
 use super::auth::Caller;
 use super::body::Body;
 use super::error::ApiResult;
-use super::AppState;
+use crate::app::AppState;
 use crate::db::webhooks::{AttemptView, WebhookRow};
 use crate::service::webhooks as service;
 use actix_web::{web, HttpResponse};

@@ -17,7 +17,7 @@ use super::session::SignedIn;
 use super::{words, PageError, PageResult};
 use crate::api::disputes::{apply_event, receive_upload, store_upload, visible};
 use crate::api::error::ApiError;
-use crate::api::AppState;
+use crate::app::AppState;
 use crate::db::disputes as store;
 use crate::domain::dispute::Dispute;
 use crate::domain::workflow::{self, EventType};

@@ -13,7 +13,7 @@ use super::session::SignedIn;
 use super::{PageError, PageResult};
 use crate::api::directory::{self as dir, Entry, NewInterest, Organisation, PatchUser};
 use crate::api::people::{self, PeopleQuery};
-use crate::api::AppState;
+use crate::app::AppState;
 use crate::db::schema::organisations;
 use crate::domain::roles::{self, Role, ORG_KINDS, PANEL_ROLES};
 use crate::render::templates::long_date;

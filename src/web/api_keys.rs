@@ -14,7 +14,7 @@ use super::register;
 use super::session::SignedIn;
 use super::{page, PageResult};
 use crate::api::api_keys::{self, ApiKey, NewApiKey};
-use crate::api::AppState;
+use crate::app::AppState;
 use crate::db::schema::organisations;
 use actix_web::http::StatusCode;
 use actix_web::{web, HttpResponse};

@@ -7,7 +7,7 @@ use crate::api::disputes::{
     document_answer, document_for, document_kind, notices_seen_by, redact, visible,
 };
 use crate::api::error::ApiError;
-use crate::api::AppState;
+use crate::app::AppState;
 use crate::db::disputes as store;
 use crate::domain::workflow;
 use crate::service::visibility;

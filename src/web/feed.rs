@@ -7,7 +7,7 @@ use super::register;
 use super::session::SignedIn;
 use super::{page, PageError, PageResult};
 use crate::api::error::ApiError;
-use crate::api::AppState;
+use crate::app::AppState;
 use crate::service::hearings;
 use actix_web::http::{header, StatusCode};
 use actix_web::{web, HttpRequest, HttpResponse, ResponseError};

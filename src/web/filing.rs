@@ -9,7 +9,7 @@ use super::register;
 use super::session::{self, SignedIn};
 use super::{words, PageResult};
 use crate::api::disputes::file_dispute;
-use crate::api::AppState;
+use crate::app::AppState;
 use crate::db::schema::organisations;
 use crate::domain::dispute::Category;
 use crate::domain::fields::Choice;

@@ -5,7 +5,7 @@ use super::list::{CaseCells, Paging, PAGE_SIZE};
 use super::session::SignedIn;
 use super::{page, words, PageResult};
 use crate::api::auth::Caller;
-use crate::api::AppState;
+use crate::app::AppState;
 use crate::db::disputes::{self as store, DisputeRow};
 use crate::db::schema::disputes;
 use crate::domain::roles::Role;

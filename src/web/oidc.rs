@@ -18,7 +18,7 @@
 use super::session;
 use super::signin;
 use super::{page, PageError, PageResult};
-use crate::api::AppState;
+use crate::app::AppState;
 use crate::service::oidc::{self, Matched, Pending, Refusal};
 use actix_web::cookie::{time::Duration as CookieDuration, Cookie, SameSite};
 use actix_web::http::StatusCode;

@@ -15,7 +15,7 @@ use super::forms::{self, Extras, Field, Input, Problem, Sent};
 use super::session::SignedIn;
 use super::{page, words, PageResult};
 use crate::api::disputes::{hearing_unavailability, visible};
-use crate::api::AppState;
+use crate::app::AppState;
 use crate::db::{directory, disputes as store};
 use crate::domain::deadlines;
 use crate::domain::dispute::{Dispute, DocumentKind};

@@ -11,7 +11,7 @@ use super::register::{self, cell, row, AddForm, Register};
 use super::session::SignedIn;
 use super::{page, PageError, PageResult};
 use crate::api::directory::{self as dir, Entry, NewEntry};
-use crate::api::AppState;
+use crate::app::AppState;
 use crate::db::disputes as store;
 use crate::db::schema::organisations;
 use crate::domain::dispute::Dispute;

@@ -9,7 +9,7 @@ use super::register;
 use super::session::SignedIn;
 use super::{page, PageError, PageResult};
 use crate::api::disputes::timeliness_report;
-use crate::api::AppState;
+use crate::app::AppState;
 use crate::domain::roles::Role;
 use crate::render::templates::long_date;
 use crate::service::reports::Timeliness;

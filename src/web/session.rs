@@ -14,7 +14,7 @@
 
 use super::{PageError, PageResult};
 use crate::api::auth::Caller;
-use crate::api::AppState;
+use crate::app::AppState;
 use crate::db::schema::{sessions, users};
 use actix_web::cookie::{time::Duration as CookieDuration, Cookie, SameSite};
 use actix_web::{web, FromRequest, HttpRequest};

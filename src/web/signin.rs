@@ -5,7 +5,7 @@
 use super::session::{self, SignedIn};
 use super::{page, PageError, PageResult};
 use crate::api::error::ApiError;
-use crate::api::AppState;
+use crate::app::AppState;
 use actix_web::http::{header, StatusCode};
 use actix_web::{web, HttpRequest, HttpResponse};
 use serde::Deserialize;

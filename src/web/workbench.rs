@@ -16,7 +16,7 @@ use super::session::SignedIn;
 use super::{page, words, PageResult};
 use crate::api::auth::Caller;
 use crate::api::error::ApiError;
-use crate::api::AppState;
+use crate::app::AppState;
 use crate::db::disputes::{self as store, DeadlineRow, DisputeRow};
 use crate::db::schema::disputes;
 use crate::db::DbConn;

@@ -106,7 +106,7 @@ pub struct TestApp {
     pub base: String,
     pub db: Db,
     pub db_url: String,
-    pub state: actix_web::web::Data<ldr::api::AppState>,
+    pub state: actix_web::web::Data<ldr::app::AppState>,
     pub dir: tempfile::TempDir,
     handle: Option<actix_web::dev::ServerHandle>,
     thread: Option<std::thread::JoinHandle<()>>,
