@@ -220,30 +220,7 @@ fn roles_are_enforced(db: Db) {
         return;
     };
     let admin = app.admin();
-    let ccg = app.org(
-        &admin,
-        "North CCG",
-        "commissioner",
-        "North Essex",
-        "East",
-        None,
-    );
-    app.org(
-        &admin,
-        "North Essex LMC",
-        "lmc",
-        "North Essex",
-        "East",
-        None,
-    );
-    let prac = app.org(
-        &admin,
-        "Elm Practice",
-        "practice",
-        "North Essex",
-        "East",
-        Some(&ccg),
-    );
+    let (_, prac) = app.north_essex_practice(&admin);
     let uid = app.user(&admin, "Pat Practice", &prac, &["practice_user"], &[]);
     let t = app.login_as("Pat Practice");
     let org_body = json!({"name": "X", "kind": "lmc", "area": "A", "region": "R", "email": "x@x.test", "address": "1 St"});
@@ -273,30 +250,7 @@ fn organisations_and_users(db: Db) {
         return;
     };
     let admin = app.admin();
-    let ccg = app.org(
-        &admin,
-        "North CCG",
-        "commissioner",
-        "North Essex",
-        "East",
-        None,
-    );
-    app.org(
-        &admin,
-        "North Essex LMC",
-        "lmc",
-        "North Essex",
-        "East",
-        None,
-    );
-    let prac = app.org(
-        &admin,
-        "Elm Practice",
-        "practice",
-        "North Essex",
-        "East",
-        Some(&ccg),
-    );
+    let (ccg, prac) = app.north_essex_practice(&admin);
     let o = app
         .get(&format!("/api/v1/organisations/{prac}"), Some(&admin))
         .expect(200);

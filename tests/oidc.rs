@@ -365,30 +365,7 @@ fn app_with(db: Db, op: &Provider, extra: &[(&str, &str)]) -> Option<TestApp> {
 /// and id.
 fn practice(app: &TestApp) -> (String, String) {
     let admin = app.admin();
-    let ccg = app.org(
-        &admin,
-        "North CCG",
-        "commissioner",
-        "North Essex",
-        "East",
-        None,
-    );
-    app.org(
-        &admin,
-        "North Essex LMC",
-        "lmc",
-        "North Essex",
-        "East",
-        None,
-    );
-    let elm = app.org(
-        &admin,
-        "Elm Practice",
-        "practice",
-        "North Essex",
-        "East",
-        Some(&ccg),
-    );
+    let (_, elm) = app.north_essex_practice(&admin);
     let id = app.user(&admin, "Pat Manager", &elm, &["practice_user"], &[]);
     (app.login_as("Pat Manager"), id)
 }

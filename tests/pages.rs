@@ -767,19 +767,7 @@ fn the_case_page_names_an_api_keys_integration_and_shows_admins_who_looked(db: D
         .as_str()
         .unwrap()
         .to_string();
-    let id = app
-        .post(
-            "/api/v1/disputes",
-            Some(&key),
-            &serde_json::json!({"title": "Prescribing budget 2025/26", "category": "prescribing",
-                "appellant_id": w.elm, "respondent_id": w.north_ccg,
-                "summary": "The CCG reduced our prescribing budget.",
-                "matter_arose_on": "2025-06-01", "contract_related": false}),
-        )
-        .expect(201)["id"]
-        .as_str()
-        .unwrap()
-        .to_string();
+    let id = w.file_as(&app, &key, "Prescribing budget 2025/26", false);
     let jar = jar_of(&app, "cara.commissioner@ldr.test");
     let page = request(&app, "GET", &format!("/disputes/{id}"), &jar, None);
     assert_eq!(page.status, 200, "{}", page.body);
@@ -866,15 +854,7 @@ fn the_list_of_cases_is_paged_at_fifty(db: Db) {
         return;
     };
     for n in 1..=53 {
-        app.post(
-            "/api/v1/disputes",
-            Some(w.t(PRACTICE)),
-            &serde_json::json!({"title": format!("Paged case {n:02}"), "category": "prescribing",
-                "appellant_id": w.elm, "respondent_id": w.north_ccg,
-                "summary": "The CCG reduced our prescribing budget.",
-                "matter_arose_on": "2025-06-01", "contract_related": false}),
-        )
-        .expect(201);
+        w.file_as(&app, w.t(PRACTICE), &format!("Paged case {n:02}"), false);
     }
     let jar = jar_of(&app, "pat.practice@ldr.test");
     let first = request(&app, "GET", "/", &jar, None);
@@ -930,19 +910,7 @@ fn the_deadlines_page_sorts_every_case_then_shows_fifty(db: Db) {
     for n in 1..=53 {
         let lodged = app.state.calendar.add_working_days(base, 53 - n).unwrap();
         app.state.clock.set_today(Some(lodged));
-        let id = app
-            .post(
-                "/api/v1/disputes",
-                Some(w.t(PRACTICE)),
-                &serde_json::json!({"title": format!("Deadline case {n:02}"), "category": "prescribing",
-                    "appellant_id": w.elm, "respondent_id": w.north_ccg,
-                    "summary": "The CCG reduced our prescribing budget.",
-                    "matter_arose_on": "2025-06-01", "contract_related": true}),
-            )
-            .expect(201)["id"]
-            .as_str()
-            .unwrap()
-            .to_string();
+        let id = w.file_as(&app, w.t(PRACTICE), &format!("Deadline case {n:02}"), true);
         w.walk(&app, id, "panel_forming");
     }
     app.state

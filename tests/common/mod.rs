@@ -402,6 +402,29 @@ impl TestApp {
             .to_string()
     }
 
+    /// North CCG, North Essex LMC and Elm Practice (of that CCG, in the LMC's area): the
+    /// least a practice needs to file. Returns the CCG's id and the practice's.
+    pub fn north_essex_practice(&self, admin: &str) -> (String, String) {
+        let ccg = self.org(
+            admin,
+            "North CCG",
+            "commissioner",
+            "North Essex",
+            "East",
+            None,
+        );
+        self.org(admin, "North Essex LMC", "lmc", "North Essex", "East", None);
+        let elm = self.org(
+            admin,
+            "Elm Practice",
+            "practice",
+            "North Essex",
+            "East",
+            Some(&ccg),
+        );
+        (ccg, elm)
+    }
+
     /// Creates a user as admin with the common test password; returns its id.
     pub fn user(
         &self,

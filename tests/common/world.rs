@@ -173,10 +173,27 @@ impl World {
 
     /// Files Elm Practice v North CCG as the practice user.
     pub fn file(&self, app: &TestApp, contract_related: bool) -> String {
+        self.file_as(
+            app,
+            self.t(PRACTICE),
+            "Prescribing budget 2025/26",
+            contract_related,
+        )
+    }
+
+    /// Files Elm Practice v North CCG titled `title` with `token` (a practice user's, or the
+    /// practice's API key); returns its id.
+    pub fn file_as(
+        &self,
+        app: &TestApp,
+        token: &str,
+        title: &str,
+        contract_related: bool,
+    ) -> String {
         let r = app.post(
             "/api/v1/disputes",
-            Some(self.t(PRACTICE)),
-            &json!({"title": "Prescribing budget 2025/26", "category": "prescribing",
+            Some(token),
+            &json!({"title": title, "category": "prescribing",
                     "appellant_id": self.elm, "respondent_id": self.north_ccg,
                     "summary": "The CCG reduced our prescribing budget without consultation.",
                     "matter_arose_on": "2025-06-01", "contract_related": contract_related}),
