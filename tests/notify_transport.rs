@@ -5,11 +5,12 @@
 
 mod common;
 
+use common::http::read_request;
 use common::world::{World, OUTSIDER, PRACTICE};
 use common::{Db, TestApp};
 use serde_json::{json, Value};
 use std::collections::{BTreeMap, VecDeque};
-use std::io::{BufRead, BufReader, Read, Write};
+use std::io::{BufReader, Write};
 use std::net::{TcpListener, TcpStream};
 use std::sync::{Arc, Mutex, OnceLock};
 use std::time::{Duration, Instant};
@@ -90,31 +91,10 @@ impl NotifyStandIn {
 /// Reads one HTTP request (head and `Content-Length` body), checks it, answers, and closes.
 fn serve(conn: TcpStream, inner: &Mutex<Inner>) {
     conn.set_read_timeout(Some(Duration::from_secs(10))).ok();
-    let mut reader = BufReader::new(conn.try_clone().unwrap());
-    let mut line = String::new();
-    if reader.read_line(&mut line).unwrap_or(0) == 0 {
+    let Some(request) = read_request(&mut BufReader::new(conn.try_clone().unwrap())) else {
         return;
-    }
-    let request_line = line.trim_end().to_string();
-    let mut headers = BTreeMap::new();
-    loop {
-        line.clear();
-        reader.read_line(&mut line).unwrap();
-        let l = line.trim_end();
-        if l.is_empty() {
-            break;
-        }
-        if let Some((k, v)) = l.split_once(':') {
-            headers.insert(k.trim().to_ascii_lowercase(), v.trim().to_string());
-        }
-    }
-    let len: usize = headers
-        .get("content-length")
-        .and_then(|v| v.parse().ok())
-        .unwrap_or(0);
-    let mut body = vec![0; len];
-    reader.read_exact(&mut body).unwrap();
-    let (status, answer) = handle(&request_line, &headers, &body, inner);
+    };
+    let (status, answer) = handle(&request.line, &request.headers, &request.body, inner);
     let delay = inner.lock().unwrap().delay;
     std::thread::sleep(delay);
     let text = answer.to_string();

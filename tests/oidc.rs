@@ -9,6 +9,7 @@
 
 mod common;
 
+use common::http::read_request;
 use common::journey::{self, then_i_see};
 use common::process::free_port;
 use common::{Db, TestApp, ADMIN_EMAIL, ADMIN_PASSWORD, PASSWORD};
@@ -17,7 +18,7 @@ use rsa::traits::PublicKeyParts;
 use rsa::RsaPrivateKey;
 use serde_json::{json, Value};
 use std::collections::HashMap;
-use std::io::{BufRead, BufReader, Read, Write};
+use std::io::{BufReader, Write};
 use std::net::{TcpListener, TcpStream};
 use std::sync::{Arc, Mutex, OnceLock};
 
@@ -180,35 +181,13 @@ fn form(s: &str) -> HashMap<String, String> {
 
 /// One request of the app or the browser.
 fn serve(mut conn: TcpStream, base: &str, st: &Mutex<OpState>) {
-    let mut reader = BufReader::new(conn.try_clone().unwrap());
-    let mut line = String::new();
-    if reader.read_line(&mut line).is_err() {
+    let Some(request) = read_request(&mut BufReader::new(conn.try_clone().unwrap())) else {
         return;
-    }
-    let mut parts = line.split_whitespace();
-    let (method, target) = (
-        parts.next().unwrap_or("").to_string(),
-        parts.next().unwrap_or("").to_string(),
-    );
-    let mut headers = HashMap::new();
-    loop {
-        let mut h = String::new();
-        if reader.read_line(&mut h).unwrap_or(0) == 0 || h == "\r\n" {
-            break;
-        }
-        if let Some((k, v)) = h.split_once(':') {
-            headers.insert(k.trim().to_ascii_lowercase(), v.trim().to_string());
-        }
-    }
-    let len: usize = headers
-        .get("content-length")
-        .and_then(|v| v.parse().ok())
-        .unwrap_or(0);
-    let mut body = vec![0u8; len];
-    let _ = reader.read_exact(&mut body);
-    let body = String::from_utf8_lossy(&body).into_owned();
-    let (path, query) = target.split_once('?').unwrap_or((&target, ""));
-    match (method.as_str(), path) {
+    };
+    let (method, target) = (request.method(), request.target());
+    let body = String::from_utf8_lossy(&request.body).into_owned();
+    let (path, query) = target.split_once('?').unwrap_or((target, ""));
+    match (method, path) {
         ("GET", "/.well-known/openid-configuration") => json_answer(
             &mut conn,
             "200 OK",
@@ -299,7 +278,7 @@ fn serve(mut conn: TcpStream, base: &str, st: &Mutex<OpState>) {
             let verifier = f.get("code_verifier").cloned().unwrap_or_default();
             let pkce = b64(&sha2::Sha256::digest(verifier.as_bytes())) == g.challenge;
             if !pkce
-                || headers.get("authorization") != Some(&basic)
+                || request.headers.get("authorization") != Some(&basic)
                 || f.get("redirect_uri") != Some(&g.redirect_uri)
                 || f.get("grant_type").map(String::as_str) != Some("authorization_code")
             {

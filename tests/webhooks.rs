@@ -10,12 +10,13 @@
 mod common;
 
 use base64::Engine;
+use common::http::read_request;
 use common::world::{World, COMMISSIONER, MEDIATOR, OFFICER, OTHER_PRACTICE, PRACTICE};
 use common::{Db, TestApp};
 use serde_json::{json, Value};
 use sha2::{Digest, Sha256};
 use std::collections::HashMap;
-use std::io::{BufRead, BufReader, Read, Write};
+use std::io::{BufReader, Write};
 use std::net::{TcpListener, TcpStream};
 use std::sync::atomic::{AtomicBool, AtomicUsize, Ordering};
 use std::sync::{Arc, Mutex};
@@ -128,28 +129,12 @@ impl Drop for Receiver {
 
 fn handle(conn: TcpStream, log: &Log, delay: Duration) {
     conn.set_read_timeout(Some(Duration::from_secs(10))).ok();
-    let mut reader = BufReader::new(conn.try_clone().unwrap());
-    let mut line = String::new();
-    if reader.read_line(&mut line).unwrap_or(0) == 0 {
+    let Some(request) = read_request(&mut BufReader::new(conn.try_clone().unwrap())) else {
         return;
-    }
-    let path = line.split(' ').nth(1).unwrap_or("").to_string();
-    let mut headers = HashMap::new();
-    loop {
-        let mut h = String::new();
-        if reader.read_line(&mut h).unwrap_or(0) == 0 || h == "\r\n" {
-            break;
-        }
-        if let Some((k, v)) = h.trim_end().split_once(':') {
-            headers.insert(k.trim().to_ascii_lowercase(), v.trim().to_string());
-        }
-    }
-    let len: usize = headers
-        .get("content-length")
-        .and_then(|v| v.parse().ok())
-        .unwrap_or(0);
-    let mut body = vec![0u8; len];
-    reader.read_exact(&mut body).unwrap();
+    };
+    let path = request.target().to_string();
+    let headers: HashMap<String, String> = request.headers.into_iter().collect();
+    let body = request.body;
     let keys = [
         headers.get("webhook-id").cloned().unwrap_or_default(),
         format!("path {path}"),

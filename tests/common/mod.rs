@@ -3,6 +3,7 @@
 #![allow(dead_code)]
 
 pub mod browser;
+pub mod http;
 pub mod journey;
 pub mod process;
 pub mod smtp;
