@@ -18,11 +18,7 @@ const CONFLICT: &str =
 
 /// `POST path` with the browser's session cookie and a urlencoded `body`: status and body.
 fn post_form(base: &str, path: &str, cookie: &str, body: &str) -> (u16, String) {
-    let agent: ureq::Agent = ureq::Agent::config_builder()
-        .http_status_as_error(false)
-        .max_redirects(0)
-        .build()
-        .into();
+    let agent = common::no_redirects();
     let mut res = agent
         .post(&format!("{base}{path}"))
         .header("Cookie", cookie)

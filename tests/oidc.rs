@@ -367,11 +367,7 @@ struct Got {
 impl Visitor {
     fn new() -> Visitor {
         Visitor {
-            agent: ureq::Agent::config_builder()
-                .http_status_as_error(false)
-                .max_redirects(0)
-                .build()
-                .into(),
+            agent: common::no_redirects(),
             cookies: HashMap::new(),
         }
     }

@@ -52,11 +52,7 @@ fn request_with(
     form: Option<&str>,
     headers: &[(&str, &str)],
 ) -> Answer {
-    let agent: ureq::Agent = ureq::Agent::config_builder()
-        .http_status_as_error(false)
-        .max_redirects(0)
-        .build()
-        .into();
+    let agent = common::no_redirects();
     let cookie = cookies
         .iter()
         .map(|(k, v)| format!("{k}={v}"))
@@ -474,11 +470,7 @@ fn multipart(
     );
     body.extend_from_slice(file);
     body.extend_from_slice(format!("\r\n--{boundary}--\r\n").as_bytes());
-    let agent: ureq::Agent = ureq::Agent::config_builder()
-        .http_status_as_error(false)
-        .max_redirects(0)
-        .build()
-        .into();
+    let agent = common::no_redirects();
     let cookie = jar
         .iter()
         .map(|(k, v)| format!("{k}={v}"))

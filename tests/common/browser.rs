@@ -365,11 +365,7 @@ impl Drop for Browser {
 /// A plain `GET` of the app with a `Cookie` header and no redirect followed: the status, the
 /// `Location` and the body.
 pub fn get_with_cookie(base: &str, path: &str, cookie: &str) -> (u16, String, Vec<u8>) {
-    let agent: ureq::Agent = ureq::Agent::config_builder()
-        .http_status_as_error(false)
-        .max_redirects(0)
-        .build()
-        .into();
+    let agent = super::no_redirects();
     let mut res = agent
         .get(&format!("{base}{path}"))
         .header("Cookie", cookie)

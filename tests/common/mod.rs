@@ -38,6 +38,16 @@ macro_rules! both_dbs {
     };
 }
 
+/// An HTTP agent that answers every status as it is and follows no redirect: what a test
+/// needs to see a page's `303` and its `Location`.
+pub fn no_redirects() -> ureq::Agent {
+    ureq::Agent::config_builder()
+        .http_status_as_error(false)
+        .max_redirects(0)
+        .build()
+        .into()
+}
+
 pub fn pg_admin_url() -> String {
     std::env::var("LDR_TEST_POSTGRES_URL")
         .unwrap_or_else(|_| "postgres://postgres@127.0.0.1:5432/postgres".into())
