@@ -12,7 +12,6 @@ use common::world::*;
 use common::{Db, PASSWORD};
 use serde_json::json;
 
-const GREY: &str = "Dr Grey";
 const CONFLICT: &str =
     "Dr Grey, proposed as the GP conciliator, has an interest in the appellant on the interests register";
 
@@ -44,13 +43,7 @@ fn the_panel_is_checked_as_it_is_chosen(db: Db) {
     let w = World::new(&app);
     let id = w.case_at(&app, "panel_forming");
     // A second GP conciliator, who declared an interest in the appellant practice.
-    let grey = app.user(&w.admin, GREY, &w.birch, &["panelist"], &["gp_conciliator"]);
-    app.post(
-        &format!("/api/v1/users/{grey}/interests"),
-        Some(&w.admin),
-        &json!({"organisation_id": w.elm, "nature": "Locum sessions", "declared_on": "2025-01-06"}),
-    )
-    .expect(201);
+    let grey = w.conflicted_gp(&app);
     let before = state_of(&app, &w, SECRETARY, &id);
     let Some(mut b) = browser(&app, "panel-check", db) else {
         return;

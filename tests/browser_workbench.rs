@@ -11,8 +11,6 @@ use common::world::*;
 use common::{Db, PASSWORD};
 use serde_json::json;
 
-const GREY: &str = "Dr Grey";
-
 fn day(s: &str) -> chrono::NaiveDate {
     chrono::NaiveDate::parse_from_str(s, "%Y-%m-%d").unwrap()
 }
@@ -39,13 +37,7 @@ fn a_secretary_runs_stage_2_from_the_pages(db: Db) {
     let unscreened = w.file_inter_practice(&app, false);
     w.walk(&app, unscreened, "formal_requested");
     // A second GP conciliator, who declared an interest in the appellant practice.
-    let grey = app.user(&w.admin, GREY, &w.birch, &["panelist"], &["gp_conciliator"]);
-    app.post(
-        &format!("/api/v1/users/{grey}/interests"),
-        Some(&w.admin),
-        &json!({"organisation_id": w.elm, "nature": "Locum sessions", "declared_on": "2025-01-06"}),
-    )
-    .expect(201);
+    let grey = w.conflicted_gp(&app);
     // The clinical member cannot sit on Friday 13 March.
     app.post(
         &format!("/api/v1/users/{}/unavailability", w.id(CLINICAL)),

@@ -32,6 +32,8 @@ pub const LMC_REP: &str = "Lee Representative";
 pub const OUTSIDER: &str = "Otto Outsider";
 pub const PANELIST_ELSEWHERE: &str = "Pia Panelist";
 pub const KENT_MEDIATOR: &str = "Kim Kent";
+/// A GP conciliator with an interest in Elm Practice, made by [`World::conflicted_gp`].
+pub const GREY: &str = "Dr Grey";
 
 /// Every user of the world, for matrices.
 pub const EVERYONE: [&str; 12] = [
@@ -199,6 +201,25 @@ impl World {
                     "matter_arose_on": "2025-06-01", "contract_related": contract_related}),
         );
         r.expect(201)["id"].as_str().unwrap().to_string()
+    }
+
+    /// Dr Grey ([`GREY`]), a second GP conciliator (of Birch Practice), who declared an
+    /// interest in Elm Practice: a panel with him is refused for a conflict. Returns his id.
+    pub fn conflicted_gp(&self, app: &TestApp) -> String {
+        let grey = app.user(
+            &self.admin,
+            GREY,
+            &self.birch,
+            &["panelist"],
+            &["gp_conciliator"],
+        );
+        app.post(
+            &format!("/api/v1/users/{grey}/interests"),
+            Some(&self.admin),
+            &json!({"organisation_id": self.elm, "nature": "Locum sessions", "declared_on": "2025-01-06"}),
+        )
+        .expect(201);
+        grey
     }
 
     pub fn event(&self, app: &TestApp, who: &str, id: &str, body: Value) -> Resp {
