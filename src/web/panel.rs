@@ -380,12 +380,12 @@ pub async fn complete(
             }
         }
         EventType::ReferToFhsu => {
-            let (id, caller) = (d.id.clone(), who.caller.clone());
+            let id = d.id.clone();
             let docs = state.db(move |c| Ok(store::documents_of(c, &id)?)).await?;
+            let sees = visibility::can_see_document(&who.caller, d, DocumentKind::Contract);
             let contracts = docs
                 .iter()
-                .filter(|m| m.kind == DocumentKind::Contract.as_str())
-                .filter(|_| visibility::can_see_document(&caller, d, DocumentKind::Contract))
+                .filter(|m| sees && m.kind == DocumentKind::Contract.as_str())
                 .map(|m| {
                     let added = super::case::timestamp(&m.created_at);
                     (m.id.clone(), format!("{}, added {added}", m.name))

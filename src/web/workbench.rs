@@ -216,12 +216,24 @@ struct DeadlinesPage<'a> {
     paging: Paging,
 }
 
-/// The cases of the deadlines page, read in two steps so that a page costs the same with 50
-/// open cases or 1,000: the columns every case's deadlines turn on, for every case, to sort
-/// them all by the next deadline and count the breached and near ones; then the page's
-/// cases in full. Gives the page's disputes in order, their parties' names, the paging and
-/// the counts (breached, due soon, all sorted, and 1 when there are more than [`MAX_CASES`]).
-#[allow(clippy::type_complexity)]
+/// What the deadlines page shows of the open cases.
+struct DeadlineList {
+    /// The page's disputes, the next deadline first.
+    rows: Vec<Dispute>,
+    /// Their parties' names, by id.
+    names: HashMap<String, String>,
+    paging: Paging,
+    /// Of all the cases sorted: how many have a deadline breached, how many one due soon.
+    breached: usize,
+    soon: usize,
+    all: usize,
+    /// Whether there are more open cases than [`MAX_CASES`] (the ones filed first are sorted).
+    more: bool,
+}
+
+/// The cases of the deadlines page, read in two steps: the columns every case's deadlines turn
+/// on, for every case, to sort them all by the next deadline and count the breached and near
+/// ones; then only the page's cases in full.
 fn load_deadlines(
     c: &mut DbConn,
     caller: &Caller,
@@ -230,7 +242,7 @@ fn load_deadlines(
     today: NaiveDate,
     asked: Option<String>,
     href: impl Fn(i64) -> String,
-) -> Result<(Vec<Dispute>, HashMap<String, String>, Paging, [usize; 4]), ApiError> {
+) -> Result<DeadlineList, ApiError> {
     let stored: Vec<DeadlineRow> = disputes::table
         .select(DeadlineRow::as_select())
         .filter(visibility::visible_condition(caller))
@@ -257,12 +269,6 @@ fn load_deadlines(
             .filter(|(next, _)| next.is_some_and(|n| urgency(cal, today, n).0 == what))
             .count()
     };
-    let counts = [
-        count("Breached"),
-        count("Due soon"),
-        open.len(),
-        usize::from(more),
-    ];
     let paging = Paging::of(asked.as_deref(), open.len() as i64, href);
     let ids: Vec<&String> = open
         .iter()
@@ -283,7 +289,15 @@ fn load_deadlines(
         rows.iter()
             .flat_map(|d| [&d.appellant_id, &d.respondent_id]),
     )?;
-    Ok((rows, names, paging, counts))
+    Ok(DeadlineList {
+        rows,
+        names,
+        paging,
+        breached: count("Breached"),
+        soon: count("Due soon"),
+        all: open.len(),
+        more,
+    })
 }
 
 /// `GET /deadlines?state=&stage=&page=`.
@@ -310,7 +324,15 @@ pub async fn deadlines(
     let today = state.clock.today();
     let cal = state.calendar.clone();
     let asked = q.get("page").cloned();
-    let (rows, names, paging, [breached, soon, all, more]) = state
+    let DeadlineList {
+        rows,
+        names,
+        paging,
+        breached,
+        soon,
+        all,
+        more,
+    } = state
         .db(move |c| {
             let href = |n: i64| format!("/deadlines?{query}page={n}");
             load_deadlines(c, &caller, states, &cal, today, asked, href)
@@ -355,7 +377,7 @@ pub async fn deadlines(
             "{all} {}: {breached} with a deadline breached, {soon} due within {NEAR_WORKING_DAYS} working days.",
             if all == 1 { "case" } else { "cases" }
         ),
-        more: (more == 1).then(|| {
+        more: more.then(|| {
             format!(
                 "There are more than {MAX_CASES} open cases: these are the {MAX_CASES} filed \
                  first. Filter by state or stage to see the others."
