@@ -68,47 +68,60 @@ pub fn relations(c: &Caller, d: &Dispute) -> Relations {
     }
 }
 
+/// True for every dispute, and for none. Written as conditions on the primary key (never
+/// NULL) rather than as SQL literals: diesel does not cache a statement that holds a literal,
+/// and re-preparing the list query on every request cost the pages a sixth of their CPU.
+fn always() -> Cond {
+    Box::new(disputes::id.is_not_null())
+}
+
 fn never() -> Cond {
-    Box::new(diesel::dsl::sql::<Bool>("1 = 0"))
+    Box::new(disputes::id.is_null())
 }
 
 /// The same rule as [`can_see`], as a SQL condition for `GET /disputes`.
 pub fn visible_condition(c: &Caller) -> Cond {
     if c.has(Role::Admin) {
-        return Box::new(diesel::dsl::sql::<Bool>("1 = 1"));
+        return always();
     }
     let org = c.org_id.clone();
     let me = c.user_id.clone();
-    let mut cond = never();
+    let mut any: Vec<Cond> = Vec::new();
     if c.has(Role::PracticeUser) || c.has(Role::Commissioner) || c.has(Role::AccountableOfficer) {
-        cond = Box::new(
-            cond.or(disputes::appellant_id
+        any.push(Box::new(
+            disputes::appellant_id
                 .eq(org.clone())
-                .or(disputes::respondent_id.eq(org.clone()))),
-        );
+                .or(disputes::respondent_id.eq(org.clone())),
+        ));
     }
     if c.has(Role::AccountableOfficer) {
-        cond = Box::new(cond.or(disputes::screening_org_id.eq(org.clone())));
+        any.push(Box::new(disputes::screening_org_id.eq(org.clone())));
     }
     if c.has(Role::LmcMediator) {
-        cond = Box::new(
-            cond.or(disputes::mediator_id.eq(me.clone()).assume_not_null())
+        any.push(Box::new(
+            disputes::mediator_id
+                .eq(me.clone())
+                .assume_not_null()
                 .or(disputes::state
                     .eq("informal")
                     .and(disputes::mediator_id.is_null())
                     .and(disputes::lmc_id.eq(org.clone()).assume_not_null())),
-        );
+        ));
     }
     if c.has(Role::PanelSecretary) {
-        cond = Box::new(
-            cond.or(disputes::secretary_id.eq(me.clone()).assume_not_null())
+        any.push(Box::new(
+            disputes::secretary_id
+                .eq(me.clone())
+                .assume_not_null()
                 .or(disputes::state.eq("panel_forming")),
-        );
+        ));
     }
     if c.has(Role::Panelist) {
-        cond = Box::new(cond.or(mine_on_panel(&me)));
+        any.push(mine_on_panel(&me));
     }
-    cond
+    any.into_iter()
+        .reduce(|a, b| Box::new(a.or(b)))
+        .unwrap_or_else(never)
 }
 
 fn mine_on_panel(me: &str) -> Cond {
