@@ -377,6 +377,22 @@ pub fn now() -> chrono::NaiveDateTime {
 mod tests {
     use super::*;
 
+    /// `.cargo/config.toml` builds the bundled SQLite with the query planner stability
+    /// guarantee; without it every statement with a bound `LIMIT` is re-prepared on each run.
+    #[test]
+    fn sqlite_plans_do_not_depend_on_bound_values() {
+        let mut c = diesel::SqliteConnection::establish(":memory:").unwrap();
+        let on: i64 = diesel::select(diesel::dsl::sql::<diesel::sql_types::BigInt>(
+            "(SELECT count(*) FROM pragma_compile_options WHERE compile_options = 'ENABLE_QPSG')",
+        ))
+        .get_result(&mut c)
+        .unwrap();
+        assert_eq!(
+            on, 1,
+            "SQLite was built without SQLITE_ENABLE_QPSG (.cargo/config.toml)"
+        );
+    }
+
     #[test]
     fn parses_schemes() {
         assert_eq!(
