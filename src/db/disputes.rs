@@ -207,6 +207,7 @@ impl DisputeRow {
 pub struct DeadlineRow {
     pub id: String,
     pub state: String,
+    pub created_at: NaiveDateTime,
     pub notice_sent_on: Option<NaiveDate>,
     pub bundle_distributed_on: Option<NaiveDate>,
     pub held_on: Option<NaiveDate>,

@@ -28,7 +28,7 @@ use crate::render::templates::long_date;
 use crate::service::{visibility, ServiceError};
 use actix_web::http::StatusCode;
 use actix_web::{web, HttpRequest, HttpResponse};
-use chrono::NaiveDate;
+use chrono::{NaiveDate, NaiveDateTime};
 use diesel::prelude::*;
 use serde::Serialize;
 use serde_json::{json, Value};
@@ -243,30 +243,47 @@ fn load_deadlines(
     asked: Option<String>,
     href: impl Fn(i64) -> String,
 ) -> Result<DeadlineList, ApiError> {
-    let stored: Vec<DeadlineRow> = disputes::table
-        .select(DeadlineRow::as_select())
-        .filter(visibility::visible_condition(caller))
-        .filter(disputes::state.eq_any(states))
-        .order((disputes::created_at.asc(), disputes::id.asc()))
-        .limit(MAX_CASES + 1)
-        .load(c)?;
+    // The oldest MAX_CASES when there are more; when there are not (nearly always), any order
+    // will do, since the cases are sorted here: SQLite's ORDER BY … LIMIT would copy every row
+    // into a temporary b-tree first.
+    let read = |c: &mut DbConn, oldest_first: bool| {
+        let query = disputes::table
+            .select(DeadlineRow::as_select())
+            .filter(visibility::visible_condition(caller))
+            .filter(disputes::state.eq_any(states.clone()))
+            .limit(MAX_CASES + 1);
+        if oldest_first {
+            query
+                .order((disputes::created_at.asc(), disputes::id.asc()))
+                .load::<DeadlineRow>(c)
+        } else {
+            query.load::<DeadlineRow>(c)
+        }
+    };
+    let mut stored = read(c, false)?;
     let more = stored.len() as i64 > MAX_CASES;
+    if more {
+        stored = read(c, true)?;
+    }
     let mut open = stored
         .into_iter()
         .take(MAX_CASES as usize)
         .map(|r| {
             let id = r.id.clone();
+            let filed = r.created_at;
             let (id, facts) = r
                 .decode()
                 .map_err(|cause| ServiceError::Corrupt { id, cause })?;
-            Ok((words::next_deadline(&facts).map(|n| n.date), id))
+            Ok((words::next_deadline(&facts).map(|n| n.date), filed, id))
         })
-        .collect::<Result<Vec<(Option<NaiveDate>, String)>, ApiError>>()?;
-    // The next deadline first; cases with none at the end, oldest first (a stable sort).
-    open.sort_by_key(|(next, _)| (next.is_none(), *next));
+        .collect::<Result<Vec<(Option<NaiveDate>, NaiveDateTime, String)>, ApiError>>()?;
+    // The next deadline first; cases with none at the end; oldest first among equals.
+    open.sort_unstable_by(|a, b| {
+        (a.0.is_none(), a.0, a.1, &a.2).cmp(&(b.0.is_none(), b.0, b.1, &b.2))
+    });
     let count = |what: &str| {
         open.iter()
-            .filter(|(next, _)| next.is_some_and(|n| urgency(cal, today, n).0 == what))
+            .filter(|(next, _, _)| next.is_some_and(|n| urgency(cal, today, n).0 == what))
             .count()
     };
     let paging = Paging::of(asked.as_deref(), open.len() as i64, href);
@@ -274,7 +291,7 @@ fn load_deadlines(
         .iter()
         .skip(paging.offset() as usize)
         .take(PAGE_SIZE as usize)
-        .map(|(_, id)| id)
+        .map(|(_, _, id)| id)
         .collect();
     let mut full: HashMap<String, Dispute> = disputes::table
         .select(DisputeRow::as_select())
