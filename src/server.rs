@@ -197,7 +197,8 @@ pub fn serve_with_handle(
         if let Some(m) = metrics_addr {
             app = app.app_data(m);
         }
-        app.wrap(actix_web::middleware::from_fn(api::middleware::reject_nul))
+        app.wrap(actix_web::middleware::from_fn(crate::web::error_pages))
+            .wrap(actix_web::middleware::from_fn(api::middleware::reject_nul))
             .wrap(api::middleware::problem_for_bare_errors())
             .wrap(api::middleware::security_headers())
             .wrap(actix_web::middleware::from_fn(

@@ -361,44 +361,40 @@ pub async fn form(
     who: SignedIn,
     path: web::Path<(String, String)>,
     req: HttpRequest,
-) -> HttpResponse {
-    let res = async {
-        let (id, event) = path.into_inner();
-        let id = uuid(&id)?;
-        let (event, form) = parse_event(&event)?;
-        let (d, allowed) = read(&state, &who, &id, event).await?;
-        let (form, rules) = completed(&state, &who, &d, event, form, allowed).await?;
-        let mut intro = vec![form.intro.to_string()];
-        if !allowed {
-            intro = vec![format!(
-                "You cannot do this now: the case is “{}”. Go back to the case to see what you can do.",
-                words::state(d.state).0
-            )];
-        }
-        let status = if allowed {
-            StatusCode::OK
-        } else {
-            StatusCode::CONFLICT
-        };
-        let query = web::Query::<Sent>::from_query(req.query_string())
-            .map(|q| q.into_inner())
-            .unwrap_or_default();
-        let sent = super::panel::prefill(&who, &d, event, &query);
-        Ok(case_form(
-            &who,
-            &d,
-            &form,
-            event,
-            intro,
-            allowed,
-            &sent,
-            &[],
-            status,
-            super::panel::extras(event, rules),
-        ))
+) -> PageResult<HttpResponse> {
+    let (id, event) = path.into_inner();
+    let id = uuid(&id)?;
+    let (event, form) = parse_event(&event)?;
+    let (d, allowed) = read(&state, &who, &id, event).await?;
+    let (form, rules) = completed(&state, &who, &d, event, form, allowed).await?;
+    let mut intro = vec![form.intro.to_string()];
+    if !allowed {
+        intro = vec![format!(
+            "You cannot do this now: the case is “{}”. Go back to the case to see what you can do.",
+            words::state(d.state).0
+        )];
     }
-    .await;
-    super::answer(&who, res)
+    let status = if allowed {
+        StatusCode::OK
+    } else {
+        StatusCode::CONFLICT
+    };
+    let query = web::Query::<Sent>::from_query(req.query_string())
+        .map(|q| q.into_inner())
+        .unwrap_or_default();
+    let sent = super::panel::prefill(&who, &d, event, &query);
+    Ok(case_form(
+        &who,
+        &d,
+        &form,
+        event,
+        intro,
+        allowed,
+        &sent,
+        &[],
+        status,
+        super::panel::extras(event, rules),
+    ))
 }
 
 /// The form completed for the case (its people, documents and rules) when the viewer may
@@ -468,105 +464,105 @@ pub async fn submit(
     who: SignedIn,
     path: web::Path<(String, String)>,
     sent: web::Form<Sent>,
-) -> HttpResponse {
-    let res = async {
-        let sent = sent.into_inner();
-        who.check_csrf(sent.get("csrf_token").map_or("", String::as_str))?;
-        let (id, event_name) = path.into_inner();
-        let id = uuid(&id)?;
-        let (event, form) = parse_event(&event_name)?;
-        let (d, allowed) = read(&state, &who, &id, event).await?;
-        let (form, rules) = completed(&state, &who, &d, event, form, allowed).await?;
-        let (mut body, own) = forms::body_of(&form.fields, &sent);
-        body.insert("type".into(), json!(event.as_str()));
-        let version = form_version(&sent);
-        if let Some(v) = version {
-            body.insert("expected_version".into(), json!(v));
-        }
-        if event == EventType::AssignMediator {
-            // Taking a case: the mediator is the person taking it.
-            body.insert("mediator_id".into(), json!(who.caller.user_id));
-        }
-        super::panel::adapt(event, &d, &mut body);
-        for p in &own {
-            // A date that is no date is sent as one the service refuses, so nothing applies
-            // and the service still lists every other problem.
-            if let Some(f) = &p.field {
-                body.insert(f.clone(), json!("not a date"));
-            }
-        }
-        let checking = sent.contains_key("check") && super::panel::checks(event);
-        let body = Value::Object(body);
-        let (caller, parts, limits, key) = (
-            who.caller.clone(),
-            state.ctx_parts(),
-            state.clone(),
-            id.clone(),
-        );
-        let result = state
-            .db(move |c| {
-                if checking {
-                    crate::service::events::check(c, &parts.ctx(), &caller, &key, &body)?;
-                    return Ok(0);
-                }
-                let applied = apply_event(&limits.limits, c, &parts.ctx(), &caller, &key, &body)?;
-                Ok(applied.notices)
-            })
-            .await;
-        if checking {
-            return checked(&state, &who, (&d, &form, event, rules), &sent, own, result).await;
-        }
-        match result {
-            Ok(notices) => {
-                if notices > 0 {
-                    state.mail_wakeup.notify_one();
-                }
-                tracing::info!(dispute_id = %id, event = event.as_str(), actor = %who.caller.user_id, "event applied (web)");
-                Ok(super::signin::see_other(&format!("/disputes/{id}?done={}", event.as_str())))
-            }
-            Err(e) => {
-                // A form drawn before someone else acted: say what they did, change nothing.
-                if let Some(v) = version {
-                    if !matches!(e, ApiError::NotFound) {
-                        if let Some((d, problem)) = what_changed(&state, &who, &id, v).await? {
-                            let allowed = workflow::allowed(d.state, &visibility::relations(&who.caller, &d))
-                                .contains(&event);
-                            return Ok(case_form(
-                                &who,
-                                &d,
-                                &form,
-                                event,
-                                vec![form.intro.to_string()],
-                                allowed,
-                                &sent,
-                                &[problem],
-                                StatusCode::CONFLICT,
-                                super::panel::extras(event, rules),
-                            ));
-                        }
-                    }
-                }
-                let status = actix_web::ResponseError::status_code(&e);
-                let api = forms::problems_of(e, &form.fields, &HIDDEN_LABELS)?;
-                let problems = forms::merge(&form.fields, own, api);
-                let (d, allowed) = read(&state, &who, &id, event).await?;
-                Ok(case_form(
-                    &who,
-                    &d,
-                    &form,
-                    event,
-                    vec![form.intro.to_string()],
-                    allowed,
-                    &sent,
-                    &problems,
-                    status,
-                    super::panel::extras(event, rules),
-                ))
-            }
+) -> PageResult<HttpResponse> {
+    let sent = sent.into_inner();
+    who.check_csrf(sent.get("csrf_token").map_or("", String::as_str))?;
+    let (id, event_name) = path.into_inner();
+    let id = uuid(&id)?;
+    let (event, form) = parse_event(&event_name)?;
+    let (d, allowed) = read(&state, &who, &id, event).await?;
+    let (form, rules) = completed(&state, &who, &d, event, form, allowed).await?;
+    let (mut body, own) = forms::body_of(&form.fields, &sent);
+    body.insert("type".into(), json!(event.as_str()));
+    let version = form_version(&sent);
+    if let Some(v) = version {
+        body.insert("expected_version".into(), json!(v));
+    }
+    if event == EventType::AssignMediator {
+        // Taking a case: the mediator is the person taking it.
+        body.insert("mediator_id".into(), json!(who.caller.user_id));
+    }
+    super::panel::adapt(event, &d, &mut body);
+    for p in &own {
+        // A date that is no date is sent as one the service refuses, so nothing applies
+        // and the service still lists every other problem.
+        if let Some(f) = &p.field {
+            body.insert(f.clone(), json!("not a date"));
         }
     }
-    .await;
-    super::answer(&who, res)
+    let checking = sent.contains_key("check") && super::panel::checks(event);
+    let body = Value::Object(body);
+    let (caller, parts, limits, key) = (
+        who.caller.clone(),
+        state.ctx_parts(),
+        state.clone(),
+        id.clone(),
+    );
+    let result = state
+        .db(move |c| {
+            if checking {
+                crate::service::events::check(c, &parts.ctx(), &caller, &key, &body)?;
+                return Ok(0);
+            }
+            let applied = apply_event(&limits.limits, c, &parts.ctx(), &caller, &key, &body)?;
+            Ok(applied.notices)
+        })
+        .await;
+    if checking {
+        return checked(&state, &who, (&d, &form, event, rules), &sent, own, result).await;
+    }
+    match result {
+        Ok(notices) => {
+            if notices > 0 {
+                state.mail_wakeup.notify_one();
+            }
+            tracing::info!(dispute_id = %id, event = event.as_str(), actor = %who.caller.user_id, "event applied (web)");
+            Ok(super::signin::see_other(&format!(
+                "/disputes/{id}?done={}",
+                event.as_str()
+            )))
+        }
+        Err(e) => {
+            // A form drawn before someone else acted: say what they did, change nothing.
+            if let Some(v) = version {
+                if !matches!(e, ApiError::NotFound) {
+                    if let Some((d, problem)) = what_changed(&state, &who, &id, v).await? {
+                        let allowed =
+                            workflow::allowed(d.state, &visibility::relations(&who.caller, &d))
+                                .contains(&event);
+                        return Ok(case_form(
+                            &who,
+                            &d,
+                            &form,
+                            event,
+                            vec![form.intro.to_string()],
+                            allowed,
+                            &sent,
+                            &[problem],
+                            StatusCode::CONFLICT,
+                            super::panel::extras(event, rules),
+                        ));
+                    }
+                }
+            }
+            let status = actix_web::ResponseError::status_code(&e);
+            let api = forms::problems_of(e, &form.fields, &HIDDEN_LABELS)?;
+            let problems = forms::merge(&form.fields, own, api);
+            let (d, allowed) = read(&state, &who, &id, event).await?;
+            Ok(case_form(
+                &who,
+                &d,
+                &form,
+                event,
+                vec![form.intro.to_string()],
+                allowed,
+                &sent,
+                &problems,
+                status,
+                super::panel::extras(event, rules),
+            ))
+        }
+    }
 }
 
 /// The form again after its "check" button: every problem the service finds, or that there
@@ -684,15 +680,11 @@ pub async fn upload_page(
     state: web::Data<AppState>,
     who: SignedIn,
     id: web::Path<String>,
-) -> HttpResponse {
-    let res = async {
-        let id = uuid(&id)?;
-        let caller = who.caller.clone();
-        let d = state.db(move |c| visible(c, &caller, &id)).await?;
-        Ok(upload_form(&who, &d, &Sent::new(), &[], StatusCode::OK))
-    }
-    .await;
-    super::answer(&who, res)
+) -> PageResult<HttpResponse> {
+    let id = uuid(&id)?;
+    let caller = who.caller.clone();
+    let d = state.db(move |c| visible(c, &caller, &id)).await?;
+    Ok(upload_form(&who, &d, &Sent::new(), &[], StatusCode::OK))
 }
 
 /// `POST /disputes/{id}/documents`: the API's upload code (`receive_upload`, then
@@ -704,28 +696,24 @@ pub async fn upload(
     id: web::Path<String>,
     req: HttpRequest,
     payload: web::Payload,
-) -> HttpResponse {
-    let res = async {
-        let id = uuid(&id)?;
-        let received = match receive_upload(&state, &who.caller, id.clone(), &req, payload).await {
-            Ok(r) => r,
-            Err(e) => return upload_refused(&state, &who, &id, Sent::new(), e).await,
-        };
-        who.check_csrf(received.upload.field("csrf_token").unwrap_or(""))?;
-        let mut sent = Sent::new();
-        if let Some(k) = &received.upload.kind {
-            sent.insert("kind".into(), k.clone());
-        }
-        match store_upload(&state, &who.caller, received).await {
-            Ok(stored) => Ok(super::signin::see_other(&format!(
-                "/disputes/{id}?done=upload&document={}",
-                stored.id
-            ))),
-            Err(e) => upload_refused(&state, &who, &id, sent, e).await,
-        }
+) -> PageResult<HttpResponse> {
+    let id = uuid(&id)?;
+    let received = match receive_upload(&state, &who.caller, id.clone(), &req, payload).await {
+        Ok(r) => r,
+        Err(e) => return upload_refused(&state, &who, &id, Sent::new(), e).await,
+    };
+    who.check_csrf(received.upload.field("csrf_token").unwrap_or(""))?;
+    let mut sent = Sent::new();
+    if let Some(k) = &received.upload.kind {
+        sent.insert("kind".into(), k.clone());
     }
-    .await;
-    super::answer(&who, res)
+    match store_upload(&state, &who.caller, received).await {
+        Ok(stored) => Ok(super::signin::see_other(&format!(
+            "/disputes/{id}?done=upload&document={}",
+            stored.id
+        ))),
+        Err(e) => upload_refused(&state, &who, &id, sent, e).await,
+    }
 }
 
 async fn upload_refused(
@@ -752,14 +740,10 @@ pub async fn referral_pack(
     who: SignedIn,
     id: web::Path<String>,
     req: HttpRequest,
-) -> HttpResponse {
-    let res = async {
-        let id = uuid(&id)?;
-        let built = crate::api::referral_pack::build(&state, who.caller.clone(), id).await?;
-        Ok(built.respond(&req)?)
-    }
-    .await;
-    super::answer(&who, res)
+) -> PageResult<HttpResponse> {
+    let id = uuid(&id)?;
+    let built = crate::api::referral_pack::build(&state, who.caller.clone(), id).await?;
+    Ok(built.respond(&req)?)
 }
 
 #[cfg(test)]

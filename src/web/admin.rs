@@ -96,94 +96,91 @@ pub async fn organisations(
     state: web::Data<AppState>,
     who: SignedIn,
     req: HttpRequest,
-) -> HttpResponse {
-    let res = async {
-        admin(&who)?;
-        let q = search_text(&req);
-        let text = q.clone();
-        let (orgs, total): (Vec<Organisation>, i64) = state
-            .db(move |c| {
-                let filter = |text: &str| {
-                    let pattern = format!("%{}%", people::like_literal(&text.to_lowercase()));
-                    lower(organisations::name).like(pattern).escape('\\').or(
-                        organisations::ods_code
-                            .eq(text.to_uppercase())
-                            .assume_not_null(),
-                    )
-                };
-                let mut query = organisations::table
-                    .select(Organisation::as_select())
-                    .order((organisations::name.asc(), organisations::id.asc()))
-                    .limit(MAX_ROWS)
-                    .into_boxed();
-                let mut count = organisations::table.count().into_boxed();
-                if !text.is_empty() {
-                    query = query.filter(filter(&text));
-                    count = count.filter(filter(&text));
-                }
-                Ok((query.load(c)?, count.get_result(c)?))
-            })
-            .await?;
-        let rows = orgs
-            .iter()
-            .map(|o| {
-                let name = match &o.ods_code {
-                    Some(code) => two_lines(o.name.clone(), format!("ODS code {code}")),
-                    None => cell(o.name.clone()),
-                };
-                let mut cells = vec![
-                    name,
-                    cell(kind_words(&o.kind)),
-                    two_lines(o.area.clone(), o.region.clone()),
-                    cell(if o.active { "Open" } else { "Closed" }),
-                ];
-                if o.kind != dir::SERVICE_KIND {
-                    cells.push(link(
-                        format!("Change {}", o.name),
-                        format!("/admin/organisations/{}", o.id),
-                    ));
-                } else {
-                    cells.push(cell(""));
-                }
-                row(cells, None)
-            })
-            .collect::<Vec<_>>();
-        let banner = match register::done(&req).as_deref() {
-            Some("created") => Some("Organisation added"),
-            Some("changed") => Some("Organisation changed"),
-            _ => None,
-        };
-        Ok(Register {
-            intro: vec![
-                "Every practice, commissioning group, LMC and the FHSU the service knows. A \
-                 practice's area must be the area of its LMC, so create an area's LMC before \
-                 its practices."
-                    .into(),
-            ],
-            banner,
-            search: Some((
-                "/admin/organisations",
-                "Search organisations",
-                "Part of the name, or the ODS code",
-                q,
-            )),
-            add_link: Some(("/admin/organisations/new", "Add an organisation")),
-            caption: "Organisations",
-            head: vec!["Name", "Kind", "Area and region", "Status", "Change"],
-            more: (total > rows.len() as i64).then(|| {
-                format!(
-                    "Showing {} of {total}: search to find the others.",
-                    rows.len()
-                )
-            }),
-            rows,
-            empty: "No organisation matches.",
-            ..Register::new(&who, "Organisations", crumbs(&[]))
-        }
-        .render(StatusCode::OK))
+) -> PageResult<HttpResponse> {
+    admin(&who)?;
+    let q = search_text(&req);
+    let text = q.clone();
+    let (orgs, total): (Vec<Organisation>, i64) = state
+        .db(move |c| {
+            let filter = |text: &str| {
+                let pattern = format!("%{}%", people::like_literal(&text.to_lowercase()));
+                lower(organisations::name)
+                    .like(pattern)
+                    .escape('\\')
+                    .or(organisations::ods_code
+                        .eq(text.to_uppercase())
+                        .assume_not_null())
+            };
+            let mut query = organisations::table
+                .select(Organisation::as_select())
+                .order((organisations::name.asc(), organisations::id.asc()))
+                .limit(MAX_ROWS)
+                .into_boxed();
+            let mut count = organisations::table.count().into_boxed();
+            if !text.is_empty() {
+                query = query.filter(filter(&text));
+                count = count.filter(filter(&text));
+            }
+            Ok((query.load(c)?, count.get_result(c)?))
+        })
+        .await?;
+    let rows = orgs
+        .iter()
+        .map(|o| {
+            let name = match &o.ods_code {
+                Some(code) => two_lines(o.name.clone(), format!("ODS code {code}")),
+                None => cell(o.name.clone()),
+            };
+            let mut cells = vec![
+                name,
+                cell(kind_words(&o.kind)),
+                two_lines(o.area.clone(), o.region.clone()),
+                cell(if o.active { "Open" } else { "Closed" }),
+            ];
+            if o.kind != dir::SERVICE_KIND {
+                cells.push(link(
+                    format!("Change {}", o.name),
+                    format!("/admin/organisations/{}", o.id),
+                ));
+            } else {
+                cells.push(cell(""));
+            }
+            row(cells, None)
+        })
+        .collect::<Vec<_>>();
+    let banner = match register::done(&req).as_deref() {
+        Some("created") => Some("Organisation added"),
+        Some("changed") => Some("Organisation changed"),
+        _ => None,
+    };
+    Ok(Register {
+        intro: vec![
+            "Every practice, commissioning group, LMC and the FHSU the service knows. A \
+             practice's area must be the area of its LMC, so create an area's LMC before \
+             its practices."
+                .into(),
+        ],
+        banner,
+        search: Some((
+            "/admin/organisations",
+            "Search organisations",
+            "Part of the name, or the ODS code",
+            q,
+        )),
+        add_link: Some(("/admin/organisations/new", "Add an organisation")),
+        caption: "Organisations",
+        head: vec!["Name", "Kind", "Area and region", "Status", "Change"],
+        more: (total > rows.len() as i64).then(|| {
+            format!(
+                "Showing {} of {total}: search to find the others.",
+                rows.len()
+            )
+        }),
+        rows,
+        empty: "No organisation matches.",
+        ..Register::new(&who, "Organisations", crumbs(&[]))
     }
-    .await;
-    super::answer(&who, res)
+    .render(StatusCode::OK))
 }
 
 /// The fields of an organisation; `kind` only when it is created, `commissioner_id` only for
@@ -299,22 +296,21 @@ fn organisation_form(
 }
 
 /// `GET /admin/organisations/new`.
-pub async fn new_organisation(state: web::Data<AppState>, who: SignedIn) -> HttpResponse {
-    let res = async {
-        admin(&who)?;
-        let ccgs = state.db(|c| Ok(commissioners(c)?)).await?;
-        let fields = organisation_fields(ccgs, true, false);
-        Ok(organisation_form(
-            &who,
-            None,
-            &fields,
-            &Sent::new(),
-            &[],
-            StatusCode::OK,
-        ))
-    }
-    .await;
-    super::answer(&who, res)
+pub async fn new_organisation(
+    state: web::Data<AppState>,
+    who: SignedIn,
+) -> PageResult<HttpResponse> {
+    admin(&who)?;
+    let ccgs = state.db(|c| Ok(commissioners(c)?)).await?;
+    let fields = organisation_fields(ccgs, true, false);
+    Ok(organisation_form(
+        &who,
+        None,
+        &fields,
+        &Sent::new(),
+        &[],
+        StatusCode::OK,
+    ))
 }
 
 /// `POST /admin/organisations/new`: `api::directory::new_organisation`.
@@ -322,27 +318,23 @@ pub async fn create_organisation(
     state: web::Data<AppState>,
     who: SignedIn,
     form: web::Form<Vec<(String, String)>>,
-) -> HttpResponse {
-    let res = async {
-        let sent = register::checked(&who, form.into_inner())?;
-        admin(&who)?;
-        let ccgs = state.db(|c| Ok(commissioners(c)?)).await?;
-        let fields = organisation_fields(ccgs, true, false);
-        let outcome = register::through_api(&fields, &sent, &[], |b| {
-            dir::new_organisation(&state, &who.caller, b)
-        })
-        .await?;
-        match outcome {
-            Ok(_) => Ok(super::signin::see_other(
-                "/admin/organisations?done=created",
-            )),
-            Err((status, problems)) => Ok(organisation_form(
-                &who, None, &fields, &sent, &problems, status,
-            )),
-        }
+) -> PageResult<HttpResponse> {
+    let sent = register::checked(&who, form.into_inner())?;
+    admin(&who)?;
+    let ccgs = state.db(|c| Ok(commissioners(c)?)).await?;
+    let fields = organisation_fields(ccgs, true, false);
+    let outcome = register::through_api(&fields, &sent, &[], |b| {
+        dir::new_organisation(&state, &who.caller, b)
+    })
+    .await?;
+    match outcome {
+        Ok(_) => Ok(super::signin::see_other(
+            "/admin/organisations?done=created",
+        )),
+        Err((status, problems)) => Ok(organisation_form(
+            &who, None, &fields, &sent, &problems, status,
+        )),
     }
-    .await;
-    super::answer(&who, res)
 }
 
 /// The organisation `id` (not the service's own) and the commissioning groups.
@@ -365,36 +357,32 @@ pub async fn edit_organisation(
     state: web::Data<AppState>,
     who: SignedIn,
     id: web::Path<String>,
-) -> HttpResponse {
-    let res = async {
-        admin(&who)?;
-        let (org, ccgs) = organisation_and_ccgs(&state, &id).await?;
-        let fields = organisation_fields(ccgs, false, org.kind == "practice");
-        let mut sent = Sent::new();
-        for (k, v) in [
-            ("name", Some(&org.name)),
-            ("area", Some(&org.area)),
-            ("region", Some(&org.region)),
-            ("email", Some(&org.email)),
-            ("address", Some(&org.address)),
-            ("ods_code", org.ods_code.as_ref()),
-            ("commissioner_id", org.commissioner_id.as_ref()),
-        ] {
-            if let Some(v) = v {
-                sent.insert(k.to_string(), v.clone());
-            }
+) -> PageResult<HttpResponse> {
+    admin(&who)?;
+    let (org, ccgs) = organisation_and_ccgs(&state, &id).await?;
+    let fields = organisation_fields(ccgs, false, org.kind == "practice");
+    let mut sent = Sent::new();
+    for (k, v) in [
+        ("name", Some(&org.name)),
+        ("area", Some(&org.area)),
+        ("region", Some(&org.region)),
+        ("email", Some(&org.email)),
+        ("address", Some(&org.address)),
+        ("ods_code", org.ods_code.as_ref()),
+        ("commissioner_id", org.commissioner_id.as_ref()),
+    ] {
+        if let Some(v) = v {
+            sent.insert(k.to_string(), v.clone());
         }
-        Ok(organisation_form(
-            &who,
-            Some(&org),
-            &fields,
-            &sent,
-            &[],
-            StatusCode::OK,
-        ))
     }
-    .await;
-    super::answer(&who, res)
+    Ok(organisation_form(
+        &who,
+        Some(&org),
+        &fields,
+        &sent,
+        &[],
+        StatusCode::OK,
+    ))
 }
 
 /// `POST /admin/organisations/{id}`: `api::directory::change_organisation` (a field left
@@ -404,104 +392,100 @@ pub async fn change_organisation(
     who: SignedIn,
     id: web::Path<String>,
     form: web::Form<Vec<(String, String)>>,
-) -> HttpResponse {
-    let res = async {
-        let sent = register::checked(&who, form.into_inner())?;
-        admin(&who)?;
-        let (org, ccgs) = organisation_and_ccgs(&state, &id).await?;
-        let fields = organisation_fields(ccgs, false, org.kind == "practice");
-        let outcome = register::through_api(&fields, &sent, &[], |b| {
-            dir::change_organisation(&state, &who.caller, org.id.clone(), b)
-        })
-        .await?;
-        match outcome {
-            Ok(_) => Ok(super::signin::see_other(
-                "/admin/organisations?done=changed",
-            )),
-            Err((status, problems)) => Ok(organisation_form(
-                &who,
-                Some(&org),
-                &fields,
-                &sent,
-                &problems,
-                status,
-            )),
-        }
+) -> PageResult<HttpResponse> {
+    let sent = register::checked(&who, form.into_inner())?;
+    admin(&who)?;
+    let (org, ccgs) = organisation_and_ccgs(&state, &id).await?;
+    let fields = organisation_fields(ccgs, false, org.kind == "practice");
+    let outcome = register::through_api(&fields, &sent, &[], |b| {
+        dir::change_organisation(&state, &who.caller, org.id.clone(), b)
+    })
+    .await?;
+    match outcome {
+        Ok(_) => Ok(super::signin::see_other(
+            "/admin/organisations?done=changed",
+        )),
+        Err((status, problems)) => Ok(organisation_form(
+            &who,
+            Some(&org),
+            &fields,
+            &sent,
+            &problems,
+            status,
+        )),
     }
-    .await;
-    super::answer(&who, res)
 }
 
 // ------------------------------------------------------------------ users
 
 /// `GET /admin/users?q=`: by name, those whose name or e-mail address holds `q`, through the
 /// API's `GET /users` code.
-pub async fn users(state: web::Data<AppState>, who: SignedIn, req: HttpRequest) -> HttpResponse {
-    let res = async {
-        admin(&who)?;
-        let q = search_text(&req);
-        let found = people::find_people(
-            &state,
-            &who.caller,
-            PeopleQuery {
-                q: Some(q.clone()),
-                role: None,
-                panel_role: None,
-                organisation_id: None,
-                limit: Some(MAX_ROWS),
-                cursor: None,
-            },
-        )
-        .await?;
-        let rows: Vec<Value> = found
-            .items
-            .iter()
-            .map(|p| {
-                row(
-                    vec![
-                        two_lines(p.name.clone(), p.email.clone().unwrap_or_default()),
-                        cell(p.organisation.name.clone()),
-                        cell(words_of(&p.roles)),
-                        cell(if p.active { "Active" } else { "Deactivated" }),
-                        link(format!("View {}", p.name), format!("/admin/users/{}", p.id)),
-                    ],
-                    None,
-                )
-            })
-            .collect();
-        let banner = match register::done(&req).as_deref() {
-            Some("created") => Some("User added"),
-            _ => None,
-        };
-        Ok(Register {
-            intro: vec![
-                "Everyone who can sign in. A user's roles must fit their organisation's kind: \
-                 practice users belong to practices, commissioner staff and accountable \
-                 officers to commissioning groups, LMC mediators to LMCs."
-                    .into(),
-            ],
-            banner,
-            search: Some((
-                "/admin/users",
-                "Search users",
-                "Part of the name or e-mail address",
-                q,
-            )),
-            add_link: Some(("/admin/users/new", "Add a user")),
-            caption: "Users",
-            head: vec!["Name", "Organisation", "Roles", "Status", "Details"],
-            more: found
-                .next_cursor
-                .is_some()
-                .then(|| format!("Showing the first {MAX_ROWS}: search to find the others.")),
-            rows,
-            empty: "No user matches.",
-            ..Register::new(&who, "Users", crumbs(&[]))
-        }
-        .render(StatusCode::OK))
+pub async fn users(
+    state: web::Data<AppState>,
+    who: SignedIn,
+    req: HttpRequest,
+) -> PageResult<HttpResponse> {
+    admin(&who)?;
+    let q = search_text(&req);
+    let found = people::find_people(
+        &state,
+        &who.caller,
+        PeopleQuery {
+            q: Some(q.clone()),
+            role: None,
+            panel_role: None,
+            organisation_id: None,
+            limit: Some(MAX_ROWS),
+            cursor: None,
+        },
+    )
+    .await?;
+    let rows: Vec<Value> = found
+        .items
+        .iter()
+        .map(|p| {
+            row(
+                vec![
+                    two_lines(p.name.clone(), p.email.clone().unwrap_or_default()),
+                    cell(p.organisation.name.clone()),
+                    cell(words_of(&p.roles)),
+                    cell(if p.active { "Active" } else { "Deactivated" }),
+                    link(format!("View {}", p.name), format!("/admin/users/{}", p.id)),
+                ],
+                None,
+            )
+        })
+        .collect();
+    let banner = match register::done(&req).as_deref() {
+        Some("created") => Some("User added"),
+        _ => None,
+    };
+    Ok(Register {
+        intro: vec![
+            "Everyone who can sign in. A user's roles must fit their organisation's kind: \
+             practice users belong to practices, commissioner staff and accountable \
+             officers to commissioning groups, LMC mediators to LMCs."
+                .into(),
+        ],
+        banner,
+        search: Some((
+            "/admin/users",
+            "Search users",
+            "Part of the name or e-mail address",
+            q,
+        )),
+        add_link: Some(("/admin/users/new", "Add a user")),
+        caption: "Users",
+        head: vec!["Name", "Organisation", "Roles", "Status", "Details"],
+        more: found
+            .next_cursor
+            .is_some()
+            .then(|| format!("Showing the first {MAX_ROWS}: search to find the others.")),
+        rows,
+        empty: "No user matches.",
+        ..Register::new(&who, "Users", crumbs(&[]))
     }
-    .await;
-    super::answer(&who, res)
+    .render(StatusCode::OK))
 }
 
 fn user_fields(orgs: Vec<(String, String)>) -> Vec<Field> {
@@ -572,20 +556,16 @@ fn user_form(
 }
 
 /// `GET /admin/users/new`.
-pub async fn new_user(state: web::Data<AppState>, who: SignedIn) -> HttpResponse {
-    let res = async {
-        admin(&who)?;
-        let orgs = state.db(|c| Ok(all_organisations(c)?)).await?;
-        Ok(user_form(
-            &who,
-            &user_fields(orgs),
-            &Sent::new(),
-            &[],
-            StatusCode::OK,
-        ))
-    }
-    .await;
-    super::answer(&who, res)
+pub async fn new_user(state: web::Data<AppState>, who: SignedIn) -> PageResult<HttpResponse> {
+    admin(&who)?;
+    let orgs = state.db(|c| Ok(all_organisations(c)?)).await?;
+    Ok(user_form(
+        &who,
+        &user_fields(orgs),
+        &Sent::new(),
+        &[],
+        StatusCode::OK,
+    ))
 }
 
 /// `POST /admin/users/new`: `api::directory::new_user` (roles that do not fit the
@@ -594,26 +574,22 @@ pub async fn create_user(
     state: web::Data<AppState>,
     who: SignedIn,
     form: web::Form<Vec<(String, String)>>,
-) -> HttpResponse {
-    let res = async {
-        let sent = register::checked(&who, form.into_inner())?;
-        admin(&who)?;
-        let orgs = state.db(|c| Ok(all_organisations(c)?)).await?;
-        let fields = user_fields(orgs);
-        let outcome = register::through_api(&fields, &sent, &[], |b| {
-            dir::new_user(&state, &who.caller, b)
-        })
-        .await?;
-        match outcome {
-            Ok(u) => Ok(super::signin::see_other(&format!(
-                "/admin/users/{}?done=created",
-                u.id
-            ))),
-            Err((status, problems)) => Ok(user_form(&who, &fields, &sent, &problems, status)),
-        }
+) -> PageResult<HttpResponse> {
+    let sent = register::checked(&who, form.into_inner())?;
+    admin(&who)?;
+    let orgs = state.db(|c| Ok(all_organisations(c)?)).await?;
+    let fields = user_fields(orgs);
+    let outcome = register::through_api(&fields, &sent, &[], |b| {
+        dir::new_user(&state, &who.caller, b)
+    })
+    .await?;
+    match outcome {
+        Ok(u) => Ok(super::signin::see_other(&format!(
+            "/admin/users/{}?done=created",
+            u.id
+        ))),
+        Err((status, problems)) => Ok(user_form(&who, &fields, &sent, &problems, status)),
     }
-    .await;
-    super::answer(&who, res)
 }
 
 /// A user's page: who they are, the button that deactivates (or reactivates) them, and their
@@ -701,30 +677,26 @@ pub async fn user(
     who: SignedIn,
     id: web::Path<String>,
     req: HttpRequest,
-) -> HttpResponse {
-    let res = async {
-        admin(&who)?;
-        let banner = match register::done(&req).as_deref() {
-            Some("created") => Some("User added"),
-            Some("deactivated") => Some("User deactivated: they are signed out and cannot sign in"),
-            Some("reactivated") => Some("User reactivated"),
-            Some("added") => Some("Interest recorded"),
-            Some("removed") => Some("Interest removed"),
-            _ => None,
-        };
-        user_page(
-            &state,
-            &who,
-            &id,
-            banner,
-            &Sent::new(),
-            Vec::new(),
-            StatusCode::OK,
-        )
-        .await
-    }
-    .await;
-    super::answer(&who, res)
+) -> PageResult<HttpResponse> {
+    admin(&who)?;
+    let banner = match register::done(&req).as_deref() {
+        Some("created") => Some("User added"),
+        Some("deactivated") => Some("User deactivated: they are signed out and cannot sign in"),
+        Some("reactivated") => Some("User reactivated"),
+        Some("added") => Some("Interest recorded"),
+        Some("removed") => Some("Interest removed"),
+        _ => None,
+    };
+    user_page(
+        &state,
+        &who,
+        &id,
+        banner,
+        &Sent::new(),
+        Vec::new(),
+        StatusCode::OK,
+    )
+    .await
 }
 
 /// `POST /admin/users/{id}/active`: `api::directory::change_user` with `active` turned over.
@@ -733,36 +705,32 @@ pub async fn toggle_active(
     who: SignedIn,
     id: web::Path<String>,
     form: web::Form<Vec<(String, String)>>,
-) -> HttpResponse {
-    let res = async {
-        register::checked(&who, form.into_inner())?;
-        admin(&who)?;
-        let id = super::actions::uuid(&id)?;
-        let key = id.clone();
-        let current = state
-            .db(move |c| dir::find_user(c, &key))
-            .await?
-            .ok_or(PageError::NotFound)?;
-        let change: PatchUser = serde_json::from_value(json!({"active": !current.active}))
-            .map_err(|e| PageError::Internal(e.to_string()))?;
-        match dir::change_user(&state, &who.caller, id.clone(), change).await {
-            Ok(u) => Ok(super::signin::see_other(&format!(
-                "/admin/users/{id}?done={}",
-                if u.active {
-                    "reactivated"
-                } else {
-                    "deactivated"
-                }
-            ))),
-            Err(e) => {
-                let status = actix_web::ResponseError::status_code(&e);
-                let problems = forms::problems_of(e, &[], &[("active", "Deactivating:")])?;
-                user_page(&state, &who, &id, None, &Sent::new(), problems, status).await
+) -> PageResult<HttpResponse> {
+    register::checked(&who, form.into_inner())?;
+    admin(&who)?;
+    let id = super::actions::uuid(&id)?;
+    let key = id.clone();
+    let current = state
+        .db(move |c| dir::find_user(c, &key))
+        .await?
+        .ok_or(PageError::NotFound)?;
+    let change: PatchUser = serde_json::from_value(json!({"active": !current.active}))
+        .map_err(|e| PageError::Internal(e.to_string()))?;
+    match dir::change_user(&state, &who.caller, id.clone(), change).await {
+        Ok(u) => Ok(super::signin::see_other(&format!(
+            "/admin/users/{id}?done={}",
+            if u.active {
+                "reactivated"
+            } else {
+                "deactivated"
             }
+        ))),
+        Err(e) => {
+            let status = actix_web::ResponseError::status_code(&e);
+            let problems = forms::problems_of(e, &[], &[("active", "Deactivating:")])?;
+            user_page(&state, &who, &id, None, &Sent::new(), problems, status).await
         }
     }
-    .await;
-    super::answer(&who, res)
 }
 
 /// `POST /admin/users/{id}/interests`: `api::directory::record_entry`.
@@ -771,27 +739,23 @@ pub async fn add_interest(
     who: SignedIn,
     id: web::Path<String>,
     form: web::Form<Vec<(String, String)>>,
-) -> HttpResponse {
-    let res = async {
-        let sent = register::checked(&who, form.into_inner())?;
-        admin(&who)?;
-        let id = super::actions::uuid(&id)?;
-        let fields = interest_fields(Vec::new());
-        let outcome = register::through_api(&fields, &sent, &[], |b: NewInterest| {
-            dir::record_entry(&state, &who.caller, id.clone(), b)
-        })
-        .await?;
-        match outcome {
-            Ok(_) => Ok(super::signin::see_other(&format!(
-                "/admin/users/{id}?done=added"
-            ))),
-            Err((status, problems)) => {
-                user_page(&state, &who, &id, None, &sent, problems, status).await
-            }
+) -> PageResult<HttpResponse> {
+    let sent = register::checked(&who, form.into_inner())?;
+    admin(&who)?;
+    let id = super::actions::uuid(&id)?;
+    let fields = interest_fields(Vec::new());
+    let outcome = register::through_api(&fields, &sent, &[], |b: NewInterest| {
+        dir::record_entry(&state, &who.caller, id.clone(), b)
+    })
+    .await?;
+    match outcome {
+        Ok(_) => Ok(super::signin::see_other(&format!(
+            "/admin/users/{id}?done=added"
+        ))),
+        Err((status, problems)) => {
+            user_page(&state, &who, &id, None, &sent, problems, status).await
         }
     }
-    .await;
-    super::answer(&who, res)
 }
 
 /// `POST /admin/users/{id}/interests/{entry}/remove`: `api::directory::remove_entry`.
@@ -800,58 +764,50 @@ pub async fn remove_interest(
     who: SignedIn,
     path: web::Path<(String, String)>,
     form: web::Form<Vec<(String, String)>>,
-) -> HttpResponse {
-    let res = async {
-        register::checked(&who, form.into_inner())?;
-        admin(&who)?;
-        let (id, entry) = path.into_inner();
-        let (id, entry) = (super::actions::uuid(&id)?, super::actions::uuid(&entry)?);
-        dir::remove_entry(&state, &who.caller, id.clone(), entry, Entry::Interest).await?;
-        Ok(super::signin::see_other(&format!(
-            "/admin/users/{id}?done=removed"
-        )))
-    }
-    .await;
-    super::answer(&who, res)
+) -> PageResult<HttpResponse> {
+    register::checked(&who, form.into_inner())?;
+    admin(&who)?;
+    let (id, entry) = path.into_inner();
+    let (id, entry) = (super::actions::uuid(&id)?, super::actions::uuid(&entry)?);
+    dir::remove_entry(&state, &who.caller, id.clone(), entry, Entry::Interest).await?;
+    Ok(super::signin::see_other(&format!(
+        "/admin/users/{id}?done=removed"
+    )))
 }
 
 /// `GET /admin/interests`: the whole register of interests, each entry linking to its
 /// person's page (where entries are recorded and removed).
-pub async fn interests(state: web::Data<AppState>, who: SignedIn) -> HttpResponse {
-    let res = async {
-        admin(&who)?;
-        let entries = state.db(|c| Ok(directory::register(c, 1000)?)).await?;
-        let rows: Vec<Value> = entries
-            .iter()
-            .map(|e| {
-                let uid = e.interest.user_id.clone().unwrap_or_default();
-                row(
-                    vec![
-                        link(e.user_name.clone(), format!("/admin/users/{uid}")),
-                        cell(e.organisation_name.clone()),
-                        cell(e.interest.nature.clone()),
-                        cell(long_date(e.interest.declared_on)),
-                    ],
-                    None,
-                )
-            })
-            .collect();
-        Ok(Register {
-            intro: vec![
-                "Every interest declared by the people who sit on panels. Nobody may sit on \
-                 the panel of a dispute in which a party is an organisation they have an \
-                 interest in. To record or remove an entry, open the person's page."
-                    .into(),
-            ],
-            add_link: Some(("/admin/users", "Find a person")),
-            caption: "Register of interests",
-            head: vec!["Person", "Organisation", "Interest", "Declared on"],
-            rows,
-            empty: "Nobody has declared an interest.",
-            ..Register::new(&who, "Register of interests", crumbs(&[]))
-        }
-        .render(StatusCode::OK))
+pub async fn interests(state: web::Data<AppState>, who: SignedIn) -> PageResult<HttpResponse> {
+    admin(&who)?;
+    let entries = state.db(|c| Ok(directory::register(c, 1000)?)).await?;
+    let rows: Vec<Value> = entries
+        .iter()
+        .map(|e| {
+            let uid = e.interest.user_id.clone().unwrap_or_default();
+            row(
+                vec![
+                    link(e.user_name.clone(), format!("/admin/users/{uid}")),
+                    cell(e.organisation_name.clone()),
+                    cell(e.interest.nature.clone()),
+                    cell(long_date(e.interest.declared_on)),
+                ],
+                None,
+            )
+        })
+        .collect();
+    Ok(Register {
+        intro: vec![
+            "Every interest declared by the people who sit on panels. Nobody may sit on \
+             the panel of a dispute in which a party is an organisation they have an \
+             interest in. To record or remove an entry, open the person's page."
+                .into(),
+        ],
+        add_link: Some(("/admin/users", "Find a person")),
+        caption: "Register of interests",
+        head: vec!["Person", "Organisation", "Interest", "Declared on"],
+        rows,
+        empty: "Nobody has declared an interest.",
+        ..Register::new(&who, "Register of interests", crumbs(&[]))
     }
-    .await;
-    super::answer(&who, res)
+    .render(StatusCode::OK))
 }

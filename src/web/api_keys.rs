@@ -94,9 +94,8 @@ async fn render(
 }
 
 /// `GET /api-keys`.
-pub async fn list(state: web::Data<AppState>, who: SignedIn) -> HttpResponse {
-    let res = render(&state, &who, &Sent::new(), &[], None, StatusCode::OK).await;
-    super::answer(&who, res)
+pub async fn list(state: web::Data<AppState>, who: SignedIn) -> PageResult<HttpResponse> {
+    render(&state, &who, &Sent::new(), &[], None, StatusCode::OK).await
 }
 
 /// `POST /api-keys`.
@@ -104,74 +103,70 @@ pub async fn create(
     state: web::Data<AppState>,
     who: SignedIn,
     sent: web::Form<Sent>,
-) -> HttpResponse {
-    let res = async {
-        let sent = register::csrf_checked(&who, sent.into_inner())?;
-        let fields = fields();
-        let (body, own) = forms::body_of(&fields, &sent);
-        let name = body
-            .get("name")
-            .and_then(Value::as_str)
-            .unwrap_or_default()
-            .to_string();
-        let expires_on = body
-            .get("expires_on")
-            .and_then(Value::as_str)
-            .and_then(|d| chrono::NaiveDate::parse_from_str(d, "%Y-%m-%d").ok());
-        let wanted = NewApiKey {
-            name,
-            expires_on,
-            organisation_id: None,
-        };
-        let mut own = own;
-        let chars = wanted.name.trim().chars().count();
-        if chars == 0 || chars > 80 {
-            own.insert(
-                0,
-                Problem {
-                    field: Some("name".into()),
-                    text: if chars == 0 {
-                        "Enter a name for the integration".into()
-                    } else {
-                        "The name must be 80 characters or fewer".into()
-                    },
+) -> PageResult<HttpResponse> {
+    let sent = register::csrf_checked(&who, sent.into_inner())?;
+    let fields = fields();
+    let (body, own) = forms::body_of(&fields, &sent);
+    let name = body
+        .get("name")
+        .and_then(Value::as_str)
+        .unwrap_or_default()
+        .to_string();
+    let expires_on = body
+        .get("expires_on")
+        .and_then(Value::as_str)
+        .and_then(|d| chrono::NaiveDate::parse_from_str(d, "%Y-%m-%d").ok());
+    let wanted = NewApiKey {
+        name,
+        expires_on,
+        organisation_id: None,
+    };
+    let mut own = own;
+    let chars = wanted.name.trim().chars().count();
+    if chars == 0 || chars > 80 {
+        own.insert(
+            0,
+            Problem {
+                field: Some("name".into()),
+                text: if chars == 0 {
+                    "Enter a name for the integration".into()
+                } else {
+                    "The name must be 80 characters or fewer".into()
                 },
-            );
-        }
-        if !own.is_empty() {
-            return render(
+            },
+        );
+    }
+    if !own.is_empty() {
+        return render(
+            &state,
+            &who,
+            &sent,
+            &own,
+            None,
+            StatusCode::UNPROCESSABLE_ENTITY,
+        )
+        .await;
+    }
+    match api_keys::create(&state, who.caller.clone(), wanted).await {
+        Ok(c) => {
+            tracing::info!(key_id = %c.api_key.id, "api key created (web)");
+            let created = Some((c.key, c.api_key));
+            render(
                 &state,
                 &who,
-                &sent,
-                &own,
-                None,
-                StatusCode::UNPROCESSABLE_ENTITY,
+                &Sent::new(),
+                &[],
+                created,
+                StatusCode::CREATED,
             )
-            .await;
+            .await
         }
-        match api_keys::create(&state, who.caller.clone(), wanted).await {
-            Ok(c) => {
-                tracing::info!(key_id = %c.api_key.id, "api key created (web)");
-                let created = Some((c.key, c.api_key));
-                render(
-                    &state,
-                    &who,
-                    &Sent::new(),
-                    &[],
-                    created,
-                    StatusCode::CREATED,
-                )
-                .await
-            }
-            Err(e) => {
-                let status = actix_web::ResponseError::status_code(&e);
-                let problems = forms::problems_of(e, &fields, &[])?;
-                render(&state, &who, &sent, &problems, None, status).await
-            }
+        Err(e) => {
+            let status = actix_web::ResponseError::status_code(&e);
+            let problems = forms::problems_of(e, &fields, &[])?;
+            render(&state, &who, &sent, &problems, None, status).await
         }
     }
-    .await;
-    super::answer(&who, res)
 }
 
 /// `POST /api-keys/{id}/revoke`.
@@ -180,13 +175,9 @@ pub async fn revoke(
     who: SignedIn,
     id: web::Path<String>,
     form: web::Form<super::signin::TokenOnly>,
-) -> HttpResponse {
-    let res = async {
-        who.check_csrf(&form.csrf_token)?;
-        let key = api_keys::revoke(&state, who.caller.clone(), id.into_inner()).await?;
-        tracing::info!(key_id = %key.id, "api key revoked (web)");
-        Ok(super::signin::see_other("/api-keys"))
-    }
-    .await;
-    super::answer(&who, res)
+) -> PageResult<HttpResponse> {
+    who.check_csrf(&form.csrf_token)?;
+    let key = api_keys::revoke(&state, who.caller.clone(), id.into_inner()).await?;
+    tracing::info!(key_id = %key.id, "api key revoked (web)");
+    Ok(super::signin::see_other("/api-keys"))
 }

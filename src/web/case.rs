@@ -48,15 +48,13 @@ pub async fn page_handler(
     who: SignedIn,
     id: web::Path<String>,
     req: actix_web::HttpRequest,
-) -> HttpResponse {
+) -> PageResult<HttpResponse> {
     let query = web::Query::<HashMap<String, String>>::from_query(req.query_string())
         .map(|q| q.into_inner())
         .unwrap_or_default();
-    let res = case_page(&state, &who, &id, &query).await;
-    if res.is_ok() {
-        state.record_read(&req, &who.caller.user_id, &id, "case_page", None);
-    }
-    super::answer(&who, res)
+    let page = case_page(&state, &who, &id, &query).await?;
+    state.record_read(&req, &who.caller.user_id, &id, "case_page", None);
+    Ok(page)
 }
 
 async fn case_page(
@@ -263,15 +261,11 @@ pub async fn download(
     who: SignedIn,
     id: web::Path<String>,
     req: actix_web::HttpRequest,
-) -> HttpResponse {
+) -> PageResult<HttpResponse> {
     let caller = who.caller.clone();
-    let res = async move {
-        let id = uuid(&id)?;
-        let user_id = caller.user_id.clone();
-        let meta = state.db(move |c| document_for(c, &caller, &id)).await?;
-        state.record_read(&req, &user_id, &meta.dispute_id, "document", Some(&meta.id));
-        Ok(document_answer(state, meta))
-    }
-    .await;
-    super::answer(&who, res)
+    let id = uuid(&id)?;
+    let user_id = caller.user_id.clone();
+    let meta = state.db(move |c| document_for(c, &caller, &id)).await?;
+    state.record_read(&req, &user_id, &meta.dispute_id, "document", Some(&meta.id));
+    Ok(document_answer(state, meta))
 }

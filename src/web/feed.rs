@@ -63,17 +63,13 @@ pub async fn page_handler(
     state: web::Data<AppState>,
     who: SignedIn,
     req: HttpRequest,
-) -> HttpResponse {
-    let res = async {
-        allowed(&who)?;
-        let banner = match register::done(&req).as_deref() {
-            Some("revoked") => Some("Your calendar feed is stopped: its address no longer works."),
-            _ => None,
-        };
-        feed_page(&state, &who, None, banner).await
-    }
-    .await;
-    super::answer(&who, res)
+) -> PageResult<HttpResponse> {
+    allowed(&who)?;
+    let banner = match register::done(&req).as_deref() {
+        Some("revoked") => Some("Your calendar feed is stopped: its address no longer works."),
+        _ => None,
+    };
+    feed_page(&state, &who, None, banner).await
 }
 
 /// `POST /calendar-feed`: a new feed (the one before stops working); its address is shown
@@ -82,19 +78,15 @@ pub async fn create(
     state: web::Data<AppState>,
     who: SignedIn,
     form: web::Form<Vec<(String, String)>>,
-) -> HttpResponse {
-    let res = async {
-        register::checked(&who, form.into_inner())?;
-        allowed(&who)?;
-        let (me, roles) = (who.caller.user_id.clone(), who.caller.roles.clone());
-        let token = state
-            .db(move |c| Ok(hearings::create_feed(c, &me, &roles)?))
-            .await?;
-        tracing::info!(user_id = %who.caller.user_id, "calendar feed created");
-        feed_page(&state, &who, Some(feed_url(&state, &token)), None).await
-    }
-    .await;
-    super::answer(&who, res)
+) -> PageResult<HttpResponse> {
+    register::checked(&who, form.into_inner())?;
+    allowed(&who)?;
+    let (me, roles) = (who.caller.user_id.clone(), who.caller.roles.clone());
+    let token = state
+        .db(move |c| Ok(hearings::create_feed(c, &me, &roles)?))
+        .await?;
+    tracing::info!(user_id = %who.caller.user_id, "calendar feed created");
+    feed_page(&state, &who, Some(feed_url(&state, &token)), None).await
 }
 
 /// `POST /calendar-feed/revoke`: the feed's address stops working at once.
@@ -102,19 +94,15 @@ pub async fn revoke(
     state: web::Data<AppState>,
     who: SignedIn,
     form: web::Form<Vec<(String, String)>>,
-) -> HttpResponse {
-    let res = async {
-        register::checked(&who, form.into_inner())?;
-        allowed(&who)?;
-        let me = who.caller.user_id.clone();
-        state
-            .db(move |c| Ok(hearings::revoke_feed(c, &me)?))
-            .await?;
-        tracing::info!(user_id = %who.caller.user_id, "calendar feed revoked");
-        Ok(super::signin::see_other("/calendar-feed?done=revoked"))
-    }
-    .await;
-    super::answer(&who, res)
+) -> PageResult<HttpResponse> {
+    register::checked(&who, form.into_inner())?;
+    allowed(&who)?;
+    let me = who.caller.user_id.clone();
+    state
+        .db(move |c| Ok(hearings::revoke_feed(c, &me)?))
+        .await?;
+    tracing::info!(user_id = %who.caller.user_id, "calendar feed revoked");
+    Ok(super::signin::see_other("/calendar-feed?done=revoked"))
 }
 
 /// `GET /calendar/{token}.ics`: the feed, `text/calendar`; 404 for a token that is unknown or

@@ -153,18 +153,14 @@ fn render(
 }
 
 /// `GET /disputes/new`.
-pub async fn form(state: web::Data<AppState>, who: SignedIn) -> HttpResponse {
-    let res = async {
-        let parties = other_parties(&state, &who).await?;
-        let status = if may_file(&who) {
-            StatusCode::OK
-        } else {
-            StatusCode::FORBIDDEN
-        };
-        Ok(render(&who, &fields(parties), &Sent::new(), &[], status))
-    }
-    .await;
-    super::answer(&who, res)
+pub async fn form(state: web::Data<AppState>, who: SignedIn) -> PageResult<HttpResponse> {
+    let parties = other_parties(&state, &who).await?;
+    let status = if may_file(&who) {
+        StatusCode::OK
+    } else {
+        StatusCode::FORBIDDEN
+    };
+    Ok(render(&who, &fields(parties), &Sent::new(), &[], status))
 }
 
 /// `POST /disputes/new`.
@@ -172,55 +168,53 @@ pub async fn submit(
     state: web::Data<AppState>,
     who: SignedIn,
     sent: web::Form<Sent>,
-) -> HttpResponse {
-    let res = async {
-        let sent = register::csrf_checked(&who, sent.into_inner())?;
-        let fields = fields(other_parties(&state, &who).await?);
-        let (mut body, own) = register::request_of(&fields, &sent);
-        body.insert("appellant_id".into(), json!(who.caller.org_id));
-        // The radios' "true"/"false" are the API's booleans; anything else is sent as it is,
-        // and refused as the API refuses it.
-        if let Some(v) = body.get("contract_related").and_then(Value::as_str) {
-            let b = match v {
-                "true" => json!(true),
-                "false" => json!(false),
-                other => json!(other),
-            };
-            body.insert("contract_related".into(), b);
+) -> PageResult<HttpResponse> {
+    let sent = register::csrf_checked(&who, sent.into_inner())?;
+    let fields = fields(other_parties(&state, &who).await?);
+    let (mut body, own) = register::request_of(&fields, &sent);
+    body.insert("appellant_id".into(), json!(who.caller.org_id));
+    // The radios' "true"/"false" are the API's booleans; anything else is sent as it is,
+    // and refused as the API refuses it.
+    if let Some(v) = body.get("contract_related").and_then(Value::as_str) {
+        let b = match v {
+            "true" => json!(true),
+            "false" => json!(false),
+            other => json!(other),
+        };
+        body.insert("contract_related".into(), b);
+    }
+    let body = Value::Object(body);
+    let key = sent
+        .get("idempotency_key")
+        .map(|k| k.as_bytes().to_vec())
+        .filter(|k| !k.is_empty());
+    let (caller, parts, limits) = (who.caller.clone(), state.ctx_parts(), state.clone());
+    let filed = state
+        .db(move |c| {
+            let f = file_dispute(
+                &limits.limits,
+                c,
+                &parts.ctx(),
+                &caller,
+                key.as_deref(),
+                &body,
+            )?;
+            Ok((f.dispute.id, f.created))
+        })
+        .await;
+    match filed {
+        Ok((id, created)) => {
+            if created {
+                state.mail_wakeup.notify_one();
+                tracing::info!(dispute_id = %id, actor = %who.caller.user_id, "dispute filed (web)");
+            }
+            Ok(super::signin::see_other(&format!(
+                "/disputes/{id}?done=file"
+            )))
         }
-        let body = Value::Object(body);
-        let key = sent
-            .get("idempotency_key")
-            .map(|k| k.as_bytes().to_vec())
-            .filter(|k| !k.is_empty());
-        let (caller, parts, limits) = (who.caller.clone(), state.ctx_parts(), state.clone());
-        let filed = state
-            .db(move |c| {
-                let f = file_dispute(
-                    &limits.limits,
-                    c,
-                    &parts.ctx(),
-                    &caller,
-                    key.as_deref(),
-                    &body,
-                )?;
-                Ok((f.dispute.id, f.created))
-            })
-            .await;
-        match filed {
-            Ok((id, created)) => {
-                if created {
-                    state.mail_wakeup.notify_one();
-                    tracing::info!(dispute_id = %id, actor = %who.caller.user_id, "dispute filed (web)");
-                }
-                Ok(super::signin::see_other(&format!("/disputes/{id}?done=file")))
-            }
-            Err(e) => {
-                let (status, problems) = register::refused(e, &fields, &HIDDEN_LABELS, own)?;
-                Ok(render(&who, &fields, &sent, &problems, status))
-            }
+        Err(e) => {
+            let (status, problems) = register::refused(e, &fields, &HIDDEN_LABELS, own)?;
+            Ok(render(&who, &fields, &sent, &problems, status))
         }
     }
-    .await;
-    super::answer(&who, res)
 }

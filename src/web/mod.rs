@@ -44,8 +44,11 @@ pub mod workbench;
 
 use crate::api::directory::{NewInterest, NewUnavailability};
 use crate::api::error::ApiError;
+use actix_web::body::MessageBody;
+use actix_web::dev::{ServiceRequest, ServiceResponse};
 use actix_web::http::{header, StatusCode};
-use actix_web::{web, HttpRequest, HttpResponse, ResponseError};
+use actix_web::middleware::Next;
+use actix_web::{web, HttpMessage, HttpRequest, HttpResponse, ResponseError};
 use serde_json::json;
 
 /// Mounts the pages. `server.rs` mounts them before the API, and [`fallback`] as the default.
@@ -305,9 +308,29 @@ impl PageError {
     }
 }
 
-/// A signed-in person's page, or its error's page with their name in the header.
-pub fn answer(who: &session::SignedIn, result: PageResult<HttpResponse>) -> HttpResponse {
-    result.unwrap_or_else(|e| e.page_for(Some(who)))
+/// Puts the person's name and sign-out form in the header of their error pages. A page handler
+/// answers `Err(PageError)`, which actix draws without knowing who asked
+/// ([`PageError::error_response`]); when the request's session named someone
+/// ([`session::SignedIn`] keeps itself in the request's extensions), this draws it again for
+/// them. Wraps the whole app; other answers pass through untouched.
+pub async fn error_pages(
+    req: ServiceRequest,
+    next: Next<impl MessageBody + 'static>,
+) -> Result<ServiceResponse<impl MessageBody>, actix_web::Error> {
+    let res = next.call(req).await?;
+    let page = res
+        .response()
+        .error()
+        .and_then(|e| e.as_error::<PageError>())
+        .and_then(|e| {
+            let ext = res.request().extensions();
+            ext.get::<session::SignedIn>()
+                .map(|who| e.page_for(Some(who)))
+        });
+    Ok(match page {
+        Some(page) => res.into_response(page).map_into_right_body(),
+        None => res.map_into_left_body(),
+    })
 }
 
 /// Page `name` rendered with `data`, answered with `status`; a template that fails to render

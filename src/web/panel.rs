@@ -645,137 +645,135 @@ pub async fn calendar(
     who: SignedIn,
     id: web::Path<String>,
     req: HttpRequest,
-) -> HttpResponse {
+) -> PageResult<HttpResponse> {
     let query = web::Query::<HashMap<String, String>>::from_query(req.query_string())
         .map(|q| q.into_inner())
         .unwrap_or_default();
-    let res = async {
-        let id = uuid(&id)?;
-        let today = state.clock.today();
-        let cal = state.calendar.clone();
-        let caller = who.caller.clone();
-        // A month the calendar does not cover (or no month) shows the first one with a day.
-        let asked = query
-            .get("month")
-            .and_then(|m| NaiveDate::parse_from_str(&format!("{m}-01"), "%Y-%m-%d").ok())
-            .filter(|m| cal.in_range(*m) && cal.in_range(*m + Months::new(2)));
-        let (d, names, away, first) = state
-            .db(move |c| {
-                let d = visible(c, &caller, &id)?;
-                let by = d.deadlines.hearing_by;
-                let earliest = deadlines::earliest_hearing_after_notice(&cal, today);
-                let first = asked
-                    .or(earliest.map(|e| e.with_day(1).unwrap_or(e)))
-                    .unwrap_or(today);
-                let first = first.with_day(1).unwrap_or(first);
-                let last = first + Months::new(1);
-                let away = hearing_unavailability(c, &d, today, Some(last.max(by.unwrap_or(last))))?;
-                let members: Vec<String> = d
-                    .panel
-                    .as_ref()
-                    .map(|p| p.everyone().iter().map(|s| s.to_string()).collect())
-                    .unwrap_or_default();
-                let names = store::user_names(c, members.iter())?;
-                Ok((d, names, away, first))
+    let id = uuid(&id)?;
+    let today = state.clock.today();
+    let cal = state.calendar.clone();
+    let caller = who.caller.clone();
+    // A month the calendar does not cover (or no month) shows the first one with a day.
+    let asked = query
+        .get("month")
+        .and_then(|m| NaiveDate::parse_from_str(&format!("{m}-01"), "%Y-%m-%d").ok())
+        .filter(|m| cal.in_range(*m) && cal.in_range(*m + Months::new(2)));
+    let (d, names, away, first) = state
+        .db(move |c| {
+            let d = visible(c, &caller, &id)?;
+            let by = d.deadlines.hearing_by;
+            let earliest = deadlines::earliest_hearing_after_notice(&cal, today);
+            let first = asked
+                .or(earliest.map(|e| e.with_day(1).unwrap_or(e)))
+                .unwrap_or(today);
+            let first = first.with_day(1).unwrap_or(first);
+            let last = first + Months::new(1);
+            let away = hearing_unavailability(c, &d, today, Some(last.max(by.unwrap_or(last))))?;
+            let members: Vec<String> = d
+                .panel
+                .as_ref()
+                .map(|p| p.everyone().iter().map(|s| s.to_string()).collect())
+                .unwrap_or_default();
+            let names = store::user_names(c, members.iter())?;
+            Ok((d, names, away, first))
+        })
+        .await?;
+    let allowed = workflow::allowed(d.state, &visibility::relations(&who.caller, &d))
+        .contains(&EventType::ScheduleHearing);
+    let cal = &state.calendar;
+    let by = d.deadlines.hearing_by;
+    let hearing = d.hearing.as_ref().map(|h| h.date);
+    // Weeks from the Monday on or before the 1st to the Sunday on or after the month's end.
+    let start = first - chrono::Days::new(u64::from(first.weekday().num_days_from_monday()));
+    let end = first + Months::new(1) - chrono::Days::new(1);
+    let mut weeks = Vec::new();
+    let mut day = start;
+    while day <= end {
+        let week: Vec<Value> = (0..7)
+            .map(|i| {
+                let date = day + chrono::Days::new(i);
+                let why = hearing_days::judge(cal, today, by, &away, date);
+                day_cell(&d.id, date, first.month(), &why, hearing)
             })
-            .await?;
-        let allowed = workflow::allowed(d.state, &visibility::relations(&who.caller, &d))
-            .contains(&EventType::ScheduleHearing);
-        let cal = &state.calendar;
-        let by = d.deadlines.hearing_by;
-        let hearing = d.hearing.as_ref().map(|h| h.date);
-        // Weeks from the Monday on or before the 1st to the Sunday on or after the month's end.
-        let start = first - chrono::Days::new(u64::from(first.weekday().num_days_from_monday()));
-        let end = first + Months::new(1) - chrono::Days::new(1);
-        let mut weeks = Vec::new();
-        let mut day = start;
-        while day <= end {
-            let week: Vec<Value> = (0..7)
-                .map(|i| {
-                    let date = day + chrono::Days::new(i);
-                    let why = hearing_days::judge(cal, today, by, &away, date);
-                    day_cell(&d.id, date, first.month(), &why, hearing)
-                })
-                .collect();
-            weeks.push(json!({"days": week}));
-            day = day + chrono::Days::new(7);
-        }
-        let offered = hearing_days::offered(cal, today, by, &away, 60);
-        let in_month: Vec<Value> = offered
-            .iter()
-            .filter(|o| o.month() == first.month() && o.year() == first.year())
-            .map(|o| json!({"long": long_date(*o),
-                "href": format!("/disputes/{}/actions/schedule_hearing?date={o}", d.id)}))
             .collect();
-        let month_link = |m: NaiveDate| {
-            json!({"href": format!("/disputes/{}/hearing-calendar?month={}", d.id, m.format("%Y-%m")),
-                   "text": m.format("%B %Y").to_string()})
-        };
-        let members: Vec<String> = d
-            .panel
-            .as_ref()
-            .map(|p| {
-                p.everyone()
-                    .iter()
-                    .filter_map(|i| names.get(*i).cloned())
-                    .collect()
-            })
-            .unwrap_or_default();
-        let mut rules = Vec::new();
-        if let Some(by) = by {
-            rules.push(format!(
-                "The hearing must be held by {} ({} working days after the request was lodged).",
-                long_date(by),
-                deadlines::HEARING_WORKING_DAYS
-            ));
-        }
-        if let Some(earliest) = deadlines::earliest_hearing_after_notice(cal, today) {
-            rules.push(format!(
-                "With the notice sent today, {} clear working days' notice makes {} the \
-                 earliest date.",
-                deadlines::NOTICE_WORKING_DAYS,
-                long_date(earliest)
-            ));
-        }
-        if !members.is_empty() {
-            rules.push(format!(
-                "Days when any of {} cannot sit are left out.",
-                members.join(", ")
-            ));
-        }
-        let heading = if hearing.is_some() {
-            "Move the hearing"
-        } else {
-            "Choose the hearing date"
-        };
-        let data = json!({
-            "title": format!("{heading}: {}", first.format("%B %Y")),
-            "user": who.layout(),
-            "csrf": who.csrf,
-            "breadcrumbs": case_crumbs(&d),
-            "caption": d.case_ref(),
-            "heading": heading,
-            "allowed": allowed,
-            "not_allowed": format!(
-                "You cannot schedule the hearing now: the case is “{}”.",
-                words::state(d.state).0
-            ),
-            "current": d.hearing.as_ref().map(|h| format!("The hearing is now on {} at {}, {}.",
-                long_date(h.date), crate::render::templates::clock_time(h.time), h.venue)),
-            "rules": rules,
-            "month": first.format("%B %Y").to_string(),
-            "weeks": weeks,
-            "offered": in_month,
-            "offered_total": offered.len(),
-            "previous": month_link(first - Months::new(1)),
-            "next": month_link(first + Months::new(1)),
-            "form": format!("/disputes/{}/actions/schedule_hearing", d.id),
-            "case": format!("/disputes/{}", d.id),
-        });
-        Ok(page(StatusCode::OK, "hearing_calendar", &data))
+        weeks.push(json!({"days": week}));
+        day = day + chrono::Days::new(7);
     }
-    .await;
-    super::answer(&who, res)
+    let offered = hearing_days::offered(cal, today, by, &away, 60);
+    let in_month: Vec<Value> = offered
+        .iter()
+        .filter(|o| o.month() == first.month() && o.year() == first.year())
+        .map(|o| {
+            json!({"long": long_date(*o),
+            "href": format!("/disputes/{}/actions/schedule_hearing?date={o}", d.id)})
+        })
+        .collect();
+    let month_link = |m: NaiveDate| {
+        json!({"href": format!("/disputes/{}/hearing-calendar?month={}", d.id, m.format("%Y-%m")),
+               "text": m.format("%B %Y").to_string()})
+    };
+    let members: Vec<String> = d
+        .panel
+        .as_ref()
+        .map(|p| {
+            p.everyone()
+                .iter()
+                .filter_map(|i| names.get(*i).cloned())
+                .collect()
+        })
+        .unwrap_or_default();
+    let mut rules = Vec::new();
+    if let Some(by) = by {
+        rules.push(format!(
+            "The hearing must be held by {} ({} working days after the request was lodged).",
+            long_date(by),
+            deadlines::HEARING_WORKING_DAYS
+        ));
+    }
+    if let Some(earliest) = deadlines::earliest_hearing_after_notice(cal, today) {
+        rules.push(format!(
+            "With the notice sent today, {} clear working days' notice makes {} the \
+             earliest date.",
+            deadlines::NOTICE_WORKING_DAYS,
+            long_date(earliest)
+        ));
+    }
+    if !members.is_empty() {
+        rules.push(format!(
+            "Days when any of {} cannot sit are left out.",
+            members.join(", ")
+        ));
+    }
+    let heading = if hearing.is_some() {
+        "Move the hearing"
+    } else {
+        "Choose the hearing date"
+    };
+    let data = json!({
+        "title": format!("{heading}: {}", first.format("%B %Y")),
+        "user": who.layout(),
+        "csrf": who.csrf,
+        "breadcrumbs": case_crumbs(&d),
+        "caption": d.case_ref(),
+        "heading": heading,
+        "allowed": allowed,
+        "not_allowed": format!(
+            "You cannot schedule the hearing now: the case is “{}”.",
+            words::state(d.state).0
+        ),
+        "current": d.hearing.as_ref().map(|h| format!("The hearing is now on {} at {}, {}.",
+            long_date(h.date), crate::render::templates::clock_time(h.time), h.venue)),
+        "rules": rules,
+        "month": first.format("%B %Y").to_string(),
+        "weeks": weeks,
+        "offered": in_month,
+        "offered_total": offered.len(),
+        "previous": month_link(first - Months::new(1)),
+        "next": month_link(first + Months::new(1)),
+        "form": format!("/disputes/{}/actions/schedule_hearing", d.id),
+        "case": format!("/disputes/{}", d.id),
+    });
+    Ok(page(StatusCode::OK, "hearing_calendar", &data))
 }
 
 #[cfg(test)]

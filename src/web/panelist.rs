@@ -60,61 +60,56 @@ fn seat(d: &Dispute, user_id: &str) -> String {
 }
 
 /// `GET /my/hearings`: the cases of my panels (a panelist's, or a panel secretary's).
-pub async fn my_hearings(state: web::Data<AppState>, who: SignedIn) -> HttpResponse {
-    let res = async {
-        if !hearings::may_have_feed(&who.caller.roles) {
-            return Err(PageError::NotFound);
-        }
-        let caller = who.caller.clone();
-        let cases = state
-            .db(move |c| {
-                let mut out = Vec::new();
-                for d in hearings::panel_cases_of(c, &caller.user_id)? {
-                    let bundle_ids = d.detail.bundle_document_ids.clone().unwrap_or_default();
-                    let mut bundle = Vec::new();
-                    for m in store::documents_of(c, &d.id)? {
-                        let kind = crate::api::disputes::document_kind(&m.kind)?;
-                        if bundle_ids.contains(&m.id)
-                            && visibility::can_see_document(&caller, &d, kind)
-                        {
-                            bundle.push(json!({"href": format!("/documents/{}", m.id),
-                                               "name": m.name}));
-                        }
-                    }
-                    out.push((d, bundle));
-                }
-                Ok(out)
-            })
-            .await?;
-        let me = who.caller.user_id.as_str();
-        let cases: Vec<Value> = cases
-            .into_iter()
-            .map(|(d, bundle)| {
-                let (state_text, colour) = super::words::state(d.state);
-                json!({
-                    "id": d.id,
-                    "case_ref": d.case_ref(),
-                    "title": d.title,
-                    "seat": seat(&d, me),
-                    "state": {"text": state_text, "colour": colour},
-                    "hearing": d.hearing.as_ref().map(|h| json!({
-                        "date": long_date(h.date), "time": clock_time(h.time), "venue": h.venue})),
-                    "bundle": bundle,
-                    "bundle_sent": d.bundle_distributed_on.map(long_date),
-                })
-            })
-            .collect();
-        let data = json!({
-            "title": "My hearings",
-            "user": who.layout(),
-            "csrf": who.csrf,
-            "breadcrumbs": crumbs(),
-            "cases": cases,
-        });
-        Ok(page(StatusCode::OK, "hearings", &data))
+pub async fn my_hearings(state: web::Data<AppState>, who: SignedIn) -> PageResult<HttpResponse> {
+    if !hearings::may_have_feed(&who.caller.roles) {
+        return Err(PageError::NotFound);
     }
-    .await;
-    super::answer(&who, res)
+    let caller = who.caller.clone();
+    let cases = state
+        .db(move |c| {
+            let mut out = Vec::new();
+            for d in hearings::panel_cases_of(c, &caller.user_id)? {
+                let bundle_ids = d.detail.bundle_document_ids.clone().unwrap_or_default();
+                let mut bundle = Vec::new();
+                for m in store::documents_of(c, &d.id)? {
+                    let kind = crate::api::disputes::document_kind(&m.kind)?;
+                    if bundle_ids.contains(&m.id) && visibility::can_see_document(&caller, &d, kind)
+                    {
+                        bundle.push(json!({"href": format!("/documents/{}", m.id),
+                                           "name": m.name}));
+                    }
+                }
+                out.push((d, bundle));
+            }
+            Ok(out)
+        })
+        .await?;
+    let me = who.caller.user_id.as_str();
+    let cases: Vec<Value> = cases
+        .into_iter()
+        .map(|(d, bundle)| {
+            let (state_text, colour) = super::words::state(d.state);
+            json!({
+                "id": d.id,
+                "case_ref": d.case_ref(),
+                "title": d.title,
+                "seat": seat(&d, me),
+                "state": {"text": state_text, "colour": colour},
+                "hearing": d.hearing.as_ref().map(|h| json!({
+                    "date": long_date(h.date), "time": clock_time(h.time), "venue": h.venue})),
+                "bundle": bundle,
+                "bundle_sent": d.bundle_distributed_on.map(long_date),
+            })
+        })
+        .collect();
+    let data = json!({
+        "title": "My hearings",
+        "user": who.layout(),
+        "csrf": who.csrf,
+        "breadcrumbs": crumbs(),
+        "cases": cases,
+    });
+    Ok(page(StatusCode::OK, "hearings", &data))
 }
 
 // ------------------------------------------------------------------ my lists
@@ -270,27 +265,23 @@ pub async fn list<B: NewEntry>(
     state: web::Data<AppState>,
     who: SignedIn,
     req: HttpRequest,
-) -> HttpResponse {
-    let res = async {
-        panelist(&who)?;
-        let banner = match register::done(&req).as_deref() {
-            Some("added") => Some(list_of(B::ENTRY).done.0),
-            Some("removed") => Some(list_of(B::ENTRY).done.1),
-            _ => None,
-        };
-        list_page(
-            &state,
-            &who,
-            B::ENTRY,
-            banner,
-            &Sent::new(),
-            &[],
-            StatusCode::OK,
-        )
-        .await
-    }
-    .await;
-    super::answer(&who, res)
+) -> PageResult<HttpResponse> {
+    panelist(&who)?;
+    let banner = match register::done(&req).as_deref() {
+        Some("added") => Some(list_of(B::ENTRY).done.0),
+        Some("removed") => Some(list_of(B::ENTRY).done.1),
+        _ => None,
+    };
+    list_page(
+        &state,
+        &who,
+        B::ENTRY,
+        banner,
+        &Sent::new(),
+        &[],
+        StatusCode::OK,
+    )
+    .await
 }
 
 /// `POST /my/unavailability`, `POST /my/interests`: `api::directory::record_entry` for myself.
@@ -298,29 +289,25 @@ pub async fn add<B: NewEntry + DeserializeOwned>(
     state: web::Data<AppState>,
     who: SignedIn,
     form: web::Form<Vec<(String, String)>>,
-) -> HttpResponse {
-    let res = async {
-        let sent = register::checked(&who, form.into_inner())?;
-        panelist(&who)?;
-        // An interest's options do not matter to what is sent, only to how the form is drawn.
-        let fields = fields_of(B::ENTRY, Vec::new());
-        let me = who.caller.user_id.clone();
-        let outcome = register::through_api(&fields, &sent, &[], |b: B| {
-            dir::record_entry(&state, &who.caller, me, b)
-        })
-        .await?;
-        match outcome {
-            Ok(_) => Ok(super::signin::see_other(&format!(
-                "/my/{}?done=added",
-                list_of(B::ENTRY).slug
-            ))),
-            Err((status, problems)) => {
-                list_page(&state, &who, B::ENTRY, None, &sent, &problems, status).await
-            }
+) -> PageResult<HttpResponse> {
+    let sent = register::checked(&who, form.into_inner())?;
+    panelist(&who)?;
+    // An interest's options do not matter to what is sent, only to how the form is drawn.
+    let fields = fields_of(B::ENTRY, Vec::new());
+    let me = who.caller.user_id.clone();
+    let outcome = register::through_api(&fields, &sent, &[], |b: B| {
+        dir::record_entry(&state, &who.caller, me, b)
+    })
+    .await?;
+    match outcome {
+        Ok(_) => Ok(super::signin::see_other(&format!(
+            "/my/{}?done=added",
+            list_of(B::ENTRY).slug
+        ))),
+        Err((status, problems)) => {
+            list_page(&state, &who, B::ENTRY, None, &sent, &problems, status).await
         }
     }
-    .await;
-    super::answer(&who, res)
 }
 
 /// `POST /my/{list}/{entry}/remove`: removes an entry of my unavailability or my interests.
@@ -329,30 +316,26 @@ pub async fn remove(
     who: SignedIn,
     path: web::Path<(String, String)>,
     form: web::Form<Vec<(String, String)>>,
-) -> HttpResponse {
-    let res = async {
-        register::checked(&who, form.into_inner())?;
-        panelist(&who)?;
-        let (list, entry) = path.into_inner();
-        let which = [Entry::Unavailability, Entry::Interest]
-            .into_iter()
-            .find(|w| list_of(*w).slug == list)
-            .ok_or(PageError::NotFound)?;
-        let entry = super::actions::uuid(&entry)?;
-        dir::remove_entry(
-            &state,
-            &who.caller,
-            who.caller.user_id.clone(),
-            entry,
-            which,
-        )
-        .await?;
-        Ok(super::signin::see_other(&format!(
-            "/my/{list}?done=removed"
-        )))
-    }
-    .await;
-    super::answer(&who, res)
+) -> PageResult<HttpResponse> {
+    register::checked(&who, form.into_inner())?;
+    panelist(&who)?;
+    let (list, entry) = path.into_inner();
+    let which = [Entry::Unavailability, Entry::Interest]
+        .into_iter()
+        .find(|w| list_of(*w).slug == list)
+        .ok_or(PageError::NotFound)?;
+    let entry = super::actions::uuid(&entry)?;
+    dir::remove_entry(
+        &state,
+        &who.caller,
+        who.caller.user_id.clone(),
+        entry,
+        which,
+    )
+    .await?;
+    Ok(super::signin::see_other(&format!(
+        "/my/{list}?done=removed"
+    )))
 }
 
 // ------------------------------------------------------------------ interests

@@ -128,57 +128,52 @@ pub async fn page_handler(
     state: web::Data<AppState>,
     who: SignedIn,
     req: HttpRequest,
-) -> HttpResponse {
-    let res = async {
-        allowed(&who)?;
-        let mut sent: Sent = register::query(&req);
-        let asked = [
-            "from-day",
-            "from-month",
-            "from-year",
-            "to-day",
-            "to-month",
-            "to-year",
-        ]
-        .iter()
-        .any(|k| sent.contains_key(*k));
-        if !asked {
-            let (from, to) = default_range(state.clock.today());
-            boxes(&mut sent, "from", from);
-            boxes(&mut sent, "to", to);
-        }
-        let fields = fields();
-        let (st, caller) = (state.clone(), who.caller.clone());
-        let outcome = register::through_api(&fields, &sent, &[], move |b: RangeBody| async move {
-            timeliness_report(&st, &caller, &b.from, &b.to).await
-        })
-        .await?;
-        let (status, report, problems): (StatusCode, Option<Timeliness>, Vec<Problem>) =
-            match outcome {
-                Ok(t) => (StatusCode::OK, Some(t), Vec::new()),
-                Err((status, problems)) => (status, None, problems),
-            };
-        let data = json!({
-            "title": "Timeliness report",
-            "user": who.layout(),
-            "csrf": who.csrf,
-            "breadcrumbs": [{"href": "/", "text": "Your cases"}],
-            "errors": forms::summary(&fields, &problems),
-            "fields": forms::render_fields(&fields, &sent, &problems),
-            "report": report.as_ref().map(|t| json!({
-                "from": long_date(t.from),
-                "to": long_date(t.to),
-                "rows": t.counts().iter().map(|(_, label, n)| json!({"label": label, "value": n}))
-                    .collect::<Vec<_>>(),
-                "median": t.median_working_days_to_hearing.as_ref().map(ToString::to_string),
-                "chart": chart(t),
-                "csv": format!("/reports/timeliness.csv?from={}&to={}", t.from, t.to),
-            })),
-        });
-        Ok(page(status, "timeliness", &data))
+) -> PageResult<HttpResponse> {
+    allowed(&who)?;
+    let mut sent: Sent = register::query(&req);
+    let asked = [
+        "from-day",
+        "from-month",
+        "from-year",
+        "to-day",
+        "to-month",
+        "to-year",
+    ]
+    .iter()
+    .any(|k| sent.contains_key(*k));
+    if !asked {
+        let (from, to) = default_range(state.clock.today());
+        boxes(&mut sent, "from", from);
+        boxes(&mut sent, "to", to);
     }
-    .await;
-    super::answer(&who, res)
+    let fields = fields();
+    let (st, caller) = (state.clone(), who.caller.clone());
+    let outcome = register::through_api(&fields, &sent, &[], move |b: RangeBody| async move {
+        timeliness_report(&st, &caller, &b.from, &b.to).await
+    })
+    .await?;
+    let (status, report, problems): (StatusCode, Option<Timeliness>, Vec<Problem>) = match outcome {
+        Ok(t) => (StatusCode::OK, Some(t), Vec::new()),
+        Err((status, problems)) => (status, None, problems),
+    };
+    let data = json!({
+        "title": "Timeliness report",
+        "user": who.layout(),
+        "csrf": who.csrf,
+        "breadcrumbs": [{"href": "/", "text": "Your cases"}],
+        "errors": forms::summary(&fields, &problems),
+        "fields": forms::render_fields(&fields, &sent, &problems),
+        "report": report.as_ref().map(|t| json!({
+            "from": long_date(t.from),
+            "to": long_date(t.to),
+            "rows": t.counts().iter().map(|(_, label, n)| json!({"label": label, "value": n}))
+                .collect::<Vec<_>>(),
+            "median": t.median_working_days_to_hearing.as_ref().map(ToString::to_string),
+            "chart": chart(t),
+            "csv": format!("/reports/timeliness.csv?from={}&to={}", t.from, t.to),
+        })),
+    });
+    Ok(page(status, "timeliness", &data))
 }
 
 /// The range as the API reads it (the form's two dates, `YYYY-MM-DD`).
@@ -191,39 +186,39 @@ struct RangeBody {
 }
 
 /// `GET /reports/timeliness.csv?from=YYYY-MM-DD&to=YYYY-MM-DD`: the same figures as CSV.
-pub async fn csv(state: web::Data<AppState>, who: SignedIn, req: HttpRequest) -> HttpResponse {
-    let res = async {
-        allowed(&who)?;
-        let q = register::query(&req);
-        let get = |k: &str| q.get(k).map_or("", String::as_str);
-        let t = match timeliness_report(&state, &who.caller, get("from"), get("to")).await {
-            Ok(t) => t,
-            Err(e) => {
-                let problems = forms::problems_of(e, &[], &[("from", "From"), ("to", "To")])?;
-                let text = problems
-                    .into_iter()
-                    .map(|p| p.text)
-                    .collect::<Vec<_>>()
-                    .join("; ");
-                return Err(PageError::BadRequest(format!(
-                    "The report's dates do not read ({text}). Choose them again on the \
-                     timeliness report page."
-                )));
-            }
-        };
-        Ok(HttpResponse::Ok()
-            .content_type("text/csv; charset=utf-8")
-            .insert_header((
-                header::CONTENT_DISPOSITION,
-                format!(
-                    "attachment; filename=\"timeliness-{}-to-{}.csv\"",
-                    t.from, t.to
-                ),
-            ))
-            .body(t.csv()))
-    }
-    .await;
-    super::answer(&who, res)
+pub async fn csv(
+    state: web::Data<AppState>,
+    who: SignedIn,
+    req: HttpRequest,
+) -> PageResult<HttpResponse> {
+    allowed(&who)?;
+    let q = register::query(&req);
+    let get = |k: &str| q.get(k).map_or("", String::as_str);
+    let t = match timeliness_report(&state, &who.caller, get("from"), get("to")).await {
+        Ok(t) => t,
+        Err(e) => {
+            let problems = forms::problems_of(e, &[], &[("from", "From"), ("to", "To")])?;
+            let text = problems
+                .into_iter()
+                .map(|p| p.text)
+                .collect::<Vec<_>>()
+                .join("; ");
+            return Err(PageError::BadRequest(format!(
+                "The report's dates do not read ({text}). Choose them again on the \
+                 timeliness report page."
+            )));
+        }
+    };
+    Ok(HttpResponse::Ok()
+        .content_type("text/csv; charset=utf-8")
+        .insert_header((
+            header::CONTENT_DISPOSITION,
+            format!(
+                "attachment; filename=\"timeliness-{}-to-{}.csv\"",
+                t.from, t.to
+            ),
+        ))
+        .body(t.csv()))
 }
 
 #[cfg(test)]

@@ -17,6 +17,7 @@ use crate::api::auth::Caller;
 use crate::app::AppState;
 use crate::db::schema::{sessions, users};
 use actix_web::cookie::{time::Duration as CookieDuration, Cookie, SameSite};
+use actix_web::HttpMessage;
 use actix_web::{web, FromRequest, HttpRequest};
 use chrono::NaiveDateTime;
 use diesel::prelude::*;
@@ -238,7 +239,10 @@ impl FromRequest for SignedIn {
                 .map(|c| c.value().to_string())
                 .filter(|v| v.len() == 64 && v.bytes().all(|b| b.is_ascii_hexdigit()))
                 .ok_or(PageError::SignIn)?;
-            lookup(&state, &id).await?.ok_or(PageError::SignIn)
+            let who = lookup(&state, &id).await?.ok_or(PageError::SignIn)?;
+            // For `super::error_pages`, which draws this person's error pages.
+            req.extensions_mut().insert(who.clone());
+            Ok(who)
         })
     }
 }

@@ -322,9 +322,8 @@ pub async fn deadlines_page(
     state: web::Data<AppState>,
     who: SignedIn,
     req: HttpRequest,
-) -> HttpResponse {
-    let res = deadlines(&state, &who, &req).await;
-    super::answer(&who, res)
+) -> PageResult<HttpResponse> {
+    deadlines(&state, &who, &req).await
 }
 
 /// The deadlines page (also the panel secretary's `/`), [`PAGE_SIZE`] cases a page.
@@ -407,9 +406,8 @@ pub async fn deadlines(
 }
 
 /// `GET /screening`.
-pub async fn screening_page(state: web::Data<AppState>, who: SignedIn) -> HttpResponse {
-    let res = screening(&state, &who).await;
-    super::answer(&who, res)
+pub async fn screening_page(state: web::Data<AppState>, who: SignedIn) -> PageResult<HttpResponse> {
+    screening(&state, &who).await
 }
 
 /// The accountable officer's disputes to screen (also their `/`).
