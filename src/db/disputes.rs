@@ -242,6 +242,49 @@ impl DeadlineRow {
     }
 }
 
+/// What a list of cases (a mediator's caseload, a page of the deadlines) shows of each: the
+/// case's cells and its deadlines, without the rest of the dispute and its detail.
+#[derive(Debug, Clone, Queryable, Selectable)]
+#[diesel(table_name = disputes)]
+pub struct ListRow {
+    pub title: String,
+    pub appellant_id: String,
+    pub respondent_id: String,
+    pub mediator_mode: Option<String>,
+    #[diesel(embed)]
+    pub deadlines: DeadlineRow,
+}
+
+/// A [`ListRow`] read.
+#[derive(Debug, Clone)]
+pub struct ListedCase {
+    pub id: String,
+    pub title: String,
+    pub appellant_id: String,
+    pub respondent_id: String,
+    pub mediator_mode: Option<String>,
+    pub created_at: NaiveDateTime,
+    pub facts: DeadlineFacts,
+}
+
+impl ListRow {
+    /// Read as strictly as [`DisputeRow::decode`]: an unknown state is an error.
+    pub fn decode(self) -> Result<ListedCase, (String, String)> {
+        let created_at = self.deadlines.created_at;
+        let id = self.deadlines.id.clone();
+        let (id, facts) = self.deadlines.decode().map_err(|cause| (id, cause))?;
+        Ok(ListedCase {
+            id,
+            title: self.title,
+            appellant_id: self.appellant_id,
+            respondent_id: self.respondent_id,
+            mediator_mode: self.mediator_mode,
+            created_at,
+            facts,
+        })
+    }
+}
+
 pub fn find(c: &mut DbConn, id: &str) -> QueryResult<Option<DisputeRow>> {
     disputes::table
         .find(id)

@@ -6,10 +6,10 @@ use super::session::SignedIn;
 use super::{page, words, PageResult};
 use crate::api::auth::Caller;
 use crate::app::AppState;
-use crate::db::disputes::{self as store, DisputeRow};
+use crate::db::disputes::{self as store, ListRow};
 use crate::db::schema::disputes;
 use crate::domain::roles::Role;
-use crate::service::visibility;
+use crate::service::{visibility, ServiceError};
 use actix_web::http::StatusCode;
 use actix_web::{web, HttpResponse};
 use diesel::prelude::*;
@@ -124,11 +124,11 @@ pub async fn home(
                 format!("/?sort={order}&page={n}")
             });
             let query = disputes::table
-                .select(DisputeRow::as_select())
+                .select(ListRow::as_select())
                 .filter(visibility::visible_condition(&caller))
                 .limit(PAGE_SIZE)
                 .offset(paging.offset());
-            let stored: Vec<DisputeRow> = if newest {
+            let stored: Vec<ListRow> = if newest {
                 query
                     .order((disputes::created_at.desc(), disputes::id.desc()))
                     .load(c)?
@@ -140,7 +140,10 @@ pub async fn home(
             // A stored dispute that does not read is an error, never a default.
             let rows = stored
                 .into_iter()
-                .map(crate::service::decode)
+                .map(|r| {
+                    r.decode()
+                        .map_err(|(id, cause)| ServiceError::Corrupt { id, cause })
+                })
                 .collect::<Result<Vec<_>, _>>()?;
             let names = store::org_names(
                 c,
@@ -156,10 +159,10 @@ pub async fn home(
     let cases = rows
         .iter()
         .map(|d| CaseRow {
-            case: CaseCells::of(d, &names),
-            mode: words::mediator_mode(d.mediator.as_ref().map(|m| m.mode.as_str())),
+            case: CaseCells::listed(d, &names),
+            mode: words::mediator_mode(d.mediator_mode.as_deref()),
             days_open: words::days_open(cal, today, d.created_at.date()),
-            deadline: words::next_deadline(&d.deadline_facts()).map(|n| NextDeadline {
+            deadline: words::next_deadline(&d.facts).map(|n| NextDeadline {
                 label: n.label,
                 date: n.date.to_string(),
                 left: words::days_left(cal, today, n.date),

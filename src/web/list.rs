@@ -1,7 +1,9 @@
 //! What the lists of cases share: a page of [`PAGE_SIZE`] rows, the NHS.UK pagination
 //! component's links (`partials/pagination.hbs`) and the tags rows carry.
 
+use crate::db::disputes::ListedCase;
 use crate::domain::dispute::Dispute;
+use crate::domain::workflow::State;
 use serde::Serialize;
 use std::collections::HashMap;
 
@@ -30,14 +32,44 @@ pub struct CaseCells<'a> {
 
 impl<'a> CaseCells<'a> {
     pub fn of(d: &'a Dispute, names: &'a HashMap<String, String>) -> CaseCells<'a> {
+        Self::cells(
+            &d.id,
+            &d.title,
+            &d.appellant_id,
+            &d.respondent_id,
+            d.state,
+            names,
+        )
+    }
+
+    /// The same cells from a list's narrow read of the case.
+    pub fn listed(d: &'a ListedCase, names: &'a HashMap<String, String>) -> CaseCells<'a> {
+        Self::cells(
+            &d.id,
+            &d.title,
+            &d.appellant_id,
+            &d.respondent_id,
+            d.facts.state,
+            names,
+        )
+    }
+
+    fn cells(
+        id: &'a str,
+        title: &'a str,
+        appellant_id: &str,
+        respondent_id: &str,
+        state: State,
+        names: &'a HashMap<String, String>,
+    ) -> CaseCells<'a> {
         let org = |id: &str| names.get(id).map_or("(unknown)", String::as_str);
-        let (text, colour) = super::words::state(d.state);
+        let (text, colour) = super::words::state(state);
         CaseCells {
-            id: &d.id,
-            case_ref: d.case_ref(),
-            title: &d.title,
-            appellant: org(&d.appellant_id),
-            respondent: org(&d.respondent_id),
+            id,
+            case_ref: crate::domain::dispute::case_ref(id),
+            title,
+            appellant: org(appellant_id),
+            respondent: org(respondent_id),
             state: Tag { text, colour },
         }
     }

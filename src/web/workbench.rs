@@ -17,7 +17,7 @@ use super::{page, words, PageResult};
 use crate::api::auth::Caller;
 use crate::api::error::ApiError;
 use crate::app::AppState;
-use crate::db::disputes::{self as store, DeadlineRow, DisputeRow};
+use crate::db::disputes::{self as store, DeadlineRow, DisputeRow, ListRow, ListedCase};
 use crate::db::schema::disputes;
 use crate::db::DbConn;
 use crate::domain::calendar::Calendar;
@@ -218,8 +218,8 @@ struct DeadlinesPage<'a> {
 
 /// What the deadlines page shows of the open cases.
 struct DeadlineList {
-    /// The page's disputes, the next deadline first.
-    rows: Vec<Dispute>,
+    /// The page's cases, the next deadline first.
+    rows: Vec<ListedCase>,
     /// Their parties' names, by id.
     names: HashMap<String, String>,
     paging: Paging,
@@ -293,14 +293,19 @@ fn load_deadlines(
         .take(PAGE_SIZE as usize)
         .map(|(_, _, id)| id)
         .collect();
-    let mut full: HashMap<String, Dispute> = disputes::table
-        .select(DisputeRow::as_select())
+    let mut page: HashMap<String, ListedCase> = disputes::table
+        .select(ListRow::as_select())
         .filter(disputes::id.eq_any(&ids))
-        .load::<DisputeRow>(c)?
+        .load::<ListRow>(c)?
         .into_iter()
-        .map(|r| Ok((r.id.clone(), crate::service::decode(r)?)))
+        .map(|r| {
+            let d = r
+                .decode()
+                .map_err(|(id, cause)| ServiceError::Corrupt { id, cause })?;
+            Ok((d.id.clone(), d))
+        })
         .collect::<Result<_, ApiError>>()?;
-    let rows: Vec<Dispute> = ids.iter().filter_map(|id| full.remove(*id)).collect();
+    let rows: Vec<ListedCase> = ids.iter().filter_map(|id| page.remove(*id)).collect();
     let names = store::org_names(
         c,
         rows.iter()
@@ -358,8 +363,8 @@ pub async fn deadlines(
     let cases = rows
         .iter()
         .map(|d| DeadlineCase {
-            case: CaseCells::of(d, &names),
-            deadlines: words::deadlines(&d.deadline_facts())
+            case: CaseCells::listed(d, &names),
+            deadlines: words::deadlines(&d.facts)
                 .into_iter()
                 .filter(|x| x.pending)
                 .map(|x| {
