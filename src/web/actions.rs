@@ -524,31 +524,27 @@ pub async fn submit(
         }
         Err(e) => {
             // A form drawn before someone else acted: say what they did, change nothing.
-            if let Some(v) = version {
-                if !matches!(e, ApiError::NotFound) {
-                    if let Some((d, problem)) = what_changed(&state, &who, &id, v).await? {
-                        let allowed =
-                            workflow::allowed(d.state, &visibility::relations(&who.caller, &d))
-                                .contains(&event);
-                        return Ok(case_form(
-                            &who,
-                            &d,
-                            &form,
-                            event,
-                            vec![form.intro.to_string()],
-                            allowed,
-                            &sent,
-                            &[problem],
-                            StatusCode::CONFLICT,
-                            super::panel::extras(event, rules),
-                        ));
-                    }
+            let changed = match version {
+                Some(v) if !matches!(e, ApiError::NotFound) => {
+                    what_changed(&state, &who, &id, v).await?
                 }
-            }
-            let status = actix_web::ResponseError::status_code(&e);
-            let api = forms::problems_of(e, &form.fields, &HIDDEN_LABELS)?;
-            let problems = forms::merge(&form.fields, own, api);
-            let (d, allowed) = read(&state, &who, &id, event).await?;
+                _ => None,
+            };
+            let (d, allowed, problems, status) = match changed {
+                Some((d, problem)) => {
+                    let allowed =
+                        workflow::allowed(d.state, &visibility::relations(&who.caller, &d))
+                            .contains(&event);
+                    (d, allowed, vec![problem], StatusCode::CONFLICT)
+                }
+                None => {
+                    let status = actix_web::ResponseError::status_code(&e);
+                    let api = forms::problems_of(e, &form.fields, &HIDDEN_LABELS)?;
+                    let problems = forms::merge(&form.fields, own, api);
+                    let (d, allowed) = read(&state, &who, &id, event).await?;
+                    (d, allowed, problems, status)
+                }
+            };
             Ok(case_form(
                 &who,
                 &d,
