@@ -269,10 +269,9 @@ pub struct ListedCase {
 
 impl ListRow {
     /// Read as strictly as [`DisputeRow::decode`]: an unknown state is an error.
-    pub fn decode(self) -> Result<ListedCase, (String, String)> {
+    pub fn decode(self) -> Result<ListedCase, String> {
         let created_at = self.deadlines.created_at;
-        let id = self.deadlines.id.clone();
-        let (id, facts) = self.deadlines.decode().map_err(|cause| (id, cause))?;
+        let (id, facts) = self.deadlines.decode()?;
         Ok(ListedCase {
             id,
             title: self.title,

@@ -9,7 +9,7 @@ use crate::app::AppState;
 use crate::db::disputes::{self as store, ListRow};
 use crate::db::schema::disputes;
 use crate::domain::roles::Role;
-use crate::service::{visibility, ServiceError};
+use crate::service::visibility;
 use actix_web::http::StatusCode;
 use actix_web::{web, HttpResponse};
 use diesel::prelude::*;
@@ -140,10 +140,7 @@ pub async fn home(
             // A stored dispute that does not read is an error, never a default.
             let rows = stored
                 .into_iter()
-                .map(|r| {
-                    r.decode()
-                        .map_err(|(id, cause)| ServiceError::Corrupt { id, cause })
-                })
+                .map(crate::service::decode_listed)
                 .collect::<Result<Vec<_>, _>>()?;
             let names = store::org_names(
                 c,

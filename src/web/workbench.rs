@@ -25,7 +25,7 @@ use crate::domain::dispute::Dispute;
 use crate::domain::roles::Role;
 use crate::domain::workflow::{self, EventType, State};
 use crate::render::templates::long_date;
-use crate::service::{visibility, ServiceError};
+use crate::service::visibility;
 use actix_web::http::StatusCode;
 use actix_web::{web, HttpRequest, HttpResponse};
 use chrono::{NaiveDate, NaiveDateTime};
@@ -269,11 +269,8 @@ fn load_deadlines(
         .into_iter()
         .take(MAX_CASES as usize)
         .map(|r| {
-            let id = r.id.clone();
             let filed = r.created_at;
-            let (id, facts) = r
-                .decode()
-                .map_err(|cause| ServiceError::Corrupt { id, cause })?;
+            let (id, facts) = crate::service::decode_deadlines(r)?;
             Ok((words::next_deadline(&facts).map(|n| n.date), filed, id))
         })
         .collect::<Result<Vec<(Option<NaiveDate>, NaiveDateTime, String)>, ApiError>>()?;
@@ -299,9 +296,7 @@ fn load_deadlines(
         .load::<ListRow>(c)?
         .into_iter()
         .map(|r| {
-            let d = r
-                .decode()
-                .map_err(|(id, cause)| ServiceError::Corrupt { id, cause })?;
+            let d = crate::service::decode_listed(r)?;
             Ok((d.id.clone(), d))
         })
         .collect::<Result<_, ApiError>>()?;
