@@ -295,20 +295,7 @@ pub fn load_caller(conn: &mut crate::db::DbConn, user_id: &str) -> ApiResult<Opt
         .select((users::organisation_id, users::roles, users::active))
         .first(conn)
         .optional()?;
-    Ok(caller_from(user_id, row))
-}
-
-/// The caller for the user row (organisation, roles, active) read for `user_id`: `None` when
-/// there is no such user or it is deactivated.
-pub fn caller_from(user_id: &str, row: Option<(String, String, bool)>) -> Option<Caller> {
-    match row {
-        Some((org, roles, true)) => Some(Caller {
-            user_id: user_id.to_string(),
-            org_id: org,
-            roles: crate::domain::roles::parse_list(&roles),
-        }),
-        _ => None,
-    }
+    Ok(Caller::from_row(user_id, row))
 }
 
 #[derive(Debug, Deserialize, utoipa::ToSchema)]

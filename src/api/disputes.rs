@@ -249,12 +249,14 @@ fn user<'a>(names: &'a HashMap<String, directory::Contact>, id: &'a str) -> User
 }
 
 /// The dispute `d` as the caller may see it, as the JSON text of the answer; `parties` as
-/// read for it. Reads the names of the people it names and its breaches.
+/// read for it. Reads the names of the people it names, and its breaches when `has_breaches`
+/// (a new dispute has none; `GET` knows from its one read).
 pub fn represent(
     c: &mut DbConn,
     caller: &Caller,
     d: &Dispute,
     parties: &Parties,
+    has_breaches: bool,
 ) -> ApiResult<Vec<u8>> {
     let panel_sees = visibility::panel_view(caller, d);
     let mut named: Vec<&str> = d.mediator_id().into_iter().collect();
@@ -262,7 +264,11 @@ pub fn represent(
         named.extend(p.everyone());
     }
     let names = directory::contacts(c, &named)?;
-    let breaches = store::breaches_of(c, &d.id)?
+    let stored = match has_breaches {
+        true => store::breaches_of(c, &d.id)?,
+        false => Vec::new(),
+    };
+    let breaches = stored
         .into_iter()
         .map(|b| BreachOut {
             detail: b.detail,
@@ -367,7 +373,7 @@ pub async fn create_dispute(
         .db_as(who, move |c, caller| {
             let key = key.as_ref().map(|k| k.as_bytes());
             let f = file_dispute(&limits.limits, c, &parts.ctx(), caller, key, &body)?;
-            let out = represent(c, caller, &f.dispute, &f.parties)?;
+            let out = represent(c, caller, &f.dispute, &f.parties, false)?;
             Ok((
                 out,
                 f.created.then(|| (f.dispute.id, caller.user_id.clone())),
@@ -684,10 +690,12 @@ pub async fn get_dispute(
     let user_id = who.user_id.clone();
     let read = id.clone();
     let out = state
-        .db_as(who, move |c, caller| {
-            let d = visible(c, caller, &read)?;
-            let parties = Parties::of(c, &d)?;
-            represent(c, caller, &d, &parties)
+        .db(move |c| {
+            // The caller, the dispute and its parties in one statement.
+            let v = service::view(c, &who.user_id, &read)?;
+            let caller = v.caller.ok_or_else(super::auth::user_gone)?;
+            let (d, parties, has_breaches) = v.case.ok_or(ApiError::NotFound)?;
+            represent(c, &caller, &d, &parties, has_breaches)
         })
         .await?;
     state.record_read(&req, &user_id, &id, "dispute", None);
@@ -721,7 +729,7 @@ pub async fn post_event(
                 .and_then(Value::as_str)
                 .and_then(EventType::parse);
             let applied = apply_event(&throttle.limits, c, &parts.ctx(), caller, &id, &body)?;
-            let out = represent(c, caller, &applied.dispute, &applied.parties)?;
+            let out = represent(c, caller, &applied.dispute, &applied.parties, true)?;
             Ok((out, (applied, event, caller.user_id.clone())))
         })
         .await?;

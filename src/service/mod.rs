@@ -50,6 +50,19 @@ impl Caller {
     pub fn has(&self, r: Role) -> bool {
         self.roles.contains(&r)
     }
+
+    /// The caller for the user `user_id` from its row (organisation, roles, active): `None`
+    /// when there is no such user or it is deactivated.
+    pub fn from_row(user_id: &str, row: Option<(String, String, bool)>) -> Option<Caller> {
+        match row {
+            Some((org, roles, true)) => Some(Caller {
+                user_id: user_id.to_string(),
+                org_id: org,
+                roles: crate::domain::roles::parse_list(&roles),
+            }),
+            _ => None,
+        }
+    }
 }
 
 /// What applying an event needs besides the database.
@@ -186,6 +199,34 @@ pub fn decode_listed(row: db::disputes::ListRow) -> Result<db::disputes::ListedC
 /// The dispute `id`, if there is one.
 pub fn find(c: &mut DbConn, id: &str) -> Result<Option<Dispute>, ServiceError> {
     db::disputes::find(c, id)?.map(decode).transpose()
+}
+
+/// A dispute as one person reads it ([`view`]).
+pub struct Read {
+    /// The reader, `None` when the user is gone or deactivated.
+    pub caller: Option<Caller>,
+    /// The dispute with its parties and whether it has breaches; `None` when there is no such
+    /// dispute or the reader may not see it (never revealing which).
+    pub case: Option<(Dispute, notices::Parties, bool)>,
+}
+
+/// The user `user_id` and the dispute `id` as that user may see it, read together in one
+/// statement ([`db::disputes::view`]).
+pub fn view(c: &mut DbConn, user_id: &str, id: &str) -> Result<Read, ServiceError> {
+    let v = db::disputes::view(c, id, user_id)?;
+    let caller = Caller::from_row(user_id, v.reader);
+    let (Some(reader), Some(found)) = (&caller, v.dispute) else {
+        return Ok(Read { caller, case: None });
+    };
+    let d = decode(found.row)?;
+    if !visibility::can_see(reader, &d) {
+        return Ok(Read { caller, case: None });
+    }
+    let parties = notices::Parties::from_rows(&d, found.appellant, found.respondent)?;
+    Ok(Read {
+        caller,
+        case: Some((d, parties, found.has_breaches)),
+    })
 }
 
 /// The dispute `id` if the caller may see it; otherwise [`ServiceError::NotFound`], never

@@ -31,16 +31,25 @@ impl Parties {
             rows.iter()
                 .position(|o| o.id == id)
                 .map(|i| rows.swap_remove(i))
-                .ok_or_else(|| ServiceError::Corrupt {
-                    id: d.id.clone(),
-                    cause: format!("its party organisation {id} does not exist"),
-                })
         };
-        let appellant = take(&d.appellant_id)?;
-        let respondent = take(&d.respondent_id)?;
+        let appellant = take(&d.appellant_id);
+        let respondent = take(&d.respondent_id);
+        Parties::from_rows(d, appellant, respondent)
+    }
+
+    /// The parties of `d` from their rows as read; a missing one is an error in the data.
+    pub fn from_rows(
+        d: &Dispute,
+        appellant: Option<OrgRow>,
+        respondent: Option<OrgRow>,
+    ) -> Result<Parties, ServiceError> {
+        let missing = |id: &str| ServiceError::Corrupt {
+            id: d.id.clone(),
+            cause: format!("its party organisation {id} does not exist"),
+        };
         Ok(Parties {
-            appellant,
-            respondent,
+            appellant: appellant.ok_or_else(|| missing(&d.appellant_id))?,
+            respondent: respondent.ok_or_else(|| missing(&d.respondent_id))?,
         })
     }
 }
