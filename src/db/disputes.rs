@@ -54,6 +54,9 @@ pub struct DisputeRow {
     pub decision_by: Option<NaiveDate>,
     pub fhsu_by: Option<NaiveDate>,
     pub next_sweep_on: Option<NaiveDate>,
+    /// The first deadline still to be met (`DeadlineFacts::next_due`), kept with every write
+    /// so that lists sort and count by it in the database.
+    pub next_deadline_on: Option<NaiveDate>,
     pub detail: String,
     pub created_by: String,
     pub created_at: NaiveDateTime,
@@ -106,6 +109,7 @@ impl DisputeRow {
             decision_by: dl.decision_by,
             fhsu_by: dl.fhsu_by,
             next_sweep_on: d.next_sweep_on,
+            next_deadline_on: d.deadline_facts().next_due(),
             detail: d.detail.encode(),
             created_by: d.created_by.clone(),
             created_at: d.created_at,
@@ -360,6 +364,48 @@ pub fn view(c: &mut DbConn, id: &str, user_id: &str) -> QueryResult<Viewed> {
                 has_breaches,
             }),
         },
+    })
+}
+
+/// Fills `next_deadline_on` of every dispute stored before the column existed, once: when the
+/// migration's marker (`backfills` row `next_deadline_on`) is there, in one write transaction
+/// that deletes it. A row whose deadline facts do not read is left without one (and logged);
+/// the dispute itself refuses to load until it is repaired. Returns how many disputes it read.
+pub fn backfill_next_deadlines(c: &mut DbConn) -> QueryResult<usize> {
+    use super::schema::backfills;
+    const NAME: &str = "next_deadline_on";
+    super::write_tx(c, |c| {
+        let marked = backfills::table
+            .filter(backfills::name.eq(NAME))
+            .count()
+            .get_result::<i64>(c)?;
+        if marked == 0 {
+            return Ok(0);
+        }
+        let rows: Vec<DeadlineRow> = disputes::table.select(DeadlineRow::as_select()).load(c)?;
+        let n = rows.len();
+        let mut by_date: std::collections::BTreeMap<NaiveDate, Vec<String>> = Default::default();
+        for r in rows {
+            let id = r.id.clone();
+            match r.decode() {
+                Ok((id, facts)) => {
+                    if let Some(due) = facts.next_due() {
+                        by_date.entry(due).or_default().push(id);
+                    }
+                }
+                Err(cause) => tracing::warn!(dispute_id = %id, %cause,
+                    "a dispute's deadlines do not read; its next deadline is left empty"),
+            }
+        }
+        for (due, ids) in by_date {
+            for chunk in ids.chunks(500) {
+                diesel::update(disputes::table.filter(disputes::id.eq_any(chunk)))
+                    .set(disputes::next_deadline_on.eq(due))
+                    .execute(c)?;
+            }
+        }
+        diesel::delete(backfills::table.filter(backfills::name.eq(NAME))).execute(c)?;
+        Ok(n)
     })
 }
 

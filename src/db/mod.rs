@@ -248,7 +248,16 @@ pub fn migrate(conn: &mut DbConn) -> Result<(), String> {
         DbConn::Pg(c) => c.run_pending_migrations(PG_MIGRATIONS).map(|_| ()),
         DbConn::Sqlite(c) => c.run_pending_migrations(SQLITE_MIGRATIONS).map(|_| ()),
     };
-    res.map_err(|e| format!("database migration failed: {e}"))
+    res.map_err(|e| format!("database migration failed: {e}"))?;
+    let filled = disputes::backfill_next_deadlines(conn)
+        .map_err(|e| format!("filling disputes.next_deadline_on failed: {e}"))?;
+    if filled > 0 {
+        tracing::info!(
+            disputes = filled,
+            "next deadlines of the disputes stored before them filled"
+        );
+    }
+    Ok(())
 }
 
 pub fn backend_of(conn: &DbConn) -> Backend {

@@ -95,6 +95,7 @@ diesel::table! {
         decision_by -> Nullable<Date>,
         fhsu_by -> Nullable<Date>,
         next_sweep_on -> Nullable<Date>,
+        next_deadline_on -> Nullable<Date>,
         detail -> Text,
         created_by -> Text,
         created_at -> Timestamp,
@@ -318,6 +319,12 @@ diesel::table! {
         created_at -> Timestamp,
         last_used_at -> Nullable<Timestamp>,
         revoked_at -> Nullable<Timestamp>,
+    }
+}
+
+diesel::table! {
+    backfills (name) {
+        name -> Text,
     }
 }
 

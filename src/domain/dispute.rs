@@ -210,6 +210,90 @@ pub struct DeadlineFacts {
     pub referred_on: Option<NaiveDate>,
 }
 
+/// Which of a dispute's deadlines: one per date rule of stage 2 and 3.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum DeadlineKind {
+    Hearing,
+    Notice,
+    Bundle,
+    Decision,
+    Fhsu,
+}
+
+/// One of a dispute's deadlines: by when, whether it is still to be met, and when its step
+/// was done.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct DeadlineStep {
+    pub kind: DeadlineKind,
+    pub date: NaiveDate,
+    /// Still to be met: its step not yet done, in a state where it can still happen.
+    pub pending: bool,
+    pub done_on: Option<NaiveDate>,
+}
+
+impl DeadlineFacts {
+    /// Every deadline the dispute has, in date order.
+    pub fn steps(&self) -> Vec<DeadlineStep> {
+        use State::*;
+        let s = self.state;
+        let before_hearing = matches!(
+            s,
+            FormalRequested | PanelForming | PanelAppointed | HearingScheduled
+        );
+        let due = &self.due;
+        let mut out: Vec<DeadlineStep> = [
+            (
+                DeadlineKind::Hearing,
+                due.hearing_by,
+                self.held_on,
+                before_hearing,
+            ),
+            (
+                DeadlineKind::Notice,
+                due.notice_by,
+                self.notice_sent_on,
+                before_hearing,
+            ),
+            (
+                DeadlineKind::Bundle,
+                due.bundle_by,
+                self.bundle_distributed_on,
+                before_hearing,
+            ),
+            (
+                DeadlineKind::Decision,
+                due.decision_by,
+                self.decided_on,
+                s == HearingHeld,
+            ),
+            (
+                DeadlineKind::Fhsu,
+                due.fhsu_by,
+                self.referred_on,
+                !s.is_terminal() && s != ReferredToFhsu,
+            ),
+        ]
+        .into_iter()
+        .filter_map(|(kind, date, done_on, open)| {
+            Some(DeadlineStep {
+                kind,
+                date: date?,
+                pending: open && done_on.is_none(),
+                done_on,
+            })
+        })
+        .collect();
+        out.sort_by_key(|d| d.date);
+        out
+    }
+
+    /// The date of the first deadline still to be met: what lists sort by (stored with the
+    /// dispute as `next_deadline_on`).
+    pub fn next_due(&self) -> Option<NaiveDate> {
+        self.steps().into_iter().find(|d| d.pending).map(|d| d.date)
+    }
+}
+
 /// A deadline passed unmet, or a date rule overridden (rule 8).
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct Breach {

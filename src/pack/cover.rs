@@ -977,6 +977,7 @@ pub(crate) mod tests {
             decision_by: date("2026-03-17"),
             fhsu_by: date("2028-05-31"),
             next_sweep_on: None,
+            next_deadline_on: None,
             detail: detail.to_string(),
             created_by: "u-pat".into(),
             created_at: at("2026-01-05 09:00:00"),

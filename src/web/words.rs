@@ -2,7 +2,7 @@
 //! stage, an event in the timeline, an action, a deadline), so that every page says it alike.
 
 use crate::domain::calendar::Calendar;
-use crate::domain::dispute::DeadlineFacts;
+use crate::domain::dispute::{DeadlineFacts, DeadlineKind};
 use crate::domain::workflow::{EventType, State};
 use chrono::NaiveDate;
 use serde_json::Value;
@@ -143,8 +143,7 @@ pub fn event(event_type: &str, actor: &str, data: &Value) -> String {
     }
 }
 
-/// A dispute's deadline: what is due, by when, whether it is still to be met, and when its
-/// step was done.
+/// A dispute's deadline with what the pages call it.
 #[derive(Debug, Clone)]
 pub struct Deadline {
     pub label: &'static str,
@@ -154,58 +153,28 @@ pub struct Deadline {
     pub done_on: Option<NaiveDate>,
 }
 
-/// Every deadline the dispute has, in date order.
+/// What a deadline is called on the pages.
+pub fn deadline_label(kind: DeadlineKind) -> &'static str {
+    match kind {
+        DeadlineKind::Hearing => "Hearing to be held by",
+        DeadlineKind::Notice => "Notice of the hearing to be sent by",
+        DeadlineKind::Bundle => "Bundle to be distributed by",
+        DeadlineKind::Decision => "Decision to be issued by",
+        DeadlineKind::Fhsu => "Last day to refer the dispute to NHS Resolution (FHSU)",
+    }
+}
+
+/// Every deadline the dispute has, in date order (`DeadlineFacts::steps`), with its label.
 pub fn deadlines(d: &DeadlineFacts) -> Vec<Deadline> {
-    let s = d.state;
-    use State::*;
-    let before_hearing = matches!(
-        s,
-        FormalRequested | PanelForming | PanelAppointed | HearingScheduled
-    );
-    let mut out: Vec<Deadline> = [
-        (
-            "Hearing to be held by",
-            d.due.hearing_by,
-            d.held_on,
-            before_hearing,
-        ),
-        (
-            "Notice of the hearing to be sent by",
-            d.due.notice_by,
-            d.notice_sent_on,
-            before_hearing,
-        ),
-        (
-            "Bundle to be distributed by",
-            d.due.bundle_by,
-            d.bundle_distributed_on,
-            before_hearing,
-        ),
-        (
-            "Decision to be issued by",
-            d.due.decision_by,
-            d.decided_on,
-            s == HearingHeld,
-        ),
-        (
-            "Last day to refer the dispute to NHS Resolution (FHSU)",
-            d.due.fhsu_by,
-            d.referred_on,
-            !s.is_terminal() && s != ReferredToFhsu,
-        ),
-    ]
-    .into_iter()
-    .filter_map(|(label, date, done_on, open)| {
-        Some(Deadline {
-            label,
-            date: date?,
-            pending: open && done_on.is_none(),
-            done_on,
+    d.steps()
+        .into_iter()
+        .map(|s| Deadline {
+            label: deadline_label(s.kind),
+            date: s.date,
+            pending: s.pending,
+            done_on: s.done_on,
         })
-    })
-    .collect();
-    out.sort_by_key(|d| d.date);
-    out
+        .collect()
 }
 
 /// Where a deadline stands, for the case page: the time left while it is to be met, else

@@ -17,7 +17,7 @@ use super::{page, words, PageResult};
 use crate::api::auth::Caller;
 use crate::api::error::ApiError;
 use crate::app::AppState;
-use crate::db::disputes::{self as store, DeadlineRow, DisputeRow, ListRow, ListedCase};
+use crate::db::disputes::{self as store, DisputeRow, ListRow, ListedCase};
 use crate::db::schema::disputes;
 use crate::db::DbConn;
 use crate::domain::calendar::Calendar;
@@ -28,7 +28,7 @@ use crate::render::templates::long_date;
 use crate::service::visibility;
 use actix_web::http::StatusCode;
 use actix_web::{web, HttpRequest, HttpResponse};
-use chrono::{NaiveDate, NaiveDateTime};
+use chrono::NaiveDate;
 use diesel::prelude::*;
 use serde::Serialize;
 use serde_json::{json, Value};
@@ -210,8 +210,6 @@ struct DeadlinesPage<'a> {
     fields: Vec<Value>,
     filtered: bool,
     counts: String,
-    /// Said when there are more open cases than [`MAX_CASES`].
-    more: Option<String>,
     cases: Vec<DeadlineCase<'a>>,
     paging: Paging,
 }
@@ -223,17 +221,16 @@ struct DeadlineList {
     /// Their parties' names, by id.
     names: HashMap<String, String>,
     paging: Paging,
-    /// Of all the cases sorted: how many have a deadline breached, how many one due soon.
-    breached: usize,
-    soon: usize,
-    all: usize,
-    /// Whether there are more open cases than [`MAX_CASES`] (the ones filed first are sorted).
-    more: bool,
+    /// Of all the cases: how many have a deadline breached, how many one due soon.
+    breached: i64,
+    soon: i64,
+    all: i64,
 }
 
-/// The cases of the deadlines page, read in two steps: the columns every case's deadlines turn
-/// on, for every case, to sort them all by the next deadline and count the breached and near
-/// ones; then only the page's cases in full.
+/// The cases of the deadlines page, sorted and counted in the database by each case's stored
+/// next deadline (`disputes.next_deadline_on`): how many there are, how many breached and
+/// due soon, and the page's cases, the next deadline first, cases with none at the end, the
+/// oldest first among equals.
 fn load_deadlines(
     c: &mut DbConn,
     caller: &Caller,
@@ -243,64 +240,36 @@ fn load_deadlines(
     asked: Option<String>,
     href: impl Fn(i64) -> String,
 ) -> Result<DeadlineList, ApiError> {
-    // The oldest MAX_CASES when there are more; when there are not (nearly always), any order
-    // will do, since the cases are sorted here: SQLite's ORDER BY … LIMIT would copy every row
-    // into a temporary b-tree first.
-    let read = |c: &mut DbConn, oldest_first: bool| {
-        let query = disputes::table
-            .select(DeadlineRow::as_select())
+    let open = || {
+        disputes::table
             .filter(visibility::visible_condition(caller))
             .filter(disputes::state.eq_any(states.clone()))
-            .limit(MAX_CASES + 1);
-        if oldest_first {
-            query
-                .order((disputes::created_at.asc(), disputes::id.asc()))
-                .load::<DeadlineRow>(c)
-        } else {
-            query.load::<DeadlineRow>(c)
-        }
     };
-    let mut stored = read(c, false)?;
-    let more = stored.len() as i64 > MAX_CASES;
-    if more {
-        stored = read(c, true)?;
-    }
-    let mut open = stored
-        .into_iter()
-        .take(MAX_CASES as usize)
-        .map(|r| {
-            let filed = r.created_at;
-            let (id, facts) = crate::service::decode_deadlines(r)?;
-            Ok((words::next_deadline(&facts).map(|n| n.date), filed, id))
-        })
-        .collect::<Result<Vec<(Option<NaiveDate>, NaiveDateTime, String)>, ApiError>>()?;
-    // The next deadline first; cases with none at the end; oldest first among equals.
-    open.sort_unstable_by(|a, b| {
-        (a.0.is_none(), a.0, a.1, &a.2).cmp(&(b.0.is_none(), b.0, b.1, &b.2))
-    });
-    let count = |what: &str| {
-        open.iter()
-            .filter(|(next, _, _)| next.is_some_and(|n| urgency(cal, today, n).0 == what))
-            .count()
-    };
-    let paging = Paging::of(asked.as_deref(), open.len() as i64, href);
-    let ids: Vec<&String> = open
-        .iter()
-        .skip(paging.offset() as usize)
-        .take(PAGE_SIZE as usize)
-        .map(|(_, _, id)| id)
-        .collect();
-    let mut page: HashMap<String, ListedCase> = disputes::table
+    use diesel::dsl::{case_when, count, count_star};
+    let next = disputes::next_deadline_on;
+    let soon = next.ge(today).and(next.lt(soon_before(cal, today)));
+    let (all, breached, soon): (i64, i64, i64) = open()
+        .select((
+            count_star(),
+            count(case_when(next.lt(today), disputes::id)),
+            count(case_when(soon, disputes::id)),
+        ))
+        .get_result(c)?;
+    let paging = Paging::of(asked.as_deref(), all, href);
+    let rows = open()
         .select(ListRow::as_select())
-        .filter(disputes::id.eq_any(&ids))
+        .order((
+            next.is_null(),
+            next.asc(),
+            disputes::created_at.asc(),
+            disputes::id.asc(),
+        ))
+        .offset(paging.offset())
+        .limit(PAGE_SIZE)
         .load::<ListRow>(c)?
         .into_iter()
-        .map(|r| {
-            let d = crate::service::decode_listed(r)?;
-            Ok((d.id.clone(), d))
-        })
-        .collect::<Result<_, ApiError>>()?;
-    let rows: Vec<ListedCase> = ids.iter().filter_map(|id| page.remove(*id)).collect();
+        .map(|r| Ok(crate::service::decode_listed(r)?))
+        .collect::<Result<Vec<ListedCase>, ApiError>>()?;
     let names = store::org_names(
         c,
         rows.iter()
@@ -310,11 +279,18 @@ fn load_deadlines(
         rows,
         names,
         paging,
-        breached: count("Breached"),
-        soon: count("Due soon"),
-        all: open.len(),
-        more,
+        breached,
+        soon,
+        all,
     })
+}
+
+/// The first date that is not "due soon" seen from `today` ([`urgency`]): a deadline from
+/// `today` up to the day before it is at most [`NEAR_WORKING_DAYS`] working days away. Past
+/// the calendar's range, nothing counts as due soon.
+pub fn soon_before(cal: &Calendar, today: NaiveDate) -> NaiveDate {
+    cal.add_working_days(today, NEAR_WORKING_DAYS + 1)
+        .unwrap_or(today)
 }
 
 /// `GET /deadlines?state=&stage=&page=`.
@@ -347,7 +323,6 @@ pub async fn deadlines(
         breached,
         soon,
         all,
-        more,
     } = state
         .db(move |c| {
             let href = |n: i64| format!("/deadlines?{query}page={n}");
@@ -393,12 +368,6 @@ pub async fn deadlines(
             "{all} {}: {breached} with a deadline breached, {soon} due within {NEAR_WORKING_DAYS} working days.",
             if all == 1 { "case" } else { "cases" }
         ),
-        more: more.then(|| {
-            format!(
-                "There are more than {MAX_CASES} open cases: these are the {MAX_CASES} filed \
-                 first. Filter by state or stage to see the others."
-            )
-        }),
         cases,
         paging,
     };
@@ -468,4 +437,30 @@ pub async fn screening(state: &AppState, who: &SignedIn) -> PageResult<HttpRespo
         "others": others,
     });
     Ok(page(StatusCode::OK, "screening", &data))
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    /// The deadlines page counts "due soon" in the database as `today <= due < soon_before`;
+    /// the tags say it with [`urgency`]. They agree for every pair of days over two years,
+    /// bank holidays, weekends and year ends included.
+    #[test]
+    fn the_count_of_deadlines_due_soon_agrees_with_their_tags() {
+        let cal = Calendar::computed();
+        let start = NaiveDate::from_ymd_opt(2025, 12, 1).unwrap();
+        for t in 0..730 {
+            let today = start + chrono::Duration::days(t);
+            let before = soon_before(&cal, today);
+            for ahead in 0..20 {
+                let due = today + chrono::Duration::days(ahead);
+                assert_eq!(
+                    urgency(&cal, today, due).0 == "Due soon",
+                    due < before,
+                    "today {today}, due {due}"
+                );
+            }
+        }
+    }
 }

@@ -1,0 +1,2 @@
+DROP TABLE backfills;
+ALTER TABLE disputes DROP COLUMN next_deadline_on;
