@@ -205,8 +205,8 @@ impl DisputeRow {
     }
 }
 
-/// The columns a dispute's deadlines turn on ([`DeadlineFacts`]), with its id: what a list
-/// of many cases reads to sort them by their next deadline before it reads one page in full.
+/// The columns a dispute's deadlines turn on ([`DeadlineFacts`]), with its id: part of a
+/// list's narrow row ([`ListRow`]), and what [`backfill_next_deadlines`] reads.
 #[derive(Debug, Clone, Queryable, Selectable)]
 #[diesel(table_name = disputes)]
 pub struct DeadlineRow {

@@ -287,10 +287,15 @@ impl DeadlineFacts {
         out
     }
 
+    /// The first deadline still to be met.
+    pub fn next_step(&self) -> Option<DeadlineStep> {
+        self.steps().into_iter().find(|d| d.pending)
+    }
+
     /// The date of the first deadline still to be met: what lists sort by (stored with the
     /// dispute as `next_deadline_on`).
     pub fn next_due(&self) -> Option<NaiveDate> {
-        self.steps().into_iter().find(|d| d.pending).map(|d| d.date)
+        self.next_step().map(|d| d.date)
     }
 }
 

@@ -179,16 +179,6 @@ pub fn decode(row: db::disputes::DisputeRow) -> Result<Dispute, ServiceError> {
         .map_err(|cause| ServiceError::Corrupt { id, cause })
 }
 
-/// A list's deadline columns of a dispute, as strictly decoded
-/// ([`db::disputes::DeadlineRow::decode`]): its id and the facts its deadlines turn on.
-pub fn decode_deadlines(
-    row: db::disputes::DeadlineRow,
-) -> Result<(String, crate::domain::dispute::DeadlineFacts), ServiceError> {
-    let id = row.id.clone();
-    row.decode()
-        .map_err(|cause| ServiceError::Corrupt { id, cause })
-}
-
 /// A list's narrow read of a dispute, as strictly decoded ([`db::disputes::ListRow::decode`]).
 pub fn decode_listed(row: db::disputes::ListRow) -> Result<db::disputes::ListedCase, ServiceError> {
     let id = row.deadlines.id.clone();

@@ -128,10 +128,12 @@ async fn case_page(
     let today = state.clock.today();
     let name = |id: Option<&str>| id.and_then(|i| people.get(i)).cloned();
     let (state_text, colour) = words::state(d.state);
-    let deadlines: Vec<Value> = words::deadlines(&d.deadline_facts())
+    let deadlines: Vec<Value> = d
+        .deadline_facts()
+        .steps()
         .iter()
         .map(|dl| {
-            json!({"label": dl.label, "date": dl.date.to_string(),
+            json!({"label": words::deadline_label(dl.kind), "date": dl.date.to_string(),
                    "left": words::standing(&state.calendar, today, dl)})
         })
         .collect();

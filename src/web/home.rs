@@ -159,8 +159,8 @@ pub async fn home(
             case: CaseCells::listed(d, &names),
             mode: words::mediator_mode(d.mediator_mode.as_deref()),
             days_open: words::days_open(cal, today, d.created_at.date()),
-            deadline: words::next_deadline(&d.facts).map(|n| NextDeadline {
-                label: n.label,
+            deadline: d.facts.next_step().map(|n| NextDeadline {
+                label: words::deadline_label(n.kind),
                 date: n.date.to_string(),
                 left: words::days_left(cal, today, n.date),
             }),

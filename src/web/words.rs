@@ -2,7 +2,7 @@
 //! stage, an event in the timeline, an action, a deadline), so that every page says it alike.
 
 use crate::domain::calendar::Calendar;
-use crate::domain::dispute::{DeadlineFacts, DeadlineKind};
+use crate::domain::dispute::{DeadlineKind, DeadlineStep};
 use crate::domain::workflow::{EventType, State};
 use chrono::NaiveDate;
 use serde_json::Value;
@@ -143,16 +143,6 @@ pub fn event(event_type: &str, actor: &str, data: &Value) -> String {
     }
 }
 
-/// A dispute's deadline with what the pages call it.
-#[derive(Debug, Clone)]
-pub struct Deadline {
-    pub label: &'static str,
-    pub date: NaiveDate,
-    /// Still to be met: its step not yet done, in a state where it can still happen.
-    pub pending: bool,
-    pub done_on: Option<NaiveDate>,
-}
-
 /// What a deadline is called on the pages.
 pub fn deadline_label(kind: DeadlineKind) -> &'static str {
     match kind {
@@ -164,22 +154,9 @@ pub fn deadline_label(kind: DeadlineKind) -> &'static str {
     }
 }
 
-/// Every deadline the dispute has, in date order (`DeadlineFacts::steps`), with its label.
-pub fn deadlines(d: &DeadlineFacts) -> Vec<Deadline> {
-    d.steps()
-        .into_iter()
-        .map(|s| Deadline {
-            label: deadline_label(s.kind),
-            date: s.date,
-            pending: s.pending,
-            done_on: s.done_on,
-        })
-        .collect()
-}
-
 /// Where a deadline stands, for the case page: the time left while it is to be met, else
 /// when it was met, else that it no longer applies.
-pub fn standing(cal: &Calendar, today: NaiveDate, dl: &Deadline) -> String {
+pub fn standing(cal: &Calendar, today: NaiveDate, dl: &DeadlineStep) -> String {
     let long = crate::render::templates::long_date;
     match (dl.pending, dl.done_on) {
         (true, _) => days_left(cal, today, dl.date),
@@ -187,11 +164,6 @@ pub fn standing(cal: &Calendar, today: NaiveDate, dl: &Deadline) -> String {
         (false, Some(done)) => format!("Done late, on {}", long(done)),
         (false, None) => "No longer applies".into(),
     }
-}
-
-/// The first deadline still to be met.
-pub fn next_deadline(d: &DeadlineFacts) -> Option<Deadline> {
-    deadlines(d).into_iter().find(|d| d.pending)
 }
 
 fn working_days(n: i64) -> String {

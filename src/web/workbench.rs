@@ -34,8 +34,7 @@ use serde::Serialize;
 use serde_json::{json, Value};
 use std::collections::HashMap;
 
-/// The most cases a list sorts (the oldest open ones); a page beyond them says so and asks for
-/// a filter.
+/// The most open cases the accountable officer's screening list reads (the oldest).
 pub const MAX_CASES: i64 = 1000;
 
 /// A deadline this many working days away, or fewer, is near.
@@ -96,8 +95,8 @@ pub fn case_row(d: &Dispute, names: &HashMap<String, String>) -> Value {
 
 /// The case's next deadline to meet (label, date, time left), or null.
 pub fn next_deadline(cal: &Calendar, today: NaiveDate, d: &Dispute) -> Value {
-    json!(words::next_deadline(&d.deadline_facts()).map(|n| {
-        json!({"label": n.label, "date": n.date.to_string(),
+    json!(d.deadline_facts().next_step().map(|n| {
+        json!({"label": words::deadline_label(n.kind), "date": n.date.to_string(),
                "left": words::days_left(cal, today, n.date)})
     }))
 }
@@ -334,13 +333,15 @@ pub async fn deadlines(
         .iter()
         .map(|d| DeadlineCase {
             case: CaseCells::listed(d, &names),
-            deadlines: words::deadlines(&d.facts)
+            deadlines: d
+                .facts
+                .steps()
                 .into_iter()
                 .filter(|x| x.pending)
                 .map(|x| {
                     let (text, colour) = urgency(cal, today, x.date);
                     DeadlineCell {
-                        label: x.label,
+                        label: words::deadline_label(x.kind),
                         date: long_date(x.date),
                         left: words::days_left(cal, today, x.date),
                         tag: Tag { text, colour },
