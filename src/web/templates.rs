@@ -10,7 +10,10 @@
 //! partial's whole context: a page's data would be copied at each partial. Helpers:
 //! - `{{asset "nhsuk/nhsuk-frontend.min.css"}}`: the file's content-hashed URL (fails the render
 //!   for a name that is not an asset, so a typo cannot reach a page);
-//! - `{{long_date d}}`: `"2027-03-15"` → `"Monday 15 March 2027"`.
+//! - `{{long_date d}}`: `"2027-03-15"` → `"Monday 15 March 2027"`;
+//! - `{{tag t}}`: an NHS.UK tag from `{"text", "colour"}` ([`super::list::Tag`]): the words
+//!   in the colour (a helper rather than a partial: a list draws one or more a row, and a
+//!   partial costs handlebars a context of its own and a parse of its parameter each time).
 
 use handlebars::{
     html_escape, Context, Handlebars, Helper, HelperDef, HelperResult, Output, RenderContext,
@@ -55,6 +58,35 @@ impl HelperDef for OneString {
     }
 }
 
+/// `{{tag t}}`: `<strong class="nhsuk-tag nhsuk-tag--COLOUR">TEXT</strong>`, both escaped;
+/// fails the render when `t` has no text or no colour.
+struct TagHelper;
+
+impl HelperDef for TagHelper {
+    fn call<'reg: 'rc, 'rc>(
+        &self,
+        h: &Helper<'rc>,
+        _: &'reg Handlebars<'reg>,
+        _: &'rc Context,
+        _: &mut RenderContext<'reg, 'rc>,
+        out: &mut dyn Output,
+    ) -> HelperResult {
+        let field = |k: &str| {
+            h.param(0)
+                .and_then(|v| v.value().get(k))
+                .and_then(|v| v.as_str())
+                .ok_or_else(|| RenderErrorReason::Other(format!("a tag without its {k}")))
+        };
+        let (text, colour) = (field("text")?, field("colour")?);
+        out.write("<strong class=\"nhsuk-tag nhsuk-tag--")?;
+        out.write(&html_escape(colour))?;
+        out.write("\">")?;
+        out.write(&html_escape(text))?;
+        out.write("</strong>")?;
+        Ok(())
+    }
+}
+
 fn asset_url(name: &str) -> Result<String, String> {
     super::assets::assets()
         .url(name)
@@ -75,6 +107,7 @@ impl PageTemplates {
         registry.register_escape_fn(html_escape);
         registry.register_helper("asset", Box::new(OneString(asset_url)));
         registry.register_helper("long_date", Box::new(OneString(long_date)));
+        registry.register_helper("tag", Box::new(TagHelper));
         let mut broken = Vec::new();
         let mut pages = std::collections::HashSet::new();
         for file in Embedded::iter() {
@@ -146,6 +179,31 @@ mod tests {
         assert!(t.broken.is_empty(), "{:?}", t.broken);
         for page in ["sign_in", "home", "case", "error", "form"] {
             assert!(t.names().iter().any(|n| n == page), "{page}");
+        }
+    }
+
+    #[test]
+    fn a_tag_is_its_words_in_its_colour_escaped() {
+        let mut h = handlebars::Handlebars::new();
+        h.set_strict_mode(true);
+        h.register_helper("tag", Box::new(super::TagHelper));
+        h.register_template_string("t", "{{tag t}}").unwrap();
+        let out = h
+            .render(
+                "t",
+                &serde_json::json!({"t": {"text": "Due <soon>", "colour": "orange"}}),
+            )
+            .unwrap();
+        assert_eq!(
+            out,
+            r#"<strong class="nhsuk-tag nhsuk-tag--orange">Due &lt;soon&gt;</strong>"#
+        );
+        for broken in [
+            serde_json::json!({"t": {"text": "Breached"}}),
+            serde_json::json!({"t": {"colour": "red"}}),
+        ] {
+            let e = h.render("t", &broken).unwrap_err().to_string();
+            assert!(e.contains("a tag without its"), "{e}");
         }
     }
 }
