@@ -19,6 +19,7 @@ use handlebars::{
     html_escape, Context, Handlebars, Helper, HelperDef, HelperResult, Output, RenderContext,
     RenderError, RenderErrorReason,
 };
+use serde_json::Value;
 use std::sync::OnceLock;
 
 #[derive(rust_embed::Embed)]
@@ -38,11 +39,11 @@ pub struct PageTemplates {
     pub broken: Vec<(String, String)>,
 }
 
-/// A helper of one string parameter that writes what `f` makes of it, or fails the render
-/// with `f`'s message.
-struct OneString(fn(&str) -> Result<String, String>);
+/// A helper of one parameter that writes what `f` makes of it, or fails the render with
+/// `f`'s message.
+struct OneParam(fn(&Value) -> Result<String, String>);
 
-impl HelperDef for OneString {
+impl HelperDef for OneParam {
     fn call<'reg: 'rc, 'rc>(
         &self,
         h: &Helper<'rc>,
@@ -51,8 +52,8 @@ impl HelperDef for OneString {
         _: &mut RenderContext<'reg, 'rc>,
         out: &mut dyn Output,
     ) -> HelperResult {
-        let raw = h.param(0).and_then(|v| v.value().as_str()).unwrap_or("");
-        let text = (self.0)(raw).map_err(|m| RenderError::from(RenderErrorReason::Other(m)))?;
+        let param = h.param(0).map_or(&Value::Null, |v| v.value());
+        let text = (self.0)(param).map_err(|m| RenderError::from(RenderErrorReason::Other(m)))?;
         out.write(&text)?;
         Ok(())
     }
@@ -60,41 +61,30 @@ impl HelperDef for OneString {
 
 /// `{{tag t}}`: `<strong class="nhsuk-tag nhsuk-tag--COLOUR">TEXT</strong>`, both escaped;
 /// fails the render when `t` has no text or no colour.
-struct TagHelper;
-
-impl HelperDef for TagHelper {
-    fn call<'reg: 'rc, 'rc>(
-        &self,
-        h: &Helper<'rc>,
-        _: &'reg Handlebars<'reg>,
-        _: &'rc Context,
-        _: &mut RenderContext<'reg, 'rc>,
-        out: &mut dyn Output,
-    ) -> HelperResult {
-        let field = |k: &str| {
-            h.param(0)
-                .and_then(|v| v.value().get(k))
-                .and_then(|v| v.as_str())
-                .ok_or_else(|| RenderErrorReason::Other(format!("a tag without its {k}")))
-        };
-        let (text, colour) = (field("text")?, field("colour")?);
-        out.write("<strong class=\"nhsuk-tag nhsuk-tag--")?;
-        out.write(&html_escape(colour))?;
-        out.write("\">")?;
-        out.write(&html_escape(text))?;
-        out.write("</strong>")?;
-        Ok(())
-    }
+fn tag(t: &Value) -> Result<String, String> {
+    let field = |k: &str| {
+        t.get(k)
+            .and_then(Value::as_str)
+            .ok_or_else(|| format!("a tag without its {k}"))
+    };
+    let (text, colour) = (field("text")?, field("colour")?);
+    Ok(format!(
+        "<strong class=\"nhsuk-tag nhsuk-tag--{}\">{}</strong>",
+        html_escape(colour),
+        html_escape(text)
+    ))
 }
 
-fn asset_url(name: &str) -> Result<String, String> {
+fn asset_url(name: &Value) -> Result<String, String> {
+    let name = name.as_str().unwrap_or("");
     super::assets::assets()
         .url(name)
         .map(str::to_string)
         .ok_or_else(|| format!("no asset {name:?}"))
 }
 
-fn long_date(raw: &str) -> Result<String, String> {
+fn long_date(raw: &Value) -> Result<String, String> {
+    let raw = raw.as_str().unwrap_or("");
     chrono::NaiveDate::parse_from_str(raw, "%Y-%m-%d")
         .map(crate::render::templates::long_date)
         .map_err(|_| format!("not a date: {raw:?}"))
@@ -105,9 +95,9 @@ impl PageTemplates {
         let mut registry = Handlebars::new();
         registry.set_strict_mode(true);
         registry.register_escape_fn(html_escape);
-        registry.register_helper("asset", Box::new(OneString(asset_url)));
-        registry.register_helper("long_date", Box::new(OneString(long_date)));
-        registry.register_helper("tag", Box::new(TagHelper));
+        registry.register_helper("asset", Box::new(OneParam(asset_url)));
+        registry.register_helper("long_date", Box::new(OneParam(long_date)));
+        registry.register_helper("tag", Box::new(OneParam(tag)));
         let mut broken = Vec::new();
         let mut pages = std::collections::HashSet::new();
         for file in Embedded::iter() {
@@ -186,7 +176,7 @@ mod tests {
     fn a_tag_is_its_words_in_its_colour_escaped() {
         let mut h = handlebars::Handlebars::new();
         h.set_strict_mode(true);
-        h.register_helper("tag", Box::new(super::TagHelper));
+        h.register_helper("tag", Box::new(super::OneParam(super::tag)));
         h.register_template_string("t", "{{tag t}}").unwrap();
         let out = h
             .render(
