@@ -321,6 +321,8 @@ pub struct ViewedDispute {
 pub fn view(c: &mut DbConn, id: &str, user_id: &str) -> QueryResult<Viewed> {
     let (appellant, respondent) =
         diesel::alias!(organisations as appellant, organisations as respondent);
+    // The organisation's columns, for either alias. `Selectable` needs a backend named; the
+    // columns are the same on both, and the query runs on either.
     let org = <OrgRow as Selectable<diesel::pg::Pg>>::construct_selection;
     let row = users::table
         .filter(users::id.eq(user_id))
