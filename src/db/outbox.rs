@@ -8,8 +8,11 @@
 use super::schema::notices;
 use super::DbConn;
 use chrono::NaiveDateTime;
+use diesel::pg::Pg;
 use diesel::prelude::*;
+use diesel::query_builder::{QueryFragment, QueryId};
 use diesel::sql_types::{BigInt, Binary, Integer, Nullable, Text, Timestamp};
+use diesel::sqlite::Sqlite;
 use std::marker::PhantomData;
 
 /// One notice to queue (`queued`, no attempt yet, due at once).
@@ -35,15 +38,29 @@ pub struct NewNotice<'a> {
 }
 
 pub fn insert_notice(c: &mut DbConn, n: &NewNotice) -> QueryResult<()> {
-    diesel::insert_into(notices::table)
-        .values((
-            n,
-            notices::status.eq("queued"),
-            notices::attempts.eq(0),
-            notices::next_attempt_at.eq(n.queued_at),
-        ))
-        .execute(c)
-        .map(|_| ())
+    match c {
+        DbConn::Pg(pg) => notice_insert(n).execute(pg),
+        DbConn::Sqlite(lite) => notice_insert(n).execute(lite),
+    }
+    .map(|_| ())
+}
+
+/// The statement [`insert_notice`] runs; `db::transition` runs it on PostgreSQL as a part of
+/// an event's one statement.
+pub fn notice_insert<'a>(
+    n: &NewNotice<'a>,
+) -> impl QueryFragment<Pg>
+       + QueryFragment<Sqlite>
+       + QueryId
+       + RunQueryDsl<PgConnection>
+       + RunQueryDsl<SqliteConnection>
+       + 'a {
+    diesel::insert_into(notices::table).values((
+        *n,
+        notices::status.eq("queued"),
+        notices::attempts.eq(0),
+        notices::next_attempt_at.eq(n.queued_at),
+    ))
 }
 
 /// A notice claimed for sending: what the worker needs to send it.

@@ -1,6 +1,6 @@
 //! Webhooks in the database: the endpoints organisations register, the outbox of deliveries
-//! (one row per event and endpoint, written by [`queue_for_event`] inside the event's own
-//! transaction, from `db::transition`), their claim by the delivery worker (the notices' leased
+//! (one row per event and endpoint, chosen and written by one `INSERT … SELECT`,
+//! [`deliveries_of`], inside the event's own transaction, from `db::transition`), their claim by the delivery worker (the notices' leased
 //! claim, [`super::outbox::claim_leased`], with the rule that keeps an endpoint's deliveries
 //! in order) and every attempt at one.
 
@@ -9,8 +9,11 @@ use super::outbox::LeasedQueue;
 use super::schema::{webhook_attempts, webhook_deliveries, webhooks};
 use super::DbConn;
 use chrono::NaiveDateTime;
+use diesel::pg::Pg;
 use diesel::prelude::*;
-use diesel::sql_types::{BigInt, Integer, Nullable, Text};
+use diesel::query_builder::{QueryFragment, QueryId};
+use diesel::sql_types::{BigInt, Integer, Nullable, Text, Timestamp};
+use diesel::sqlite::Sqlite;
 use std::marker::PhantomData;
 
 /// Delivery statuses.
@@ -124,47 +127,64 @@ pub fn payload(d: &DisputeRow, e: &EventRow) -> String {
 /// organisation that sees the dispute as an organisation: the appellant, the respondent and
 /// the screening commissioner. Runs inside the event's transaction. Returns how many.
 pub fn queue_for_event(c: &mut DbConn, d: &DisputeRow, e: &EventRow) -> QueryResult<usize> {
-    let orgs = [
-        d.appellant_id.as_str(),
-        d.respondent_id.as_str(),
-        d.screening_org_id.as_str(),
-    ];
-    let targets: Vec<String> = webhooks::table
-        .filter(webhooks::organisation_id.eq_any(orgs))
-        .filter(webhooks::active.eq(true))
-        .order(webhooks::id)
-        .select(webhooks::id)
-        .load(c)?;
-    if targets.is_empty() {
-        return Ok(0);
-    }
-    let body = payload(d, e);
-    let now = super::now();
-    // One statement for all the endpoints.
-    let rows: Vec<_> = targets
-        .iter()
-        .map(|w| {
-            (
-                webhook_deliveries::id.eq(format!("msg_{}", uuid::Uuid::new_v4().simple())),
-                webhook_deliveries::webhook_id.eq(w),
-                webhook_deliveries::dispute_id.eq(&d.id),
-                webhook_deliveries::event_seq.eq(e.seq),
-                webhook_deliveries::event_type.eq(&e.event_type),
-                webhook_deliveries::payload.eq(&body),
-                webhook_deliveries::status.eq(PENDING),
-                webhook_deliveries::attempts.eq(0),
-                webhook_deliveries::next_attempt_at.eq(now),
-                webhook_deliveries::created_at.eq(now),
-            )
-        })
-        .collect();
-    // A multi-row insert is backend-specific in diesel: each backend runs its own.
-    let insert = diesel::insert_into(webhook_deliveries::table).values(&rows);
     match c {
-        DbConn::Pg(pg) => insert.execute(pg)?,
-        DbConn::Sqlite(lite) => insert.execute(lite)?,
-    };
-    Ok(targets.len())
+        DbConn::Pg(pg) => deliveries_of(d, e, NEW_ID_PG).execute(pg),
+        DbConn::Sqlite(lite) => deliveries_of(d, e, NEW_ID_SQLITE).execute(lite),
+    }
+}
+
+/// A new delivery's id, made by the database for each row: `msg_` and 32 hex digits.
+pub const NEW_ID_PG: &str = "'msg_' || replace(gen_random_uuid()::text, '-', '')";
+pub const NEW_ID_SQLITE: &str = "'msg_' || lower(hex(randomblob(16)))";
+
+/// The statement [`queue_for_event`] runs: `INSERT INTO webhook_deliveries … SELECT … FROM
+/// webhooks WHERE …`, the endpoints chosen in the statement itself (no round trip to read them
+/// first). `new_id` is [`NEW_ID_PG`] or [`NEW_ID_SQLITE`]. `db::transition` runs it on
+/// PostgreSQL as a part of the event's one statement.
+pub fn deliveries_of(
+    d: &DisputeRow,
+    e: &EventRow,
+    new_id: &'static str,
+) -> impl QueryFragment<Pg>
+       + QueryFragment<Sqlite>
+       + QueryId
+       + RunQueryDsl<PgConnection>
+       + RunQueryDsl<SqliteConnection>
+       + 'static {
+    let orgs = [
+        d.appellant_id.clone(),
+        d.respondent_id.clone(),
+        d.screening_org_id.clone(),
+    ];
+    let now = super::now();
+    diesel::insert_into(webhook_deliveries::table)
+        .values(
+            webhooks::table
+                .filter(webhooks::organisation_id.eq_any(orgs))
+                .filter(webhooks::active.eq(true))
+                .select((
+                    diesel::dsl::sql::<Text>(new_id),
+                    webhooks::id,
+                    d.id.clone().into_sql::<Text>(),
+                    e.seq.into_sql::<BigInt>(),
+                    e.event_type.clone().into_sql::<Text>(),
+                    payload(d, e).into_sql::<Text>(),
+                    PENDING.into_sql::<Text>(),
+                    now.into_sql::<Timestamp>(),
+                    now.into_sql::<Timestamp>(),
+                )),
+        )
+        .into_columns((
+            webhook_deliveries::id,
+            webhook_deliveries::webhook_id,
+            webhook_deliveries::dispute_id,
+            webhook_deliveries::event_seq,
+            webhook_deliveries::event_type,
+            webhook_deliveries::payload,
+            webhook_deliveries::status,
+            webhook_deliveries::next_attempt_at,
+            webhook_deliveries::created_at,
+        ))
 }
 
 /// A delivery claimed by the worker.
