@@ -60,11 +60,7 @@ pub fn write(c: &mut DbConn, t: &Transition) -> QueryResult<Option<usize>> {
         DbConn::Sqlite(_) => {
             let updated = update(t).execute(c)?;
             if updated == 1 {
-                disputes::append_event(c, t.event)?;
-                super::webhooks::queue_for_event(c, t.dispute, t.event)?;
-                for n in t.notices {
-                    outbox::insert_notice(c, n)?;
-                }
+                append(c, t.dispute, t.event, t.notices)?;
             }
             updated
         }
@@ -82,6 +78,17 @@ pub fn write(c: &mut DbConn, t: &Transition) -> QueryResult<Option<usize>> {
         }
     }
     Ok(Some(recorded))
+}
+
+/// The event `e` that brought the dispute to `d`, its webhook deliveries and its notices, a
+/// statement each (what [`write_together`] puts in its one statement, after the row).
+fn append(c: &mut DbConn, d: &DisputeRow, e: &EventRow, notices: &[NewNotice]) -> QueryResult<()> {
+    disputes::append_event(c, e)?;
+    super::webhooks::queue_for_event(c, d, e)?;
+    for n in notices {
+        outbox::insert_notice(c, n)?;
+    }
+    Ok(())
 }
 
 /// An error for a transition that contradicts the history (none of them is refused input).
@@ -124,8 +131,7 @@ fn write_together(pg: &mut PgConnection, t: &Transition) -> QueryResult<usize> {
         Box::new(update(t).returning(table::id)),
         Box::new(diesel::insert_into(events::table).values(t.event)),
     ];
-    // A notice a part (a multi-row insert would make diesel prepare the statement anew at
-    // each run).
+    // A notice a part, each the statement `outbox::insert_notice` runs.
     for n in t.notices {
         parts.push(Box::new(outbox::notice_insert(n)));
     }
@@ -157,9 +163,11 @@ impl QueryFragment<Pg> for Together<'_> {
     }
 
     /// Prepared once per text, as diesel does for any statement without a static type: the
-    /// cache is keyed by the SQL itself, so a part whose text depends on its values (an
-    /// `UPDATE`'s changeset, which diesel never caches alone) only adds a text. Without it
-    /// PostgreSQL would plan the whole statement at every run.
+    /// cache is keyed by the SQL itself, so a part whose text could depend on its values
+    /// (diesel never caches an `UPDATE` alone, for its changeset) only adds a text. Here the
+    /// texts differ by the number of notices alone (`DisputeRow` writes `NULL` for `None`,
+    /// so the update's text is fixed). Without it PostgreSQL would plan the whole statement
+    /// at every run.
     fn is_safe_to_cache_prepared(&self, _: &Pg) -> QueryResult<bool> {
         Ok(true)
     }
@@ -201,12 +209,7 @@ pub fn file(c: &mut DbConn, f: &Filing, now: NaiveDateTime) -> QueryResult<()> {
             ))
             .execute(c)?;
     }
-    disputes::append_event(c, f.event)?;
-    super::webhooks::queue_for_event(c, f.dispute, f.event)?;
-    for n in f.notices {
-        outbox::insert_notice(c, n)?;
-    }
-    Ok(())
+    append(c, f.dispute, f.event, f.notices)
 }
 
 /// The dispute an earlier request with this idempotency key filed, with that request's body

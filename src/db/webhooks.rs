@@ -1,8 +1,8 @@
 //! Webhooks in the database: the endpoints organisations register, the outbox of deliveries
 //! (one row per event and endpoint, chosen and written by one `INSERT … SELECT`,
-//! [`deliveries_of`], inside the event's own transaction, from `db::transition`), their claim by the delivery worker (the notices' leased
-//! claim, [`super::outbox::claim_leased`], with the rule that keeps an endpoint's deliveries
-//! in order) and every attempt at one.
+//! [`deliveries_of`], inside the event's own transaction, from `db::transition`), their claim
+//! by the delivery worker (the notices' leased claim, [`super::outbox::claim_leased`], with the
+//! rule that keeps an endpoint's deliveries in order) and every attempt at one.
 
 use super::disputes::{DisputeRow, EventRow};
 use super::outbox::LeasedQueue;
