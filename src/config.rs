@@ -520,19 +520,22 @@ impl Config {
             Some(v) => parse_num("LDR_SWEEP_INTERVAL_SECONDS", &v, 1, 86_400)?,
             None => 60,
         };
+        // The CPUs this process may use (a container's limit included).
+        let cpus = std::thread::available_parallelism().map_or(2, |n| n.get());
         let db_pool_size = match get("LDR_DB_POOL_SIZE") {
             Some(v) => parse_num("LDR_DB_POOL_SIZE", &v, 1, 256)?,
-            // 8: on a 2-core machine (git history: BENCHMARKS.md, eighth round), 16 gave no more
-            // requests per second than 8, and left the mail worker's own connection so far
-            // behind in a burst that thousands of notices waited; with 8 it kept up.
-            None => 8,
+            // Two per CPU, at least 4. Each connection busy is a thread of ours and a backend
+            // of PostgreSQL's wanting a core; more of them than the cores can serve only makes
+            // requests wait their turn in the kernel, in no order, instead of in the pool: on
+            // 2 cores shared with PostgreSQL, 8 (the earlier default) gave a `GET` p99 of 14 ms
+            // where 4 gave 8.4 ms, for the same requests per second (docs/performance.md).
+            None => (2 * cpus).max(4) as u32,
         };
         let workers = match get("LDR_WORKERS") {
             Some(v) => parse_num("LDR_WORKERS", &v, 1, 256)?,
-            // Two per CPU (the database work itself runs on actix's blocking pool).
-            None => std::thread::available_parallelism()
-                .map(|n| n.get() * 2)
-                .unwrap_or(4),
+            // One per CPU: the database work runs on actix's blocking pool, so a worker only
+            // reads requests, routes them and writes answers.
+            None => cpus,
         };
         let trusted_proxies = match get("LDR_TRUSTED_PROXIES") {
             Some(v) => v
