@@ -148,6 +148,15 @@ fn reads_by_three_roles_appear_with_who_and_when(db: Db) {
         .expect(200);
     assert_eq!(p3["items"].as_array().unwrap().len(), 1);
     assert_eq!(p3["next_page"], Value::Null);
+    // The last page there could be: empty, and no next one (it once overflowed to a panic).
+    let last = app
+        .get(
+            &format!("/api/v1/access-log?dispute_id={id}&page={}", i64::MAX),
+            Some(&w.admin),
+        )
+        .expect(200);
+    assert_eq!(last["items"], json!([]));
+    assert_eq!(last["next_page"], Value::Null);
     for bad in [
         "per_page=0",
         "per_page=501",

@@ -118,6 +118,6 @@ pub async fn list(
         items,
         page,
         per_page,
-        next_page: more.then_some(page + 1),
+        next_page: page.checked_add(1).filter(|_| more),
     }))
 }
