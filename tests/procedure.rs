@@ -471,6 +471,14 @@ fn hearing_deadline_and_overrides(db: Db) {
         last["data"]["override"]["reason"],
         "Chair unavailable until then; parties agreed"
     );
+    // The answer to a later event still carries the breach recorded before it.
+    let noted = w.ok(
+        &app,
+        SECRETARY,
+        &id,
+        json!({"type": "add_note", "text": "Venue confirmed"}),
+    );
+    assert_eq!(noted["breaches"], d["breaches"], "{noted}");
     let report = app
         .get(
             "/api/v1/reports/timeliness?from=2026-03-01&to=2026-03-31",
