@@ -202,15 +202,23 @@ pub struct ClaimedDelivery {
     pub attempts: i32,
 }
 
-/// Pending deliveries, due, with no earlier pending delivery to the same endpoint: an
+/// Pending deliveries, due, that are the earliest pending delivery of their endpoint: an
 /// endpoint's deliveries go one at a time, in the order they were queued, and a later one
-/// waits while an earlier one is retried. [`super::outbox::claim_leased`] leases them (at most one per
-/// endpoint) to a worker; on SQLite the caller runs it inside `write_tx`.
+/// waits while an earlier one is retried. [`super::outbox::claim_leased`] leases them (at most
+/// one per endpoint) to a worker; on SQLite the caller runs it inside `write_tx`.
+///
+/// The candidates are found from the endpoints: each one's earliest pending delivery, one
+/// probe of the `webhook_deliveries_pending` index an endpoint, however many deliveries wait
+/// behind them. (Asking of every pending delivery whether an earlier one of its endpoint was
+/// pending took a lookup per pending delivery: 28 ms of PostgreSQL's time per claim with 3,000
+/// waiting, as a burst of events leaves. One pass over the index with `min(seq) … GROUP BY
+/// webhook_id` was measured too: it delivered more slowly than the probes.)
 pub const DELIVERIES: LeasedQueue<ClaimedDelivery> = LeasedQueue {
     table: "webhook_deliveries",
     key: "seq",
-    due: "t.status = 'pending' AND NOT EXISTS (SELECT 1 FROM webhook_deliveries AS e \
-          WHERE e.webhook_id = t.webhook_id AND e.status = 'pending' AND e.seq < t.seq)",
+    due: "t.status = 'pending' AND t.seq IN (SELECT (SELECT e.seq FROM webhook_deliveries AS e \
+          WHERE e.webhook_id = w.id AND e.status = 'pending' ORDER BY e.seq LIMIT 1) FROM \
+          webhooks AS w)",
     order: "t.next_attempt_at, t.seq",
     returning: "seq, id, webhook_id, payload, attempts",
     row: PhantomData,
