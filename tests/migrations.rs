@@ -478,7 +478,7 @@ const WEBHOOK_BACKLOG: &str = "INSERT INTO organisations (id,name,kind,area,regi
 /// handle fewer than ten rows a delivery waiting.
 #[test]
 fn the_webhook_claim_takes_each_endpoints_first_delivery_without_reading_the_backlog() {
-    use ldr::db::outbox::claim_leased;
+    use ldr::db::outbox::{claim_leased, claimable};
     use ldr::db::webhooks::DELIVERIES;
     use ldr::db::DbConn;
     let now = chrono::NaiveDate::from_ymd_opt(2026, 2, 1)
@@ -513,10 +513,8 @@ fn the_webhook_claim_takes_each_endpoints_first_delivery_without_reading_the_bac
     c.batch_execute(WEBHOOK_BACKLOG).unwrap();
     c.batch_execute("ANALYZE").unwrap();
     let plan: Vec<PgPlan> = diesel::sql_query(format!(
-        "EXPLAIN ANALYZE SELECT t.seq FROM webhook_deliveries AS t WHERE {} AND \
-         t.next_attempt_at <= now() AND (t.locked_until IS NULL OR t.locked_until < now()) \
-         ORDER BY {} LIMIT 16",
-        DELIVERIES.due, DELIVERIES.order
+        "EXPLAIN ANALYZE {}",
+        claimable(&DELIVERIES, "now()", "16")
     ))
     .load(&mut c)
     .unwrap();

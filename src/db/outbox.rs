@@ -133,17 +133,14 @@ where
     let LeasedQueue {
         table,
         key,
-        due,
-        order,
         returning,
         ..
     } = q;
     match c {
         DbConn::Pg(pg) => diesel::sql_query(format!(
-            "UPDATE {table} SET locked_until = $1, locked_by = $2 WHERE {key} IN (SELECT t.{key} \
-             FROM {table} AS t WHERE {due} AND t.next_attempt_at <= $3 AND (t.locked_until IS \
-             NULL OR t.locked_until < $3) ORDER BY {order} LIMIT $4 FOR UPDATE OF t SKIP \
-             LOCKED) RETURNING {returning}"
+            "UPDATE {table} SET locked_until = $1, locked_by = $2 WHERE {key} IN ({} FOR UPDATE \
+             OF t SKIP LOCKED) RETURNING {returning}",
+            claimable(q, "$3", "$4")
         ))
         .bind::<Timestamp, _>(until)
         .bind::<Text, _>(worker)
@@ -151,9 +148,9 @@ where
         .bind::<BigInt, _>(limit)
         .load(pg),
         DbConn::Sqlite(sq) => diesel::sql_query(format!(
-            "UPDATE {table} SET locked_until = ?, locked_by = ? WHERE {key} IN (SELECT t.{key} \
-             FROM {table} AS t WHERE {due} AND t.next_attempt_at <= ? AND (t.locked_until IS \
-             NULL OR t.locked_until < ?) ORDER BY {order} LIMIT ?) RETURNING {returning}"
+            "UPDATE {table} SET locked_until = ?, locked_by = ? WHERE {key} IN ({}) RETURNING \
+             {returning}",
+            claimable(q, "?", "?")
         ))
         .bind::<Timestamp, _>(until)
         .bind::<Text, _>(worker)
@@ -162,6 +159,23 @@ where
         .bind::<BigInt, _>(limit)
         .load(sq),
     }
+}
+
+/// The `SELECT` of the keys [`claim_leased`] leases: up to `limit` rows of `q` due by `now`
+/// and not leased (or leased until before `now`), in `q.order`, over the alias `t`. `now` and
+/// `limit` are SQL text: the backend's placeholders (`now` is used twice), or values.
+pub fn claimable<T>(q: &LeasedQueue<T>, now: &str, limit: &str) -> String {
+    let LeasedQueue {
+        table,
+        key,
+        due,
+        order,
+        ..
+    } = q;
+    format!(
+        "SELECT t.{key} FROM {table} AS t WHERE {due} AND t.next_attempt_at <= {now} AND \
+         (t.locked_until IS NULL OR t.locked_until < {now}) ORDER BY {order} LIMIT {limit}"
+    )
 }
 
 /// The notices as a [`LeasedQueue`]: queued ones, oldest first. [`claim_leased`] leases up
