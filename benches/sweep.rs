@@ -82,7 +82,7 @@ fn bench_backend(crit: &mut Criterion, name: &str, target: DbTarget) {
                 .unwrap();
             },
             |_| {
-                let (visited, queued) = ldr::notify::sweep::run(&mut conn.borrow_mut(), &cal, &templates, today, 1000).unwrap();
+                let (visited, queued) = ldr::notify::sweep::run(&mut conn.borrow_mut(), &cal, &templates, "http://127.0.0.1:8080", today, 1000).unwrap();
                 assert_eq!(visited, DUE);
                 assert!(queued >= DUE, "{queued}");
             },
@@ -92,7 +92,7 @@ fn bench_backend(crit: &mut Criterion, name: &str, target: DbTarget) {
     group.bench_function("100k_open_none_due", |b| {
         conn.borrow_mut().batch_execute("UPDATE disputes SET next_sweep_on = '2026-04-01' WHERE next_sweep_on <= '2026-03-10'").unwrap();
         b.iter(|| {
-            let (visited, _) = ldr::notify::sweep::run(&mut conn.borrow_mut(), &cal, &templates, today, 1000).unwrap();
+            let (visited, _) = ldr::notify::sweep::run(&mut conn.borrow_mut(), &cal, &templates, "http://127.0.0.1:8080", today, 1000).unwrap();
             assert_eq!(visited, 0);
         })
     });

@@ -63,6 +63,7 @@ fn an_override_after_the_sweep_recorded_the_breach_is_recorded_and_counted(db: D
             &mut pooled,
             &app.state.calendar,
             &app.state.templates,
+            &app.state.cfg.public_url,
             late,
             1000,
         )

@@ -548,3 +548,104 @@ fn the_webhook_claim_takes_each_endpoints_first_delivery_without_reading_the_bac
     assert_eq!(first_of_each(&mut c), want);
     assert_eq!(first_of_each(&mut c), vec![]);
 }
+
+const DEADLINE_RULES_VERSION: &str = "20261229390001";
+
+#[derive(QueryableByName)]
+struct NextDeadline {
+    #[diesel(sql_type = diesel::sql_types::Nullable<diesel::sql_types::Date>)]
+    next_deadline_on: Option<chrono::NaiveDate>,
+}
+
+#[derive(QueryableByName)]
+struct DueOn {
+    #[diesel(sql_type = diesel::sql_types::Date)]
+    due_on: chrono::NaiveDate,
+}
+
+/// Reverts to just before the two deadline migrations of 2026-12-29 and stores a dispute whose
+/// decision is recorded but not sent, its next deadline as the old rule gave it (the FHSU's),
+/// and a breach; migrates again: the start's backfill gives it the decision's deadline, and a
+/// second breach of the same rule on a new date is a row of its own. Down, the first breach of
+/// each rule is the one kept.
+macro_rules! deadline_rules_migration {
+    ($c:expr, $wrap:path, $migrations:expr, $seed:expr) => {{
+        let mut c = $c;
+        let applied = |c: &mut _| -> bool {
+            MigrationHarness::applied_migrations(c)
+                .unwrap()
+                .iter()
+                .any(|v| *v.to_string().replace('-', "") >= *DEADLINE_RULES_VERSION)
+        };
+        while applied(&mut c) {
+            c.revert_last_migration($migrations).unwrap();
+        }
+        c.batch_execute(&*$seed).unwrap();
+        c.batch_execute(
+            "DELETE FROM backfills;
+             UPDATE disputes SET state = 'decided', held_on = '2026-03-16',
+                decided_on = '2026-03-17', decision_by = '2026-03-23', fhsu_by = '2028-05-31',
+                next_deadline_on = '2028-05-31' WHERE id = 'd';
+             INSERT INTO breaches (dispute_id, kind, due_on, detected_on, overridden, detail)
+                VALUES ('d', 'hearing_not_recorded', '2026-03-12', '2026-03-13', '0', 'first');",
+        )
+        .unwrap();
+        c.run_pending_migrations($migrations).unwrap();
+        c.batch_execute(
+            "INSERT INTO breaches (dispute_id, kind, due_on, detected_on, overridden, detail)
+                VALUES ('d', 'hearing_not_recorded', '2026-03-26', '2026-03-27', '0', 'again');",
+        )
+        .unwrap();
+        let mut db = $wrap(c);
+        assert_eq!(
+            ldr::db::disputes::backfill_next_deadlines(&mut db).unwrap(),
+            1
+        );
+        assert_eq!(
+            ldr::db::disputes::backfill_next_deadlines(&mut db).unwrap(),
+            0,
+            "once"
+        );
+        let $wrap(mut c) = db else { unreachable!() };
+        let next: NextDeadline =
+            diesel::sql_query("SELECT next_deadline_on FROM disputes WHERE id = 'd'")
+                .get_result(&mut c)
+                .unwrap();
+        assert_eq!(next.next_deadline_on, "2026-03-23".parse().ok());
+        while applied(&mut c) {
+            c.revert_last_migration($migrations).unwrap();
+        }
+        let kept: Vec<DueOn> = diesel::sql_query("SELECT due_on FROM breaches")
+            .load(&mut c)
+            .unwrap();
+        assert_eq!(
+            kept.iter()
+                .map(|b| b.due_on.to_string())
+                .collect::<Vec<_>>(),
+            ["2026-03-12"]
+        );
+        c.run_pending_migrations($migrations).unwrap();
+    }};
+}
+
+#[test]
+fn sqlite_gives_a_recorded_decision_its_deadline_and_keeps_each_breach() {
+    let dir = tempfile::tempdir().unwrap();
+    let mut c = SqliteConnection::establish(dir.path().join("m.db").to_str().unwrap()).unwrap();
+    c.run_pending_migrations(ldr::db::SQLITE_MIGRATIONS)
+        .unwrap();
+    deadline_rules_migration!(
+        c,
+        ldr::db::DbConn::Sqlite,
+        ldr::db::SQLITE_MIGRATIONS,
+        SEED_ROWS.replace("true", "1").replace("false", "0")
+    );
+}
+
+#[test]
+fn postgres_gives_a_recorded_decision_its_deadline_and_keeps_each_breach() {
+    let Some((_pg, c)) = migrated_pg() else {
+        return;
+    };
+    deadline_rules_migration!(c, ldr::db::DbConn::Pg, ldr::db::PG_MIGRATIONS, SEED_ROWS);
+}

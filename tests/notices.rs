@@ -658,6 +658,13 @@ fn reminders_and_breach_alerts_are_sent_once_across_restarts(db: Db) {
     let text = m.parsed().body_text(0).unwrap().to_string();
     assert!(m.subject().contains(&case_ref), "{}", m.subject());
     assert!(text.contains(&long_date(hearing_by)), "{text}");
+    // Its link is the case page's full address (LDR_PUBLIC_URL), as every notice's is.
+    let case_url = format!(
+        "{}/disputes/{id}",
+        app.state.cfg.public_url.trim_end_matches('/')
+    );
+    assert!(case_url.starts_with("http"), "{case_url}");
+    assert!(text.contains(&case_url), "{case_url} not in {text}");
     // The secretary convenes the appointed panel: the reminder is theirs.
     assert_eq!(
         hearing.recipients,

@@ -1209,7 +1209,87 @@ fn stage_3_is_run_from_the_pages(db: Db) {
     );
 }
 
+/// Three working days before the hearing, the secretary changes its room from the hearing
+/// calendar: the link keeps the day, the form says the notice stands, and the change is made
+/// without an override.
+fn a_new_time_or_venue_on_the_same_day_from_the_hearing_calendar(db: Db) {
+    use common::world::*;
+    let Some(app) = TestApp::spawn_with(
+        db,
+        &[
+            ("LDR_TODAY", "2026-03-02"),
+            ("LDR_INSECURE_COOKIES", "true"),
+        ],
+    ) else {
+        return;
+    };
+    let w = World::new(&app);
+    let id = w.case_at(&app, "hearing_scheduled");
+    let d = app
+        .get(&format!("/api/v1/disputes/{id}"), Some(w.t(SECRETARY)))
+        .expect(200);
+    let date: chrono::NaiveDate = serde_json::from_value(d["hearing"]["date"].clone()).unwrap();
+    app.state
+        .clock
+        .set_today(Some(app.state.calendar.add_working_days(date, -3).unwrap()));
+    let jar = jar_of(&app, "sam.secretary@ldr.test");
+    let cal = request(
+        &app,
+        "GET",
+        &format!("/disputes/{id}/hearing-calendar"),
+        &jar,
+        None,
+    );
+    assert_eq!(cal.status, 200, "{}", cal.body);
+    let href = format!("/disputes/{id}/actions/schedule_hearing?date={date}");
+    assert!(
+        cal.body
+            .contains("Change the time or venue on the same day"),
+        "{}",
+        cal.body
+    );
+    // Handlebars writes the `=` of an attribute as `&#x3D;`.
+    assert!(
+        cal.body.contains(&href.replace('=', "&#x3D;")),
+        "{}",
+        cal.body
+    );
+    let form = request(&app, "GET", &href, &jar, None);
+    assert_eq!(form.status, 200, "{}", form.body);
+    assert!(
+        form.body.contains("keeps the notice already given"),
+        "{}",
+        form.body
+    );
+    let token = form_token(&form.body);
+    let body = format!(
+        "csrf_token={token}&version={}&date-day={}&date-month={}&date-year={}&time=14%3A00&venue=Room+2%2C+County+Hall",
+        d["version"],
+        chrono::Datelike::day(&date),
+        chrono::Datelike::month(&date),
+        chrono::Datelike::year(&date),
+    );
+    let sent = request(
+        &app,
+        "POST",
+        &format!("/disputes/{id}/actions/schedule_hearing"),
+        &jar,
+        Some(&body),
+    );
+    assert_eq!(sent.status, 303, "{}", sent.body);
+    let after = app
+        .get(&format!("/api/v1/disputes/{id}"), Some(w.t(SECRETARY)))
+        .expect(200);
+    assert_eq!(after["hearing"]["venue"], "Room 2, County Hall");
+    assert_eq!(
+        after["hearing"]["notice_sent_on"],
+        d["hearing"]["notice_sent_on"]
+    );
+    assert_eq!(after["breaches"], serde_json::json!([]));
+}
+
 both_dbs!(
+    a_new_time_or_venue_on_the_same_day_from_the_hearing_calendar,
     the_list_of_cases_is_paged_at_fifty,
     stage_3_is_run_from_the_pages,
     the_deadlines_page_sorts_every_case_however_many,

@@ -26,6 +26,7 @@ both_dbs!(
     a_stored_dispute_that_does_not_read_is_an_error_and_is_not_written_over,
     the_hearing_is_recorded_on_its_scheduled_day_unless_overridden,
     a_hearing_day_that_passes_unrecorded_is_a_breach_with_an_alert,
+    a_new_venue_on_the_hearings_day_keeps_the_notice_given,
     refusals_say_how_to_put_them_right,
     a_referral_without_an_fhsu_in_the_directory_is_refused_saying_what_an_admin_must_do,
     the_filing_party_and_the_panel_secretaries_are_told_and_notices_link_the_case,
@@ -1101,6 +1102,7 @@ fn a_stored_dispute_that_does_not_read_is_an_error_and_is_not_written_over(db: D
                 &mut c,
                 &app.state.calendar,
                 &app.state.templates,
+                &app.state.cfg.public_url,
                 today,
                 1000,
             )
@@ -1242,6 +1244,7 @@ fn a_hearing_day_that_passes_unrecorded_is_a_breach_with_an_alert(db: Db) {
             &mut c,
             &app.state.calendar,
             &app.state.templates,
+            &app.state.cfg.public_url,
             today,
             1000,
         )
@@ -1308,17 +1311,85 @@ fn a_hearing_day_that_passes_unrecorded_is_a_breach_with_an_alert(db: Db) {
         3,
         "the secretary, the LMC and the officer: {to:?}"
     );
-    // Recorded late, as held on its day: nothing more is raised.
+    // It was not held: moved to Thursday 26 March, and that day too passes unrecorded. A
+    // second breach of the same rule, with its own alert.
     w.ok(
         &app,
         SECRETARY,
         &id,
-        json!({"type": "record_hearing", "held_on": "2026-03-12",
+        json!({"type": "schedule_hearing", "date": "2026-03-26", "time": "10:00",
+        "venue": "County Hall", "override_reason": "The panel could not meet on the 12th."}),
+    );
+    sweep("2026-03-26");
+    assert_eq!(not_recorded(&app).len(), 1);
+    sweep("2026-03-27");
+    sweep("2026-03-30");
+    let b = not_recorded(&app);
+    assert_eq!(b.len(), 2, "{b:?}");
+    assert_eq!(b[1]["due_on"], "2026-03-26");
+    assert_eq!(alerts(&app).len(), 2);
+    // Recorded late, as held on its day: nothing more is raised, and the hearing deadline is
+    // not reported missed by the sweep (only as the move's override, if the move needed one).
+    w.ok(
+        &app,
+        SECRETARY,
+        &id,
+        json!({"type": "record_hearing", "held_on": "2026-03-26",
         "appellant_presented": true, "respondent_presented": false, "record": "Held as planned."}),
     );
-    sweep("2026-03-17");
-    assert_eq!(not_recorded(&app).len(), 1);
-    assert_eq!(alerts(&app).len(), 1);
+    sweep("2026-03-31");
+    assert_eq!(not_recorded(&app).len(), 2);
+    assert_eq!(alerts(&app).len(), 2);
+    let d = app
+        .get(&format!("/api/v1/disputes/{id}"), Some(w.t(SECRETARY)))
+        .expect(200);
+    let unanswered: Vec<&serde_json::Value> = d["breaches"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .filter(|b| b["kind"] == "hearing_after_deadline" && b["overridden"] == false)
+        .collect();
+    assert!(unanswered.is_empty(), "{unanswered:?}");
+}
+
+/// Three working days before the hearing the room changes: the same day keeps the notice given
+/// (no override, no breach, everyone sent the updated invitation); a new day is refused.
+fn a_new_venue_on_the_hearings_day_keeps_the_notice_given(db: Db) {
+    let Some((app, w)) = app(db) else { return };
+    let id = w.case_at(&app, "hearing_scheduled");
+    let get = || {
+        app.get(&format!("/api/v1/disputes/{id}"), Some(w.t(SECRETARY)))
+            .expect(200)
+    };
+    let before = get();
+    let date: chrono::NaiveDate =
+        serde_json::from_value(before["hearing"]["date"].clone()).unwrap();
+    let soon = app.state.calendar.add_working_days(date, -3).unwrap();
+    app.state.clock.set_today(Some(soon));
+    let d = w.ok(
+        &app,
+        SECRETARY,
+        &id,
+        json!({"type": "schedule_hearing", "date": date.to_string(), "time": "14:00",
+        "venue": "Room 2, County Hall"}),
+    );
+    assert_eq!(d["hearing"]["venue"], "Room 2, County Hall");
+    assert_eq!(d["hearing"]["time"], "14:00");
+    assert_eq!(
+        d["hearing"]["notice_sent_on"],
+        before["hearing"]["notice_sent_on"]
+    );
+    assert_eq!(d["hearing"]["sequence"], 1);
+    assert_eq!(d["breaches"], json!([]), "{d}");
+    let next_day = app.state.calendar.add_working_days(date, 1).unwrap();
+    w.event(
+        &app,
+        SECRETARY,
+        &id,
+        json!({"type": "schedule_hearing", "date": next_day.to_string(), "time": "14:00",
+        "venue": "Room 2, County Hall"}),
+    )
+    .expect_problem(422, "insufficient_notice");
 }
 
 /// Issue #31 point 11: each refusal says how to put it right, and changes nothing.

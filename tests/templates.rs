@@ -244,6 +244,11 @@ fn variant_snapshots() {
             json!({"outcome": "vexatious", "reason": "The request repeats a dispute about the same payment that the panel decided in 2025.", "hearing_by": null}),
         ),
         (
+            "screening_outcome",
+            "variant_screened_out_contract_may_go_to_the_fhsu",
+            json!({"outcome": "frivolous", "reason": "The scheme terms were agreed and signed by both parties in April 2025.", "hearing_by": null, "fhsu_by": "2028-05-31"}),
+        ),
+        (
             "decision_notified",
             "variant_decision_respondent_final",
             json!({"outcome": "respondent", "recommendations": [], "fhsu_by": null}),
@@ -369,6 +374,7 @@ fn strict_mode_rejects_a_missing_required_field() {
         ("hearing_scheduled", "secretary"),
         ("bundle_distributed", "secretary"),
         ("screening_outcome", "hearing_by"),
+        ("screening_outcome", "fhsu_by"),
         ("hearing_scheduled", "is_update"),
         ("decision_notified", "recommendations"),
         ("decision_notified", "fhsu_by"),

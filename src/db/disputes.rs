@@ -216,7 +216,7 @@ pub struct DeadlineRow {
     pub notice_sent_on: Option<NaiveDate>,
     pub bundle_distributed_on: Option<NaiveDate>,
     pub held_on: Option<NaiveDate>,
-    pub decided_on: Option<NaiveDate>,
+    pub decision_notified_on: Option<NaiveDate>,
     pub referred_on: Option<NaiveDate>,
     pub hearing_by: Option<NaiveDate>,
     pub notice_by: Option<NaiveDate>,
@@ -240,7 +240,7 @@ impl DeadlineRow {
             notice_sent_on: self.notice_sent_on,
             bundle_distributed_on: self.bundle_distributed_on,
             held_on: self.held_on,
-            decided_on: self.decided_on,
+            decision_notified_on: self.decision_notified_on,
             referred_on: self.referred_on,
         };
         Ok((self.id, facts))
@@ -386,15 +386,14 @@ pub fn backfill_next_deadlines(c: &mut DbConn) -> QueryResult<usize> {
         }
         let rows: Vec<DeadlineRow> = disputes::table.select(DeadlineRow::as_select()).load(c)?;
         let n = rows.len();
-        let mut by_date: std::collections::BTreeMap<NaiveDate, Vec<String>> = Default::default();
+        // None too: a migration that changes the rule marks the job again, and a dispute with
+        // no deadline left under the new rule must lose the one the old rule gave it.
+        let mut by_date: std::collections::BTreeMap<Option<NaiveDate>, Vec<String>> =
+            Default::default();
         for r in rows {
             let id = r.id.clone();
             match r.decode() {
-                Ok((id, facts)) => {
-                    if let Some(due) = facts.next_due() {
-                        by_date.entry(due).or_default().push(id);
-                    }
-                }
+                Ok((id, facts)) => by_date.entry(facts.next_due()).or_default().push(id),
                 Err(cause) => tracing::warn!(dispute_id = %id, %cause,
                     "a dispute's deadlines do not read; its next deadline is left empty"),
             }
@@ -515,34 +514,43 @@ pub struct BreachRow {
     pub detail: String,
 }
 
-/// Records a breach once per kind. A later breach of the same kind replaces nothing, except
-/// that an override of a rule whose breach the sweep recorded first marks it overridden and
-/// adds the override's reason (rule 8: every override is recorded). Whether a row was written.
+/// Records a breach: each deadline of each rule once. A rule can be breached again on a new
+/// date (a hearing moved and again not held, a bundle late for the moved hearing): that is a
+/// new breach, with its own alert. An override (rule 8) of a rule whose breach the sweep
+/// recorded first marks that breach overridden and adds the override's reason, whatever day it
+/// was due: the override answers it. Whether a row was written.
 pub fn record_breach(c: &mut DbConn, b: &BreachRow) -> QueryResult<bool> {
-    let existing: Option<(bool, String)> = breaches::table
-        .filter(breaches::dispute_id.eq(&b.dispute_id))
-        .filter(breaches::kind.eq(&b.kind))
-        .select((breaches::overridden, breaches::detail))
-        .first(c)
-        .optional()?;
-    match existing {
-        None => {
-            diesel::insert_into(breaches::table).values(b).execute(c)?;
-            Ok(true)
-        }
-        Some((false, detail)) if b.overridden => {
-            diesel::update(breaches::table)
-                .filter(breaches::dispute_id.eq(&b.dispute_id))
-                .filter(breaches::kind.eq(&b.kind))
+    let same_kind = || {
+        breaches::table
+            .filter(breaches::dispute_id.eq(&b.dispute_id))
+            .filter(breaches::kind.eq(&b.kind))
+    };
+    if b.overridden {
+        let unanswered: Option<(NaiveDate, String)> = same_kind()
+            .filter(breaches::overridden.eq(false))
+            .order(breaches::due_on.desc())
+            .select((breaches::due_on, breaches::detail))
+            .first(c)
+            .optional()?;
+        if let Some((due_on, detail)) = unanswered {
+            diesel::update(same_kind().filter(breaches::due_on.eq(due_on)))
                 .set((
                     breaches::overridden.eq(true),
                     breaches::detail.eq(format!("{detail} {}", b.detail)),
                 ))
                 .execute(c)?;
-            Ok(true)
+            return Ok(true);
         }
-        Some(_) => Ok(false),
     }
+    let recorded: i64 = same_kind()
+        .filter(breaches::due_on.eq(b.due_on))
+        .count()
+        .get_result(c)?;
+    if recorded > 0 {
+        return Ok(false);
+    }
+    diesel::insert_into(breaches::table).values(b).execute(c)?;
+    Ok(true)
 }
 
 pub fn breaches_of(c: &mut DbConn, dispute_id: &str) -> QueryResult<Vec<BreachRow>> {

@@ -125,7 +125,7 @@ diesel::table! {
 }
 
 diesel::table! {
-    breaches (dispute_id, kind) {
+    breaches (dispute_id, kind, due_on) {
         dispute_id -> Text,
         kind -> Text,
         due_on -> Date,

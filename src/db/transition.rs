@@ -35,8 +35,8 @@ pub struct Transition<'a> {
 }
 
 /// Writes `t`: `UPDATE disputes … WHERE id = … AND version = previous_version`, then the
-/// event, the notices, the webhook deliveries and the breaches (one of each kind, see
-/// [`disputes::record_breach`]). When the dispute has moved past `previous_version`, nothing
+/// event, the notices, the webhook deliveries and the breaches (one of each kind an event
+/// raises, see [`disputes::record_breach`]). When the dispute has moved past `previous_version`, nothing
 /// at all is written and the answer is `None` (on PostgreSQL the caller's transaction can then
 /// only be rolled back); otherwise how many breaches were recorded.
 pub fn write(c: &mut DbConn, t: &Transition) -> QueryResult<Option<usize>> {

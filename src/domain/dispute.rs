@@ -206,7 +206,9 @@ pub struct DeadlineFacts {
     pub notice_sent_on: Option<NaiveDate>,
     pub bundle_distributed_on: Option<NaiveDate>,
     pub held_on: Option<NaiveDate>,
-    pub decided_on: Option<NaiveDate>,
+    /// When the written decision was sent: what meets the decision's deadline (rule 6), not
+    /// the day the votes were recorded.
+    pub decision_notified_on: Option<NaiveDate>,
     pub referred_on: Option<NaiveDate>,
 }
 
@@ -263,8 +265,8 @@ impl DeadlineFacts {
             (
                 DeadlineKind::Decision,
                 due.decision_by,
-                self.decided_on,
-                s == HearingHeld,
+                self.decision_notified_on,
+                matches!(s, HearingHeld | Decided),
             ),
             (
                 DeadlineKind::Fhsu,
@@ -335,7 +337,7 @@ impl Dispute {
             notice_sent_on: self.hearing.as_ref().map(|h| h.notice_sent_on),
             bundle_distributed_on: self.bundle_distributed_on,
             held_on: self.held_on,
-            decided_on: self.decided_on,
+            decision_notified_on: self.decision_notified_on,
             referred_on: self.referred_on,
         }
     }

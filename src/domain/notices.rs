@@ -322,7 +322,11 @@ pub fn schedule(cal: &Calendar, d: &Dispute) -> Vec<Due> {
                 HEARING_UNSCHEDULED,
             );
         }
-        if before_hearing || s == HearingScheduled {
+        // Once a hearing is scheduled, this deadline cannot be missed unnoticed: a hearing
+        // after it was an override, recorded then, and one on or before it that is not held
+        // is `hearing_not_recorded` below. (Recorded a day late, a hearing held on its last
+        // day must not be reported as late.)
+        if before_hearing {
             add(
                 "hearing_after_deadline",
                 day_after(by),
@@ -359,7 +363,8 @@ pub fn schedule(cal: &Calendar, d: &Dispute) -> Vec<Due> {
         add("decision_2", days_before(by, 2), by, false, DECISION);
         add("decision_late", day_after(by), by, true, DECISION);
     }
-    let may_refer = s == DecisionNotified && d.referable();
+    // After the decision, or screened out (rule 1): either may go to the FHSU (rule 7).
+    let may_refer = matches!(s, DecisionNotified | Rejected) && d.referable();
     if let Some(by) = dl.fhsu_by.filter(|_| may_refer) {
         add("fhsu_60", days_before(by, 60), by, false, FHSU);
         add("fhsu_14", days_before(by, 14), by, false, FHSU);
@@ -484,18 +489,15 @@ mod tests {
             next_sweep_after(&cal, &d, date("2026-03-13")),
             Some(date("2026-03-16"))
         );
-        // Scheduled for Monday 16 March: the bundle by Monday 9 March; the deadline still runs.
+        // Scheduled for Monday 16 March: the bundle by Monday 9 March. The hearing's deadline
+        // is no longer swept: a hearing on its last day recorded the day after is not late,
+        // and one not held is `hearing_not_recorded`.
         let d = dispute_at(State::HearingScheduled);
         assert_eq!(
             kinds(&d),
-            [
-                "hearing_after_deadline",
-                "hearing_not_recorded",
-                "bundle_2",
-                "bundle_too_late"
-            ]
+            ["hearing_not_recorded", "bundle_2", "bundle_too_late"]
         );
-        let not_recorded = &schedule(&cal, &d)[1];
+        let not_recorded = &schedule(&cal, &d)[0];
         assert_eq!(
             (not_recorded.on, not_recorded.deadline, not_recorded.breach),
             (date("2026-03-17"), date("2026-03-16"), true)
@@ -506,10 +508,20 @@ mod tests {
         );
         let d = dispute_at(State::HearingHeld);
         assert_eq!(kinds(&d), ["decision_2", "decision_late"]);
+        // Recorded, not yet sent: the written decision's deadline still runs (rule 6).
+        let d = dispute_at(State::Decided);
+        assert_eq!(kinds(&d), ["decision_2", "decision_late"]);
         // A contract matter, practice against commissioner: the FHSU time limit.
         let d = dispute_at(State::DecisionNotified);
         assert_eq!(kinds(&d), ["fhsu_60", "fhsu_14"]);
         assert_eq!(schedule(&cal, &d)[0].on, date("2028-04-01"));
+        // Screened out, it may still go to the FHSU: the same reminders.
+        let mut d = dispute_at(State::FormalRequested);
+        d.state = State::Rejected;
+        assert_eq!(kinds(&d), ["fhsu_60", "fhsu_14"]);
+        // Not a contract matter: nothing to refer.
+        d.contract_related = false;
+        assert!(kinds(&d).is_empty());
     }
 
     #[test]

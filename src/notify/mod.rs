@@ -78,9 +78,11 @@ pub async fn sweep_now(jobs: &Jobs) {
     loop {
         let cal = jobs.calendar.clone();
         let templates = jobs.templates.clone();
+        let cfg = jobs.cfg.clone();
         let res = jobs
             .db(move |c| {
-                sweep::run(c, &cal, &templates, today, 1000).map_err(ServiceError::Internal)
+                sweep::run(c, &cal, &templates, &cfg.public_url, today, 1000)
+                    .map_err(ServiceError::Internal)
             })
             .await;
         match res {

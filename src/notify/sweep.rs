@@ -17,10 +17,12 @@ use diesel::prelude::*;
 /// Runs one sweep for `today`; returns (disputes visited, notices queued). At most `cap`
 /// disputes per call; the caller loops while the cap is reached. A dispute whose stored row
 /// does not read is left as it is, with an error in the log (every sweep reports it again).
+/// `public_url` (`LDR_PUBLIC_URL`) is the base of the case link every reminder and alert gives.
 pub fn run(
     conn: &mut DbConn,
     cal: &Calendar,
     templates: &Templates,
+    public_url: &str,
     today: NaiveDate,
     cap: i64,
 ) -> Result<(usize, usize), String> {
@@ -39,7 +41,7 @@ pub fn run(
         calendar: cal,
         templates,
         mail_from: "",
-        public_url: "",
+        public_url,
     };
     // Up to 50 disputes per transaction: one commit (one fsync) per chunk instead of per
     // dispute, while keeping each write lock short.

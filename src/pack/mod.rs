@@ -21,7 +21,7 @@ use crate::db::schema::{organisations, users};
 use crate::db::DbConn;
 use crate::domain::dispute::{Dispute, DocumentKind};
 use crate::domain::workflow::State;
-use chrono::{Datelike, NaiveDate, TimeZone};
+use chrono::{Datelike, NaiveDate};
 use diesel::prelude::*;
 use serde::Serialize;
 use sha2::{Digest, Sha256};
@@ -414,13 +414,7 @@ pub fn write<W: Write + Seek>(
     Ok((out, manifest))
 }
 
-/// The calendar date in Europe/London of a stored UTC timestamp.
-pub fn london_date(t: chrono::NaiveDateTime) -> NaiveDate {
-    chrono::Utc
-        .from_utc_datetime(&t)
-        .with_timezone(&chrono_tz::Europe::London)
-        .date_naive()
-}
+pub use crate::clock::london_date;
 
 #[cfg(test)]
 mod tests {

@@ -125,11 +125,15 @@ pub fn timeliness(
             .filter(disputes::lodged_on.le(to))
             .select(disputes::id)
     };
-    let br: Vec<String> = breaches::table
+    // Disputes, not breaches: a rule breached twice in one case (a moved hearing's bundle late
+    // again) counts that case once.
+    let br: std::collections::BTreeSet<(String, String)> = breaches::table
         .filter(breaches::dispute_id.eq_any(in_range()))
-        .select(breaches::kind)
-        .load(c)?;
-    let count = |k: &str| br.iter().filter(|kind| *kind == k).count();
+        .select((breaches::kind, breaches::dispute_id))
+        .load::<(String, String)>(c)?
+        .into_iter()
+        .collect();
+    let count = |k: &str| br.iter().filter(|(kind, _)| kind == k).count();
     // Every override, counted from the history (each rule an event overrode), so that
     // overriding a rule the sweep had already recorded as breached counts too.
     let override_data: Vec<String> = history::table

@@ -158,7 +158,7 @@ pub async fn home(
         .map(|d| CaseRow {
             case: CaseCells::listed(d, &names),
             mode: words::mediator_mode(d.mediator_mode.as_deref()),
-            days_open: words::days_open(cal, today, d.created_at.date()),
+            days_open: words::days_open(cal, today, crate::clock::london_date(d.created_at)),
             deadline: d.facts.next_step().map(|n| NextDeadline {
                 label: words::deadline_label(n.kind),
                 date: n.date.to_string(),

@@ -378,6 +378,13 @@ pub async fn complete(
                     long_date(earliest)
                 ));
             }
+            if let Some(h) = d.hearing.as_ref().filter(|h| h.date > today) {
+                rules.push(format!(
+                    "A new time or venue on {}, the hearing's day now, keeps the notice \
+                     already given.",
+                    long_date(h.date)
+                ));
+            }
         }
         EventType::ReferToFhsu => {
             let id = d.id.clone();
@@ -763,6 +770,9 @@ pub async fn calendar(
         ),
         "current": d.hearing.as_ref().map(|h| format!("The hearing is now on {} at {}, {}.",
             long_date(h.date), crate::render::templates::clock_time(h.time), h.venue)),
+        // A new time or venue on the same day needs no new notice (rule 4 is of the date).
+        "same_day": d.hearing.as_ref().filter(|h| h.date > today).map(|h|
+            format!("/disputes/{}/actions/schedule_hearing?date={}", d.id, h.date)),
         "rules": rules,
         "month": first.format("%B %Y").to_string(),
         "weeks": weeks,

@@ -73,7 +73,16 @@ pub(super) fn screen(s: &mut Step, e: &Screen) -> Result<(), Refusal> {
     });
     s.record(json!({"outcome": e.outcome, "reason": e.reason}));
     let hearing_by = s.d.deadlines.hearing_by.filter(|_| proceeds);
-    s.notify(json!({"outcome": e.outcome, "reason": e.reason, "hearing_by": hearing_by}));
+    // Screened out, a contract dispute may still go to the FHSU (rule 7): the parties are
+    // told by when.
+    let fhsu_by =
+        s.d.deadlines
+            .fhsu_by
+            .filter(|_| !proceeds && s.d.referable());
+    s.notify(
+        json!({"outcome": e.outcome, "reason": e.reason, "hearing_by": hearing_by,
+        "fhsu_by": fhsu_by}),
+    );
     if let Some(by) = hearing_by {
         // The case now awaits a panel: every panel secretary sees it, and is told.
         s.notices

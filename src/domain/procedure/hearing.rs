@@ -13,7 +13,9 @@ use crate::domain::workflow::State;
 
 /// A working day after today, within the hearing deadline (rule 3), with 7 clear working days'
 /// notice (rule 4), on which no panel member is unavailable; the last three may be overridden.
-/// Moving a scheduled hearing raises the invitation's sequence.
+/// Moving a scheduled hearing raises the invitation's sequence. A new time or venue on the
+/// same day keeps the date, and with it the notice already given of it (rule 4 is notice of
+/// the hearing's date) and the date's rules, checked or overridden when it was set.
 pub(super) fn schedule_hearing(s: &mut Step, e: &ScheduleHearing) -> Result<(), Refusal> {
     let date = e.date;
     refuse_if(date <= s.today, "date", "must be after today")?;
@@ -22,21 +24,24 @@ pub(super) fn schedule_hearing(s: &mut Step, e: &ScheduleHearing) -> Result<(), 
         "date",
         "must be a working day (not a weekend or bank holiday)",
     )?;
-    let mut rules = DateRules::default();
-    rules.hearing_deadline(s.d.deadlines.hearing_by, date, HearingMoment::Scheduled);
-    rules.notice(s.cal, s.today, date);
-    rules.available(&s.facts.unavailable, date);
-    s.breaches = rules.resolve(s.override_reason, s.sender, s.today)?;
     let previous =
         s.d.hearing
-            .take()
+            .clone()
             .filter(|_| s.d.state == State::HearingScheduled);
+    let same_day = previous.as_ref().filter(|p| p.date == date);
+    let mut rules = DateRules::default();
+    if same_day.is_none() {
+        rules.hearing_deadline(s.d.deadlines.hearing_by, date, HearingMoment::Scheduled);
+        rules.notice(s.cal, s.today, date);
+        rules.available(&s.facts.unavailable, date);
+    }
+    s.breaches = rules.resolve(s.override_reason, s.sender, s.today)?;
     let hearing = Hearing {
         date,
         time: e.time,
         venue: e.venue.clone(),
         sequence: previous.as_ref().map_or(0, |p| p.sequence + 1),
-        notice_sent_on: s.today,
+        notice_sent_on: same_day.map_or(s.today, |p| p.notice_sent_on),
     };
     s.d.deadlines.notice_by = deadlines::latest_notice_day(s.cal, date);
     s.d.deadlines.bundle_by = deadlines::latest_bundle_day(s.cal, date);

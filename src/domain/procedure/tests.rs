@@ -772,6 +772,27 @@ fn rescheduling_stays_scheduled_and_raises_the_sequence() {
 }
 
 #[test]
+fn a_new_time_or_venue_on_the_same_day_keeps_the_notice_given() {
+    let d = dispute_at(State::HearingScheduled);
+    let given = d.hearing.as_ref().unwrap().notice_sent_on;
+    // Tuesday 10 March, four working days before the hearing: too late to give notice of a
+    // new date, not to change the room or the time of the same day.
+    let same_day = json!({"type": "schedule_hearing", "date": HEARING, "time": "14:00", "venue": "Room 2, County Hall"});
+    let dec = ok(&d, same_day, &secretary(), "2026-03-10");
+    assert!(dec.breaches.is_empty(), "{:?}", dec.breaches);
+    let h = dec.dispute.hearing.as_ref().unwrap();
+    assert_eq!((h.notice_sent_on, h.sequence), (given, 1));
+    assert_eq!(h.venue, "Room 2, County Hall");
+    assert_eq!(dec.notices[0].context["is_update"], true);
+    assert!(!dec.data.contains_key("override"));
+    let other_day = json!({"type": "schedule_hearing", "date": "2026-03-17", "time": "14:00", "venue": "County Hall"});
+    assert_eq!(
+        rule(try_event(&d, other_day, &secretary(), "2026-03-10")).0,
+        "insufficient_notice"
+    );
+}
+
+#[test]
 fn the_bundle_goes_five_clear_working_days_before_the_hearing() {
     let d = ok(
         &dispute_at(State::PanelAppointed),
@@ -1032,7 +1053,23 @@ fn the_written_decision_within_seven_days_unless_the_secretary_overrides() {
         ok(&d, with_reason, &secretary(), "2026-03-24").breaches[0].kind,
         "decision_late"
     );
+    // Recorded, not yet sent: the decision's deadline is still the one to meet.
+    use crate::domain::dispute::DeadlineKind;
+    let next = d.deadline_facts().next_step().unwrap();
+    assert_eq!(
+        (next.kind, next.date, next.pending, next.done_on),
+        (DeadlineKind::Decision, date("2026-03-23"), true, None)
+    );
     let dec = ok(&d, notify, &chair, "2026-03-23");
+    let steps = dec.dispute.deadline_facts().steps();
+    let decision = steps
+        .iter()
+        .find(|s| s.kind == DeadlineKind::Decision)
+        .unwrap();
+    assert_eq!(
+        (decision.pending, decision.done_on),
+        (false, Some(date("2026-03-23")))
+    );
     assert_eq!(dec.dispute.state, State::DecisionNotified);
     assert!(dec.data.is_empty());
     assert_eq!(
@@ -1135,7 +1172,18 @@ fn only_a_contract_matter_between_practice_and_commissioner_is_referable() {
         MONDAY,
     ));
     assert_eq!(code, "inter_practice_not_referable");
-    // A rejected contract matter may still go to the FHSU.
+    // A rejected contract matter may still go to the FHSU, and its screening notice says by
+    // when; a matter that cannot go there says nothing of it.
+    let screen_notice = |d: Dispute| {
+        let d = walk(d, State::FormalRequested);
+        let consulted =
+            json!({"type": "record_lmc_consultation", "consulted_on": MONDAY, "summary": "s"});
+        let d = ok(&d, consulted, &officer, MONDAY).dispute;
+        let screen = json!({"type": "screen", "outcome": "frivolous", "reason": "r"});
+        ok(&d, screen, &officer, MONDAY).notices[0].context["fhsu_by"].clone()
+    };
+    assert_eq!(screen_notice(filed()), json!("2028-05-31"));
+    assert_eq!(screen_notice(filed_against(NORTH_CCG, false)), Value::Null);
     let rejected = screened_out(filed());
     assert_eq!(
         ok(&rejected, refer(MONDAY), &practice(), MONDAY)
