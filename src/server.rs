@@ -198,6 +198,9 @@ pub fn serve_with_handle(
             app = app.app_data(m);
         }
         app.wrap(actix_web::middleware::from_fn(crate::web::error_pages))
+            .wrap(actix_web::middleware::from_fn(
+                crate::web::reject_nul_in_forms,
+            ))
             .wrap(actix_web::middleware::from_fn(api::middleware::reject_nul))
             .wrap(api::middleware::problem_for_bare_errors())
             .wrap(api::middleware::security_headers())

@@ -652,6 +652,9 @@ fn a_state_works_once_and_only_in_the_browser_that_started_it(db: Db) {
     assert_refused(&got, 400, "expired or was already used");
     let got = Visitor::new().get(&app.url("/sign-in/oidc/callback?code=x&state=made-up"));
     assert_refused(&got, 400, "expired or was already used");
+    // An answer that does not read (a field twice) is a page too, not the API's problem.
+    let got = Visitor::new().get(&app.url("/sign-in/oidc/callback?code=x&state=a&state=b"));
+    assert_refused(&got, 400, "expired or was already used");
 }
 
 fn a_person_is_matched_by_sub_once_linked_and_rotated_keys_are_fetched(db: Db) {

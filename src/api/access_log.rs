@@ -78,6 +78,15 @@ pub async fn list(
     if !(1..=MAX_PER_PAGE).contains(&per_page) {
         return Err(ApiError::field("per_page", "must be from 1 to 500"));
     }
+    use chrono::Datelike;
+    for (field, day) in [("from", q.from), ("to", q.to)] {
+        if day.is_some_and(|d| !(1900..=2200).contains(&d.year())) {
+            return Err(ApiError::field(
+                field,
+                "must be a date YYYY-MM-DD between 1900 and 2200",
+            ));
+        }
+    }
     if let (Some(f), Some(t)) = (q.from, q.to) {
         if t < f {
             return Err(ApiError::field("to", "must be on or after from"));

@@ -90,7 +90,7 @@ pub async fn add_working_days(
         }
     };
     let days = match q.days.as_deref().map(|s| s.trim().parse::<i64>()) {
-        Some(Ok(n)) if n.abs() <= 50_000 => Some(n),
+        Some(Ok(n)) if (-50_000..=50_000).contains(&n) => Some(n),
         _ => {
             errs.push(super::error::FieldError {
                 field: "days".into(),

@@ -389,7 +389,8 @@ pub async fn create_dispute(
 
 /// Files a dispute as `caller`: the API's `POST /disputes` and the filing page alike. Each
 /// filing e-mails the respondent and the LMC, so it is throttled per user and organisation
-/// before anything is read or written.
+/// before anything is read or written; a filing refused for its role or fields is refused
+/// first, and does not count.
 pub fn file_dispute(
     limits: &super::limits::Limits,
     c: &mut DbConn,
@@ -398,6 +399,7 @@ pub fn file_dispute(
     key: Option<&[u8]>,
     body: &Value,
 ) -> ApiResult<filing::Filed> {
+    filing::admissible(ctx, caller, key, body)?;
     limits.check(Action::File, &caller.user_id, &caller.org_id)?;
     Ok(filing::file(c, ctx, caller, key, body)?)
 }
@@ -451,6 +453,10 @@ fn decode_cursor(s: &str) -> Option<(NaiveDateTime, String)> {
     let (t, id) = s.split_once('|')?;
     let micros: i64 = t.parse().ok()?;
     let t = chrono::DateTime::from_timestamp_micros(micros)?.naive_utc();
+    // A time no dispute was filed at, outside what PostgreSQL's timestamps hold, is no cursor.
+    if !(1900..=2200).contains(&chrono::Datelike::year(&t)) {
+        return None;
+    }
     // Ids are UUIDs: anything else (a NUL, say, which PostgreSQL text cannot hold) is no cursor.
     let id = uuid::Uuid::parse_str(id).ok()?;
     Some((t, id.hyphenated().to_string()))

@@ -172,12 +172,23 @@ pub async fn reject_nul(
     use crate::api::error::ApiError;
     use actix_web::HttpMessage;
     use futures_util::StreamExt;
-    let nul = || ApiError::BadRequest("The request contains a NUL character (U+0000).".into());
-    // No resource has a NUL in its path: 404, as for any other unknown id. (Query values are
-    // checked by their handlers as enums, dates, numbers or cursors; unknown names are ignored.)
+    let nul = || {
+        ApiError::BadRequest(
+            "The request contains a NUL character (U+0000), which no field can hold: remove it \
+             and send the request again."
+                .into(),
+        )
+    };
+    // No resource has a NUL in its path: 404, as for any other unknown id.
     let path = req.uri().path();
     if path.contains("%00") || path.contains('\0') {
         return Err(ApiError::NotFound.into());
+    }
+    // Nor any query value (a search, an id to filter by): 400. The pages' queries and forms
+    // are refused as pages, by `web::reject_nul_in_forms`.
+    let q = req.query_string();
+    if path.starts_with("/api/") && (q.contains("%00") || q.contains('\0')) {
+        return Err(nul().into());
     }
     let json = req
         .headers()

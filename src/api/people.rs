@@ -193,6 +193,10 @@ pub fn like_literal(s: &str) -> String {
 fn decode_cursor(s: &str) -> Option<(String, String)> {
     let bytes = hex::decode(s).ok()?;
     let (name, id): (String, String) = serde_json::from_slice(&bytes).ok()?;
+    // PostgreSQL's text holds no NUL: such a cursor was never given out.
+    if name.contains('\0') || id.contains('\0') {
+        return None;
+    }
     Some((name, id))
 }
 

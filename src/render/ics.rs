@@ -148,9 +148,11 @@ pub fn hearing_ics(inv: &HearingInvite) -> String {
 
     let mut text = calendar.to_string();
     // People go at the end of the event; the VTIMEZONE goes before the event that refers to
-    // it (RFC 5545 allows any order, but some clients read in one pass).
-    if let Some(at) = text.find("END:VEVENT\r\n") {
-        text.insert_str(at, &people);
+    // it (RFC 5545 allows any order, but some clients read in one pass). The event's end is
+    // its last line of that text: a title or venue folded at 75 octets can hold the same
+    // characters, never at a line's start after the one event's properties.
+    if let Some(at) = text.rfind("\r\nEND:VEVENT\r\n") {
+        text.insert_str(at + 2, &people);
     }
     if let Some(at) = text.find("BEGIN:VEVENT\r\n") {
         text.insert_str(at, VTIMEZONE_EUROPE_LONDON);
@@ -446,6 +448,44 @@ mod tests {
             .single()
             .expect("unambiguous local time")
             .with_timezone(&Utc)
+    }
+
+    #[test]
+    fn a_title_or_venue_holding_end_vevent_at_a_fold_leaves_the_event_whole() {
+        // Wherever the 75-octet fold falls, "END:VEVENT" inside a value starts no line of its
+        // own, and the people are added before the event's real end.
+        for pad in 0..80 {
+            let mut inv = invite(
+                IcsMethod::Request,
+                NaiveDate::from_ymd_opt(2026, 3, 12).unwrap(),
+                0,
+            );
+            inv.summary = format!("{}END:VEVENT", "x".repeat(pad));
+            inv.venue = format!("{}END:VEVENT\r\n", "y".repeat(pad));
+            let ics = hearing_ics(&inv);
+            let lines: Vec<&str> = ics.split("\r\n").collect();
+            let ends: Vec<usize> = (0..lines.len())
+                .filter(|i| lines[*i] == "END:VEVENT")
+                .collect();
+            assert_eq!(ends.len(), 1, "pad {pad}: {ics}");
+            let end = ends[0];
+            assert!(
+                lines[end - 1].starts_with("ATTENDEE") || lines[end - 1].starts_with(' '),
+                "pad {pad}: {ics}"
+            );
+            let unfolded = unfold(&ics);
+            let cal = read_calendar(&unfolded).expect("parses");
+            let ev = cal.components.iter().find(|c| c.name == "VEVENT").unwrap();
+            assert_eq!(
+                ev.properties
+                    .iter()
+                    .filter(|p| p.name.as_str() == "ATTENDEE")
+                    .count(),
+                inv.attendees.len(),
+                "pad {pad}"
+            );
+            assert!(ev.find_prop("ORGANIZER").is_some(), "pad {pad}");
+        }
     }
 
     #[test]

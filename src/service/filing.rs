@@ -48,16 +48,15 @@ fn idempotency_key(raw: &[u8]) -> Result<String, ServiceError> {
     Ok(key)
 }
 
-/// Files the dispute `body` describes, as `caller`. With an idempotency key (`key`, the raw
-/// header value), a repeat of the same request returns the dispute the first one filed, and
-/// the same key with another body is refused.
-pub fn file(
-    c: &mut DbConn,
+/// What [`file`] checks before it reads or writes anything: the caller's role, the
+/// idempotency key and every field. The API checks this before counting a filing against the
+/// caller's hourly limit, so that a form sent back with mistakes does not use it up.
+pub fn admissible(
     ctx: &Ctx,
     caller: &Caller,
     key: Option<&[u8]>,
     body: &Value,
-) -> Result<Filed, ServiceError> {
+) -> Result<(Option<String>, Filing), ServiceError> {
     if !FILERS.iter().any(|r| caller.has(*r)) {
         return Err(ServiceError::Forbidden(
             "This action needs the role practice_user or commissioner.".into(),
@@ -68,6 +67,20 @@ pub fn file(
         .as_object()
         .ok_or_else(|| ServiceError::Malformed("The body must be a JSON object.".into()))?;
     let filing = Filing::parse(obj, &caller.org_id, ctx.today).map_err(ServiceError::Fields)?;
+    Ok((key, filing))
+}
+
+/// Files the dispute `body` describes, as `caller`. With an idempotency key (`key`, the raw
+/// header value), a repeat of the same request returns the dispute the first one filed, and
+/// the same key with another body is refused.
+pub fn file(
+    c: &mut DbConn,
+    ctx: &Ctx,
+    caller: &Caller,
+    key: Option<&[u8]>,
+    body: &Value,
+) -> Result<Filed, ServiceError> {
+    let (key, filing) = admissible(ctx, caller, key, body)?;
     let hash = hex::encode(Sha256::digest(body.to_string().as_bytes()));
     write_tx(c, |c| {
         if let Some(k) = &key {

@@ -52,6 +52,9 @@ pub async fn page_handler(
     let query = web::Query::<HashMap<String, String>>::from_query(req.query_string())
         .map(|q| q.into_inner())
         .unwrap_or_default();
+    // The id as stored, however the address spelled it (upper case, without hyphens): the
+    // access log is searched by it.
+    let id = uuid(&id)?;
     let page = case_page(&state, &who, &id, &query).await?;
     state.record_read(&req, &who.caller.user_id, &id, "case_page", None);
     Ok(page)

@@ -51,11 +51,14 @@ use actix_web::middleware::Next;
 use actix_web::{web, HttpMessage, HttpRequest, HttpResponse, ResponseError};
 use serde_json::json;
 
+/// The largest form a page accepts (`FormConfig`), checked first by [`reject_nul_in_forms`].
+pub const FORM_LIMIT: usize = 64 * 1024;
+
 /// Mounts the pages. `server.rs` mounts them before the API, and [`fallback`] as the default.
 pub fn routes(cfg: &mut web::ServiceConfig) {
     cfg.app_data(
         web::FormConfig::default()
-            .limit(64 * 1024)
+            .limit(FORM_LIMIT)
             .error_handler(|e, _| {
                 tracing::info!(error = %e, "unreadable form");
                 PageError::BadRequest("The form could not be read. Go back and try again.".into())
@@ -331,6 +334,63 @@ pub async fn error_pages(
         Some(page) => res.into_response(page).map_into_right_body(),
         None => res.map_into_left_body(),
     })
+}
+
+/// Refuses, before any page handler runs, a page's form or query that holds a NUL character
+/// (U+0000): no field has a use for one, and PostgreSQL's text cannot hold it (the handler's
+/// lookup or write would fail as an internal error). Also refuses a form over [`FORM_LIMIT`],
+/// saying so (actix's own refusal cannot tell a long form from a malformed one). The API's
+/// requests are checked by `api::middleware::reject_nul`; uploads (multipart) are files.
+pub async fn reject_nul_in_forms(
+    mut req: ServiceRequest,
+    next: Next<impl MessageBody + 'static>,
+) -> Result<ServiceResponse<impl MessageBody>, actix_web::Error> {
+    use futures_util::StreamExt;
+    let path = req.path();
+    let page = !(path.starts_with("/api/") || path.starts_with("/docs"));
+    if page {
+        let nul = || {
+            PageError::BadRequest(
+                "What you sent contains a NUL character (U+0000), which cannot be stored. It \
+                 can come with text pasted from another program: remove it and send the form \
+                 again."
+                    .into(),
+            )
+        };
+        let q = req.query_string();
+        if q.contains("%00") || q.contains('\0') {
+            return Err(nul().into());
+        }
+        let form = req
+            .headers()
+            .get(header::CONTENT_TYPE)
+            .and_then(|v| v.to_str().ok())
+            .is_some_and(|v| {
+                v.to_ascii_lowercase()
+                    .starts_with("application/x-www-form-urlencoded")
+            });
+        if form {
+            let mut payload = req.take_payload();
+            let mut body = web::BytesMut::new();
+            while let Some(chunk) = payload.next().await {
+                let chunk = chunk?;
+                if body.len() + chunk.len() > FORM_LIMIT {
+                    return Err(PageError::BadRequest(format!(
+                        "The form is too long to send (more than {} KB). Shorten the longest \
+                         text, or add it as a document, and send the form again.",
+                        FORM_LIMIT / 1024
+                    ))
+                    .into());
+                }
+                body.extend_from_slice(&chunk);
+            }
+            if body.contains(&0) || memchr::memmem::find(&body, b"%00").is_some() {
+                return Err(nul().into());
+            }
+            req.set_payload(actix_web::dev::Payload::from(body.freeze()));
+        }
+    }
+    next.call(req).await
 }
 
 /// Page `name` rendered with `data`, answered with `status`; a template that fails to render

@@ -108,13 +108,14 @@ pub struct Callback {
     pub error_description: Option<String>,
 }
 
-/// `GET /sign-in/oidc/callback`.
-pub async fn callback(
-    state: web::Data<AppState>,
-    req: HttpRequest,
-    q: web::Query<Callback>,
-) -> PageResult<HttpResponse> {
+/// `GET /sign-in/oidc/callback`. The query is read here, after the provider check (without
+/// one the page is 404): an answer that does not read (a field given twice) is refused as a
+/// page, like any other sign-in that cannot be completed.
+pub async fn callback(state: web::Data<AppState>, req: HttpRequest) -> PageResult<HttpResponse> {
     let p = provider(&state)?;
+    let Ok(q) = web::Query::<Callback>::from_query(req.query_string()) else {
+        return Ok(refused(&p, Refusal::Stale("the answer could not be read")));
+    };
     let q = q.into_inner();
     let browser = req
         .cookie(browser_cookie(&state))

@@ -78,11 +78,23 @@ fn secrets(sealer: &SecretBox, w: &WebhookRow, now: NaiveDateTime) -> Result<Vec
 
 /// The first [`RESPONSE_KEPT`] bytes of an answer, as text (cut at a character boundary).
 fn kept(bytes: &[u8]) -> String {
-    let mut s = String::from_utf8_lossy(&bytes[..bytes.len().min(RESPONSE_KEPT)]).into_owned();
+    let mut s =
+        storable(String::from_utf8_lossy(&bytes[..bytes.len().min(RESPONSE_KEPT)]).into_owned());
     while s.len() > RESPONSE_KEPT {
         s.pop();
     }
     s
+}
+
+/// Text from the receiver, as it can be stored: PostgreSQL's text holds no NUL, and one NUL
+/// in a receiver's answer would fail the recording of the whole batch of attempts (each of
+/// them then posted again, and that endpoint never disabled). Each becomes U+FFFD.
+fn storable(s: String) -> String {
+    if s.contains('\0') {
+        s.replace('\0', "\u{FFFD}")
+    } else {
+        s
+    }
 }
 
 /// One attempt at `d` to `w`: signed and posted now. Blocking (run on the blocking pool).
@@ -97,7 +109,7 @@ pub fn attempt(
     let failed = |error: String, status_code: Option<i32>, response: String| Attempt {
         at,
         status_code,
-        error: Some(error),
+        error: Some(storable(error)),
         response,
         duration_ms: started.elapsed().as_millis().min(i32::MAX as u128) as i32,
         delivered: false,
@@ -298,6 +310,15 @@ fn log_outcome(jobs: &Jobs, id: &str, webhook_id: &str, a: &Attempt, r: Recorded
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn a_receivers_nul_is_kept_as_a_replacement_character() {
+        assert_eq!(kept(b"ok\0done"), "ok\u{FFFD}done");
+        assert_eq!(storable("bad\0".to_string()), "bad\u{FFFD}");
+        let long = vec![0u8; RESPONSE_KEPT + 10];
+        let k = kept(&long);
+        assert!(k.len() <= RESPONSE_KEPT && !k.contains('\0'), "{}", k.len());
+    }
 
     #[test]
     fn backoff_doubles_up_to_an_hour_with_jitter_in_its_second_half() {
