@@ -14,7 +14,26 @@ both_dbs!(
     pruning_removes_entries_past_the_limit,
     a_batch_is_held_and_retried_while_the_database_refuses_it,
     the_queue_is_written_when_the_binary_stops_on_sigterm,
+    a_referral_packs_download_is_a_read,
 );
+
+/// The FHSU referral pack holds the case's history and documents: downloading it is recorded.
+fn a_referral_packs_download_is_a_read(db: Db) {
+    let Some((app, w)) = app(db) else { return };
+    let id = w.case_at(&app, "referred_to_fhsu");
+    let r = app.get(
+        &format!("/api/v1/disputes/{id}/referral-pack"),
+        Some(w.t(PRACTICE)),
+    );
+    assert_eq!(r.status, 200);
+    let items = log_with(&app, &w, &format!("dispute_id={id}"), 1);
+    let pack: Vec<&Value> = items
+        .iter()
+        .filter(|e| e["kind"] == "referral_pack")
+        .collect();
+    assert_eq!(pack.len(), 1, "{items:?}");
+    assert_eq!(pack[0]["user_id"], json!(w.id(PRACTICE)));
+}
 
 fn app(db: Db) -> Option<(TestApp, World)> {
     let app = TestApp::spawn_with(db, &[("LDR_TODAY", "2026-03-02")])?;

@@ -203,13 +203,20 @@ fn delivered_over_smtp_with_a_stable_message_id(db: Db) {
         let p = m.parsed();
         assert_eq!(p.subject(), Some(r.subject.as_str()));
         assert!(r.subject.contains(&case_ref), "{}", r.subject);
+        // The To header names the one recipient, or none of several (each is in the envelope).
         let to: Vec<String> = p
             .to()
             .expect("a To header")
             .iter()
             .filter_map(|a| a.address().map(str::to_string))
             .collect();
-        assert_eq!(sorted(&to), sorted(&r.recipients));
+        if r.recipients.len() == 1 {
+            assert_eq!(to, r.recipients);
+        } else {
+            assert!(to.is_empty(), "{to:?}");
+            let raw = String::from_utf8_lossy(&m.raw);
+            assert!(raw.contains("\r\nTo: undisclosed-recipients:;\r\n"), "{raw}");
+        }
         assert_eq!(
             p.from().and_then(|f| f.first()).and_then(|a| a.address()),
             Some(sender.as_str())
@@ -849,11 +856,31 @@ fn hearing_invitation_update_and_cancellation_parse_back(db: Db) {
             e.get_location().map(|l| l.replace("\\,", ",")),
             Some(venue.to_string())
         );
-        assert_eq!(
-            sorted(&attendees(e)),
-            sorted(&row.recipients),
-            "every participant invited"
+        // The organisations are its attendees; the people who receive it (the panel) are not
+        // listed, and no personal address is in it.
+        let people = [
+            "sam.secretary@ldr.test",
+            "dr.clinical@ldr.test",
+            "dr.conciliator@ldr.test",
+            "lee.representative@ldr.test",
+        ];
+        let organisations: Vec<String> = row
+            .recipients
+            .iter()
+            .filter(|r| !people.contains(&r.as_str()))
+            .cloned()
+            .collect();
+        assert_eq!(sorted(&attendees(e)), sorted(&organisations));
+        for who in &people[1..] {
+            assert!(!inv.attachment.contains(who), "{who} in {}", inv.attachment);
+        }
+        // Nor in the message's headers: several recipients are undisclosed.
+        let raw = String::from_utf8_lossy(&m.raw);
+        assert!(
+            raw.contains("\r\nTo: undisclosed-recipients:;\r\n"),
+            "{raw}"
         );
+        assert_eq!(sorted(&m.rcpt_to), sorted(&row.recipients), "the envelope");
         assert_eq!(
             e.get_status(),
             Some(if method == "CANCEL" {

@@ -82,7 +82,10 @@ pub async fn referral_pack(
     id: web::Path<String>,
     req: HttpRequest,
 ) -> ApiResult<HttpResponse> {
-    let built = build(&state, caller, id.into_inner()).await?;
+    let (user_id, id) = (caller.user_id.clone(), id.into_inner());
+    let built = build(&state, caller, id.clone()).await?;
+    // The pack holds the case's history and documents: its download is a read of them.
+    state.record_read(&req, &user_id, &id, "referral_pack", None);
     built.respond(&req)
 }
 

@@ -77,6 +77,9 @@ fn attachment_type(name: &str) -> &'static str {
 
 /// [`build_message`] with a file attached: `attachment` is `(file name, bytes)`. The name is
 /// used as given when it is a plain file name (letters, digits, `.`, `-`, `_`), else refused.
+/// The `To` header of a message to several recipients: none of their addresses.
+pub const UNDISCLOSED: &str = "undisclosed-recipients:;";
+
 pub fn build_message_with(
     from: &str,
     to: &[String],
@@ -118,14 +121,24 @@ pub fn build_message_with(
         recipients.iter().map(|m| m.email.clone()).collect(),
     )
     .map_err(|e| format!("envelope: {e}"))?;
-    // One `To` header with every recipient, set once: lettre's `to()` parses the header built so
-    // far again for each address it adds (a tenth of an `assign_mediator`'s instructions).
+    // The recipients are in the envelope. The `To` header names them only when there is one:
+    // a notice to a practice, the panel and the LMC at once must not show the practice the
+    // panel's personal addresses (people see each other's names and roles, never addresses;
+    // SECURITY.md), so several are `undisclosed-recipients:;` (RFC 5322's empty group, as a
+    // message sent only to Bcc has), and each sees the message as sent to them.
     let builder = Message::builder()
         .from(from_mailbox)
         .subject(rendered.subject.clone())
-        .message_id(Some(message_id))
-        .header(header::To::from(Mailboxes::from_iter(recipients)))
-        .envelope(envelope);
+        .message_id(Some(message_id));
+    let builder = match <[Mailbox; 1]>::try_from(recipients) {
+        Ok([one]) => builder.header(header::To::from(Mailboxes::from(one))),
+        Err(_) => builder.raw_header(header::HeaderValue::dangerous_new_pre_encoded(
+            header::HeaderName::new_from_ascii_str("To"),
+            UNDISCLOSED.to_owned(),
+            UNDISCLOSED.to_owned(),
+        )),
+    }
+    .envelope(envelope);
 
     let alternative = MultiPart::alternative()
         .singlepart(text_part(ContentType::TEXT_PLAIN, &rendered.text))
@@ -370,7 +383,7 @@ mod tests {
     }
 
     #[test]
-    fn the_to_header_and_envelope_are_those_of_one_to_per_recipient() {
+    fn several_recipients_see_none_of_each_others_addresses() {
         let to: Vec<String> = [
             "Dr Priya O'Brien <p.obrien@riverside.example.nhs.uk>",
             "lmc@lmc.example.org.uk",
@@ -387,17 +400,29 @@ mod tests {
             reference = reference.to(a.parse().unwrap());
         }
         let reference = reference.body(String::from("x")).unwrap();
-        let to_header = |m: &Message| {
-            m.headers()
-                .get_raw("To")
-                .map(str::to_owned)
-                .expect("a To header")
-        };
-        assert_eq!(to_header(&m), to_header(&reference));
+        // Every recipient in the envelope, as lettre would derive it from a `To` of them all.
         assert_eq!(m.envelope(), reference.envelope());
         assert_eq!(m.envelope().to().len(), 5);
+        // None of them in the headers.
         let s = formatted(&m);
         assert_eq!(s.matches("\r\nTo: ").count(), 1, "{s}");
+        assert!(s.contains("\r\nTo: undisclosed-recipients:;\r\n"), "{s}");
+        let head = &s[..s.find("\r\n\r\n").unwrap()];
+        for a in [
+            "p.obrien@",
+            "jo.smith@",
+            "mia@",
+            "lmc@lmc",
+            "panel-secretary@",
+        ] {
+            assert!(!head.contains(a), "{a} in the headers: {head}");
+        }
+        // One recipient: the header names them.
+        let one = build_message(from(), &to[..1], &rendered(), None, id).unwrap();
+        assert_eq!(
+            one.headers().get_raw("To"),
+            Some("Dr Priya O'Brien <p.obrien@riverside.example.nhs.uk>")
+        );
     }
 
     #[test]

@@ -418,10 +418,13 @@ fn lmc(c: &mut DbConn, d: &Dispute) -> Result<Option<OrgRow>, ServiceError> {
 /// hearing hears both parties and the panel's questions; `schedule_hearing` has no end time).
 pub const HEARING_MINUTES: u32 = 180;
 
-/// The hearing's calendar invitation (or its cancellation) with everyone concerned as
-/// attendees: what the hearing's notices carry, and what `GET /disputes/{id}/hearing.ics`
-/// serves. The organiser is the panel's secretary (name and address); `mail_from` only while
-/// the secretary's account is inactive. Nobody is asked to reply (`RSVP=FALSE`): who attends
+/// The hearing's calendar invitation (or its cancellation): what the hearing's notices carry,
+/// and what `GET /disputes/{id}/hearing.ics` serves. The attendees are the organisations (both
+/// parties and the LMC), by their addresses; the panel's members get it as the notice's
+/// recipients but are not listed, because everyone on the case receives it and people see
+/// each other's names and roles, never their personal addresses. The organiser is the panel's
+/// secretary (name and address, the contact every hearing notice gives); `mail_from` only
+/// while the secretary's account is inactive. Nobody is asked to reply (`RSVP=FALSE`): who attends
 /// is told to the secretary, as the notice says. The hearing has a start and no end in the
 /// procedure, so the invitation blocks [`HEARING_MINUTES`].
 pub fn hearing_ics(
@@ -445,14 +448,6 @@ pub fn hearing_ics(
             parties.respondent.email.clone(),
         ),
     ];
-    let panel = d.panel.as_ref().map(|p| p.everyone());
-    let ids = panel.as_ref().map_or(&[][..], |e| e.as_slice());
-    let found = directory::contacts(c, ids)?;
-    for id in ids {
-        if let Some(u) = found.get(*id).filter(|u| u.active) {
-            attendees.push((u.name.clone(), u.email.clone()));
-        }
-    }
     attendees.extend(lmc(c, d)?.map(|l| (l.name, l.email)));
     attendees.retain(|(_, e)| !e.is_empty());
     let (organizer_name, organizer_email) = match secretary(c, d)? {

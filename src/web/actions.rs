@@ -738,7 +738,8 @@ pub async fn referral_pack(
     req: HttpRequest,
 ) -> PageResult<HttpResponse> {
     let id = uuid(&id)?;
-    let built = crate::api::referral_pack::build(&state, who.caller.clone(), id).await?;
+    let built = crate::api::referral_pack::build(&state, who.caller.clone(), id.clone()).await?;
+    state.record_read(&req, &who.caller.user_id, &id, "referral_pack", None);
     Ok(built.respond(&req)?)
 }
 

@@ -202,6 +202,7 @@ pub fn read_kind(kind: &str) -> &'static str {
         "documents" => "Listed the documents (API)",
         "document" => "Downloaded a document",
         "notices" => "Read the notices (API)",
+        "referral_pack" => "Downloaded the referral pack",
         _ => "Read the case",
     }
 }
