@@ -8,6 +8,7 @@ use crate::domain::deadlines;
 use crate::domain::dispute::{DocumentKind, FhsuDetermination, FhsuReferral};
 use crate::domain::event::{RecordFhsuDetermination, ReferToFhsu};
 use crate::domain::panel::Violation;
+use crate::domain::workflow::State;
 
 /// Only a contract matter, not between two practices, within three years beginning on the day
 /// the matter arose; with a statement, a `contract` document of the dispute, both parties'
@@ -15,6 +16,24 @@ use crate::domain::panel::Violation;
 /// listed; the code is the first one's.
 pub(super) fn refer_to_fhsu(s: &mut Step, e: &ReferToFhsu) -> Result<(), Refusal> {
     refuse_if(e.referred_on > s.today, "referred_on", FUTURE)?;
+    // Not before the case could be referred: the decision sent, or the request screened out.
+    let screened_out =
+        s.d.detail
+            .screening
+            .as_ref()
+            .filter(|_| s.d.state == State::Rejected);
+    let opened = match (s.d.decision_notified_on, screened_out) {
+        (Some(sent), _) => Some((sent, "the decision was sent")),
+        (None, Some(sc)) => Some((sc.screened_on, "the request was screened out")),
+        (None, None) => None,
+    };
+    if let Some((on, what)) = opened {
+        refuse_if(
+            e.referred_on < on,
+            "referred_on",
+            &format!("must not be before {}, when {what}", long(on)),
+        )?;
+    }
     let mut violations = Vec::new();
     let mut push =
         |rule: &'static str, message: String| violations.push(Violation { rule, message });
@@ -135,6 +154,16 @@ pub(super) fn record_fhsu_determination(
     e: &RecordFhsuDetermination,
 ) -> Result<(), Refusal> {
     refuse_if(e.determined_on > s.today, "determined_on", FUTURE)?;
+    if let Some(referred) = s.d.referred_on {
+        refuse_if(
+            e.determined_on < referred,
+            "determined_on",
+            &format!(
+                "must not be before {}, when the dispute was referred",
+                long(referred)
+            ),
+        )?;
+    }
     s.d.detail.fhsu_determination = Some(FhsuDetermination {
         determined_on: e.determined_on,
         outcome: Some(e.outcome),

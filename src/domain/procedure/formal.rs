@@ -119,7 +119,11 @@ pub(super) fn appoint_panel(s: &mut Step, e: &AppointPanel) -> Result<(), Refusa
         gp_conciliator_id: e.gp_conciliator_id.clone(),
         lmc_representative_id: e.lmc_representative_id.clone(),
         secretary_id: e.secretary_id.clone(),
-        chair_id: e.chair_id.clone(),
+        // As stored everywhere else (the seats are found by their stored id): however the
+        // request spelled it, the chair is recognised by the same text afterwards.
+        chair_id: Uuid::parse_str(&e.chair_id)
+            .map(|u| u.hyphenated().to_string())
+            .unwrap_or_else(|_| e.chair_id.clone()),
     };
     s.record(json!({"clinical_member_id": p.clinical_member_id,
         "gp_conciliator_id": p.gp_conciliator_id, "lmc_representative_id": p.lmc_representative_id,

@@ -33,6 +33,10 @@ pub(super) fn schedule_hearing(s: &mut Step, e: &ScheduleHearing) -> Result<(), 
     if same_day.is_none() {
         rules.hearing_deadline(s.d.deadlines.hearing_by, date, HearingMoment::Scheduled);
         rules.notice(s.cal, s.today, date);
+        // Moved after the bundle went out: is it still early enough for the new day?
+        if let Some(sent_on) = s.d.bundle_distributed_on {
+            rules.bundle_already_sent(s.cal, sent_on, date);
+        }
         rules.available(&s.facts.unavailable, date);
     }
     s.breaches = rules.resolve(s.override_reason, s.sender, s.today)?;
@@ -118,8 +122,13 @@ pub(super) fn record_hearing(s: &mut Step, e: &RecordHearing) -> Result<(), Refu
         "must not be before the formal request was lodged",
     )?;
     let mut rules = DateRules::default();
-    rules.hearing_deadline(s.d.deadlines.hearing_by, held_on, HearingMoment::Held);
-    rules.held_as_scheduled(s.d.hearing.as_ref().map(|h| h.date), held_on);
+    let scheduled = s.d.hearing.as_ref().map(|h| h.date);
+    // Held on the day it was scheduled for: rule 3 was checked (or overridden) when that day
+    // was set, and is not asked again.
+    if scheduled != Some(held_on) {
+        rules.hearing_deadline(s.d.deadlines.hearing_by, held_on, HearingMoment::Held);
+    }
+    rules.held_as_scheduled(scheduled, held_on);
     s.breaches = rules.resolve(s.override_reason, s.sender, s.today)?;
     s.d.held_on = Some(held_on);
     s.d.deadlines.decision_by = Some(deadlines::decision_by(held_on));

@@ -165,6 +165,31 @@ impl DateRules {
         );
     }
 
+    /// Rule 5 for a hearing moved to `hearing_on` after its bundle went out on `sent_on`.
+    pub(super) fn bundle_already_sent(
+        &mut self,
+        cal: &Calendar,
+        sent_on: NaiveDate,
+        hearing_on: NaiveDate,
+    ) {
+        if deadlines::bundle_in_time(cal, sent_on, hearing_on) {
+            return;
+        }
+        let last = deadlines::latest_bundle_day(cal, hearing_on);
+        self.fail(
+            "bundle_too_late",
+            format!(
+                "The bundle went out on {}: for a hearing on {} it had to reach everyone by {} \
+                 ({} working days before).",
+                long(sent_on),
+                long(hearing_on),
+                last.map(long).unwrap_or_default(),
+                deadlines::BUNDLE_WORKING_DAYS
+            ),
+            last.unwrap_or(hearing_on),
+        );
+    }
+
     /// Rule 6: the written decision sent `today`, due by `decision_by`.
     pub(super) fn decision_in_time(&mut self, decision_by: Option<NaiveDate>, today: NaiveDate) {
         let Some(by) = decision_by.filter(|by| today > *by) else {

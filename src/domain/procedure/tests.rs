@@ -830,6 +830,66 @@ fn the_bundle_goes_five_clear_working_days_before_the_hearing() {
 }
 
 #[test]
+fn a_hearing_moved_after_the_bundle_went_out_must_still_have_it_in_time() {
+    // Hearing on Thursday 19 March; the bundle went out on Wednesday 11 March, in time.
+    let d = ok(
+        &dispute_at(State::PanelAppointed),
+        schedule_body("2026-03-19"),
+        &secretary(),
+        MONDAY,
+    )
+    .dispute;
+    let body = json!({"type": "distribute_bundle", "document_ids": [EVIDENCE]});
+    let d = ok(&d, body, &secretary(), "2026-03-11").dispute;
+    // Moved on the 12th to Tuesday 17 March (short notice, overridden): the bundle should have
+    // gone by Monday 9 March. Refused without a reason, a breach of its own with one.
+    let mut moved = schedule_body("2026-03-17");
+    let (code, _, violations) = rule(try_event(&d, moved.clone(), &secretary(), "2026-03-12"));
+    assert_eq!(code, "insufficient_notice");
+    let bundle: Vec<&Violation> = violations
+        .iter()
+        .filter(|v| v.rule == "bundle_too_late")
+        .collect();
+    assert_eq!(bundle.len(), 1, "{violations:?}");
+    assert_eq!(bundle[0].message, "The bundle went out on Wednesday 11 March 2026: for a hearing on Tuesday 17 March 2026 it had to reach everyone by Monday 9 March 2026 (5 working days before).");
+    moved["override_reason"] = json!("The chair is in hospital from the 18th.");
+    let dec = ok(&d, moved, &secretary(), "2026-03-12");
+    let kinds: Vec<&str> = dec.breaches.iter().map(|b| b.kind).collect();
+    assert_eq!(kinds, ["insufficient_notice", "bundle_too_late"]);
+    // Moved later instead, the bundle sent is early enough: nothing to override.
+    let later = ok(&d, schedule_body("2026-03-26"), &secretary(), "2026-03-12");
+    assert!(later.breaches.is_empty(), "{:?}", later.breaches);
+}
+
+#[test]
+fn a_hearing_held_on_its_overridden_day_needs_no_second_override() {
+    // The deadline is Monday 30 March; the hearing was set for Tuesday 31 March with a reason.
+    let mut late = schedule_body("2026-03-31");
+    late["override_reason"] = json!("The only day the panel can meet.");
+    let d = ok(
+        &dispute_at(State::PanelAppointed),
+        late,
+        &secretary(),
+        MONDAY,
+    )
+    .dispute;
+    let held = json!({"type": "record_hearing", "held_on": "2026-03-31", "appellant_presented": true,
+        "respondent_presented": true, "record": "r"});
+    let dec = ok(&d, held, &secretary(), "2026-03-31");
+    assert!(dec.breaches.is_empty(), "{:?}", dec.breaches);
+    assert!(!dec.data.contains_key("override"));
+}
+
+#[test]
+fn the_chair_is_stored_as_the_seats_are_however_it_was_spelled() {
+    let d = dispute_at(State::PanelForming);
+    let mut body = panel_body();
+    body["chair_id"] = json!(id(GP).to_uppercase());
+    let dec = ok(&d, body, &secretary(), MONDAY);
+    assert_eq!(dec.dispute.panel.unwrap().chair_id, id(GP));
+}
+
+#[test]
 fn the_hearing_is_recorded_within_the_deadline_and_sets_the_decision_date() {
     let d = dispute_at(State::HearingScheduled);
     let body = |held: &str| {
@@ -1089,6 +1149,15 @@ fn refer(referred_on: &str) -> Value {
 #[test]
 fn an_fhsu_referral_must_be_referable_in_time_and_complete() {
     let d = dispute_at(State::DecisionNotified);
+    // Not dated before the decision it refers was sent (on the hearing's day in this walk).
+    let early = json!({"type": "refer_to_fhsu", "statement": "s", "contract_document_id": CONTRACT, "referred_on": "2026-03-13"});
+    assert_eq!(
+        fields(try_event(&d, early, &practice(), HEARING)),
+        [(
+            "referred_on".into(),
+            "must not be before Monday 16 March 2026, when the decision was sent".into()
+        )]
+    );
     let (code, _, violations) = rule(try_event(
         &d,
         json!({"type": "refer_to_fhsu", "referred_on": HEARING}),
@@ -1200,6 +1269,14 @@ fn the_determination_closes_the_case() {
     assert_eq!(
         fields(try_event(&d, body("2026-03-17"), &secretary(), HEARING)),
         [("determined_on".into(), "must not be in the future".into())]
+    );
+    // Not before the referral it determines (made on the hearing's day in this walk).
+    assert_eq!(
+        fields(try_event(&d, body("2026-03-13"), &secretary(), HEARING)),
+        [(
+            "determined_on".into(),
+            "must not be before Monday 16 March 2026, when the dispute was referred".into()
+        )]
     );
     let dec = ok(&d, body(HEARING), &secretary(), HEARING);
     assert_eq!(
