@@ -82,6 +82,12 @@ pub const HEARING_CANCELLED: Notice = Notice {
 /// A deadline passed unmet.
 pub const DEADLINE_BREACHED: Notice =
     notice("deadline_breached", &[Secretary, Lmc, AccountableOfficers]);
+/// A deadline passed unmet while the case awaits a panel: no secretary of its own yet, so the
+/// panel secretaries, one of whom must appoint it, are alerted instead.
+pub const DEADLINE_BREACHED_AWAITING_PANEL: Notice = notice(
+    "deadline_breached",
+    &[PanelSecretaries, Lmc, AccountableOfficers],
+);
 
 /// The notice each event sends; events not listed send none.
 const EVENT_NOTICES: &[(EventType, Notice)] = &[
@@ -396,6 +402,9 @@ pub fn reminder_recipients(kind: &str, d: &Dispute) -> &'static [Recipient] {
         &[Secretary, Chair]
     } else if d.panel.is_some() {
         &[Secretary]
+    } else if d.state == State::PanelForming {
+        // Screened to proceed: a panel secretary must appoint the panel.
+        &[PanelSecretaries, Lmc]
     } else {
         &[AccountableOfficers, Lmc]
     }
@@ -407,7 +416,12 @@ impl Due {
         let mut context = json!({"deadline_label": self.subject.label,
             "due_on": self.deadline, "action": self.subject.action});
         if self.breach {
-            return DEADLINE_BREACHED.with(context);
+            let alert = if d.panel.is_none() && d.state == State::PanelForming {
+                DEADLINE_BREACHED_AWAITING_PANEL
+            } else {
+                DEADLINE_BREACHED
+            };
+            return alert.with(context);
         }
         context["working_days_left"] = json!(cal.working_days_between(today, self.deadline));
         notice("deadline_reminder", reminder_recipients(self.kind, d)).with(context)
@@ -531,7 +545,14 @@ mod tests {
         let due = schedule(&cal, &forming);
         let n = due[0].notice(&forming, &cal, date("2026-03-16"));
         assert_eq!(n.notice.template, "deadline_reminder");
-        assert_eq!(n.notice.to, [AccountableOfficers, Lmc]);
+        // Awaiting a panel: the panel secretaries must act (one of them appoints it).
+        assert_eq!(n.notice.to, [PanelSecretaries, Lmc]);
+        // Before screening, the accountable officers must.
+        let requested = dispute_at(State::FormalRequested);
+        assert_eq!(
+            reminder_recipients("hearing_unscheduled_10", &requested),
+            [AccountableOfficers, Lmc]
+        );
         assert_eq!(n.context["working_days_left"], 10);
         assert_eq!(n.context["due_on"], "2026-03-30");
         let appointed = dispute_at(State::PanelAppointed);
@@ -546,7 +567,17 @@ mod tests {
         );
         let late = due.iter().find(|x| x.breach).unwrap();
         let n = late.notice(&forming, &cal, date("2026-03-31"));
-        assert_eq!(n.notice, DEADLINE_BREACHED);
+        assert_eq!(n.notice, DEADLINE_BREACHED_AWAITING_PANEL);
+        let appointed_late = schedule(&cal, &appointed)
+            .into_iter()
+            .find(|x| x.breach)
+            .unwrap();
+        assert_eq!(
+            appointed_late
+                .notice(&appointed, &cal, date("2026-03-31"))
+                .notice,
+            DEADLINE_BREACHED
+        );
         assert!(n.context.get("working_days_left").is_none());
         let b = late.breach(date("2026-03-31"));
         assert_eq!((b.kind, b.overridden), ("hearing_after_deadline", false));
