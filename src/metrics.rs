@@ -5,8 +5,8 @@
 //! Counted as things happen (one recorder for the process): requests by route pattern, method
 //! and status, with their latency; deadline sweep runs with their duration. Read at scrape time
 //! instead (a recorder per scrape, so two apps in one test process never mix their values):
-//! notices by status and the age of the oldest queued one, from the database; the database
-//! pools' connections in use.
+//! notices by status and the age of the oldest queued one, and the same of the webhook
+//! deliveries, from the database; the database pools' connections in use.
 
 use metrics_exporter_prometheus::{Matcher, PrometheusBuilder, PrometheusHandle};
 use std::sync::OnceLock;
@@ -18,6 +18,8 @@ pub const SWEEP_RUNS: &str = "ldr_sweep_runs_total";
 pub const SWEEP_DURATION: &str = "ldr_sweep_duration_seconds";
 pub const NOTICES: &str = "ldr_notices";
 pub const NOTICE_OLDEST_QUEUED_AGE: &str = "ldr_notice_oldest_queued_age_seconds";
+pub const WEBHOOK_DELIVERIES: &str = "ldr_webhook_deliveries";
+pub const WEBHOOK_OLDEST_PENDING_AGE: &str = "ldr_webhook_oldest_pending_age_seconds";
 pub const POOL_CONNECTIONS: &str = "ldr_db_pool_connections";
 pub const POOL_MAX: &str = "ldr_db_pool_max_connections";
 
@@ -167,6 +169,8 @@ pub struct PoolState {
 pub struct Snapshot {
     /// (status, count); `None` when the database could not be read.
     pub notices: Option<crate::db::stats::NoticeCounts>,
+    /// `None` when the database could not be read.
+    pub webhooks: Option<crate::db::stats::DeliveryCounts>,
     pub pools: Vec<PoolState>,
 }
 
@@ -193,6 +197,26 @@ pub fn render(snap: &Snapshot) -> String {
                 "age of the oldest queued notice (0 when none is queued)"
             );
             metrics::gauge!(NOTICE_OLDEST_QUEUED_AGE).set(n.oldest_queued_age_seconds);
+        }
+        if let Some(w) = &snap.webhooks {
+            metrics::describe_gauge!(
+                WEBHOOK_DELIVERIES,
+                "webhook deliveries by status (pending, delivered, abandoned), counted in the \
+                 database at scrape time"
+            );
+            for (status, count) in [
+                ("pending", w.pending),
+                ("delivered", w.delivered),
+                ("abandoned", w.abandoned),
+            ] {
+                metrics::gauge!(WEBHOOK_DELIVERIES, "status" => status).set(count as f64);
+            }
+            metrics::describe_gauge!(
+                WEBHOOK_OLDEST_PENDING_AGE,
+                metrics::Unit::Seconds,
+                "age of the oldest pending webhook delivery (0 when none is pending)"
+            );
+            metrics::gauge!(WEBHOOK_OLDEST_PENDING_AGE).set(w.oldest_pending_age_seconds);
         }
         metrics::describe_gauge!(POOL_CONNECTIONS, "database pool connections, by state");
         metrics::describe_gauge!(POOL_MAX, "database pool size");
@@ -228,6 +252,12 @@ mod tests {
                 failed: 1,
                 oldest_queued_age_seconds: 12.5,
             }),
+            webhooks: Some(crate::db::stats::DeliveryCounts {
+                pending: 3,
+                delivered: 7,
+                abandoned: 0,
+                oldest_pending_age_seconds: 4.0,
+            }),
             pools: vec![PoolState {
                 pool: "requests",
                 in_use: 1,
@@ -240,6 +270,9 @@ mod tests {
             "ldr_notices{status=\"sent\"} 5",
             "ldr_notices{status=\"failed\"} 1",
             "ldr_notice_oldest_queued_age_seconds 12.5",
+            "ldr_webhook_deliveries{status=\"pending\"} 3",
+            "ldr_webhook_deliveries{status=\"delivered\"} 7",
+            "ldr_webhook_oldest_pending_age_seconds 4",
             "ldr_db_pool_connections{pool=\"requests\",state=\"in_use\"} 1",
             "ldr_db_pool_max_connections{pool=\"requests\"} 8",
         ] {

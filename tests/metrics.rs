@@ -1,6 +1,6 @@
 //! `GET /metrics` on `LDR_METRICS_BIND` (both databases): requests counted by route pattern and
 //! status with latency histograms, the deadline sweep's runs, notices by status and the age of
-//! the oldest queued one read from the database, the pools; never on the public port, and
+//! the oldest queued one read from the database (and the same of webhook deliveries), the pools; never on the public port, and
 //! nothing but `/metrics` on the metrics port.
 
 mod common;
@@ -223,5 +223,58 @@ fn metrics_are_served_off_the_public_port(db: Db) {
         "{text}"
     );
     let age = value(&s, "ldr_notice_oldest_queued_age_seconds", &[]);
+    assert!((3600.0..3700.0).contains(&age), "{text}");
+
+    // Webhook deliveries, as the database has them: none, then one pending for an hour (its
+    // endpoint disabled, so no worker takes it meanwhile).
+    assert_eq!(
+        value(&s, "ldr_webhook_deliveries", &[("status", "pending")]),
+        0.0,
+        "{text}"
+    );
+    assert!(
+        text.contains("ldr_webhook_deliveries{status=\"delivered\"} 0"),
+        "{text}"
+    );
+    {
+        use ldr::db::schema::{webhook_deliveries as d, webhooks as h};
+        let hour_ago = ldr::db::now() - chrono::Duration::hours(1);
+        let mut c = app.state.pool.get().unwrap();
+        diesel::insert_into(h::table)
+            .values((
+                h::id.eq("w1"),
+                h::organisation_id.eq(&w.elm),
+                h::url.eq("https://example.nhs.uk/hook"),
+                h::description.eq(""),
+                h::secret.eq("sealed"),
+                h::active.eq(false),
+                h::created_by.eq("u"),
+                h::created_at.eq(hour_ago),
+            ))
+            .execute(&mut **c)
+            .unwrap();
+        diesel::insert_into(d::table)
+            .values((
+                d::id.eq(uuid::Uuid::new_v4().to_string()),
+                d::webhook_id.eq("w1"),
+                d::dispute_id.eq("d"),
+                d::event_seq.eq(1i64),
+                d::event_type.eq("file"),
+                d::payload.eq("{}"),
+                d::status.eq("pending"),
+                d::attempts.eq(0),
+                d::next_attempt_at.eq(ldr::db::now() + chrono::Duration::days(1)),
+                d::created_at.eq(hour_ago),
+            ))
+            .execute(&mut **c)
+            .unwrap();
+    }
+    let (text, s) = scrape(&agent, port);
+    assert_eq!(
+        value(&s, "ldr_webhook_deliveries", &[("status", "pending")]),
+        1.0,
+        "{text}"
+    );
+    let age = value(&s, "ldr_webhook_oldest_pending_age_seconds", &[]);
     assert!((3600.0..3700.0).contains(&age), "{text}");
 }

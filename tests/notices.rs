@@ -215,7 +215,10 @@ fn delivered_over_smtp_with_a_stable_message_id(db: Db) {
         } else {
             assert!(to.is_empty(), "{to:?}");
             let raw = String::from_utf8_lossy(&m.raw);
-            assert!(raw.contains("\r\nTo: undisclosed-recipients:;\r\n"), "{raw}");
+            assert!(
+                raw.contains("\r\nTo: undisclosed-recipients:;\r\n"),
+                "{raw}"
+            );
         }
         assert_eq!(
             p.from().and_then(|f| f.first()).and_then(|a| a.address()),

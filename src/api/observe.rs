@@ -175,15 +175,24 @@ async fn snapshot(state: &web::Data<AppState>) -> crate::metrics::Snapshot {
         pools.push(pool("background", &state.background_pool));
     }
     let now = crate::db::now();
-    let notices = match state
-        .db(move |c| Ok(crate::db::stats::notice_counts(c, now)?))
-        .await
-    {
-        Ok(n) => Some(n),
+    let counts = state
+        .db(move |c| {
+            Ok((
+                crate::db::stats::notice_counts(c, now)?,
+                crate::db::stats::delivery_counts(c, now)?,
+            ))
+        })
+        .await;
+    let (notices, webhooks) = match counts {
+        Ok((n, w)) => (Some(n), Some(w)),
         Err(e) => {
-            tracing::warn!(error = %e, "metrics: the notices could not be counted");
-            None
+            tracing::warn!(error = %e, "metrics: the notices and webhook deliveries could not be counted");
+            (None, None)
         }
     };
-    crate::metrics::Snapshot { notices, pools }
+    crate::metrics::Snapshot {
+        notices,
+        webhooks,
+        pools,
+    }
 }

@@ -1,6 +1,6 @@
 //! Counts read for the metrics at scrape time.
 
-use super::schema::notices;
+use super::schema::{notices, webhook_deliveries};
 use super::DbConn;
 use diesel::prelude::*;
 
@@ -35,6 +35,43 @@ pub fn notice_counts(c: &mut DbConn, now: chrono::NaiveDateTime) -> QueryResult<
         }
     }
     out.oldest_queued_age_seconds = oldest
+        .map(|t| ((now - t).num_milliseconds().max(0) as f64) / 1000.0)
+        .unwrap_or(0.0);
+    Ok(out)
+}
+
+/// Webhook deliveries by status, and how long the oldest pending one has waited.
+#[derive(Debug, Clone, Default, PartialEq)]
+pub struct DeliveryCounts {
+    pub pending: i64,
+    pub delivered: i64,
+    /// Given up when their endpoint was disabled.
+    pub abandoned: i64,
+    /// 0 when none is pending.
+    pub oldest_pending_age_seconds: f64,
+}
+
+/// As [`notice_counts`], for the webhook deliveries.
+pub fn delivery_counts(c: &mut DbConn, now: chrono::NaiveDateTime) -> QueryResult<DeliveryCounts> {
+    use super::webhooks::{ABANDONED, DELIVERED, PENDING};
+    let by_status: Vec<(String, i64)> = webhook_deliveries::table
+        .group_by(webhook_deliveries::status)
+        .select((webhook_deliveries::status, diesel::dsl::count_star()))
+        .load(c)?;
+    let oldest: Option<chrono::NaiveDateTime> = webhook_deliveries::table
+        .filter(webhook_deliveries::status.eq(PENDING))
+        .select(diesel::dsl::min(webhook_deliveries::created_at))
+        .first(c)?;
+    let mut out = DeliveryCounts::default();
+    for (status, n) in by_status {
+        match status.as_str() {
+            PENDING => out.pending = n,
+            DELIVERED => out.delivered = n,
+            ABANDONED => out.abandoned = n,
+            _ => {}
+        }
+    }
+    out.oldest_pending_age_seconds = oldest
         .map(|t| ((now - t).num_milliseconds().max(0) as f64) / 1000.0)
         .unwrap_or(0.0);
     Ok(out)
