@@ -414,4 +414,40 @@ fn listing_filters_and_pagination(db: Db) {
         app.get(&format!("/api/v1/disputes?{bad}"), Some(w.t(PRACTICE)))
             .expect_problem(422, "validation_failed");
     }
+    // A deadline met already makes no case due: the decision sent, its hearing deadline has
+    // passed but is not "due"; its next is the FHSU's, years away.
+    let done = w.case_at(&app, "decision_notified");
+    let d = app
+        .get(&format!("/api/v1/disputes/{done}"), Some(w.t(PRACTICE)))
+        .expect(200);
+    let hearing_by = d["deadlines"]["hearing_by"].as_str().unwrap().to_string();
+    let due = app
+        .get(
+            &format!("/api/v1/disputes?due_before={hearing_by}"),
+            Some(w.t(PRACTICE)),
+        )
+        .expect(200);
+    assert!(
+        due["items"]
+            .as_array()
+            .unwrap()
+            .iter()
+            .all(|x| x["id"] != done.as_str()),
+        "{due}"
+    );
+    let fhsu_by = d["deadlines"]["fhsu_by"].as_str().unwrap().to_string();
+    let due = app
+        .get(
+            &format!("/api/v1/disputes?due_before={fhsu_by}"),
+            Some(w.t(PRACTICE)),
+        )
+        .expect(200);
+    assert!(
+        due["items"]
+            .as_array()
+            .unwrap()
+            .iter()
+            .any(|x| x["id"] == done.as_str()),
+        "{due}"
+    );
 }

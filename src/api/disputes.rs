@@ -436,7 +436,7 @@ pub struct ListQuery {
     /// Only the disputes the caller takes part in.
     #[param(required = false, value_type = bool)]
     pub mine: Option<String>,
-    /// Open disputes with a deadline on or before this date.
+    /// Open disputes with a deadline still to be met on or before this date.
     #[param(required = false, value_type = String, format = Date)]
     pub due_before: Option<String>,
     /// Default 50.
@@ -568,15 +568,11 @@ pub async fn list_disputes(
                     .filter(|s| !s.is_terminal())
                     .map(|s| s.as_str())
                     .collect();
-                query = query.filter(disputes::state.eq_any(open)).filter(
-                    disputes::hearing_by
-                        .le(d)
-                        .or(disputes::notice_by.le(d))
-                        .or(disputes::bundle_by.le(d))
-                        .or(disputes::decision_by.le(d))
-                        .or(disputes::fhsu_by.le(d))
-                        .assume_not_null(),
-                );
+                // The first deadline still to be met (kept with every write): a deadline met
+                // already, or one that no longer applies, does not make a case due.
+                query = query
+                    .filter(disputes::state.eq_any(open))
+                    .filter(disputes::next_deadline_on.le(d));
             }
             if let Some((t, id)) = cursor {
                 query = query.filter(
@@ -1337,12 +1333,14 @@ pub async fn hearing_ics(
     state: web::Data<AppState>,
     caller: Caller,
     id: web::Path<String>,
+    req: HttpRequest,
 ) -> ApiResult<HttpResponse> {
     let id = id.into_inner();
+    let (user_id, read) = (caller.user_id.clone(), id.clone());
     let mail_from = state.cfg.mail_from.clone();
     let (ics, case_ref) = state
         .db(move |c| {
-            let d = visible(c, &caller, &id)?;
+            let d = visible(c, &caller, &read)?;
             if d.state != State::HearingScheduled {
                 return Err(ApiError::Conflict {
                     code: "no_hearing_scheduled",
@@ -1365,6 +1363,7 @@ pub async fn hearing_ics(
             Ok((ics, d.case_ref()))
         })
         .await?;
+    state.record_read(&req, &user_id, &id, "hearing_ics", None);
     let name = replace_unless(&case_ref, |c| c.is_ascii_alphanumeric() || c == '-');
     Ok(HttpResponse::Ok()
         .content_type("text/calendar; charset=utf-8")
@@ -1387,10 +1386,12 @@ pub async fn hearing_options(
     state: web::Data<AppState>,
     caller: Caller,
     id: web::Path<String>,
+    req: HttpRequest,
 ) -> ApiResult<HttpResponse> {
     let today = state.clock.today();
     let cal = state.calendar.clone();
-    about_visible(state, caller, id, None, move |c, _, d| {
+    let logged = Some((req, "hearing_options"));
+    about_visible(state, caller, id, logged, move |c, _, d| {
         let earliest = deadlines::earliest_hearing_after_notice(&cal, today);
         let hearing_by = d.deadlines.hearing_by;
         let away = hearing_unavailability(c, &d, today, hearing_by)?;
