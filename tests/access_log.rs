@@ -15,7 +15,32 @@ both_dbs!(
     a_batch_is_held_and_retried_while_the_database_refuses_it,
     the_queue_is_written_when_the_binary_stops_on_sigterm,
     a_referral_packs_download_is_a_read,
+    the_hearings_invitation_and_options_are_reads,
 );
+
+/// The hearing's invitation and options tell of the case: each is a read.
+fn the_hearings_invitation_and_options_are_reads(db: Db) {
+    let Some((app, w)) = app(db) else { return };
+    let id = w.case_at(&app, "hearing_scheduled");
+    let r = app.get(
+        &format!("/api/v1/disputes/{id}/hearing.ics"),
+        Some(w.t(PRACTICE)),
+    );
+    assert_eq!(r.status, 200);
+    app.get(
+        &format!("/api/v1/disputes/{id}/hearing-options"),
+        Some(w.t(SECRETARY)),
+    )
+    .expect(200);
+    let items = log_with(&app, &w, &format!("dispute_id={id}"), 2);
+    let kind_by = |kind: &str, who: &str| {
+        items
+            .iter()
+            .any(|e| e["kind"] == kind && e["user_id"] == json!(w.id(who)))
+    };
+    assert!(kind_by("hearing_ics", PRACTICE), "{items:?}");
+    assert!(kind_by("hearing_options", SECRETARY), "{items:?}");
+}
 
 /// The FHSU referral pack holds the case's history and documents: downloading it is recorded.
 fn a_referral_packs_download_is_a_read(db: Db) {

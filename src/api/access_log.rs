@@ -42,8 +42,8 @@ pub struct AccessEntry {
     pub user_id: String,
     pub user_name: String,
     pub dispute_id: String,
-    /// `dispute`, `events`, `documents`, `document`, `notices` (API), `case_page`, or
-    /// `referral_pack` (API or page).
+    /// `dispute`, `events`, `documents`, `document`, `notices`, `hearing_ics`,
+    /// `hearing_options` (API), `case_page`, or `referral_pack` (API or page).
     pub kind: String,
     pub document_id: Option<String>,
     pub client_address: Option<String>,

@@ -203,6 +203,8 @@ pub fn read_kind(kind: &str) -> &'static str {
         "document" => "Downloaded a document",
         "notices" => "Read the notices (API)",
         "referral_pack" => "Downloaded the referral pack",
+        "hearing_ics" => "Downloaded the hearing invitation (API)",
+        "hearing_options" => "Read the hearing options (API)",
         _ => "Read the case",
     }
 }
