@@ -811,6 +811,24 @@ fn password_sign_in_is_gone_when_turned_off(db: Db) {
     let got = sign_in(&app, &mut v);
     assert_eq!(got.status, 200, "{}", got.body);
     assert!(v.get(&app.url("/")).body.contains("Pat Manager"));
+    // Signed in through the provider, a person gets their own API token on the API keys page,
+    // and the API knows them by it.
+    let keys = v.get(&app.url("/api-keys"));
+    assert!(keys.body.contains("Your own API token"), "{}", keys.body);
+    let (_, after) = keys
+        .body
+        .split_once("name=\"csrf_token\" value=\"")
+        .unwrap();
+    let csrf = after.split('"').next().unwrap().to_string();
+    let got = v.post(&app.url("/api-keys/token"), &[("csrf_token", &csrf)]);
+    assert_eq!(got.status, 200, "{}", got.body);
+    let (_, after) = got.body.split_once("id=\"personal-token\">").unwrap();
+    let token = after.split('<').next().unwrap().to_string();
+    let me = app.get("/api/v1/me", Some(&token)).expect(200);
+    assert_eq!(me["email"], PAT, "{me}");
+    // Not without the form's token.
+    let got = v.post(&app.url("/api-keys/token"), &[("csrf_token", "x")]);
+    assert!(!got.body.contains("personal-token"), "{}", got.body);
     let Some(mut b) = journey::browser(&app, "password-sign-in-off", db) else {
         return;
     };
@@ -877,4 +895,12 @@ fn the_api_keys_page_creates_and_revokes_a_key(db: Db) {
     assert_eq!(b.path(), "/api-keys");
     b.check("api-keys-revoked");
     app.get("/api/v1/me", Some(&key)).expect(401);
+    // The person's own token, for the API as themselves.
+    b.click("form[action='/api-keys/token'] button");
+    b.wait_for_text("#personal-token", ".");
+    then_i_see(&b, &["Copy the token now", "act as you through the API"]);
+    b.check("api-keys-own-token");
+    let token = b.text("#personal-token");
+    let me = app.get("/api/v1/me", Some(&token)).expect(200);
+    assert_eq!(me["email"], PAT, "{me}");
 }

@@ -355,9 +355,9 @@ fn password_login_off(state: &AppState) -> ApiError {
         None => String::new(),
     };
     ApiError::Forbidden(format!(
-        "Password sign-in is turned off on this service. {people}An integration uses its \
-         organisation's API key (Authorization: Bearer ldr_…), which a person of the \
-         organisation creates on the API keys page (/api-keys) after signing in there."
+        "Password sign-in is turned off on this service. {people}A person gets their own API \
+         token on the API keys page (/api-keys) after signing in there; an integration uses its \
+         organisation's API key (Authorization: Bearer ldr_…), created on the same page."
     ))
 }
 

@@ -7,7 +7,11 @@
 //!   a "Revoke" button for each key still working;
 //! - `POST /api-keys`: creates a key and shows it, this once, with a warning to copy it now;
 //!   a refusal shows the form again with the error summary;
-//! - `POST /api-keys/{id}/revoke`: revokes the key and goes back to the list.
+//! - `POST /api-keys/{id}/revoke`: revokes the key and goes back to the list;
+//! - `POST /api-keys/token`: the person's own API token, the bearer token `POST
+//!   /api/v1/auth/login` gives, for the API as themselves: how a person who signs in with their
+//!   identity provider (no password here) uses the API. Shown once; it lasts
+//!   `LDR_JWT_TTL_SECONDS`.
 
 use super::forms::{self, Field, Input, Problem, Sent};
 use super::register;
@@ -66,6 +70,19 @@ async fn render(
     created: Option<(String, ApiKey)>,
     status: StatusCode,
 ) -> PageResult<HttpResponse> {
+    render_with(state, who, sent, problems, created, None, status).await
+}
+
+/// [`render`], with the person's own token when they just asked for one.
+async fn render_with(
+    state: &AppState,
+    who: &SignedIn,
+    sent: &Sent,
+    problems: &[Problem],
+    created: Option<(String, ApiKey)>,
+    token: Option<Value>,
+    status: StatusCode,
+) -> PageResult<HttpResponse> {
     let keys = api_keys::list(state, &who.caller, None).await?;
     let org = who.caller.org_id.clone();
     let kind: Option<String> = state
@@ -89,6 +106,8 @@ async fn render(
         "allowed": allowed,
         "keys": keys.iter().map(row).collect::<Vec<_>>(),
         "created": created.map(|(key, k)| json!({"key": key, "name": k.name, "acts_as": k.acts_as})),
+        "token": token,
+        "token_minutes": state.jwt.ttl_seconds / 60,
     });
     Ok(page(status, "api_keys", &data))
 }
@@ -180,4 +199,34 @@ pub async fn revoke(
     let key = api_keys::revoke(&state, who.caller.clone(), id.into_inner()).await?;
     tracing::info!(key_id = %key.id, "api key revoked (web)");
     Ok(super::signin::see_other("/api-keys"))
+}
+
+/// `POST /api-keys/token`.
+pub async fn token(
+    state: web::Data<AppState>,
+    who: SignedIn,
+    form: web::Form<super::signin::TokenOnly>,
+) -> PageResult<HttpResponse> {
+    who.check_csrf(&form.csrf_token)?;
+    let c = &who.caller;
+    let roles: Vec<String> = c.roles.iter().map(|r| r.as_str().to_string()).collect();
+    let now = state.clock.now();
+    let token = state
+        .jwt
+        .issue(&c.user_id, &c.org_id, &roles, now.timestamp())
+        .map_err(super::PageError::Internal)?;
+    tracing::info!(user_id = %c.user_id, "personal API token issued (web)");
+    let until = now + chrono::Duration::seconds(state.jwt.ttl_seconds);
+    let shown = json!({"token": token,
+        "until": until.format("%-d %B %Y %H:%M UTC").to_string()});
+    render_with(
+        &state,
+        &who,
+        &Sent::new(),
+        &[],
+        None,
+        Some(shown),
+        StatusCode::OK,
+    )
+    .await
 }
