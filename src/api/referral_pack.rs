@@ -26,14 +26,18 @@ impl From<PackError> for ApiError {
     }
 }
 
-/// Which pack the caller may have: the panel's (the case's secretary, admins) or the parties'
-/// (users of a party organisation). Anyone else who may see the case (a mediator, a panelist,
-/// an accountable officer of another group) is refused with 403.
+/// Which pack the caller may have: the panel's (the case's secretary) or the parties' (users of
+/// a party organisation, and admins: the hearing record and votes are the panel's alone).
+/// Anyone else who may see the case (a mediator, a panelist, an accountable officer of another
+/// group) is refused with 403.
 pub fn reader_for(caller: &Caller, d: &Dispute) -> ApiResult<Reader> {
-    if caller.has(Role::Admin) || d.secretary_id() == Some(caller.user_id.as_str()) {
+    if d.secretary_id() == Some(caller.user_id.as_str()) {
         return Ok(Reader::Panel);
     }
-    if caller.org_id == d.appellant_id || caller.org_id == d.respondent_id {
+    if caller.has(Role::Admin)
+        || caller.org_id == d.appellant_id
+        || caller.org_id == d.respondent_id
+    {
         return Ok(Reader::Party);
     }
     Err(ApiError::Forbidden(

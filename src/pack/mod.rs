@@ -35,9 +35,10 @@ pub const EMAIL_LIMIT: u64 = 10 * 1024 * 1024;
 #[derive(Clone, Copy, Debug, PartialEq, Eq, Serialize)]
 #[serde(rename_all = "snake_case")]
 pub enum Reader {
-    /// A party (and the FHSU, to whom the referring party sends it): no hearing record.
+    /// A party, an admin, and the FHSU (to whom the referring party sends it): no hearing
+    /// record.
     Party,
-    /// The panel's secretary and admins: every document, the hearing record and votes too.
+    /// The panel's secretary: every document, the hearing record and votes too.
     Panel,
 }
 

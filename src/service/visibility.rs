@@ -8,7 +8,7 @@
 //! - panelists: the cases of their panels; admins: all.
 //!
 //! Within a case, hearing records, votes and the panel's documents (`record`, and `decision`
-//! until it is notified) are for the panel, its secretary and admins ([`panel_view`],
+//! until it is notified) are for the panel and its secretary alone ([`panel_view`],
 //! [`can_see_document`]).
 
 use super::Caller;
@@ -41,9 +41,10 @@ pub fn can_see(c: &Caller, d: &Dispute) -> bool {
         || (c.has(Role::Panelist) && d.voting_members().contains(&c.user_id.as_str()))
 }
 
-/// Panel members, the secretary and admins see hearing records and votes.
+/// Only the panel's members and its secretary see hearing records and votes (SPEC
+/// "Visibility": "only to the panel and its secretary"); admins, who see every case, do not.
 pub fn panel_view(c: &Caller, d: &Dispute) -> bool {
-    c.has(Role::Admin) || d.panel_user(&c.user_id)
+    d.panel_user(&c.user_id)
 }
 
 /// Whether the caller may list and download a document of `kind` on `d`. The one rule for
