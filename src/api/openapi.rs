@@ -44,7 +44,8 @@ impl Modify for Bearer {
 /// operation lists
 /// - 401 when it needs a token (the `Caller` extractor),
 /// - 400, 413 and 415 when it takes a JSON body (`JsonConfig`'s error handler),
-/// - 422 when it takes query parameters (`QueryConfig`'s error handler),
+/// - 400 and 422 when it takes query parameters (a NUL in one: `middleware::reject_nul`; the
+///   rest: `QueryConfig`'s error handler),
 /// - 503 when it uses the database (the pool timed out: `ApiError::Unavailable`).
 struct ProblemResponses;
 
@@ -52,7 +53,7 @@ const PROBLEM_TYPE: &str = "application/problem+json";
 
 fn error_description(status: &str) -> &'static str {
     match status {
-        "400" => "Malformed request (e.g. the body is not JSON)",
+        "400" => "Malformed request (e.g. the body is not JSON, or a value holds a NUL character)",
         "401" => "No token, or an invalid, expired or deactivated one",
         "403" => "The caller's roles do not allow this",
         "404" => "No such resource, or the caller may not see it",
@@ -90,7 +91,7 @@ fn add_problems(op: &mut Operation, uses_db: bool) {
         .flatten()
         .any(|p| p.parameter_in == ParameterIn::Query);
     if query {
-        extra.push("422");
+        extra.extend(["400", "422"]);
     }
     if uses_db {
         extra.push("503");
