@@ -75,11 +75,11 @@ fn attachment_type(name: &str) -> &'static str {
     }
 }
 
-/// [`build_message`] with a file attached: `attachment` is `(file name, bytes)`. The name is
-/// used as given when it is a plain file name (letters, digits, `.`, `-`, `_`), else refused.
 /// The `To` header of a message to several recipients: none of their addresses.
 pub const UNDISCLOSED: &str = "undisclosed-recipients:;";
 
+/// [`build_message`] with a file attached: `attachment` is `(file name, bytes)`. The name is
+/// used as given when it is a plain file name (letters, digits, `.`, `-`, `_`), else refused.
 pub fn build_message_with(
     from: &str,
     to: &[String],
