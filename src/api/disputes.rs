@@ -399,9 +399,9 @@ pub fn file_dispute(
     key: Option<&[u8]>,
     body: &Value,
 ) -> ApiResult<filing::Filed> {
-    filing::admissible(ctx, caller, key, body)?;
+    let admitted = filing::admissible(ctx, caller, key, body)?;
     limits.check(Action::File, &caller.user_id, &caller.org_id)?;
-    Ok(filing::file(c, ctx, caller, key, body)?)
+    Ok(filing::file(c, ctx, caller, admitted, body)?)
 }
 
 /// Applies the event `body` to the dispute `id` as `caller`: the API's

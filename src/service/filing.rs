@@ -48,15 +48,24 @@ fn idempotency_key(raw: &[u8]) -> Result<String, ServiceError> {
     Ok(key)
 }
 
-/// What [`file`] checks before it reads or writes anything: the caller's role, the
-/// idempotency key and every field. The API checks this before counting a filing against the
-/// caller's hourly limit, so that a form sent back with mistakes does not use it up.
+/// A filing that passed every check made before anything is read or written: what [`file`]
+/// takes.
+pub struct Admissible {
+    /// The idempotency key, checked.
+    key: Option<String>,
+    filing: Filing,
+}
+
+/// The checks made before anything is read or written: the caller's role, the idempotency
+/// key (`key`, the raw header value) and every field. The API makes them before counting a
+/// filing against the caller's hourly limit, so that a form sent back with mistakes does not
+/// use it up.
 pub fn admissible(
     ctx: &Ctx,
     caller: &Caller,
     key: Option<&[u8]>,
     body: &Value,
-) -> Result<(Option<String>, Filing), ServiceError> {
+) -> Result<Admissible, ServiceError> {
     if !FILERS.iter().any(|r| caller.has(*r)) {
         return Err(ServiceError::Forbidden(
             "This action needs the role practice_user or commissioner.".into(),
@@ -67,20 +76,20 @@ pub fn admissible(
         .as_object()
         .ok_or_else(|| ServiceError::Malformed("The body must be a JSON object.".into()))?;
     let filing = Filing::parse(obj, &caller.org_id, ctx.today).map_err(ServiceError::Fields)?;
-    Ok((key, filing))
+    Ok(Admissible { key, filing })
 }
 
-/// Files the dispute `body` describes, as `caller`. With an idempotency key (`key`, the raw
-/// header value), a repeat of the same request returns the dispute the first one filed, and
+/// Files the dispute `body` describes, as `caller`, once [`admissible`] has said it is. With an
+/// idempotency key, a repeat of the same request returns the dispute the first one filed, and
 /// the same key with another body is refused.
 pub fn file(
     c: &mut DbConn,
     ctx: &Ctx,
     caller: &Caller,
-    key: Option<&[u8]>,
+    admitted: Admissible,
     body: &Value,
 ) -> Result<Filed, ServiceError> {
-    let (key, filing) = admissible(ctx, caller, key, body)?;
+    let Admissible { key, filing } = admitted;
     let hash = hex::encode(Sha256::digest(body.to_string().as_bytes()));
     write_tx(c, |c| {
         if let Some(k) = &key {
