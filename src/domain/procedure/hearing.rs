@@ -3,7 +3,7 @@
 
 use serde_json::json;
 
-use super::rules::{DateRules, HearingMoment};
+use super::rules::{BundleMoment, DateRules, HearingMoment};
 use super::{refuse_if, Refusal, Step, FUTURE};
 use crate::domain::deadlines;
 use crate::domain::dispute::{Hearing, HearingRecord};
@@ -35,7 +35,7 @@ pub(super) fn schedule_hearing(s: &mut Step, e: &ScheduleHearing) -> Result<(), 
         rules.notice(s.cal, s.today, date);
         // Moved after the bundle went out: is it still early enough for the new day?
         if let Some(sent_on) = s.d.bundle_distributed_on {
-            rules.bundle_already_sent(s.cal, sent_on, date);
+            rules.bundle(s.cal, sent_on, date, BundleMoment::HearingMoved);
         }
         rules.available(&s.facts.unavailable, date);
     }
@@ -95,7 +95,12 @@ pub(super) fn distribute_bundle(s: &mut Step, e: &DistributeBundle) -> Result<()
     )?;
     let hearing_on = s.d.hearing.as_ref().map(|h| h.date);
     let mut rules = DateRules::default();
-    rules.bundle(s.cal, s.today, hearing_on.unwrap_or(s.today));
+    rules.bundle(
+        s.cal,
+        s.today,
+        hearing_on.unwrap_or(s.today),
+        BundleMoment::Distributed,
+    );
     s.breaches = rules.resolve(s.override_reason, s.sender, s.today)?;
     s.d.bundle_distributed_on = Some(s.today);
     s.d.detail.bundle_document_ids = Some(e.document_ids.clone());

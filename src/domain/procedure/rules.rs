@@ -52,6 +52,15 @@ pub(super) struct DateRules {
     broken: Vec<(&'static str, String, NaiveDate)>,
 }
 
+/// When rule 5 is checked.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub(super) enum BundleMoment {
+    /// `distribute_bundle`: the bundle goes out now.
+    Distributed,
+    /// `schedule_hearing` moving the hearing: the bundle went out before.
+    HearingMoved,
+}
+
 /// When rule 3 is checked.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub(super) enum HearingMoment {
@@ -146,48 +155,38 @@ impl DateRules {
         );
     }
 
-    /// Rule 5: the bundle distributed `today` for a hearing on `hearing_on`.
-    pub(super) fn bundle(&mut self, cal: &Calendar, today: NaiveDate, hearing_on: NaiveDate) {
-        if deadlines::bundle_in_time(cal, today, hearing_on) {
-            return;
-        }
-        let last = deadlines::latest_bundle_day(cal, hearing_on);
-        self.fail(
-            "bundle_too_late",
-            format!(
-                "The bundle must reach everyone at least {} working days before the hearing on \
-                 {}: the last day was {}.",
-                deadlines::BUNDLE_WORKING_DAYS,
-                long(hearing_on),
-                last.map(long).unwrap_or_default()
-            ),
-            last.unwrap_or(hearing_on),
-        );
-    }
-
-    /// Rule 5 for a hearing moved to `hearing_on` after its bundle went out on `sent_on`.
-    pub(super) fn bundle_already_sent(
+    /// Rule 5: the bundle distributed on `sent_on` for a hearing on `hearing_on`; `moment` says
+    /// whether it is being distributed now or went out before the hearing was moved.
+    pub(super) fn bundle(
         &mut self,
         cal: &Calendar,
         sent_on: NaiveDate,
         hearing_on: NaiveDate,
+        moment: BundleMoment,
     ) {
         if deadlines::bundle_in_time(cal, sent_on, hearing_on) {
             return;
         }
         let last = deadlines::latest_bundle_day(cal, hearing_on);
-        self.fail(
-            "bundle_too_late",
-            format!(
+        let last_text = last.map(long).unwrap_or_default();
+        let message = match moment {
+            BundleMoment::Distributed => format!(
+                "The bundle must reach everyone at least {} working days before the hearing on \
+                 {}: the last day was {}.",
+                deadlines::BUNDLE_WORKING_DAYS,
+                long(hearing_on),
+                last_text
+            ),
+            BundleMoment::HearingMoved => format!(
                 "The bundle went out on {}: for a hearing on {} it had to reach everyone by {} \
                  ({} working days before).",
                 long(sent_on),
                 long(hearing_on),
-                last.map(long).unwrap_or_default(),
+                last_text,
                 deadlines::BUNDLE_WORKING_DAYS
             ),
-            last.unwrap_or(hearing_on),
-        );
+        };
+        self.fail("bundle_too_late", message, last.unwrap_or(hearing_on));
     }
 
     /// Rule 6: the written decision sent `today`, due by `decision_by`.
