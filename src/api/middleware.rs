@@ -171,7 +171,6 @@ pub async fn reject_nul(
 ) -> Result<ServiceResponse<impl actix_web::body::MessageBody>, actix_web::Error> {
     use crate::api::error::ApiError;
     use actix_web::HttpMessage;
-    use futures_util::StreamExt;
     let nul = || {
         ApiError::BadRequest(
             "The request contains a NUL character (U+0000), which no field can hold: remove it \
@@ -186,8 +185,7 @@ pub async fn reject_nul(
     }
     // Nor any query value (a search, an id to filter by): 400. The pages' queries and forms
     // are refused as pages, by `web::reject_nul_in_forms`.
-    let q = req.query_string();
-    if path.starts_with("/api/") && (q.contains("%00") || q.contains('\0')) {
+    if path.starts_with("/api/") && query_has_nul(req.query_string()) {
         return Err(nul().into());
     }
     let json = req
@@ -200,23 +198,45 @@ pub async fn reject_nul(
         // gzip|deflate`) is decompressed here, checked, and handed on decompressed (the
         // header removed, so that it is not decompressed twice). The size limit applies to
         // the decompressed body.
-        let mut payload =
-            actix_web::dev::Decompress::from_headers(req.take_payload(), req.headers());
+        let payload = actix_web::dev::Decompress::from_headers(req.take_payload(), req.headers());
         req.headers_mut().remove(header::CONTENT_ENCODING);
-        let mut body = actix_web::web::BytesMut::new();
-        while let Some(chunk) = payload.next().await {
-            let chunk = chunk?;
-            if body.len() + chunk.len() > JSON_LIMIT {
-                return Err(crate::api::error::json_too_large().into());
-            }
-            body.extend_from_slice(&chunk);
-        }
+        let Some(body) = read_body(payload, JSON_LIMIT).await? else {
+            return Err(crate::api::error::json_too_large().into());
+        };
         if json_has_nul(&body) {
             return Err(nul().into());
         }
         req.set_payload(actix_web::dev::Payload::from(body.freeze()));
     }
     next.call(req).await
+}
+
+/// Whether a query string holds a NUL, raw or percent-encoded (`%00`).
+pub fn query_has_nul(q: &str) -> bool {
+    q.contains("%00") || q.contains('\0')
+}
+
+/// Reads a request body to its end, for a middleware that checks it before the handler does
+/// (which then reads it again from `ServiceRequest::set_payload`); `None` as soon as it passes
+/// `limit` bytes.
+pub async fn read_body<S>(
+    payload: S,
+    limit: usize,
+) -> Result<Option<actix_web::web::BytesMut>, actix_web::error::PayloadError>
+where
+    S: futures_util::Stream<Item = Result<actix_web::web::Bytes, actix_web::error::PayloadError>>,
+{
+    use futures_util::StreamExt;
+    let mut payload = std::pin::pin!(payload);
+    let mut body = actix_web::web::BytesMut::new();
+    while let Some(chunk) = payload.next().await {
+        let chunk = chunk?;
+        if body.len() + chunk.len() > limit {
+            return Ok(None);
+        }
+        body.extend_from_slice(&chunk);
+    }
+    Ok(Some(body))
 }
 
 /// Whether JSON text holds a NUL: a raw 0x00 byte, or a `\u0000` escape (a backslash that is

@@ -346,7 +346,7 @@ pub async fn reject_nul_in_forms(
     mut req: ServiceRequest,
     next: Next<impl MessageBody + 'static>,
 ) -> Result<ServiceResponse<impl MessageBody>, actix_web::Error> {
-    use futures_util::StreamExt;
+    use crate::api::middleware::{query_has_nul, read_body};
     let path = req.path();
     let page = !(path.starts_with("/api/") || path.starts_with("/docs"));
     if page {
@@ -358,8 +358,7 @@ pub async fn reject_nul_in_forms(
                     .into(),
             )
         };
-        let q = req.query_string();
-        if q.contains("%00") || q.contains('\0') {
+        if query_has_nul(req.query_string()) {
             return Err(nul().into());
         }
         let form = req
@@ -371,20 +370,14 @@ pub async fn reject_nul_in_forms(
                     .starts_with("application/x-www-form-urlencoded")
             });
         if form {
-            let mut payload = req.take_payload();
-            let mut body = web::BytesMut::new();
-            while let Some(chunk) = payload.next().await {
-                let chunk = chunk?;
-                if body.len() + chunk.len() > FORM_LIMIT {
-                    return Err(PageError::BadRequest(format!(
-                        "The form is too long to send (more than {} KB). Shorten the longest \
-                         text, or add it as a document, and send the form again.",
-                        FORM_LIMIT / 1024
-                    ))
-                    .into());
-                }
-                body.extend_from_slice(&chunk);
-            }
+            let Some(body) = read_body(req.take_payload(), FORM_LIMIT).await? else {
+                return Err(PageError::BadRequest(format!(
+                    "The form is too long to send (more than {} KB). Shorten the longest text, \
+                     or add it as a document, and send the form again.",
+                    FORM_LIMIT / 1024
+                ))
+                .into());
+            };
             if body.contains(&0) || memchr::memmem::find(&body, b"%00").is_some() {
                 return Err(nul().into());
             }
