@@ -174,6 +174,23 @@ pub struct Snapshot {
     pub pools: Vec<PoolState>,
 }
 
+/// A queue counted in the database (the notices, the webhook deliveries): a gauge of its rows
+/// by status, and one of how long its oldest waiting row has waited, each `(name, help)`.
+/// Inside [`render`]'s local recorder.
+fn queue_gauges(
+    (name, help): (&'static str, &'static str),
+    by_status: &[(&'static str, i64)],
+    (age_name, age_help): (&'static str, &'static str),
+    age_seconds: f64,
+) {
+    metrics::describe_gauge!(name, help);
+    for (status, count) in by_status {
+        metrics::gauge!(name, "status" => *status).set(*count as f64);
+    }
+    metrics::describe_gauge!(age_name, metrics::Unit::Seconds, age_help);
+    metrics::gauge!(age_name).set(age_seconds);
+}
+
 /// The exposition: the process's counters and histograms, then the snapshot's gauges.
 pub fn render(snap: &Snapshot) -> String {
     let mut out = HANDLE
@@ -184,39 +201,38 @@ pub fn render(snap: &Snapshot) -> String {
     let local = PrometheusBuilder::new().build_recorder();
     metrics::with_local_recorder(&local, || {
         if let Some(n) = &snap.notices {
-            metrics::describe_gauge!(
-                NOTICES,
-                "notices by status (queued, sent, failed), counted in the database at scrape time"
+            queue_gauges(
+                (
+                    NOTICES,
+                    "notices by status (queued, sent, failed), counted in the database at scrape \
+                     time",
+                ),
+                &[("queued", n.queued), ("sent", n.sent), ("failed", n.failed)],
+                (
+                    NOTICE_OLDEST_QUEUED_AGE,
+                    "age of the oldest queued notice (0 when none is queued)",
+                ),
+                n.oldest_queued_age_seconds,
             );
-            for (status, count) in [("queued", n.queued), ("sent", n.sent), ("failed", n.failed)] {
-                metrics::gauge!(NOTICES, "status" => status).set(count as f64);
-            }
-            metrics::describe_gauge!(
-                NOTICE_OLDEST_QUEUED_AGE,
-                metrics::Unit::Seconds,
-                "age of the oldest queued notice (0 when none is queued)"
-            );
-            metrics::gauge!(NOTICE_OLDEST_QUEUED_AGE).set(n.oldest_queued_age_seconds);
         }
         if let Some(w) = &snap.webhooks {
-            metrics::describe_gauge!(
-                WEBHOOK_DELIVERIES,
-                "webhook deliveries by status (pending, delivered, abandoned), counted in the \
-                 database at scrape time"
+            queue_gauges(
+                (
+                    WEBHOOK_DELIVERIES,
+                    "webhook deliveries by status (pending, delivered, abandoned), counted in the \
+                     database at scrape time",
+                ),
+                &[
+                    ("pending", w.pending),
+                    ("delivered", w.delivered),
+                    ("abandoned", w.abandoned),
+                ],
+                (
+                    WEBHOOK_OLDEST_PENDING_AGE,
+                    "age of the oldest pending webhook delivery (0 when none is pending)",
+                ),
+                w.oldest_pending_age_seconds,
             );
-            for (status, count) in [
-                ("pending", w.pending),
-                ("delivered", w.delivered),
-                ("abandoned", w.abandoned),
-            ] {
-                metrics::gauge!(WEBHOOK_DELIVERIES, "status" => status).set(count as f64);
-            }
-            metrics::describe_gauge!(
-                WEBHOOK_OLDEST_PENDING_AGE,
-                metrics::Unit::Seconds,
-                "age of the oldest pending webhook delivery (0 when none is pending)"
-            );
-            metrics::gauge!(WEBHOOK_OLDEST_PENDING_AGE).set(w.oldest_pending_age_seconds);
         }
         metrics::describe_gauge!(POOL_CONNECTIONS, "database pool connections, by state");
         metrics::describe_gauge!(POOL_MAX, "database pool size");

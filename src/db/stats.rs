@@ -34,9 +34,7 @@ pub fn notice_counts(c: &mut DbConn, now: chrono::NaiveDateTime) -> QueryResult<
             _ => {}
         }
     }
-    out.oldest_queued_age_seconds = oldest
-        .map(|t| ((now - t).num_milliseconds().max(0) as f64) / 1000.0)
-        .unwrap_or(0.0);
+    out.oldest_queued_age_seconds = age_seconds(oldest, now);
     Ok(out)
 }
 
@@ -71,8 +69,13 @@ pub fn delivery_counts(c: &mut DbConn, now: chrono::NaiveDateTime) -> QueryResul
             _ => {}
         }
     }
-    out.oldest_pending_age_seconds = oldest
-        .map(|t| ((now - t).num_milliseconds().max(0) as f64) / 1000.0)
-        .unwrap_or(0.0);
+    out.oldest_pending_age_seconds = age_seconds(oldest, now);
     Ok(out)
+}
+
+/// Seconds from `oldest` to `now` (0 when there is none, or it is in the future).
+fn age_seconds(oldest: Option<chrono::NaiveDateTime>, now: chrono::NaiveDateTime) -> f64 {
+    oldest
+        .map(|t| ((now - t).num_milliseconds().max(0) as f64) / 1000.0)
+        .unwrap_or(0.0)
 }
