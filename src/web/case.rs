@@ -60,13 +60,14 @@ pub async fn page_handler(
     Ok(page)
 }
 
+/// The page of the case `id`, as stored ([`page_handler`] has read it from the address).
 async fn case_page(
     state: &AppState,
     who: &SignedIn,
     id: &str,
     query: &HashMap<String, String>,
 ) -> PageResult<HttpResponse> {
-    let id = uuid(id)?;
+    let id = id.to_string();
     let caller = who.caller.clone();
     let read = state
         .db(move |c| {
