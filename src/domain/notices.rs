@@ -416,7 +416,7 @@ impl Due {
         let mut context = json!({"deadline_label": self.subject.label,
             "due_on": self.deadline, "action": self.subject.action});
         if self.breach {
-            let alert = if d.panel.is_none() && d.state == State::PanelForming {
+            let alert = if d.state == State::PanelForming {
                 DEADLINE_BREACHED_AWAITING_PANEL
             } else {
                 DEADLINE_BREACHED
