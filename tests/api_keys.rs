@@ -206,7 +206,7 @@ fn the_database_holds_the_hash_not_the_key(db: Db) {
         .select(api_keys::key_hash)
         .first(&mut **c)
         .unwrap();
-    assert_eq!(stored, ldr::api::api_keys::hash_key(&key));
+    assert_eq!(stored, ldr::service::tokens::sha256_hex(&key));
     assert_ne!(stored, key);
     assert!(!stored.contains(&key[4..]));
     let hits: i64 = api_keys::table

@@ -170,7 +170,7 @@ fn cookies_are_secure_by_default_and_assets_are_served_hashed_and_immutable(db: 
     // The database keeps the id's sha256, never the id.
     let rows = session_rows(&app);
     assert_eq!(rows.len(), 1);
-    assert_eq!(rows[0].0, ldr::web::session::hash_id(&session));
+    assert_eq!(rows[0].0, ldr::service::tokens::sha256_hex(&session));
     assert_ne!(rows[0].0, session);
 
     let jar = HashMap::from([("__Host-ldr_session".to_string(), session)]);

@@ -20,11 +20,11 @@ use crate::app::AppState;
 use crate::db::schema::{api_keys, organisations, users};
 use crate::db::{now, write_tx, DbConn};
 use crate::domain::roles::Role;
+use crate::service::tokens;
 use actix_web::{web, HttpResponse};
 use chrono::{NaiveDate, NaiveDateTime};
 use diesel::prelude::*;
 use serde::{Deserialize, Serialize};
-use sha2::{Digest, Sha256};
 
 /// What every key starts with: how the bearer extractor tells a key from a JWT.
 pub const PREFIX: &str = "ldr_";
@@ -41,16 +41,8 @@ pub fn routes(cfg: &mut web::ServiceConfig) {
     .service(web::resource("/api-keys/{id}").route(web::delete().to(revoke_key)));
 }
 
-/// The stored form of a key.
-pub fn hash_key(key: &str) -> String {
-    hex::encode(Sha256::digest(key.as_bytes()))
-}
-
 fn new_key() -> String {
-    use rand::RngCore;
-    let mut bytes = [0u8; 32];
-    rand::rngs::OsRng.fill_bytes(&mut bytes);
-    format!("{PREFIX}{}", hex::encode(bytes))
+    format!("{PREFIX}{}", tokens::random())
 }
 
 /// The one role a key of an organisation of `kind` acts with, if that kind may have keys.
@@ -70,7 +62,7 @@ pub fn actor_name(org_name: &str, key_name: &str) -> String {
 /// The user a key acts as, or why it is refused (always 401). Updates `last_used_at` when it
 /// is older than a minute.
 pub fn resolve(c: &mut DbConn, key: &str, today: NaiveDate) -> ApiResult<String> {
-    let hash = hash_key(key);
+    let hash = tokens::sha256_hex(key);
     type Row = (
         String,
         String,
@@ -267,7 +259,7 @@ pub async fn create(state: &AppState, caller: Caller, b: NewApiKey) -> ApiResult
         }
     }
     let key = new_key();
-    let hash = hash_key(&key);
+    let hash = tokens::sha256_hex(&key);
     let created = state
         .db(move |c| {
             write_tx(c, |c| {

@@ -8,6 +8,7 @@
 //! on panels or keeps them, finds nothing (the address answers 404). The feed holds nothing of
 //! a case beyond its title and the hearing's date, time and venue.
 
+use super::tokens;
 use super::ServiceError;
 use crate::db::disputes::DisputeRow;
 use crate::db::schema::{calendar_feeds, disputes, users};
@@ -18,8 +19,6 @@ use crate::domain::workflow::State;
 use crate::render::ics::{self, FeedHearing};
 use chrono::NaiveDateTime;
 use diesel::prelude::*;
-use rand::RngCore;
-use sha2::{Digest, Sha256};
 
 /// The most cases a panel member's list or feed holds (the latest hearings first).
 pub const MAX_CASES: i64 = 500;
@@ -59,10 +58,6 @@ pub fn may_have_feed(roles: &[Role]) -> bool {
     roles.contains(&Role::Panelist) || roles.contains(&Role::PanelSecretary)
 }
 
-fn hash(token: &str) -> String {
-    hex::encode(Sha256::digest(token.as_bytes()))
-}
-
 /// The person's live feed: when it was created and last read.
 #[derive(Debug, Clone)]
 pub struct Feed {
@@ -92,9 +87,7 @@ pub fn create_feed(c: &mut DbConn, user_id: &str, roles: &[Role]) -> Result<Stri
             "Only panelists and panel secretaries have a calendar feed of hearings.".into(),
         ));
     }
-    let mut bytes = [0u8; 32];
-    rand::rngs::OsRng.fill_bytes(&mut bytes);
-    let token = hex::encode(bytes);
+    let token = tokens::random();
     write_tx(c, |c| -> Result<(), ServiceError> {
         let t = now();
         revoke(c, user_id, t)?;
@@ -102,7 +95,7 @@ pub fn create_feed(c: &mut DbConn, user_id: &str, roles: &[Role]) -> Result<Stri
             .values((
                 calendar_feeds::id.eq(uuid::Uuid::new_v4().to_string()),
                 calendar_feeds::user_id.eq(user_id),
-                calendar_feeds::token_hash.eq(hash(&token)),
+                calendar_feeds::token_hash.eq(tokens::sha256_hex(&token)),
                 calendar_feeds::created_at.eq(t),
             ))
             .execute(c)?;
@@ -134,7 +127,7 @@ pub fn feed_text(c: &mut DbConn, token: &str) -> Result<Option<String>, ServiceE
     }
     let found: Option<(String, String, String, bool)> = calendar_feeds::table
         .inner_join(users::table.on(users::id.eq(calendar_feeds::user_id)))
-        .filter(calendar_feeds::token_hash.eq(hash(&token.to_ascii_lowercase())))
+        .filter(calendar_feeds::token_hash.eq(tokens::sha256_hex(&token.to_ascii_lowercase())))
         .filter(calendar_feeds::revoked_at.is_null())
         .select((calendar_feeds::id, users::id, users::roles, users::active))
         .first(c)

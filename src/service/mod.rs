@@ -24,6 +24,7 @@ pub mod notices;
 pub mod oidc;
 pub mod reports;
 pub mod sweep;
+pub mod tokens;
 pub mod visibility;
 pub mod webhooks;
 

@@ -21,10 +21,10 @@
 //! The HTTP client is the `ureq` agent the service already has (rustls), without redirects,
 //! bounded in time, on the blocking pool (callers run [`Provider`]'s methods in `web::block`).
 
-use crate::api::error::ApiResult;
 use crate::config::OidcConfig;
 use crate::db::schema::{api_keys, oidc_identities, oidc_logins, users};
 use crate::db::{now, write_tx, DbConn};
+use crate::service::{tokens, ServiceError};
 use chrono::NaiveDateTime;
 use diesel::prelude::*;
 use openidconnect::core::{CoreAuthenticationFlow, CoreClient, CoreIdToken};
@@ -287,12 +287,8 @@ fn chain(e: &dyn std::error::Error) -> String {
     s
 }
 
-fn sha256(v: &str) -> String {
-    crate::api::api_keys::hash_key(v)
-}
-
 /// Keeps a sign-in under way (and deletes those that were never finished).
-pub fn store_login(c: &mut DbConn, begun: &Begun, browser: &str) -> ApiResult<()> {
+pub fn store_login(c: &mut DbConn, begun: &Begun, browser: &str) -> Result<(), ServiceError> {
     let t = now();
     diesel::delete(
         oidc_logins::table
@@ -301,8 +297,8 @@ pub fn store_login(c: &mut DbConn, begun: &Begun, browser: &str) -> ApiResult<()
     .execute(c)?;
     diesel::insert_into(oidc_logins::table)
         .values((
-            oidc_logins::state_hash.eq(sha256(&begun.state)),
-            oidc_logins::browser_hash.eq(sha256(browser)),
+            oidc_logins::state_hash.eq(tokens::sha256_hex(&begun.state)),
+            oidc_logins::browser_hash.eq(tokens::sha256_hex(browser)),
             oidc_logins::nonce.eq(&begun.nonce),
             oidc_logins::pkce_verifier.eq(&begun.pkce_verifier),
             oidc_logins::created_at.eq(t),
@@ -317,8 +313,8 @@ pub fn take_login(
     c: &mut DbConn,
     state: &str,
     browser: Option<&str>,
-) -> ApiResult<Result<Pending, Refusal>> {
-    let hash = sha256(state);
+) -> Result<Result<Pending, Refusal>, ServiceError> {
+    let hash = tokens::sha256_hex(state);
     write_tx(c, |c| {
         let row: Option<(String, String, String, NaiveDateTime)> = oidc_logins::table
             .find(&hash)
@@ -337,7 +333,7 @@ pub fn take_login(
         if now() - created > chrono::Duration::minutes(LOGIN_MINUTES) {
             return Ok(Err(Refusal::Stale("started over ten minutes ago")));
         }
-        if !browser.is_some_and(|b| crate::web::session::same_token(&sha256(b), &browser_hash)) {
+        if !browser.is_some_and(|b| tokens::same(&tokens::sha256_hex(b), &browser_hash)) {
             return Ok(Err(Refusal::Stale("started in another browser")));
         }
         Ok(Ok(Pending {
@@ -362,7 +358,11 @@ pub enum Matched {
 
 /// Finds the user `identity` (at `issuer`) signs in as, linking it by its verified e-mail the
 /// first time. API keys' service users are never matched.
-pub fn match_user(c: &mut DbConn, issuer: &str, identity: &Identity) -> ApiResult<Matched> {
+pub fn match_user(
+    c: &mut DbConn,
+    issuer: &str,
+    identity: &Identity,
+) -> Result<Matched, ServiceError> {
     write_tx(c, |c| {
         let linked: Option<(String, bool)> = oidc_identities::table
             .inner_join(users::table)

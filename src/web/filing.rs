@@ -6,7 +6,7 @@
 
 use super::forms::{self, Field, Input, Problem, Sent};
 use super::register;
-use super::session::{self, SignedIn};
+use super::session::SignedIn;
 use super::{words, PageResult};
 use crate::api::disputes::file_dispute;
 use crate::app::AppState;
@@ -132,7 +132,7 @@ fn render(
         .get("idempotency_key")
         .filter(|k| !k.is_empty() && k.len() <= 200)
         .cloned()
-        .unwrap_or_else(session::random_token);
+        .unwrap_or_else(crate::service::tokens::random);
     forms::render_form(
         forms::FormPage {
             intro,

@@ -15,7 +15,6 @@
 //!
 //! Every refusal is a page saying what happened and what to do; none signs anyone in.
 
-use super::session;
 use super::signin;
 use super::{page, PageError, PageResult};
 use crate::app::AppState;
@@ -87,9 +86,11 @@ pub async fn start(state: web::Data<AppState>) -> PageResult<HttpResponse> {
         Ok(b) => b,
         Err(e) => return Ok(unavailable(&p, &e.to_string())),
     };
-    let browser = session::random_token();
+    let browser = crate::service::tokens::random();
     let (b, kept) = (begun.clone(), browser.clone());
-    state.db(move |c| oidc::store_login(c, &b, &kept)).await?;
+    state
+        .db(move |c| Ok(oidc::store_login(c, &b, &kept)?))
+        .await?;
     let mut res = signin::see_other(&begun.url);
     let _ = res.add_cookie(&lax_cookie(
         &state,
@@ -135,7 +136,7 @@ async fn answer(
         return Ok(refused(p, Refusal::Stale("no state in the answer")));
     };
     let pending: Result<Pending, Refusal> = state
-        .db(move |c| oidc::take_login(c, &sent_state, browser.as_deref()))
+        .db(move |c| Ok(oidc::take_login(c, &sent_state, browser.as_deref())?))
         .await?;
     let pending = match pending {
         Ok(x) => x,
@@ -165,7 +166,7 @@ async fn answer(
     let issuer = p.cfg.issuer.clone();
     let who = identity.clone();
     let matched = state
-        .db(move |c| oidc::match_user(c, &issuer, &who))
+        .db(move |c| Ok(oidc::match_user(c, &issuer, &who)?))
         .await?;
     let user_id = match matched {
         Matched::User(u) => u,

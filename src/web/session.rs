@@ -16,13 +16,12 @@ use super::{PageError, PageResult};
 use crate::api::auth::Caller;
 use crate::app::AppState;
 use crate::db::schema::{sessions, users};
+use crate::service::tokens;
 use actix_web::cookie::{time::Duration as CookieDuration, Cookie, SameSite};
 use actix_web::HttpMessage;
 use actix_web::{web, FromRequest, HttpRequest};
 use chrono::NaiveDateTime;
 use diesel::prelude::*;
-use rand::RngCore;
-use sha2::{Digest, Sha256};
 use std::future::Future;
 use std::pin::Pin;
 
@@ -33,26 +32,6 @@ pub const LIFETIME_HOURS: i64 = 12;
 /// A request refreshes `last_seen_at` only when it is older than this (one write a minute at
 /// most, not one per page).
 const TOUCH_SECONDS: i64 = 60;
-
-/// A random token: 32 bytes, hex.
-pub fn random_token() -> String {
-    let mut bytes = [0u8; 32];
-    rand::rngs::OsRng.fill_bytes(&mut bytes);
-    hex::encode(bytes)
-}
-
-pub fn hash_id(id: &str) -> String {
-    hex::encode(Sha256::digest(id.as_bytes()))
-}
-
-/// Equal strings, compared in time independent of where they differ.
-pub fn same_token(a: &str, b: &str) -> bool {
-    let (a, b) = (a.as_bytes(), b.as_bytes());
-    if a.len() != b.len() || a.is_empty() {
-        return false;
-    }
-    a.iter().zip(b).fold(0u8, |acc, (x, y)| acc | (x ^ y)) == 0
-}
 
 /// The session cookie's name.
 pub fn session_cookie(state: &AppState) -> &'static str {
@@ -92,11 +71,11 @@ pub fn removal(state: &AppState, name: &'static str) -> Cookie<'static> {
 /// Starts a session for `user_id` (deleting every session that has ended meanwhile); returns
 /// the id to put in the cookie.
 pub async fn start(state: &AppState, user_id: String) -> PageResult<String> {
-    let id = random_token();
+    let id = tokens::random();
     let row = (
-        sessions::id_hash.eq(hash_id(&id)),
+        sessions::id_hash.eq(tokens::sha256_hex(&id)),
         sessions::user_id.eq(user_id),
-        sessions::csrf_token.eq(random_token()),
+        sessions::csrf_token.eq(tokens::random()),
         sessions::created_at.eq(crate::db::now()),
         sessions::last_seen_at.eq(crate::db::now()),
     );
@@ -145,7 +124,7 @@ pub struct SignedIn {
 impl SignedIn {
     /// Refuses a form whose token is not this session's.
     pub fn check_csrf(&self, token: &str) -> PageResult<()> {
-        if same_token(&self.csrf, token) {
+        if tokens::same(&self.csrf, token) {
             Ok(())
         } else {
             tracing::info!(user_id = %self.caller.user_id, "form refused: CSRF token");
@@ -179,7 +158,7 @@ type SessionRow = (
 /// The session of the cookie `id`, if it is open and its user active: one statement, plus a
 /// write when it was last seen over a minute ago (or has ended, which deletes it).
 pub async fn lookup(state: &AppState, id: &str) -> PageResult<Option<SignedIn>> {
-    let id_hash = hash_id(id);
+    let id_hash = tokens::sha256_hex(id);
     state
         .db(move |c| {
             let row: Option<SessionRow> = sessions::table
@@ -263,16 +242,5 @@ mod tests {
         assert!(!open_at(t(8, 0), t(8, 0), t(8, 30)), "30 minutes idle");
         assert!(open_at(t(8, 0), t(19, 50), t(19, 59)));
         assert!(!open_at(t(8, 0), t(19, 50), t(20, 0)), "12 hours old");
-    }
-
-    #[test]
-    fn tokens_compare_whole() {
-        let a = random_token();
-        assert_eq!(a.len(), 64);
-        assert!(same_token(&a, &a.clone()));
-        assert!(!same_token(&a, &a[..63]));
-        assert!(!same_token("", ""));
-        assert_ne!(random_token(), a);
-        assert_eq!(hash_id("x").len(), 64);
     }
 }

@@ -28,7 +28,7 @@ pub struct TokenOnly {
 /// The sign-in page with a fresh form token (set in its cookie too), the e-mail kept and the
 /// errors shown.
 fn render(state: &AppState, status: StatusCode, email: &str, errors: Vec<Value>) -> HttpResponse {
-    let token = session::random_token();
+    let token = crate::service::tokens::random();
     let field = |f: &str| {
         errors
             .iter()
@@ -132,7 +132,7 @@ pub fn form_token_ok(state: &AppState, req: &HttpRequest, token: &str) -> bool {
         .cookie(session::signin_cookie(state))
         .map(|c| c.value().to_string())
         .unwrap_or_default();
-    session::same_token(&cookie, token)
+    crate::service::tokens::same(&cookie, token)
 }
 
 /// `res` with a new session for `user_id` in its cookie (and the sign-in form's cookie gone):
