@@ -1,11 +1,12 @@
-//! Delivering notices: the background jobs that send them (`worker`: SMTP through
-//! `message`'s MIME messages, GOV.UK Notify through `govuk`, or .eml files, with retries) and
-//! that send reminders and breach alerts (`sweep`). Notices are rendered before they get here,
+//! The background jobs: the ones that send notices (`worker`: SMTP through `message`'s MIME
+//! messages, GOV.UK Notify through `govuk`, or .eml files, with retries), that deliver signed
+//! webhooks (`webhooks`), and that send reminders and breach alerts (`sweep`). Notices are rendered before they get here,
 //! by the service with `crate::render`. The jobs take a [`Jobs`] context, not the HTTP layer's state.
 
 pub mod govuk;
 pub mod message;
 pub mod sweep;
+pub mod webhooks;
 pub mod worker;
 
 use crate::clock::Clock;
@@ -52,7 +53,7 @@ impl Jobs {
 /// Starts the webhook deliveries' worker, the mail worker and the deadline sweep on the
 /// current actix system.
 pub fn start_background(jobs: Jobs) {
-    actix_web::rt::spawn(crate::webhooks::worker::run(jobs.clone()));
+    actix_web::rt::spawn(webhooks::run(jobs.clone()));
     let transport = match worker::Transport::from_config(&jobs.cfg) {
         Ok(t) => t,
         Err(e) => {

@@ -16,14 +16,14 @@
 //!   failure); no proxy is used; the host is resolved and checked at each attempt
 //!   (`target::GuardedResolver`).
 
-use super::sign::{self, SecretBox};
-use super::target::GuardedResolver;
+use super::Jobs;
 use crate::db::outbox::claim_leased;
 use crate::db::webhooks::{self as store, Attempt, ClaimedDelivery, WebhookRow};
 use crate::db::{write_one, DbConn};
-use crate::notify::Jobs;
 use crate::service::webhooks::{self as service, Recorded};
 use crate::service::ServiceError;
+use crate::webhooks::sign::{self, SecretBox};
+use crate::webhooks::target::GuardedResolver;
 use chrono::{Duration as ChronoDuration, NaiveDateTime};
 use std::collections::HashMap;
 use std::io::Read;

@@ -4,8 +4,10 @@
 //!   randomness).
 //! - `target`: which URLs and addresses a delivery may go to, and the resolver that enforces
 //!   it at delivery time.
-//! - `worker`: the delivery worker (claims with a lease, posts, retries, records, disables an
-//!   endpoint that keeps failing and tells its organisation).
+//!
+//! Both are libraries below the service: they use no other module of the crate. The delivery
+//! worker (claims with a lease, posts, retries, records, disables an endpoint that keeps
+//! failing and tells its organisation) is a background job, `notify::webhooks`.
 //!
 //! Deliveries are queued with the event that causes them (`db::webhooks::queue_for_event`,
 //! from `db::transition`), so the API, the pages and anything else that applies an event
@@ -14,4 +16,3 @@
 
 pub mod sign;
 pub mod target;
-pub mod worker;
