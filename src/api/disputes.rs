@@ -9,7 +9,7 @@ use super::error::{ApiError, ApiResult, FieldError};
 use super::limits::Action;
 use crate::app::AppState;
 use crate::db::directory;
-use crate::db::disputes::{self as store, DisputeRow, EventRow};
+use crate::db::disputes::{self as store, DisputeRow};
 use crate::db::schema::{disputes, documents, notices, users};
 use crate::db::{now, write_tx, DbConn};
 use crate::domain::dispute::{
@@ -29,7 +29,7 @@ use actix_web::{web, HttpRequest, HttpResponse};
 use chrono::{NaiveDate, NaiveDateTime};
 use diesel::prelude::*;
 use serde::{Deserialize, Serialize};
-use serde_json::{json, Value};
+use serde_json::Value;
 use std::collections::HashMap;
 
 /// The categories a dispute may have (as the OpenAPI document lists them).
@@ -61,19 +61,6 @@ pub fn routes(cfg: &mut web::ServiceConfig) {
     .service(web::resource("/disputes/{id}/hearing.ics").route(web::get().to(hearing_ics)))
     .service(web::resource("/documents/{id}").route(web::get().to(download_document)))
     .service(web::resource("/reports/timeliness").route(web::get().to(timeliness)));
-}
-
-/// Loads a dispute the caller may see; otherwise 404 (never revealing that it exists).
-/// The dispute `id` if `caller` may see it; otherwise 404 (never saying that it exists).
-pub fn visible(c: &mut DbConn, caller: &Caller, id: &str) -> ApiResult<Dispute> {
-    Ok(service::visible(c, caller, id)?)
-}
-
-/// A stored document's kind (upload accepts only the kinds there are).
-pub fn document_kind(stored: &str) -> ApiResult<DocumentKind> {
-    stored
-        .parse()
-        .map_err(|e| ApiError::Internal(format!("a stored document: {e}")))
 }
 
 // ------------------------------------------------------------------ representation
@@ -743,28 +730,6 @@ pub async fn post_event(
     tracing::info!(dispute_id = %applied.dispute.id, event, actor = %actor, "event applied");
     Ok(json_answer(StatusCode::OK, out))
 }
-/// What the caller may see of an event's data: the hearing's record and the votes are the
-/// panel's (and the decision the parties' once it is notified).
-pub fn redact(caller: &Caller, d: &Dispute, ev: &EventRow) -> ApiResult<Value> {
-    let data: Value = serde_json::from_str(&ev.data).map_err(|e| {
-        ApiError::Internal(format!(
-            "event {} of dispute {} does not read: {e}",
-            ev.seq, d.id
-        ))
-    })?;
-    if visibility::panel_view(caller, d) {
-        return Ok(data);
-    }
-    Ok(match ev.event_type.as_str() {
-        "record_hearing" => json!({"held_on": data.get("held_on")}),
-        "record_decision" if d.decision_notified_on.is_some() => {
-            json!({"outcome": data.get("outcome"), "recommendations": data.get("recommendations")})
-        }
-        "record_decision" => json!({}),
-        _ => data,
-    })
-}
-
 /// One event of the history.
 #[derive(Serialize, utoipa::ToSchema)]
 #[schema(as = Event)]
@@ -801,7 +766,7 @@ where
     let (user_id, dispute_id) = (caller.user_id.clone(), id.clone());
     let out = state
         .db(move |c| {
-            let d = visible(c, &caller, &id)?;
+            let d = service::visible(c, &caller, &id)?;
             read(c, &caller, d)
         })
         .await?;
@@ -828,7 +793,7 @@ pub async fn list_events(
             .into_iter()
             .map(|e| {
                 Ok(EventOut {
-                    data: redact(caller, &d, &e)?,
+                    data: visibility::event_data(caller, &d, &e)?,
                     actor_name: names.get(&e.actor_id).cloned().unwrap_or_default(),
                     actor_id: e.actor_id,
                     at: ts(&e.at),
@@ -946,7 +911,9 @@ pub async fn receive_upload(
         .check(Action::Upload, &caller.user_id, &caller.org_id)?;
     // Check visibility before reading a byte of the upload.
     let (c1, i1) = (caller.clone(), id.clone());
-    let d = state.db(move |c| visible(c, &c1, &i1)).await?;
+    let d = state
+        .db(move |c| Ok(service::visible(c, &c1, &i1)?))
+        .await?;
     open_for_documents(&d)?;
     let ct = req
         .headers()
@@ -1049,7 +1016,7 @@ pub async fn store_upload(
                 store::hold_dispute(c, &id)?;
                 let caller =
                     super::auth::load_caller(c, &uid)?.ok_or_else(super::auth::user_gone)?;
-                let d = visible(c, &caller, &id)?;
+                let d = service::visible(c, &caller, &id)?;
                 open_for_documents(&d)?;
                 if !visibility::can_see_document(&caller, &d, dkind) {
                     return Err(panel_kind_refused(dkind));
@@ -1127,7 +1094,7 @@ pub async fn list_documents(
             let names = store::user_names(c, docs_meta.iter().map(|m| &m.uploaded_by))?;
             let mut out = Vec::new();
             for m in docs_meta {
-                let kind = document_kind(&m.kind)?;
+                let kind = service::document_kind(&m.kind)?;
                 if visibility::can_see_document(caller, &d, kind) {
                     out.push(DocumentOut {
                         content_type: docs::served_type(&m.content_type),
@@ -1168,8 +1135,8 @@ pub async fn download_document(
 /// The document `id` if `caller` may download it; otherwise 404 (never saying that it exists).
 pub fn document_for(c: &mut DbConn, caller: &Caller, id: &str) -> ApiResult<store::DocumentMeta> {
     let meta = store::document_meta(c, id)?.ok_or(ApiError::NotFound)?;
-    let d = visible(c, caller, &meta.dispute_id)?;
-    if !visibility::can_see_document(caller, &d, document_kind(&meta.kind)?) {
+    let d = service::visible(c, caller, &meta.dispute_id)?;
+    if !visibility::can_see_document(caller, &d, service::document_kind(&meta.kind)?) {
         return Err(ApiError::NotFound);
     }
     Ok(meta)
@@ -1340,7 +1307,7 @@ pub async fn hearing_ics(
     let mail_from = state.cfg.mail_from.clone();
     let (ics, case_ref) = state
         .db(move |c| {
-            let d = visible(c, &caller, &read)?;
+            let d = service::visible(c, &caller, &read)?;
             if d.state != State::HearingScheduled {
                 return Err(ApiError::Conflict {
                     code: "no_hearing_scheduled",
@@ -1394,7 +1361,7 @@ pub async fn hearing_options(
     about_visible(state, caller, id, logged, move |c, _, d| {
         let earliest = deadlines::earliest_hearing_after_notice(&cal, today);
         let hearing_by = d.deadlines.hearing_by;
-        let away = hearing_unavailability(c, &d, today, hearing_by)?;
+        let away = service::hearings::unavailability(c, &d, today, hearing_by)?;
         let dates = hearing_days::offered(&cal, today, hearing_by, &away, 60);
         Ok(HearingOptions {
             dates,
@@ -1404,22 +1371,6 @@ pub async fn hearing_options(
         })
     })
     .await
-}
-
-/// When the panel members and the secretary of `d` cannot sit, from `today` to the hearing
-/// deadline (none without a panel or a deadline): what the hearing options and the hearing
-/// calendar take into account.
-pub fn hearing_unavailability(
-    c: &mut DbConn,
-    d: &Dispute,
-    today: NaiveDate,
-    until: Option<NaiveDate>,
-) -> ApiResult<Vec<hearing_days::Unavailable>> {
-    let (Some(panel), Some(until)) = (d.panel.as_ref(), until) else {
-        return Ok(Vec::new());
-    };
-    let everyone = panel.everyone();
-    Ok(directory::unavailable_between(c, &everyone, today, until)?)
 }
 
 /// The days a hearing may be scheduled on.

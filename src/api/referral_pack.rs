@@ -7,8 +7,7 @@ use super::auth::Caller;
 use super::error::{ApiError, ApiResult};
 use crate::app::AppState;
 use crate::domain::dispute::Dispute;
-use crate::domain::roles::Role;
-use crate::pack::{self, PackError, Reader};
+use crate::pack::{self, PackError};
 use crate::service::visibility;
 use actix_web::http::header::{ContentDisposition, DispositionParam, DispositionType};
 use actix_web::{web, HttpRequest, HttpResponse, Responder};
@@ -24,25 +23,6 @@ impl From<PackError> for ApiError {
             other => ApiError::Internal(other.to_string()),
         }
     }
-}
-
-/// Which pack the caller may have: the panel's (the case's secretary) or the parties' (users of
-/// a party organisation, and admins: the hearing record and votes are the panel's alone).
-/// Anyone else who may see the case (a mediator, a panelist, an accountable officer of another
-/// group) is refused with 403.
-pub fn reader_for(caller: &Caller, d: &Dispute) -> ApiResult<Reader> {
-    if d.secretary_id() == Some(caller.user_id.as_str()) {
-        return Ok(Reader::Panel);
-    }
-    if caller.has(Role::Admin)
-        || caller.org_id == d.appellant_id
-        || caller.org_id == d.respondent_id
-    {
-        return Ok(Reader::Party);
-    }
-    Err(ApiError::Forbidden(
-        "The referral pack is for the parties, the panel's secretary and admins: ask one of them for a copy.".into(),
-    ))
 }
 
 /// The 409 for a dispute that has no pack yet.
@@ -99,13 +79,6 @@ pub struct Built {
     name: String,
 }
 
-/// May `caller` download the referral pack of `d` now: a party, the panel's secretary or an
-/// admin, once the dispute has been referred (the rule of `GET /disputes/{id}/referral-pack`,
-/// which the case page's link follows).
-pub fn may_download(caller: &Caller, d: &Dispute) -> bool {
-    reader_for(caller, d).is_ok() && pack::available(d)
-}
-
 /// Builds the pack of the dispute `id` for `caller` (the API's route and the pages' alike):
 /// 404 when the caller may not see the dispute, 403 when they may see it but are not one of
 /// the pack's readers, 409 before the referral.
@@ -113,8 +86,8 @@ pub async fn build(state: &AppState, caller: Caller, id: String) -> ApiResult<Bu
     let dir = state.cfg.data_dir.clone();
     let (file, name, size) = state
         .db(move |c| {
-            let d = super::disputes::visible(c, &caller, &id)?;
-            let reader = reader_for(&caller, &d)?;
+            let d = crate::service::visible(c, &caller, &id)?;
+            let reader = visibility::pack_reader(&caller, &d)?;
             if !pack::available(&d) {
                 return Err(not_available(&d));
             }

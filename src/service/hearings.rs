@@ -10,14 +10,16 @@
 
 use super::tokens;
 use super::ServiceError;
+use crate::db::directory;
 use crate::db::disputes::DisputeRow;
 use crate::db::schema::{calendar_feeds, disputes, users};
 use crate::db::{now, write_tx, DbConn};
 use crate::domain::dispute::Dispute;
+use crate::domain::hearing_days::Unavailable;
 use crate::domain::roles::{self, Role};
 use crate::domain::workflow::State;
 use crate::render::ics::{self, FeedHearing};
-use chrono::NaiveDateTime;
+use chrono::{NaiveDate, NaiveDateTime};
 use diesel::prelude::*;
 
 /// The most cases a panel member's list or feed holds (the latest hearings first).
@@ -51,6 +53,26 @@ pub fn panel_cases_of(c: &mut DbConn, user_id: &str) -> Result<Vec<Dispute>, Ser
         )
     });
     Ok(out)
+}
+
+/// When the panel members and the secretary of `d` cannot sit, from `today` to `until` (the
+/// hearing deadline; none without a panel or a deadline): what the hearing options and the
+/// hearing calendar take into account.
+pub fn unavailability(
+    c: &mut DbConn,
+    d: &Dispute,
+    today: NaiveDate,
+    until: Option<NaiveDate>,
+) -> Result<Vec<Unavailable>, ServiceError> {
+    let (Some(panel), Some(until)) = (d.panel.as_ref(), until) else {
+        return Ok(Vec::new());
+    };
+    Ok(directory::unavailable_between(
+        c,
+        &panel.everyone(),
+        today,
+        until,
+    )?)
 }
 
 /// Whether a person with `roles` may have a feed: panelists and panel secretaries.

@@ -30,7 +30,7 @@ pub mod webhooks;
 
 use crate::db::{self, DbConn};
 use crate::domain::calendar::Calendar;
-use crate::domain::dispute::Dispute;
+use crate::domain::dispute::{Dispute, DocumentKind};
 use crate::domain::fields::FieldProblem;
 use crate::domain::panel::Violation;
 use crate::domain::procedure;
@@ -178,6 +178,14 @@ pub fn decode(row: db::disputes::DisputeRow) -> Result<Dispute, ServiceError> {
     let id = row.id.clone();
     row.decode()
         .map_err(|cause| ServiceError::Corrupt { id, cause })
+}
+
+/// A stored document's kind: one the service does not know is an error in the data, never
+/// read as another.
+pub fn document_kind(stored: &str) -> Result<DocumentKind, ServiceError> {
+    stored
+        .parse()
+        .map_err(|e| ServiceError::Internal(format!("a stored document: {e}")))
 }
 
 /// A list's narrow read of a dispute, as strictly decoded ([`db::disputes::ListRow::decode`]).

@@ -9,16 +9,20 @@
 //!
 //! Within a case, hearing records, votes and the panel's documents (`record`, and `decision`
 //! until it is notified) are for the panel and its secretary alone ([`panel_view`],
-//! [`can_see_document`]).
+//! [`can_see_document`], [`event_data`]). The FHSU referral pack is for the parties, the
+//! panel's secretary and admins ([`pack_reader`]).
 
-use super::Caller;
+use super::{Caller, ServiceError};
+use crate::db::disputes::EventRow;
 use crate::db::schema::disputes;
 use crate::db::DbConn;
 use crate::domain::dispute::{Dispute, DocumentKind};
 use crate::domain::roles::Role;
 use crate::domain::workflow::{Relations, State};
+use crate::pack::{self, Reader};
 use diesel::prelude::*;
 use diesel::sql_types::Bool;
+use serde_json::{json, Value};
 
 pub type Backend = <DbConn as diesel::Connection>::Backend;
 pub type Cond = Box<dyn BoxableExpression<disputes::table, Backend, SqlType = Bool>>;
@@ -53,6 +57,51 @@ pub fn panel_view(c: &Caller, d: &Dispute) -> bool {
 /// [`Dispute::panel_only`].
 pub fn can_see_document(c: &Caller, d: &Dispute, kind: DocumentKind) -> bool {
     can_see(c, d) && (!d.panel_only(kind) || panel_view(c, d))
+}
+
+/// What the caller may see of an event's data: the hearing's record and the votes are the
+/// panel's (and the decision the parties' once it is notified).
+pub fn event_data(c: &Caller, d: &Dispute, ev: &EventRow) -> Result<Value, ServiceError> {
+    let data: Value = serde_json::from_str(&ev.data).map_err(|e| {
+        ServiceError::Internal(format!(
+            "event {} of dispute {} does not read: {e}",
+            ev.seq, d.id
+        ))
+    })?;
+    if panel_view(c, d) {
+        return Ok(data);
+    }
+    Ok(match ev.event_type.as_str() {
+        "record_hearing" => json!({"held_on": data.get("held_on")}),
+        "record_decision" if d.decision_notified_on.is_some() => {
+            json!({"outcome": data.get("outcome"), "recommendations": data.get("recommendations")})
+        }
+        "record_decision" => json!({}),
+        _ => data,
+    })
+}
+
+/// Which referral pack the caller may have: the panel's (the case's secretary) or the parties'
+/// (users of a party organisation, and admins: the hearing record and votes are the panel's
+/// alone). Anyone else who may see the case (a mediator, a panelist, an accountable officer of
+/// another group) is refused (403).
+pub fn pack_reader(c: &Caller, d: &Dispute) -> Result<Reader, ServiceError> {
+    if d.secretary_id() == Some(c.user_id.as_str()) {
+        return Ok(Reader::Panel);
+    }
+    if c.has(Role::Admin) || c.org_id == d.appellant_id || c.org_id == d.respondent_id {
+        return Ok(Reader::Party);
+    }
+    Err(ServiceError::Forbidden(
+        "The referral pack is for the parties, the panel's secretary and admins: ask one of them for a copy.".into(),
+    ))
+}
+
+/// Whether the caller may download the referral pack of `d` now: one of its readers
+/// ([`pack_reader`]), once the dispute has been referred. The rule of
+/// `GET /disputes/{id}/referral-pack`, which the case page's link follows.
+pub fn may_download_pack(c: &Caller, d: &Dispute) -> bool {
+    pack_reader(c, d).is_ok() && pack::available(d)
 }
 
 pub fn relations(c: &Caller, d: &Dispute) -> Relations {

@@ -15,7 +15,7 @@
 use super::forms::{self, Field, Input, Problem, Sent};
 use super::session::SignedIn;
 use super::{words, PageError, PageResult};
-use crate::api::disputes::{apply_event, receive_upload, store_upload, visible};
+use crate::api::disputes::{apply_event, receive_upload, store_upload};
 use crate::api::error::ApiError;
 use crate::app::AppState;
 use crate::db::disputes as store;
@@ -348,7 +348,9 @@ async fn read(
     event: EventType,
 ) -> PageResult<(Dispute, bool)> {
     let (caller, id) = (who.caller.clone(), id.to_string());
-    let d = state.db(move |c| visible(c, &caller, &id)).await?;
+    let d = state
+        .db(move |c| Ok(crate::service::visible(c, &caller, &id)?))
+        .await?;
     let allowed =
         workflow::allowed(d.state, &visibility::relations(&who.caller, &d)).contains(&event);
     Ok((d, allowed))
@@ -430,7 +432,7 @@ async fn what_changed(
     let (caller, id) = (who.caller.clone(), id.to_string());
     let read = state
         .db(move |c| {
-            let d = visible(c, &caller, &id)?;
+            let d = crate::service::visible(c, &caller, &id)?;
             if d.version <= version {
                 return Ok(None);
             }
@@ -443,7 +445,7 @@ async fn what_changed(
                 .get(&first.actor_id)
                 .cloned()
                 .unwrap_or_else(|| "The service".into());
-            let data = crate::api::disputes::redact(&caller, &d, &first)?;
+            let data = visibility::event_data(&caller, &d, &first)?;
             let sentence = words::event(&first.event_type, &actor, &data);
             let when = super::case::timestamp(&first.at);
             Ok(Some((d, sentence, when)))
@@ -679,7 +681,9 @@ pub async fn upload_page(
 ) -> PageResult<HttpResponse> {
     let id = uuid(&id)?;
     let caller = who.caller.clone();
-    let d = state.db(move |c| visible(c, &caller, &id)).await?;
+    let d = state
+        .db(move |c| Ok(crate::service::visible(c, &caller, &id)?))
+        .await?;
     Ok(upload_form(&who, &d, &Sent::new(), &[], StatusCode::OK))
 }
 
@@ -721,7 +725,9 @@ async fn upload_refused(
 ) -> PageResult<HttpResponse> {
     let status = actix_web::ResponseError::status_code(&e);
     let (caller, key) = (who.caller.clone(), id.to_string());
-    let d = state.db(move |c| visible(c, &caller, &key)).await?;
+    let d = state
+        .db(move |c| Ok(crate::service::visible(c, &caller, &key)?))
+        .await?;
     let fields = upload_fields(who, &d);
     let problems = forms::problems_of(e, &fields, &[])?;
     Ok(upload_form(who, &d, &sent, &problems, status))

@@ -3,9 +3,7 @@
 
 use super::session::SignedIn;
 use super::{page, words, PageError, PageResult};
-use crate::api::disputes::{
-    document_answer, document_for, document_kind, notices_seen_by, redact, visible,
-};
+use crate::api::disputes::{document_answer, document_for, notices_seen_by};
 use crate::api::error::ApiError;
 use crate::app::AppState;
 use crate::db::disputes as store;
@@ -71,12 +69,12 @@ async fn case_page(
     let caller = who.caller.clone();
     let read = state
         .db(move |c| {
-            let d = visible(c, &caller, &id)?;
+            let d = crate::service::visible(c, &caller, &id)?;
             let parties = crate::service::notices::Parties::of(c, &d)?;
             let events = store::events_of(c, &id)?;
             let mut documents: Vec<store::DocumentMeta> = Vec::new();
             for m in store::documents_of(c, &id)? {
-                if visibility::can_see_document(&caller, &d, document_kind(&m.kind)?) {
+                if visibility::can_see_document(&caller, &d, crate::service::document_kind(&m.kind)?) {
                     documents.push(m);
                 }
             }
@@ -99,7 +97,7 @@ async fn case_page(
                         .unwrap_or_else(|| "The service".into());
                     Ok(json!({
                         "when": timestamp(&e.at),
-                        "sentence": words::event(&e.event_type, &actor, &redact(&caller, &d, e)?),
+                        "sentence": words::event(&e.event_type, &actor, &visibility::event_data(&caller, &d, e)?),
                     }))
                 })
                 .collect::<Result<_, ApiError>>()?;
@@ -112,7 +110,7 @@ async fn case_page(
             if !d.state.is_terminal() {
                 actions.push(json!({"text": "Add a document", "href": format!("/disputes/{}/documents/new", d.id)}));
             }
-            if crate::api::referral_pack::may_download(&caller, &d) {
+            if visibility::may_download_pack(&caller, &d) {
                 actions.push(json!({"text": "Download the referral pack",
                     "href": format!("/disputes/{}/referral-pack", d.id), "download": true}));
             }

@@ -4,12 +4,12 @@
 use super::list::{CaseCells, Paging, PAGE_SIZE};
 use super::session::SignedIn;
 use super::{page, words, PageResult};
-use crate::api::auth::Caller;
 use crate::app::AppState;
 use crate::db::disputes::{self as store, ListRow};
 use crate::db::schema::disputes;
 use crate::domain::roles::Role;
 use crate::service::visibility;
+use crate::service::Caller;
 use actix_web::http::StatusCode;
 use actix_web::{web, HttpResponse};
 use diesel::prelude::*;

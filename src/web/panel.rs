@@ -14,7 +14,6 @@ use super::actions::{case_crumbs, uuid, EventForm};
 use super::forms::{self, Extras, Field, Input, Problem, Sent};
 use super::session::SignedIn;
 use super::{page, words, PageResult};
-use crate::api::disputes::{hearing_unavailability, visible};
 use crate::app::AppState;
 use crate::db::{directory, disputes as store};
 use crate::domain::deadlines;
@@ -667,7 +666,7 @@ pub async fn calendar(
         .filter(|m| cal.in_range(*m) && cal.in_range(*m + Months::new(2)));
     let (d, names, away, first) = state
         .db(move |c| {
-            let d = visible(c, &caller, &id)?;
+            let d = crate::service::visible(c, &caller, &id)?;
             let by = d.deadlines.hearing_by;
             let earliest = deadlines::earliest_hearing_after_notice(&cal, today);
             let first = asked
@@ -675,7 +674,12 @@ pub async fn calendar(
                 .unwrap_or(today);
             let first = first.with_day(1).unwrap_or(first);
             let last = first + Months::new(1);
-            let away = hearing_unavailability(c, &d, today, Some(last.max(by.unwrap_or(last))))?;
+            let away = crate::service::hearings::unavailability(
+                c,
+                &d,
+                today,
+                Some(last.max(by.unwrap_or(last))),
+            )?;
             let members: Vec<String> = d
                 .panel
                 .as_ref()

@@ -72,7 +72,7 @@ pub async fn my_hearings(state: web::Data<AppState>, who: SignedIn) -> PageResul
                 let bundle_ids = d.detail.bundle_document_ids.clone().unwrap_or_default();
                 let mut bundle = Vec::new();
                 for m in store::documents_of(c, &d.id)? {
-                    let kind = crate::api::disputes::document_kind(&m.kind)?;
+                    let kind = crate::service::document_kind(&m.kind)?;
                     if bundle_ids.contains(&m.id) && visibility::can_see_document(&caller, &d, kind)
                     {
                         bundle.push(json!({"href": format!("/documents/{}", m.id),

@@ -218,7 +218,7 @@ pub fn csrf_checked(who: &SignedIn, sent: Sent) -> PageResult<Sent> {
 }
 
 /// The header's links to the pages of the person's roles (beyond their cases, at `/`).
-pub fn nav_links(caller: &crate::api::auth::Caller) -> Vec<Value> {
+pub fn nav_links(caller: &crate::service::Caller) -> Vec<Value> {
     use crate::domain::roles::Role;
     let mut links: Vec<(&str, &str)> = Vec::new();
     if caller.has(Role::Panelist) || caller.has(Role::PanelSecretary) {

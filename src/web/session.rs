@@ -13,7 +13,7 @@
 //! with `Secure`, the `__Host-` prefix keep other sites from reading or planting it).
 
 use super::{PageError, PageResult};
-use crate::api::auth::Caller;
+use crate::service::Caller;
 use crate::app::AppState;
 use crate::db::schema::{sessions, users};
 use crate::service::tokens;
