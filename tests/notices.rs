@@ -22,6 +22,7 @@ both_dbs!(
     delivered_over_smtp_with_a_stable_message_id,
     smtp_down_then_up_delivers_every_notice_once,
     permanent_refusal_fails_at_once,
+    a_refused_mailbox_keeps_the_notice_from_no_one_else,
     temporary_refusal_retries_up_to_the_limit_then_fails,
     two_replicas_never_send_a_notice_twice,
     a_crashed_workers_lease_is_taken_over_after_it_expires,
@@ -270,6 +271,60 @@ fn smtp_down_then_up_delivers_every_notice_once(db: Db) {
         assert!(n.attempts >= 2, "{n:?}");
         assert_eq!(n.last_error, None, "a sent notice keeps no error");
     }
+}
+
+/// The server refuses one recipient's mailbox (550 at RCPT TO), which refuses the whole
+/// message: the notice then goes to each of its other recipients on its own, and fails for
+/// the refused address only, saying whom it was sent to.
+fn a_refused_mailbox_keeps_the_notice_from_no_one_else(db: Db) {
+    let smtp = SmtpServer::start();
+    let refused = "@lmc.nhs.test";
+    smtp.refuse_mailboxes_at(refused);
+    let Some(app) = spawn(db, &smtp, &[("LDR_MAIL_RETRY_BASE_SECONDS", "1")]) else {
+        return;
+    };
+    let w = World::new(&app);
+    w.file(&app, true);
+    let rows = wait_rows(&app, "every notice settled", |r| {
+        !r.is_empty() && r.iter().all(|n| n.status != "queued")
+    });
+    // Give a wrong retry the time to happen: there must be none.
+    std::thread::sleep(Duration::from_secs(3));
+    let is_refused = |a: &String| a.to_ascii_lowercase().ends_with(refused);
+    let mut mixed = 0;
+    for n in &rows {
+        let (no, yes): (Vec<String>, Vec<String>) =
+            n.recipients.iter().cloned().partition(is_refused);
+        let got: Vec<Received> = smtp
+            .accepted()
+            .into_iter()
+            .filter(|r| r.message_id() == message_id(&app, &n.id))
+            .collect();
+        // Each recipient not refused got it once, in a message of its own when another was
+        // refused.
+        let mut to: Vec<String> = got
+            .iter()
+            .flat_map(|r| r.rcpt_to.iter().map(|a| bare(a)))
+            .collect();
+        to.sort();
+        assert_eq!(to, sorted(&yes), "{n:?}");
+        if no.is_empty() {
+            assert_eq!((n.status.as_str(), n.attempts), ("sent", 1), "{n:?}");
+            continue;
+        }
+        assert_eq!((n.status.as_str(), n.attempts), ("failed", 1), "{n:?}");
+        let e = n.last_error.clone().unwrap();
+        assert!(e.contains("550") && e.contains(&no[0]), "{e}");
+        if !yes.is_empty() {
+            mixed += 1;
+            assert!(got.iter().all(|r| r.rcpt_to.len() == 1), "{got:?}");
+            assert!(e.contains("Sent to") && e.contains(&yes[0]), "{e}");
+        }
+    }
+    assert!(
+        mixed > 0,
+        "no notice had a refused and another recipient: {rows:#?}"
+    );
 }
 
 fn permanent_refusal_fails_at_once(db: Db) {

@@ -218,6 +218,7 @@ fn handle(
             "Can't send to this recipient using a team-only API key",
         ),
         403 => notify_error(403, "AuthError", "Invalid token: API key not found"),
+        TEMPLATE_NOT_FOUND => notify_error(400, "BadRequestError", "Template not found"),
         429 => notify_error(
             429,
             "RateLimitError",
@@ -225,8 +226,18 @@ fn handle(
         ),
         _ => notify_error(status, "Exception", "Internal server error"),
     };
-    (status, answer)
+    (
+        if status == TEMPLATE_NOT_FOUND {
+            400
+        } else {
+            status
+        },
+        answer,
+    )
 }
+
+/// A scripted answer: 400 `Template not found` (a refusal of the template, not the recipient).
+const TEMPLATE_NOT_FOUND: u16 = 4001;
 
 // ------------------------------------------------------------------ the log
 
@@ -396,41 +407,125 @@ fn a_bad_request_fails_the_notice_with_notifys_message(db: Db) {
     notify.assert_no_violation();
 }
 
-/// A 403 (the key refused) fails the notice for good, stops at its first request, and logs an
-/// error saying so, without the key.
-fn a_refused_key_fails_the_notice_and_is_logged(db: Db) {
-    let notify = NotifyStandIn::start(403);
+/// A refused key (403), then a refused template (a 400 about it): every notice would meet
+/// them, so none is failed. Each time, the notice goes back queued with the refusal as its last
+/// error and no attempt counted, the worker waits, and an ALERT is logged (without the key);
+/// once Notify accepts again every notice is sent, to each recipient once.
+fn a_refused_key_or_template_keeps_every_notice_queued_until_it_is_fixed(db: Db) {
+    let notify = NotifyStandIn::start(201);
+    notify.script(&[403, TEMPLATE_NOT_FOUND]);
+    let Some(app) = spawn(db, &notify, &[("LDR_MAIL_RETRY_BASE_SECONDS", "2")]) else {
+        return;
+    };
+    let w = World::new(&app);
+    let id = w.file(&app, true);
+    // While the worker waits after each refusal, the notice that met it is queued, with no
+    // attempt counted and the refusal as its last error.
+    for refusal in [
+        "GOV.UK Notify refused the API key (403): AuthError: Invalid token: API key not found",
+        "GOV.UK Notify refused the template (400): BadRequestError: Template not found",
+    ] {
+        let deadline = Instant::now() + Duration::from_secs(15);
+        loop {
+            let all = notices(&app, &w, &id);
+            let held = all.iter().find(|n| {
+                n["last_error"]
+                    .as_str()
+                    .is_some_and(|e| e.contains(refusal))
+            });
+            if let Some(n) = held {
+                assert_eq!(n["status"], "queued", "{n}");
+                assert_eq!(n["attempts"], 0, "{n}");
+                break;
+            }
+            assert!(
+                all.iter().all(|n| n["status"] != "failed"),
+                "a notice failed: {all:#?}"
+            );
+            assert!(
+                Instant::now() < deadline,
+                "never held for {refusal:?}: {all:#?}"
+            );
+            std::thread::sleep(Duration::from_millis(50));
+        }
+    }
+    let all = settled(&app, &w, &id);
+    for n in &all {
+        assert_eq!(n["status"], "sent", "{n}");
+        assert_eq!(n["attempts"], 1, "{n}");
+        for r in recipients(n) {
+            let accepted = requests_for(&notify, n)
+                .iter()
+                .filter(|q| q.email == r && q.status == 201)
+                .count();
+            assert_eq!(accepted, 1, "{r} got {n} {accepted} times");
+        }
+    }
+    let statuses: Vec<u16> = notify.received().iter().map(|r| r.status).collect();
+    assert_eq!(statuses[..2], [403, TEMPLATE_NOT_FOUND], "{statuses:?}");
+    assert!(statuses[2..].iter().all(|s| *s == 201), "{statuses:?}");
+    let log = log_text();
+    for refused in ["refused the API key", "refused the template"] {
+        let line = log
+            .lines()
+            .find(|l| l.contains("ALERT") && l.contains(refused))
+            .unwrap_or_else(|| panic!("no ALERT for {refused:?} in:\n{log}"));
+        assert!(line.contains("ERROR"), "{line}");
+    }
+    assert!(!log.contains(SECRET), "the key's secret was logged");
+    notify.assert_no_violation();
+}
+
+/// Whom a notice was sent to is recorded after each recipient Notify accepts, while the
+/// notice is still being sent: a crash before it is recorded as sent would not send it to
+/// them again.
+fn whom_a_notice_was_sent_to_is_kept_after_each_recipient(db: Db) {
+    use diesel::prelude::*;
+    use ldr::db::schema::notices::dsl as n;
+    let notify = NotifyStandIn::start(201);
+    notify.slow(Duration::from_millis(1500));
     let Some(app) = spawn(db, &notify, &[]) else {
         return;
     };
     let w = World::new(&app);
     let id = w.file(&app, true);
-    for n in settled(&app, &w, &id) {
-        assert_eq!(n["status"], "failed", "{n}");
-        assert_eq!(n["attempts"], 1, "{n}");
-        let err = n["last_error"].as_str().unwrap();
-        assert!(err.contains("GOV.UK Notify refused the API key"), "{err}");
+    let deadline = Instant::now() + Duration::from_secs(30);
+    // (notice id, recipients, whom it was sent to so far) of a notice still being sent.
+    let (notice, to, kept) = loop {
+        let rows: Vec<(String, String, String, Option<String>)> = {
+            let mut c = ldr::db::checkout(&app.state.pool).unwrap();
+            n::notices
+                .filter(n::dispute_id.eq(&id))
+                .select((n::id, n::status, n::recipients, n::sent_to))
+                .load(&mut **c)
+                .unwrap()
+        };
+        let part = rows.into_iter().find_map(|(nid, status, to, sent)| {
+            let to: Vec<String> = serde_json::from_str(&to).unwrap();
+            let sent: Vec<String> = serde_json::from_str(sent.as_deref()?).unwrap();
+            (status == "queued" && !sent.is_empty() && sent.len() < to.len())
+                .then_some((nid, to, sent))
+        });
+        if let Some(p) = part {
+            break p;
+        }
         assert!(
-            err.contains("AuthError: Invalid token: API key not found"),
-            "{err}"
+            Instant::now() < deadline,
+            "no notice was seen part-sent with whom it was sent to"
         );
-        assert_eq!(
-            requests_for(&notify, &n).len(),
-            1,
-            "no request after a refused key: {n}"
-        );
-        let log = log_text();
-        let line = log
-            .lines()
-            .find(|l| {
-                l.contains(n["id"].as_str().unwrap())
-                    && l.contains("GOV.UK Notify refused the API key")
-            })
-            .unwrap_or_else(|| panic!("no log line for {n} in:\n{log}"));
-        assert!(line.contains("ERROR"), "{line}");
+        std::thread::sleep(Duration::from_millis(50));
+    };
+    let accepted: Vec<String> = notify
+        .received()
+        .into_iter()
+        .filter(|q| q.reference == notice && q.status == 201)
+        .map(|q| q.email)
+        .collect();
+    for k in &kept {
+        assert!(to.contains(k), "{k} is not a recipient of {notice}");
+        assert!(accepted.contains(k), "{k} kept before Notify accepted it");
     }
-    let log = log_text();
-    assert!(!log.contains(SECRET), "the key's secret was logged");
+    settled(&app, &w, &id);
     notify.assert_no_violation();
 }
 
@@ -652,7 +747,8 @@ fn the_hearing_notice_links_to_a_downloadable_invitation(db: Db) {
 both_dbs!(
     filed_notices_go_through_notify_one_request_per_recipient,
     a_bad_request_fails_the_notice_with_notifys_message,
-    a_refused_key_fails_the_notice_and_is_logged,
+    a_refused_key_or_template_keeps_every_notice_queued_until_it_is_fixed,
+    whom_a_notice_was_sent_to_is_kept_after_each_recipient,
     a_temporary_refusal_is_retried_without_sending_twice,
     a_lease_running_out_between_recipients_sends_each_once,
     the_hearing_notice_links_to_a_downloadable_invitation,

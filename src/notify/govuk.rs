@@ -15,6 +15,8 @@ use std::time::Duration;
 
 /// The log line of a refused key (403): the key is wrong, revoked, or of another service.
 pub const KEY_REFUSED: &str = "GOV.UK Notify refused the API key";
+/// The log line of a refused template (a 400 about the template, not the recipient).
+pub const TEMPLATE_REFUSED: &str = "GOV.UK Notify refused the template";
 
 /// A client of Notify's API for one service and template.
 #[derive(Clone)]
@@ -32,8 +34,11 @@ pub enum Answer {
     Accepted,
     /// 400: this request will never be accepted (Notify's message).
     Refused(String),
-    /// 403: the key was refused; no request with it will be accepted.
-    KeyRefused(String),
+    /// The service's own setup was refused, not this notice: a 403 (the key: wrong, revoked,
+    /// or refused because this machine's clock is off by more than 30 seconds), or a 400 about
+    /// the template (not found, or without the `((subject))` and `((body))` fields). No request
+    /// will be accepted until it is fixed; the message says what to fix.
+    Setup(String),
     /// 429, 5xx, another status, or no answer: try again later.
     Temporary(String),
 }
@@ -167,10 +172,17 @@ impl NotifyClient {
     }
 
     /// Sends `n` to each of its recipients that Notify has not accepted it for yet, one request
-    /// each, while `may_start()` allows another request (the claim's lease). A temporary failure
-    /// stops there (the rest are tried again later); a 400 for one recipient does not keep the
-    /// others from theirs; a refused key stops everything.
-    pub fn send(&self, n: &Claimed, may_start: impl Fn() -> bool) -> Attempt {
+    /// each, while `may_start()` allows another request (the claim's lease), telling
+    /// `accepted` whom it has been accepted for after each acceptance (the worker records it at
+    /// once, so a crash part-way does not send it to them again). A temporary failure stops
+    /// there (the rest are tried again later); a 400 for one recipient does not keep the others
+    /// from theirs; a refused key or template stops everything ([`Outcome::Halt`]).
+    pub fn send(
+        &self,
+        n: &Claimed,
+        may_start: impl Fn() -> bool,
+        accepted: impl Fn(&[String]),
+    ) -> Attempt {
         let to: Vec<String> = serde_json::from_str(&n.recipients).unwrap_or_default();
         let mut sent_to: Vec<String> = n
             .sent_to
@@ -200,13 +212,12 @@ impl NotifyClient {
                 Answer::Accepted => {
                     tracing::debug!(notice_id = %n.id, "GOV.UK Notify accepted the notice for one recipient");
                     sent_to.push(r.clone());
+                    accepted(&sent_to);
                 }
                 Answer::Refused(m) => refused.push(format!("{r}: {m}")),
-                Answer::KeyRefused(m) => {
-                    tracing::error!(notice_id = %n.id, error = %m,
-                        "{KEY_REFUSED}: check LDR_NOTIFY_API_KEY (a live or team key of this service, not revoked); notices fail until it is fixed");
+                Answer::Setup(m) => {
                     return Attempt {
-                        outcome: Outcome::Permanent(format!("{KEY_REFUSED} (403): {m}")),
+                        outcome: Outcome::Halt(m),
                         sent_to,
                     };
                 }
@@ -243,8 +254,17 @@ pub fn answer(status: u16, body: &str) -> Answer {
     let message = || error_message(body).unwrap_or_else(|| format!("HTTP {status}"));
     match status {
         201 => Answer::Accepted,
+        400 if about_the_template(body) => Answer::Setup(format!(
+            "{TEMPLATE_REFUSED} (400): {}. Check LDR_NOTIFY_TEMPLATE_ID: a template of this \
+             service whose subject is ((subject)) and body ((body))",
+            message()
+        )),
         400 => Answer::Refused(message()),
-        403 => Answer::KeyRefused(message()),
+        403 => Answer::Setup(format!(
+            "{KEY_REFUSED} (403): {}. Check LDR_NOTIFY_API_KEY (a live or team key of this \
+             service, not revoked) and this machine's clock",
+            message()
+        )),
         429 => Answer::Temporary(format!(
             "GOV.UK Notify is rate limiting (429): {}",
             message()
@@ -255,6 +275,20 @@ pub fn answer(status: u16, body: &str) -> Answer {
             message()
         )),
     }
+}
+
+/// Whether a 400's errors are about the template (`Template not found`, `Missing
+/// personalisation: …`) rather than the recipient: every notice would meet them.
+fn about_the_template(body: &str) -> bool {
+    let Ok(v) = serde_json::from_str::<serde_json::Value>(body) else {
+        return false;
+    };
+    v["errors"].as_array().is_some_and(|errors| {
+        errors.iter().any(|e| {
+            let m = e["message"].as_str().unwrap_or("").to_ascii_lowercase();
+            m.contains("template not found") || m.contains("missing personalisation")
+        })
+    })
 }
 
 /// Notify's errors (`{"status_code": 400, "errors": [{"error": "BadRequestError", "message":
@@ -339,8 +373,17 @@ mod tests {
         );
         assert!(
             matches!(answer(403, r#"{"errors":[{"error":"AuthError","message":"Invalid token"}]}"#),
-            Answer::KeyRefused(m) if m == "AuthError: Invalid token")
+            Answer::Setup(m) if m.starts_with("GOV.UK Notify refused the API key (403): AuthError: Invalid token."))
         );
+        for template in ["Template not found", "Missing personalisation: subject"] {
+            let body = format!(
+                r#"{{"status_code":400,"errors":[{{"error":"BadRequestError","message":"{template}"}}]}}"#
+            );
+            assert!(
+                matches!(answer(400, &body), Answer::Setup(m) if m.contains(template) && m.contains("LDR_NOTIFY_TEMPLATE_ID")),
+                "{template}"
+            );
+        }
         for s in [429, 500, 503, 302, 404] {
             assert!(
                 matches!(answer(s, "<html>"), Answer::Temporary(m) if m.contains(&s.to_string())),

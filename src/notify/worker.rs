@@ -124,8 +124,10 @@ impl Transport {
     }
 }
 
+/// A URL's user or password as typed: `%xx` decoded, and `+` kept as a plus (form decoding
+/// would make it a space).
 fn percent_decode(s: &str) -> String {
-    url::form_urlencoded::parse(format!("x={s}").as_bytes())
+    url::form_urlencoded::parse(format!("x={}", s.replace('+', "%2B")).as_bytes())
         .next()
         .map(|(_, v)| v.into_owned())
         .unwrap_or_default()
@@ -191,6 +193,54 @@ pub fn release_part_sent(
     })
 }
 
+/// Records whom notice `id`, still leased to `worker`, has been sent to so far (GOV.UK Notify,
+/// after each recipient accepted), so that a crash before the notice is recorded sent does not
+/// send it to them again.
+pub fn keep_sent_to(
+    c: &mut DbConn,
+    worker: &str,
+    id: &str,
+    sent_to: &[String],
+) -> QueryResult<usize> {
+    use crate::db::schema::notices;
+    write_one(c, |c| {
+        diesel::update(
+            notices::table
+                .filter(notices::id.eq(id))
+                .filter(notices::locked_by.eq(worker))
+                .filter(notices::status.eq("queued")),
+        )
+        .set(notices::sent_to.eq(sent_json(Some(sent_to))))
+        .execute(c)
+    })
+}
+
+/// Gives back notice `n`, leased to `worker`, after the transport refused the service's own
+/// setting ([`Outcome::Halt`]): its lease ends now, with `n.sent_to` as whom it was sent to and
+/// `error` as its last error, no attempt counted.
+pub fn release_halted(
+    c: &mut DbConn,
+    worker: &str,
+    n: &Claimed,
+    error: &str,
+) -> QueryResult<usize> {
+    use crate::db::schema::notices;
+    write_one(c, |c| {
+        diesel::update(
+            notices::table
+                .filter(notices::id.eq(&n.id))
+                .filter(notices::locked_by.eq(worker))
+                .filter(notices::status.eq("queued")),
+        )
+        .set((
+            notices::locked_until.eq(None::<NaiveDateTime>),
+            notices::last_error.eq(Some(error.chars().take(2000).collect::<String>())),
+            notices::sent_to.eq(&n.sent_to),
+        ))
+        .execute(c)
+    })
+}
+
 /// Gives back notices claimed by `worker` that it did not attempt: their lease ends now, with no
 /// attempt counted, so the next claim (by any replica) takes them. Only rows still leased to
 /// `worker` and still queued are touched; returns how many.
@@ -215,11 +265,33 @@ pub enum Outcome {
     /// Not (or not wholly) attempted: the lease left no time for the next request (GOV.UK
     /// Notify, between two recipients). Given back without an attempt counted.
     Unsent,
+    /// Nothing is wrong with this notice: the transport refused the service's own setting
+    /// (GOV.UK Notify the key or the template, the SMTP server the login). Every notice would
+    /// meet the same refusal, so none is failed for it: this one goes back with whom it was
+    /// sent to and the refusal as its last error, no attempt counted, the rest of the batch
+    /// with it, and the worker waits `LDR_MAIL_RETRY_BASE_SECONDS` before it claims again.
+    Halt(String),
 }
 
-/// Builds the message of one claimed notice, or says why it cannot be built (permanent).
-fn message_of(from: &str, n: &Claimed) -> Result<lettre::Message, String> {
+/// The recipients of `n` it has not been sent to yet.
+fn unsent_recipients(n: &Claimed) -> Vec<String> {
     let to: Vec<String> = serde_json::from_str(&n.recipients).unwrap_or_default();
+    let sent: Vec<String> = n
+        .sent_to
+        .as_deref()
+        .and_then(|s| serde_json::from_str(s).ok())
+        .unwrap_or_default();
+    to.into_iter().filter(|r| !sent.contains(r)).collect()
+}
+
+/// Builds the message of one claimed notice, to the recipients it has not been sent to yet,
+/// or says why it cannot be built (permanent).
+fn message_of(from: &str, n: &Claimed) -> Result<lettre::Message, String> {
+    message_to(from, n, &unsent_recipients(n))
+}
+
+/// Builds the message of one claimed notice to `to`.
+fn message_to(from: &str, n: &Claimed, to: &[String]) -> Result<lettre::Message, String> {
     let rendered = Rendered {
         subject: n.subject.clone(),
         text: n.body_text.clone(),
@@ -231,7 +303,7 @@ fn message_of(from: &str, n: &Claimed) -> Result<lettre::Message, String> {
         _ => None,
     };
     let file = n.attachment_name.as_deref().zip(n.attachment.as_deref());
-    build_message_with(from, &to, &rendered, ics, file, &message_id_for(id, from))
+    build_message_with(from, to, &rendered, ics, file, &message_id_for(id, from))
         .map_err(|e| format!("cannot build the message: {e}"))
 }
 
@@ -242,22 +314,31 @@ fn message_of(from: &str, n: &Claimed) -> Result<lettre::Message, String> {
 async fn deliver(
     transport: &Transport,
     jobs: &Jobs,
+    worker: &str,
     n: &Claimed,
     started: std::time::Instant,
     lease: Duration,
     send_timeout: Duration,
 ) -> (Outcome, Option<Vec<String>>) {
     match transport {
-        Transport::Smtp(t) => (
-            deliver_smtp(t, &jobs.cfg.mail_from, n, send_timeout).await,
-            None,
-        ),
+        Transport::Smtp(t) => deliver_smtp(t, &jobs.cfg.mail_from, n, send_timeout).await,
         Transport::Notify(client) => {
             let (client, n) = (client.clone(), n.clone());
+            let (pool, worker) = (jobs.pool.clone(), worker.to_string());
             let res = web::block(move || {
-                client.send(&n, || {
-                    lease_allows_send(started.elapsed(), lease, send_timeout)
-                })
+                client.send(
+                    &n,
+                    || lease_allows_send(started.elapsed(), lease, send_timeout),
+                    |sent_to| {
+                        let kept = crate::db::run(&pool, |c| {
+                            keep_sent_to(c, &worker, &n.id, sent_to).map_err(ServiceError::from)
+                        });
+                        if let Err(e) = kept {
+                            tracing::warn!(notice_id = %n.id, error = %e,
+                                "cannot record whom a notice was sent to so far; a crash now would send it to them again");
+                        }
+                    },
+                )
             })
             .await;
             match res {
@@ -278,14 +359,79 @@ async fn deliver(
     }
 }
 
-/// Sends one claimed notice over SMTP.
+/// Sends one claimed notice over SMTP: one message to every recipient it has not been sent to
+/// yet. When the server refuses a recipient's mailbox (550, 551, 553) the whole message is
+/// refused, so then it goes to each of them on its own: the others still get it, and whom it
+/// was sent to is returned with the outcome (refused for good for the refused addresses only).
 async fn deliver_smtp(
     t: &AsyncSmtpTransport<Tokio1Executor>,
     from: &str,
     n: &Claimed,
     send_timeout: Duration,
+) -> (Outcome, Option<Vec<String>>) {
+    let to = unsent_recipients(n);
+    if to.is_empty() && n.sent_to.is_some() {
+        // Sent to every recipient by an attempt that stopped before it was recorded as sent.
+        return (Outcome::Sent, None);
+    }
+    match send_smtp(t, from, n, &to, send_timeout).await {
+        Outcome::Permanent(e) if to.len() > 1 && e.contains(REFUSED_MAILBOX) => {
+            one_by_one(t, from, n, to, send_timeout).await
+        }
+        outcome => (outcome, None),
+    }
+}
+
+/// Sends `n` to each of `to` in a message of its own; see [`deliver_smtp`].
+async fn one_by_one(
+    t: &AsyncSmtpTransport<Tokio1Executor>,
+    from: &str,
+    n: &Claimed,
+    to: Vec<String>,
+    send_timeout: Duration,
+) -> (Outcome, Option<Vec<String>>) {
+    let mut sent_to: Vec<String> = n
+        .sent_to
+        .as_deref()
+        .and_then(|s| serde_json::from_str(s).ok())
+        .unwrap_or_default();
+    let mut refused = Vec::new();
+    for r in to {
+        match send_smtp(t, from, n, std::slice::from_ref(&r), send_timeout).await {
+            Outcome::Sent => sent_to.push(r),
+            Outcome::Permanent(e) => refused.push(format!("{r}: {e}")),
+            // Stop there: the rest are tried again later, and whom it went to is kept.
+            other => return (other, Some(sent_to)),
+        }
+    }
+    let outcome = if refused.is_empty() {
+        Outcome::Sent
+    } else {
+        Outcome::Permanent(format!(
+            "the SMTP server refused it for {}{}",
+            refused.join("; "),
+            if sent_to.is_empty() {
+                String::new()
+            } else {
+                format!(". Sent to {}", sent_to.join(", "))
+            }
+        ))
+    };
+    (outcome, Some(sent_to))
+}
+
+/// The words of a permanent refusal that names a recipient's mailbox.
+const REFUSED_MAILBOX: &str = "refused a recipient";
+
+/// One SMTP conversation: `n` to `to`.
+async fn send_smtp(
+    t: &AsyncSmtpTransport<Tokio1Executor>,
+    from: &str,
+    n: &Claimed,
+    to: &[String],
+    send_timeout: Duration,
 ) -> Outcome {
-    let msg = match message_of(from, n) {
+    let msg = match message_to(from, n, to) {
         Ok(m) => m,
         Err(e) => return Outcome::Permanent(e),
     };
@@ -293,8 +439,24 @@ async fn deliver_smtp(
     // server that stops answering (e.g. never replies to QUIT) cannot hold the worker.
     match tokio::time::timeout(send_timeout, t.send(msg)).await {
         Ok(Ok(_)) => Outcome::Sent,
+        Ok(Err(e)) if e.status().is_some_and(|c| refuses_the_login(c.into())) => {
+            Outcome::Halt(format!(
+                "SMTP refused the service's login: {e}. Check the user and password of \
+                 LDR_SMTP_URL, and whether the server needs TLS (?tls=required or smtps://)"
+            ))
+        }
         Ok(Err(e)) if e.is_permanent() => {
-            Outcome::Permanent(format!("SMTP refused permanently: {e}"))
+            let mailbox = e
+                .status()
+                .is_some_and(|c| matches!(u16::from(c), 550 | 551 | 553));
+            Outcome::Permanent(format!(
+                "SMTP refused permanently{}: {e}",
+                if mailbox {
+                    format!(" ({REFUSED_MAILBOX})")
+                } else {
+                    String::new()
+                }
+            ))
         }
         Ok(Err(e)) => Outcome::Retry(format!("SMTP: {e}")),
         Err(_) => Outcome::Retry(format!(
@@ -304,8 +466,15 @@ async fn deliver_smtp(
     }
 }
 
+/// Whether an SMTP reply code refuses the login rather than the message: 530 (authentication
+/// or TLS required), 534 (mechanism too weak), 535 (credentials invalid), 538 (encryption
+/// required). Every message would meet it.
+pub fn refuses_the_login(code: u16) -> bool {
+    matches!(code, 530 | 534 | 535 | 538)
+}
+
 /// Writes one claimed notice as `<id>.eml` in `dir` (through a hidden temporary file and a
-/// rename, so a reader never sees half a message).
+/// rename, so a reader never sees half a message), synced to disk before it counts as sent.
 fn write_eml(dir: &std::path::Path, from: &str, n: &Claimed) -> Outcome {
     let msg = match message_of(from, n) {
         Ok(m) => m,
@@ -313,9 +482,15 @@ fn write_eml(dir: &std::path::Path, from: &str, n: &Claimed) -> Outcome {
     };
     let name = format!("{}.eml", n.id);
     let tmp = dir.join(format!(".{name}.tmp"));
-    match std::fs::write(&tmp, msg.formatted())
-        .and_then(|()| std::fs::rename(&tmp, dir.join(&name)))
-    {
+    let written = (|| {
+        use std::io::Write;
+        let mut f = std::fs::File::create(&tmp)?;
+        f.write_all(&msg.formatted())?;
+        f.sync_all()?;
+        std::fs::rename(&tmp, dir.join(&name))?;
+        std::fs::File::open(dir)?.sync_all()
+    })();
+    match written {
         Ok(()) => Outcome::Sent,
         Err(e) => Outcome::Retry(format!("writing .eml: {e}")),
     }
@@ -447,6 +622,8 @@ pub async fn run(jobs: Jobs, transport: Transport) {
                         }
                         Outcome::Retry(e) => note_failure(&jobs, &worker, n, false, e, None).await,
                         Outcome::Unsent => give_back(&jobs, &worker, vec![n.id]).await,
+                        // Files refuse no setting; a failure to write one is a retry.
+                        Outcome::Halt(e) => note_failure(&jobs, &worker, n, false, e, None).await,
                     }
                 }
             }
@@ -455,6 +632,11 @@ pub async fn run(jobs: Jobs, transport: Transport) {
                 let mut oldest_unrecorded = std::time::Instant::now();
                 let mut rest = batch.into_iter();
                 while let Some(n) = rest.next() {
+                    // What was sent is recorded before the next send once the oldest of it has
+                    // waited RECORD_WITHIN, not after: that send may take its whole timeout.
+                    if !sent.is_empty() && oldest_unrecorded.elapsed() >= RECORD_WITHIN {
+                        record_batch(&jobs, &worker, std::mem::take(&mut sent)).await;
+                    }
                     if !lease_allows_send(started.elapsed(), lease, send_timeout) {
                         let ids: Vec<String> =
                             std::iter::once(n.id).chain(rest.map(|n| n.id)).collect();
@@ -464,7 +646,7 @@ pub async fn run(jobs: Jobs, transport: Transport) {
                         break;
                     }
                     let (outcome, sent_to) =
-                        deliver(&transport, &jobs, &n, started, lease, send_timeout).await;
+                        deliver(&transport, &jobs, &worker, &n, started, lease, send_timeout).await;
                     match outcome {
                         Outcome::Sent => {
                             if sent.is_empty() {
@@ -483,6 +665,20 @@ pub async fn run(jobs: Jobs, transport: Transport) {
                         }
                         // The lease ran out part-way through this notice's recipients: it goes
                         // back with whom it was sent to, and the rest of the batch with it.
+                        Outcome::Halt(e) => {
+                            let ids: Vec<String> = rest.map(|n| n.id).collect();
+                            halt(&jobs, &worker, n, e, sent_to).await;
+                            if !ids.is_empty() {
+                                give_back(&jobs, &worker, ids).await;
+                            }
+                            if !sent.is_empty() {
+                                record_batch(&jobs, &worker, std::mem::take(&mut sent)).await;
+                            }
+                            let wait = jobs.cfg.mail_retry_base_seconds.max(1);
+                            actix_web::rt::time::sleep(Duration::from_secs(wait)).await;
+                            drained = false;
+                            break;
+                        }
                         Outcome::Unsent => {
                             let mut ids: Vec<String> = rest.map(|n| n.id).collect();
                             match sent_to.filter(|s| !s.is_empty()) {
@@ -577,6 +773,31 @@ async fn give_back(jobs: &Jobs, worker: &str, ids: Vec<String>) {
     }
 }
 
+/// Gives back a notice the transport refused for the service's own setting
+/// ([`release_halted`]) and raises the alarm: every notice waits until the setting is fixed.
+async fn halt(
+    jobs: &Jobs,
+    worker: &str,
+    mut n: Claimed,
+    error: String,
+    sent_to: Option<Vec<String>>,
+) {
+    if let Some(s) = sent_json(sent_to.as_deref()) {
+        n.sent_to = Some(s);
+    }
+    let wait = jobs.cfg.mail_retry_base_seconds.max(1);
+    tracing::error!(notice_id = %n.id, error = %error,
+        "ALERT: {error}. No notice is sent until this is fixed; they stay queued, none is failed for it, and the mail worker tries again every {wait} s");
+    let (w, e) = (worker.to_string(), error.clone());
+    let id = n.id.clone();
+    if let Err(err) = jobs
+        .db(move |c| release_halted(c, &w, &n, &e).map_err(ServiceError::from))
+        .await
+    {
+        tracing::error!(notice_id = %id, error = %err, "cannot give back a notice; its lease will expire and it is retried");
+    }
+}
+
 async fn note_failure(
     jobs: &Jobs,
     worker: &str,
@@ -615,6 +836,23 @@ mod tests {
     use super::*;
 
     const FAST: Duration = Duration::from_millis(5);
+
+    #[test]
+    fn an_smtp_password_is_read_as_typed_in_the_url() {
+        let url = url::Url::parse("smtp://relay%40example.nhs.uk:a+b%2Bc%20d@mail:587").unwrap();
+        assert_eq!(percent_decode(url.username()), "relay@example.nhs.uk");
+        assert_eq!(percent_decode(url.password().unwrap()), "a+b+c d");
+    }
+
+    #[test]
+    fn only_a_refused_login_halts_the_worker() {
+        for code in [530, 534, 535, 538] {
+            assert!(refuses_the_login(code), "{code}");
+        }
+        for code in [421, 450, 451, 500, 550, 552, 553, 554] {
+            assert!(!refuses_the_login(code), "{code}");
+        }
+    }
 
     #[test]
     fn a_worker_behind_claims_more_each_time_up_to_the_cap() {

@@ -52,6 +52,8 @@ impl Received {
 
 struct Inner {
     mode: Mode,
+    /// Recipients at this domain are refused at RCPT TO with `550 Mailbox unavailable`.
+    refused_domain: Option<String>,
     delay: Duration,
     accepted: Vec<Received>,
     refused: usize,
@@ -89,6 +91,16 @@ impl Handler for Session {
         match g.mode {
             Mode::RefusePermanently => response::TRANSACTION_FAILED,
             _ => response::INTERNAL_ERROR,
+        }
+    }
+
+    fn rcpt(&mut self, to: &str) -> Response {
+        let g = self.inner.lock().unwrap();
+        match &g.refused_domain {
+            Some(d) if to.trim_end_matches('>').to_ascii_lowercase().ends_with(d) => {
+                response::NO_MAILBOX
+            }
+            _ => response::OK,
         }
     }
 
@@ -132,6 +144,7 @@ impl SmtpServer {
             port,
             inner: Arc::new(Mutex::new(Inner {
                 mode: Mode::Accept,
+                refused_domain: None,
                 delay: Duration::ZERO,
                 accepted: Vec::new(),
                 refused: 0,
@@ -171,6 +184,11 @@ impl SmtpServer {
 
     pub fn set_mode(&self, mode: Mode) {
         self.inner.lock().unwrap().mode = mode;
+    }
+
+    /// Refuses every recipient at `domain` (`@lmc.nhs.test`) with 550, accepting the others.
+    pub fn refuse_mailboxes_at(&self, domain: &str) {
+        self.inner.lock().unwrap().refused_domain = Some(domain.to_ascii_lowercase());
     }
 
     pub fn set_delay(&self, delay: Duration) {
