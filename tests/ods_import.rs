@@ -18,6 +18,52 @@ both_dbs!(
     notices_skip_an_organisation_without_an_address
 );
 
+/// The database failing during an import (here its writes wait on a lock until PostgreSQL's
+/// `lock_timeout` cancels them) stops it with exit 1 and the line it reached: it is not
+/// reported as lines "skipped" with exit 0. Once the database is back, running it again
+/// completes it.
+#[test]
+fn a_database_failure_stops_the_import_with_exit_1() {
+    use diesel::{Connection, RunQueryDsl};
+    let Some(app) = TestApp::spawn(Db::Postgres) else {
+        return;
+    };
+    let dir = tempfile::tempdir().unwrap();
+    let ccgs = write(dir.path(), "eccg.csv", &commissioners_file());
+    let gps = write(dir.path(), "epraccur.csv", &practices_file());
+    assert_eq!(import(&app, &[&ccgs]).0, 0);
+    // Another session lets the import read the directory but not write to it.
+    let (locked_tx, locked_rx) = std::sync::mpsc::channel();
+    let (release_tx, release_rx) = std::sync::mpsc::channel::<()>();
+    let url = app.db_url.clone();
+    let holder = std::thread::spawn(move || {
+        let mut c = diesel::PgConnection::establish(&url).unwrap();
+        c.transaction(|c| {
+            diesel::sql_query("LOCK TABLE organisations IN EXCLUSIVE MODE").execute(c)?;
+            locked_tx.send(()).unwrap();
+            let _ = release_rx.recv_timeout(Duration::from_secs(120));
+            Ok::<_, diesel::result::Error>(())
+        })
+        .unwrap();
+    });
+    locked_rx.recv().unwrap();
+    let started = Instant::now();
+    let (code, out, err) = import(&app, &[&gps]);
+    release_tx.send(()).unwrap();
+    holder.join().unwrap();
+    assert_eq!(code, 1, "stdout: {out}\nstderr: {err}");
+    assert!(err.contains("the database failed at line"), "{err}");
+    assert!(!out.contains("skipped: the database refused it"), "{out}");
+    assert!(
+        started.elapsed() < Duration::from_secs(60),
+        "it stopped at the first failure, not after a timeout per line"
+    );
+    // Once the database is back, the same command completes the import.
+    let (code, out, err) = import(&app, &[&gps]);
+    assert_eq!(code, 0, "stdout: {out}\nstderr: {err}");
+    assert!(out.contains(&format!("created {CREATED},")), "{out}");
+}
+
 const PRACTICES: usize = 300;
 const COMMISSIONERS: usize = 12;
 

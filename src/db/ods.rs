@@ -194,15 +194,31 @@ pub fn import(c: &mut DbConn, layout: Layout, records: &[OdsRecord]) -> Result<O
             }
             Ok::<_, diesel::result::Error>(())
         });
+        // A chunk refused as a whole is written line by line, so that the lines the database
+        // refuses (a constraint) are skipped and the others kept; any other failure (the
+        // connection lost, a timeout) stops the import: the rest is not written, and the
+        // command exits 1 (running it again completes it).
         let results: Vec<(u64, &Op, Result<(), String>)> = match whole {
             Ok(()) => chunk.iter().map(|p| (p.line, &p.op, Ok(()))).collect(),
-            Err(_) => chunk
-                .iter()
-                .map(|p| {
-                    let r = write_tx(c, |c| apply(c, kind, &p.op)).map_err(|e| e.to_string());
-                    (p.line, &p.op, r)
-                })
-                .collect(),
+            Err(_) => {
+                let mut each = Vec::with_capacity(chunk.len());
+                for p in chunk {
+                    match write_tx(c, |c| apply(c, kind, &p.op)) {
+                        Ok(()) => each.push((p.line, &p.op, Ok(()))),
+                        Err(e) if refuses_the_line(&e) => {
+                            each.push((p.line, &p.op, Err(e.to_string())))
+                        }
+                        Err(e) => {
+                            return Err(format!(
+                            "the database failed at line {}: {e}; lines before it were written, \
+                                 run the import again to complete it",
+                            p.line
+                        ))
+                        }
+                    }
+                }
+                each
+            }
         };
         for (line, op, r) in results {
             match (r, op) {
@@ -217,6 +233,18 @@ pub fn import(c: &mut DbConn, layout: Layout, records: &[OdsRecord]) -> Result<O
     }
     out.skipped.sort_by_key(|s| s.line);
     Ok(out)
+}
+
+/// Whether the database refused this line's data (a constraint), rather than failed.
+fn refuses_the_line(e: &diesel::result::Error) -> bool {
+    use diesel::result::{DatabaseErrorKind as K, Error as E};
+    matches!(
+        e,
+        E::DatabaseError(
+            K::UniqueViolation | K::ForeignKeyViolation | K::NotNullViolation | K::CheckViolation,
+            _
+        )
+    )
 }
 
 fn apply(c: &mut DbConn, kind: &str, op: &Op) -> QueryResult<()> {
