@@ -609,6 +609,13 @@ impl Config {
             None => None,
         };
         let log_format = LogFormat::parse(&get("LDR_LOG_FORMAT").unwrap_or_default())?;
+        // Read again by `logging::init` before the rest; checked here so that a filter that
+        // does not parse stops the start, as every other bad value does.
+        if let Some(v) = get("LDR_LOG") {
+            tracing_subscriber::EnvFilter::try_new(v.trim()).map_err(|e| {
+                format!("LDR_LOG: {v:?} is not a log filter such as info or ldr=debug,info: {e}")
+            })?;
+        }
         let insecure_cookies = match get("LDR_INSECURE_COOKIES").as_deref() {
             None | Some("false") => false,
             Some("true") => true,
@@ -811,6 +818,7 @@ mod tests {
             ("LDR_METRICS_BIND", "9090"),
             ("LDR_METRICS_BIND", "127.0.0.1:8080"),
             ("LDR_LOG_FORMAT", "xml"),
+            ("LDR_LOG", "ldr=loudest"),
         ] {
             let e = cfg(&[(k, v)]).unwrap_err();
             assert!(e.contains(k), "{k}={v} gave {e}");

@@ -549,4 +549,33 @@ fn the_compose_file_checks_health_runs_read_only_and_reaches_mailpit_without_tls
         .unwrap_or_else(|e| panic!("the mail worker refuses {smtp}: {e}"));
     assert_eq!(transport.describe(), "SMTP");
     assert_eq!(cfg.bind.to_string(), "0.0.0.0:8080");
+
+    // No secret with a default a reader of this file would know: the JWT secret is generated,
+    // and no admin is created with a known password.
+    for secret in [
+        "LDR_JWT_SECRET",
+        "LDR_BOOTSTRAP_ADMIN_PASSWORD",
+        "LDR_WEBHOOK_KEY",
+    ] {
+        assert!(
+            env.get(secret).is_none_or(|v| v.is_empty()),
+            "{secret} has a default in docker-compose.yml: {:?}",
+            env.get(secret)
+        );
+    }
+    assert!(cfg.jwt_secret.is_none() && cfg.bootstrap_admin.is_none());
+    // Every published port on the host's loopback only (Mailpit's UI shows every notice).
+    for (name, svc) in services.as_hash().unwrap() {
+        for port in yaml_str(&svc["ports"]) {
+            assert!(
+                port.starts_with("127.0.0.1:"),
+                "{name:?} publishes {port:?} on every interface"
+            );
+        }
+    }
+    // PostgreSQL is healthy only when it answers over TCP (its first-run setup server listens
+    // on the socket only), and the service is started again if it exits at start.
+    let db_check = yaml_str(&services["db"]["healthcheck"]["test"]).join(" ");
+    assert!(db_check.contains("-h 127.0.0.1"), "{db_check}");
+    assert_eq!(app["restart"].as_str(), Some("unless-stopped"));
 }
