@@ -82,7 +82,7 @@ fn a_mediator_signs_in_with_the_keyboard_reads_a_case_and_signs_out(db: Db) {
     let (status, location, _) = get_with_cookie(&app.base, "/", &format!("ldr_session={old}"));
     assert_eq!(
         (status, location.as_str()),
-        (303, "/sign-in"),
+        (303, "/sign-in?ended=1"),
         "the old cookie no longer works"
     );
 }
@@ -552,8 +552,11 @@ fn the_referral_pack_link_is_for_the_parties_once_referred(db: Db) {
         "ldr_session=0000",
     );
     assert_eq!(
-        (status, location.as_str()),
-        (303, "/sign-in"),
+        (status, location),
+        (
+            303,
+            format!("/sign-in?next=%2Fdisputes%2F{id}%2Freferral-pack")
+        ),
         "not signed in"
     );
     b.click("button.nhsuk-header__account-button");

@@ -123,6 +123,16 @@ fn a_secretary_runs_stage_2_from_the_pages(db: Db) {
         ".nhsuk-error-summary",
         "with notice sent today the earliest hearing date is Thursday 12 March 2026",
     );
+    // The broken rule is shown at the reason for going ahead anyway, which says so, and the
+    // summary links there.
+    b.wait_for_text(
+        ".nhsuk-error-summary a[href='#override_reason']",
+        "To go ahead anyway, give your reason here.",
+    );
+    b.wait_for_text(
+        "#override_reason-error",
+        "the earliest hearing date is Thursday 12 March 2026",
+    );
     assert_eq!(state_of(&app, &w, SECRETARY, &id).0, "panel_appointed");
     b.check("schedule-refused");
 

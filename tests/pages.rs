@@ -307,8 +307,22 @@ fn a_session_ends_when_idle_too_long_or_too_old(db: Db) {
     let a = request(&app, "GET", "/", &jar, None);
     assert_eq!(
         (a.status, a.header("location")),
-        (303, Some("/sign-in")),
+        (303, Some("/sign-in?ended=1")),
         "31 minutes idle"
+    );
+    // The sign-in page says why, and that what was typed and not sent is lost.
+    let page = request(&app, "GET", "/sign-in?ended=1", &HashMap::new(), None);
+    assert!(
+        page.body
+            .contains("A session ends after 30 minutes with nothing done"),
+        "{}",
+        page.body
+    );
+    let fresh = request(&app, "GET", "/sign-in", &HashMap::new(), None);
+    assert!(
+        !fresh.body.contains("You have been signed out"),
+        "{}",
+        fresh.body
     );
     assert!(
         session_rows(&app).is_empty(),
@@ -325,6 +339,96 @@ fn a_session_ends_when_idle_too_long_or_too_old(db: Db) {
     age(&app, 40, 31);
     start(&app);
     assert_eq!(session_rows(&app).len(), 1, "only the new session is kept");
+}
+
+/// A page asked for without a session (a link in a notice) leads to the sign-in page and, once
+/// signed in, back to it; an address elsewhere is never where sign-in leads.
+fn sign_in_leads_back_to_the_page_asked_for_and_never_elsewhere(db: Db) {
+    let Some(app) = TestApp::spawn_with(db, &[("LDR_INSECURE_COOKIES", "true")]) else {
+        return;
+    };
+    let asked = "/admin/organisations?q=Riverside";
+    let a = request(&app, "GET", asked, &HashMap::new(), None);
+    let to = a.header("location").unwrap().to_string();
+    assert_eq!(
+        (a.status, to.as_str()),
+        (
+            303,
+            "/sign-in?next=%2Fadmin%2Forganisations%3Fq%3DRiverside"
+        )
+    );
+    // Signing in from there comes back to the page; the cookie that kept it is then removed.
+    let page = request(&app, "GET", &to, &HashMap::new(), None);
+    let kept = set_cookie(&page, "ldr_return").expect("the page asked for is kept");
+    assert_eq!(kept, enc(asked));
+    assert!(
+        page.cookies().join(" ").contains("SameSite=Lax"),
+        "{:?}",
+        page.cookies()
+    );
+    let token = set_cookie(&page, "ldr_signin").unwrap();
+    let jar = HashMap::from([
+        ("ldr_signin".to_string(), token.clone()),
+        ("ldr_return".to_string(), kept),
+    ]);
+    let body = format!(
+        "email={}&password={}&csrf_token={token}",
+        enc(ADMIN_EMAIL),
+        enc(ADMIN_PASSWORD)
+    );
+    let done = request(&app, "POST", "/sign-in", &jar, Some(&body));
+    assert_eq!((done.status, done.header("location")), (303, Some(asked)));
+    assert_eq!(set_cookie(&done, "ldr_return").as_deref(), Some(""));
+    // A form sent after the session ended is not sent again: sign-in leads home.
+    let posted = request(
+        &app,
+        "POST",
+        "/api-keys/token",
+        &HashMap::new(),
+        Some("csrf_token=x"),
+    );
+    assert_eq!(
+        (posted.status, posted.header("location")),
+        (303, Some("/sign-in"))
+    );
+    // Never to another host, nor back to sign-in itself.
+    for next in [
+        "//evil.example/x",
+        "https://evil.example/",
+        "/\\evil.example",
+        "/sign-in?next=%2F",
+        "evil",
+    ] {
+        let page = request(
+            &app,
+            "GET",
+            &format!("/sign-in?next={}", enc(next)),
+            &HashMap::new(),
+            None,
+        );
+        assert_eq!(page.status, 200, "{next}");
+        assert_eq!(
+            set_cookie(&page, "ldr_return").as_deref(),
+            Some(""),
+            "{next} was kept"
+        );
+        let token = set_cookie(&page, "ldr_signin").unwrap();
+        let jar = HashMap::from([
+            ("ldr_signin".to_string(), token.clone()),
+            ("ldr_return".to_string(), enc(next)),
+        ]);
+        let body = format!(
+            "email={}&password={}&csrf_token={token}",
+            enc(ADMIN_EMAIL),
+            enc(ADMIN_PASSWORD)
+        );
+        let done = request(&app, "POST", "/sign-in", &jar, Some(&body));
+        assert_eq!(
+            (done.status, done.header("location")),
+            (303, Some("/")),
+            "{next}"
+        );
+    }
 }
 
 fn sign_in_refusals_change_nothing_and_share_the_apis_throttle(db: Db) {
@@ -411,18 +515,17 @@ fn pages_answer_errors_as_pages_and_the_api_keeps_problems(db: Db) {
     );
     app.get("/no-such-page", None)
         .expect_problem(404, "not_found");
-    // Signed out: every page sends to the sign-in page.
-    for path in [
-        "/",
-        "/disputes/7d0f0a34-6c1e-4a39-9b1c-2a4a8f0e7c11",
-        "/documents/x",
+    // Signed out: every page sends to the sign-in page, which comes back to it.
+    for (path, to) in [
+        ("/", "/sign-in"),
+        (
+            "/disputes/7d0f0a34-6c1e-4a39-9b1c-2a4a8f0e7c11",
+            "/sign-in?next=%2Fdisputes%2F7d0f0a34-6c1e-4a39-9b1c-2a4a8f0e7c11",
+        ),
+        ("/documents/x", "/sign-in?next=%2Fdocuments%2Fx"),
     ] {
         let a = request(&app, "GET", path, &HashMap::new(), None);
-        assert_eq!(
-            (a.status, a.header("location")),
-            (303, Some("/sign-in")),
-            "{path}"
-        );
+        assert_eq!((a.status, a.header("location")), (303, Some(to)), "{path}");
     }
     let signed = sign_in(&app, "", ADMIN_EMAIL, ADMIN_PASSWORD);
     let jar = HashMap::from([(
@@ -641,7 +744,27 @@ fn action_forms_refuse_what_they_must_change_nothing_and_never_fail(db: Db) {
         );
         assert!(a.body.contains("NUL character"), "{path}: {}", a.body);
     }
-    let huge = "x".repeat(70 * 1024);
+    // The longest text the API takes fits, in the characters form encoding makes longest
+    // (refused by the API's own limit, on the form, not as a form too long to send) …
+    let longest = "%E2%80%99".repeat(50_001);
+    let a = request(
+        &app,
+        "POST",
+        &note,
+        &jar,
+        Some(&format!(
+            "csrf_token={token}&version={before}&text={longest}"
+        )),
+    );
+    assert!(
+        !a.body.contains("The form is too long to send"),
+        "{}: {}",
+        a.status,
+        a.body
+    );
+    assert_eq!(events(&app), before, "nothing was written");
+    // … and a form longer than any text is refused before it is read.
+    let huge = "x".repeat(ldr::web::FORM_LIMIT + 1);
     let a = request(
         &app,
         "POST",
@@ -1341,6 +1464,7 @@ fn a_new_time_or_venue_on_the_same_day_from_the_hearing_calendar(db: Db) {
 }
 
 both_dbs!(
+    sign_in_leads_back_to_the_page_asked_for_and_never_elsewhere,
     a_new_time_or_venue_on_the_same_day_from_the_hearing_calendar,
     the_list_of_cases_is_paged_at_fifty,
     stage_3_is_run_from_the_pages,

@@ -45,7 +45,7 @@ fn fields() -> Vec<Field> {
 }
 
 fn when(t: Option<chrono::NaiveDateTime>) -> Value {
-    t.map(|t| json!(t.format("%-d %B %Y %H:%M UTC").to_string()))
+    t.map(|t| json!(super::case::timestamp(&t)))
         .unwrap_or(Value::Null)
 }
 
@@ -218,7 +218,7 @@ pub async fn token(
     tracing::info!(user_id = %c.user_id, "personal API token issued (web)");
     let until = now + chrono::Duration::seconds(state.jwt.ttl_seconds);
     let shown = json!({"token": token,
-        "until": until.format("%-d %B %Y %H:%M UTC").to_string()});
+        "until": super::case::timestamp(&until.naive_utc())});
     render_with(
         &state,
         &who,

@@ -197,6 +197,10 @@ pub fn body_of(fields: &[Field], sent: &Sent) -> (Map<String, Value>, Vec<Proble
 /// A refusal as the summary's lines, or the error page when it is not the form's to show
 /// (not found, signed out, too many requests, a failure). `labels` names the API's fields that
 /// are not on the form (e.g. `appellant_id`: "Your organisation").
+/// The field in which a panel secretary gives the reason for going ahead although a date rule
+/// is broken (SPEC rule 8; the API's `override_reason`).
+pub const OVERRIDE_REASON: &str = "override_reason";
+
 pub fn problems_of(
     e: ApiError,
     fields: &[Field],
@@ -219,6 +223,20 @@ pub fn problems_of(
                 }
             })
             .collect(),
+        // A date rule a form can override (it has the override's field): each broken rule is
+        // shown at that field, and says how to go ahead anyway.
+        ApiError::Rule { violations, .. } if fields.iter().any(|f| f.name == OVERRIDE_REASON) => {
+            violations
+                .into_iter()
+                .map(|v| Problem {
+                    field: Some(OVERRIDE_REASON.to_string()),
+                    text: match v.message.split_once("send override_reason saying why") {
+                        Some((before, after)) => format!("{before}give your reason here{after}"),
+                        None => format!("{} To go ahead anyway, give your reason here.", v.message),
+                    },
+                })
+                .collect()
+        }
         ApiError::Rule { violations, .. } => violations
             .into_iter()
             .map(|v| Problem {

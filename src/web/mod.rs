@@ -51,8 +51,10 @@ use actix_web::middleware::Next;
 use actix_web::{web, HttpMessage, HttpRequest, HttpResponse, ResponseError};
 use serde_json::json;
 
-/// The largest form a page accepts (`FormConfig`), checked first by [`reject_nul_in_forms`].
-pub const FORM_LIMIT: usize = 64 * 1024;
+/// The largest form a page accepts (`FormConfig`), checked first by [`reject_nul_in_forms`]:
+/// room for the longest text the API takes (50,000 characters of grounds or a statement) even
+/// when every character is one that form encoding writes in nine bytes (`%E2%80%99`).
+pub const FORM_LIMIT: usize = 512 * 1024;
 
 /// Mounts the pages. `server.rs` mounts them before the API, and [`fallback`] as the default.
 pub fn routes(cfg: &mut web::ServiceConfig) {
@@ -186,9 +188,14 @@ pub async fn fallback(req: HttpRequest) -> HttpResponse {
 /// [`PageError::SignIn`], a redirect to the sign-in page).
 #[derive(Debug, thiserror::Error)]
 pub enum PageError {
-    /// Not signed in, or the session has ended.
+    /// Not signed in, or the session has ended: a redirect to the sign-in page, which comes
+    /// back to `back_to` (a page of this site) once signed in, and says so when a session had
+    /// `ended` (30 minutes idle, or 12 hours old).
     #[error("not signed in")]
-    SignIn,
+    SignIn {
+        back_to: Option<String>,
+        ended: bool,
+    },
     #[error("not found")]
     NotFound,
     /// A form without its session's CSRF token.
@@ -206,7 +213,10 @@ impl From<ApiError> for PageError {
     fn from(e: ApiError) -> PageError {
         match e {
             ApiError::NotFound => PageError::NotFound,
-            ApiError::Unauthorized(_) => PageError::SignIn,
+            ApiError::Unauthorized(_) => PageError::SignIn {
+                back_to: None,
+                ended: false,
+            },
             ApiError::TooManyRequests {
                 retry_after_secs, ..
             } => PageError::TooMany { retry_after_secs },
@@ -234,7 +244,7 @@ pub type PageResult<T> = Result<T, PageError>;
 impl ResponseError for PageError {
     fn status_code(&self) -> StatusCode {
         match self {
-            PageError::SignIn => StatusCode::SEE_OTHER,
+            PageError::SignIn { .. } => StatusCode::SEE_OTHER,
             PageError::NotFound => StatusCode::NOT_FOUND,
             PageError::Csrf => StatusCode::FORBIDDEN,
             PageError::BadRequest(_) => StatusCode::BAD_REQUEST,
@@ -253,9 +263,12 @@ impl PageError {
     /// signed in (a redirect to the sign-in page for [`PageError::SignIn`]).
     pub fn page_for(&self, who: Option<&session::SignedIn>) -> HttpResponse {
         let (title, paragraphs): (&str, Vec<String>) = match self {
-            PageError::SignIn => {
+            PageError::SignIn { back_to, ended } => {
                 return HttpResponse::SeeOther()
-                    .insert_header((header::LOCATION, "/sign-in"))
+                    .insert_header((
+                        header::LOCATION,
+                        signin::address(back_to.as_deref(), *ended),
+                    ))
                     .finish()
             }
             PageError::NotFound => (
@@ -441,7 +454,11 @@ mod tests {
         let (status, body) = html(PageError::Csrf);
         assert_eq!(status, 403);
         assert!(body.contains("nothing was changed"));
-        let res = PageError::SignIn.error_response();
+        let res = PageError::SignIn {
+            back_to: None,
+            ended: false,
+        }
+        .error_response();
         assert_eq!(res.status().as_u16(), 303);
         assert_eq!(res.headers().get(header::LOCATION).unwrap(), "/sign-in");
     }

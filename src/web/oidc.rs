@@ -121,7 +121,8 @@ pub async fn callback(state: web::Data<AppState>, req: HttpRequest) -> PageResul
     let browser = req
         .cookie(browser_cookie(&state))
         .map(|c| c.value().to_string());
-    let mut res = answer(&state, &p, q, browser).await?;
+    let back = signin::return_to(&state, &req);
+    let mut res = answer(&state, &p, q, browser, back).await?;
     let _ = res.add_cookie(&lax_cookie(&state, String::new(), CookieDuration::ZERO));
     Ok(res)
 }
@@ -131,6 +132,7 @@ async fn answer(
     p: &Arc<oidc::Provider>,
     q: Callback,
     browser: Option<String>,
+    back: String,
 ) -> PageResult<HttpResponse> {
     let Some(sent_state) = q.state.clone() else {
         return Ok(refused(p, Refusal::Stale("no state in the answer")));
@@ -180,9 +182,10 @@ async fn answer(
     let res = page(
         StatusCode::OK,
         "error",
-        &json!({"title": title, "heading": title, "refresh": "/", "paragraphs": [format!(
-            "You signed in with \"{}\". Your cases open in a moment.",
-            p.cfg.label
+        &json!({"title": title, "heading": title, "refresh": back, "paragraphs": [format!(
+            "You signed in with \"{}\". {} in a moment.",
+            p.cfg.label,
+            if back == "/" { "Your cases open" } else { "The page you asked for opens" }
         )]}),
     );
     signin::with_session(state, user_id, res).await

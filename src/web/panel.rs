@@ -41,7 +41,7 @@ const VOTES: [&str; 3] = ["vote_clinical", "vote_gp", "vote_lmc"];
 
 fn override_field(hint: &'static str) -> Field {
     Field::new(
-        "override_reason",
+        forms::OVERRIDE_REASON,
         "Reason for going ahead anyway (only if a date rule is broken)",
         hint,
         Input::Textarea,

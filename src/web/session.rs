@@ -13,10 +13,10 @@
 //! with `Secure`, the `__Host-` prefix keep other sites from reading or planting it).
 
 use super::{PageError, PageResult};
-use crate::service::Caller;
 use crate::app::AppState;
 use crate::db::schema::{sessions, users};
 use crate::service::tokens;
+use crate::service::Caller;
 use actix_web::cookie::{time::Duration as CookieDuration, Cookie, SameSite};
 use actix_web::HttpMessage;
 use actix_web::{web, FromRequest, HttpRequest};
@@ -48,6 +48,15 @@ pub fn signin_cookie(state: &AppState) -> &'static str {
         "ldr_signin"
     } else {
         "__Host-ldr_signin"
+    }
+}
+
+/// The cookie that keeps, during sign-in, the page to go back to (see `signin::address`).
+pub fn return_cookie(state: &AppState) -> &'static str {
+    if state.cfg.insecure_cookies {
+        "ldr_return"
+    } else {
+        "__Host-ldr_return"
     }
 }
 
@@ -213,12 +222,29 @@ impl FromRequest for SignedIn {
         let req = req.clone();
         Box::pin(async move {
             let state = state.ok_or_else(|| PageError::Internal("no app state".into()))?;
-            let id = req
+            // Back to this page after sign-in when it is one to read (a form sent is not sent
+            // again: the form's page says why it must be filled in again).
+            let back_to =
+                (req.method() == actix_web::http::Method::GET).then(|| match req.query_string() {
+                    "" => req.path().to_string(),
+                    q => format!("{}?{q}", req.path()),
+                });
+            let Some(id) = req
                 .cookie(session_cookie(&state))
                 .map(|c| c.value().to_string())
                 .filter(|v| v.len() == 64 && v.bytes().all(|b| b.is_ascii_hexdigit()))
-                .ok_or(PageError::SignIn)?;
-            let who = lookup(&state, &id).await?.ok_or(PageError::SignIn)?;
+            else {
+                return Err(PageError::SignIn {
+                    back_to,
+                    ended: false,
+                });
+            };
+            let Some(who) = lookup(&state, &id).await? else {
+                return Err(PageError::SignIn {
+                    back_to,
+                    ended: true,
+                });
+            };
             // For `super::error_pages`, which draws this person's error pages.
             req.extensions_mut().insert(who.clone());
             Ok(who)

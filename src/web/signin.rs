@@ -27,7 +27,13 @@ pub struct TokenOnly {
 
 /// The sign-in page with a fresh form token (set in its cookie too), the e-mail kept and the
 /// errors shown.
-fn render(state: &AppState, status: StatusCode, email: &str, errors: Vec<Value>) -> HttpResponse {
+fn render(
+    state: &AppState,
+    status: StatusCode,
+    email: &str,
+    errors: Vec<Value>,
+    ended: bool,
+) -> HttpResponse {
     let token = crate::service::tokens::random();
     let field = |f: &str| {
         errors
@@ -45,6 +51,9 @@ fn render(state: &AppState, status: StatusCode, email: &str, errors: Vec<Value>)
         "email_error": field("email"),
         "password_error": field("password"),
         "errors": errors,
+        "ended": ended,
+        "idle_minutes": session::IDLE_MINUTES,
+        "lifetime_hours": session::LIFETIME_HOURS,
     });
     let mut res = page(status, "sign_in", &data);
     let _ = res.add_cookie(&session::cookie(
@@ -59,14 +68,89 @@ fn error(field: &str, text: &str) -> Value {
     json!({"field": field, "href": format!("#{field}"), "text": text})
 }
 
-/// `GET /sign-in`; someone already signed in goes to their home page.
+/// What the sign-in page's address may carry: the page to go back to once signed in, and
+/// whether a session had ended.
+#[derive(Debug, Default, Deserialize)]
+#[serde(default)]
+struct Asked {
+    next: Option<String>,
+    ended: Option<String>,
+}
+
+/// The sign-in page's address for someone who asked for `back_to` (a page of this site),
+/// saying that their session had `ended` when it had.
+pub fn address(back_to: Option<&str>, ended: bool) -> String {
+    let mut q = url::form_urlencoded::Serializer::new(String::new());
+    if let Some(b) = back_to.and_then(local_path).filter(|b| *b != "/") {
+        q.append_pair("next", b);
+    }
+    if ended {
+        q.append_pair("ended", "1");
+    }
+    match q.finish() {
+        q if q.is_empty() => "/sign-in".into(),
+        q => format!("/sign-in?{q}"),
+    }
+}
+
+/// `p` if it is a page of this site to go back to after sign-in: a path (`/…`, not `//…`,
+/// which a browser reads as another host), printable ASCII only, not the sign-in or sign-out
+/// pages themselves.
+pub fn local_path(p: &str) -> Option<&str> {
+    let ok = p.starts_with('/')
+        && !p.starts_with("//")
+        && p.len() <= 2000
+        && p.bytes().all(|b| b.is_ascii_graphic() && b != b'\\')
+        && !p.starts_with("/sign-in")
+        && !p.starts_with("/sign-out");
+    ok.then_some(p)
+}
+
+/// Where to go once signed in: the page kept in the return cookie (form-encoded), or the home
+/// page.
+pub fn return_to(state: &AppState, req: &HttpRequest) -> String {
+    req.cookie(session::return_cookie(state))
+        .and_then(|c| {
+            let kept: String = url::form_urlencoded::parse(format!("p={}", c.value()).as_bytes())
+                .next()
+                .map(|(_, v)| v.into_owned())?;
+            local_path(&kept).map(str::to_string)
+        })
+        .unwrap_or_else(|| "/".into())
+}
+
+/// `GET /sign-in`; someone already signed in goes on to the page they asked for (or their
+/// home page). The page asked for is kept in a cookie of its own for 20 minutes, sent on the
+/// identity provider's way back too (`SameSite=Lax`), so both ways of signing in return there.
 pub async fn form(state: web::Data<AppState>, req: HttpRequest) -> PageResult<HttpResponse> {
+    let asked = web::Query::<Asked>::from_query(req.query_string())
+        .map(|q| q.into_inner())
+        .unwrap_or_default();
+    let next = asked
+        .next
+        .as_deref()
+        .and_then(local_path)
+        .map(str::to_string);
     if let Some(c) = req.cookie(session::session_cookie(&state)) {
         if session::lookup(&state, c.value()).await?.is_some() {
-            return Ok(see_other("/"));
+            return Ok(see_other(next.as_deref().unwrap_or("/")));
         }
     }
-    Ok(render(&state, StatusCode::OK, "", Vec::new()))
+    let ended = asked.ended.is_some_and(|e| e == "1");
+    let mut res = render(&state, StatusCode::OK, "", Vec::new(), ended);
+    let kept = match next {
+        Some(n) => {
+            // Form-encoded: a path may hold characters a cookie's value may not (`;`, `,`).
+            let value = url::form_urlencoded::byte_serialize(n.as_bytes()).collect();
+            let mut c = session::cookie(&state, session::return_cookie(&state), value);
+            c.set_same_site(actix_web::cookie::SameSite::Lax);
+            c.set_max_age(actix_web::cookie::time::Duration::minutes(20));
+            c
+        }
+        None => session::removal(&state, session::return_cookie(&state)),
+    };
+    let _ = res.add_cookie(&kept);
+    Ok(res)
 }
 
 /// `POST /sign-in`.
@@ -110,6 +194,7 @@ pub async fn submit(
             StatusCode::UNPROCESSABLE_ENTITY,
             &email,
             errors,
+            false,
         ));
     }
     let user = match crate::api::auth::check_password(&state, &req, &email, form.password).await {
@@ -118,12 +203,19 @@ pub async fn submit(
             let wrong = "Email address or password is wrong";
             // Beside the e-mail field, without saying which of the two is wrong.
             let errors = vec![error("email", wrong)];
-            return Ok(render(&state, StatusCode::UNAUTHORIZED, &email, errors));
+            return Ok(render(
+                &state,
+                StatusCode::UNAUTHORIZED,
+                &email,
+                errors,
+                false,
+            ));
         }
         Err(e) => return Err(e.into()),
     };
     tracing::info!(user_id = %user.user_id, "signed in (web)");
-    with_session(&state, user.user_id, see_other("/")).await
+    let back = return_to(&state, &req);
+    with_session(&state, user.user_id, see_other(&back)).await
 }
 
 /// Whether `token` is the sign-in form's token (the one in its own cookie).
@@ -145,6 +237,7 @@ pub async fn with_session(
     let id = session::start(state, user_id).await?;
     let _ = res.add_cookie(&session::cookie(state, session::session_cookie(state), id));
     let _ = res.add_cookie(&session::removal(state, session::signin_cookie(state)));
+    let _ = res.add_cookie(&session::removal(state, session::return_cookie(state)));
     Ok(res)
 }
 
