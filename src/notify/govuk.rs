@@ -34,12 +34,13 @@ pub enum Answer {
     Accepted,
     /// 400: this request will never be accepted (Notify's message).
     Refused(String),
-    /// The service's own setup was refused, not this notice: a 403 (the key: wrong, revoked,
-    /// or refused because this machine's clock is off by more than 30 seconds), or a 400 about
-    /// the template (not found, or without the `((subject))` and `((body))` fields). No request
-    /// will be accepted until it is fixed; the message says what to fix.
+    /// The service as a whole was refused, not this notice: a 403 (the key: wrong, revoked,
+    /// or refused because this machine's clock is off by more than 30 seconds), a 400 about
+    /// the template (not found, or without the `((subject))` and `((body))` fields), or a 429
+    /// (the service's rate or daily limit). Every request would meet it for now; the message
+    /// says what to fix, or that it passes.
     Setup(String),
-    /// 429, 5xx, another status, or no answer: try again later.
+    /// 5xx, another status, or no answer: try this notice again later.
     Temporary(String),
 }
 
@@ -265,8 +266,9 @@ pub fn answer(status: u16, body: &str) -> Answer {
              service, not revoked) and this machine's clock",
             message()
         )),
-        429 => Answer::Temporary(format!(
-            "GOV.UK Notify is rate limiting (429): {}",
+        429 => Answer::Setup(format!(
+            "GOV.UK Notify is rate limiting this service (429): {}. It passes: the limits are \
+             3,000 messages a minute and a daily limit per service",
             message()
         )),
         s if s >= 500 => Answer::Temporary(format!("GOV.UK Notify answered {s}: {}", message())),
@@ -384,7 +386,11 @@ mod tests {
                 "{template}"
             );
         }
-        for s in [429, 500, 503, 302, 404] {
+        assert!(
+            matches!(answer(429, r#"{"errors":[{"error":"RateLimitError","message":"Exceeded rate limit"}]}"#),
+            Answer::Setup(m) if m.starts_with("GOV.UK Notify is rate limiting this service (429): RateLimitError"))
+        );
+        for s in [500, 503, 302, 404] {
             assert!(
                 matches!(answer(s, "<html>"), Answer::Temporary(m) if m.contains(&s.to_string())),
                 "{s}"

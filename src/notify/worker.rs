@@ -265,9 +265,9 @@ pub enum Outcome {
     /// Not (or not wholly) attempted: the lease left no time for the next request (GOV.UK
     /// Notify, between two recipients). Given back without an attempt counted.
     Unsent,
-    /// Nothing is wrong with this notice: the transport refused the service's own setting
-    /// (GOV.UK Notify the key or the template, the SMTP server the login). Every notice would
-    /// meet the same refusal, so none is failed for it: this one goes back with whom it was
+    /// Nothing is wrong with this notice: the transport refused the service as a whole
+    /// (GOV.UK Notify the key or the template, or its rate limit; the SMTP server the login).
+    /// Every notice would meet the same refusal, so none is failed for it: this one goes back with whom it was
     /// sent to and the refusal as its last error, no attempt counted, the rest of the batch
     /// with it, and the worker waits `LDR_MAIL_RETRY_BASE_SECONDS` before it claims again.
     Halt(String),
@@ -787,7 +787,7 @@ async fn halt(
     }
     let wait = jobs.cfg.mail_retry_base_seconds.max(1);
     tracing::error!(notice_id = %n.id, error = %error,
-        "ALERT: {error}. No notice is sent until this is fixed; they stay queued, none is failed for it, and the mail worker tries again every {wait} s");
+        "ALERT: {error}. Every notice would meet this, so none is failed for it: they stay queued, and the mail worker tries again every {wait} s");
     let (w, e) = (worker.to_string(), error.clone());
     let id = n.id.clone();
     if let Err(err) = jobs
