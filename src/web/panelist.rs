@@ -173,8 +173,8 @@ fn fields_of(which: Entry, orgs: Vec<(String, String)>) -> Vec<Field> {
             ),
             Field::new(
                 "to",
-                "The last day you cannot sit",
-                "The same day again for a single day",
+                "The last day you cannot sit (if more than one day)",
+                "For example, 20 3 2026. Leave it empty for a single day",
                 Input::Date,
             ),
         ],
@@ -284,14 +284,30 @@ pub async fn list<B: NewEntry>(
     .await
 }
 
+/// A period of unavailability whose last day is left empty is the first day alone (the
+/// person is not asked to type the same date twice, WCAG 3.3.7): the first day, when it is a
+/// real date, is sent as the last too. Returns whether the last day was left empty.
+fn single_day(sent: &mut Sent) -> bool {
+    let empty = matches!(super::forms::date_of(sent, "to"), Ok(None));
+    if empty && matches!(super::forms::date_of(sent, "from"), Ok(Some(_))) {
+        for part in ["day", "month", "year"] {
+            if let Some(v) = sent.get(&format!("from-{part}")).cloned() {
+                sent.insert(format!("to-{part}"), v);
+            }
+        }
+    }
+    empty
+}
+
 /// `POST /my/unavailability`, `POST /my/interests`: `api::directory::record_entry` for myself.
 pub async fn add<B: NewEntry + DeserializeOwned>(
     state: web::Data<AppState>,
     who: SignedIn,
     form: web::Form<Vec<(String, String)>>,
 ) -> PageResult<HttpResponse> {
-    let sent = register::checked(&who, form.into_inner())?;
+    let mut sent = register::checked(&who, form.into_inner())?;
     panelist(&who)?;
+    let no_last_day = B::ENTRY == Entry::Unavailability && single_day(&mut sent);
     // An interest's options do not matter to what is sent, only to how the form is drawn.
     let fields = fields_of(B::ENTRY, Vec::new());
     let me = who.caller.user_id.clone();
@@ -304,7 +320,11 @@ pub async fn add<B: NewEntry + DeserializeOwned>(
             "/my/{}?done=added",
             list_of(B::ENTRY).slug
         ))),
-        Err((status, problems)) => {
+        Err((status, mut problems)) => {
+            // An empty last day is allowed; what is wrong is the first day, said already.
+            if no_last_day {
+                problems.retain(|p| p.field.as_deref() != Some("to"));
+            }
             list_page(&state, &who, B::ENTRY, None, &sent, &problems, status).await
         }
     }
