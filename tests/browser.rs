@@ -70,6 +70,17 @@ fn a_mediator_signs_in_with_the_keyboard_reads_a_case_and_signs_out(db: Db) {
     b.click("button.nhsuk-header__account-button");
     b.wait_for_text("h1", "Sign in");
     b.check("signed-out");
+    // The accessibility statement, from every page's footer, signed in or not.
+    b.click_link("Accessibility statement");
+    b.wait_for_text("h1", "Accessibility statement");
+    then_i_see(
+        &b,
+        &[
+            "partially compliant",
+            "Equality Advisory and Support Service",
+        ],
+    );
+    b.check("accessibility-statement");
     // The check can fail: an image without a text alternative is a violation.
     b.execute(
         "document.querySelector('main').insertAdjacentHTML('beforeend', '<img src=\"/nothing.png\">');",

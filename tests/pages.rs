@@ -174,6 +174,20 @@ fn cookies_are_secure_by_default_and_assets_are_served_hashed_and_immutable(db: 
     assert_ne!(rows[0].0, session);
 
     let jar = HashMap::from([("__Host-ldr_session".to_string(), session)]);
+    // The accessibility statement: for everyone, linked from every page's footer, with the
+    // reader's own header when signed in.
+    let statement = request(&app, "GET", "/accessibility", &HashMap::new(), None);
+    assert_eq!(statement.status, 200);
+    assert!(statement
+        .body
+        .contains("<h1 class=\"nhsuk-heading-l\">Accessibility statement</h1>"));
+    assert!(!statement.body.contains("Sign out"));
+    assert!(
+        nul.body.contains("href=\"/accessibility\""),
+        "the footer links to it"
+    );
+    let mine = request(&app, "GET", "/accessibility", &jar, None);
+    assert!(mine.body.contains("Sign out"), "{}", mine.body);
     let home = request(&app, "GET", "/", &jar, None);
     assert_eq!(home.status, 200);
     assert!(

@@ -68,6 +68,7 @@ pub fn routes(cfg: &mut web::ServiceConfig) {
             }),
     )
     .service(web::resource("/").route(web::get().to(home::home)))
+    .service(web::resource("/accessibility").route(web::get().to(accessibility)))
     .service(
         web::resource("/sign-in")
             .route(web::get().to(signin::form))
@@ -402,6 +403,20 @@ pub async fn reject_nul_in_forms(
 
 /// Page `name` rendered with `data`, answered with `status`; a template that fails to render
 /// is logged and answered with a plain 500 (it never can in a build that passed its tests).
+/// `GET /accessibility`: the accessibility statement (the 2018 accessibility regulations), for
+/// everyone, signed in or not (the header as the reader's).
+pub async fn accessibility(who: Option<session::SignedIn>) -> HttpResponse {
+    let mut data = json!({
+        "title": "Accessibility statement",
+        "idle_minutes": session::IDLE_MINUTES,
+    });
+    if let Some(who) = who {
+        data["user"] = who.layout();
+        data["csrf"] = json!(who.csrf);
+    }
+    page(StatusCode::OK, "accessibility", &data)
+}
+
 pub fn page<T: serde::Serialize>(status: StatusCode, name: &str, data: &T) -> HttpResponse {
     match templates::templates().render(name, data) {
         Ok(html) => HttpResponse::build(status)
