@@ -890,7 +890,21 @@ fn the_api_keys_page_creates_and_revokes_a_key(db: Db) {
     // Shown once: the list never shows it again.
     b.open("/api-keys");
     assert!(!b.body().contains(&key));
-    b.click("form[action$='/revoke'] button");
+    // Revoking asks first, saying what it does; keeping the key changes nothing.
+    b.click("table a[href$='/revoke']");
+    b.wait_for_text("h1", "Revoke the key “EMIS connector”");
+    then_i_see(&b, &["stops working at once", "This cannot be undone"]);
+    b.check("api-keys-revoke-confirm");
+    b.click_link("Keep the key: back to the API keys");
+    b.wait_for_text("h1", "API keys");
+    app.get("/api/v1/me", Some(&key)).expect(200);
+    b.click("table a[href$='/revoke']");
+    b.wait_for_text("h1", "Revoke the key “EMIS connector”");
+    b.click("form button[type=submit]");
+    b.wait_for_text(
+        ".nhsuk-notification-banner",
+        "The key “EMIS connector” is revoked",
+    );
     b.wait_for_text("table", "Revoked");
     assert_eq!(b.path(), "/api-keys");
     b.check("api-keys-revoked");

@@ -61,26 +61,24 @@ fn row(k: &ApiKey) -> Value {
     })
 }
 
-/// The page: the keys, the form (with what was sent and its problems), and a new key's secret.
+/// What the page shows once, after what was just done.
+#[derive(Default)]
+struct Once {
+    /// A new key's secret, with the key.
+    created: Option<(String, ApiKey)>,
+    /// The person's own token, when they just asked for one.
+    token: Option<Value>,
+    /// The id of the key just revoked.
+    revoked: Option<String>,
+}
+
+/// The page: the keys, the form (with what was sent and its problems), and what was just done.
 async fn render(
     state: &AppState,
     who: &SignedIn,
     sent: &Sent,
     problems: &[Problem],
-    created: Option<(String, ApiKey)>,
-    status: StatusCode,
-) -> PageResult<HttpResponse> {
-    render_with(state, who, sent, problems, created, None, status).await
-}
-
-/// [`render`], with the person's own token when they just asked for one.
-async fn render_with(
-    state: &AppState,
-    who: &SignedIn,
-    sent: &Sent,
-    problems: &[Problem],
-    created: Option<(String, ApiKey)>,
-    token: Option<Value>,
+    once: Once,
     status: StatusCode,
 ) -> PageResult<HttpResponse> {
     let keys = api_keys::list(state, &who.caller, None).await?;
@@ -105,16 +103,28 @@ async fn render_with(
         "fields": forms::render_fields(&fields, sent, problems),
         "allowed": allowed,
         "keys": keys.iter().map(row).collect::<Vec<_>>(),
-        "created": created.map(|(key, k)| json!({"key": key, "name": k.name, "acts_as": k.acts_as})),
-        "token": token,
+        "revoked": once
+            .revoked
+            .and_then(|id| keys.iter().find(|k| k.id == id && k.revoked_at.is_some()))
+            .map(|k| k.name.clone()),
+        "created": once.created.map(|(key, k)| json!({"key": key, "name": k.name, "acts_as": k.acts_as})),
+        "token": once.token,
         "token_minutes": state.jwt.ttl_seconds / 60,
     });
     Ok(page(status, "api_keys", &data))
 }
 
 /// `GET /api-keys`.
-pub async fn list(state: web::Data<AppState>, who: SignedIn) -> PageResult<HttpResponse> {
-    render(&state, &who, &Sent::new(), &[], None, StatusCode::OK).await
+pub async fn list(
+    state: web::Data<AppState>,
+    who: SignedIn,
+    req: actix_web::HttpRequest,
+) -> PageResult<HttpResponse> {
+    let once = Once {
+        revoked: register::query(&req).remove("revoked"),
+        ..Once::default()
+    };
+    render(&state, &who, &Sent::new(), &[], once, StatusCode::OK).await
 }
 
 /// `POST /api-keys`.
@@ -161,7 +171,7 @@ pub async fn create(
             &who,
             &sent,
             &own,
-            None,
+            Once::default(),
             StatusCode::UNPROCESSABLE_ENTITY,
         )
         .await;
@@ -169,21 +179,16 @@ pub async fn create(
     match api_keys::create(&state, who.caller.clone(), wanted).await {
         Ok(c) => {
             tracing::info!(key_id = %c.api_key.id, "api key created (web)");
-            let created = Some((c.key, c.api_key));
-            render(
-                &state,
-                &who,
-                &Sent::new(),
-                &[],
-                created,
-                StatusCode::CREATED,
-            )
-            .await
+            let once = Once {
+                created: Some((c.key, c.api_key)),
+                ..Once::default()
+            };
+            render(&state, &who, &Sent::new(), &[], once, StatusCode::CREATED).await
         }
         Err(e) => {
             let status = actix_web::ResponseError::status_code(&e);
             let problems = forms::problems_of(e, &fields, &[])?;
-            render(&state, &who, &sent, &problems, None, status).await
+            render(&state, &who, &sent, &problems, Once::default(), status).await
         }
     }
 }
@@ -198,7 +203,58 @@ pub async fn revoke(
     who.check_csrf(&form.csrf_token)?;
     let key = api_keys::revoke(&state, who.caller.clone(), id.into_inner()).await?;
     tracing::info!(key_id = %key.id, "api key revoked (web)");
-    Ok(super::signin::see_other("/api-keys"))
+    Ok(super::signin::see_other(&format!(
+        "/api-keys?revoked={}",
+        key.id
+    )))
+}
+
+/// `GET /api-keys/{id}/revoke`: what revoking the key means, before it is done (it cannot be
+/// undone, and the integration stops at once), with a red button that sends it.
+pub async fn confirm_revoke(
+    state: web::Data<AppState>,
+    who: SignedIn,
+    id: web::Path<String>,
+) -> PageResult<HttpResponse> {
+    let id = id.into_inner();
+    let keys = api_keys::list(&state, &who.caller, None).await?;
+    let key = keys
+        .into_iter()
+        .find(|k| k.id == id)
+        .ok_or(super::PageError::NotFound)?;
+    if key.revoked_at.is_some() {
+        return Ok(super::signin::see_other("/api-keys"));
+    }
+    let heading = format!("Revoke the key “{}”", key.name);
+    let mut p = forms::FormPage::new(
+        &who,
+        &heading,
+        format!("/api-keys/{}/revoke", key.id),
+        "Revoke the key",
+    );
+    p.warning = true;
+    p.breadcrumbs =
+        json!([{"href": "/", "text": "Your cases"}, {"href": "/api-keys", "text": "API keys"}]);
+    p.back = (
+        "/api-keys".into(),
+        "Keep the key: back to the API keys".into(),
+    );
+    p.intro = vec![
+        format!(
+            "The software that uses it ({}) stops working at once: its next request is refused.",
+            key.acts_as
+        ),
+        "This cannot be undone. To connect the software again, create a new key and give it \
+         that one."
+            .into(),
+    ];
+    Ok(forms::render_form(
+        p,
+        &[],
+        &Sent::new(),
+        &[],
+        StatusCode::OK,
+    ))
 }
 
 /// `POST /api-keys/token`.
@@ -219,14 +275,9 @@ pub async fn token(
     let until = now + chrono::Duration::seconds(state.jwt.ttl_seconds);
     let shown = json!({"token": token,
         "until": super::case::timestamp(&until.naive_utc())});
-    render_with(
-        &state,
-        &who,
-        &Sent::new(),
-        &[],
-        None,
-        Some(shown),
-        StatusCode::OK,
-    )
-    .await
+    let once = Once {
+        token: Some(shown),
+        ..Once::default()
+    };
+    render(&state, &who, &Sent::new(), &[], once, StatusCode::OK).await
 }

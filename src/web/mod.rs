@@ -81,7 +81,11 @@ pub fn routes(cfg: &mut web::ServiceConfig) {
             .route(web::post().to(api_keys::create)),
     )
     .service(web::resource("/api-keys/token").route(web::post().to(api_keys::token)))
-    .service(web::resource("/api-keys/{id}/revoke").route(web::post().to(api_keys::revoke)))
+    .service(
+        web::resource("/api-keys/{id}/revoke")
+            .route(web::get().to(api_keys::confirm_revoke))
+            .route(web::post().to(api_keys::revoke)),
+    )
     .service(web::resource("/sign-in/oidc").route(web::get().to(oidc::start)))
     .service(web::resource(crate::config::OIDC_CALLBACK).route(web::get().to(oidc::callback)))
     .service(
