@@ -348,7 +348,7 @@ fn an_admin_keeps_organisations_and_is_refused_a_user_whose_roles_do_not_fit(db:
     b.wait_for_text(".nhsuk-error-summary", "There is a problem");
     then_i_see(
         &b,
-        &["Roles lmc_mediator must belong to a lmc organisation (this one is a practice)"],
+        &["Roles must fit the organisation: LMC mediator (lmc_mediator) is a role of a local medical committee (LMC), and this one is a GP practice"],
     );
     assert_eq!(b.value("#password"), "", "a password is never drawn again");
     b.check("user-refused");

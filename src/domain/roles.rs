@@ -84,6 +84,45 @@ pub const ROLE_KINDS: [(&str, &[&str]); 4] = [
     ("lmc_mediator", &["lmc"]),
 ];
 
+/// A role in words, as the pages name it.
+pub fn role_words(role: &str) -> &'static str {
+    match role {
+        "admin" => "Admin",
+        "practice_user" => "Practice user",
+        "commissioner" => "Commissioner staff",
+        "accountable_officer" => "Accountable officer",
+        "lmc_mediator" => "LMC mediator",
+        "panel_secretary" => "Panel secretary",
+        "panelist" => "Panelist",
+        "clinical_board_member" => "Clinical board member",
+        "gp_conciliator" => "GP conciliator",
+        "lmc_representative" => "LMC representative",
+        _ => "Other",
+    }
+}
+
+/// An organisation's kind in words, as a heading or a table names it.
+pub fn kind_words(kind: &str) -> &'static str {
+    match kind {
+        "practice" => "GP practice",
+        "commissioner" => "Commissioning group (ICB)",
+        "lmc" => "Local medical committee (LMC)",
+        "fhsu" => "NHS Resolution (FHSU)",
+        _ => "The service itself",
+    }
+}
+
+/// An organisation's kind as a sentence names one ("a GP practice").
+fn a_kind(kind: &str) -> &'static str {
+    match kind {
+        "practice" => "a GP practice",
+        "commissioner" => "a commissioning group (ICB)",
+        "lmc" => "a local medical committee (LMC)",
+        "fhsu" => "NHS Resolution (FHSU)",
+        _ => "the service itself",
+    }
+}
+
 /// Every way `roles` and `panel_roles` do not fit a user of an organisation of kind
 /// `org_kind`, as (field, message): the same check whether a user is created, changed or
 /// moved, so that a user's roles always match their organisation's kind.
@@ -95,11 +134,14 @@ pub fn fit_problems(
     let mut out = Vec::new();
     for (role, kinds) in ROLE_KINDS {
         if roles.iter().any(|r| r == role) && !kinds.contains(&org_kind) {
+            let of: Vec<&str> = kinds.iter().map(|k| a_kind(k)).collect();
             out.push((
                 "roles",
                 format!(
-                    "{role} must belong to a {} organisation (this one is a {org_kind})",
-                    kinds.join("/")
+                    "must fit the organisation: {} ({role}) is a role of {}, and this one is {}",
+                    role_words(role),
+                    of.join(" or "),
+                    a_kind(org_kind)
                 ),
             ));
         }
@@ -107,7 +149,7 @@ pub fn fit_problems(
     if !panel_roles.is_empty() && !roles.iter().any(|r| r == "panelist") {
         out.push((
             "panel_roles",
-            "panel roles need the role panelist".to_string(),
+            "need the role Panelist (panelist) as well".to_string(),
         ));
     }
     out
@@ -139,6 +181,17 @@ mod tests {
         assert_eq!(
             fit_problems(&v(&["commissioner", "lmc_mediator"]), &[], "practice").len(),
             2
+        );
+        // Said in words, after the field's name on a page ("Roles must fit …"), with the role's
+        // code for API clients.
+        assert_eq!(
+            fit_problems(&v(&["accountable_officer"]), &[], "lmc")[0].1,
+            "must fit the organisation: Accountable officer (accountable_officer) is a role of a \
+             commissioning group (ICB), and this one is a local medical committee (LMC)"
+        );
+        assert_eq!(
+            fit_problems(&[], &v(&["gp_conciliator"]), "lmc")[0].1,
+            "need the role Panelist (panelist) as well"
         );
     }
 }

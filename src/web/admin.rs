@@ -15,7 +15,7 @@ use crate::api::directory::{self as dir, Entry, NewInterest, Organisation, Patch
 use crate::api::people::{self, PeopleQuery};
 use crate::app::AppState;
 use crate::db::schema::organisations;
-use crate::domain::roles::{self, Role, ORG_KINDS, PANEL_ROLES};
+use crate::domain::roles::{self, kind_words, role_words, Role, ORG_KINDS, PANEL_ROLES};
 use crate::render::templates::long_date;
 use crate::service::directory;
 use actix_web::http::StatusCode;
@@ -40,34 +40,6 @@ fn crumbs(extra: &[(&str, &str)]) -> Value {
     let mut all = vec![json!({"href": "/", "text": "Your cases"})];
     all.extend(extra.iter().map(|(h, t)| json!({"href": h, "text": t})));
     Value::Array(all)
-}
-
-/// An organisation's kind in words.
-pub fn kind_words(kind: &str) -> &'static str {
-    match kind {
-        "practice" => "GP practice",
-        "commissioner" => "Commissioning group (ICB)",
-        "lmc" => "Local medical committee (LMC)",
-        "fhsu" => "NHS Resolution (FHSU)",
-        _ => "The service itself",
-    }
-}
-
-/// A role in words.
-pub fn role_words(role: &str) -> &'static str {
-    match role {
-        "admin" => "Admin",
-        "practice_user" => "Practice user",
-        "commissioner" => "Commissioner staff",
-        "accountable_officer" => "Accountable officer",
-        "lmc_mediator" => "LMC mediator",
-        "panel_secretary" => "Panel secretary",
-        "panelist" => "Panelist",
-        "clinical_board_member" => "Clinical board member",
-        "gp_conciliator" => "GP conciliator",
-        "lmc_representative" => "LMC representative",
-        _ => "Other",
-    }
 }
 
 fn words_of(list: &[String]) -> String {
