@@ -85,7 +85,8 @@ pub struct Claimed {
     pub attempts: i32,
     #[diesel(sql_type = Nullable<Text>)]
     pub dispute_id: Option<String>,
-    /// The recipients GOV.UK Notify already accepted it for (a JSON array), if any.
+    /// The recipients it was already sent to (a JSON array), if any: GOV.UK Notify's
+    /// acceptances, or SMTP's when it sends to one recipient at a time.
     #[diesel(sql_type = Nullable<Text>)]
     pub sent_to: Option<String>,
     /// The file the message carries, if any (name, bytes).
@@ -93,6 +94,21 @@ pub struct Claimed {
     pub attachment_name: Option<String>,
     #[diesel(sql_type = Nullable<Binary>)]
     pub attachment: Option<Vec<u8>>,
+}
+
+impl Claimed {
+    /// Its recipients, read from their JSON array (one that does not read is none).
+    pub fn recipient_list(&self) -> Vec<String> {
+        serde_json::from_str(&self.recipients).unwrap_or_default()
+    }
+
+    /// Whom it was already sent to, read from `sent_to` (none when there is none).
+    pub fn sent_list(&self) -> Vec<String> {
+        self.sent_to
+            .as_deref()
+            .and_then(|s| serde_json::from_str(s).ok())
+            .unwrap_or_default()
+    }
 }
 
 /// A table worked as a leased queue: rows with `next_attempt_at`, `locked_until` and

@@ -184,12 +184,8 @@ impl NotifyClient {
         may_start: impl Fn() -> bool,
         accepted: impl Fn(&[String]),
     ) -> Attempt {
-        let to: Vec<String> = serde_json::from_str(&n.recipients).unwrap_or_default();
-        let mut sent_to: Vec<String> = n
-            .sent_to
-            .as_deref()
-            .and_then(|s| serde_json::from_str(s).ok())
-            .unwrap_or_default();
+        let to = n.recipient_list();
+        let mut sent_to = n.sent_list();
         if to.is_empty() {
             return Attempt {
                 outcome: Outcome::Permanent("the notice has no recipient".into()),

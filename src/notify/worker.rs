@@ -275,13 +275,11 @@ pub enum Outcome {
 
 /// The recipients of `n` it has not been sent to yet.
 fn unsent_recipients(n: &Claimed) -> Vec<String> {
-    let to: Vec<String> = serde_json::from_str(&n.recipients).unwrap_or_default();
-    let sent: Vec<String> = n
-        .sent_to
-        .as_deref()
-        .and_then(|s| serde_json::from_str(s).ok())
-        .unwrap_or_default();
-    to.into_iter().filter(|r| !sent.contains(r)).collect()
+    let sent = n.sent_list();
+    n.recipient_list()
+        .into_iter()
+        .filter(|r| !sent.contains(r))
+        .collect()
 }
 
 /// Builds the message of one claimed notice, to the recipients it has not been sent to yet,
@@ -351,9 +349,14 @@ async fn deliver(
         }
         Transport::File(dir) => {
             let (dir, from, n) = (dir.clone(), jobs.cfg.mail_from.clone(), n.clone());
-            let outcome = web::block(move || write_eml(&dir, &from, &n))
+            let outcome = web::block(move || write_emls(&dir, &from, vec![n]).pop())
                 .await
-                .unwrap_or_else(|e| Outcome::Retry(format!("writing .eml: {e}")));
+                .ok()
+                .flatten()
+                .map_or_else(
+                    || Outcome::Retry("writing .eml: no answer".into()),
+                    |(_, o)| o,
+                );
             (outcome, None)
         }
     }
@@ -375,10 +378,10 @@ async fn deliver_smtp(
         return (Outcome::Sent, None);
     }
     match send_smtp(t, from, n, &to, send_timeout).await {
-        Outcome::Permanent(e) if to.len() > 1 && e.contains(REFUSED_MAILBOX) => {
+        (Outcome::Permanent(_), MailboxRefused(true)) if to.len() > 1 => {
             one_by_one(t, from, n, to, send_timeout).await
         }
-        outcome => (outcome, None),
+        (outcome, _) => (outcome, None),
     }
 }
 
@@ -390,14 +393,13 @@ async fn one_by_one(
     to: Vec<String>,
     send_timeout: Duration,
 ) -> (Outcome, Option<Vec<String>>) {
-    let mut sent_to: Vec<String> = n
-        .sent_to
-        .as_deref()
-        .and_then(|s| serde_json::from_str(s).ok())
-        .unwrap_or_default();
+    let mut sent_to = n.sent_list();
     let mut refused = Vec::new();
     for r in to {
-        match send_smtp(t, from, n, std::slice::from_ref(&r), send_timeout).await {
+        match send_smtp(t, from, n, std::slice::from_ref(&r), send_timeout)
+            .await
+            .0
+        {
             Outcome::Sent => sent_to.push(r),
             Outcome::Permanent(e) => refused.push(format!("{r}: {e}")),
             // Stop there: the rest are tried again later, and whom it went to is kept.
@@ -420,8 +422,9 @@ async fn one_by_one(
     (outcome, Some(sent_to))
 }
 
-/// The words of a permanent refusal that names a recipient's mailbox.
-const REFUSED_MAILBOX: &str = "refused a recipient";
+/// Whether the server refused a recipient's mailbox (550, 551, 553), which refuses the whole
+/// message.
+struct MailboxRefused(bool);
 
 /// One SMTP conversation: `n` to `to`.
 async fn send_smtp(
@@ -430,14 +433,14 @@ async fn send_smtp(
     n: &Claimed,
     to: &[String],
     send_timeout: Duration,
-) -> Outcome {
+) -> (Outcome, MailboxRefused) {
     let msg = match message_to(from, n, to) {
         Ok(m) => m,
-        Err(e) => return Outcome::Permanent(e),
+        Err(e) => return (Outcome::Permanent(e), MailboxRefused(false)),
     };
     // Each SMTP command has a 30 s timeout; the whole conversation another bound, so a
     // server that stops answering (e.g. never replies to QUIT) cannot hold the worker.
-    match tokio::time::timeout(send_timeout, t.send(msg)).await {
+    let outcome = match tokio::time::timeout(send_timeout, t.send(msg)).await {
         Ok(Ok(_)) => Outcome::Sent,
         Ok(Err(e)) if e.status().is_some_and(|c| refuses_the_login(c.into())) => {
             Outcome::Halt(format!(
@@ -449,21 +452,23 @@ async fn send_smtp(
             let mailbox = e
                 .status()
                 .is_some_and(|c| matches!(u16::from(c), 550 | 551 | 553));
-            Outcome::Permanent(format!(
-                "SMTP refused permanently{}: {e}",
-                if mailbox {
-                    format!(" ({REFUSED_MAILBOX})")
-                } else {
-                    String::new()
-                }
-            ))
+            let what = if mailbox {
+                " (refused a recipient)"
+            } else {
+                ""
+            };
+            return (
+                Outcome::Permanent(format!("SMTP refused permanently{what}: {e}")),
+                MailboxRefused(mailbox),
+            );
         }
         Ok(Err(e)) => Outcome::Retry(format!("SMTP: {e}")),
         Err(_) => Outcome::Retry(format!(
             "SMTP: no answer within {} s",
             send_timeout.as_secs()
         )),
-    }
+    };
+    (outcome, MailboxRefused(false))
 }
 
 /// Whether an SMTP reply code refuses the login rather than the message: 530 (authentication
@@ -473,8 +478,9 @@ pub fn refuses_the_login(code: u16) -> bool {
     matches!(code, 530 | 534 | 535 | 538)
 }
 
-/// Writes one claimed notice as `<id>.eml` in `dir` (through a hidden temporary file and a
-/// rename, so a reader never sees half a message), synced to disk before it counts as sent.
+/// Writes one claimed notice as `<id>.eml` in `dir` (through a hidden temporary file, synced to
+/// disk, and a rename, so a reader never sees half a message); [`write_emls`] syncs the folder
+/// before any counts as sent.
 fn write_eml(dir: &std::path::Path, from: &str, n: &Claimed) -> Outcome {
     let msg = match message_of(from, n) {
         Ok(m) => m,
@@ -487,8 +493,7 @@ fn write_eml(dir: &std::path::Path, from: &str, n: &Claimed) -> Outcome {
         let mut f = std::fs::File::create(&tmp)?;
         f.write_all(&msg.formatted())?;
         f.sync_all()?;
-        std::fs::rename(&tmp, dir.join(&name))?;
-        std::fs::File::open(dir)?.sync_all()
+        std::fs::rename(&tmp, dir.join(&name))
     })();
     match written {
         Ok(()) => Outcome::Sent,
@@ -496,21 +501,32 @@ fn write_eml(dir: &std::path::Path, from: &str, n: &Claimed) -> Outcome {
     }
 }
 
+/// Writes `batch` as `.eml` files in `dir`, then syncs the folder once, so that the renames are
+/// on disk before any notice counts as sent (if that fails, those written are retried).
+fn write_emls(dir: &std::path::Path, from: &str, batch: Vec<Claimed>) -> Vec<(Claimed, Outcome)> {
+    let mut out: Vec<(Claimed, Outcome)> = batch
+        .into_iter()
+        .map(|n| {
+            let o = write_eml(dir, from, &n);
+            (n, o)
+        })
+        .collect();
+    if let Err(e) = std::fs::File::open(dir).and_then(|d| d.sync_all()) {
+        for (_, o) in &mut out {
+            if matches!(o, Outcome::Sent) {
+                *o = Outcome::Retry(format!("syncing {}: {e}", dir.display()));
+            }
+        }
+    }
+    out
+}
+
 /// Writes a whole batch of `.eml` files in one blocking task: one hand-off to the blocking pool
 /// per batch rather than per notice (under load each hand-off waits behind the requests' own
 /// database work, and the worker fell far behind the notices being queued).
 async fn write_batch(dir: PathBuf, from: String, batch: Vec<Claimed>) -> Vec<(Claimed, Outcome)> {
     let ids: Vec<String> = batch.iter().map(|n| n.id.clone()).collect();
-    let res = web::block(move || {
-        batch
-            .into_iter()
-            .map(|n| {
-                let o = write_eml(&dir, &from, &n);
-                (n, o)
-            })
-            .collect::<Vec<_>>()
-    })
-    .await;
+    let res = web::block(move || write_emls(&dir, &from, batch)).await;
     match res {
         Ok(v) => v,
         // The blocking task could not run (or panicked): nothing is recorded for these
@@ -592,6 +608,8 @@ pub async fn run(jobs: Jobs, transport: Transport) {
     let mut limit = BATCH;
     let lease = Duration::from_secs(jobs.cfg.mail_lease_seconds);
     let send_timeout = Duration::from_secs(jobs.cfg.mail_send_timeout_seconds);
+    // How long the worker waits after the transport refused the service as a whole.
+    let wait = Duration::from_secs(jobs.cfg.mail_retry_base_seconds.max(1));
     loop {
         let w = worker.clone();
         // Taken before the claim's own `now`, so the lease is never thought longer than it is.
@@ -663,22 +681,23 @@ pub async fn run(jobs: Jobs, transport: Transport) {
                         Outcome::Retry(e) => {
                             note_failure(&jobs, &worker, n, false, e, sent_to).await
                         }
-                        // The lease ran out part-way through this notice's recipients: it goes
-                        // back with whom it was sent to, and the rest of the batch with it.
+                        // The transport refused the service as a whole: this notice and the rest
+                        // go back, what was sent is recorded, and the worker waits.
                         Outcome::Halt(e) => {
                             let ids: Vec<String> = rest.map(|n| n.id).collect();
-                            halt(&jobs, &worker, n, e, sent_to).await;
+                            halt(&jobs, &worker, n, e, sent_to, wait).await;
                             if !ids.is_empty() {
                                 give_back(&jobs, &worker, ids).await;
                             }
                             if !sent.is_empty() {
                                 record_batch(&jobs, &worker, std::mem::take(&mut sent)).await;
                             }
-                            let wait = jobs.cfg.mail_retry_base_seconds.max(1);
-                            actix_web::rt::time::sleep(Duration::from_secs(wait)).await;
+                            actix_web::rt::time::sleep(wait).await;
                             drained = false;
                             break;
                         }
+                        // The lease ran out part-way through this notice's recipients: it goes
+                        // back with whom it was sent to, and the rest of the batch with it.
                         Outcome::Unsent => {
                             let mut ids: Vec<String> = rest.map(|n| n.id).collect();
                             match sent_to.filter(|s| !s.is_empty()) {
@@ -781,11 +800,12 @@ async fn halt(
     mut n: Claimed,
     error: String,
     sent_to: Option<Vec<String>>,
+    wait: Duration,
 ) {
     if let Some(s) = sent_json(sent_to.as_deref()) {
         n.sent_to = Some(s);
     }
-    let wait = jobs.cfg.mail_retry_base_seconds.max(1);
+    let wait = wait.as_secs();
     tracing::error!(notice_id = %n.id, error = %error,
         "ALERT: {error}. Every notice would meet this, so none is failed for it: they stay queued, and the mail worker tries again every {wait} s");
     let (w, e) = (worker.to_string(), error.clone());
