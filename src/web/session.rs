@@ -223,25 +223,27 @@ impl FromRequest for SignedIn {
         Box::pin(async move {
             let state = state.ok_or_else(|| PageError::Internal("no app state".into()))?;
             // Back to this page after sign-in when it is one to read (a form sent is not sent
-            // again: the form's page says why it must be filled in again).
-            let back_to =
+            // again: the form's page says why it must be filled in again). Only worked out when
+            // there is no session.
+            let back_to = || {
                 (req.method() == actix_web::http::Method::GET).then(|| match req.query_string() {
                     "" => req.path().to_string(),
                     q => format!("{}?{q}", req.path()),
-                });
+                })
+            };
             let Some(id) = req
                 .cookie(session_cookie(&state))
                 .map(|c| c.value().to_string())
                 .filter(|v| v.len() == 64 && v.bytes().all(|b| b.is_ascii_hexdigit()))
             else {
                 return Err(PageError::SignIn {
-                    back_to,
+                    back_to: back_to(),
                     ended: false,
                 });
             };
             let Some(who) = lookup(&state, &id).await? else {
                 return Err(PageError::SignIn {
-                    back_to,
+                    back_to: back_to(),
                     ended: true,
                 });
             };
