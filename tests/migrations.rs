@@ -649,3 +649,43 @@ fn postgres_gives_a_recorded_decision_its_deadline_and_keeps_each_breach() {
     };
     deadline_rules_migration!(c, ldr::db::DbConn::Pg, ldr::db::PG_MIGRATIONS, SEED_ROWS);
 }
+
+/// The organisations `(id, ods_code)` inserted one by one into `c` (a migrated database of
+/// either kind), each insert's outcome.
+fn insert_organisations(c: &mut impl SimpleConnection, rows: &[(&str, Option<&str>)]) -> Vec<bool> {
+    rows.iter()
+        .map(|(id, ods)| {
+            let ods = ods.map_or_else(|| "NULL".to_string(), |o| format!("'{o}'"));
+            c.batch_execute(&format!(
+                "INSERT INTO organisations (id,name,kind,area,region,email,address,ods_code,commissioner_id,created_at) \
+                 VALUES ('{id}','O','practice','a','r','e@x','addr',{ods},NULL,CURRENT_TIMESTAMP)"
+            ))
+            .is_ok()
+        })
+        .collect()
+}
+
+/// An ODS code names one organisation, on both databases, however many requests write at
+/// once; organisations without one (no code, or an empty one) are many.
+#[test]
+fn an_ods_code_names_one_organisation_on_both_databases() {
+    let rows = [
+        ("a", Some("B82001")),
+        ("b", Some("B82001")),
+        ("c", None),
+        ("d", None),
+        ("e", Some("")),
+        ("f", Some("")),
+        ("g", Some("B82002")),
+    ];
+    let expected = vec![true, false, true, true, true, true, true];
+    let dir = tempfile::tempdir().unwrap();
+    let mut c = SqliteConnection::establish(dir.path().join("m.db").to_str().unwrap()).unwrap();
+    c.run_pending_migrations(ldr::db::SQLITE_MIGRATIONS)
+        .unwrap();
+    assert_eq!(insert_organisations(&mut c, &rows), expected, "SQLite");
+    let Some((_pg, mut c)) = migrated_pg() else {
+        return;
+    };
+    assert_eq!(insert_organisations(&mut c, &rows), expected, "PostgreSQL");
+}

@@ -263,7 +263,8 @@ pub async fn new_organisation(
                 };
                 diesel::insert_into(organisations::table)
                     .values(&org)
-                    .execute(c)?;
+                    .execute(c)
+                    .map_err(|e| ods_code_raced(e, org.ods_code.as_deref()))?;
                 Ok(org)
             })
         })
@@ -366,6 +367,24 @@ fn ods_code_free(c: &mut DbConn, ods: Option<&str>, except: Option<&str>) -> Api
             code: "ods_code_taken",
             detail: format!("The ODS code {ods} is already {name}'s (organisation {id}); correct that organisation instead of creating a second one."),
         }),
+    }
+}
+
+/// A write refused by the unique index on ODS codes: another request gave the code to another
+/// organisation between [`ods_code_free`]'s check and this write.
+fn ods_code_raced(e: diesel::result::Error, ods: Option<&str>) -> ApiError {
+    match e {
+        diesel::result::Error::DatabaseError(
+            diesel::result::DatabaseErrorKind::UniqueViolation,
+            _,
+        ) => ApiError::Conflict {
+            code: "ods_code_taken",
+            detail: format!(
+                "The ODS code {} was given to another organisation a moment ago; look it up and correct that organisation instead of creating a second one.",
+                ods.unwrap_or_default()
+            ),
+        },
+        e => e.into(),
     }
 }
 
@@ -474,7 +493,8 @@ pub async fn change_organisation(
                 // Every column but the id; `kind`, `created_at` and `active` are the current ones.
                 diesel::update(organisations::table.find(&cur.id))
                     .set(&new)
-                    .execute(c)?;
+                    .execute(c)
+                    .map_err(|e| ods_code_raced(e, new.ods_code.as_deref()))?;
                 Ok(new)
             })
         })
