@@ -1477,7 +1477,198 @@ fn a_new_time_or_venue_on_the_same_day_from_the_hearing_calendar(db: Db) {
     assert_eq!(after["breaches"], serde_json::json!([]));
 }
 
+/// With more than a hundred to choose from (a directory loaded from NHS ODS), an organisation
+/// field is a text box for the ODS code or the name, not a select of thousands: a dispute's
+/// other party, a new user's organisation and an interest's organisation are each found by
+/// their code (any case) or their name; a name two practices share, and one that names
+/// nobody, are refused in words beside the form's other problems, and nothing is written.
+fn an_organisation_among_many_is_named_by_its_ods_code_or_its_name(db: Db) {
+    use common::world::*;
+    use serde_json::json;
+    let Some((app, w)) = many_filings(db) else {
+        return;
+    };
+    let jar = jar_of(&app, "pat.practice@ldr.test");
+    let a = request(&app, "GET", "/disputes/new", &jar, None);
+    assert!(
+        a.body
+            .contains("id=\"respondent_id\" name=\"respondent_id\"")
+            && a.body.contains("<select")
+            && a.body.contains("Oak Practice (practice)"),
+        "a few: a select"
+    );
+    let mut ids = Vec::new();
+    for i in 0..100 {
+        let name = if i < 2 {
+            "Riverside Surgery".to_string()
+        } else {
+            format!("Practice {i:03}")
+        };
+        let org = app
+            .post(
+                "/api/v1/organisations",
+                Some(&w.admin),
+                &json!({"name": name, "kind": "practice", "area": "North Essex", "region": "East",
+                        "email": format!("p{i}@practice.nhs.test"), "address": "1 High Street",
+                        "commissioner_id": w.north_ccg, "ods_code": format!("B86{i:03}")}),
+            )
+            .expect(201);
+        ids.push(org["id"].as_str().unwrap().to_string());
+    }
+
+    // Filing.
+    let a = request(&app, "GET", "/disputes/new", &jar, None);
+    assert_eq!(a.status, 200);
+    assert!(
+        !a.body
+            .contains("<select class=\"nhsuk-select\" id=\"respondent_id\"")
+            && !a.body.contains("Practice 050"),
+        "no select of them all"
+    );
+    assert!(a
+        .body
+        .contains("Enter its ODS code, for example B82001, or its full name."));
+    let token = form_token(&a.body);
+    let filed = |app: &TestApp| {
+        app.get("/api/v1/disputes", Some(w.t(PRACTICE))).expect(200)["items"]
+            .as_array()
+            .map_or(0, Vec::len)
+    };
+    let form = |party: &str, title: &str| {
+        format!(
+            "csrf_token={token}&title={title}&respondent_id={}&category=prescribing&summary=s\
+             &matter_arose_on-day=1&matter_arose_on-month=2&matter_arose_on-year=2026\
+             &contract_related=true",
+            enc(party)
+        )
+    };
+    for (party, says) in [
+        (
+            "Riverside Surgery",
+            "More than one organisation is called “Riverside Surgery”: enter the ODS code of \
+             the one you mean: B86000 (Riverside Surgery, North Essex); B86001 (Riverside \
+             Surgery, North Essex)",
+        ),
+        (
+            "Nowhere Surgery",
+            "No organisation that can be chosen here has the ODS code or name “Nowhere Surgery”",
+        ),
+    ] {
+        let a = request(&app, "POST", "/disputes/new", &jar, Some(&form(party, "")));
+        assert_eq!(a.status, 422, "{}", a.body);
+        assert!(a.body.contains(says), "{says}: {}", a.body);
+        assert!(
+            a.body.contains("Title is required"),
+            "the other problems too"
+        );
+        assert!(
+            a.body.contains(&format!("value=\"{party}\"")),
+            "what was typed is kept"
+        );
+        assert!(
+            !a.body.contains("The other party is required"),
+            "one problem for the field"
+        );
+        assert_eq!(filed(&app), 0, "{party}: nothing filed");
+    }
+    for (party, index) in [("b86005", 5), ("practice 007", 7), ("  B86001 ", 1)] {
+        let a = request(&app, "POST", "/disputes/new", &jar, Some(&form(party, "t")));
+        assert_eq!(a.status, 303, "{party}: {}", a.body);
+        let id = a.header("location").unwrap()["/disputes/".len()..]
+            .split('?')
+            .next()
+            .unwrap()
+            .to_string();
+        let d = app
+            .get(&format!("/api/v1/disputes/{id}"), Some(w.t(PRACTICE)))
+            .expect(200);
+        assert_eq!(d["respondent"]["id"], json!(ids[index]), "{party}");
+    }
+
+    // A new user's organisation.
+    let admin = HashMap::from([(
+        "ldr_session".to_string(),
+        set_cookie(
+            &sign_in(&app, "", ADMIN_EMAIL, ADMIN_PASSWORD),
+            "ldr_session",
+        )
+        .expect("signed in"),
+    )]);
+    let a = request(&app, "GET", "/admin/users/new", &admin, None);
+    assert!(a.body.contains("Enter its ODS code") && !a.body.contains("Practice 050"));
+    let token = form_token(&a.body);
+    let user = |org: &str, email: &str| {
+        format!(
+            "csrf_token={token}&name=Rita+Reception&email={email}&password=a+long+password+1\
+             &organisation_id={}&roles-practice_user=on",
+            enc(org)
+        )
+    };
+    let a = request(
+        &app,
+        "POST",
+        "/admin/users/new",
+        &admin,
+        Some(&user("riverside surgery", "")),
+    );
+    assert_eq!(a.status, 422, "{}", a.body);
+    assert!(a
+        .body
+        .contains("More than one organisation is called “riverside surgery”"));
+    assert!(a.body.contains("Email address is required"), "{}", a.body);
+    let a = request(
+        &app,
+        "POST",
+        "/admin/users/new",
+        &admin,
+        Some(&user("B86009", "rita%40practice.nhs.test")),
+    );
+    assert_eq!(a.status, 303, "{}", a.body);
+    let users = app.get("/api/v1/users?q=rita", Some(&w.admin)).expect(200);
+    assert_eq!(
+        users["items"][0]["organisation"]["id"],
+        json!(ids[9]),
+        "{users}"
+    );
+
+    // An interest's organisation.
+    let jar = jar_of(&app, "dr.conciliator@ldr.test");
+    let a = request(&app, "GET", "/my/interests", &jar, None);
+    let token = form_token(&a.body);
+    let interest = |org: &str| {
+        format!(
+            "csrf_token={token}&organisation_id={}&nature=Partner\
+             &declared_on-day=2&declared_on-month=2&declared_on-year=2026",
+            enc(org)
+        )
+    };
+    let a = request(
+        &app,
+        "POST",
+        "/my/interests",
+        &jar,
+        Some(&interest("B99999")),
+    );
+    assert_eq!(a.status, 422, "{}", a.body);
+    assert!(
+        a.body.contains("has the ODS code or name “B99999”"),
+        "{}",
+        a.body
+    );
+    let a = request(
+        &app,
+        "POST",
+        "/my/interests",
+        &jar,
+        Some(&interest("b86004")),
+    );
+    assert_eq!(a.status, 303, "{}", a.body);
+    let a = request(&app, "GET", "/my/interests", &jar, None);
+    assert!(a.body.contains("Practice 004 (B86004)"), "{}", a.body);
+}
+
 both_dbs!(
+    an_organisation_among_many_is_named_by_its_ods_code_or_its_name,
     sign_in_leads_back_to_the_page_asked_for_and_never_elsewhere,
     a_new_time_or_venue_on_the_same_day_from_the_hearing_calendar,
     the_list_of_cases_is_paged_at_fifty,

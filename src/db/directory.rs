@@ -259,3 +259,122 @@ pub fn accountable_officer_emails(c: &mut DbConn, org_id: &str) -> QueryResult<V
         .select(users::email)
         .load(c)
 }
+
+diesel::define_sql_function!(fn lower(x: diesel::sql_types::Text) -> diesel::sql_types::Text);
+
+/// The organisations a form's organisation field may name.
+#[derive(Debug, Clone)]
+pub struct Choosable {
+    /// Their kinds (`practice`, `commissioner`, …).
+    pub kinds: Vec<&'static str>,
+    /// Never this one (the filer's own organisation).
+    pub except: Option<String>,
+    /// Only open ones (ODS marks a closed practice inactive).
+    pub active_only: bool,
+}
+
+/// An organisation as a form offers it.
+#[derive(Debug, Clone, Queryable)]
+pub struct OrgChoice {
+    pub id: String,
+    pub name: String,
+    pub kind: String,
+    pub area: String,
+    pub ods_code: Option<String>,
+}
+
+type Filtered<'a> = organisations::BoxedQuery<'a, super::MultiBackend>;
+
+fn choosable<'a>(which: &'a Choosable) -> Filtered<'a> {
+    let mut q = organisations::table
+        .filter(organisations::kind.eq_any(&which.kinds))
+        .into_boxed();
+    if let Some(own) = &which.except {
+        q = q.filter(organisations::id.ne(own));
+    }
+    if which.active_only {
+        q = q.filter(organisations::active.eq(true));
+    }
+    q
+}
+
+/// How many organisations `which` covers.
+pub fn count_choosable(c: &mut DbConn, which: &Choosable) -> QueryResult<i64> {
+    choosable(which).count().get_result(c)
+}
+
+/// The organisations `which` covers, by name, at most `limit`.
+pub fn choosable_list(
+    c: &mut DbConn,
+    which: &Choosable,
+    limit: i64,
+) -> QueryResult<Vec<OrgChoice>> {
+    choosable(which)
+        .order((organisations::name.asc(), organisations::id.asc()))
+        .limit(limit)
+        .select((
+            organisations::id,
+            organisations::name,
+            organisations::kind,
+            organisations::area,
+            organisations::ods_code,
+        ))
+        .load(c)
+}
+
+/// The organisations of `which` that `typed` names: by id, by ODS code (in capitals, as ODS
+/// writes them) or by name (any case), by name and ODS code, at most `limit`.
+pub fn choosable_named(
+    c: &mut DbConn,
+    which: &Choosable,
+    typed: &str,
+    limit: i64,
+) -> QueryResult<Vec<OrgChoice>> {
+    let typed = typed.trim();
+    choosable(which)
+        .filter(
+            organisations::id
+                .eq(typed)
+                .or(organisations::ods_code
+                    .eq(typed.to_uppercase())
+                    .assume_not_null())
+                .or(lower(organisations::name).eq(typed.to_lowercase())),
+        )
+        .order((
+            organisations::name.asc(),
+            organisations::ods_code.asc(),
+            organisations::id.asc(),
+        ))
+        .limit(limit)
+        .select((
+            organisations::id,
+            organisations::name,
+            organisations::kind,
+            organisations::area,
+            organisations::ods_code,
+        ))
+        .load(c)
+}
+
+/// The names of the organisations of `ids` that exist, with their ODS code when they have one
+/// ("Riverside Surgery (B82001)").
+pub fn labels(c: &mut DbConn, ids: &[&str]) -> QueryResult<HashMap<String, String>> {
+    let rows: Vec<(String, String, Option<String>)> = organisations::table
+        .filter(organisations::id.eq_any(ids))
+        .select((
+            organisations::id,
+            organisations::name,
+            organisations::ods_code,
+        ))
+        .load(c)?;
+    Ok(rows
+        .into_iter()
+        .map(|(id, name, ods)| {
+            let label = match ods.filter(|o| !o.is_empty()) {
+                Some(code) => format!("{name} ({code})"),
+                None => name,
+            };
+            (id, label)
+        })
+        .collect())
+}

@@ -6,14 +6,16 @@
 //! `change_user`, `record_entry`, `remove_entry`), so a page refuses what the API refuses,
 //! in its words, and changes nothing.
 
+use super::choose;
 use super::forms::{self, Field, Input, Problem, Sent};
-use super::panelist::{interest_fields, interest_rows, organisation_choices};
+use super::panelist::{interest_fields, interest_form, interest_names, interest_rows};
 use super::register::{self, cell, link, row, two_lines, AddForm, Register};
 use super::session::SignedIn;
 use super::{PageError, PageResult};
 use crate::api::directory::{self as dir, Entry, NewInterest, Organisation, PatchUser};
 use crate::api::people::{self, PeopleQuery};
 use crate::app::AppState;
+use crate::db::directory::Choosable;
 use crate::db::schema::organisations;
 use crate::domain::roles::{self, kind_words, role_words, Role, ORG_KINDS, PANEL_ROLES};
 use crate::render::templates::long_date;
@@ -460,7 +462,7 @@ pub async fn users(
     .render(StatusCode::OK))
 }
 
-fn user_fields(orgs: Vec<(String, String)>) -> Vec<Field> {
+fn user_fields(organisation: Field) -> Vec<Field> {
     let text = |name, label, hint| Field::new(name, label, hint, Input::Text);
     let ticks = |names: &[&str]| -> Vec<(String, String, String)> {
         names
@@ -478,7 +480,7 @@ fn user_fields(orgs: Vec<(String, String)>) -> Vec<Field> {
             "At least 12 characters. Give it to them in person or by phone, never by email.",
             Input::Password,
         ),
-        Field::new("organisation_id", "Organisation", "", Input::Select(orgs)),
+        organisation,
         Field::new(
             "roles",
             "Roles",
@@ -495,16 +497,24 @@ fn user_fields(orgs: Vec<(String, String)>) -> Vec<Field> {
     ]
 }
 
-/// Every organisation, by name (the service's own for admins).
-fn all_organisations(c: &mut crate::db::DbConn) -> QueryResult<Vec<(String, String)>> {
-    let rows: Vec<(String, String, String)> = organisations::table
-        .order((organisations::name.asc(), organisations::id.asc()))
-        .select((organisations::id, organisations::name, organisations::kind))
-        .load(c)?;
-    Ok(rows
-        .into_iter()
-        .map(|(id, name, kind)| (id, format!("{name} ({})", kind_words(&kind))))
-        .collect())
+/// Every organisation (the service's own for admins).
+fn every_organisation() -> Choosable {
+    let mut kinds = ORG_KINDS.to_vec();
+    kinds.push(dir::SERVICE_KIND);
+    Choosable {
+        kinds,
+        except: None,
+        active_only: false,
+    }
+}
+
+/// The user form's fields, its organisation any of them.
+fn user_fields_for(c: &mut crate::db::DbConn) -> QueryResult<Vec<Field>> {
+    let organisation = Field::new("organisation_id", "Organisation", "", Input::Text);
+    let organisation = choose::field(c, &every_organisation(), organisation, |o| {
+        format!("{} ({})", o.name, kind_words(&o.kind))
+    })?;
+    Ok(user_fields(organisation))
 }
 
 fn user_form(
@@ -530,14 +540,8 @@ fn user_form(
 /// `GET /admin/users/new`.
 pub async fn new_user(state: web::Data<AppState>, who: SignedIn) -> PageResult<HttpResponse> {
     admin(&who)?;
-    let orgs = state.db(|c| Ok(all_organisations(c)?)).await?;
-    Ok(user_form(
-        &who,
-        &user_fields(orgs),
-        &Sent::new(),
-        &[],
-        StatusCode::OK,
-    ))
+    let fields = state.db(|c| Ok(user_fields_for(c)?)).await?;
+    Ok(user_form(&who, &fields, &Sent::new(), &[], StatusCode::OK))
 }
 
 /// `POST /admin/users/new`: `api::directory::new_user` (roles that do not fit the
@@ -549,12 +553,25 @@ pub async fn create_user(
 ) -> PageResult<HttpResponse> {
     let sent = register::checked(&who, form.into_inner())?;
     admin(&who)?;
-    let orgs = state.db(|c| Ok(all_organisations(c)?)).await?;
-    let fields = user_fields(orgs);
-    let outcome = register::through_api(&fields, &sent, &[], |b| {
+    let sent2 = sent.clone();
+    let (fields, looked_up, organisation) = state
+        .db(move |c| {
+            let fields = user_fields_for(c)?;
+            let (looked_up, problem) =
+                choose::look_up(c, &every_organisation(), &fields, "organisation_id", &sent2)?;
+            Ok((fields, looked_up, problem))
+        })
+        .await?;
+    let outcome = register::through_api(&fields, &looked_up, &[], |b| {
         dir::new_user(&state, &who.caller, b)
     })
-    .await?;
+    .await?
+    .map_err(|(status, problems)| {
+        (
+            status,
+            forms::merge(&fields, organisation.into_iter().collect(), problems),
+        )
+    });
     match outcome {
         Ok(u) => Ok(super::signin::see_other(&format!(
             "/admin/users/{}?done=created",
@@ -577,23 +594,23 @@ async fn user_page(
 ) -> PageResult<HttpResponse> {
     let id = super::actions::uuid(id)?;
     let key = id.clone();
-    let (user, org, entries, orgs) = state
+    let (user, org, entries, names, fields) = state
         .db(move |c| {
             let user = dir::find_user(c, &key)?.ok_or(crate::api::error::ApiError::NotFound)?;
             let org = dir::find_organisation(c, &user.organisation_id)?;
             let entries = directory::interests_of(c, &key)?;
-            Ok((user, org, entries, organisation_choices(c)?))
+            let names = interest_names(c, &entries)?;
+            Ok((user, org, entries, names, interest_fields(c)?))
         })
         .await?;
     let rows = interest_rows(
         &entries,
-        &orgs,
+        &names,
         |e| format!("/admin/users/{id}/interests/{e}/remove"),
         "the",
     );
     let (field_problems, other): (Vec<Problem>, Vec<Problem>) =
         problems.into_iter().partition(|p| p.field.is_some());
-    let fields = interest_fields(orgs.clone());
     let action = format!("/admin/users/{id}/interests");
     let toggle = format!("/admin/users/{id}/active");
     let summary = vec![
@@ -715,11 +732,19 @@ pub async fn add_interest(
     let sent = register::checked(&who, form.into_inner())?;
     admin(&who)?;
     let id = super::actions::uuid(&id)?;
-    let fields = interest_fields(Vec::new());
-    let outcome = register::through_api(&fields, &sent, &[], |b: NewInterest| {
+    let sent2 = sent.clone();
+    let (fields, looked_up, organisation) =
+        state.db(move |c| Ok(interest_form(c, &sent2)?)).await?;
+    let outcome = register::through_api(&fields, &looked_up, &[], |b: NewInterest| {
         dir::record_entry(&state, &who.caller, id.clone(), b)
     })
-    .await?;
+    .await?
+    .map_err(|(status, problems)| {
+        (
+            status,
+            forms::merge(&fields, organisation.into_iter().collect(), problems),
+        )
+    });
     match outcome {
         Ok(_) => Ok(super::signin::see_other(&format!(
             "/admin/users/{id}?done=added"

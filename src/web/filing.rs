@@ -1,15 +1,18 @@
 //! `/disputes/new`: filing a dispute, for practice users and commissioners, through the API's
 //! own code (`api::disputes::file_dispute`: the same throttle, then `service::filing::file`).
-//! The other party is chosen by name from the organisations that can be one; the matter's
-//! date is the NHS.UK date input. The form carries an idempotency key drawn with it, so that
-//! sending it twice (a double click, a reload) files one dispute.
+//! The other party is chosen by name from the organisations that can be one (among thousands,
+//! typed as its ODS code or name: `web::choose`); the matter's date is the NHS.UK date input.
+//! The form carries an idempotency key drawn with it, so that sending it twice (a double
+//! click, a reload) files one dispute.
 
+use super::choose;
 use super::forms::{self, Field, Input, Problem, Sent};
 use super::register;
 use super::session::SignedIn;
 use super::{words, PageResult};
 use crate::api::disputes::file_dispute;
 use crate::app::AppState;
+use crate::db::directory::{Choosable, OrgChoice};
 use crate::db::schema::organisations;
 use crate::domain::dispute::Category;
 use crate::domain::fields::Choice;
@@ -27,45 +30,53 @@ fn may_file(who: &SignedIn) -> bool {
     who.caller.has(Role::PracticeUser) || who.caller.has(Role::Commissioner)
 }
 
-/// The organisations that can be the other party of a dispute filed by `who`'s organisation:
+/// The organisations that can be the other party of a dispute filed by the organisation `own`:
 /// active practices and commissioning groups (a commissioner's dispute is with a practice),
-/// never their own, by name.
-async fn other_parties(state: &AppState, who: &SignedIn) -> PageResult<Vec<(String, String)>> {
-    let own = who.caller.org_id.clone();
-    let rows: Vec<(String, String, String)> = state
-        .db(move |c| {
-            let own_kind: Option<String> = organisations::table
-                .find(&own)
-                .select(organisations::kind)
-                .first(c)
-                .optional()?;
-            let kinds: Vec<&str> = match own_kind.as_deref() {
-                Some("commissioner") => vec!["practice"],
-                _ => vec!["commissioner", "practice"],
-            };
-            Ok(organisations::table
-                .filter(organisations::active.eq(true))
-                .filter(organisations::kind.eq_any(kinds))
-                .filter(organisations::id.ne(&own))
-                .order((organisations::name.asc(), organisations::id.asc()))
-                .select((organisations::id, organisations::name, organisations::kind))
-                .load(c)?)
-        })
-        .await?;
-    Ok(rows
-        .into_iter()
-        .map(|(id, name, kind)| {
-            let what = if kind == "practice" {
-                "practice"
-            } else {
-                "commissioning group"
-            };
-            (id, format!("{name} ({what})"))
-        })
-        .collect())
+/// never their own.
+fn other_parties(c: &mut crate::db::DbConn, own: &str) -> QueryResult<Choosable> {
+    let own = own.to_string();
+    let own_kind: Option<String> = organisations::table
+        .find(&own)
+        .select(organisations::kind)
+        .first(c)
+        .optional()?;
+    Ok(Choosable {
+        kinds: match own_kind.as_deref() {
+            Some("commissioner") => vec!["practice"],
+            _ => vec!["commissioner", "practice"],
+        },
+        except: Some(own),
+        active_only: true,
+    })
 }
 
-fn fields(parties: Vec<(String, String)>) -> Vec<Field> {
+/// A party as the select names it: "Riverside Surgery (practice)".
+fn party_label(o: &OrgChoice) -> String {
+    let what = if o.kind == "practice" {
+        "practice"
+    } else {
+        "commissioning group"
+    };
+    format!("{} ({what})", o.name)
+}
+
+/// The form's fields, its other party chosen among `which`.
+fn fields_for(c: &mut crate::db::DbConn, which: &Choosable) -> QueryResult<Vec<Field>> {
+    let party = choose::field(
+        c,
+        which,
+        Field::new(
+            "respondent_id",
+            "The other party",
+            "The commissioning group or practice your organisation is in dispute with.",
+            Input::Text,
+        ),
+        party_label,
+    )?;
+    Ok(fields(party))
+}
+
+fn fields(party: Field) -> Vec<Field> {
     let categories = <Category as Choice>::NAMES
         .iter()
         .map(|c| (c.to_string(), words::category(c).to_string()))
@@ -77,12 +88,7 @@ fn fields(parties: Vec<(String, String)>) -> Vec<Field> {
             "A few words that name the dispute, for example “Prescribing budget 2025/26”.",
             Input::Text,
         ),
-        Field::new(
-            "respondent_id",
-            "The other party",
-            "The commissioning group or practice your organisation is in dispute with.",
-            Input::Select(parties),
-        ),
+        party,
         Field::new("category", "What is it about?", "", Input::Select(categories))
             .called("What the dispute is about"),
         Field::new(
@@ -154,13 +160,19 @@ fn render(
 
 /// `GET /disputes/new`.
 pub async fn form(state: web::Data<AppState>, who: SignedIn) -> PageResult<HttpResponse> {
-    let parties = other_parties(&state, &who).await?;
+    let own = who.caller.org_id.clone();
+    let fields = state
+        .db(move |c| {
+            let which = other_parties(c, &own)?;
+            Ok(fields_for(c, &which)?)
+        })
+        .await?;
     let status = if may_file(&who) {
         StatusCode::OK
     } else {
         StatusCode::FORBIDDEN
     };
-    Ok(render(&who, &fields(parties), &Sent::new(), &[], status))
+    Ok(render(&who, &fields, &Sent::new(), &[], status))
 }
 
 /// `POST /disputes/new`.
@@ -170,8 +182,17 @@ pub async fn submit(
     sent: web::Form<Sent>,
 ) -> PageResult<HttpResponse> {
     let sent = register::csrf_checked(&who, sent.into_inner())?;
-    let fields = fields(other_parties(&state, &who).await?);
-    let (mut body, own) = register::request_of(&fields, &sent);
+    let (own, sent2) = (who.caller.org_id.clone(), sent.clone());
+    let (fields, looked_up, party) = state
+        .db(move |c| {
+            let which = other_parties(c, &own)?;
+            let fields = fields_for(c, &which)?;
+            let (looked_up, party) = choose::look_up(c, &which, &fields, "respondent_id", &sent2)?;
+            Ok((fields, looked_up, party))
+        })
+        .await?;
+    let (mut body, mut own) = register::request_of(&fields, &looked_up);
+    own.extend(party);
     body.insert("appellant_id".into(), json!(who.caller.org_id));
     // The radios' "true"/"false" are the API's booleans; anything else is sent as it is,
     // and refused as the API refuses it.

@@ -26,6 +26,7 @@ pub mod admin;
 pub mod api_keys;
 pub mod assets;
 pub mod case;
+pub mod choose;
 pub mod feed;
 pub mod filing;
 pub mod forms;

@@ -6,16 +6,17 @@
 //! in its words; the dates a panelist cannot sit leave `GET /disputes/{id}/hearing-options` at
 //! once.
 
-use super::forms::{Field, Input, Problem, Sent};
+use super::choose;
+use super::forms::{self, Field, Input, Problem, Sent};
 use super::register::{self, cell, row, AddForm, Register};
 use super::session::SignedIn;
 use super::{page, PageError, PageResult};
 use crate::api::directory::{self as dir, Entry, NewEntry};
 use crate::app::AppState;
+use crate::db::directory::Choosable;
 use crate::db::disputes as store;
-use crate::db::schema::organisations;
 use crate::domain::dispute::Dispute;
-use crate::domain::roles::Role;
+use crate::domain::roles::{Role, ORG_KINDS};
 use crate::render::templates::{clock_time, long_date};
 use crate::service::{directory, hearings, visibility};
 use actix_web::http::StatusCode;
@@ -23,6 +24,7 @@ use actix_web::{web, HttpRequest, HttpResponse};
 use diesel::prelude::*;
 use serde::de::DeserializeOwned;
 use serde_json::{json, Value};
+use std::collections::HashMap;
 
 /// Panelists' pages: a panelist (or, for the hearings, a panel secretary) only.
 fn panelist(who: &SignedIn) -> PageResult<()> {
@@ -161,25 +163,22 @@ fn list_of(which: Entry) -> List {
     }
 }
 
-/// The form's fields of the list `which` (an interest's organisation one of `orgs`).
-fn fields_of(which: Entry, orgs: Vec<(String, String)>) -> Vec<Field> {
-    match which {
-        Entry::Unavailability => vec![
-            Field::new(
-                "from",
-                "The first day you cannot sit",
-                "For example, 16 3 2026",
-                Input::Date,
-            ),
-            Field::new(
-                "to",
-                "The last day you cannot sit (if more than one day)",
-                "For example, 20 3 2026. Leave it empty for a single day",
-                Input::Date,
-            ),
-        ],
-        Entry::Interest => interest_fields(orgs),
-    }
+/// The fields of a period of unavailability.
+fn unavailability_fields() -> Vec<Field> {
+    vec![
+        Field::new(
+            "from",
+            "The first day you cannot sit",
+            "For example, 16 3 2026",
+            Input::Date,
+        ),
+        Field::new(
+            "to",
+            "The last day you cannot sit (if more than one day)",
+            "For example, 20 3 2026. Leave it empty for a single day",
+            Input::Date,
+        ),
+    ]
 }
 
 /// My entries of the list `which` as the table's rows, and the form's fields.
@@ -207,22 +206,23 @@ async fn rows_and_fields(
                     )
                 })
                 .collect();
-            (rows, fields_of(which, Vec::new()))
+            (rows, unavailability_fields())
         }
         Entry::Interest => {
-            let (entries, orgs) = state
+            let (entries, names, fields) = state
                 .db(move |c| {
                     let entries = directory::interests_of(c, &me)?;
-                    Ok((entries, organisation_choices(c)?))
+                    let names = interest_names(c, &entries)?;
+                    Ok((entries, names, interest_fields(c)?))
                 })
                 .await?;
             let rows = interest_rows(
                 &entries,
-                &orgs,
+                &names,
                 |e| format!("/my/interests/{e}/remove"),
                 "your",
             );
-            (rows, fields_of(which, orgs))
+            (rows, fields)
         }
     })
 }
@@ -308,13 +308,24 @@ pub async fn add<B: NewEntry + DeserializeOwned>(
     let mut sent = register::checked(&who, form.into_inner())?;
     panelist(&who)?;
     let no_last_day = B::ENTRY == Entry::Unavailability && single_day(&mut sent);
-    // An interest's options do not matter to what is sent, only to how the form is drawn.
-    let fields = fields_of(B::ENTRY, Vec::new());
+    let (fields, looked_up, organisation) = match B::ENTRY {
+        Entry::Unavailability => (unavailability_fields(), sent.clone(), None),
+        Entry::Interest => {
+            let sent = sent.clone();
+            state.db(move |c| Ok(interest_form(c, &sent)?)).await?
+        }
+    };
     let me = who.caller.user_id.clone();
-    let outcome = register::through_api(&fields, &sent, &[], |b: B| {
+    let outcome = register::through_api(&fields, &looked_up, &[], |b: B| {
         dir::record_entry(&state, &who.caller, me, b)
     })
-    .await?;
+    .await?
+    .map_err(|(status, problems)| {
+        (
+            status,
+            forms::merge(&fields, organisation.into_iter().collect(), problems),
+        )
+    });
     match outcome {
         Ok(_) => Ok(super::signin::see_other(&format!(
             "/my/{}?done=added",
@@ -360,36 +371,31 @@ pub async fn remove(
 
 // ------------------------------------------------------------------ interests
 
-/// The organisations one may declare an interest in (every one but the service's own), by
-/// name, with their ODS code when they have one.
-pub fn organisation_choices(c: &mut crate::db::DbConn) -> QueryResult<Vec<(String, String)>> {
-    let rows: Vec<(String, String, Option<String>)> = organisations::table
-        .filter(organisations::kind.ne(dir::SERVICE_KIND))
-        .order((organisations::name.asc(), organisations::id.asc()))
-        .select((
-            organisations::id,
-            organisations::name,
-            organisations::ods_code,
-        ))
-        .load(c)?;
-    Ok(rows
-        .into_iter()
-        .map(|(id, name, ods)| match ods {
-            Some(code) => (id, format!("{name} ({code})")),
-            None => (id, name),
-        })
-        .collect())
+/// The organisations one may declare an interest in: every one but the service's own.
+fn interest_organisations() -> Choosable {
+    Choosable {
+        kinds: ORG_KINDS.to_vec(),
+        except: None,
+        active_only: false,
+    }
 }
 
-/// The fields of an entry of the register of interests (the organisation among `orgs`).
-pub fn interest_fields(orgs: Vec<(String, String)>) -> Vec<Field> {
-    vec![
-        Field::new(
-            "organisation_id",
-            "The organisation",
-            "The practice, commissioning group or LMC the interest is in.",
-            Input::Select(orgs),
-        ),
+/// The fields of an entry of the register of interests.
+pub fn interest_fields(c: &mut crate::db::DbConn) -> QueryResult<Vec<Field>> {
+    let organisation = Field::new(
+        "organisation_id",
+        "The organisation",
+        "The practice, commissioning group or LMC the interest is in.",
+        Input::Text,
+    );
+    let organisation = choose::field(c, &interest_organisations(), organisation, |o| {
+        match o.ods_code.as_deref().filter(|code| !code.is_empty()) {
+            Some(code) => format!("{} ({code})", o.name),
+            None => o.name.clone(),
+        }
+    })?;
+    Ok(vec![
+        organisation,
         Field::new(
             "nature",
             "The interest",
@@ -402,24 +408,49 @@ pub fn interest_fields(orgs: Vec<(String, String)>) -> Vec<Field> {
             "For example, 2 3 2026",
             Input::Date,
         ),
-    ]
+    ])
 }
 
-/// The register's rows of `entries` (organisations named from `orgs`), each with its remove
+/// An interest's form as sent: its fields, what the service is to read (the organisation
+/// looked up: `web::choose::look_up`) and the problem of the organisation typed, if any.
+pub fn interest_form(
+    c: &mut crate::db::DbConn,
+    sent: &Sent,
+) -> QueryResult<(Vec<Field>, Sent, Option<Problem>)> {
+    let fields = interest_fields(c)?;
+    let (looked_up, problem) = choose::look_up(
+        c,
+        &interest_organisations(),
+        &fields,
+        "organisation_id",
+        sent,
+    )?;
+    Ok((fields, looked_up, problem))
+}
+
+/// The names of the organisations of `entries`, with their ODS codes.
+pub fn interest_names(
+    c: &mut crate::db::DbConn,
+    entries: &[directory::Interest],
+) -> QueryResult<HashMap<String, String>> {
+    let ids: Vec<&str> = entries.iter().map(|e| e.organisation_id.as_str()).collect();
+    crate::db::directory::labels(c, &ids)
+}
+
+/// The register's rows of `entries` (organisations named from `names`), each with its remove
 /// button: posted to `remove_href(entry id)`, labelled "`whose` interest in ORGANISATION".
 pub fn interest_rows(
     entries: &[directory::Interest],
-    orgs: &[(String, String)],
+    names: &HashMap<String, String>,
     remove_href: impl Fn(&str) -> String,
     whose: &str,
 ) -> Vec<Value> {
     entries
         .iter()
         .map(|i| {
-            let org = orgs
-                .iter()
-                .find(|(id, _)| *id == i.organisation_id)
-                .map_or_else(|| "(unknown)".to_string(), |(_, n)| n.clone());
+            let org = names
+                .get(&i.organisation_id)
+                .map_or_else(|| "(unknown)".to_string(), Clone::clone);
             row(
                 vec![
                     cell(org.clone()),
