@@ -368,7 +368,11 @@ fn an_admin_keeps_organisations_and_is_refused_a_user_whose_roles_do_not_fit(db:
     );
     b.check("user-added");
     app.login("lou.mismatch@ldr.test", "a-long-password-2");
-    b.click("form[action$='/active'] button");
+    b.click_link("Deactivate this user");
+    b.wait_for_text("h1", "Deactivate Lou Mismatch");
+    then_i_see(&b, &["Lou Mismatch is signed out at once"]);
+    b.check("user-deactivate");
+    b.click("form[action$='/deactivate'] button");
     b.wait_for_text(".nhsuk-notification-banner", "User deactivated");
     let r = app.post(
         "/api/v1/auth/login",

@@ -1667,7 +1667,106 @@ fn an_organisation_among_many_is_named_by_its_ods_code_or_its_name(db: Db) {
     assert!(a.body.contains("Practice 004 (B86004)"), "{}", a.body);
 }
 
+/// Deactivating a user asks first, naming the open cases in which they have a part; the
+/// buttons say what they do, so a second click (or a reload) does not undo the first.
+fn deactivating_a_user_asks_first_and_names_their_open_cases(db: Db) {
+    use common::world::*;
+    let Some((app, w)) = many_filings(db) else {
+        return;
+    };
+    let id = w.case_at(&app, "hearing_scheduled");
+    let title = app
+        .get(&format!("/api/v1/disputes/{id}"), Some(w.t(SECRETARY)))
+        .expect(200)["title"]
+        .as_str()
+        .unwrap()
+        .to_string();
+    let admin = HashMap::from([(
+        "ldr_session".to_string(),
+        set_cookie(
+            &sign_in(&app, "", ADMIN_EMAIL, ADMIN_PASSWORD),
+            "ldr_session",
+        )
+        .expect("signed in"),
+    )]);
+    let secretary = w.id(SECRETARY);
+    let page = request(
+        &app,
+        "GET",
+        &format!("/admin/users/{secretary}"),
+        &admin,
+        None,
+    );
+    assert!(
+        page.body
+            .contains(&format!("href=\"/admin/users/{secretary}/deactivate\"")),
+        "a link to the question, not a button that does it: {}",
+        page.body
+    );
+    let token = form_token(&page.body);
+    for (who, part) in [(SECRETARY, "panel secretary"), (GP, "panel member")] {
+        let a = request(
+            &app,
+            "GET",
+            &format!("/admin/users/{}/deactivate", w.id(who)),
+            &admin,
+            None,
+        );
+        assert_eq!(a.status, 200, "{}", a.body);
+        for text in [
+            format!("Deactivate {who}"),
+            "They have a part in 1 open case".to_string(),
+            format!("“{title}” ({part})"),
+        ] {
+            assert!(a.body.contains(&text), "{text}: {}", a.body);
+        }
+    }
+    let active = |app: &TestApp| {
+        app.get("/api/v1/users?q=sam", Some(&w.admin)).expect(200)["items"][0]["active"].clone()
+    };
+    let post = |path: &str, body: &str| {
+        request(
+            &app,
+            "POST",
+            &format!("/admin/users/{secretary}/{path}"),
+            &admin,
+            Some(body),
+        )
+    };
+    assert_eq!(post("deactivate", "").status, 403, "no token");
+    assert_eq!(active(&app), serde_json::json!(true));
+    for _ in 0..2 {
+        let a = post("deactivate", &format!("csrf_token={token}"));
+        assert_eq!(a.status, 303, "{}", a.body);
+        assert_eq!(active(&app), serde_json::json!(false), "twice is once");
+    }
+    let a = request(
+        &app,
+        "GET",
+        &format!("/admin/users/{secretary}/deactivate"),
+        &admin,
+        None,
+    );
+    assert_eq!(a.status, 303, "nothing to ask of a deactivated user");
+    let page = request(
+        &app,
+        "GET",
+        &format!("/admin/users/{secretary}"),
+        &admin,
+        None,
+    );
+    assert!(page.body.contains("Reactivate this user"));
+    for _ in 0..2 {
+        assert_eq!(
+            post("reactivate", &format!("csrf_token={token}")).status,
+            303
+        );
+        assert_eq!(active(&app), serde_json::json!(true));
+    }
+}
+
 both_dbs!(
+    deactivating_a_user_asks_first_and_names_their_open_cases,
     an_organisation_among_many_is_named_by_its_ods_code_or_its_name,
     sign_in_leads_back_to_the_page_asked_for_and_never_elsewhere,
     a_new_time_or_venue_on_the_same_day_from_the_hearing_calendar,

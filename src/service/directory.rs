@@ -2,7 +2,7 @@
 //! same way for the API and the pages. Who may do it is the caller's to check (admins, and
 //! the person themself); the fields are checked here, every problem listed.
 
-use super::ServiceError;
+use super::{Caller, ServiceError};
 use crate::db::schema::{interests, organisations, unavailability, users};
 use crate::db::{now, write_tx, DbConn};
 use crate::domain::fields::{parse_date, parse_range, FieldProblem};
@@ -260,6 +260,57 @@ pub fn register(c: &mut DbConn, limit: i64) -> Result<Vec<RegisterEntry>, Servic
             user_name,
             organisation_name,
             interest: row.entry(true),
+        })
+        .collect())
+}
+
+/// An open dispute in which a person has a part.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct PartIn {
+    pub dispute_id: String,
+    pub title: String,
+    /// Their part, in words ("mediator", "panel secretary", "panel member").
+    pub part: &'static str,
+}
+
+/// The open disputes (not closed or withdrawn) in which `user_id` is the mediator, the panel
+/// secretary or a panel member, by title: what deactivating them would leave without them.
+pub fn open_parts_of(c: &mut DbConn, user_id: &str) -> Result<Vec<PartIn>, ServiceError> {
+    use crate::db::schema::disputes;
+    use crate::domain::workflow::State;
+    let me = Caller {
+        user_id: user_id.to_string(),
+        org_id: String::new(),
+        roles: Vec::new(),
+    };
+    let open: Vec<&str> = State::ALL
+        .iter()
+        .filter(|s| !s.is_terminal())
+        .map(|s| s.as_str())
+        .collect();
+    let rows: Vec<(String, String, Option<String>, Option<String>)> = disputes::table
+        .filter(super::visibility::mine_condition(&me))
+        .filter(disputes::state.eq_any(open))
+        .order((disputes::title.asc(), disputes::id.asc()))
+        .select((
+            disputes::id,
+            disputes::title,
+            disputes::mediator_id,
+            disputes::secretary_id,
+        ))
+        .load(c)?;
+    Ok(rows
+        .into_iter()
+        .map(|(dispute_id, title, mediator, secretary)| PartIn {
+            dispute_id,
+            title,
+            part: if mediator.as_deref() == Some(user_id) {
+                "mediator"
+            } else if secretary.as_deref() == Some(user_id) {
+                "panel secretary"
+            } else {
+                "panel member"
+            },
         })
         .collect())
 }

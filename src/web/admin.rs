@@ -9,7 +9,7 @@
 use super::choose;
 use super::forms::{self, Field, Input, Problem, Sent};
 use super::panelist::{interest_fields, interest_form, interest_names, interest_rows};
-use super::register::{self, cell, link, row, two_lines, AddForm, Register};
+use super::register::{self, cell, link, row, two_lines, AddForm, Button, Register};
 use super::session::SignedIn;
 use super::{PageError, PageResult};
 use crate::api::directory::{self as dir, Entry, NewInterest, Organisation, PatchUser};
@@ -612,7 +612,6 @@ async fn user_page(
     let (field_problems, other): (Vec<Problem>, Vec<Problem>) =
         problems.into_iter().partition(|p| p.field.is_some());
     let action = format!("/admin/users/{id}/interests");
-    let toggle = format!("/admin/users/{id}/active");
     let summary = vec![
         ("Email address", user.email.clone()),
         (
@@ -634,9 +633,19 @@ async fn user_page(
         ),
     ];
     let button = if user.active {
-        (toggle, "Deactivate this user", true)
+        Button {
+            action: format!("/admin/users/{id}/deactivate"),
+            text: "Deactivate this user",
+            warning: true,
+            asks_first: true,
+        }
     } else {
-        (toggle, "Reactivate this user", false)
+        Button {
+            action: format!("/admin/users/{id}/reactivate"),
+            text: "Reactivate this user",
+            warning: false,
+            asks_first: false,
+        }
     };
     Ok(Register {
         banner,
@@ -688,22 +697,98 @@ pub async fn user(
     .await
 }
 
-/// `POST /admin/users/{id}/active`: `api::directory::change_user` with `active` turned over.
-pub async fn toggle_active(
+/// `GET /admin/users/{id}/deactivate`: what deactivating the user means, and the open cases
+/// in which they have a part, before it is done; its red button sends it.
+pub async fn confirm_deactivate(
+    state: web::Data<AppState>,
+    who: SignedIn,
+    id: web::Path<String>,
+) -> PageResult<HttpResponse> {
+    admin(&who)?;
+    let id = super::actions::uuid(&id)?;
+    let key = id.clone();
+    let (user, parts) = state
+        .db(move |c| {
+            let user = dir::find_user(c, &key)?.ok_or(crate::api::error::ApiError::NotFound)?;
+            Ok((user, directory::open_parts_of(c, &key)?))
+        })
+        .await?;
+    if !user.active {
+        return Ok(super::signin::see_other(&format!("/admin/users/{id}")));
+    }
+    let heading = format!("Deactivate {}", user.name);
+    let mut p = forms::FormPage::new(
+        &who,
+        &heading,
+        format!("/admin/users/{id}/deactivate"),
+        "Deactivate this user",
+    );
+    p.warning = true;
+    p.breadcrumbs = crumbs(&[("/admin/users", "Users")]);
+    p.back = (
+        format!("/admin/users/{id}"),
+        format!("Keep {} active: back to their page", user.name),
+    );
+    p.intro = vec![format!(
+        "{} is signed out at once, their API tokens stop working, and they cannot sign in \
+         until an admin reactivates them. Their cases, history and register of interests stay.",
+        user.name
+    )];
+    if !parts.is_empty() {
+        let each: Vec<String> = parts
+            .iter()
+            .map(|p| format!("“{}” ({})", p.title, p.part))
+            .collect();
+        p.intro.push(format!(
+            "They have a part in {} open {}: {}. Deactivated, they are no longer sent its \
+             notices and cannot act on it.",
+            parts.len(),
+            if parts.len() == 1 { "case" } else { "cases" },
+            each.join("; ")
+        ));
+    }
+    Ok(forms::render_form(
+        p,
+        &[],
+        &Sent::new(),
+        &[],
+        StatusCode::OK,
+    ))
+}
+
+/// `POST /admin/users/{id}/deactivate`.
+pub async fn deactivate(
     state: web::Data<AppState>,
     who: SignedIn,
     id: web::Path<String>,
     form: web::Form<Vec<(String, String)>>,
 ) -> PageResult<HttpResponse> {
+    set_active(state, who, id, form, false).await
+}
+
+/// `POST /admin/users/{id}/reactivate`.
+pub async fn reactivate(
+    state: web::Data<AppState>,
+    who: SignedIn,
+    id: web::Path<String>,
+    form: web::Form<Vec<(String, String)>>,
+) -> PageResult<HttpResponse> {
+    set_active(state, who, id, form, true).await
+}
+
+/// `api::directory::change_user` with `active`: what the button says, so that sending it twice
+/// (a double click, a reload) does it once.
+async fn set_active(
+    state: web::Data<AppState>,
+    who: SignedIn,
+    id: web::Path<String>,
+    form: web::Form<Vec<(String, String)>>,
+    active: bool,
+) -> PageResult<HttpResponse> {
     register::checked(&who, form.into_inner())?;
     admin(&who)?;
     let id = super::actions::uuid(&id)?;
-    let key = id.clone();
-    let current = state
-        .db(move |c| dir::find_user(c, &key))
-        .await?
-        .ok_or(PageError::NotFound)?;
-    let change: PatchUser = serde_json::from_value(json!({"active": !current.active}))
+    let change: PatchUser = serde_json::from_value(json!({ "active": active }))
         .map_err(|e| PageError::Internal(e.to_string()))?;
     match dir::change_user(&state, &who.caller, id.clone(), change).await {
         Ok(u) => Ok(super::signin::see_other(&format!(

@@ -162,7 +162,12 @@ fn directory_routes(cfg: &mut web::ServiceConfig) {
         )
         .service(web::resource("/admin/users/{id}").route(web::get().to(admin::user)))
         .service(
-            web::resource("/admin/users/{id}/active").route(web::post().to(admin::toggle_active)),
+            web::resource("/admin/users/{id}/deactivate")
+                .route(web::get().to(admin::confirm_deactivate))
+                .route(web::post().to(admin::deactivate)),
+        )
+        .service(
+            web::resource("/admin/users/{id}/reactivate").route(web::post().to(admin::reactivate)),
         )
         .service(
             web::resource("/admin/users/{id}/interests").route(web::post().to(admin::add_interest)),

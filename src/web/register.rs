@@ -45,6 +45,16 @@ pub struct AddForm<'a> {
     pub problems: &'a [Problem],
 }
 
+/// A button of a list page: a form of its own posting to `action`, or, when it `asks_first`,
+/// a link to the page at `action` that says what it will do before it is done.
+pub struct Button<'a> {
+    pub action: String,
+    pub text: &'a str,
+    /// Red: it takes something away.
+    pub warning: bool,
+    pub asks_first: bool,
+}
+
 /// A list page (see the module's documentation).
 pub struct Register<'a> {
     pub who: &'a SignedIn,
@@ -59,8 +69,8 @@ pub struct Register<'a> {
     pub add_link: Option<(&'a str, &'a str)>,
     /// Facts above the list: (key, value).
     pub summary: Vec<(&'a str, String)>,
-    /// Buttons that post a form of their own: (action, text, a red button).
-    pub buttons: Vec<(String, &'a str, bool)>,
+    /// Buttons above the list.
+    pub buttons: Vec<Button<'a>>,
     /// Problems that belong to no field of the form (a refused button).
     pub problems: Vec<Problem>,
     pub caption: &'a str,
@@ -122,8 +132,9 @@ impl<'a> Register<'a> {
             "add_link": self.add_link.map(|(href, text)| json!({"href": href, "text": text})),
             "summary": self.summary.iter().map(|(key, value)| json!({"key": key, "value": value}))
                 .collect::<Vec<_>>(),
-            "buttons": self.buttons.iter().map(|(action, text, warning)| json!({
-                "action": action, "text": text, "warning": warning})).collect::<Vec<_>>(),
+            "buttons": self.buttons.iter().map(|b| json!({
+                "action": b.action, "text": b.text, "warning": b.warning,
+                "asks_first": b.asks_first})).collect::<Vec<_>>(),
             "caption": self.caption,
             "head": self.head,
             "removable": removable,
