@@ -436,6 +436,24 @@ fn a_practice_manager_files_uploads_requests_formal_resolution_and_withdraws(db:
     );
     b.fill("#matter_arose_on-year", "2025");
     b.click("form button[type=submit]");
+    // The answers are checked before anyone is told; changing them keeps them.
+    b.wait_for_text("h1", "Check your answers before filing the dispute");
+    then_i_see(
+        &b,
+        &[
+            "North CCG (commissioning group)",
+            "Sunday 1 June 2025",
+            "North CCG and North Essex LMC are told by email",
+        ],
+    );
+    b.check("filing-check-answers");
+    b.click("button[value=change]");
+    b.wait_for_text("h1", "File a dispute");
+    assert_eq!(b.value("#title"), "Enhanced services payments 2026");
+    assert_eq!(b.value("#matter_arose_on-year"), "2025");
+    b.click("form button[type=submit]");
+    b.wait_for_text("h1", "Check your answers before filing the dispute");
+    b.click("button[value=file]");
     b.wait_for_text(".nhsuk-notification-banner", "Dispute filed");
     then_i_see(
         &b,

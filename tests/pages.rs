@@ -1572,7 +1572,34 @@ fn an_organisation_among_many_is_named_by_its_ods_code_or_its_name(db: Db) {
         assert_eq!(filed(&app), 0, "{party}: nothing filed");
     }
     for (party, index) in [("b86005", 5), ("practice 007", 7), ("  B86001 ", 1)] {
+        // The answers are checked first, the other party shown by its name.
+        let before = filed(&app);
         let a = request(&app, "POST", "/disputes/new", &jar, Some(&form(party, "t")));
+        assert_eq!(a.status, 200, "{party}: {}", a.body);
+        let name = if index < 2 {
+            "Riverside Surgery".to_string()
+        } else {
+            format!("Practice {index:03}")
+        };
+        assert!(
+            a.body.contains(&format!("{name} (practice)"))
+                && a.body
+                    .contains(&format!("name=\"respondent_id\" value=\"{}\"", ids[index])),
+            "{party}: {}",
+            a.body
+        );
+        assert_eq!(
+            filed(&app),
+            before,
+            "nothing filed before the answers are checked"
+        );
+        let a = request(
+            &app,
+            "POST",
+            "/disputes/new",
+            &jar,
+            Some(&format!("{}&step=file", form(party, "t"))),
+        );
         assert_eq!(a.status, 303, "{party}: {}", a.body);
         let id = a.header("location").unwrap()["/disputes/".len()..]
             .split('?')
@@ -1765,7 +1792,83 @@ fn deactivating_a_user_asks_first_and_names_their_open_cases(db: Db) {
     }
 }
 
+/// Filing shows the answers to check, with who will be told, and files only from there: a
+/// dispute e-mails the other party and the LMC. "Change your answers" brings the form back
+/// with them; a second "File the dispute" (a double click) files nothing more.
+fn filing_shows_the_answers_to_check_and_files_only_from_there(db: Db) {
+    use common::world::*;
+    let Some((app, w)) = many_filings(db) else {
+        return;
+    };
+    let jar = jar_of(&app, "pat.practice@ldr.test");
+    let a = request(&app, "GET", "/disputes/new", &jar, None);
+    let token = form_token(&a.body);
+    let filed = |app: &TestApp| {
+        app.get("/api/v1/disputes", Some(w.t(PRACTICE))).expect(200)["items"]
+            .as_array()
+            .map_or(0, Vec::len)
+    };
+    let before = filed(&app);
+    let form = format!(
+        "csrf_token={token}&idempotency_key=k-check-1&title=Prescribing+budget&respondent_id={}\
+         &category=prescribing&summary=The+budget+was+cut&matter_arose_on-day=1\
+         &matter_arose_on-month=6&matter_arose_on-year=2025&contract_related=false",
+        w.north_ccg
+    );
+    let a = request(&app, "POST", "/disputes/new", &jar, Some(&form));
+    assert_eq!(a.status, 200, "{}", a.body);
+    for text in [
+        "Check your answers before filing the dispute",
+        "Prescribing budget",
+        "North CCG (commissioning group)",
+        "Prescribing",
+        "The budget was cut",
+        "Sunday 1 June 2025",
+        "North CCG and North Essex LMC are told by email",
+        "name=\"idempotency_key\" value=\"k-check-1\"",
+    ] {
+        assert!(a.body.contains(text), "{text}: {}", a.body);
+    }
+    assert_eq!(filed(&app), before, "nothing filed by checking");
+
+    let a = request(
+        &app,
+        "POST",
+        "/disputes/new",
+        &jar,
+        Some(&format!("{form}&step=change")),
+    );
+    assert_eq!(a.status, 200);
+    assert!(a
+        .body
+        .contains("<h1 class=\"nhsuk-heading-l\">File a dispute</h1>"));
+    assert!(a.body.contains("value=\"Prescribing budget\""));
+    assert!(
+        a.body
+            .contains(&format!("<option value=\"{}\" selected>", w.north_ccg)),
+        "{}",
+        a.body
+    );
+    assert_eq!(filed(&app), before);
+
+    let mut places = Vec::new();
+    for _ in 0..2 {
+        let a = request(
+            &app,
+            "POST",
+            "/disputes/new",
+            &jar,
+            Some(&format!("{form}&step=file")),
+        );
+        assert_eq!(a.status, 303, "{}", a.body);
+        places.push(a.header("location").unwrap().to_string());
+    }
+    assert_eq!(places[0], places[1], "the same dispute");
+    assert_eq!(filed(&app), before + 1, "filed once");
+}
+
 both_dbs!(
+    filing_shows_the_answers_to_check_and_files_only_from_there,
     deactivating_a_user_asks_first_and_names_their_open_cases,
     an_organisation_among_many_is_named_by_its_ods_code_or_its_name,
     sign_in_leads_back_to_the_page_asked_for_and_never_elsewhere,

@@ -4,6 +4,7 @@
 
 use super::notices::{self, Parties};
 use super::{decode, Caller, Ctx, ServiceError};
+use crate::db::directory::OrgRow;
 use crate::db::disputes::{self, DisputeRow, EventRow};
 use crate::db::transition;
 use crate::db::{directory, now, write_tx, DbConn};
@@ -79,6 +80,78 @@ pub fn admissible(
     Ok(Admissible { key, filing })
 }
 
+impl Admissible {
+    /// The filing as read.
+    pub fn filing(&self) -> &Filing {
+        &self.filing
+    }
+}
+
+/// What a filing comes to, read from the directory as [`file`] reads it: the other party and
+/// the LMC that will be told.
+#[derive(Debug)]
+pub struct Checked {
+    pub respondent: OrgRow,
+    pub lmc: OrgRow,
+}
+
+/// Checks `admitted` against the directory as [`file`] would (the other party is one the
+/// caller's organisation may be in dispute with; an LMC covers the practice's area) and
+/// writes nothing: the pages' "Check your answers" before a dispute is filed.
+pub fn check(c: &mut DbConn, admitted: &Admissible) -> Result<Checked, ServiceError> {
+    let prepared = prepare(c, &admitted.filing)?;
+    Ok(Checked {
+        respondent: prepared.respondent,
+        lmc: prepared.lmc,
+    })
+}
+
+/// The organisations of a filing, read and checked.
+struct Prepared {
+    appellant: OrgRow,
+    respondent: OrgRow,
+    sides: rules::Sides,
+    lmc: OrgRow,
+}
+
+/// The parties and the LMC of `filing`, read and checked (inside the caller's transaction,
+/// when it files).
+fn prepare(c: &mut DbConn, filing: &Filing) -> Result<Prepared, ServiceError> {
+    let mut orgs = directory::orgs(c, &[&filing.appellant_id, &filing.respondent_id])?;
+    let mut take = |field: &str, id: &str| {
+        orgs.iter()
+            .position(|o| o.id == id)
+            .map(|i| orgs.swap_remove(i))
+            .ok_or_else(|| ServiceError::field(field, "does not name an organisation"))
+    };
+    let appellant = take("appellant_id", &filing.appellant_id)?;
+    let respondent = take("respondent_id", &filing.respondent_id)?;
+    let internal = |e: String| ServiceError::Internal(format!("filing: {e}"));
+    let sides = rules::sides(
+        &appellant.to_org().map_err(internal)?,
+        &respondent.to_org().map_err(internal)?,
+    )
+    .map_err(|p| ServiceError::Fields(vec![p]))?;
+    // Without an LMC no mediator could see the case and it would stick at stage 1.
+    let Some(lmc) = directory::lmc_of_area(c, &sides.lmc_area)? else {
+        return Err(ServiceError::rule(
+            "no_lmc",
+            format!(
+                "No LMC covers {:?}, the area of the practice: no mediator could take this \
+                 dispute. Ask an admin to correct the practice's area \
+                 (PATCH /organisations/{{id}}) or to add the LMC, then file again.",
+                sides.lmc_area
+            ),
+        ));
+    };
+    Ok(Prepared {
+        appellant,
+        respondent,
+        sides,
+        lmc,
+    })
+}
+
 /// Files the dispute `body` describes, as `caller`, once [`admissible`] has said it is. With an
 /// idempotency key, a repeat of the same request returns the dispute the first one filed, and
 /// the same key with another body is refused.
@@ -136,33 +209,12 @@ fn file_new(
     key: Option<&str>,
     hash: &str,
 ) -> Result<Filed, ServiceError> {
-    let mut orgs = directory::orgs(c, &[&filing.appellant_id, &filing.respondent_id])?;
-    let mut take = |field: &str, id: &str| {
-        orgs.iter()
-            .position(|o| o.id == id)
-            .map(|i| orgs.swap_remove(i))
-            .ok_or_else(|| ServiceError::field(field, "does not name an organisation"))
-    };
-    let appellant = take("appellant_id", &filing.appellant_id)?;
-    let respondent = take("respondent_id", &filing.respondent_id)?;
-    let internal = |e: String| ServiceError::Internal(format!("filing: {e}"));
-    let sides = rules::sides(
-        &appellant.to_org().map_err(internal)?,
-        &respondent.to_org().map_err(internal)?,
-    )
-    .map_err(|p| ServiceError::Fields(vec![p]))?;
-    // Without an LMC no mediator could see the case and it would stick at stage 1.
-    let Some(lmc) = directory::lmc_of_area(c, &sides.lmc_area)? else {
-        return Err(ServiceError::rule(
-            "no_lmc",
-            format!(
-                "No LMC covers {:?}, the area of the practice: no mediator could take this \
-                 dispute. Ask an admin to correct the practice's area \
-                 (PATCH /organisations/{{id}}) or to add the LMC, then file again.",
-                sides.lmc_area
-            ),
-        ));
-    };
+    let Prepared {
+        appellant,
+        respondent,
+        sides,
+        lmc,
+    } = prepare(c, &filing)?;
     let at = now();
     let dispute = Dispute::file(
         filing,

@@ -105,3 +105,29 @@ pub fn look_up(
         }),
     ))
 }
+
+/// The form `sent` to draw again after [`look_up`] replaced what was typed in the field `name`
+/// of `fields` by an organisation's id (the answers being changed on the check page): the id
+/// shown as the organisation's ODS code, or its name when it has none.
+pub fn typed_back(
+    c: &mut DbConn,
+    which: &Choosable,
+    fields: &[Field],
+    name: &str,
+    sent: &Sent,
+) -> QueryResult<Sent> {
+    let mut out = sent.clone();
+    let is_text = fields
+        .iter()
+        .any(|f| f.name == name && matches!(f.input, Input::Text));
+    if let (true, Some(value)) = (is_text, sent.get(name)) {
+        if let Some(o) = dir::choosable_named(c, which, value, 2)?
+            .into_iter()
+            .find(|o| o.id == *value)
+        {
+            let typed = o.ods_code.filter(|code| !code.is_empty()).unwrap_or(o.name);
+            out.insert(name.to_string(), typed);
+        }
+    }
+    Ok(out)
+}

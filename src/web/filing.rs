@@ -2,8 +2,9 @@
 //! own code (`api::disputes::file_dispute`: the same throttle, then `service::filing::file`).
 //! The other party is chosen by name from the organisations that can be one (among thousands,
 //! typed as its ODS code or name: `web::choose`); the matter's date is the NHS.UK date input.
-//! The form carries an idempotency key drawn with it, so that sending it twice (a double
-//! click, a reload) files one dispute.
+//! "Continue" shows the answers to check, with who will be told, and only "File the
+//! dispute" there files. The form carries an idempotency key drawn with it, so that sending it
+//! twice (a double click, a reload) files one dispute.
 
 use super::choose;
 use super::forms::{self, Field, Input, Problem, Sent};
@@ -16,7 +17,10 @@ use crate::db::directory::{Choosable, OrgChoice};
 use crate::db::schema::organisations;
 use crate::domain::dispute::Category;
 use crate::domain::fields::Choice;
+use crate::domain::filing::Filing;
 use crate::domain::roles::Role;
+use crate::render::templates::long_date;
+use crate::service::filing;
 use actix_web::http::StatusCode;
 use actix_web::{web, HttpResponse};
 use diesel::prelude::*;
@@ -144,12 +148,7 @@ fn render(
             intro,
             allowed,
             hidden: vec![("idempotency_key", key)],
-            ..forms::FormPage::new(
-                who,
-                "File a dispute",
-                "/disputes/new".into(),
-                "File the dispute",
-            )
+            ..forms::FormPage::new(who, "File a dispute", "/disputes/new".into(), "Continue")
         },
         fields,
         sent,
@@ -175,22 +174,44 @@ pub async fn form(state: web::Data<AppState>, who: SignedIn) -> PageResult<HttpR
     Ok(render(&who, &fields, &Sent::new(), &[], status))
 }
 
-/// `POST /disputes/new`.
+/// Which step of filing a `POST /disputes/new` is: the form sent, its answers shown to check
+/// (the default); the answers filed (`step=file`, the check page's button); or the form drawn
+/// again with them (`step=change`).
+#[derive(Clone, Copy, PartialEq, Eq)]
+enum Step {
+    Check,
+    File,
+    Change,
+}
+
+/// `POST /disputes/new`: the form's answers are checked as filing checks them and shown on a
+/// "Check your answers" page (the other party by its name, whatever was typed), and filed
+/// only from there: a dispute e-mails the other party and the LMC, so a wrong organisation or
+/// date is caught before anyone is told.
 pub async fn submit(
     state: web::Data<AppState>,
     who: SignedIn,
     sent: web::Form<Sent>,
 ) -> PageResult<HttpResponse> {
     let sent = register::csrf_checked(&who, sent.into_inner())?;
+    let step = match sent.get("step").map(String::as_str) {
+        Some("file") => Step::File,
+        Some("change") => Step::Change,
+        _ => Step::Check,
+    };
     let (own, sent2) = (who.caller.org_id.clone(), sent.clone());
-    let (fields, looked_up, party) = state
+    let (fields, looked_up, party, typed) = state
         .db(move |c| {
             let which = other_parties(c, &own)?;
             let fields = fields_for(c, &which)?;
             let (looked_up, party) = choose::look_up(c, &which, &fields, "respondent_id", &sent2)?;
-            Ok((fields, looked_up, party))
+            let typed = choose::typed_back(c, &which, &fields, "respondent_id", &sent2)?;
+            Ok((fields, looked_up, party, typed))
         })
         .await?;
+    if step == Step::Change {
+        return Ok(render(&who, &fields, &typed, &[], StatusCode::OK));
+    }
     let (mut body, mut own) = register::request_of(&fields, &looked_up);
     own.extend(party);
     body.insert("appellant_id".into(), json!(who.caller.org_id));
@@ -210,6 +231,22 @@ pub async fn submit(
         .map(|k| k.as_bytes().to_vec())
         .filter(|k| !k.is_empty());
     let (caller, parts, limits) = (who.caller.clone(), state.ctx_parts(), state.clone());
+    if step == Step::Check {
+        let checked = state
+            .db(move |c| {
+                let admitted = filing::admissible(&parts.ctx(), &caller, key.as_deref(), &body)?;
+                let checked = filing::check(c, &admitted)?;
+                Ok((admitted.filing().clone(), checked))
+            })
+            .await;
+        return match checked {
+            Ok((answers, checked)) => Ok(check_page(&who, &answers, &checked, &looked_up)),
+            Err(e) => {
+                let (status, problems) = register::refused(e, &fields, &HIDDEN_LABELS, own)?;
+                Ok(render(&who, &fields, &typed, &problems, status))
+            }
+        };
+    }
     let filed = state
         .db(move |c| {
             let f = file_dispute(
@@ -235,7 +272,73 @@ pub async fn submit(
         }
         Err(e) => {
             let (status, problems) = register::refused(e, &fields, &HIDDEN_LABELS, own)?;
-            Ok(render(&who, &fields, &sent, &problems, status))
+            Ok(render(&who, &fields, &typed, &problems, status))
         }
     }
+}
+
+/// "Check your answers before filing": the answers as filing read them, who will be told, and
+/// the form's values (the other party as its id) sent on by "File the dispute" or "Change
+/// your answers".
+fn check_page(
+    who: &SignedIn,
+    answers: &Filing,
+    checked: &filing::Checked,
+    looked_up: &Sent,
+) -> HttpResponse {
+    let party = match checked.respondent.kind.as_str() {
+        "practice" => "practice",
+        _ => "commissioning group",
+    };
+    let rows = [
+        ("Title", answers.title.clone()),
+        (
+            "The other party",
+            format!("{} ({party})", checked.respondent.name),
+        ),
+        (
+            "What it is about",
+            words::category(answers.category.as_str()).to_string(),
+        ),
+        ("Description", answers.summary.clone()),
+        (
+            "The date the matter arose",
+            long_date(answers.matter_arose_on),
+        ),
+        (
+            "Relates directly to your contract",
+            if answers.contract_related {
+                "Yes"
+            } else {
+                "No"
+            }
+            .to_string(),
+        ),
+    ];
+    let mut hidden: Vec<(&String, &String)> = looked_up
+        .iter()
+        .filter(|(k, _)| !matches!(k.as_str(), "csrf_token" | "step"))
+        .collect();
+    hidden.sort();
+    let heading = "Check your answers before filing the dispute";
+    let data = json!({
+        "title": heading,
+        "user": who.layout(),
+        "csrf": who.csrf,
+        "breadcrumbs": [{"href": "/", "text": "Your cases"}],
+        "heading": heading,
+        "rows": rows.iter().map(|(key, value)| json!({"key": key, "value": value}))
+            .collect::<Vec<_>>(),
+        "intro": [format!(
+            "When you file it, {} and {} are told by email, and the dispute starts at stage 1: \
+             a mediator of the LMC takes the case to help the parties agree.",
+            checked.respondent.name, checked.lmc.name
+        )],
+        "action": "/disputes/new",
+        "hidden": hidden.iter().map(|(name, value)| json!({"name": name, "value": value}))
+            .collect::<Vec<_>>(),
+        "button": "File the dispute",
+        "back": {"href": "/", "text": "Back to your cases"},
+    });
+    super::page(StatusCode::OK, "check_answers", &data)
 }
