@@ -745,8 +745,52 @@ fn the_hearing_notice_links_to_a_downloadable_invitation(db: Db) {
     no_eml_written(&app);
 }
 
+/// Notify reads a body as its own Markdown: text a party typed reaches it as written, so a
+/// title cannot become a link whose words hide where it goes, nor a line a heading.
+fn what_people_typed_reaches_notify_as_written_not_as_markdown(db: Db) {
+    let notify = NotifyStandIn::start(201);
+    let Some(app) = spawn(db, &notify, &[]) else {
+        return;
+    };
+    let w = World::new(&app);
+    let id = w.file_as(
+        &app,
+        w.t(PRACTICE),
+        "# Budget [see the letter](https://evil.example)",
+        true,
+    );
+    let all = settled(&app, &w, &id);
+    let filed = all
+        .iter()
+        .find(|n| n["template"] == "dispute_filed")
+        .expect("the filing notice");
+    let reqs = requests_for(&notify, filed);
+    assert!(!reqs.is_empty());
+    for r in &reqs {
+        assert!(
+            r.body
+                .contains(r"# Budget \[see the letter\](https://evil.example)"),
+            "{}",
+            r.body
+        );
+        assert!(
+            !r.body.contains("[see the letter]("),
+            "no link Notify would draw: {}",
+            r.body
+        );
+        for line in r.body.lines() {
+            assert!(
+                !line.trim_start().starts_with(['#', '-', '*']),
+                "a line Notify would make a heading or a list: {line:?}"
+            );
+        }
+    }
+    notify.assert_no_violation();
+}
+
 both_dbs!(
     filed_notices_go_through_notify_one_request_per_recipient,
+    what_people_typed_reaches_notify_as_written_not_as_markdown,
     a_bad_request_fails_the_notice_with_notifys_message,
     a_refused_key_or_template_keeps_every_notice_queued_until_it_is_fixed,
     whom_a_notice_was_sent_to_is_kept_after_each_recipient,

@@ -131,7 +131,7 @@ impl NotifyClient {
                 self.public_url
             ));
         }
-        body
+        as_written(&body)
     }
 
     /// Sends `n` as an e-mail to `to`.
@@ -305,6 +305,50 @@ fn error_message(body: &str) -> Option<String> {
     (!list.is_empty()).then(|| list.join("; ").chars().take(1000).collect())
 }
 
+/// Zero width space: invisible, and no Markdown block may begin after it.
+const ZWSP: char = '\u{200B}';
+
+/// The plain text `text` as GOV.UK Notify will show it: as written, not as Markdown.
+///
+/// Notify reads its template's body, the personalisation in it included, as its own Markdown
+/// (`notifications-utils`: mistune 0.8, with headings `#`, lists `*` `-` `•` `1.`, inset text
+/// `^`, rules, underlined headings, indented code, tables, links `[text](url)`, images and
+/// reference definitions; no emphasis). A notice's text holds what people typed (a dispute's
+/// title and description, a decision's recommendations), which would otherwise become a
+/// heading, vanish as an image or a table, or become a link whose words hide where it goes.
+/// So `\`, `[` and `]` are escaped with a backslash (Markdown's own escape, which Notify's
+/// renderer removes), and a line that could open a block begins with a zero width space,
+/// which none of its block rules allows before the marker. Bare addresses (`https://…`)
+/// are still made links, as in the SMTP notices' text.
+pub fn as_written(text: &str) -> String {
+    let mut out = String::with_capacity(text.len() + text.len() / 16);
+    for (i, line) in text.split('\n').enumerate() {
+        if i > 0 {
+            out.push('\n');
+        }
+        let start = line.trim_start_matches(' ');
+        let numbered = start
+            .find(|c: char| !c.is_ascii_digit())
+            .is_some_and(|at| at > 0 && start[at..].starts_with(['.', ')']));
+        let indented = line.len() - start.len() >= 4 || start.starts_with('\t');
+        if indented
+            || numbered
+            || start.starts_with([
+                '#', '^', '*', '-', '+', '•', '=', '_', '|', ':', '`', '~', '>',
+            ])
+        {
+            out.push(ZWSP);
+        }
+        for c in line.chars() {
+            if matches!(c, '\\' | '[' | ']') {
+                out.push('\\');
+            }
+            out.push(c);
+        }
+    }
+    out
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
@@ -420,5 +464,48 @@ mod tests {
              attached to this message: download it at \
              https://ldr.example.nhs.uk/api/v1/disputes/d1/referral-pack\n"
         );
+    }
+
+    #[test]
+    fn notify_is_given_the_text_as_written_not_as_markdown() {
+        use super::as_written;
+        let z = '\u{200B}';
+        // Links, images, footnotes and reference definitions lose their brackets' meaning.
+        assert_eq!(
+            as_written("See [the letter](https://evil.example) or ![x](y)"),
+            "See \\[the letter\\](https://evil.example) or !\\[x\\](y)"
+        );
+        assert_eq!(
+            as_written("[ref]: https://evil.example"),
+            "\\[ref\\]: https://evil.example"
+        );
+        assert_eq!(as_written(r"C:\path"), r"C:\\path");
+        // Lines that would open a block start with a zero width space.
+        for line in [
+            "# Heading",
+            "  ## Heading",
+            "^ inset",
+            "* item",
+            "- item",
+            "• item",
+            "1. item",
+            "12) item",
+            "---",
+            "===",
+            "___",
+            "| a | b |",
+            ":--|--",
+            "```",
+            "~~~",
+            "> quoted",
+            "    code",
+            "\tcode",
+        ] {
+            assert_eq!(as_written(line), format!("{z}{line}"), "{line:?}");
+        }
+        // The rest, and the lines themselves, are left alone.
+        let plain = "Dear North CCG,\n\nThe hearing is at 14:00 in Room 2.\n2025 was a year.\n\
+                     See https://ldr.example/disputes/a_b-c\n  two spaces\n";
+        assert_eq!(as_written(plain), plain);
     }
 }
