@@ -3,13 +3,14 @@
 //! limits, the mail and webhook workers' wake-ups, the access log. `server.rs` builds it and
 //! wires the routes (`web::routes`, `api::configure`).
 
+use crate::api::auth;
 use crate::api::error::ApiResult;
-use crate::api::{auth, limits};
 use crate::clock::Clock;
 use crate::config::Config;
 use crate::db::{DbConn, DbPool};
 use crate::domain::calendar::Calendar;
 use crate::service;
+use crate::service::limits;
 use actix_web::web;
 use std::sync::Arc;
 

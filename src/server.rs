@@ -56,7 +56,7 @@ pub fn prepare(cfg: Config) -> Result<web::Data<AppState>, String> {
         calendar,
         templates: Arc::new(crate::render::templates::Templates::embedded()),
         jwt: Arc::new(auth::JwtKeys::new(&secret, cfg.jwt_ttl_seconds)),
-        limits: api::limits::Limits::new(10, 120, cfg.hourly_limits),
+        limits: crate::service::limits::Limits::new(10, 120, cfg.hourly_limits),
         dummy_hash,
         mail_wakeup: Arc::new(tokio::sync::Notify::new()),
         uploads: Arc::new(tokio::sync::Semaphore::new(cfg.upload_concurrency)),

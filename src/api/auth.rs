@@ -377,7 +377,7 @@ pub async fn check_password(
         .headers()
         .get("x-forwarded-for")
         .and_then(|v| v.to_str().ok());
-    let ip = super::limits::client_address(
+    let ip = crate::service::limits::client_address(
         req.peer_addr().map(|a| a.ip()),
         forwarded,
         &state.cfg.trusted_proxies,

@@ -6,7 +6,6 @@ use super::auth::{Bearer, Caller};
 use super::directory::timestamp as ts;
 use super::documents as docs;
 use super::error::{ApiError, ApiResult, FieldError};
-use super::limits::Action;
 use crate::app::AppState;
 use crate::db::directory;
 use crate::db::disputes::{self as store, DisputeRow};
@@ -18,10 +17,11 @@ use crate::domain::dispute::{
 };
 use crate::domain::fields::Choice;
 use crate::domain::filing::Filing;
-use crate::domain::notices::{notifies, CalendarMethod};
+use crate::domain::notices::CalendarMethod;
 use crate::domain::roles::Role;
 use crate::domain::workflow::{self, EventType, State};
 use crate::domain::{deadlines, hearing_days};
+use crate::service::limits::Action;
 use crate::service::notices::Parties;
 use crate::service::{self, events, filing, visibility};
 use actix_web::http::StatusCode;
@@ -359,7 +359,7 @@ pub async fn create_dispute(
     let (out, filed) = state
         .db_as(who, move |c, caller| {
             let key = key.as_ref().map(|k| k.as_bytes());
-            let f = file_dispute(&limits.limits, c, &parts.ctx(), caller, key, &body)?;
+            let f = filing::file_throttled(&limits.limits, c, &parts.ctx(), caller, key, &body)?;
             let out = represent(c, caller, &f.dispute, &f.parties, false)?;
             Ok((
                 out,
@@ -372,44 +372,6 @@ pub async fn create_dispute(
         tracing::info!(dispute_id = %id, actor = %actor, "dispute filed");
     }
     Ok(json_answer(StatusCode::CREATED, out))
-}
-
-/// Files a dispute as `caller`: the API's `POST /disputes` and the filing page alike. Each
-/// filing e-mails the respondent and the LMC, so it is throttled per user and organisation
-/// before anything is read or written; a filing refused for its role or fields is refused
-/// first, and does not count.
-pub fn file_dispute(
-    limits: &super::limits::Limits,
-    c: &mut DbConn,
-    ctx: &service::Ctx,
-    caller: &Caller,
-    key: Option<&[u8]>,
-    body: &Value,
-) -> ApiResult<filing::Filed> {
-    let admitted = filing::admissible(ctx, caller, key, body)?;
-    limits.check(Action::File, &caller.user_id, &caller.org_id)?;
-    Ok(filing::file(c, ctx, caller, admitted, body)?)
-}
-
-/// Applies the event `body` to the dispute `id` as `caller`: the API's
-/// `POST /disputes/{id}/events` and the pages' action forms alike. An event that e-mails
-/// people is throttled per user and organisation first.
-pub fn apply_event(
-    limits: &super::limits::Limits,
-    c: &mut DbConn,
-    ctx: &service::Ctx,
-    caller: &Caller,
-    id: &str,
-    body: &Value,
-) -> ApiResult<events::Applied> {
-    let event = body
-        .get("type")
-        .and_then(Value::as_str)
-        .and_then(EventType::parse);
-    if event.is_some_and(notifies) {
-        limits.check(Action::Notify, &caller.user_id, &caller.org_id)?;
-    }
-    Ok(events::apply(c, ctx, caller, id, body)?)
 }
 
 // ------------------------------------------------------------------ listing
@@ -717,7 +679,8 @@ pub async fn post_event(
                 .get("type")
                 .and_then(Value::as_str)
                 .and_then(EventType::parse);
-            let applied = apply_event(&throttle.limits, c, &parts.ctx(), caller, &id, &body)?;
+            let applied =
+                events::apply_throttled(&throttle.limits, c, &parts.ctx(), caller, &id, &body)?;
             let out = represent(c, caller, &applied.dispute, &applied.parties, true)?;
             Ok((out, (applied, event, caller.user_id.clone())))
         })

@@ -304,6 +304,13 @@ impl From<ServiceError> for ApiError {
             e @ ServiceError::Corrupt { .. } => ApiError::Internal(e.to_string()),
             ServiceError::Db(e) => e.into(),
             ServiceError::Pool(e) => e.into(),
+            ServiceError::TooMany {
+                retry_after_secs,
+                what,
+            } => ApiError::TooManyRequests {
+                retry_after_secs,
+                what,
+            },
             ServiceError::Internal(m) => ApiError::Internal(m),
         }
     }

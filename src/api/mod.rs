@@ -9,7 +9,6 @@ pub mod directory;
 pub mod disputes;
 pub mod documents;
 pub mod error;
-pub mod limits;
 pub mod middleware;
 pub mod observe;
 pub mod openapi;

@@ -1,6 +1,7 @@
 //! Applying one event to one dispute: `POST /disputes/{id}/events`, and whatever else moves a
 //! dispute on. See the module documentation of [`super`] for the steps.
 
+use super::limits::{Action, Limits};
 use super::notices::{self, Parties};
 use super::{decode, visibility, Caller, Ctx, ServiceError};
 use crate::db::disputes::{self, BreachRow, DisputeRow, EventRow};
@@ -8,8 +9,9 @@ use crate::db::transition::{self, Transition};
 use crate::db::{directory, now, write_tx, DbConn};
 use crate::domain::dispute::{Breach, Dispute, DocumentKind};
 use crate::domain::event::{Envelope, EnvelopeError, Event};
+use crate::domain::notices::notifies;
 use crate::domain::procedure::{self, Document, Facts, Sender};
-use crate::domain::workflow;
+use crate::domain::workflow::{self, EventType};
 use serde_json::Value;
 
 /// An event applied and written.
@@ -25,6 +27,27 @@ pub struct Applied {
 /// The 400 for an event body that is not a JSON object.
 fn not_an_object() -> ServiceError {
     ServiceError::Malformed(EnvelopeError::NotAnObject.to_string())
+}
+
+/// [`apply`], for a person or an integration: the API's `POST /disputes/{id}/events` and the
+/// pages' action forms alike. An event that e-mails people is throttled per user and
+/// organisation (`limits`) first.
+pub fn apply_throttled(
+    limits: &Limits,
+    c: &mut DbConn,
+    ctx: &Ctx,
+    caller: &Caller,
+    id: &str,
+    body: &Value,
+) -> Result<Applied, ServiceError> {
+    let event = body
+        .get("type")
+        .and_then(Value::as_str)
+        .and_then(EventType::parse);
+    if event.is_some_and(notifies) {
+        limits.check(Action::Notify, &caller.user_id, &caller.org_id)?;
+    }
+    apply(c, ctx, caller, id, body)
 }
 
 /// Applies `body` (the JSON of `POST /disputes/{id}/events`) as `caller` to the dispute `id`,

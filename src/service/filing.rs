@@ -2,6 +2,7 @@
 //! key honoured, the parties and their LMC looked up, and the new dispute written with the
 //! first event of its history and its notice, in one write transaction.
 
+use super::limits::{Action, Limits};
 use super::notices::{self, Parties};
 use super::{decode, Caller, Ctx, ServiceError};
 use crate::db::directory::OrgRow;
@@ -150,6 +151,23 @@ fn prepare(c: &mut DbConn, filing: &Filing) -> Result<Prepared, ServiceError> {
         sides,
         lmc,
     })
+}
+
+/// Files a dispute as `caller`: the API's `POST /disputes` and the filing page alike. Each
+/// filing e-mails the respondent and the LMC, so it is throttled per user and organisation
+/// (`limits`) before anything is read or written; a filing refused for its role or fields is
+/// refused first, and does not count.
+pub fn file_throttled(
+    limits: &Limits,
+    c: &mut DbConn,
+    ctx: &Ctx,
+    caller: &Caller,
+    key: Option<&[u8]>,
+    body: &Value,
+) -> Result<Filed, ServiceError> {
+    let admitted = admissible(ctx, caller, key, body)?;
+    limits.check(Action::File, &caller.user_id, &caller.org_id)?;
+    file(c, ctx, caller, admitted, body)
 }
 
 /// Files the dispute `body` describes, as `caller`, once [`admissible`] has said it is. With an

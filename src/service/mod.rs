@@ -20,6 +20,7 @@ pub mod directory;
 pub mod events;
 pub mod filing;
 pub mod hearings;
+pub mod limits;
 pub mod notices;
 pub mod oidc;
 pub mod reports;
@@ -118,6 +119,9 @@ pub enum ServiceError {
     Db(#[from] diesel::result::Error),
     #[error("database pool: {0}")]
     Pool(#[from] r2d2::Error),
+    /// Past an abuse limit ([`limits`]): try again after `retry_after_secs`.
+    #[error("too many {what}")]
+    TooMany { retry_after_secs: u64, what: String },
     #[error("{0}")]
     Internal(String),
 }

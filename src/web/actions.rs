@@ -1,6 +1,6 @@
 //! The case page's action forms: `GET /disputes/{id}/actions/{event}` draws the form of one
-//! event the viewer may send now, `POST` to the same address sends it through the API's own
-//! code (`api::disputes::apply_event`: the same throttle, then `service::events::apply`), and
+//! event the viewer may send now, `POST` to the same address sends it through the same code as
+//! the API (`service::events::apply_throttled`: the same throttle, then `apply`), and
 //! answers `303` to the case page with a banner saying what was done, or the form again with
 //! the error summary, each message beside its field and what was typed kept.
 //!
@@ -15,12 +15,13 @@
 use super::forms::{self, Field, Input, Problem, Sent};
 use super::session::SignedIn;
 use super::{words, PageError, PageResult};
-use crate::api::disputes::{apply_event, receive_upload, store_upload};
+use crate::api::disputes::{receive_upload, store_upload};
 use crate::api::error::ApiError;
 use crate::app::AppState;
 use crate::db::disputes as store;
 use crate::domain::dispute::Dispute;
 use crate::domain::workflow::{self, EventType};
+use crate::service::events::apply_throttled;
 use crate::service::visibility;
 use actix_web::http::StatusCode;
 use actix_web::{web, HttpRequest, HttpResponse};
@@ -506,7 +507,7 @@ pub async fn submit(
                 crate::service::events::check(c, &parts.ctx(), &caller, &key, &body)?;
                 return Ok(0);
             }
-            let applied = apply_event(&limits.limits, c, &parts.ctx(), &caller, &key, &body)?;
+            let applied = apply_throttled(&limits.limits, c, &parts.ctx(), &caller, &key, &body)?;
             Ok(applied.notices)
         })
         .await;

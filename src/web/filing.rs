@@ -1,5 +1,5 @@
-//! `/disputes/new`: filing a dispute, for practice users and commissioners, through the API's
-//! own code (`api::disputes::file_dispute`: the same throttle, then `service::filing::file`).
+//! `/disputes/new`: filing a dispute, for practice users and commissioners, through the same
+//! code as the API (`service::filing::file_throttled`: the same throttle, then `file`).
 //! The other party is chosen by name from the organisations that can be one (among thousands,
 //! typed as its ODS code or name: `web::choose`); the matter's date is the NHS.UK date input.
 //! "Continue" shows the answers to check, with who will be told, and only "File the
@@ -11,7 +11,6 @@ use super::forms::{self, Field, Input, Problem, Sent};
 use super::register;
 use super::session::SignedIn;
 use super::{words, PageResult};
-use crate::api::disputes::file_dispute;
 use crate::app::AppState;
 use crate::db::directory::{Choosable, OrgChoice};
 use crate::db::schema::organisations;
@@ -249,7 +248,7 @@ pub async fn submit(
     }
     let filed = state
         .db(move |c| {
-            let f = file_dispute(
+            let f = filing::file_throttled(
                 &limits.limits,
                 c,
                 &parts.ctx(),

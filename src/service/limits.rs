@@ -1,8 +1,10 @@
 //! Abuse limits (governor's GCRA limiters, MIT/Apache): logins per account *and* client address
 //! and per client address; filings, uploads and notice-sending events per user and per
-//! organisation. Past a limit: 429 `rate_limited` with `Retry-After`.
+//! organisation. Past a limit: [`ServiceError::TooMany`] (the API's 429 `rate_limited` with
+//! `Retry-After`, the pages' "too many requests" page). Kept by the service, so that the API
+//! and the pages count against the same limits.
 
-use super::error::{ApiError, ApiResult};
+use super::ServiceError;
 use crate::config::Hourly;
 use governor::clock::{Clock, DefaultClock};
 use governor::{DefaultKeyedRateLimiter, Quota, RateLimiter};
@@ -70,10 +72,14 @@ fn per_minute(n: u32) -> Quota {
     Quota::per_minute(NonZeroU32::new(n.max(1)).unwrap_or(NonZeroU32::MIN))
 }
 
-fn check(limiter: &DefaultKeyedRateLimiter<String>, key: &str, what: &str) -> ApiResult<()> {
+fn check(
+    limiter: &DefaultKeyedRateLimiter<String>,
+    key: &str,
+    what: &str,
+) -> Result<(), ServiceError> {
     if let Err(not_until) = limiter.check_key(&key.to_string()) {
         let wait = not_until.wait_time_from(DefaultClock::default().now());
-        return Err(ApiError::TooManyRequests {
+        return Err(ServiceError::TooMany {
             retry_after_secs: wait.as_secs().max(1),
             what: what.to_string(),
         });
@@ -98,7 +104,7 @@ impl Limits {
         }
     }
 
-    pub fn check_login(&self, email: &str, address: IpAddr) -> ApiResult<()> {
+    pub fn check_login(&self, email: &str, address: IpAddr) -> Result<(), ServiceError> {
         check(&self.per_address, &address.to_string(), "sign-in attempts")?;
         check(
             &self.per_account_and_address,
@@ -108,7 +114,7 @@ impl Limits {
     }
 
     /// One `action` by `user_id` of `org_id`.
-    pub fn check(&self, action: Action, user_id: &str, org_id: &str) -> ApiResult<()> {
+    pub fn check(&self, action: Action, user_id: &str, org_id: &str) -> Result<(), ServiceError> {
         let l = match action {
             Action::File => &self.filings,
             Action::Upload => &self.uploads,
