@@ -1761,6 +1761,21 @@ fn deactivating_a_user_asks_first_and_names_their_open_cases(db: Db) {
         )
     };
     assert_eq!(post("deactivate", "").status, 403, "no token");
+    for path in [
+        "/admin/users/not-a-uuid/deactivate",
+        "/admin/users/00000000-0000-4000-8000-000000000000/deactivate",
+    ] {
+        let a = request(&app, "GET", path, &admin, None);
+        assert_eq!(a.status, 404, "{path}: {}", a.body);
+        let a = request(
+            &app,
+            "POST",
+            path,
+            &admin,
+            Some(&format!("csrf_token={token}")),
+        );
+        assert_eq!(a.status, 404, "{path}: {}", a.body);
+    }
     assert_eq!(active(&app), serde_json::json!(true));
     for _ in 0..2 {
         let a = post("deactivate", &format!("csrf_token={token}"));
