@@ -318,17 +318,22 @@ const ZWSP: char = '\u{200B}';
 /// heading, vanish as an image or a table, or become a link whose words hide where it goes.
 /// So `\`, `[` and `]` are escaped with a backslash (Markdown's own escape, which Notify's
 /// renderer removes), and a line that could open a block begins with a zero width space,
-/// which none of its block rules allows before the marker. Bare addresses (`https://…`)
-/// are still made links, as in the SMTP notices' text.
+/// which none of its block rules allows before the marker. Notify decodes HTML character
+/// references before its Markdown (`&#91;` would become `[`), so every `&` is followed by a
+/// zero width space too, and lines are cut where Notify cuts them (a lone `\r` and U+2424
+/// end a line as `\n` does). Bare addresses (`https://…`) are still made links, as in the
+/// SMTP notices' text.
 pub fn as_written(text: &str) -> String {
+    let text = text.replace("\r\n", "\n").replace(['\r', '\u{2424}'], "\n");
     let mut out = String::with_capacity(text.len() + text.len() / 16);
     for (i, line) in text.split('\n').enumerate() {
         if i > 0 {
             out.push('\n');
         }
         let start = line.trim_start_matches(' ');
+        // Python's `\d`, which Notify's list rule uses, is any decimal digit, not only ASCII.
         let numbered = start
-            .find(|c: char| !c.is_ascii_digit())
+            .find(|c: char| !c.is_numeric())
             .is_some_and(|at| at > 0 && start[at..].starts_with(['.', ')']));
         let indented = line.len() - start.len() >= 4 || start.starts_with('\t');
         if indented
@@ -344,6 +349,9 @@ pub fn as_written(text: &str) -> String {
                 out.push('\\');
             }
             out.push(c);
+            if c == '&' {
+                out.push(ZWSP);
+            }
         }
     }
     out
@@ -503,6 +511,16 @@ mod tests {
         ] {
             assert_eq!(as_written(line), format!("{z}{line}"), "{line:?}");
         }
+        // Character references Notify would decode into brackets or a heading stay as typed.
+        assert_eq!(
+            as_written("&#91;see&#93;(https://evil.example) & co"),
+            format!("&{z}#91;see&{z}#93;(https://evil.example) &{z} co")
+        );
+        // Lines end where Notify ends them; numbers in any script.
+        assert_eq!(
+            as_written("Text\r# Heading\u{2424}- item\r\n١. item"),
+            format!("Text\n{z}# Heading\n{z}- item\n{z}١. item")
+        );
         // The rest, and the lines themselves, are left alone.
         let plain = "Dear North CCG,\n\nThe hearing is at 14:00 in Room 2.\n2025 was a year.\n\
                      See https://ldr.example/disputes/a_b-c\n  two spaces\n";
