@@ -152,6 +152,18 @@ fn organisations_can_be_corrected(db: Db) {
         &json!({"ods_code": "F81001"}),
     )
     .expect_problem(409, "ods_code_taken");
+    // A code is kept in capitals, as ODS writes it: typed in small letters it is the same code.
+    body["ods_code"] = json!(" f81001 ");
+    app.post("/api/v1/organisations", Some(&w.admin), &body)
+        .expect_problem(409, "ods_code_taken");
+    let o = app
+        .patch(
+            &format!("/api/v1/organisations/{}", w.oak),
+            Some(&w.admin),
+            &json!({"ods_code": "f81002"}),
+        )
+        .expect(200);
+    assert_eq!(o["ods_code"], "F81002");
     // The kind cannot change; unknown fields are refused; only admins correct.
     let p = app
         .patch(&elm, Some(&w.admin), &json!({"kind": "commissioner"}))

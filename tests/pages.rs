@@ -1716,6 +1716,16 @@ fn deactivating_a_user_asks_first_and_names_their_open_cases(db: Db) {
         )
         .expect("signed in"),
     )]);
+    let me = app.get("/api/v1/me", Some(&w.admin)).expect(200)["id"]
+        .as_str()
+        .unwrap()
+        .to_string();
+    let mine = request(&app, "GET", &format!("/admin/users/{me}"), &admin, None);
+    assert!(
+        mine.body.contains("this is you") && !mine.body.contains("Deactivate this user"),
+        "an admin is not offered what would be refused: {}",
+        mine.body
+    );
     let secretary = w.id(SECRETARY);
     let page = request(
         &app,
@@ -1845,7 +1855,23 @@ fn filing_shows_the_answers_to_check_and_files_only_from_there(db: Db) {
         assert!(a.body.contains(text), "{text}: {}", a.body);
     }
     assert_eq!(filed(&app), before, "nothing filed by checking");
-
+    // An organisation without an address (as ODS loads them) is said not to be told.
+    {
+        use ldr::db::schema::organisations;
+        let mut c = app.state.pool.get().unwrap();
+        diesel::update(organisations::table.find(&w.north_ccg))
+            .set(organisations::email.eq(""))
+            .execute(&mut **c)
+            .unwrap();
+    }
+    let a = request(&app, "POST", "/disputes/new", &jar, Some(&form));
+    for text in [
+        "When you file it, North Essex LMC is told by email",
+        "North CCG has no email address in this service yet, so it is not told until an admin \
+         adds one.",
+    ] {
+        assert!(a.body.contains(text), "{text}: {}", a.body);
+    }
     let a = request(
         &app,
         "POST",

@@ -245,9 +245,9 @@ pub async fn new_organisation(
             write_tx(c, |c| {
                 let kind = b.kind.clone().unwrap_or_default();
                 let area = b.area.clone().unwrap_or_default().trim().to_string();
-                let ods = b.ods_code.as_deref().map(str::trim);
+                let ods = b.ods_code.as_deref().map(ods_code_of);
                 placement_problems(c, &kind, &area, b.commissioner_id.as_deref(), None)?;
-                ods_code_free(c, ods, None)?;
+                ods_code_free(c, ods.as_deref(), None)?;
                 let org = Organisation {
                     id: uuid::Uuid::new_v4().to_string(),
                     name: b.name.unwrap_or_default().trim().to_string(),
@@ -256,7 +256,7 @@ pub async fn new_organisation(
                     region: b.region.unwrap_or_default().trim().to_string(),
                     email: b.email.unwrap_or_default().trim().to_lowercase(),
                     address: b.address.unwrap_or_default().trim().to_string(),
-                    ods_code: b.ods_code.map(|s| s.trim().to_string()),
+                    ods_code: ods,
                     commissioner_id: b.commissioner_id,
                     created_at: now(),
                     active: true,
@@ -348,6 +348,12 @@ fn placement_problems(
     } else {
         Err(ApiError::Validation(errs))
     }
+}
+
+/// An ODS code as stored: trimmed, in capitals as ODS writes them (`b82001` is `B82001`), so
+/// that one code is one organisation however it was typed.
+fn ods_code_of(sent: &str) -> String {
+    sent.trim().to_uppercase()
 }
 
 /// ODS codes are unique: `ods` may not be another organisation's (other than `except`).
@@ -477,7 +483,8 @@ pub async fn change_organisation(
                     address: or_current(b.address, &cur.address),
                     ods_code: b
                         .ods_code
-                        .map(|v| v.trim().to_string())
+                        .as_deref()
+                        .map(ods_code_of)
                         .or(cur.ods_code.clone()),
                     commissioner_id: b.commissioner_id.or(cur.commissioner_id.clone()),
                     ..cur.clone()

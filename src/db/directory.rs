@@ -323,7 +323,8 @@ pub fn choosable_list(
 }
 
 /// The organisations of `which` that `typed` names: by id, by ODS code (in capitals, as ODS
-/// writes them) or by name (any case), by name and ODS code, at most `limit`.
+/// codes are kept) or by name (any case, as the database folds it: SQLite folds only ASCII
+/// letters), by name and then ODS code (those without one last), at most `limit`.
 pub fn choosable_named(
     c: &mut DbConn,
     which: &Choosable,
@@ -338,10 +339,11 @@ pub fn choosable_named(
                 .or(organisations::ods_code
                     .eq(typed.to_uppercase())
                     .assume_not_null())
-                .or(lower(organisations::name).eq(typed.to_lowercase())),
+                .or(lower(organisations::name).eq(lower(typed.to_string()))),
         )
         .order((
             organisations::name.asc(),
+            organisations::ods_code.is_null().asc(),
             organisations::ods_code.asc(),
             organisations::id.asc(),
         ))

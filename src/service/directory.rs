@@ -273,8 +273,9 @@ pub struct PartIn {
     pub part: &'static str,
 }
 
-/// The open disputes (not closed or withdrawn) in which `user_id` is the mediator, the panel
-/// secretary or a panel member, by title: what deactivating them would leave without them.
+/// The open disputes (in no final state: not resolved, withdrawn or closed) in which `user_id`
+/// is the mediator, the panel secretary or a panel member, by title: what deactivating them
+/// would leave without them.
 pub fn open_parts_of(c: &mut DbConn, user_id: &str) -> Result<Vec<PartIn>, ServiceError> {
     use crate::db::schema::disputes;
     use crate::domain::workflow::State;

@@ -155,8 +155,8 @@ fn prepare(c: &mut DbConn, filing: &Filing) -> Result<Prepared, ServiceError> {
 
 /// Files a dispute as `caller`: the API's `POST /disputes` and the filing page alike. Each
 /// filing e-mails the respondent and the LMC, so it is throttled per user and organisation
-/// (`limits`) before anything is read or written; a filing refused for its role or fields is
-/// refused first, and does not count.
+/// (`limits`) before anything is written; a filing refused for its role or fields is refused
+/// first, and does not count, nor does the repeat of one that filed.
 pub fn file_throttled(
     limits: &Limits,
     c: &mut DbConn,
@@ -166,7 +166,15 @@ pub fn file_throttled(
     body: &Value,
 ) -> Result<Filed, ServiceError> {
     let admitted = admissible(ctx, caller, key, body)?;
-    limits.check(Action::File, &caller.user_id, &caller.org_id)?;
+    // A repeat of a request that filed (a double click, a retry) files nothing: it does not
+    // count, so near the limit it still answers with the dispute the first one filed.
+    let repeat = match &admitted.key {
+        Some(k) => transition::prior_filing(c, &caller.user_id, k)?.is_some(),
+        None => false,
+    };
+    if !repeat {
+        limits.check(Action::File, &caller.user_id, &caller.org_id)?;
+    }
     file(c, ctx, caller, admitted, body)
 }
 

@@ -625,32 +625,36 @@ async fn user_page(
         ("Panel roles", words_of(&roles::split(&user.panel_roles))),
         (
             "Status",
-            if user.active {
+            if user.active && id == who.caller.user_id {
+                "Active: can sign in (this is you: another admin can deactivate you)".to_string()
+            } else if user.active {
                 "Active: can sign in".to_string()
             } else {
                 "Deactivated: cannot sign in".to_string()
             },
         ),
     ];
-    let button = if user.active {
-        Button {
+    let button = if id == who.caller.user_id {
+        None
+    } else if user.active {
+        Some(Button {
             action: format!("/admin/users/{id}/deactivate"),
             text: "Deactivate this user",
             warning: true,
             asks_first: true,
-        }
+        })
     } else {
-        Button {
+        Some(Button {
             action: format!("/admin/users/{id}/reactivate"),
             text: "Reactivate this user",
             warning: false,
             asks_first: false,
-        }
+        })
     };
     Ok(Register {
         banner,
         summary,
-        buttons: vec![button],
+        buttons: button.into_iter().collect(),
         problems: other,
         caption: "Register of interests",
         head: vec!["Organisation", "Interest", "Declared on"],

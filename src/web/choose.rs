@@ -79,14 +79,20 @@ pub fn look_up(
              the ODS code, or enter the name exactly as the organisation is called"
         )),
         (None, several) => {
-            let each: Vec<String> = several
+            let mut each: Vec<String> = several
                 .iter()
                 .take(10)
                 .map(|o| match o.ods_code.as_deref().filter(|c| !c.is_empty()) {
                     Some(code) => format!("{code} ({}, {})", o.name, o.area),
-                    None => format!("{} in {}, which has no ODS code", o.name, o.area),
+                    None => format!(
+                        "{} in {}, which has no ODS code yet (an admin can add it)",
+                        o.name, o.area
+                    ),
                 })
                 .collect();
+            if several.len() > 10 {
+                each.push("and others".into());
+            }
             Some(format!(
                 "More than one organisation is called “{typed}”: enter the ODS code of the one \
                  you mean: {}",

@@ -276,6 +276,35 @@ pub async fn submit(
     }
 }
 
+/// What the check page says will happen: who is told by email (an organisation loaded from
+/// ODS may have no address yet, and is then told nothing until an admin adds one).
+fn who_is_told(checked: &filing::Checked) -> Vec<String> {
+    let orgs = [&checked.respondent, &checked.lmc];
+    let told: Vec<&str> = orgs
+        .iter()
+        .filter(|o| !o.email.trim().is_empty())
+        .map(|o| o.name.as_str())
+        .collect();
+    let then = "the dispute starts at stage 1: a mediator of the LMC takes the case to help the \
+                parties agree.";
+    let mut said = vec![match told.as_slice() {
+        [] => format!("When you file it, {then}"),
+        [one] => format!("When you file it, {one} is told by email, and {then}"),
+        many => format!(
+            "When you file it, {} are told by email, and {then}",
+            many.join(" and ")
+        ),
+    }];
+    for o in orgs.iter().filter(|o| o.email.trim().is_empty()) {
+        said.push(format!(
+            "{} has no email address in this service yet, so it is not told until an admin \
+             adds one.",
+            o.name
+        ));
+    }
+    said
+}
+
 /// "Check your answers before filing": the answers as filing read them, who will be told, and
 /// the form's values (the other party as its id) sent on by "File the dispute" or "Change
 /// your answers".
@@ -328,11 +357,7 @@ fn check_page(
         "heading": heading,
         "rows": rows.iter().map(|(key, value)| json!({"key": key, "value": value}))
             .collect::<Vec<_>>(),
-        "intro": [format!(
-            "When you file it, {} and {} are told by email, and the dispute starts at stage 1: \
-             a mediator of the LMC takes the case to help the parties agree.",
-            checked.respondent.name, checked.lmc.name
-        )],
+        "intro": who_is_told(checked),
         "action": "/disputes/new",
         "hidden": hidden.iter().map(|(name, value)| json!({"name": name, "value": value}))
             .collect::<Vec<_>>(),
