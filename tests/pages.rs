@@ -1837,13 +1837,20 @@ fn filing_shows_the_answers_to_check_and_files_only_from_there(db: Db) {
     let form = format!(
         "csrf_token={token}&idempotency_key=k-check-1&title=Prescribing+budget&respondent_id={}\
          &category=prescribing&summary=The+budget+was+cut&matter_arose_on-day=1\
-         &matter_arose_on-month=6&matter_arose_on-year=2025&contract_related=false",
+         &matter_arose_on-month=6&matter_arose_on-year=2025&contract_related=false&sneaky=x",
         w.north_ccg
     );
     let a = request(&app, "POST", "/disputes/new", &jar, Some(&form));
     assert_eq!(a.status, 200, "{}", a.body);
+    assert!(
+        !a.body.contains("name=\"sneaky\"") && a.body.contains("name=\"matter_arose_on-day\""),
+        "the form's values go on, nothing else: {}",
+        a.body
+    );
     for text in [
         "Check your answers before filing the dispute",
+        // The description keeps its line breaks (white-space: pre-line).
+        "<dd class=\"nhsuk-summary-list__value app-pre-line\">The budget was cut",
         "Prescribing budget",
         "North CCG (commissioning group)",
         "Prescribing",

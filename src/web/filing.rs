@@ -239,7 +239,7 @@ pub async fn submit(
             })
             .await;
         return match checked {
-            Ok((answers, checked)) => Ok(check_page(&who, &answers, &checked, &looked_up)),
+            Ok((answers, checked)) => Ok(check_page(&who, &answers, &checked, &fields, &looked_up)),
             Err(e) => {
                 let (status, problems) = register::refused(e, &fields, &HIDDEN_LABELS, own)?;
                 Ok(render(&who, &fields, &typed, &problems, status))
@@ -306,12 +306,13 @@ fn who_is_told(checked: &filing::Checked) -> Vec<String> {
 }
 
 /// "Check your answers before filing": the answers as filing read them, who will be told, and
-/// the form's values (the other party as its id) sent on by "File the dispute" or "Change
-/// your answers".
+/// the values of the form's `fields` (the other party as its id) sent on by "File the dispute"
+/// or "Change your answers".
 fn check_page(
     who: &SignedIn,
     answers: &Filing,
     checked: &filing::Checked,
+    fields: &[Field],
     looked_up: &Sent,
 ) -> HttpResponse {
     let party = match checked.respondent.kind.as_str() {
@@ -343,10 +344,18 @@ fn check_page(
             .to_string(),
         ),
     ];
-    let mut hidden: Vec<(&String, &String)> = looked_up
-        .iter()
-        .filter(|(k, _)| !matches!(k.as_str(), "csrf_token" | "step"))
-        .collect();
+    // The form's own values (a date's three boxes included) and its idempotency key, nothing
+    // else that came with it.
+    let of_the_form = |k: &str| {
+        k == "idempotency_key"
+            || fields.iter().any(|f| {
+                k == f.name
+                    || k.strip_prefix(f.name)
+                        .is_some_and(|rest| rest.starts_with('-'))
+            })
+    };
+    let mut hidden: Vec<(&String, &String)> =
+        looked_up.iter().filter(|(k, _)| of_the_form(k)).collect();
     hidden.sort();
     let heading = "Check your answers before filing the dispute";
     let data = json!({
