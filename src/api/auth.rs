@@ -8,7 +8,6 @@
 use super::error::{ApiError, ApiResult};
 use crate::app::AppState;
 use crate::db::schema::users;
-use crate::domain::roles::Role;
 use actix_web::{web, FromRequest, HttpRequest, HttpResponse};
 use argon2::password_hash::{
     rand_core::OsRng, PasswordHash, PasswordHasher, PasswordVerifier, SaltString,
@@ -174,24 +173,6 @@ fn write_private(path: &std::path::Path, content: &str) -> std::io::Result<()> {
 
 /// The authenticated caller of a request: the user the service acts for.
 pub use crate::service::Caller;
-
-impl Caller {
-    /// 403 unless the caller has one of `allowed`.
-    pub fn require(&self, allowed: &[Role]) -> ApiResult<()> {
-        if allowed.iter().any(|r| self.has(*r)) {
-            Ok(())
-        } else {
-            Err(ApiError::Forbidden(format!(
-                "This action needs the role {}.",
-                allowed
-                    .iter()
-                    .map(|r| r.as_str())
-                    .collect::<Vec<_>>()
-                    .join(" or ")
-            )))
-        }
-    }
-}
 
 /// A bearer token whose signature and expiry are checked, but whose user is not yet looked
 /// up. Handlers that go to the database anyway take this instead of [`Caller`] and load the

@@ -1096,11 +1096,12 @@ fn own_or_admin(caller: &Caller, user_id: &str) -> ApiResult<()> {
     if caller.has(Role::Admin) {
         return Ok(());
     }
-    if caller.user_id == user_id {
-        caller.require(&[Role::Panelist, Role::Admin])
+    let allowed: &[Role] = if caller.user_id == user_id {
+        &[Role::Panelist, Role::Admin]
     } else {
-        caller.require(&[Role::Admin])
-    }
+        &[Role::Admin]
+    };
+    Ok(caller.require(allowed)?)
 }
 
 /// Which of a user's lists an entry is in.

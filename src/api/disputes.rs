@@ -9,7 +9,7 @@ use super::error::{ApiError, ApiResult, FieldError};
 use crate::app::AppState;
 use crate::db::directory;
 use crate::db::disputes::{self as store, DisputeRow};
-use crate::db::schema::{disputes, documents, notices, users};
+use crate::db::schema::{disputes, documents};
 use crate::db::{now, write_tx, DbConn};
 use crate::domain::dispute::{
     Category, Dispute, DocumentKind, FhsuDetermination, FhsuReferral, HearingRecord, MediatorMode,
@@ -18,7 +18,6 @@ use crate::domain::dispute::{
 use crate::domain::fields::Choice;
 use crate::domain::filing::Filing;
 use crate::domain::notices::CalendarMethod;
-use crate::domain::roles::Role;
 use crate::domain::workflow::{self, EventType, State};
 use crate::domain::{deadlines, hearing_days};
 use crate::service::limits::Action;
@@ -1090,19 +1089,11 @@ pub async fn download_document(
 ) -> ApiResult<HttpResponse> {
     let id = id.into_inner();
     let user_id = caller.user_id.clone();
-    let meta = state.db(move |c| document_for(c, &caller, &id)).await?;
+    let meta = state
+        .db(move |c| Ok(visibility::document_for(c, &caller, &id)?))
+        .await?;
     state.record_read(&req, &user_id, &meta.dispute_id, "document", Some(&meta.id));
     Ok(document_answer(state, meta))
-}
-
-/// The document `id` if `caller` may download it; otherwise 404 (never saying that it exists).
-pub fn document_for(c: &mut DbConn, caller: &Caller, id: &str) -> ApiResult<store::DocumentMeta> {
-    let meta = store::document_meta(c, id)?.ok_or(ApiError::NotFound)?;
-    let d = service::visible(c, caller, &meta.dispute_id)?;
-    if !visibility::can_see_document(caller, &d, service::document_kind(&meta.kind)?) {
-        return Err(ApiError::NotFound);
-    }
-    Ok(meta)
 }
 
 /// `text` with every character that is not `kept` replaced by `_` (a file name for a
@@ -1147,108 +1138,13 @@ pub async fn list_notices(
     id: web::Path<String>,
 ) -> ApiResult<HttpResponse> {
     about_visible(state, caller, id, Some((req, "notices")), |c, caller, d| {
-        notices_of(c, caller, &d)
+        Ok(visibility::notices_seen(c, caller, &d)?)
     })
     .await
 }
 
-/// An e-mail notice of the case.
-#[derive(Serialize, utoipa::ToSchema)]
-pub struct Notice {
-    /// The name of the file the notice carries (the FHSU's referral pack), if any.
-    pub attachment: Option<String>,
-    pub attempts: i32,
-    /// The iCalendar method of an attached invitation (`REQUEST`, `CANCEL`).
-    pub calendar: Option<String>,
-    pub id: String,
-    /// The delivery error, for the case's secretary and admins only.
-    pub last_error: Option<String>,
-    #[schema(format = DateTime)]
-    pub queued_at: String,
-    #[schema(format = DateTime)]
-    pub sent_at: Option<String>,
-    /// `queued`, `sent` or `failed`
-    pub status: String,
-    pub subject: String,
-    pub template: String,
-    /// The addresses, or for a caller who is not the case's secretary or an admin, other
-    /// people by name.
-    pub to: Vec<String>,
-}
-
-/// [`notices_of`] as JSON values (what the case page reads).
-pub fn notices_seen_by(c: &mut DbConn, caller: &Caller, d: &Dispute) -> ApiResult<Vec<Value>> {
-    notices_of(c, caller, d)?
-        .iter()
-        .map(|n| serde_json::to_value(n).map_err(ApiError::internal))
-        .collect()
-}
-
-/// The case's notices as `caller` may see them: the case's secretary and admins every address
-/// and delivery error; anyone else organisations' addresses and their own, other people by
-/// name only, and no delivery errors.
-pub fn notices_of(c: &mut DbConn, caller: &Caller, d: &Dispute) -> ApiResult<Vec<Notice>> {
-    let full = caller.has(Role::Admin) || d.secretary_id() == Some(caller.user_id.as_str());
-    let rows: Vec<NoticeRow> = notices::table
-        .filter(notices::dispute_id.eq(&d.id))
-        .order((notices::queued_at.asc(), notices::id.asc()))
-        .select(NoticeRow::as_select())
-        .load(c)?;
-    let recipients: Vec<Vec<String>> = rows
-        .iter()
-        .map(|r| serde_json::from_str(&r.recipients).unwrap_or_default())
-        .collect();
-    let people: std::collections::HashMap<String, (String, String)> = if full {
-        Default::default()
-    } else {
-        let all: Vec<&String> = recipients.iter().flatten().collect();
-        users::table
-            .filter(users::email.eq_any(all))
-            .select((users::email, users::id, users::name))
-            .load::<(String, String, String)>(c)?
-            .into_iter()
-            .map(|(e, id, n)| (e, (id, n)))
-            .collect()
-    };
-    let shown = |addr: String| match people.get(&addr) {
-        Some((uid, name)) if *uid != caller.user_id => name.clone(),
-        _ => addr,
-    };
-    Ok(rows
-        .into_iter()
-        .zip(recipients)
-        .map(|(r, to)| Notice {
-            attachment: r.attachment_name,
-            attempts: r.attempts,
-            calendar: r.ics_method,
-            id: r.id,
-            last_error: if full { r.last_error } else { None },
-            queued_at: ts(&r.queued_at),
-            sent_at: r.sent_at.as_ref().map(ts),
-            status: r.status,
-            subject: r.subject,
-            template: r.template,
-            to: to.into_iter().map(&shown).collect(),
-        })
-        .collect())
-}
-
-/// A notice as [`notices_of`] reads it.
-#[derive(Queryable, Selectable)]
-#[diesel(table_name = notices)]
-struct NoticeRow {
-    id: String,
-    template: String,
-    recipients: String,
-    subject: String,
-    status: String,
-    queued_at: NaiveDateTime,
-    sent_at: Option<NaiveDateTime>,
-    attempts: i32,
-    last_error: Option<String>,
-    ics_method: Option<String>,
-    attachment_name: Option<String>,
-}
+/// An e-mail notice of the case (its own module, shared with the pages).
+pub use crate::service::visibility::Notice;
 
 // ------------------------------------------------------------------ hearing invitation
 
@@ -1379,20 +1275,21 @@ pub async fn timeliness(
 }
 
 /// The timeliness report from `from` to `to` (`YYYY-MM-DD`) for `caller` (admin, panel
-/// secretary): the API's answer, the page's table and chart, and its CSV.
-pub async fn timeliness_report(
+/// secretary): `service::reports::timeliness_for`, which the report's page calls too.
+async fn timeliness_report(
     state: &AppState,
     caller: &Caller,
     from: &str,
     to: &str,
 ) -> ApiResult<Timeliness> {
-    caller.require(&[Role::Admin, Role::PanelSecretary])?;
-    let (from, to) =
-        crate::domain::fields::parse_range(from, to).map_err(service::ServiceError::Fields)?;
-    let cal = state.calendar.clone();
-    let today = state.clock.today();
+    let (cal, today, caller) = (state.calendar.clone(), state.clock.today(), caller.clone());
+    let (from, to) = (from.to_string(), to.to_string());
     state
-        .db(move |c| Ok(service::reports::timeliness(c, &cal, today, from, to)?))
+        .db(move |c| {
+            Ok(service::reports::timeliness_for(
+                c, &cal, today, &caller, &from, &to,
+            )?)
+        })
         .await
 }
 

@@ -53,6 +53,22 @@ impl Caller {
         self.roles.contains(&r)
     }
 
+    /// Refused (403) unless the caller has one of `allowed`.
+    pub fn require(&self, allowed: &[Role]) -> Result<(), ServiceError> {
+        if allowed.iter().any(|r| self.has(*r)) {
+            Ok(())
+        } else {
+            Err(ServiceError::Forbidden(format!(
+                "This action needs the role {}.",
+                allowed
+                    .iter()
+                    .map(|r| r.as_str())
+                    .collect::<Vec<_>>()
+                    .join(" or ")
+            )))
+        }
+    }
+
     /// The caller for the user `user_id` from its row (organisation, roles, active): `None`
     /// when there is no such user or it is deactivated.
     pub fn from_row(user_id: &str, row: Option<(String, String, bool)>) -> Option<Caller> {

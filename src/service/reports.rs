@@ -6,6 +6,7 @@ use super::ServiceError;
 use crate::db::schema::{breaches, disputes, events as history};
 use crate::db::DbConn;
 use crate::domain::calendar::Calendar;
+use crate::domain::roles::Role;
 use crate::domain::workflow::State;
 use chrono::NaiveDate;
 use diesel::prelude::*;
@@ -88,6 +89,21 @@ impl Timeliness {
         );
         format!("{}\r\n{}\r\n", head.join(","), row.join(","))
     }
+}
+
+/// The report for `caller` (an admin or a panel secretary) over the dates `from` to `to` as
+/// sent (`YYYY-MM-DD`, both required): `GET /reports/timeliness` and the report's page alike.
+pub fn timeliness_for(
+    c: &mut DbConn,
+    cal: &Calendar,
+    today: NaiveDate,
+    caller: &super::Caller,
+    from: &str,
+    to: &str,
+) -> Result<Timeliness, ServiceError> {
+    caller.require(&[Role::Admin, Role::PanelSecretary])?;
+    let (from, to) = crate::domain::fields::parse_range(from, to).map_err(ServiceError::Fields)?;
+    timeliness(c, cal, today, from, to)
 }
 
 /// The report over the formal requests lodged from `from` to `to` (inclusive); `today` decides

@@ -13,15 +13,19 @@
 //! panel's secretary and admins ([`pack_reader`]).
 
 use super::{Caller, ServiceError};
+use crate::db::disputes::DocumentMeta;
 use crate::db::disputes::EventRow;
 use crate::db::schema::disputes;
+use crate::db::schema::{notices, users};
 use crate::db::DbConn;
 use crate::domain::dispute::{Dispute, DocumentKind};
 use crate::domain::roles::Role;
 use crate::domain::workflow::{Relations, State};
 use crate::pack::{self, Reader};
+use chrono::NaiveDateTime;
 use diesel::prelude::*;
 use diesel::sql_types::Bool;
+use serde::Serialize;
 use serde_json::{json, Value};
 
 pub type Backend = <DbConn as diesel::Connection>::Backend;
@@ -198,4 +202,129 @@ pub fn mine_condition(c: &Caller) -> Cond {
             .or(disputes::secretary_id.eq(me.clone()).assume_not_null())
             .or(mine_on_panel(&me)),
     )
+}
+
+// ------------------------------------------------------------------ documents and notices
+
+/// The document `id` if `caller` may download it; otherwise not found (never saying that it
+/// exists): the API's download and the pages' alike.
+pub fn document_for(
+    c: &mut DbConn,
+    caller: &Caller,
+    id: &str,
+) -> Result<DocumentMeta, ServiceError> {
+    let meta = crate::db::disputes::document_meta(c, id)?.ok_or(ServiceError::NotFound)?;
+    let d = super::visible(c, caller, &meta.dispute_id)?;
+    if !can_see_document(caller, &d, super::document_kind(&meta.kind)?) {
+        return Err(ServiceError::NotFound);
+    }
+    Ok(meta)
+}
+
+/// A stored time as the API writes it (RFC 3339, UTC, microseconds).
+fn timestamp(t: &NaiveDateTime) -> String {
+    t.and_utc()
+        .to_rfc3339_opts(chrono::SecondsFormat::Micros, true)
+}
+
+/// An e-mail notice of the case.
+#[derive(Serialize, utoipa::ToSchema)]
+pub struct Notice {
+    /// The name of the file the notice carries (the FHSU's referral pack), if any.
+    pub attachment: Option<String>,
+    pub attempts: i32,
+    /// The iCalendar method of an attached invitation (`REQUEST`, `CANCEL`).
+    pub calendar: Option<String>,
+    pub id: String,
+    /// The delivery error, for the case's secretary and admins only.
+    pub last_error: Option<String>,
+    #[schema(format = DateTime)]
+    pub queued_at: String,
+    #[schema(format = DateTime)]
+    pub sent_at: Option<String>,
+    /// `queued`, `sent` or `failed`
+    pub status: String,
+    pub subject: String,
+    pub template: String,
+    /// The addresses, or for a caller who is not the case's secretary or an admin, other
+    /// people by name.
+    pub to: Vec<String>,
+}
+
+/// The case's notices as `caller` may see them: the case's secretary and admins every address
+/// and delivery error; anyone else organisations' addresses and their own, other people by
+/// name only, and no delivery errors.
+pub fn notices_seen(
+    c: &mut DbConn,
+    caller: &Caller,
+    d: &Dispute,
+) -> Result<Vec<Notice>, ServiceError> {
+    let full = caller.has(Role::Admin) || d.secretary_id() == Some(caller.user_id.as_str());
+    let rows: Vec<NoticeRow> = notices::table
+        .filter(notices::dispute_id.eq(&d.id))
+        .order((notices::queued_at.asc(), notices::id.asc()))
+        .select(NoticeRow::as_select())
+        .load(c)?;
+    // A recipients list that does not read is an error to fix in the data, never "nobody".
+    let recipients: Vec<Vec<String>> = rows
+        .iter()
+        .map(|r| {
+            serde_json::from_str(&r.recipients).map_err(|e| {
+                ServiceError::Internal(format!(
+                    "the notice {} has recipients that do not read: {e}",
+                    r.id
+                ))
+            })
+        })
+        .collect::<Result<_, _>>()?;
+    let people: std::collections::HashMap<String, (String, String)> = if full {
+        Default::default()
+    } else {
+        let all: Vec<&String> = recipients.iter().flatten().collect();
+        users::table
+            .filter(users::email.eq_any(all))
+            .select((users::email, users::id, users::name))
+            .load::<(String, String, String)>(c)?
+            .into_iter()
+            .map(|(e, id, n)| (e, (id, n)))
+            .collect()
+    };
+    let shown = |addr: String| match people.get(&addr) {
+        Some((uid, name)) if *uid != caller.user_id => name.clone(),
+        _ => addr,
+    };
+    Ok(rows
+        .into_iter()
+        .zip(recipients)
+        .map(|(r, to)| Notice {
+            attachment: r.attachment_name,
+            attempts: r.attempts,
+            calendar: r.ics_method,
+            id: r.id,
+            last_error: if full { r.last_error } else { None },
+            queued_at: timestamp(&r.queued_at),
+            sent_at: r.sent_at.as_ref().map(timestamp),
+            status: r.status,
+            subject: r.subject,
+            template: r.template,
+            to: to.into_iter().map(&shown).collect(),
+        })
+        .collect())
+}
+
+/// A notice as [`notices_seen`] reads it.
+#[derive(Queryable, Selectable)]
+#[diesel(table_name = notices)]
+struct NoticeRow {
+    id: String,
+    template: String,
+    recipients: String,
+    subject: String,
+    status: String,
+    queued_at: NaiveDateTime,
+    sent_at: Option<NaiveDateTime>,
+    attempts: i32,
+    last_error: Option<String>,
+    ics_method: Option<String>,
+    attachment_name: Option<String>,
 }

@@ -3,12 +3,13 @@
 
 use super::session::SignedIn;
 use super::{page, words, PageError, PageResult};
-use crate::api::disputes::{document_answer, document_for, notices_seen_by};
+use crate::api::disputes::document_answer;
 use crate::api::error::ApiError;
 use crate::app::AppState;
 use crate::db::disputes as store;
 use crate::domain::workflow;
 use crate::service::visibility;
+use crate::service::visibility::{document_for, notices_seen};
 use actix_web::http::StatusCode;
 use actix_web::{web, HttpResponse};
 use serde_json::{json, Value};
@@ -78,7 +79,7 @@ async fn case_page(
                     documents.push(m);
                 }
             }
-            let notices = notices_seen_by(c, &caller, &d)?;
+            let notices = notices_seen(c, &caller, &d)?;
             // Everyone the page names: who acted, who uploaded, the mediator and the panel.
             let mut ids: Vec<String> = events.iter().map(|e| e.actor_id.clone()).collect();
             ids.extend(documents.iter().map(|m| m.uploaded_by.clone()));
@@ -177,21 +178,15 @@ async fn case_page(
     let notices: Vec<Value> = notices
         .iter()
         .map(|n| {
-            let queued = n["queued_at"]
-                .as_str()
-                .and_then(|t| chrono::DateTime::parse_from_rfc3339(t).ok())
+            let queued = chrono::DateTime::parse_from_rfc3339(&n.queued_at)
                 .map(|t| timestamp(&t.naive_utc()))
                 .unwrap_or_default();
-            let to: Vec<&str> = n["to"]
-                .as_array()
-                .map(|a| a.iter().filter_map(Value::as_str).collect())
-                .unwrap_or_default();
-            let status = match n["status"].as_str() {
-                Some("sent") => "Sent",
-                Some("failed") => "Could not be sent",
+            let status = match n.status.as_str() {
+                "sent" => "Sent",
+                "failed" => "Could not be sent",
                 _ => "Waiting to be sent",
             };
-            json!({"subject": n["subject"], "to": to.join(", "), "status": status, "when": queued})
+            json!({"subject": n.subject, "to": n.to.join(", "), "status": status, "when": queued})
         })
         .collect();
     // Admins only: the last 50 reads of the case (the access log; the newest second may not be
@@ -269,7 +264,9 @@ pub async fn download(
     let caller = who.caller.clone();
     let id = uuid(&id)?;
     let user_id = caller.user_id.clone();
-    let meta = state.db(move |c| document_for(c, &caller, &id)).await?;
+    let meta = state
+        .db(move |c| Ok(document_for(c, &caller, &id)?))
+        .await?;
     state.record_read(&req, &user_id, &meta.dispute_id, "document", Some(&meta.id));
     Ok(document_answer(state, meta))
 }

@@ -2,17 +2,18 @@
 //! `GET /api/v1/reports/timeliness` for a range of days chosen with the NHS.UK date inputs, a
 //! bar chart of them drawn here as SVG (`role="img"` with its title and description) beside
 //! the same figures as a table, and their CSV (`/reports/timeliness.csv?from=&to=`). All three
-//! come from `api::disputes::timeliness_report`, the API's own code.
+//! come from `service::reports::timeliness_for`, the API's own code.
 
 use super::forms::{self, Field, Input, Problem, Sent};
 use super::register;
 use super::session::SignedIn;
 use super::{page, PageError, PageResult};
-use crate::api::disputes::timeliness_report;
+use crate::api::error::ApiResult;
 use crate::app::AppState;
 use crate::domain::roles::Role;
 use crate::render::templates::long_date;
-use crate::service::reports::Timeliness;
+use crate::service::reports::{self, Timeliness};
+use crate::service::Caller;
 use actix_web::http::{header, StatusCode};
 use actix_web::{web, HttpRequest, HttpResponse};
 use chrono::{Datelike, NaiveDate};
@@ -120,6 +121,24 @@ fn allowed(who: &SignedIn) -> PageResult<()> {
     } else {
         Err(PageError::NotFound)
     }
+}
+
+/// The report from `from` to `to` for `caller`, as the API makes it.
+async fn timeliness_report(
+    state: &AppState,
+    caller: &Caller,
+    from: &str,
+    to: &str,
+) -> ApiResult<Timeliness> {
+    let (cal, today, caller) = (state.calendar.clone(), state.clock.today(), caller.clone());
+    let (from, to) = (from.to_string(), to.to_string());
+    state
+        .db(move |c| {
+            Ok(reports::timeliness_for(
+                c, &cal, today, &caller, &from, &to,
+            )?)
+        })
+        .await
 }
 
 /// `GET /reports/timeliness`: the form (a GET form: asking changes nothing) and, for a range
