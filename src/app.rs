@@ -65,6 +65,24 @@ pub struct AppState {
 }
 
 impl AppState {
+    /// The timeliness report from `from` to `to` (`YYYY-MM-DD`, as sent) for `caller`
+    /// (`service::reports::timeliness_for`): the API's answer, the page's table and its CSV.
+    pub async fn timeliness_report(
+        &self,
+        caller: &service::Caller,
+        from: &str,
+        to: &str,
+    ) -> ApiResult<service::reports::Timeliness> {
+        let (cal, today, caller) = (self.calendar.clone(), self.clock.today(), caller.clone());
+        let (from, to) = (from.to_string(), to.to_string());
+        self.db(move |c| {
+            Ok(service::reports::timeliness_for(
+                c, &cal, today, &caller, &from, &to,
+            )?)
+        })
+        .await
+    }
+
     /// Runs blocking diesel work on actix's blocking pool with a pooled connection: every
     /// request's database work goes this way, so a lock wait never stalls an HTTP worker.
     pub async fn db<T, F>(&self, f: F) -> ApiResult<T>

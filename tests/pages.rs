@@ -639,6 +639,15 @@ fn jar_of(app: &TestApp, email: &str) -> HashMap<String, String> {
     )])
 }
 
+/// The bootstrap admin's session cookie.
+fn admin_jar(app: &TestApp) -> HashMap<String, String> {
+    let signed = sign_in(app, "", ADMIN_EMAIL, ADMIN_PASSWORD);
+    HashMap::from([(
+        "ldr_session".to_string(),
+        set_cookie(&signed, "ldr_session").expect("signed in"),
+    )])
+}
+
 fn action_forms_refuse_what_they_must_change_nothing_and_never_fail(db: Db) {
     use common::world::*;
     let Some(app) = TestApp::spawn_with(
@@ -1613,14 +1622,7 @@ fn an_organisation_among_many_is_named_by_its_ods_code_or_its_name(db: Db) {
     }
 
     // A new user's organisation.
-    let admin = HashMap::from([(
-        "ldr_session".to_string(),
-        set_cookie(
-            &sign_in(&app, "", ADMIN_EMAIL, ADMIN_PASSWORD),
-            "ldr_session",
-        )
-        .expect("signed in"),
-    )]);
+    let admin = admin_jar(&app);
     let a = request(&app, "GET", "/admin/users/new", &admin, None);
     assert!(a.body.contains("Enter its ODS code") && !a.body.contains("Practice 050"));
     let token = form_token(&a.body);
@@ -1708,14 +1710,7 @@ fn deactivating_a_user_asks_first_and_names_their_open_cases(db: Db) {
         .as_str()
         .unwrap()
         .to_string();
-    let admin = HashMap::from([(
-        "ldr_session".to_string(),
-        set_cookie(
-            &sign_in(&app, "", ADMIN_EMAIL, ADMIN_PASSWORD),
-            "ldr_session",
-        )
-        .expect("signed in"),
-    )]);
+    let admin = admin_jar(&app);
     let me = app.get("/api/v1/me", Some(&w.admin)).expect(200)["id"]
         .as_str()
         .unwrap()

@@ -1264,33 +1264,14 @@ pub async fn timeliness(
     caller: Caller,
     q: web::Query<RangeQuery>,
 ) -> ApiResult<HttpResponse> {
-    let out = timeliness_report(
-        &state,
-        &caller,
-        q.from.as_deref().unwrap_or(""),
-        q.to.as_deref().unwrap_or(""),
-    )
-    .await?;
+    let out = state
+        .timeliness_report(
+            &caller,
+            q.from.as_deref().unwrap_or(""),
+            q.to.as_deref().unwrap_or(""),
+        )
+        .await?;
     Ok(HttpResponse::Ok().json(out))
-}
-
-/// The timeliness report from `from` to `to` (`YYYY-MM-DD`) for `caller` (admin, panel
-/// secretary): `service::reports::timeliness_for`, which the report's page calls too.
-async fn timeliness_report(
-    state: &AppState,
-    caller: &Caller,
-    from: &str,
-    to: &str,
-) -> ApiResult<Timeliness> {
-    let (cal, today, caller) = (state.calendar.clone(), state.clock.today(), caller.clone());
-    let (from, to) = (from.to_string(), to.to_string());
-    state
-        .db(move |c| {
-            Ok(service::reports::timeliness_for(
-                c, &cal, today, &caller, &from, &to,
-            )?)
-        })
-        .await
 }
 
 /// The report's answer (its own module, shared with the pages).

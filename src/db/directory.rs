@@ -303,28 +303,38 @@ pub fn count_choosable(c: &mut DbConn, which: &Choosable) -> QueryResult<i64> {
     choosable(which).count().get_result(c)
 }
 
-/// The organisations `which` covers, by name, at most `limit`.
+/// `q`'s organisations in the order a form lists them: by name, then ODS code (those without
+/// one last), at most `limit`.
+fn listed(c: &mut DbConn, q: Filtered<'_>, limit: i64) -> QueryResult<Vec<OrgChoice>> {
+    q.order((
+        organisations::name.asc(),
+        organisations::ods_code.is_null().asc(),
+        organisations::ods_code.asc(),
+        organisations::id.asc(),
+    ))
+    .limit(limit)
+    .select((
+        organisations::id,
+        organisations::name,
+        organisations::kind,
+        organisations::area,
+        organisations::ods_code,
+    ))
+    .load(c)
+}
+
+/// The organisations `which` covers, listed ([`listed`]).
 pub fn choosable_list(
     c: &mut DbConn,
     which: &Choosable,
     limit: i64,
 ) -> QueryResult<Vec<OrgChoice>> {
-    choosable(which)
-        .order((organisations::name.asc(), organisations::id.asc()))
-        .limit(limit)
-        .select((
-            organisations::id,
-            organisations::name,
-            organisations::kind,
-            organisations::area,
-            organisations::ods_code,
-        ))
-        .load(c)
+    listed(c, choosable(which), limit)
 }
 
-/// The organisations of `which` that `typed` names: by id, by ODS code (in capitals, as ODS
-/// codes are kept) or by name (any case, as the database folds it: SQLite folds only ASCII
-/// letters), by name and then ODS code (those without one last), at most `limit`.
+/// The organisations of `which` that `typed` names, listed ([`listed`]): by id, by ODS code (in
+/// capitals, as ODS codes are kept) or by name (any case, as the database folds it: SQLite
+/// folds only ASCII letters).
 pub fn choosable_named(
     c: &mut DbConn,
     which: &Choosable,
@@ -332,30 +342,15 @@ pub fn choosable_named(
     limit: i64,
 ) -> QueryResult<Vec<OrgChoice>> {
     let typed = typed.trim();
-    choosable(which)
-        .filter(
-            organisations::id
-                .eq(typed)
-                .or(organisations::ods_code
-                    .eq(typed.to_uppercase())
-                    .assume_not_null())
-                .or(lower(organisations::name).eq(lower(typed.to_string()))),
-        )
-        .order((
-            organisations::name.asc(),
-            organisations::ods_code.is_null().asc(),
-            organisations::ods_code.asc(),
-            organisations::id.asc(),
-        ))
-        .limit(limit)
-        .select((
-            organisations::id,
-            organisations::name,
-            organisations::kind,
-            organisations::area,
-            organisations::ods_code,
-        ))
-        .load(c)
+    let q = choosable(which).filter(
+        organisations::id
+            .eq(typed)
+            .or(organisations::ods_code
+                .eq(typed.to_uppercase())
+                .assume_not_null())
+            .or(lower(organisations::name).eq(lower(typed.to_string()))),
+    );
+    listed(c, q, limit)
 }
 
 /// The names of the organisations of `ids` that exist, with their ODS code when they have one

@@ -2,18 +2,16 @@
 //! `GET /api/v1/reports/timeliness` for a range of days chosen with the NHS.UK date inputs, a
 //! bar chart of them drawn here as SVG (`role="img"` with its title and description) beside
 //! the same figures as a table, and their CSV (`/reports/timeliness.csv?from=&to=`). All three
-//! come from `service::reports::timeliness_for`, the API's own code.
+//! come from `AppState::timeliness_report` (`service::reports::timeliness_for`), as the API's do.
 
 use super::forms::{self, Field, Input, Problem, Sent};
 use super::register;
 use super::session::SignedIn;
 use super::{page, PageError, PageResult};
-use crate::api::error::ApiResult;
 use crate::app::AppState;
 use crate::domain::roles::Role;
 use crate::render::templates::long_date;
-use crate::service::reports::{self, Timeliness};
-use crate::service::Caller;
+use crate::service::reports::Timeliness;
 use actix_web::http::{header, StatusCode};
 use actix_web::{web, HttpRequest, HttpResponse};
 use chrono::{Datelike, NaiveDate};
@@ -123,24 +121,6 @@ fn allowed(who: &SignedIn) -> PageResult<()> {
     }
 }
 
-/// The report from `from` to `to` for `caller`, as the API makes it.
-async fn timeliness_report(
-    state: &AppState,
-    caller: &Caller,
-    from: &str,
-    to: &str,
-) -> ApiResult<Timeliness> {
-    let (cal, today, caller) = (state.calendar.clone(), state.clock.today(), caller.clone());
-    let (from, to) = (from.to_string(), to.to_string());
-    state
-        .db(move |c| {
-            Ok(reports::timeliness_for(
-                c, &cal, today, &caller, &from, &to,
-            )?)
-        })
-        .await
-}
-
 /// `GET /reports/timeliness`: the form (a GET form: asking changes nothing) and, for a range
 /// that reads, the report.
 pub async fn page_handler(
@@ -168,7 +148,7 @@ pub async fn page_handler(
     let fields = fields();
     let (st, caller) = (state.clone(), who.caller.clone());
     let outcome = register::through_api(&fields, &sent, &[], move |b: RangeBody| async move {
-        timeliness_report(&st, &caller, &b.from, &b.to).await
+        st.timeliness_report(&caller, &b.from, &b.to).await
     })
     .await?;
     let (status, report, problems): (StatusCode, Option<Timeliness>, Vec<Problem>) = match outcome {
@@ -213,7 +193,10 @@ pub async fn csv(
     allowed(&who)?;
     let q = register::query(&req);
     let get = |k: &str| q.get(k).map_or("", String::as_str);
-    let t = match timeliness_report(&state, &who.caller, get("from"), get("to")).await {
+    let t = match state
+        .timeliness_report(&who.caller, get("from"), get("to"))
+        .await
+    {
         Ok(t) => t,
         Err(e) => {
             let problems = forms::problems_of(e, &[], &[("from", "From"), ("to", "To")])?;
