@@ -1620,6 +1620,21 @@ fn an_organisation_among_many_is_named_by_its_ods_code_or_its_name(db: Db) {
             .expect(200);
         assert_eq!(d["respondent"]["id"], json!(ids[index]), "{party}");
     }
+    // "Change your answers" from the check page (which sends the other party as its id)
+    // shows the box with the organisation's ODS code, not the id.
+    let a = request(
+        &app,
+        "POST",
+        "/disputes/new",
+        &jar,
+        Some(&format!("{}&step=change", form(&ids[5], "t"))),
+    );
+    assert_eq!(a.status, 200, "{}", a.body);
+    assert!(
+        a.body.contains("value=\"B86005\"") && !a.body.contains(&ids[5]),
+        "{}",
+        a.body
+    );
 
     // A new user's organisation.
     let admin = admin_jar(&app);

@@ -298,11 +298,6 @@ fn choosable<'a>(which: &'a Choosable) -> Filtered<'a> {
     q
 }
 
-/// How many organisations `which` covers.
-pub fn count_choosable(c: &mut DbConn, which: &Choosable) -> QueryResult<i64> {
-    choosable(which).count().get_result(c)
-}
-
 /// `q`'s organisations in the order a form lists them: by name, then ODS code (those without
 /// one last), at most `limit`.
 fn listed(c: &mut DbConn, q: Filtered<'_>, limit: i64) -> QueryResult<Vec<OrgChoice>> {

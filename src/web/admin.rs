@@ -554,24 +554,18 @@ pub async fn create_user(
     let sent = register::checked(&who, form.into_inner())?;
     admin(&who)?;
     let sent2 = sent.clone();
-    let (fields, looked_up, organisation) = state
+    let (fields, looked) = state
         .db(move |c| {
             let fields = user_fields_for(c)?;
-            let (looked_up, problem) =
+            let looked =
                 choose::look_up(c, &every_organisation(), &fields, "organisation_id", &sent2)?;
-            Ok((fields, looked_up, problem))
+            Ok((fields, looked))
         })
         .await?;
-    let outcome = register::through_api(&fields, &looked_up, &[], |b| {
+    let outcome = register::through_api_with(&fields, &looked.sent, looked.problem, &[], |b| {
         dir::new_user(&state, &who.caller, b)
     })
-    .await?
-    .map_err(|(status, problems)| {
-        (
-            status,
-            forms::merge(&fields, organisation.into_iter().collect(), problems),
-        )
-    });
+    .await?;
     match outcome {
         Ok(u) => Ok(super::signin::see_other(&format!(
             "/admin/users/{}?done=created",
@@ -822,18 +816,15 @@ pub async fn add_interest(
     admin(&who)?;
     let id = super::actions::uuid(&id)?;
     let sent2 = sent.clone();
-    let (fields, looked_up, organisation) =
-        state.db(move |c| Ok(interest_form(c, &sent2)?)).await?;
-    let outcome = register::through_api(&fields, &looked_up, &[], |b: NewInterest| {
-        dir::record_entry(&state, &who.caller, id.clone(), b)
-    })
-    .await?
-    .map_err(|(status, problems)| {
-        (
-            status,
-            forms::merge(&fields, organisation.into_iter().collect(), problems),
-        )
-    });
+    let (fields, looked) = state.db(move |c| Ok(interest_form(c, &sent2)?)).await?;
+    let outcome = register::through_api_with(
+        &fields,
+        &looked.sent,
+        looked.problem,
+        &[],
+        |b: NewInterest| dir::record_entry(&state, &who.caller, id.clone(), b),
+    )
+    .await?;
     match outcome {
         Ok(_) => Ok(super::signin::see_other(&format!(
             "/admin/users/{id}?done=added"

@@ -27,12 +27,10 @@ pub fn field(
     mut field: Field,
     label: fn(&OrgChoice) -> String,
 ) -> QueryResult<Field> {
-    if dir::count_choosable(c, which)? <= SHORT_LIST {
-        let options = dir::choosable_list(c, which, SHORT_LIST)?
-            .iter()
-            .map(|o| (o.id.clone(), label(o)))
-            .collect();
-        field.input = Input::Select(options);
+    // One more than a select offers says whether there are too many.
+    let listed = dir::choosable_list(c, which, SHORT_LIST + 1)?;
+    if listed.len() as i64 <= SHORT_LIST {
+        field.input = Input::Select(listed.iter().map(|o| (o.id.clone(), label(o))).collect());
     } else {
         let ask = "Enter its ODS code, for example B82001, or its full name.";
         field.hint = if field.hint.is_empty() {
@@ -45,33 +43,52 @@ pub fn field(
     Ok(field)
 }
 
-/// The form `sent` as the service should read it. When the field `name` of `fields` is a
-/// text box (see [`field`]), what was typed in it is looked up among `which`: found, it is
-/// replaced by the organisation's id; not found, or found several times, it is taken out and
-/// the problem to show is returned.
+/// A form's organisation field looked up ([`look_up`]).
+pub struct LookedUp {
+    /// The form as the service should read it: what was typed replaced by the organisation's
+    /// id, or taken out when it names none or several.
+    pub sent: Sent,
+    /// Why it was taken out.
+    pub problem: Option<Problem>,
+    /// The form to draw again: an id in the box (sent on by the check page) shown as the
+    /// organisation's ODS code, or its name when it has none; otherwise what was typed.
+    pub shown: Sent,
+}
+
+/// The form `sent` looked up. When the field `name` of `fields` is a text box (see [`field`]),
+/// what was typed in it is looked up among `which`.
 pub fn look_up(
     c: &mut DbConn,
     which: &Choosable,
     fields: &[Field],
     name: &str,
     sent: &Sent,
-) -> QueryResult<(Sent, Option<Problem>)> {
+) -> QueryResult<LookedUp> {
+    let unchanged = || LookedUp {
+        sent: sent.clone(),
+        problem: None,
+        shown: sent.clone(),
+    };
     let Some(field) = fields.iter().find(|f| f.name == name) else {
-        return Ok((sent.clone(), None));
+        return Ok(unchanged());
     };
     let typed = match (&field.input, sent.get(field.name)) {
         (Input::Text, Some(t)) if !t.trim().is_empty() => t.trim().to_string(),
-        _ => return Ok((sent.clone(), None)),
+        _ => return Ok(unchanged()),
     };
     let found = dir::choosable_named(c, which, &typed, 11)?;
     // An id or an ODS code names one organisation, whatever others are called.
     let exact = found
         .iter()
         .find(|o| o.id == typed || o.ods_code.as_deref() == Some(typed.to_uppercase().as_str()));
-    let mut out = sent.clone();
+    let (mut out, mut shown) = (sent.clone(), sent.clone());
     let problem = match (exact, found.as_slice()) {
         (Some(o), _) | (None, [o]) => {
             out.insert(field.name.to_string(), o.id.clone());
+            if o.id == typed {
+                let code = o.ods_code.as_deref().filter(|code| !code.is_empty());
+                shown.insert(field.name.to_string(), code.unwrap_or(&o.name).to_string());
+            }
             None
         }
         (None, []) => Some(format!(
@@ -103,37 +120,12 @@ pub fn look_up(
     if problem.is_some() {
         out.remove(field.name);
     }
-    Ok((
-        out,
-        problem.map(|text| Problem {
+    Ok(LookedUp {
+        sent: out,
+        problem: problem.map(|text| Problem {
             field: Some(field.name.to_string()),
             text,
         }),
-    ))
-}
-
-/// The form `sent` to draw again after [`look_up`] replaced what was typed in the field `name`
-/// of `fields` by an organisation's id (the answers being changed on the check page): the id
-/// shown as the organisation's ODS code, or its name when it has none.
-pub fn typed_back(
-    c: &mut DbConn,
-    which: &Choosable,
-    fields: &[Field],
-    name: &str,
-    sent: &Sent,
-) -> QueryResult<Sent> {
-    let mut out = sent.clone();
-    let is_text = fields
-        .iter()
-        .any(|f| f.name == name && matches!(f.input, Input::Text));
-    if let (true, Some(value)) = (is_text, sent.get(name)) {
-        if let Some(o) = dir::choosable_named(c, which, value, 2)?
-            .into_iter()
-            .find(|o| o.id == *value)
-        {
-            let typed = o.ods_code.filter(|code| !code.is_empty()).unwrap_or(o.name);
-            out.insert(name.to_string(), typed);
-        }
-    }
-    Ok(out)
+        shown,
+    })
 }

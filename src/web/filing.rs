@@ -53,14 +53,18 @@ fn other_parties(c: &mut crate::db::DbConn, own: &str) -> QueryResult<Choosable>
     })
 }
 
-/// A party as the select names it: "Riverside Surgery (practice)".
-fn party_label(o: &OrgChoice) -> String {
-    let what = if o.kind == "practice" {
+/// What an other party of the kind `kind` is, in a word or two.
+fn party_kind(kind: &str) -> &'static str {
+    if kind == "practice" {
         "practice"
     } else {
         "commissioning group"
-    };
-    format!("{} ({what})", o.name)
+    }
+}
+
+/// A party as the select names it: "Riverside Surgery (practice)".
+fn party_label(o: &OrgChoice) -> String {
+    format!("{} ({})", o.name, party_kind(&o.kind))
 }
 
 /// The form's fields, its other party chosen among `which`.
@@ -199,15 +203,19 @@ pub async fn submit(
         _ => Step::Check,
     };
     let (own, sent2) = (who.caller.org_id.clone(), sent.clone());
-    let (fields, looked_up, party, typed) = state
+    let (fields, looked) = state
         .db(move |c| {
             let which = other_parties(c, &own)?;
             let fields = fields_for(c, &which)?;
-            let (looked_up, party) = choose::look_up(c, &which, &fields, "respondent_id", &sent2)?;
-            let typed = choose::typed_back(c, &which, &fields, "respondent_id", &sent2)?;
-            Ok((fields, looked_up, party, typed))
+            let looked = choose::look_up(c, &which, &fields, "respondent_id", &sent2)?;
+            Ok((fields, looked))
         })
         .await?;
+    let choose::LookedUp {
+        sent: looked_up,
+        problem: party,
+        shown: typed,
+    } = looked;
     if step == Step::Change {
         return Ok(render(&who, &fields, &typed, &[], StatusCode::OK));
     }
@@ -315,15 +323,15 @@ fn check_page(
     fields: &[Field],
     looked_up: &Sent,
 ) -> HttpResponse {
-    let party = match checked.respondent.kind.as_str() {
-        "practice" => "practice",
-        _ => "commissioning group",
-    };
     let rows = [
         ("Title", answers.title.clone()),
         (
             "The other party",
-            format!("{} ({party})", checked.respondent.name),
+            format!(
+                "{} ({})",
+                checked.respondent.name,
+                party_kind(&checked.respondent.kind)
+            ),
         ),
         (
             "What it is about",

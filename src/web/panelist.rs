@@ -7,7 +7,7 @@
 //! once.
 
 use super::choose;
-use super::forms::{self, Field, Input, Problem, Sent};
+use super::forms::{Field, Input, Problem, Sent};
 use super::register::{self, cell, row, AddForm, Register};
 use super::session::SignedIn;
 use super::{page, PageError, PageResult};
@@ -308,24 +308,19 @@ pub async fn add<B: NewEntry + DeserializeOwned>(
     let mut sent = register::checked(&who, form.into_inner())?;
     panelist(&who)?;
     let no_last_day = B::ENTRY == Entry::Unavailability && single_day(&mut sent);
-    let (fields, looked_up, organisation) = match B::ENTRY {
+    let (fields, to_send, found) = match B::ENTRY {
         Entry::Unavailability => (unavailability_fields(), sent.clone(), None),
         Entry::Interest => {
             let sent = sent.clone();
-            state.db(move |c| Ok(interest_form(c, &sent)?)).await?
+            let (fields, looked) = state.db(move |c| Ok(interest_form(c, &sent)?)).await?;
+            (fields, looked.sent, looked.problem)
         }
     };
     let me = who.caller.user_id.clone();
-    let outcome = register::through_api(&fields, &looked_up, &[], |b: B| {
+    let outcome = register::through_api_with(&fields, &to_send, found, &[], |b: B| {
         dir::record_entry(&state, &who.caller, me, b)
     })
-    .await?
-    .map_err(|(status, problems)| {
-        (
-            status,
-            forms::merge(&fields, organisation.into_iter().collect(), problems),
-        )
-    });
+    .await?;
     match outcome {
         Ok(_) => Ok(super::signin::see_other(&format!(
             "/my/{}?done=added",
@@ -411,21 +406,21 @@ pub fn interest_fields(c: &mut crate::db::DbConn) -> QueryResult<Vec<Field>> {
     ])
 }
 
-/// An interest's form as sent: its fields, what the service is to read (the organisation
-/// looked up: `web::choose::look_up`) and the problem of the organisation typed, if any.
+/// An interest's form as sent: its fields, and its organisation looked up
+/// (`web::choose::look_up`).
 pub fn interest_form(
     c: &mut crate::db::DbConn,
     sent: &Sent,
-) -> QueryResult<(Vec<Field>, Sent, Option<Problem>)> {
+) -> QueryResult<(Vec<Field>, choose::LookedUp)> {
     let fields = interest_fields(c)?;
-    let (looked_up, problem) = choose::look_up(
+    let looked = choose::look_up(
         c,
         &interest_organisations(),
         &fields,
         "organisation_id",
         sent,
     )?;
-    Ok((fields, looked_up, problem))
+    Ok((fields, looked))
 }
 
 /// The names of the organisations of `entries`, with their ODS codes.

@@ -165,7 +165,25 @@ where
     F: FnOnce(T) -> Fut,
     Fut: Future<Output = ApiResult<R>>,
 {
-    let (body, own) = request_of(fields, sent);
+    through_api_with(fields, sent, None, labels, call).await
+}
+
+/// [`through_api`] for a form whose page found a problem of its own before sending it (an
+/// organisation field's look-up, `web::choose`), shown with the API's.
+pub async fn through_api_with<T, R, F, Fut>(
+    fields: &[Field],
+    sent: &Sent,
+    found: Option<Problem>,
+    labels: &[(&str, &str)],
+    call: F,
+) -> PageResult<Outcome<R>>
+where
+    T: DeserializeOwned,
+    F: FnOnce(T) -> Fut,
+    Fut: Future<Output = ApiResult<R>>,
+{
+    let (body, mut own) = request_of(fields, sent);
+    own.extend(found);
     let request: T = serde_json::from_value(Value::Object(body)).map_err(|e| {
         tracing::info!(error = %e, "form not read as the API's request");
         PageError::BadRequest("The form could not be read. Go back and try again.".into())
