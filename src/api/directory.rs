@@ -171,10 +171,7 @@ pub struct Organisation {
 }
 
 /// A time as the API writes it: RFC 3339 in UTC, to the microsecond.
-pub fn timestamp(t: &NaiveDateTime) -> String {
-    t.and_utc()
-        .to_rfc3339_opts(chrono::SecondsFormat::Micros, true)
-}
+pub use crate::db::timestamp;
 
 /// Serialises a stored UTC time as RFC 3339 with its `Z` (`#[serde(serialize_with = …)]`).
 pub fn rfc3339<S: serde::Serializer>(t: &NaiveDateTime, s: S) -> Result<S::Ok, S::Error> {

@@ -111,7 +111,7 @@ pub fn rotate(
 pub fn payload(d: &DisputeRow, e: &EventRow) -> String {
     serde_json::json!({
         "type": "dispute.event",
-        "timestamp": e.at.and_utc().to_rfc3339_opts(chrono::SecondsFormat::Micros, true),
+        "timestamp": super::timestamp(&e.at),
         "data": {
             "dispute_id": d.id,
             "event_id": e.seq,

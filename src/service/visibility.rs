@@ -17,7 +17,7 @@ use crate::db::disputes::DocumentMeta;
 use crate::db::disputes::EventRow;
 use crate::db::schema::disputes;
 use crate::db::schema::{notices, users};
-use crate::db::DbConn;
+use crate::db::{timestamp, DbConn};
 use crate::domain::dispute::{Dispute, DocumentKind};
 use crate::domain::roles::Role;
 use crate::domain::workflow::{Relations, State};
@@ -219,12 +219,6 @@ pub fn document_for(
         return Err(ServiceError::NotFound);
     }
     Ok(meta)
-}
-
-/// A stored time as the API writes it (RFC 3339, UTC, microseconds).
-fn timestamp(t: &NaiveDateTime) -> String {
-    t.and_utc()
-        .to_rfc3339_opts(chrono::SecondsFormat::Micros, true)
 }
 
 /// An e-mail notice of the case.
