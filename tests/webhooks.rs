@@ -207,8 +207,29 @@ fn signed_with(r: &Received, secret: &str) -> bool {
     r.h("webhook-signature").split(' ').any(|s| s == want)
 }
 
-/// The Python reference verifier's answer, or `None` when it is not installed (said loudly;
-/// a failure with LDR_REQUIRE_STANDARDWEBHOOKS=1).
+/// The README's two Python verifiers (the `standardwebhooks` package's, and the one by hand),
+/// as a practice's developer would copy them.
+fn readme_verifiers() -> Vec<String> {
+    let readme =
+        std::fs::read_to_string(concat!(env!("CARGO_MANIFEST_DIR"), "/README.md")).unwrap();
+    let blocks: Vec<String> = readme
+        .split("```python\n")
+        .skip(1)
+        .map(|b| b.split("```").next().unwrap().to_string())
+        .collect();
+    assert_eq!(
+        blocks.len(),
+        2,
+        "the README's guide has two Python verifiers"
+    );
+    blocks
+}
+
+/// Whether the README's Python verifiers accept `r` with `secret`: `Some(true)` when both do,
+/// `Some(false)` when either refuses, `None` when the `standardwebhooks` package is not
+/// installed (said loudly; a failure with LDR_REQUIRE_STANDARDWEBHOOKS=1). Each snippet runs
+/// with `secret`, `headers` and `body` (the bytes as received) defined; the one by hand
+/// defines `verify`, which is then called as the README shows.
 fn python_verifies(r: &Received, secret: &str) -> Option<bool> {
     let dir = tempfile::tempdir().unwrap();
     let body = dir.path().join("body");
@@ -216,31 +237,38 @@ fn python_verifies(r: &Received, secret: &str) -> Option<bool> {
     let headers = json!({"webhook-id": r.h("webhook-id"), "webhook-timestamp": r.h("webhook-timestamp"),
         "webhook-signature": r.h("webhook-signature")});
     let script = "import sys, json\n\
-        try:\n    from standardwebhooks.webhooks import Webhook\n\
+        try:\n    import standardwebhooks\n\
         except ImportError:\n    sys.exit(3)\n\
         body = open(sys.argv[1], 'rb').read()\n\
-        try:\n    Webhook(sys.argv[2]).verify(body, json.loads(sys.argv[3]))\n\
-        except Exception as e:\n    print(e)\n    sys.exit(1)\n";
-    let out = std::process::Command::new("python3")
-        .args(["-c", script])
-        .arg(&body)
-        .arg(secret)
-        .arg(headers.to_string())
-        .output();
-    let code = out.as_ref().ok().and_then(|o| o.status.code());
-    match code {
-        Some(0) => Some(true),
-        Some(1) => Some(false),
-        _ => {
-            let msg = "python3 with the standardwebhooks package (pip install standardwebhooks) \
-                       is missing: the reference verifier's check is NOT RUN";
-            if std::env::var("LDR_REQUIRE_STANDARDWEBHOOKS").as_deref() == Ok("1") {
-                panic!("{msg} (LDR_REQUIRE_STANDARDWEBHOOKS=1)");
+        secret, headers = sys.argv[2], json.loads(sys.argv[3])\n\
+        try:\n    exec(sys.argv[4])\n    \
+        if 'verify' in globals():\n        verify(secret, headers, body)\n\
+        except Exception as e:\n    print(repr(e))\n    sys.exit(1)\n";
+    let mut all = true;
+    for snippet in readme_verifiers() {
+        let out = std::process::Command::new("python3")
+            .args(["-c", script])
+            .arg(&body)
+            .arg(secret)
+            .arg(headers.to_string())
+            .arg(&snippet)
+            .output();
+        match out.as_ref().ok().and_then(|o| o.status.code()) {
+            Some(0) => {}
+            Some(1) => all = false,
+            _ => {
+                let msg =
+                    "python3 with the standardwebhooks package (pip install standardwebhooks) \
+                           is missing: the README's verifiers are NOT RUN";
+                if std::env::var("LDR_REQUIRE_STANDARDWEBHOOKS").as_deref() == Ok("1") {
+                    panic!("{msg} (LDR_REQUIRE_STANDARDWEBHOOKS=1): {out:?}");
+                }
+                eprintln!("\n!!!!!!!! {msg} !!!!!!!!\n");
+                return None;
             }
-            eprintln!("\n!!!!!!!! {msg} !!!!!!!!\n");
-            None
         }
     }
+    Some(all)
 }
 
 /// Both verifiers accept `r` with `secret`.
@@ -248,7 +276,10 @@ fn python_verifies(r: &Received, secret: &str) -> Option<bool> {
 fn assert_signed(r: &Received, secret: &str) {
     assert!(signed_with(r, secret), "signature does not verify: {r:?}");
     if let Some(ok) = python_verifies(r, secret) {
-        assert!(ok, "the standardwebhooks package refuses {r:?}");
+        assert!(
+            ok,
+            "a README verifier (standardwebhooks, or by hand) refuses {r:?}"
+        );
     }
 }
 
@@ -333,6 +364,14 @@ fn parties_endpoints_get_signed_thin_events_and_no_one_else(db: Db) {
             !signed_with(r, &ccg_secret),
             "signed with another endpoint's secret"
         );
+        // The README's verifiers refuse another secret and a body changed on the way.
+        assert_ne!(python_verifies(r, &ccg_secret), Some(true), "{r:?}");
+        let altered = Received {
+            body: r.body.replace("\"version\"", "\"version\" "),
+            ..r.clone()
+        };
+        assert_ne!(altered.body, r.body);
+        assert_ne!(python_verifies(&altered, &practice_secret), Some(true));
         assert!(r.h("webhook-id").starts_with("msg_"), "{r:?}");
         assert_eq!(r.h("content-type"), "application/json");
     }
