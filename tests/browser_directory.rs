@@ -281,12 +281,38 @@ fn an_admin_keeps_organisations_and_is_refused_a_user_whose_roles_do_not_fit(db:
     let Some(mut b) = browser(&app, "admin", db) else {
         return;
     };
+    // Oak Practice has no e-mail address, as an ODS import leaves each organisation.
+    {
+        use diesel::prelude::*;
+        use ldr::db::schema::organisations;
+        let mut pooled = ldr::db::checkout(&app.state.pool).unwrap();
+        let c: &mut ldr::db::DbConn = &mut pooled;
+        diesel::update(organisations::table.find(&w.oak))
+            .set(organisations::email.eq(""))
+            .execute(c)
+            .unwrap();
+    }
     when_i_sign_in(&mut b, ADMIN_EMAIL, ADMIN_PASSWORD);
     b.wait_for_text("h1", "All cases");
     b.click_link("Organisations");
     b.wait_for_text("h1", "Organisations");
-    then_i_see(&b, &["Elm Practice", "Oak Practice", "North Essex LMC"]);
+    then_i_see(
+        &b,
+        &[
+            "Elm Practice",
+            "Oak Practice",
+            "North Essex LMC",
+            "1 open organisation has no email address",
+        ],
+    );
     b.check("organisations");
+    b.click_link("Show it");
+    b.wait_for_text("table", "Open organisations without an email address");
+    assert!(!b.text("table").contains("Elm Practice"));
+    then_i_see(&b, &["No email address: not told of its disputes"]);
+    b.check("organisations-without-an-email-address");
+    b.click_link("Show every organisation");
+    b.wait_for_text("table", "Elm Practice");
     b.fill("#q", "elm");
     b.click("form[action='/admin/organisations'] button");
     b.wait_for_text("table", "Elm Practice");

@@ -640,6 +640,142 @@ fn jar_of(app: &TestApp, email: &str) -> HashMap<String, String> {
 }
 
 /// The bootstrap admin's session cookie.
+/// An open organisation without an e-mail address (as an ODS import leaves each one) is told
+/// nothing of its disputes. The admin's organisations page warns of them, with a link to a
+/// list of just those, and marks each; the API lists them with `without_email=true`. A closed
+/// one is not counted; once every open one has an address the warning goes. A filter that is
+/// neither true nor false is refused, in words, on the page and in the API.
+fn organisations_no_notice_reaches_are_named_to_the_admin(db: Db) {
+    use common::world::*;
+    use diesel::prelude::*;
+    use ldr::db::schema::organisations;
+    let Some(app) = TestApp::spawn_with(
+        db,
+        &[
+            ("LDR_TODAY", "2026-03-02"),
+            ("LDR_INSECURE_COOKIES", "true"),
+        ],
+    ) else {
+        return;
+    };
+    let w = World::new(&app);
+    let jar = admin_jar(&app);
+    let untold = |app: &TestApp| -> Vec<String> {
+        let mut names: Vec<String> = app
+            .get("/api/v1/organisations?without_email=true", Some(&w.admin))
+            .expect(200)
+            .as_array()
+            .unwrap()
+            .iter()
+            .map(|o| o["name"].as_str().unwrap().to_string())
+            .collect();
+        names.sort();
+        names
+    };
+    let a = request(&app, "GET", "/admin/organisations", &jar, None);
+    assert_eq!(a.status, 200);
+    assert!(!a.body.contains("nhsuk-warning-callout"), "{}", a.body);
+    assert!(untold(&app).is_empty());
+
+    // Oak Practice and South CCG lose their addresses; Birch Practice too, but it is closed.
+    let set = |id: &str, email: &str, active: bool| {
+        let mut pooled = ldr::db::checkout(&app.state.pool).unwrap();
+        let c: &mut ldr::db::DbConn = &mut pooled;
+        diesel::update(organisations::table.find(id))
+            .set((
+                organisations::email.eq(email),
+                organisations::active.eq(active),
+            ))
+            .execute(c)
+            .unwrap();
+    };
+    set(&w.oak, "", true);
+    set(&w.south_ccg, "  ", true);
+    set(&w.birch, "", false);
+    assert_eq!(untold(&app), ["Oak Practice", "South CCG"]);
+
+    let a = request(&app, "GET", "/admin/organisations", &jar, None);
+    assert_eq!(a.status, 200);
+    assert!(
+        a.body.contains("nhsuk-warning-callout")
+            && a.body.contains(
+                "2 open organisations have no email address, so no notice reaches them when a \
+                 dispute names them."
+            )
+            && a.body
+                .contains("<a href=\"/admin/organisations?without_email&#x3D;true\">Show them</a>"),
+        "{}",
+        a.body
+    );
+    assert_eq!(
+        a.body
+            .matches("No email address: not told of its disputes")
+            .count(),
+        2,
+        "each open one is marked, not the closed one"
+    );
+    let only = request(
+        &app,
+        "GET",
+        "/admin/organisations?without_email=true",
+        &jar,
+        None,
+    );
+    assert_eq!(only.status, 200);
+    assert!(
+        only.body
+            .contains("Open organisations without an email address")
+            && only.body.contains("Oak Practice")
+            && only.body.contains("South CCG")
+            && !only.body.contains("Elm Practice")
+            && !only.body.contains("Birch Practice")
+            && only.body.contains("Show every organisation"),
+        "{}",
+        only.body
+    );
+
+    // A filter that is neither true nor false.
+    let bad = request(
+        &app,
+        "GET",
+        "/admin/organisations?without_email=yes",
+        &jar,
+        None,
+    );
+    assert_eq!(bad.status, 400);
+    assert!(bad.body.contains("must be true or false"), "{}", bad.body);
+    let p = app
+        .get("/api/v1/organisations?without_email=yes", Some(&w.admin))
+        .expect_problem(422, "validation_failed");
+    assert_eq!(p["errors"][0]["field"], "without_email", "{p}");
+
+    // Addresses given: one, then none left to warn of.
+    app.patch(
+        &format!("/api/v1/organisations/{}", w.oak),
+        Some(&w.admin),
+        &serde_json::json!({"email": "office@oak.nhs.test"}),
+    )
+    .expect(200);
+    let a = request(&app, "GET", "/admin/organisations", &jar, None);
+    assert!(
+        a.body.contains(
+            "1 open organisation has no email address, so no notice reaches it when a dispute \
+             names it. Add an address to it."
+        ),
+        "{}",
+        a.body
+    );
+    app.patch(
+        &format!("/api/v1/organisations/{}", w.south_ccg),
+        Some(&w.admin),
+        &serde_json::json!({"email": "office@south.nhs.test"}),
+    )
+    .expect(200);
+    assert!(untold(&app).is_empty());
+    let a = request(&app, "GET", "/admin/organisations", &jar, None);
+    assert!(!a.body.contains("nhsuk-warning-callout"), "{}", a.body);
+}
+
 fn admin_jar(app: &TestApp) -> HashMap<String, String> {
     let signed = sign_in(app, "", ADMIN_EMAIL, ADMIN_PASSWORD);
     HashMap::from([(
@@ -1926,6 +2062,7 @@ fn filing_shows_the_answers_to_check_and_files_only_from_there(db: Db) {
 }
 
 both_dbs!(
+    organisations_no_notice_reaches_are_named_to_the_admin,
     filing_shows_the_answers_to_check_and_files_only_from_there,
     deactivating_a_user_asks_first_and_names_their_open_cases,
     an_organisation_among_many_is_named_by_its_ods_code_or_its_name,

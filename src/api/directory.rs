@@ -516,6 +516,10 @@ pub struct OrgQuery {
     pub limit: Option<i64>,
     #[param(required = false, value_type = i64, minimum = 0, maximum = 10000000)]
     pub offset: Option<i64>,
+    /// `true`: only the open organisations with no e-mail address, which are not told when a
+    /// dispute names them.
+    #[param(required = false, value_type = bool)]
+    pub without_email: Option<String>,
 }
 
 /// List organisations (any authenticated user: the directory of NHS organisations is what a
@@ -545,6 +549,11 @@ pub async fn list_organisations(
     if !(0..=10_000_000).contains(&offset) {
         return Err(ApiError::field("offset", "must be between 0 and 10000000"));
     }
+    let untold = match q.without_email.as_deref() {
+        None | Some("false") => false,
+        Some("true") => true,
+        Some(_) => return Err(ApiError::field("without_email", "must be true or false")),
+    };
     let rows = state
         .db(move |c| {
             let mut query = organisations::table
@@ -555,6 +564,9 @@ pub async fn list_organisations(
                 .into_boxed();
             if let Some(k) = q.kind {
                 query = query.filter(organisations::kind.eq(k));
+            }
+            if untold {
+                query = query.filter(crate::db::directory::untold());
             }
             // The service's own organisation (the bootstrap admin's) is for admins only.
             if !caller.has(Role::Admin) {

@@ -261,6 +261,28 @@ pub fn accountable_officer_emails(c: &mut DbConn, org_id: &str) -> QueryResult<V
 }
 
 diesel::define_sql_function!(fn lower(x: diesel::sql_types::Text) -> diesel::sql_types::Text);
+diesel::define_sql_function!(fn trim(x: diesel::sql_types::Text) -> diesel::sql_types::Text);
+
+/// A condition on organisations, for either database.
+pub type OrgCond = Box<
+    dyn BoxableExpression<
+        organisations::table,
+        super::MultiBackend,
+        SqlType = diesel::sql_types::Bool,
+    >,
+>;
+
+/// The open organisations of the procedure (not the service's own) with no e-mail address: a
+/// dispute that names one cannot tell it, and each notice it misses is only logged. An ODS
+/// import leaves every new organisation so until an admin adds its address.
+pub fn untold() -> OrgCond {
+    Box::new(
+        organisations::active
+            .eq(true)
+            .and(organisations::kind.eq_any(crate::domain::roles::ORG_KINDS))
+            .and(trim(organisations::email).eq("")),
+    )
+}
 
 /// The organisations a form's organisation field may name.
 #[derive(Debug, Clone)]

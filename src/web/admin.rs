@@ -9,13 +9,13 @@
 use super::choose;
 use super::forms::{self, Field, Input, Problem, Sent};
 use super::panelist::{interest_fields, interest_form, interest_names, interest_rows};
-use super::register::{self, cell, link, row, two_lines, AddForm, Button, Register};
+use super::register::{self, cell, link, row, two_lines, AddForm, Button, Register, Warning};
 use super::session::SignedIn;
 use super::{PageError, PageResult};
 use crate::api::directory::{self as dir, Entry, NewInterest, Organisation, PatchUser};
 use crate::api::people::{self, PeopleQuery};
 use crate::app::AppState;
-use crate::db::directory::Choosable;
+use crate::db::directory::{lower, untold, Choosable};
 use crate::db::schema::organisations;
 use crate::domain::roles::{self, kind_words, role_words, Role, ORG_KINDS, PANEL_ROLES};
 use crate::render::templates::long_date;
@@ -24,8 +24,6 @@ use actix_web::http::StatusCode;
 use actix_web::{web, HttpRequest, HttpResponse};
 use diesel::prelude::*;
 use serde_json::{json, Value};
-
-diesel::define_sql_function!(fn lower(x: diesel::sql_types::Text) -> diesel::sql_types::Text);
 
 /// The most rows a list shows; a search finds the others.
 const MAX_ROWS: i64 = 200;
@@ -64,8 +62,9 @@ fn search_text(req: &HttpRequest) -> String {
 
 // ------------------------------------------------------------------ organisations
 
-/// `GET /admin/organisations?q=`: by name, those whose name holds `q` (any case) or whose ODS
-/// code is `q`.
+/// `GET /admin/organisations?q=&without_email=`: by name, those whose name holds `q` (any
+/// case) or whose ODS code is `q`; with `without_email=true`, only the open ones that have no
+/// e-mail address ([`untold`]), which the page warns of while there are any.
 pub async fn organisations(
     state: web::Data<AppState>,
     who: SignedIn,
@@ -74,7 +73,21 @@ pub async fn organisations(
     admin(&who)?;
     let q = search_text(&req);
     let text = q.clone();
-    let (orgs, total): (Vec<Organisation>, i64) = state
+    let only_untold = match register::query(&req)
+        .get("without_email")
+        .map(String::as_str)
+    {
+        None | Some("false") => false,
+        Some("true") => true,
+        Some(_) => {
+            return Err(PageError::BadRequest(
+                "The address's without_email must be true or false. Go back to the list of \
+                 organisations and choose again."
+                    .into(),
+            ))
+        }
+    };
+    let (orgs, total, untold_count): (Vec<Organisation>, i64, i64) = state
         .db(move |c| {
             let filter = |text: &str| {
                 let pattern = format!("%{}%", people::like_literal(&text.to_lowercase()));
@@ -95,7 +108,15 @@ pub async fn organisations(
                 query = query.filter(filter(&text));
                 count = count.filter(filter(&text));
             }
-            Ok((query.load(c)?, count.get_result(c)?))
+            if only_untold {
+                query = query.filter(untold());
+                count = count.filter(untold());
+            }
+            let untold_count = organisations::table
+                .filter(untold())
+                .count()
+                .get_result(c)?;
+            Ok((query.load(c)?, count.get_result(c)?, untold_count))
         })
         .await?;
     let rows = orgs
@@ -109,7 +130,13 @@ pub async fn organisations(
                 name,
                 cell(kind_words(&o.kind)),
                 two_lines(o.area.clone(), o.region.clone()),
-                cell(if o.active { "Open" } else { "Closed" }),
+                match (o.active, o.email.trim().is_empty()) {
+                    (false, _) => cell("Closed"),
+                    (true, true) if o.kind != dir::SERVICE_KIND => {
+                        two_lines("Open", "No email address: not told of its disputes")
+                    }
+                    (true, _) => cell("Open"),
+                },
             ];
             if o.kind != dir::SERVICE_KIND {
                 cells.push(link(
@@ -127,6 +154,32 @@ pub async fn organisations(
         Some("changed") => Some("Organisation changed"),
         _ => None,
     };
+    let one = untold_count == 1;
+    let them = if one { "it" } else { "them" };
+    let warning = (untold_count > 0).then(|| Warning {
+        label: "Organisations without an email address",
+        text: format!(
+            "{untold_count} open {} no email address, so no notice reaches {them} when a \
+             dispute names {them}. Add an address to {}.",
+            if one {
+                "organisation has"
+            } else {
+                "organisations have"
+            },
+            if one { "it" } else { "each" },
+        ),
+        link: Some(if only_untold {
+            (
+                "/admin/organisations".into(),
+                "Show every organisation".into(),
+            )
+        } else {
+            (
+                "/admin/organisations?without_email=true".into(),
+                format!("Show {them}"),
+            )
+        }),
+    });
     Ok(Register {
         intro: vec![
             "Every practice, commissioning group, LMC and the FHSU the service knows. A \
@@ -134,6 +187,7 @@ pub async fn organisations(
              its practices."
                 .into(),
         ],
+        warning,
         banner,
         search: Some((
             "/admin/organisations",
@@ -142,7 +196,11 @@ pub async fn organisations(
             q,
         )),
         add_link: Some(("/admin/organisations/new", "Add an organisation")),
-        caption: "Organisations",
+        caption: if only_untold {
+            "Open organisations without an email address"
+        } else {
+            "Organisations"
+        },
         head: vec!["Name", "Kind", "Area and region", "Status", "Change"],
         more: (total > rows.len() as i64).then(|| {
             format!(

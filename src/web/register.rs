@@ -55,12 +55,21 @@ pub struct Button<'a> {
     pub asks_first: bool,
 }
 
+/// A warning callout under a page's heading: its label, what it says, and a link.
+pub struct Warning {
+    pub label: &'static str,
+    pub text: String,
+    /// (href, text)
+    pub link: Option<(String, String)>,
+}
+
 /// A list page (see the module's documentation).
 pub struct Register<'a> {
     pub who: &'a SignedIn,
     pub heading: &'a str,
     pub breadcrumbs: Value,
     pub intro: Vec<String>,
+    pub warning: Option<Warning>,
     /// The green banner after a change (`?done=`).
     pub banner: Option<&'a str>,
     /// The search box: (where it goes, its label, its hint, what was searched).
@@ -91,6 +100,7 @@ impl<'a> Register<'a> {
             heading,
             breadcrumbs,
             intro: Vec::new(),
+            warning: None,
             banner: None,
             add_link: None,
             summary: Vec::new(),
@@ -127,6 +137,8 @@ impl<'a> Register<'a> {
             "errors": errors,
             "heading": self.heading,
             "intro": self.intro,
+            "warning": self.warning.map(|w| json!({"label": w.label, "text": w.text,
+                "link": w.link.map(|(href, text)| json!({"href": href, "text": text}))})),
             "search": self.search.map(|(action, label, hint, value)| json!({
                 "action": action, "label": label, "hint": hint, "value": value})),
             "add_link": self.add_link.map(|(href, text)| json!({"href": href, "text": text})),
