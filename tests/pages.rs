@@ -639,26 +639,17 @@ fn jar_of(app: &TestApp, email: &str) -> HashMap<String, String> {
     )])
 }
 
-/// The bootstrap admin's session cookie.
 /// An open organisation without an e-mail address (as an ODS import leaves each one) is told
 /// nothing of its disputes. The admin's organisations page warns of them, with a link to a
 /// list of just those, and marks each; the API lists them with `without_email=true`. A closed
 /// one is not counted; once every open one has an address the warning goes. A filter that is
 /// neither true nor false is refused, in words, on the page and in the API.
 fn organisations_no_notice_reaches_are_named_to_the_admin(db: Db) {
-    use common::world::*;
     use diesel::prelude::*;
     use ldr::db::schema::organisations;
-    let Some(app) = TestApp::spawn_with(
-        db,
-        &[
-            ("LDR_TODAY", "2026-03-02"),
-            ("LDR_INSECURE_COOKIES", "true"),
-        ],
-    ) else {
+    let Some((app, w)) = world_on(db) else {
         return;
     };
-    let w = World::new(&app);
     let jar = admin_jar(&app);
     let untold = |app: &TestApp| -> Vec<String> {
         let mut names: Vec<String> = app
@@ -776,6 +767,21 @@ fn organisations_no_notice_reaches_are_named_to_the_admin(db: Db) {
     assert!(!a.body.contains("nhsuk-warning-callout"), "{}", a.body);
 }
 
+/// The app on `db` with "today" 2 March 2026, cookies that work over plain http, and the
+/// people and organisations of [`common::world::World`].
+fn world_on(db: Db) -> Option<(TestApp, common::world::World)> {
+    let app = TestApp::spawn_with(
+        db,
+        &[
+            ("LDR_TODAY", "2026-03-02"),
+            ("LDR_INSECURE_COOKIES", "true"),
+        ],
+    )?;
+    let w = common::world::World::new(&app);
+    Some((app, w))
+}
+
+/// The bootstrap admin's session cookie.
 fn admin_jar(app: &TestApp) -> HashMap<String, String> {
     let signed = sign_in(app, "", ADMIN_EMAIL, ADMIN_PASSWORD);
     HashMap::from([(
@@ -786,16 +792,9 @@ fn admin_jar(app: &TestApp) -> HashMap<String, String> {
 
 fn action_forms_refuse_what_they_must_change_nothing_and_never_fail(db: Db) {
     use common::world::*;
-    let Some(app) = TestApp::spawn_with(
-        db,
-        &[
-            ("LDR_TODAY", "2026-03-02"),
-            ("LDR_INSECURE_COOKIES", "true"),
-        ],
-    ) else {
+    let Some((app, w)) = world_on(db) else {
         return;
     };
-    let w = World::new(&app);
     let id = w.file(&app, true);
     let events = |app: &TestApp| {
         app.get(
@@ -1073,16 +1072,9 @@ fn action_forms_refuse_what_they_must_change_nothing_and_never_fail(db: Db) {
 /// an admin's case page (only) lists who has looked at the case, from the access log.
 fn the_case_page_names_an_api_keys_integration_and_shows_admins_who_looked(db: Db) {
     use common::world::*;
-    let Some(app) = TestApp::spawn_with(
-        db,
-        &[
-            ("LDR_TODAY", "2026-03-02"),
-            ("LDR_INSECURE_COOKIES", "true"),
-        ],
-    ) else {
+    let Some((app, w)) = world_on(db) else {
         return;
     };
-    let w = World::new(&app);
     let key = app
         .post(
             "/api/v1/api-keys",
@@ -1548,16 +1540,9 @@ fn stage_3_is_run_from_the_pages(db: Db) {
 /// without an override.
 fn a_new_time_or_venue_on_the_same_day_from_the_hearing_calendar(db: Db) {
     use common::world::*;
-    let Some(app) = TestApp::spawn_with(
-        db,
-        &[
-            ("LDR_TODAY", "2026-03-02"),
-            ("LDR_INSECURE_COOKIES", "true"),
-        ],
-    ) else {
+    let Some((app, w)) = world_on(db) else {
         return;
     };
-    let w = World::new(&app);
     let id = w.case_at(&app, "hearing_scheduled");
     let d = app
         .get(&format!("/api/v1/disputes/{id}"), Some(w.t(SECRETARY)))
