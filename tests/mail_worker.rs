@@ -124,31 +124,16 @@ fn a_worker_behind_claims_more_than_a_batch_at_a_time(db: Db) {
     };
     app.stop();
     let n = 300;
-    {
-        let mut c = app.state.pool.get().unwrap();
-        let now = ldr::db::now();
-        for i in 0..n {
-            let id = uuid::Uuid::new_v4().to_string();
-            let subject = format!("Backlog notice {i}");
-            ldr::db::outbox::insert_notice(
-                &mut c,
-                &ldr::db::outbox::NewNotice {
-                    id: &id,
-                    dispute_id: None,
-                    template: "backlog",
-                    recipients: r#"["someone@backlog.test"]"#,
-                    subject: &subject,
-                    body_text: "A notice of the backlog.\r\n",
-                    body_html: "<p>A notice of the backlog.</p>\r\n",
-                    ics: None,
-                    ics_method: None,
-                    attachment_name: None,
-                    attachment: None,
-                    queued_at: now,
-                },
-            )
-            .unwrap();
-        }
+    for i in 0..n {
+        let id = uuid::Uuid::new_v4().to_string();
+        let subject = format!("Backlog notice {i}");
+        app.queue_notice(
+            &id,
+            "backlog",
+            r#"["someone@backlog.test"]"#,
+            &subject,
+            "A notice of the backlog.",
+        );
     }
     let app = app.restart_with(&[("LDR_TODAY", "2026-03-02")]);
     let sent_at = within_30s("the backlog sent", || {
@@ -186,8 +171,81 @@ fn a_worker_behind_claims_more_than_a_batch_at_a_time(db: Db) {
     );
 }
 
+/// A notice whose stored recipients, or whose stored list of whom it was sent to, do not read
+/// is failed at once with the reason (for an admin to fix in the data), and nothing is sent:
+/// it is neither read as "nobody" (lost without a word) nor as "sent to nobody yet" (sent to
+/// everyone again). The stored lists are left as they were, and a good notice beside them is
+/// delivered.
+fn a_notice_whose_lists_do_not_read_is_failed_with_the_reason(db: Db) {
+    use diesel::prelude::*;
+    use ldr::db::schema::notices::dsl as no;
+    let Some(mut app) = TestApp::spawn_with(db, &[("LDR_TODAY", "2026-03-02")]) else {
+        return;
+    };
+    app.stop();
+    let good = uuid::Uuid::new_v4().to_string();
+    let bad_recipients = uuid::Uuid::new_v4().to_string();
+    let bad_sent_to = uuid::Uuid::new_v4().to_string();
+    for (id, recipients) in [
+        (&good, r#"["good@notices.test"]"#),
+        (&bad_recipients, "good@notices.test"),
+        (&bad_sent_to, r#"["a@notices.test", "b@notices.test"]"#),
+    ] {
+        app.queue_notice(id, "lists", recipients, "A notice", "A notice.");
+    }
+    {
+        let mut c = app.state.pool.get().unwrap();
+        diesel::update(no::notices.find(&bad_sent_to))
+            .set(no::sent_to.eq(Some("a@notices.test")))
+            .execute(&mut **c)
+            .unwrap();
+    }
+    let app = app.restart_with(&[("LDR_TODAY", "2026-03-02")]);
+    type Row = (String, String, Option<String>, Option<String>);
+    let rows = within_30s("all three settled", || {
+        let mut c = app.state.pool.get().unwrap();
+        let rows: Vec<(String, Row)> = no::notices
+            .select((
+                no::id,
+                (no::status, no::recipients, no::sent_to, no::last_error),
+            ))
+            .load(&mut **c)
+            .map_err(|e| e.to_string())?;
+        if rows.iter().all(|r| r.1 .0 != "queued") {
+            Ok(rows
+                .into_iter()
+                .collect::<std::collections::HashMap<_, _>>())
+        } else {
+            Err(format!("{rows:?}"))
+        }
+    });
+    assert_eq!(rows[&good].0, "sent", "{rows:?}");
+    let (status, recipients, _, error) = &rows[&bad_recipients];
+    assert_eq!(status, "failed", "{rows:?}");
+    assert_eq!(recipients, "good@notices.test", "left as it was");
+    assert!(
+        error
+            .as_deref()
+            .is_some_and(|e| e.contains("recipients (notices.recipients) do not read")),
+        "{rows:?}"
+    );
+    let (status, _, sent_to, error) = &rows[&bad_sent_to];
+    assert_eq!(status, "failed", "{rows:?}");
+    assert_eq!(sent_to.as_deref(), Some("a@notices.test"), "left as it was");
+    assert!(
+        error
+            .as_deref()
+            .is_some_and(|e| e.contains("sent to (notices.sent_to) does not read")),
+        "{rows:?}"
+    );
+    let mail = app.dir.path().join("mail");
+    assert_eq!(eml_files(&mail), 1, "only the good notice is written");
+    assert!(mail.join(format!("{good}.eml")).exists());
+}
+
 both_dbs!(
     filing_notice_is_delivered,
     a_failed_write_is_retried_and_then_delivered,
-    a_worker_behind_claims_more_than_a_batch_at_a_time
+    a_worker_behind_claims_more_than_a_batch_at_a_time,
+    a_notice_whose_lists_do_not_read_is_failed_with_the_reason
 );

@@ -597,27 +597,13 @@ fn a_lease_running_out_between_recipients_sends_each_once(db: Db) {
     app.stop();
     let id = uuid::Uuid::new_v4().to_string();
     let to = ["a@lease.test", "b@lease.test", "c@lease.test"];
-    {
-        let mut c = app.state.pool.get().unwrap();
-        ldr::db::outbox::insert_notice(
-            &mut c,
-            &ldr::db::outbox::NewNotice {
-                id: &id,
-                dispute_id: None,
-                template: "lease",
-                recipients: &serde_json::to_string(&to).unwrap(),
-                subject: "Three recipients",
-                body_text: "A notice for three.\r\n",
-                body_html: "<p>A notice for three.</p>\r\n",
-                ics: None,
-                ics_method: None,
-                attachment_name: None,
-                attachment: None,
-                queued_at: ldr::db::now(),
-            },
-        )
-        .unwrap();
-    }
+    app.queue_notice(
+        &id,
+        "lease",
+        &serde_json::to_string(&to).unwrap(),
+        "Three recipients",
+        "A notice for three.",
+    );
     let key = format!("ldr-test-key-{SERVICE}-{SECRET}");
     let app = app.restart_with(&[
         ("LDR_TODAY", "2026-03-02"),

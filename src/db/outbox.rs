@@ -97,17 +97,25 @@ pub struct Claimed {
 }
 
 impl Claimed {
-    /// Its recipients, read from their JSON array (one that does not read is none).
-    pub fn recipient_list(&self) -> Vec<String> {
-        serde_json::from_str(&self.recipients).unwrap_or_default()
+    /// Its recipients, read from their JSON array. A list that does not read is an error to
+    /// fix in the data: read as "nobody", the notice would be lost without a word.
+    pub fn recipient_list(&self) -> Result<Vec<String>, String> {
+        serde_json::from_str(&self.recipients).map_err(|e| {
+            format!(
+                "its recipients (notices.recipients) do not read as a JSON list of addresses: {e}"
+            )
+        })
     }
 
-    /// Whom it was already sent to, read from `sent_to` (none when there is none).
-    pub fn sent_list(&self) -> Vec<String> {
-        self.sent_to
-            .as_deref()
-            .and_then(|s| serde_json::from_str(s).ok())
-            .unwrap_or_default()
+    /// Whom it was already sent to, read from `sent_to` (none when there is none). A list
+    /// that does not read is an error: read as "nobody", it would be sent to them all again.
+    pub fn sent_list(&self) -> Result<Vec<String>, String> {
+        match self.sent_to.as_deref() {
+            None => Ok(Vec::new()),
+            Some(s) => serde_json::from_str(s).map_err(|e| {
+                format!("whom it was sent to (notices.sent_to) does not read as a JSON list of addresses: {e}")
+            }),
+        }
     }
 }
 

@@ -184,8 +184,15 @@ impl NotifyClient {
         may_start: impl Fn() -> bool,
         accepted: impl Fn(&[String]),
     ) -> Attempt {
-        let to = n.recipient_list();
-        let mut sent_to = n.sent_list();
+        let (to, mut sent_to) = match (n.recipient_list(), n.sent_list()) {
+            (Ok(to), Ok(sent_to)) => (to, sent_to),
+            (Err(e), _) | (_, Err(e)) => {
+                return Attempt {
+                    outcome: Outcome::Permanent(e),
+                    sent_to: Vec::new(),
+                }
+            }
+        };
         if to.is_empty() {
             return Attempt {
                 outcome: Outcome::Permanent("the notice has no recipient".into()),

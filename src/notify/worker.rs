@@ -273,19 +273,19 @@ pub enum Outcome {
     Halt(String),
 }
 
-/// The recipients of `n` it has not been sent to yet.
-fn unsent_recipients(n: &Claimed) -> Vec<String> {
-    let sent = n.sent_list();
-    n.recipient_list()
+/// The recipients of `n` it has not been sent to yet, or why they cannot be read (permanent).
+fn unsent_recipients(n: &Claimed) -> Result<Vec<String>, String> {
+    let sent = n.sent_list()?;
+    Ok(n.recipient_list()?
         .into_iter()
         .filter(|r| !sent.contains(r))
-        .collect()
+        .collect())
 }
 
 /// Builds the message of one claimed notice, to the recipients it has not been sent to yet,
 /// or says why it cannot be built (permanent).
 fn message_of(from: &str, n: &Claimed) -> Result<lettre::Message, String> {
-    message_to(from, n, &unsent_recipients(n))
+    message_to(from, n, &unsent_recipients(n)?)
 }
 
 /// Builds the message of one claimed notice to `to`.
@@ -372,7 +372,10 @@ async fn deliver_smtp(
     n: &Claimed,
     send_timeout: Duration,
 ) -> (Outcome, Option<Vec<String>>) {
-    let to = unsent_recipients(n);
+    let to = match unsent_recipients(n) {
+        Ok(to) => to,
+        Err(e) => return (Outcome::Permanent(e), None),
+    };
     if to.is_empty() && n.sent_to.is_some() {
         // Sent to every recipient by an attempt that stopped before it was recorded as sent.
         return (Outcome::Sent, None);
@@ -393,7 +396,10 @@ async fn one_by_one(
     to: Vec<String>,
     send_timeout: Duration,
 ) -> (Outcome, Option<Vec<String>>) {
-    let mut sent_to = n.sent_list();
+    let mut sent_to = match n.sent_list() {
+        Ok(s) => s,
+        Err(e) => return (Outcome::Permanent(e), None),
+    };
     let mut refused = Vec::new();
     for r in to {
         match send_smtp(t, from, n, std::slice::from_ref(&r), send_timeout)

@@ -297,6 +297,37 @@ impl TestApp {
         format!("{}{}", self.base, path)
     }
 
+    /// Queues a notice of no dispute, due now, straight into the database: `recipients` is
+    /// stored as given (a JSON array, or anything else to see it refused), `text` is its body.
+    pub fn queue_notice(
+        &self,
+        id: &str,
+        template: &str,
+        recipients: &str,
+        subject: &str,
+        text: &str,
+    ) {
+        let mut c = self.state.pool.get().unwrap();
+        ldr::db::outbox::insert_notice(
+            &mut c,
+            &ldr::db::outbox::NewNotice {
+                id,
+                dispute_id: None,
+                template,
+                recipients,
+                subject,
+                body_text: &format!("{text}\r\n"),
+                body_html: &format!("<p>{text}</p>\r\n"),
+                ics: None,
+                ics_method: None,
+                attachment_name: None,
+                attachment: None,
+                queued_at: ldr::db::now(),
+            },
+        )
+        .unwrap();
+    }
+
     fn finish(res: Result<ureq::http::Response<ureq::Body>, ureq::Error>) -> Resp {
         let mut res = res.expect("HTTP request failed");
         let status = res.status().as_u16();
