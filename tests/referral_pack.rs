@@ -26,6 +26,7 @@ const STATEMENT: &str = "The ICB considers that the panel did not take account o
      budget variation clause. We ask the FHSU to determine the dispute.";
 
 both_dbs!(
+    an_event_that_does_not_read_is_an_error_not_a_blank,
     the_pack_holds_the_cover_the_documents_and_a_true_manifest,
     each_reader_gets_their_pack_and_others_are_refused,
     the_fhsu_notice_carries_the_pack_and_the_parties_copy_lists_it,
@@ -33,6 +34,67 @@ both_dbs!(
     hostile_text_still_gives_a_valid_wrapped_cover,
     the_cover_renders_with_pdftoppm,
 );
+
+/// A stored event whose fields do not read is an error (500, the cause in the log), never a
+/// blank line on the pack's cover or an override left out of the timeliness report; put right,
+/// both come back. (Here the decision's event, cut short after its `"override":` key, which
+/// is what the report looks for.)
+fn an_event_that_does_not_read_is_an_error_not_a_blank(db: Db) {
+    use diesel::prelude::*;
+    use ldr::db::schema::events::dsl as e;
+    let Some((app, w)) = spawn(db, &[]) else {
+        return;
+    };
+    let case = referred(&app, &w, STATEMENT, &[]);
+    let id = &case.id;
+    let report = |app: &TestApp| {
+        app.get(
+            "/api/v1/reports/timeliness?from=2026-01-01&to=2026-12-31",
+            Some(&w.admin),
+        )
+    };
+    pack(&app, &w, PRACTICE, id).expect(200);
+    report(&app).expect(200);
+    let decision = e::events
+        .filter(e::dispute_id.eq(id))
+        .filter(e::event_type.eq("record_decision"));
+    let data: String = {
+        let mut c = ldr::db::checkout(&app.state.pool).unwrap();
+        decision.select(e::data).first(&mut **c).unwrap()
+    };
+    // The history is append-only in the database itself: its trigger is set aside to do what
+    // only a damaged disk or a bad restore could.
+    let set = |to: &str| {
+        use diesel::connection::SimpleConnection;
+        let (off, on) = match db {
+            Db::Postgres => (
+                "ALTER TABLE events DISABLE TRIGGER events_no_update_delete",
+                "ALTER TABLE events ENABLE TRIGGER events_no_update_delete".to_string(),
+            ),
+            Db::Sqlite => (
+                "DROP TRIGGER events_no_update",
+                "CREATE TRIGGER events_no_update BEFORE UPDATE ON events \
+                 BEGIN SELECT RAISE(ABORT, 'the event history is append-only'); END"
+                    .to_string(),
+            ),
+        };
+        let mut c = ldr::db::checkout(&app.state.pool).unwrap();
+        c.batch_execute(off).unwrap();
+        diesel::update(decision)
+            .set(e::data.eq(to))
+            .execute(&mut **c)
+            .unwrap();
+        c.batch_execute(&on).unwrap();
+    };
+    set(r#"{"outcome": "appellant", "override":"#);
+    pack(&app, &w, PRACTICE, id).expect_problem(500, "internal_error");
+    pack(&app, &w, SECRETARY, id).expect_problem(500, "internal_error");
+    report(&app).expect_problem(500, "internal_error");
+    set(&data);
+    let all = entries(&pack(&app, &w, PRACTICE, id).bytes);
+    assert!(cover_text(entry(&all, "cover.pdf")).contains("decision"));
+    report(&app).expect(200);
+}
 
 fn spawn(db: Db, extra: &[(&str, &str)]) -> Option<(TestApp, World)> {
     let mut env = vec![("LDR_TODAY", TODAY)];

@@ -326,8 +326,7 @@ fn date_of(v: &Value, k: &str) -> Option<NaiveDate> {
 /// One history event as a line of the timeline, or `None` for what the timeline leaves out
 /// (notes). The panel's side reads the hearing record and the votes; the parties' pack does
 /// not (SPEC "Visibility").
-fn timeline_entry(case: &Case, e: &EventRow) -> Option<String> {
-    let v: Value = serde_json::from_str(&e.data).unwrap_or(Value::Null);
+fn timeline_entry(case: &Case, e: &EventRow, v: &Value) -> Option<String> {
     let by = case.person_with_org(&e.actor_id);
     let panel = case.reader == Reader::Panel;
     let mut s = match e.event_type.as_str() {
@@ -337,51 +336,51 @@ fn timeline_entry(case: &Case, e: &EventRow) -> Option<String> {
         ),
         "assign_mediator" => format!(
             "{} took the case as LMC mediator ({} role).",
-            case.person_with_org(str_of(&v, "mediator_id")),
-            str_of(&v, "mode")
+            case.person_with_org(str_of(v, "mediator_id")),
+            str_of(v, "mode")
         ),
         "add_note" => return None,
-        "resolve_informally" => format!("Resolved informally, certified by {by}: {}", str_of(&v, "summary")),
+        "resolve_informally" => format!("Resolved informally, certified by {by}: {}", str_of(v, "summary")),
         "exhaust_informal" => format!(
             "Informal stage certified exhausted by the LMC mediator, {by}: {}",
-            str_of(&v, "reason")
+            str_of(v, "reason")
         ),
         "request_formal" => {
             let mut s = format!("Formal request lodged by {by}");
-            if let Some(d) = date_of(&v, "lodged_on") {
+            if let Some(d) = date_of(v, "lodged_on") {
                 s.push_str(&format!(" (lodged on {})", day(d)));
             }
-            s.push_str(&format!(". Grounds: {}", str_of(&v, "grounds")));
+            s.push_str(&format!(". Grounds: {}", str_of(v, "grounds")));
             s
         }
         "record_lmc_consultation" => {
             let mut s = format!("LMC consultation recorded by {by}");
-            if let Some(d) = date_of(&v, "consulted_on") {
+            if let Some(d) = date_of(v, "consulted_on") {
                 s.push_str(&format!(" (the LMC was consulted on {})", day(d)));
             }
-            s.push_str(&format!(": {}", str_of(&v, "summary")));
+            s.push_str(&format!(": {}", str_of(v, "summary")));
             s
         }
         "screen" => {
-            let outcome = match str_of(&v, "outcome") {
+            let outcome = match str_of(v, "outcome") {
                 "proceed" => "the request proceeds to a panel",
                 "frivolous" => "screened out as frivolous",
                 "vexatious" => "screened out as vexatious",
                 other => other,
             };
-            format!("Screened by {by}, accountable officer: {outcome}. Reason: {}", str_of(&v, "reason"))
+            format!("Screened by {by}, accountable officer: {outcome}. Reason: {}", str_of(v, "reason"))
         }
         "appoint_panel" => format!(
             "Panel appointed by {by}: {} (clinical member), {} (GP conciliator), {} (LMC representative); chair {}; secretary {} (non-voting).",
-            case.person_with_org(str_of(&v, "clinical_member_id")),
-            case.person_with_org(str_of(&v, "gp_conciliator_id")),
-            case.person_with_org(str_of(&v, "lmc_representative_id")),
-            case.person(str_of(&v, "chair_id")),
-            case.person_with_org(str_of(&v, "secretary_id")),
+            case.person_with_org(str_of(v, "clinical_member_id")),
+            case.person_with_org(str_of(v, "gp_conciliator_id")),
+            case.person_with_org(str_of(v, "lmc_representative_id")),
+            case.person(str_of(v, "chair_id")),
+            case.person_with_org(str_of(v, "secretary_id")),
         ),
         "schedule_hearing" => {
-            let mut s = match date_of(&v, "date") {
-                Some(d) => format!("Hearing set for {} at {}, {}", long_date(d), str_of(&v, "time"), str_of(&v, "venue")),
+            let mut s = match date_of(v, "date") {
+                Some(d) => format!("Hearing set for {} at {}, {}", long_date(d), str_of(v, "time"), str_of(v, "venue")),
                 None => "Hearing set".into(),
             };
             if let Some(prev) = v.get("previous").and_then(|p| date_of(p, "date")) {
@@ -395,7 +394,7 @@ fn timeline_entry(case: &Case, e: &EventRow) -> Option<String> {
             format!("Bundle of {n} document(s) distributed to the parties and the panel by {by}.")
         }
         "record_hearing" => {
-            let mut s = match date_of(&v, "held_on") {
+            let mut s = match date_of(v, "held_on") {
                 Some(d) => format!("Hearing held on {}.", day(d)),
                 None => "Hearing held.".into(),
             };
@@ -405,7 +404,7 @@ fn timeline_entry(case: &Case, e: &EventRow) -> Option<String> {
                     " Appellant presented: {}; respondent presented: {}. Record: {}",
                     yn("appellant_presented"),
                     yn("respondent_presented"),
-                    str_of(&v, "record")
+                    str_of(v, "record")
                 ));
             }
             s
@@ -413,7 +412,7 @@ fn timeline_entry(case: &Case, e: &EventRow) -> Option<String> {
         "record_decision" => {
             let mut s = format!(
                 "Panel's decision recorded: in favour of {}.",
-                party_label(case, str_of(&v, "outcome"))
+                party_label(case, str_of(v, "outcome"))
             );
             if panel {
                 if let Some(votes) = v.get("votes").and_then(Value::as_array) {
@@ -429,7 +428,7 @@ fn timeline_entry(case: &Case, e: &EventRow) -> Option<String> {
         "notify_decision" => format!("Written decision sent to both parties by {by}."),
         "refer_to_fhsu" => {
             let mut s = format!("Referred to the FHSU by {by}");
-            if let Some(d) = date_of(&v, "referred_on") {
+            if let Some(d) = date_of(v, "referred_on") {
                 s.push_str(&format!(" (referral dated {})", day(d)));
             }
             s.push('.');
@@ -437,14 +436,14 @@ fn timeline_entry(case: &Case, e: &EventRow) -> Option<String> {
         }
         "record_fhsu_determination" => {
             let mut s = "FHSU determination recorded".to_string();
-            if let Some(d) = date_of(&v, "determined_on") {
+            if let Some(d) = date_of(v, "determined_on") {
                 s.push_str(&format!(" (determined on {})", day(d)));
             }
-            s.push_str(&format!(": {}", str_of(&v, "outcome")));
+            s.push_str(&format!(": {}", str_of(v, "outcome")));
             s
         }
-        "close" => format!("Closed by {by}: {}", str_of(&v, "reason")),
-        "withdraw" => format!("Withdrawn by {by}: {}", str_of(&v, "reason")),
+        "close" => format!("Closed by {by}: {}", str_of(v, "reason")),
+        "withdraw" => format!("Withdrawn by {by}: {}", str_of(v, "reason")),
         other => format!("{other} by {by}."),
     };
     if let Some(o) = v.get("override") {
@@ -605,7 +604,7 @@ fn blocks(case: &Case) -> Vec<Block> {
     let items: Vec<(String, String)> = case
         .events
         .iter()
-        .filter_map(|e| timeline_entry(case, e).map(|t| (day(london_date(e.at)), t)))
+        .filter_map(|(e, v)| timeline_entry(case, e, v).map(|t| (day(london_date(e.at)), t)))
         .collect();
     out.push(Block::Items(items));
 
@@ -654,8 +653,8 @@ fn blocks(case: &Case) -> Vec<Block> {
         if let Some(decided) = case
             .events
             .iter()
-            .find(|e| e.event_type == "record_decision")
-            .map(|e| london_date(e.at))
+            .find(|(e, _)| e.event_type == "record_decision")
+            .map(|(e, _)| london_date(e.at))
         {
             rows.push(("Decided on".into(), long_date(decided)));
         }
@@ -1166,7 +1165,13 @@ pub(crate) mod tests {
             },
             people,
             orgs,
-            events,
+            events: events
+                .into_iter()
+                .map(|e| {
+                    let v = serde_json::from_str(&e.data).unwrap();
+                    (e, v)
+                })
+                .collect(),
             documents,
         }
     }

@@ -24,6 +24,7 @@ use crate::domain::workflow::State;
 use chrono::{Datelike, NaiveDate};
 use diesel::prelude::*;
 use serde::Serialize;
+use serde_json::Value;
 use sha2::{Digest, Sha256};
 use std::collections::HashMap;
 use std::io::{Seek, Write};
@@ -90,7 +91,8 @@ pub struct Case {
     pub people: HashMap<String, (String, String)>,
     /// organisation id → name
     pub orgs: HashMap<String, String>,
-    pub events: Vec<EventRow>,
+    /// The history, each event with its fields read.
+    pub events: Vec<(EventRow, Value)>,
     pub documents: Vec<Doc>,
 }
 
@@ -179,21 +181,33 @@ pub fn gather(
         })
         .collect::<Vec<_>>();
 
-    let mut user_ids: Vec<String> = events.iter().map(|e| e.actor_id.clone()).collect();
+    // An event whose fields do not read is an error to fix in the data, never a blank line.
+    let events: Vec<(EventRow, Value)> = events
+        .into_iter()
+        .map(|e| match serde_json::from_str(&e.data) {
+            Ok(v) => Ok((e, v)),
+            Err(err) => Err(diesel::result::Error::DeserializationError(
+                format!(
+                    "event {} of dispute {} does not read: {err}",
+                    e.seq, e.dispute_id
+                )
+                .into(),
+            )),
+        })
+        .collect::<QueryResult<_>>()?;
+    let mut user_ids: Vec<String> = events.iter().map(|(e, _)| e.actor_id.clone()).collect();
     user_ids.extend(d.mediator_id().map(str::to_string));
     if let Some(p) = &d.panel {
         user_ids.extend(p.everyone().iter().map(|u| u.to_string()));
     }
     user_ids.extend(documents.iter().map(|x| x.meta.uploaded_by.clone()));
-    for e in &events {
-        if let Ok(v) = serde_json::from_str::<serde_json::Value>(&e.data) {
-            if let Some(votes) = v.get("votes").and_then(|v| v.as_array()) {
-                user_ids.extend(
-                    votes
-                        .iter()
-                        .filter_map(|x| x.get("member_id")?.as_str().map(str::to_string)),
-                );
-            }
+    for (_, v) in &events {
+        if let Some(votes) = v.get("votes").and_then(|v| v.as_array()) {
+            user_ids.extend(
+                votes
+                    .iter()
+                    .filter_map(|x| x.get("member_id")?.as_str().map(str::to_string)),
+            );
         }
     }
     user_ids.sort();

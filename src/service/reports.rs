@@ -152,16 +152,21 @@ pub fn timeliness(
     let count = |k: &str| br.iter().filter(|(kind, _)| kind == k).count();
     // Every override, counted from the history (each rule an event overrode), so that
     // overriding a rule the sweep had already recorded as breached counts too.
-    let override_data: Vec<String> = history::table
+    // An event that does not read is an error to fix in the data, not an override less.
+    let override_data: Vec<(String, i64, String)> = history::table
         .filter(history::dispute_id.eq_any(in_range()))
         .filter(history::data.like("%\"override\":%"))
-        .select(history::data)
+        .select((history::dispute_id, history::seq, history::data))
         .load(c)?;
-    let overrides: usize = override_data
-        .iter()
-        .filter_map(|d| serde_json::from_str::<Value>(d).ok())
-        .filter_map(|d| d["override"]["rules"].as_array().map(Vec::len))
-        .sum();
+    let mut overrides = 0;
+    for (dispute, seq, data) in &override_data {
+        let d: Value = serde_json::from_str(data).map_err(|e| {
+            ServiceError::Internal(format!(
+                "event {seq} of dispute {dispute} does not read: {e}"
+            ))
+        })?;
+        overrides += d["override"]["rules"].as_array().map_or(0, Vec::len);
+    }
     let mut within = 0;
     let mut late = 0;
     let mut spans = Vec::new();
