@@ -8,6 +8,7 @@ use common::{Db, TestApp};
 use serde_json::json;
 
 both_dbs!(
+    an_interest_that_does_not_read_is_an_error_not_dropped,
     full_walk_through_every_state,
     stage_one_cannot_be_skipped,
     screening_needs_lmc_consultation_first,
@@ -33,6 +34,60 @@ both_dbs!(
 );
 
 const MONDAY: &str = "2026-03-02";
+
+/// A declared interest whose organisation's id does not read (not a UUID, as no version of the
+/// service writes) is an error (500, the cause in the log), never dropped: dropped, the
+/// conflict it declares would not stop the appointment. The case stays where it was; with the
+/// row put right, the panel is appointed.
+fn an_interest_that_does_not_read_is_an_error_not_dropped(db: Db) {
+    use diesel::prelude::*;
+    use ldr::db::schema::{interests, organisations};
+    let Some((app, w)) = app(db) else { return };
+    let id = w.case_at(&app, "panel_forming");
+    let interest = uuid::Uuid::new_v4().to_string();
+    {
+        let mut c = ldr::db::checkout(&app.state.pool).unwrap();
+        diesel::insert_into(organisations::table)
+            .values((
+                organisations::id.eq("legacy-elm"),
+                organisations::name.eq("Elm Practice (old record)"),
+                organisations::kind.eq("practice"),
+                organisations::area.eq("North Essex"),
+                organisations::region.eq("East"),
+                organisations::email.eq(""),
+                organisations::address.eq("1 Elm Street"),
+                organisations::created_at.eq(ldr::db::now()),
+                organisations::active.eq(false),
+            ))
+            .execute(&mut **c)
+            .unwrap();
+        diesel::insert_into(interests::table)
+            .values((
+                interests::id.eq(&interest),
+                interests::user_id.eq(w.id(CLINICAL)),
+                interests::organisation_id.eq("legacy-elm"),
+                interests::nature.eq("Partner until 2024"),
+                interests::declared_on.eq(chrono::NaiveDate::from_ymd_opt(2026, 1, 5).unwrap()),
+                interests::created_at.eq(ldr::db::now()),
+            ))
+            .execute(&mut **c)
+            .unwrap();
+    }
+    w.event(&app, SECRETARY, &id, w.panel_body())
+        .expect_problem(500, "internal_error");
+    let d = app
+        .get(&format!("/api/v1/disputes/{id}"), Some(w.t(SECRETARY)))
+        .expect(200);
+    assert_eq!(d["state"], "panel_forming", "{d}");
+    {
+        let mut c = ldr::db::checkout(&app.state.pool).unwrap();
+        diesel::delete(interests::table.find(&interest))
+            .execute(&mut **c)
+            .unwrap();
+    }
+    let d = w.ok(&app, SECRETARY, &id, w.panel_body());
+    assert_eq!(d["state"], "panel_appointed", "{d}");
+}
 
 fn app(db: Db) -> Option<(TestApp, World)> {
     let app = TestApp::spawn_with(db, &[("LDR_TODAY", MONDAY)])?;

@@ -122,29 +122,35 @@ pub fn people(c: &mut DbConn, ids: &[&str]) -> QueryResult<Vec<Person>> {
         .filter(interests::user_id.eq_any(&ids))
         .select((interests::user_id, interests::organisation_id))
         .load(c)?;
-    Ok(rows
-        .into_iter()
-        .filter_map(|(id, name, roles, panel_roles, active, org)| {
+    // An id that does not read is an error to fix in the data: a person left out, or an
+    // interest dropped, would let a conflicted member onto a panel without a word.
+    let unreadable = |what: String| diesel::result::Error::DeserializationError(what.into());
+    let uuid = |what: &str, id: &str| {
+        Uuid::parse_str(id).map_err(|_| unreadable(format!("{what} {id:?} is not a UUID")))
+    };
+    rows.into_iter()
+        .map(|(id, name, roles, panel_roles, active, org)| {
+            let interests = declared
+                .iter()
+                .filter(|(u, _)| *u == id)
+                .map(|(_, o)| uuid(&format!("the interest of user {id} names organisation"), o))
+                .collect::<QueryResult<_>>()?;
             let candidate = Candidate {
-                id: Uuid::parse_str(&id).ok()?,
+                id: uuid("the user id", &id)?,
                 name: name.clone(),
                 active,
                 roles: crate::domain::roles::split(&roles),
                 panel_roles: crate::domain::roles::split(&panel_roles),
-                org: org.to_org().ok()?.info,
-                interests: declared
-                    .iter()
-                    .filter(|(u, _)| *u == id)
-                    .filter_map(|(_, o)| Uuid::parse_str(o).ok())
-                    .collect(),
+                org: org.to_org().map_err(unreadable)?.info,
+                interests,
             };
-            Some(Person {
+            Ok(Person {
                 id,
                 name,
                 candidate,
             })
         })
-        .collect())
+        .collect()
 }
 
 /// The names of those of `ids` who recorded that they cannot sit on `date`.
