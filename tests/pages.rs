@@ -1888,6 +1888,15 @@ fn deactivating_a_user_asks_first_and_names_their_open_cases(db: Db) {
         ] {
             assert!(a.body.contains(&text), "{text}: {}", a.body);
         }
+        // Only the case's own secretary can take a secretary's steps: the admin is told they
+        // wait. A panel member's part is not such a role.
+        assert_eq!(
+            a.body
+                .contains("those steps wait, with their deadlines running"),
+            who == SECRETARY,
+            "{}",
+            a.body
+        );
     }
     let active = |app: &TestApp| {
         app.get("/api/v1/users?q=sam", Some(&w.admin)).expect(200)["items"][0]["active"].clone()

@@ -802,6 +802,14 @@ pub async fn confirm_deactivate(
             if parts.len() == 1 { "case" } else { "cases" },
             each.join("; ")
         ));
+        if parts.iter().any(|p| p.part != "panel member") {
+            p.intro.push(
+                "Only a case's own mediator, or its own panel secretary, can take their steps, \
+                 and the service cannot yet hand a case to someone else: those steps wait, with \
+                 their deadlines running, until this user is reactivated."
+                    .into(),
+            );
+        }
     }
     Ok(forms::render_form(
         p,
