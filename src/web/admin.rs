@@ -355,7 +355,7 @@ pub async fn create_organisation(
     admin(&who)?;
     let ccgs = state.db(|c| Ok(commissioners(c)?)).await?;
     let fields = organisation_fields(ccgs, true, false);
-    let outcome = register::through_api(&fields, &sent, &[], |b| {
+    let outcome = register::through_api(&fields, &sent, None, &[], |b| {
         dir::new_organisation(&state, &who.caller, b)
     })
     .await?;
@@ -429,7 +429,7 @@ pub async fn change_organisation(
     admin(&who)?;
     let (org, ccgs) = organisation_and_ccgs(&state, &id).await?;
     let fields = organisation_fields(ccgs, false, org.kind == "practice");
-    let outcome = register::through_api(&fields, &sent, &[], |b| {
+    let outcome = register::through_api(&fields, &sent, None, &[], |b| {
         dir::change_organisation(&state, &who.caller, org.id.clone(), b)
     })
     .await?;
@@ -620,7 +620,7 @@ pub async fn create_user(
             Ok((fields, looked))
         })
         .await?;
-    let outcome = register::through_api_with(&fields, &looked.sent, looked.problem, &[], |b| {
+    let outcome = register::through_api(&fields, &looked.sent, looked.problem, &[], |b| {
         dir::new_user(&state, &who.caller, b)
     })
     .await?;
@@ -883,7 +883,7 @@ pub async fn add_interest(
     let id = super::actions::uuid(&id)?;
     let sent2 = sent.clone();
     let (fields, looked) = state.db(move |c| Ok(interest_form(c, &sent2)?)).await?;
-    let outcome = register::through_api_with(
+    let outcome = register::through_api(
         &fields,
         &looked.sent,
         looked.problem,

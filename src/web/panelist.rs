@@ -317,7 +317,7 @@ pub async fn add<B: NewEntry + DeserializeOwned>(
         }
     };
     let me = who.caller.user_id.clone();
-    let outcome = register::through_api_with(&fields, &to_send, found, &[], |b: B| {
+    let outcome = register::through_api(&fields, &to_send, found, &[], |b: B| {
         dir::record_entry(&state, &who.caller, me, b)
     })
     .await?;

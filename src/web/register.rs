@@ -165,24 +165,10 @@ pub type Outcome<R> = Result<R, (StatusCode, Vec<Problem>)>;
 
 /// Sends the form's `fields` as `sent` to `call` (one of the API's functions, taking the
 /// API's request body `T`), as [`request_of`] makes it and [`refused`] reads its refusal.
-/// `labels` names the API's fields that are not on the form.
+/// `found` is a problem the page found of its own before sending it (an organisation field's
+/// look-up, `web::choose`), shown with the API's. `labels` names the API's fields that are
+/// not on the form.
 pub async fn through_api<T, R, F, Fut>(
-    fields: &[Field],
-    sent: &Sent,
-    labels: &[(&str, &str)],
-    call: F,
-) -> PageResult<Outcome<R>>
-where
-    T: DeserializeOwned,
-    F: FnOnce(T) -> Fut,
-    Fut: Future<Output = ApiResult<R>>,
-{
-    through_api_with(fields, sent, None, labels, call).await
-}
-
-/// [`through_api`] for a form whose page found a problem of its own before sending it (an
-/// organisation field's look-up, `web::choose`), shown with the API's.
-pub async fn through_api_with<T, R, F, Fut>(
     fields: &[Field],
     sent: &Sent,
     found: Option<Problem>,

@@ -147,10 +147,11 @@ pub async fn page_handler(
     }
     let fields = fields();
     let (st, caller) = (state.clone(), who.caller.clone());
-    let outcome = register::through_api(&fields, &sent, &[], move |b: RangeBody| async move {
-        st.timeliness_report(&caller, &b.from, &b.to).await
-    })
-    .await?;
+    let outcome =
+        register::through_api(&fields, &sent, None, &[], move |b: RangeBody| async move {
+            st.timeliness_report(&caller, &b.from, &b.to).await
+        })
+        .await?;
     let (status, report, problems): (StatusCode, Option<Timeliness>, Vec<Problem>) = match outcome {
         Ok(t) => (StatusCode::OK, Some(t), Vec::new()),
         Err((status, problems)) => (status, None, problems),
