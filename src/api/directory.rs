@@ -170,24 +170,8 @@ pub struct Organisation {
     pub active: bool,
 }
 
-/// A time as the API writes it: RFC 3339 in UTC, to the microsecond.
-pub use crate::db::timestamp;
-
-/// Serialises a stored UTC time as RFC 3339 with its `Z` (`#[serde(serialize_with = …)]`).
-pub fn rfc3339<S: serde::Serializer>(t: &NaiveDateTime, s: S) -> Result<S::Ok, S::Error> {
-    s.serialize_str(&timestamp(t))
-}
-
-/// [`rfc3339`] for a time that may be missing (`null`).
-pub fn rfc3339_opt<S: serde::Serializer>(
-    t: &Option<NaiveDateTime>,
-    s: S,
-) -> Result<S::Ok, S::Error> {
-    match t {
-        Some(t) => s.serialize_str(&timestamp(t)),
-        None => s.serialize_none(),
-    }
-}
+/// A time as the API writes it (RFC 3339 in UTC, to the microsecond), and its serialisers.
+pub use crate::db::{rfc3339, rfc3339_opt, timestamp};
 
 pub fn find_organisation(c: &mut DbConn, id: &str) -> ApiResult<Option<Organisation>> {
     Ok(organisations::table

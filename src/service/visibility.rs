@@ -17,7 +17,7 @@ use crate::db::disputes::DocumentMeta;
 use crate::db::disputes::EventRow;
 use crate::db::schema::disputes;
 use crate::db::schema::{notices, users};
-use crate::db::{timestamp, DbConn};
+use crate::db::DbConn;
 use crate::domain::dispute::{Dispute, DocumentKind};
 use crate::domain::roles::Role;
 use crate::domain::workflow::{Relations, State};
@@ -232,10 +232,12 @@ pub struct Notice {
     pub id: String,
     /// The delivery error, for the case's secretary and admins only.
     pub last_error: Option<String>,
-    #[schema(format = DateTime)]
-    pub queued_at: String,
-    #[schema(format = DateTime)]
-    pub sent_at: Option<String>,
+    #[schema(value_type = String, format = DateTime)]
+    #[serde(serialize_with = "crate::db::rfc3339")]
+    pub queued_at: NaiveDateTime,
+    #[schema(value_type = Option<String>, format = DateTime)]
+    #[serde(serialize_with = "crate::db::rfc3339_opt")]
+    pub sent_at: Option<NaiveDateTime>,
     /// `queued`, `sent` or `failed`
     pub status: String,
     pub subject: String,
@@ -296,8 +298,8 @@ pub fn notices_seen(
             calendar: r.ics_method,
             id: r.id,
             last_error: if full { r.last_error } else { None },
-            queued_at: timestamp(&r.queued_at),
-            sent_at: r.sent_at.as_ref().map(timestamp),
+            queued_at: r.queued_at,
+            sent_at: r.sent_at,
             status: r.status,
             subject: r.subject,
             template: r.template,

@@ -178,9 +178,7 @@ async fn case_page(
     let notices: Vec<Value> = notices
         .iter()
         .map(|n| {
-            let queued = chrono::DateTime::parse_from_rfc3339(&n.queued_at)
-                .map(|t| timestamp(&t.naive_utc()))
-                .unwrap_or_default();
+            let queued = timestamp(&n.queued_at);
             let status = match n.status.as_str() {
                 "sent" => "Sent",
                 "failed" => "Could not be sent",
