@@ -168,6 +168,16 @@ fn sent_json(sent_to: Option<&[String]>) -> Option<String> {
         .and_then(|s| serde_json::to_string(s).ok())
 }
 
+/// The notices `ids` that `worker` still holds: leased to it, and still queued (a lease that ran
+/// out may have been taken over, and a notice another worker sent is not `queued`).
+#[diesel::dsl::auto_type(no_type_alias)]
+fn held<'a>(worker: &'a str, ids: &'a [String]) -> _ {
+    crate::db::schema::notices::table
+        .filter(crate::db::schema::notices::id.eq_any(ids))
+        .filter(crate::db::schema::notices::locked_by.eq(worker))
+        .filter(crate::db::schema::notices::status.eq("queued"))
+}
+
 /// Gives back a notice that `worker` sent to some of its recipients only, when the lease left no
 /// time for the others: records whom it was sent to, and ends the lease now with no attempt
 /// counted, as [`release`] does.
@@ -178,18 +188,14 @@ pub fn release_part_sent(
     sent_to: &[String],
 ) -> QueryResult<usize> {
     use crate::db::schema::notices;
+    let ids = [id.to_string()];
     write_one(c, |c| {
-        diesel::update(
-            notices::table
-                .filter(notices::id.eq(id))
-                .filter(notices::locked_by.eq(worker))
-                .filter(notices::status.eq("queued")),
-        )
-        .set((
-            notices::locked_until.eq(None::<NaiveDateTime>),
-            notices::sent_to.eq(sent_json(Some(sent_to))),
-        ))
-        .execute(c)
+        diesel::update(held(worker, &ids))
+            .set((
+                notices::locked_until.eq(None::<NaiveDateTime>),
+                notices::sent_to.eq(sent_json(Some(sent_to))),
+            ))
+            .execute(c)
     })
 }
 
@@ -203,15 +209,11 @@ pub fn keep_sent_to(
     sent_to: &[String],
 ) -> QueryResult<usize> {
     use crate::db::schema::notices;
+    let ids = [id.to_string()];
     write_one(c, |c| {
-        diesel::update(
-            notices::table
-                .filter(notices::id.eq(id))
-                .filter(notices::locked_by.eq(worker))
-                .filter(notices::status.eq("queued")),
-        )
-        .set(notices::sent_to.eq(sent_json(Some(sent_to))))
-        .execute(c)
+        diesel::update(held(worker, &ids))
+            .set(notices::sent_to.eq(sent_json(Some(sent_to))))
+            .execute(c)
     })
 }
 
@@ -225,19 +227,15 @@ pub fn release_halted(
     error: &str,
 ) -> QueryResult<usize> {
     use crate::db::schema::notices;
+    let ids = [n.id.clone()];
     write_one(c, |c| {
-        diesel::update(
-            notices::table
-                .filter(notices::id.eq(&n.id))
-                .filter(notices::locked_by.eq(worker))
-                .filter(notices::status.eq("queued")),
-        )
-        .set((
-            notices::locked_until.eq(None::<NaiveDateTime>),
-            notices::last_error.eq(Some(error.chars().take(2000).collect::<String>())),
-            notices::sent_to.eq(&n.sent_to),
-        ))
-        .execute(c)
+        diesel::update(held(worker, &ids))
+            .set((
+                notices::locked_until.eq(None::<NaiveDateTime>),
+                notices::last_error.eq(Some(error.chars().take(2000).collect::<String>())),
+                notices::sent_to.eq(&n.sent_to),
+            ))
+            .execute(c)
     })
 }
 
@@ -247,14 +245,9 @@ pub fn release_halted(
 pub fn release(c: &mut DbConn, worker: &str, ids: &[String]) -> QueryResult<usize> {
     use crate::db::schema::notices;
     write_one(c, |c| {
-        diesel::update(
-            notices::table
-                .filter(notices::id.eq_any(ids))
-                .filter(notices::locked_by.eq(worker))
-                .filter(notices::status.eq("queued")),
-        )
-        .set(notices::locked_until.eq(None::<NaiveDateTime>))
-        .execute(c)
+        diesel::update(held(worker, ids))
+            .set(notices::locked_until.eq(None::<NaiveDateTime>))
+            .execute(c)
     })
 }
 
