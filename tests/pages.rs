@@ -1948,6 +1948,15 @@ fn deactivating_a_user_asks_first_and_names_their_open_cases(db: Db) {
         None,
     );
     assert!(page.body.contains("Reactivate this user"));
+    // Deactivated, the case's secretary is named on their page as the one its steps wait for.
+    for text in [
+        "Cases waiting for this user".to_string(),
+        format!("{SECRETARY} has a part in 1 open case that only they can take forward"),
+        format!("“{title}” (panel secretary)"),
+        "reactivate them to let the case go on".to_string(),
+    ] {
+        assert!(page.body.contains(&text), "{text}: {}", page.body);
+    }
     for _ in 0..2 {
         assert_eq!(
             post("reactivate", &format!("csrf_token={token}")).status,
@@ -1955,6 +1964,18 @@ fn deactivating_a_user_asks_first_and_names_their_open_cases(db: Db) {
         );
         assert_eq!(active(&app), serde_json::json!(true));
     }
+    let page = request(
+        &app,
+        "GET",
+        &format!("/admin/users/{secretary}"),
+        &admin,
+        None,
+    );
+    assert!(
+        !page.body.contains("Cases waiting for this user"),
+        "active again, nothing waits: {}",
+        page.body
+    );
 }
 
 /// Filing shows the answers to check, with who will be told, and files only from there: a

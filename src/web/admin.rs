@@ -646,13 +646,22 @@ async fn user_page(
 ) -> PageResult<HttpResponse> {
     let id = super::actions::uuid(id)?;
     let key = id.clone();
-    let (user, org, entries, names, fields) = state
+    let (user, org, entries, names, fields, waiting) = state
         .db(move |c| {
             let user = dir::find_user(c, &key)?.ok_or(crate::api::error::ApiError::NotFound)?;
             let org = dir::find_organisation(c, &user.organisation_id)?;
             let entries = directory::interests_of(c, &key)?;
             let names = interest_names(c, &entries)?;
-            Ok((user, org, entries, names, interest_fields(c)?))
+            // A deactivated case mediator or panel secretary: their cases wait for them.
+            let waiting = if user.active {
+                Vec::new()
+            } else {
+                directory::open_parts_of(c, &key)?
+                    .into_iter()
+                    .filter(|p| p.part != "panel member")
+                    .collect()
+            };
+            Ok((user, org, entries, names, interest_fields(c)?, waiting))
         })
         .await?;
     let rows = interest_rows(
@@ -703,9 +712,28 @@ async fn user_page(
             asks_first: false,
         })
     };
+    let warning = (!waiting.is_empty()).then(|| Warning {
+        label: "Cases waiting for this user",
+        text: format!(
+            "{} has a part in {} open {} that only they can take forward: {}. While they are \
+             deactivated those steps wait, with their deadlines running; reactivate them to let \
+             the {} go on.",
+            user.name,
+            waiting.len(),
+            if waiting.len() == 1 { "case" } else { "cases" },
+            waiting
+                .iter()
+                .map(|p| format!("“{}” ({})", p.title, p.part))
+                .collect::<Vec<_>>()
+                .join("; "),
+            if waiting.len() == 1 { "case" } else { "cases" },
+        ),
+        link: None,
+    });
     Ok(Register {
         banner,
         summary,
+        warning,
         buttons: button.into_iter().collect(),
         problems: other,
         caption: "Register of interests",
