@@ -1858,13 +1858,16 @@ fn deactivating_a_user_asks_first_and_names_their_open_cases(db: Db) {
         mine.body
     );
     let secretary = w.id(SECRETARY);
-    let page = request(
-        &app,
-        "GET",
-        &format!("/admin/users/{secretary}"),
-        &admin,
-        None,
-    );
+    let user_page = || {
+        request(
+            &app,
+            "GET",
+            &format!("/admin/users/{secretary}"),
+            &admin,
+            None,
+        )
+    };
+    let page = user_page();
     assert!(
         page.body
             .contains(&format!("href=\"/admin/users/{secretary}/deactivate\"")),
@@ -1940,13 +1943,7 @@ fn deactivating_a_user_asks_first_and_names_their_open_cases(db: Db) {
         None,
     );
     assert_eq!(a.status, 303, "nothing to ask of a deactivated user");
-    let page = request(
-        &app,
-        "GET",
-        &format!("/admin/users/{secretary}"),
-        &admin,
-        None,
-    );
+    let page = user_page();
     assert!(page.body.contains("Reactivate this user"));
     // Deactivated, the case's secretary is named on their page as the one its steps wait for.
     for text in [
@@ -1964,13 +1961,7 @@ fn deactivating_a_user_asks_first_and_names_their_open_cases(db: Db) {
         );
         assert_eq!(active(&app), serde_json::json!(true));
     }
-    let page = request(
-        &app,
-        "GET",
-        &format!("/admin/users/{secretary}"),
-        &admin,
-        None,
-    );
+    let page = user_page();
     assert!(
         !page.body.contains("Cases waiting for this user"),
         "active again, nothing waits: {}",

@@ -273,6 +273,14 @@ pub struct PartIn {
     pub part: &'static str,
 }
 
+impl PartIn {
+    /// The case's mediator or panel secretary: the only one who may take their steps, which
+    /// wait for them (a panel member's part is not such a role).
+    pub fn steps_wait(&self) -> bool {
+        self.part != "panel member"
+    }
+}
+
 /// The open disputes (in no final state: not resolved, withdrawn or closed) in which `user_id`
 /// is the mediator, the panel secretary or a panel member, by title: what deactivating them
 /// would leave without them.

@@ -658,7 +658,7 @@ async fn user_page(
             } else {
                 directory::open_parts_of(c, &key)?
                     .into_iter()
-                    .filter(|p| p.part != "panel member")
+                    .filter(|p| p.steps_wait())
                     .collect()
             };
             Ok((user, org, entries, names, interest_fields(c)?, waiting))
@@ -715,18 +715,13 @@ async fn user_page(
     let warning = (!waiting.is_empty()).then(|| Warning {
         label: "Cases waiting for this user",
         text: format!(
-            "{} has a part in {} open {} that only they can take forward: {}. While they are \
+            "{} has a part in {} that only they can take forward: {}. While they are \
              deactivated those steps wait, with their deadlines running; reactivate them to let \
              the {} go on.",
             user.name,
-            waiting.len(),
-            if waiting.len() == 1 { "case" } else { "cases" },
-            waiting
-                .iter()
-                .map(|p| format!("“{}” ({})", p.title, p.part))
-                .collect::<Vec<_>>()
-                .join("; "),
-            if waiting.len() == 1 { "case" } else { "cases" },
+            open_cases(&waiting),
+            parts_in_words(&waiting),
+            cases(&waiting),
         ),
         link: None,
     });
@@ -819,18 +814,13 @@ pub async fn confirm_deactivate(
         user.name
     )];
     if !parts.is_empty() {
-        let each: Vec<String> = parts
-            .iter()
-            .map(|p| format!("“{}” ({})", p.title, p.part))
-            .collect();
         p.intro.push(format!(
-            "They have a part in {} open {}: {}. Deactivated, they are no longer sent its \
+            "They have a part in {}: {}. Deactivated, they are no longer sent its \
              notices and cannot act on it.",
-            parts.len(),
-            if parts.len() == 1 { "case" } else { "cases" },
-            each.join("; ")
+            open_cases(&parts),
+            parts_in_words(&parts)
         ));
-        if parts.iter().any(|p| p.part != "panel member") {
+        if parts.iter().any(|p| p.steps_wait()) {
             p.intro.push(
                 "Only a case's own mediator, or its own panel secretary, can take their steps, \
                  and the service cannot yet hand a case to someone else: those steps wait, with \
@@ -846,6 +836,28 @@ pub async fn confirm_deactivate(
         &[],
         StatusCode::OK,
     ))
+}
+
+/// "1 open case", "2 open cases".
+fn open_cases(parts: &[directory::PartIn]) -> String {
+    format!("{} open {}", parts.len(), cases(parts))
+}
+
+fn cases(parts: &[directory::PartIn]) -> &'static str {
+    if parts.len() == 1 {
+        "case"
+    } else {
+        "cases"
+    }
+}
+
+/// Each case by title with the person's part: "“Budget” (mediator); “Rent” (panel member)".
+fn parts_in_words(parts: &[directory::PartIn]) -> String {
+    parts
+        .iter()
+        .map(|p| format!("“{}” ({})", p.title, p.part))
+        .collect::<Vec<_>>()
+        .join("; ")
 }
 
 /// `POST /admin/users/{id}/deactivate`.
