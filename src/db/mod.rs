@@ -399,7 +399,7 @@ pub fn rfc3339_opt<S: serde::Serializer>(
     s: S,
 ) -> Result<S::Ok, S::Error> {
     match t {
-        Some(t) => s.serialize_str(&timestamp(t)),
+        Some(t) => rfc3339(t, s),
         None => s.serialize_none(),
     }
 }
